@@ -1,0 +1,38 @@
+#include "app/cli.hpp"
+
+#include <iostream>
+
+#include "error.hpp"
+
+#ifndef OOS_VERSION
+#define OOS_VERSION "0.0.0"
+#endif
+
+namespace oos::app {
+
+void add_common_options(CLI::App& app, CommonOptions& options) {
+  app.add_option("--config", options.config_path, "Configuration file (default: $OOS_CONFIG, /etc/oos/oos.toml)")
+      ->type_name("FILE");
+  app.add_option("--state-dir", options.state_dir, "State directory holding oos.db (default: /var/lib/oos)")
+      ->type_name("DIR");
+  app.add_option("--log-level", options.log_level, "debug, info, warn, error or critical")->type_name("LEVEL");
+  app.set_version_flag("--version", std::string(app.get_name()) + " " + OOS_VERSION);
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << app.get_name() << ": error: " << e.what() << " (see --help)\n";
+    return static_cast<int>(ExitCode::usage);
+  }
+}
+
+}  // namespace oos::app

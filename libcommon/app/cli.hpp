@@ -1,0 +1,20 @@
+// CLI11 glue shared by the tools: the common options and parsing with DESIGN.md's error rules
+// (one line on stderr and exit 64, never the whole help text).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+
+#include "app/context.hpp"
+
+namespace oos::app {
+
+// Adds --config, --state-dir and --log-level to `app` (and --version).
+void add_common_options(CLI::App& app, CommonOptions& options);
+
+// Parses argv. Returns an exit code when the process should stop now (help or version printed: 0;
+// usage error printed as "TOOL: error: ...": 64), nullopt to go on.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
+
+}  // namespace oos::app

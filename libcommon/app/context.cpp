@@ -1,0 +1,81 @@
+#include "app/context.hpp"
+
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "error.hpp"
+#include "util/files.hpp"
+
+namespace oos::app {
+
+std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::path>& flag, const char* oos_state_dir,
+                                        const std::optional<std::string>& configured,
+                                        const char* systemd_state_dir) {
+  if (flag && !flag->empty()) return *flag;
+  if (oos_state_dir && *oos_state_dir) return oos_state_dir;
+  if (configured && !configured->empty()) return *configured;
+  if (systemd_state_dir && *systemd_state_dir) {
+    // StateDirectory= may list several directories separated by ':'; ours is the first.
+    std::string dirs(systemd_state_dir);
+    return dirs.substr(0, dirs.find(':'));
+  }
+  return "/var/lib/oos";
+}
+
+Context make_context(std::string tool, const CommonOptions& options) {
+  Context context;
+  context.tool = std::move(tool);
+  context.config = config::load_config(options.config_path);
+  if (options.log_level) {
+    auto level = config::parse_log_level(*options.log_level);
+    if (!level)
+      throw Error(ExitCode::usage, "--log-level: invalid level '" + *options.log_level +
+                                       "': use debug, info, warn, error or critical");
+    context.config.log.level = *level;
+  }
+  if (const char* format = std::getenv("OOS_LOG_FORMAT"); format && *format) {
+    std::string f(format);
+    if (f == "json") context.config.log.format = config::LogFormat::json;
+    else if (f == "text") context.config.log.format = config::LogFormat::text;
+    else if (f == "journal") context.config.log.format = config::LogFormat::journal;
+  }
+  context.state_dir = resolve_state_dir(options.state_dir, std::getenv("OOS_STATE_DIR"), context.config.state_dir,
+                                        std::getenv("STATE_DIRECTORY"));
+  auto format = log::resolve_format(context.config.log.format, std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
+  context.logger = std::make_unique<log::Logger>(context.tool, context.config.log.level, format, context.config.log);
+  return context;
+}
+
+std::unique_ptr<db::Database> open_database(const Context& context) {
+  if (auto made = util::ensure_directory(context.state_dir); !made)
+    throw Error(ExitCode::io_error, "state directory: " + made.error());
+  return std::make_unique<db::Database>(
+      db::OpenOptions{context.db_path(), context.config.db.synchronous, context.config.db.busy_timeout});
+}
+
+int run_main(std::string_view tool, const std::function<int(RunState&)>& body) {
+  RunState state;
+  int code = 0;
+  std::string message;
+  try {
+    code = body(state);
+  } catch (const Error& e) {
+    code = static_cast<int>(e.code());
+    message = e.what();
+  } catch (const SQLite::Exception& e) {
+    auto error = db::translate(e, state.db_path.empty() ? std::filesystem::path("oos.db") : state.db_path);
+    code = static_cast<int>(error.code());
+    message = error.what();
+  } catch (const std::exception& e) {
+    code = static_cast<int>(ExitCode::software);
+    message = std::string("internal error: ") + e.what() + " (this is a bug; please report it)";
+  }
+  if (!message.empty()) std::cerr << tool << ": error: " << message << '\n';
+  if (std::getenv("NOTIFY_SOCKET")) sd_notifyf(0, "EXIT_STATUS=%d", code);
+  return code;
+}
+
+}  // namespace oos::app

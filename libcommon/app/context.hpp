@@ -1,0 +1,58 @@
+// What every tool's main sets up the same way: the common options, the config, the state directory,
+// the logger and the database; and the wrapper that maps failures to exit codes.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config.hpp"
+#include "db/database.hpp"
+#include "log.hpp"
+#include "util/time.hpp"
+
+namespace oos::app {
+
+// The options every tool takes (DESIGN.md section 7).
+struct CommonOptions {
+  std::optional<std::filesystem::path> config_path;   // --config
+  std::optional<std::filesystem::path> state_dir;     // --state-dir
+  std::optional<std::string> log_level;               // --log-level
+};
+
+// The state directory by DESIGN.md section 3: --state-dir, $OOS_STATE_DIR, paths.state_dir,
+// $STATE_DIRECTORY (systemd), /var/lib/oos. Null or empty arguments are skipped.
+std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::path>& flag, const char* oos_state_dir,
+                                        const std::optional<std::string>& configured, const char* systemd_state_dir);
+
+// Everything a command needs, built once from the common options.
+struct Context {
+  std::string tool;
+  config::Config config;
+  std::filesystem::path state_dir;
+  std::unique_ptr<log::Logger> logger;
+  util::SystemClock clock;
+
+  std::filesystem::path db_path() const { return state_dir / "oos.db"; }
+};
+
+// Loads the config (exit 78 on errors), resolves the state directory and sets up logging.
+// An invalid --log-level is a usage error (64).
+Context make_context(std::string tool, const CommonOptions& options);
+
+// Creates the state directory if needed (exit 74 when it cannot) and opens oos.db.
+std::unique_ptr<db::Database> open_database(const Context& context);
+
+// Filled in by the body as it learns more, so that errors can name their object.
+struct RunState {
+  std::filesystem::path db_path;
+};
+
+// Runs a tool's body and turns what escapes it into an exit code and one line on stderr:
+// "oos-queue: error: <message>". oos::Error carries its own code, SQLite failures are translated,
+// anything else is an internal error (70). Tells systemd the exit status when under a notify socket.
+int run_main(std::string_view tool, const std::function<int(RunState&)>& body);
+
+}  // namespace oos::app

@@ -1,0 +1,106 @@
+#include "db/database.hpp"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "db/schema.hpp"
+#include "util/time.hpp"
+
+namespace oos::db {
+namespace {
+
+// Sleeps 50-500 µs at random between tries until the deadline; returning 0 makes SQLite report BUSY.
+// SQLite's own handler sleeps in growing steps (up to 100 ms), which lets one process starve others.
+int busy_handler(void* context, int count) {
+  auto* state = static_cast<BusyState*>(context);
+  double now = util::monotonic_seconds();
+  if (count == 0) state->first_attempt = now;
+  else if (now - state->first_attempt > state->deadline_seconds) return 0;
+  ::usleep(static_cast<useconds_t>(50 + rand_r(&state->seed) % 451));
+  return 1;
+}
+
+int read_user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+void migrate(Database& db) {
+  int version = read_user_version(db.raw());
+  int latest = latest_schema_version();
+  if (version > latest)
+    throw Error(ExitCode::unavailable, "database '" + db.path().string() + "' has schema version " +
+                                           std::to_string(version) + ", newer than this build supports (" +
+                                           std::to_string(latest) + "); install the newer OOS that wrote it");
+  if (version == latest) return;
+  WriteTransaction tx(db);
+  version = read_user_version(db.raw());  // another process may have migrated while we waited
+  for (const auto& migration : migrations()) {
+    if (migration.version <= version) continue;
+    db.raw().exec(migration.sql);
+    db.raw().exec("PRAGMA user_version = " + std::to_string(migration.version));
+  }
+  tx.commit();
+}
+
+}  // namespace
+
+Database::Database(const OpenOptions& options) try
+    : m_path(options.path),
+      m_busy(std::make_unique<BusyState>()),
+      m_db(options.path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+  m_busy->deadline_seconds = static_cast<double>(options.busy_timeout.count()) / 1000.0;
+  m_busy->seed = static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(util::monotonic_seconds() * 1e6);
+  sqlite3_extended_result_codes(m_db.getHandle(), 1);
+  sqlite3_busy_handler(m_db.getHandle(), busy_handler, m_busy.get());
+  m_db.exec("PRAGMA journal_mode = WAL");
+  m_db.exec(options.synchronous == config::Synchronous::full ? "PRAGMA synchronous = FULL"
+                                                              : "PRAGMA synchronous = NORMAL");
+  m_db.exec("PRAGMA foreign_keys = ON");
+  migrate(*this);
+} catch (const SQLite::Exception& e) {
+  throw translate(e, options.path);
+}
+
+Query Database::query(const char* sql) {
+  auto& slot = m_statements[sql];
+  if (!slot) slot = std::make_unique<SQLite::Statement>(m_db, sql);
+  else slot->clearBindings();
+  return Query(*slot);
+}
+
+int Database::schema_version() { return read_user_version(m_db); }
+
+WriteTransaction::WriteTransaction(Database& db) : m_db(db) { m_db.query("BEGIN IMMEDIATE")->exec(); }
+
+WriteTransaction::~WriteTransaction() {
+  if (!m_done) sqlite3_exec(m_db.raw().getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void WriteTransaction::commit() {
+  m_db.query("COMMIT")->exec();
+  m_done = true;
+}
+
+Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path) {
+  auto where = "database '" + db_path.string() + "'";
+  switch (e.getErrorCode() & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error(ExitCode::temp_fail,
+                   where + " is busy: another process held its write lock past db.busy_timeout; try again");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Error(ExitCode::io_error, where + " is corrupt (" + e.what() +
+                                           "); run 'oos-integrity check' to recover it from the newest backup");
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return Error(ExitCode::io_error, where + ": " + e.what());
+    default:
+      return Error(ExitCode::software, where + ": " + e.what());
+  }
+}
+
+}  // namespace oos::db

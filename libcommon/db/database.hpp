@@ -1,0 +1,90 @@
+// The database layer: one SQLite connection with OOS's settings (WAL, synchronous, busy handling,
+// foreign keys), schema migrations on open, BEGIN IMMEDIATE transactions and cached statements.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <filesystem>
+#include <memory>
+#include <unordered_map>
+
+#include "config.hpp"
+#include "error.hpp"
+
+namespace oos::db {
+
+struct OpenOptions {
+  std::filesystem::path path;
+  config::Synchronous synchronous = config::Synchronous::full;
+  util::Millis busy_timeout = std::chrono::seconds(5);
+};
+
+// A cached prepared statement in use; resets it (ending any read it holds) when it goes out of scope.
+class Query {
+public:
+  explicit Query(SQLite::Statement& statement) : m_statement(&statement) {}
+  ~Query() { m_statement->tryReset(); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  SQLite::Statement* operator->() const { return m_statement; }
+  SQLite::Statement& operator*() const { return *m_statement; }
+
+private:
+  SQLite::Statement* m_statement;
+};
+
+// State of the busy handler: waits of 50-500 µs at random until the timeout, so that several processes
+// take turns fairly instead of one starving (see docs/decisions.md).
+struct BusyState {
+  double deadline_seconds = 5.0;
+  double first_attempt = 0.0;
+  unsigned seed = 1;
+};
+
+// One open connection to <state_dir>/oos.db. Not movable: the busy handler points into it.
+class Database {
+public:
+  // Opens (creating if needed), applies the pragmas and runs pending migrations. Throws oos::Error:
+  // 74 when the file cannot be opened or is corrupt, 69 when its schema is newer than this build,
+  // 75 when it stays busy past the timeout.
+  explicit Database(const OpenOptions& options);
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // The statement for `sql`, prepared once per connection. `sql` must be a string literal: the cache is
+  // keyed by its address.
+  Query query(const char* sql);
+
+  SQLite::Database& raw() { return m_db; }
+  const std::filesystem::path& path() const { return m_path; }
+  // Schema version after migrations.
+  int schema_version();
+
+private:
+  std::filesystem::path m_path;
+  std::unique_ptr<BusyState> m_busy;
+  SQLite::Database m_db;
+  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
+};
+
+// A write transaction started with BEGIN IMMEDIATE (the write lock is taken up front, so it never
+// fails half-way on an upgrade). Rolls back unless commit() was called; the destructor never throws.
+class WriteTransaction {
+public:
+  explicit WriteTransaction(Database& db);
+  ~WriteTransaction();
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  void commit();
+
+private:
+  Database& m_db;
+  bool m_done = false;
+};
+
+// The exit code and one-line message for a SQLite failure: busy -> 75 ("try again"), corrupt -> 74
+// pointing to oos-integrity, I/O and permission problems -> 74, anything else -> 70.
+Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path);
+
+}  // namespace oos::db

@@ -1,0 +1,15 @@
+#include "db/events.hpp"
+
+namespace oos::db {
+
+void record_event(Database& db, util::UnixMillis at, std::string_view kind, std::string_view object,
+                  std::string_view detail) {
+  auto q = db.query("INSERT INTO events (at, kind, object, detail) VALUES (?, ?, ?, ?)");
+  q->bind(1, static_cast<std::int64_t>(at));
+  q->bind(2, std::string(kind));
+  q->bind(3, std::string(object));
+  q->bind(4, std::string(detail));
+  q->exec();
+}
+
+}  // namespace oos::db

@@ -1,0 +1,17 @@
+// The audit log: one row in `events` per operator-visible state change (requeues, pauses, breaker
+// transitions, backups, ...). Written inside the caller's transaction.
+#pragma once
+
+#include <string_view>
+
+#include "db/database.hpp"
+#include "util/time.hpp"
+
+namespace oos::db {
+
+// Appends an event; `kind` is a dotted name such as "breaker.open", `object` what it concerns
+// ("queue/default", "task/42"), `detail` free text.
+void record_event(Database& db, util::UnixMillis at, std::string_view kind, std::string_view object,
+                  std::string_view detail);
+
+}  // namespace oos::db

@@ -1,0 +1,75 @@
+// Queue-level state and views: pause/resume flags, the per-queue counts of `oos-queue status`, the
+// detail of `oos-queue stats`, and the depth alert.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "breaker/breaker_store.hpp"
+#include "config.hpp"
+#include "db/database.hpp"
+#include "log.hpp"
+#include "util/time.hpp"
+
+namespace oos::queue {
+
+struct QueueCounts {
+  std::int64_t pending = 0;        // all pending, runnable or not
+  std::int64_t runnable = 0;       // pending with run_at <= now
+  std::int64_t retrying = 0;       // pending after at least one failed attempt
+  std::int64_t running = 0;
+  std::int64_t succeeded = 0;
+  std::int64_t dead = 0;
+  std::int64_t cancelled = 0;
+  std::optional<util::UnixMillis> oldest_runnable_since;   // run_at of the longest-waiting runnable task
+};
+
+struct QueueStatus {
+  std::string name;
+  QueueCounts counts;
+  bool paused = false;
+  policy::BreakerRecord breaker;
+  std::vector<std::string> alerts;  // depth over queue.depth_alert, breaker open
+};
+
+struct QueueStats {
+  QueueStatus status;
+  std::int64_t runs_last_hour = 0;
+  std::int64_t failures_last_hour = 0;  // attempts that did not succeed
+  std::optional<double> mean_run_ms;    // over the last hour's runs
+};
+
+// Alerts for a queue in this state; pure.
+std::vector<std::string> queue_alerts(const QueueCounts& counts, const policy::BreakerRecord& breaker,
+                                      const config::QueueSettings& settings);
+
+class QueueStore {
+public:
+  QueueStore(db::Database& db, const config::Config& config, log::Logger& logger)
+      : m_db(db), m_config(config), m_logger(logger), m_breakers(db, config.breaker, logger) {}
+
+  // Sets or clears the paused flag (an event and a log line when it changes). Returns whether it changed.
+  bool set_paused(const std::string& queue, bool paused, util::UnixMillis now);
+
+  // Whether the queue is known: it has tasks, a flag, a breaker, or a [queues.NAME] table.
+  bool exists(const std::string& queue);
+
+  // Every known queue, sorted by name.
+  std::vector<QueueStatus> status(util::UnixMillis now);
+
+  // One queue in detail; nullopt when unknown.
+  std::optional<QueueStats> stats(const std::string& queue, util::UnixMillis now);
+
+  breaker::BreakerStore& breakers() { return m_breakers; }
+
+private:
+  QueueStatus status_of(const std::string& queue, util::UnixMillis now);
+
+  db::Database& m_db;
+  const config::Config& m_config;
+  log::Logger& m_logger;
+  breaker::BreakerStore m_breakers;
+};
+
+}  // namespace oos::queue

@@ -1,0 +1,466 @@
+#include "queue/task_store.hpp"
+
+#include <fmt/format.h>
+
+#include "db/events.hpp"
+#include "error.hpp"
+#include "util/json.hpp"
+
+namespace oos::queue {
+namespace {
+
+constexpr std::string_view k_breaker_kind = "queue";
+
+// Columns read by read_task(), in order.
+#define OOS_TASK_COLUMNS                                                                                  \
+  "id, queue, type, payload, status, priority, run_at, attempts, max_attempts, unique_key, lease_owner, " \
+  "lease_expires_at, last_error, result, replays, created_at, updated_at, finished_at"
+
+std::optional<std::string> opt_text(const SQLite::Column& c) {
+  return c.isNull() ? std::nullopt : std::optional<std::string>(c.getString());
+}
+std::optional<std::int64_t> opt_int(const SQLite::Column& c) {
+  return c.isNull() ? std::nullopt : std::optional<std::int64_t>(c.getInt64());
+}
+void bind_opt(SQLite::Statement& q, int index, const std::optional<std::string>& value) {
+  if (value) q.bind(index, *value);
+  else q.bind(index);
+}
+
+Task read_task(SQLite::Statement& q) {
+  Task t;
+  t.id = q.getColumn(0).getInt64();
+  t.queue = q.getColumn(1).getString();
+  t.type = q.getColumn(2).getString();
+  t.payload = q.getColumn(3).getString();
+  t.status = parse_task_status(q.getColumn(4).getString()).value_or(TaskStatus::pending);
+  t.priority = q.getColumn(5).getInt();
+  t.run_at = q.getColumn(6).getInt64();
+  t.attempts = q.getColumn(7).getInt();
+  t.max_attempts = q.getColumn(8).getInt();
+  t.unique_key = opt_text(q.getColumn(9));
+  t.lease_owner = opt_text(q.getColumn(10));
+  t.lease_expires_at = opt_int(q.getColumn(11));
+  t.last_error = opt_text(q.getColumn(12));
+  t.result = opt_text(q.getColumn(13));
+  t.replays = q.getColumn(14).getInt();
+  t.created_at = q.getColumn(15).getInt64();
+  t.updated_at = q.getColumn(16).getInt64();
+  t.finished_at = opt_int(q.getColumn(17));
+  return t;
+}
+
+std::string queues_json(std::span<const std::string> queues) {
+  std::string out = "[";
+  for (const auto& q : queues) out += (out.size() > 1 ? "," : "") + util::json_quote(q);
+  return out + "]";
+}
+
+void validate(const NewTask& task) {
+  for (auto [what, name] : {std::pair{"queue", &task.queue}, std::pair{"type", &task.type}})
+    if (auto ok = check_name(what, *name); !ok) throw Error(ExitCode::data_error, ok.error());
+  if (auto ok = util::check_json(task.payload); !ok) throw Error(ExitCode::data_error, "payload is " + ok.error());
+  if (task.max_attempts && *task.max_attempts < 1)
+    throw Error(ExitCode::data_error, "max attempts must be at least 1, got " + std::to_string(*task.max_attempts));
+  if (task.delay.count() < 0) throw Error(ExitCode::data_error, "delay must not be negative");
+}
+
+}  // namespace
+
+// The fields of a running task that failure handling needs.
+struct TaskStore::RunningRow {
+  TaskId id = 0;
+  std::string queue;
+  int attempts = 0;
+  int max_attempts = 0;
+  std::optional<util::UnixMillis> started_at;
+  std::optional<std::string> worker;
+};
+
+TaskStore::TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock,
+                     log::Logger& logger)
+    : m_db(db), m_config(config), m_clock(clock), m_logger(logger), m_breakers(db, config.breaker, logger) {}
+
+EnqueueResult TaskStore::insert(const NewTask& task, util::UnixMillis now) {
+  if (task.unique_key) {
+    auto existing = m_db.query(
+        "SELECT id FROM tasks WHERE queue = ? AND unique_key = ? AND status IN ('pending', 'running')");
+    existing->bind(1, task.queue);
+    existing->bind(2, *task.unique_key);
+    if (existing->executeStep()) return {existing->getColumn(0).getInt64(), false};
+  }
+  auto q = m_db.query(
+      "INSERT INTO tasks (queue, type, payload, status, priority, run_at, max_attempts, unique_key, created_at, "
+      "updated_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?8)");
+  q->bind(1, task.queue);
+  q->bind(2, task.type);
+  q->bind(3, task.payload);
+  q->bind(4, task.priority);
+  q->bind(5, static_cast<std::int64_t>(now + task.delay.count()));
+  q->bind(6, task.max_attempts.value_or(m_config.queue_settings(task.queue).max_attempts));
+  bind_opt(*q, 7, task.unique_key);
+  q->bind(8, static_cast<std::int64_t>(now));
+  q->exec();
+  return {m_db.raw().getLastInsertRowid(), true};
+}
+
+EnqueueResult TaskStore::enqueue(const NewTask& task) {
+  validate(task);
+  db::WriteTransaction tx(m_db);
+  auto result = insert(task, m_clock.now());
+  tx.commit();
+  return result;
+}
+
+std::vector<EnqueueResult> TaskStore::enqueue_batch(std::span<const NewTask> tasks) {
+  for (const auto& task : tasks) validate(task);
+  std::vector<EnqueueResult> results;
+  results.reserve(tasks.size());
+  db::WriteTransaction tx(m_db);
+  auto now = m_clock.now();
+  for (const auto& task : tasks) results.push_back(insert(task, now));
+  tx.commit();
+  return results;
+}
+
+std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+
+  // Breakers that are not closed: skip the queue, or let one probe through once it has cooled down.
+  std::vector<std::string> eligible(queues.begin(), queues.end());
+  std::vector<breaker::NamedBreaker> probes;
+  for (auto& b : m_breakers.load_not_closed(k_breaker_kind)) {
+    auto admission = policy::admit(b.record, now);
+    if (admission == policy::Admission::allow) continue;
+    if (admission == policy::Admission::probe) probes.push_back(b);
+    else std::erase(eligible, b.name);
+  }
+  if (eligible.empty()) return std::nullopt;
+
+  auto token = util::random_token();
+  auto default_lease = m_config.queue.lease.count();
+  auto q = m_db.query(
+      "UPDATE tasks SET status = 'running', attempts = attempts + 1, lease_owner = ?1, lease_token = ?2, "
+      "lease_expires_at = ?3 + ?4, started_at = ?3, updated_at = ?3 "
+      "WHERE id = (SELECT id FROM tasks INDEXED BY tasks_claim WHERE status = 'pending' AND run_at <= ?3 "
+      "AND queue IN (SELECT value FROM json_each(?5)) AND queue NOT IN (SELECT name FROM queues WHERE paused) "
+      "ORDER BY priority DESC, run_at, id LIMIT 1) RETURNING " OOS_TASK_COLUMNS);
+  q->bind(1, std::string(worker));
+  q->bind(2, token);
+  q->bind(3, static_cast<std::int64_t>(now));
+  q->bind(4, static_cast<std::int64_t>(default_lease));
+  q->bind(5, queues_json(eligible));
+  if (!q->executeStep()) return std::nullopt;
+  ClaimedTask claimed{read_task(*q), {0, token, 0}, false};
+  while (q->executeStep()) {
+  }
+  q->tryReset();
+  claimed.lease.task_id = claimed.task.id;
+  claimed.lease.expires_at = now + default_lease;
+
+  auto lease = m_config.queue_settings(claimed.task.queue).lease.count();
+  if (lease != default_lease) {
+    claimed.lease.expires_at = now + lease;
+    auto fix = m_db.query("UPDATE tasks SET lease_expires_at = ? WHERE id = ?");
+    fix->bind(1, static_cast<std::int64_t>(claimed.lease.expires_at));
+    fix->bind(2, claimed.task.id);
+    fix->exec();
+  }
+  for (const auto& b : probes) {
+    if (b.name != claimed.task.queue) continue;
+    m_breakers.save(k_breaker_kind, b.name, b.record, policy::start_probe(b.record), now);
+    claimed.probe = true;
+  }
+  tx.commit();
+  claimed.task.lease_expires_at = claimed.lease.expires_at;
+  return claimed;
+}
+
+bool TaskStore::renew(Lease& lease, std::string_view queue) {
+  auto expires = m_clock.now() + m_config.queue_settings(std::string(queue)).lease.count();
+  db::WriteTransaction tx(m_db);
+  auto q = m_db.query(
+      "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?");
+  q->bind(1, static_cast<std::int64_t>(expires));
+  q->bind(2, lease.task_id);
+  q->bind(3, lease.token);
+  bool ours = q->exec() == 1;
+  tx.commit();
+  if (ours) lease.expires_at = expires;
+  return ours;
+}
+
+void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
+                               const std::optional<std::string>& error, util::UnixMillis now) {
+  auto q = m_db.query(
+      "INSERT OR REPLACE INTO task_attempts (task_id, attempt, queue, worker, started_at, ended_at, outcome, "
+      "exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q->bind(1, row.id);
+  q->bind(2, row.attempts);
+  q->bind(3, row.queue);
+  bind_opt(*q, 4, row.worker);
+  if (row.started_at) q->bind(5, static_cast<std::int64_t>(*row.started_at));
+  else q->bind(5);
+  q->bind(6, static_cast<std::int64_t>(now));
+  q->bind(7, std::string(outcome));
+  if (exit_code) q->bind(8, *exit_code);
+  else q->bind(8);
+  bind_opt(*q, 9, error);
+  q->exec();
+}
+
+Fence TaskStore::complete(const Lease& lease, std::string_view result, std::optional<int> exit_code) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  auto q = m_db.query(
+      "UPDATE tasks SET status = 'succeeded', result = ?1, finished_at = ?2, updated_at = ?2, lease_token = NULL, "
+      "lease_expires_at = NULL WHERE id = ?3 AND status = 'running' AND lease_token = ?4 "
+      "RETURNING queue, attempts, started_at, lease_owner");
+  q->bind(1, std::string(result));
+  q->bind(2, static_cast<std::int64_t>(now));
+  q->bind(3, lease.task_id);
+  q->bind(4, lease.token);
+  if (!q->executeStep()) {
+    m_logger.warn(fmt::format("task {}: late completion rejected, its lease is no longer current", lease.task_id),
+                  {{"task_id", std::to_string(lease.task_id)}});
+    return Fence::stale;
+  }
+  RunningRow row{lease.task_id, q->getColumn(0).getString(), q->getColumn(1).getInt(), 0,
+                 opt_int(q->getColumn(2)), opt_text(q->getColumn(3))};
+  while (q->executeStep()) {
+  }
+  q->tryReset();
+  record_attempt(row, "succeeded", exit_code, std::nullopt, now);
+  m_breakers.record_success(k_breaker_kind, row.queue, now);
+  tx.commit();
+  return Fence::applied;
+}
+
+FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now) {
+  const auto& settings = m_config.queue_settings(row.queue);
+  auto decision = policy::after_failure(failure.kind, row.attempts, row.max_attempts);
+  FailOutcome outcome{Fence::applied, TaskStatus::dead, 0};
+  if (decision == policy::AfterFailure::retry) {
+    auto delay = policy::retry_delay(row.attempts, settings.backoff_seconds, settings.backoff_jitter,
+                                     m_rng.fraction());
+    outcome = {Fence::applied, TaskStatus::pending, now + delay.count()};
+    auto q = m_db.query(
+        "UPDATE tasks SET status = 'pending', run_at = ?1, last_error = ?2, lease_token = NULL, "
+        "lease_expires_at = NULL, updated_at = ?3 WHERE id = ?4");
+    q->bind(1, static_cast<std::int64_t>(outcome.retry_at));
+    q->bind(2, failure.error);
+    q->bind(3, static_cast<std::int64_t>(now));
+    q->bind(4, row.id);
+    q->exec();
+  } else {
+    auto q = m_db.query(
+        "UPDATE tasks SET status = 'dead', last_error = ?1, finished_at = ?2, updated_at = ?2, lease_token = NULL, "
+        "lease_expires_at = NULL WHERE id = ?3");
+    q->bind(1, failure.error);
+    q->bind(2, static_cast<std::int64_t>(now));
+    q->bind(3, row.id);
+    q->exec();
+  }
+  static constexpr std::array<std::string_view, 3> k_outcomes{"failed", "temporary", "permanent"};
+  record_attempt(row, k_outcomes[static_cast<std::size_t>(failure.kind)], failure.exit_code, failure.error, now);
+  if (failure.kind == policy::FailureKind::temporary) m_breakers.record_neutral(k_breaker_kind, row.queue, now);
+  else m_breakers.record_failure(k_breaker_kind, row.queue, now);
+  return outcome;
+}
+
+FailOutcome TaskStore::fail(const Lease& lease, const Failure& failure) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  auto q = m_db.query(
+      "SELECT queue, attempts, max_attempts, started_at, lease_owner FROM tasks "
+      "WHERE id = ? AND status = 'running' AND lease_token = ?");
+  q->bind(1, lease.task_id);
+  q->bind(2, lease.token);
+  if (!q->executeStep()) {
+    m_logger.warn(fmt::format("task {}: late failure rejected, its lease is no longer current", lease.task_id),
+                  {{"task_id", std::to_string(lease.task_id)}});
+    return {};
+  }
+  RunningRow row{lease.task_id, q->getColumn(0).getString(), q->getColumn(1).getInt(), q->getColumn(2).getInt(),
+                 opt_int(q->getColumn(3)), opt_text(q->getColumn(4))};
+  q->tryReset();
+  auto outcome = fail_locked(row, failure, now);
+  tx.commit();
+  return outcome;
+}
+
+Fence TaskStore::release(const Lease& lease) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  auto q = m_db.query(
+      "UPDATE tasks SET status = 'pending', attempts = max(attempts - 1, 0), run_at = ?1, lease_token = NULL, "
+      "lease_expires_at = NULL, updated_at = ?1 WHERE id = ?2 AND status = 'running' AND lease_token = ?3");
+  q->bind(1, static_cast<std::int64_t>(now));
+  q->bind(2, lease.task_id);
+  q->bind(3, lease.token);
+  bool applied = q->exec() == 1;
+  tx.commit();
+  return applied ? Fence::applied : Fence::stale;
+}
+
+int TaskStore::reclaim_expired() {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  std::vector<RunningRow> expired;
+  {
+    auto q = m_db.query(
+        "SELECT id, queue, attempts, max_attempts, started_at, lease_owner FROM tasks INDEXED BY tasks_lease "
+        "WHERE status = 'running' AND lease_expires_at < ?");
+    q->bind(1, static_cast<std::int64_t>(now));
+    while (q->executeStep())
+      expired.push_back({q->getColumn(0).getInt64(), q->getColumn(1).getString(), q->getColumn(2).getInt(),
+                         q->getColumn(3).getInt(), opt_int(q->getColumn(4)), opt_text(q->getColumn(5))});
+  }
+  for (const auto& row : expired) {
+    auto outcome = fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now);
+    m_logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})", row.id,
+                              row.worker.value_or("?"), to_string(outcome.status)),
+                  {{"task_id", std::to_string(row.id)}, {"queue", row.queue}});
+  }
+  tx.commit();
+  return static_cast<int>(expired.size());
+}
+
+void TaskStore::cancel(TaskId id) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  auto task = find(id);
+  if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
+  if (task->status != TaskStatus::pending)
+    throw Error(ExitCode::problem_reported,
+                fmt::format("task {} is {}; only pending tasks can be cancelled", id, to_string(task->status)));
+  auto q = m_db.query(
+      "UPDATE tasks SET status = 'cancelled', finished_at = ?1, updated_at = ?1 WHERE id = ?2 AND status = 'pending'");
+  q->bind(1, static_cast<std::int64_t>(now));
+  q->bind(2, id);
+  q->exec();
+  db::record_event(m_db, now, "task.cancel", fmt::format("task/{}", id), "cancelled by hand");
+  tx.commit();
+  m_logger.info(fmt::format("task {} cancelled", id), {{"task_id", std::to_string(id)}, {"queue", task->queue}});
+}
+
+std::vector<TaskId> TaskStore::requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  std::vector<TaskId> selected;
+  if (ids.empty()) {
+    for (const auto& task : list_dead(filter, -1)) selected.push_back(task.id);
+  } else {
+    for (auto id : ids) {
+      auto task = find(id);
+      if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
+      if (task->status != TaskStatus::dead)
+        throw Error(ExitCode::problem_reported,
+                    fmt::format("task {} is {}; only dead tasks can be requeued", id, to_string(task->status)));
+      selected.push_back(id);
+    }
+  }
+  if (dry_run == DryRun::yes) return selected;
+  for (auto id : selected) {
+    auto q = m_db.query(
+        "UPDATE tasks SET status = 'pending', attempts = 0, replays = replays + 1, run_at = ?1, updated_at = ?1, "
+        "finished_at = NULL WHERE id = ?2 AND status = 'dead'");
+    q->bind(1, static_cast<std::int64_t>(now));
+    q->bind(2, id);
+    q->exec();
+    db::record_event(m_db, now, "task.requeue", fmt::format("task/{}", id), "dead -> pending");
+  }
+  tx.commit();
+  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+  return selected;
+}
+
+PurgeResult TaskStore::purge(std::optional<util::Millis> dead_older_than, DryRun dry_run) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  std::vector<std::string> queues;
+  {
+    auto q = m_db.query("SELECT DISTINCT queue FROM tasks");
+    while (q->executeStep()) queues.push_back(q->getColumn(0).getString());
+  }
+  PurgeResult result;
+  for (const auto& queue : queues) {
+    const auto& settings = m_config.queue_settings(queue);
+    auto dead_cutoff = now - dead_older_than.value_or(settings.dead_retention).count();
+    auto succeeded_cutoff = now - settings.succeeded_retention.count();
+    auto count_or_delete = [&](const char* count_sql, const char* delete_sql, util::UnixMillis cutoff) {
+      auto q = m_db.query(dry_run == DryRun::yes ? count_sql : delete_sql);
+      q->bind(1, queue);
+      q->bind(2, static_cast<std::int64_t>(cutoff));
+      if (dry_run == DryRun::yes) return q->executeStep() ? q->getColumn(0).getInt64() : 0;
+      return static_cast<std::int64_t>(q->exec());
+    };
+    result.dead += count_or_delete(
+        "SELECT count(*) FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?",
+        "DELETE FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?", dead_cutoff);
+    if (!dead_older_than)
+      result.succeeded += count_or_delete(
+          "SELECT count(*) FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?",
+          "DELETE FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?", succeeded_cutoff);
+  }
+  if (dry_run == DryRun::no && (result.dead > 0 || result.succeeded > 0))
+    db::record_event(m_db, now, "task.purge", "tasks",
+                     fmt::format("{} dead and {} succeeded tasks deleted", result.dead, result.succeeded));
+  tx.commit();
+  return result;
+}
+
+std::optional<Task> TaskStore::find(TaskId id) {
+  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS " FROM tasks WHERE id = ?");
+  q->bind(1, id);
+  if (!q->executeStep()) return std::nullopt;
+  return read_task(*q);
+}
+
+std::vector<Attempt> TaskStore::attempts(TaskId id) {
+  auto q = m_db.query(
+      "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error FROM task_attempts "
+      "WHERE task_id = ? ORDER BY attempt");
+  q->bind(1, id);
+  std::vector<Attempt> out;
+  while (q->executeStep()) {
+    Attempt a;
+    a.attempt = q->getColumn(0).getInt();
+    a.worker = opt_text(q->getColumn(1));
+    a.started_at = opt_int(q->getColumn(2));
+    a.ended_at = q->getColumn(3).getInt64();
+    a.outcome = q->getColumn(4).getString();
+    if (auto code = opt_int(q->getColumn(5))) a.exit_code = static_cast<int>(*code);
+    a.error = opt_text(q->getColumn(6));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskStatus> status, int limit) {
+  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
+                      " FROM tasks WHERE queue = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3");
+  q->bind(1, queue);
+  if (status) q->bind(2, std::string(to_string(*status)));
+  else q->bind(2);
+  q->bind(3, limit);
+  std::vector<Task> out;
+  while (q->executeStep()) out.push_back(read_task(*q));
+  return out;
+}
+
+std::vector<Task> TaskStore::list_dead(const DeadFilter& filter, int limit) {
+  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
+                      " FROM tasks WHERE status = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2) "
+                      "AND (?3 IS NULL OR instr(coalesce(last_error, ''), ?3) > 0) ORDER BY id DESC LIMIT ?4");
+  bind_opt(*q, 1, filter.queue);
+  bind_opt(*q, 2, filter.type);
+  bind_opt(*q, 3, filter.error_match);
+  q->bind(4, limit);
+  std::vector<Task> out;
+  while (q->executeStep()) out.push_back(read_task(*q));
+  return out;
+}
+
+}  // namespace oos::queue

@@ -1,0 +1,97 @@
+// The task queue's storage and lifecycle (DESIGN.md section 4): enqueue, claim with a lease, renewal,
+// fenced completion and failure with retry/backoff/dead-lettering, reclaim of expired leases, cancel,
+// requeue from the dead letter queue and retention purge. All SQL of the task lifecycle lives here.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "breaker/breaker_store.hpp"
+#include "config.hpp"
+#include "db/database.hpp"
+#include "log.hpp"
+#include "queue/task.hpp"
+#include "util/random.hpp"
+#include "util/time.hpp"
+
+namespace oos::queue {
+
+enum class DryRun { no, yes };
+
+// Which dead tasks a requeue or listing selects; empty fields match everything.
+struct DeadFilter {
+  std::optional<std::string> queue;
+  std::optional<std::string> type;
+  std::optional<std::string> error_match;      // substring of last_error
+};
+
+struct PurgeResult {
+  std::int64_t dead = 0;
+  std::int64_t succeeded = 0;
+};
+
+class TaskStore {
+public:
+  TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger);
+
+  // Adds one task in its own transaction. Throws oos::Error 65 for an invalid name or payload.
+  EnqueueResult enqueue(const NewTask& task);
+
+  // Adds all tasks in one transaction: all or none.
+  std::vector<EnqueueResult> enqueue_batch(std::span<const NewTask> tasks);
+
+  // Claims the next runnable task of `queues` for `worker`: highest priority, then earliest run_at, then
+  // lowest id, skipping paused queues and queues whose breaker is open. nullopt when nothing is runnable.
+  std::optional<ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker);
+
+  // Extends the lease by the queue's lease period. False when the lease is no longer ours.
+  bool renew(Lease& lease, std::string_view queue);
+
+  // Marks the task succeeded with `result`, if `lease` is still current.
+  Fence complete(const Lease& lease, std::string_view result, std::optional<int> exit_code = 0);
+
+  // Records a failed attempt, if `lease` is still current: retry after the backoff delay, or dead.
+  FailOutcome fail(const Lease& lease, const Failure& failure);
+
+  // Hands the task back without counting the run (the worker is shutting down): pending at once.
+  Fence release(const Lease& lease);
+
+  // Treats every running task whose lease expired as a failed attempt ("lease expired (worker lost)").
+  // Returns how many were reclaimed.
+  int reclaim_expired();
+
+  // Cancels a pending task. Throws oos::Error 66 if there is no such task, 1 if it is not pending.
+  void cancel(TaskId id);
+
+  // Puts dead tasks back to pending with attempts reset and replays + 1. `ids` empty: every dead task
+  // matching `filter`. Returns the ids requeued (or that would be, with DryRun::yes). Throws 66 for an
+  // unknown id and 1 for a task that is not dead.
+  std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run);
+
+  // Deletes dead and succeeded tasks finished longer ago than their queue's retention, or than
+  // `dead_older_than` for dead tasks when given.
+  PurgeResult purge(std::optional<util::Millis> dead_older_than, DryRun dry_run);
+
+  std::optional<Task> find(TaskId id);
+  std::vector<Attempt> attempts(TaskId id);
+  // Tasks of `queue`, optionally of one status, newest first.
+  std::vector<Task> list(const std::string& queue, std::optional<TaskStatus> status, int limit);
+  // Dead tasks matching `filter`, newest first.
+  std::vector<Task> list_dead(const DeadFilter& filter, int limit);
+
+private:
+  struct RunningRow;
+  EnqueueResult insert(const NewTask& task, util::UnixMillis now);
+  FailOutcome fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now);
+  void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
+                      const std::optional<std::string>& error, util::UnixMillis now);
+
+  db::Database& m_db;
+  const config::Config& m_config;
+  const util::Clock& m_clock;
+  log::Logger& m_logger;
+  breaker::BreakerStore m_breakers;
+  util::Rng m_rng;
+};
+
+}  // namespace oos::queue

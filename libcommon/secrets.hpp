@@ -1,0 +1,38 @@
+// Secret lookup (DESIGN.md section 9): the systemd credentials directory first, then the environment.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oos::secrets {
+
+// Where secrets come from. Values are never logged, printed or stored; use redact() to show them.
+class SecretStore {
+public:
+  // `credentials_dir`: systemd's $CREDENTIALS_DIRECTORY, if any.
+  explicit SecretStore(std::optional<std::filesystem::path> credentials_dir)
+      : m_credentials_dir(std::move(credentials_dir)) {}
+
+  // A store over this process's $CREDENTIALS_DIRECTORY and environment.
+  static SecretStore from_environment();
+
+  // The secret `name`: the file <credentials_dir>/<name> (one trailing newline removed), else the
+  // environment variable `name`; nullopt when neither exists or the value is empty.
+  std::optional<std::string> get(const std::string& name) const;
+
+private:
+  std::optional<std::filesystem::path> m_credentials_dir;
+};
+
+// How a secret may be shown: "present (…abcd)" with at most the last 4 characters, and none of them when
+// the value is shorter than 12 characters; "absent" for nullopt.
+std::string redact(const std::optional<std::string>& value);
+
+// `text` with every occurrence of any of `secrets` replaced by "[redacted]"; for error messages and
+// handler output that might echo a secret back.
+std::string scrub(std::string text, const std::vector<std::string>& secrets);
+
+}  // namespace oos::secrets

@@ -1,0 +1,17 @@
+// Small file-system helpers that report failures as values naming the path and the cause.
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <string>
+
+namespace oos::util {
+
+// Creates `dir` and its parents (mode 0750 for new ones) unless it exists as a directory.
+// Error: "cannot create directory 'X': Permission denied".
+std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir);
+
+// The whole content of a file. Error: "cannot read 'X': No such file or directory".
+std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
+
+}  // namespace oos::util

@@ -1,0 +1,33 @@
+#include "util/json.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace oos::util {
+namespace {
+
+// nlohmann's parse errors read "[json.exception.parse_error.101] parse error at line 1, column 13:
+// syntax error while parsing value - unexpected '}'; expected ...": keep only the cause.
+std::string cause_of(const std::string& what) {
+  auto pos = what.find(" - ");
+  std::string cause = pos == std::string::npos ? what : what.substr(pos + 3);
+  if (auto semicolon = cause.find("; "); semicolon != std::string::npos) cause.resize(semicolon);
+  return cause;
+}
+
+}  // namespace
+
+std::expected<void, std::string> check_json(std::string_view text) {
+  try {
+    auto ignored = nlohmann::json::parse(text.begin(), text.end());
+    (void)ignored;
+    return {};
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.byte counts from 1 and points past the offending character; report a 0-based offset.
+    auto offset = e.byte > 0 ? e.byte - 1 : 0;
+    return std::unexpected("not valid JSON at offset " + std::to_string(offset) + ": " + cause_of(e.what()));
+  }
+}
+
+std::string json_quote(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
+
+}  // namespace oos::util

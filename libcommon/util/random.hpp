@@ -1,0 +1,27 @@
+// Randomness: unguessable tokens from the kernel, and a cheap seeded generator for jitter.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace oos::util {
+
+// 32 hex characters from getrandom(2): a lease token no other worker can guess or reuse.
+std::string random_token();
+
+// A fast generator for jitter and busy back-off; seeded from getrandom(2) unless a seed is given.
+class Rng {
+public:
+  Rng();
+  explicit Rng(std::uint64_t seed) : m_engine(seed) {}
+  // Uniform in [0, 1).
+  double fraction();
+  // Uniform in [low, high].
+  std::uint32_t between(std::uint32_t low, std::uint32_t high);
+
+private:
+  std::mt19937_64 m_engine;
+};
+
+}  // namespace oos::util

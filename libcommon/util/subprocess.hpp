@@ -1,0 +1,25 @@
+// Running a program as a child process and collecting what it prints.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oos::util {
+
+struct RunResult {
+  int exit_code = -1;   // the exit status, or 128 + signal number when killed by a signal
+  std::string out;      // everything written to stdout
+  std::string err;      // everything written to stderr
+};
+
+struct RunOptions {
+  std::string stdin_data;                          // written to the child's stdin, then closed
+  std::optional<std::vector<std::string>> env;     // "NAME=value" entries; nullopt inherits ours
+};
+
+// Runs argv[0] (looked up in PATH when it has no slash) with `argv`, waits for it and returns its exit
+// code and output. Throws std::system_error when the process cannot be started.
+RunResult run_program(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+}  // namespace oos::util

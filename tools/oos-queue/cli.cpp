@@ -1,0 +1,68 @@
+#include "cli.hpp"
+
+#include "app/cli.hpp"
+
+namespace oos::tools::queue {
+
+std::optional<int> parse(int argc, char** argv, Command& c) {
+  CLI::App app{"Enqueue and inspect OOS tasks, pause queues, reset breakers.", "oos-queue"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app::add_common_options(app, c.common);
+
+  auto* enqueue = app.add_subcommand("enqueue", "Add a task (or, with --batch, JSON lines from stdin)");
+  enqueue->add_option("queue", c.queue, "Queue name")->required();
+  enqueue->add_option("type", c.type, "Task type (selects the handler)");
+  enqueue->add_option("--data", c.data, "Payload: JSON text, @FILE, or - for stdin (default {})");
+  enqueue->add_option("--priority", c.priority, "Higher runs first (default 0)");
+  enqueue->add_option("--delay", c.delay, "Not before this long from now, e.g. 30s")->type_name("DUR");
+  enqueue->add_option("--max-attempts", c.max_attempts, "Attempts before dead-lettering")->check(CLI::PositiveNumber);
+  enqueue->add_option("--unique-key", c.unique_key, "Return the active task with this key instead of a duplicate");
+  enqueue->add_flag("--batch", c.batch, "Read JSON lines {\"type\":..,\"data\":..} from stdin, one transaction");
+  enqueue->add_flag("--json", c.json, "Print JSON");
+  enqueue->callback([&] { c.verb = Verb::enqueue; });
+
+  auto* status = app.add_subcommand("status", "Every queue: counts, oldest wait, paused, breaker, alerts");
+  status->add_flag("--json", c.json, "Print JSON");
+  status->callback([&] { c.verb = Verb::status; });
+
+  auto* stats = app.add_subcommand("stats", "One queue in detail, with the last hour's runs");
+  stats->add_option("queue", c.queue, "Queue name")->required();
+  stats->add_flag("--json", c.json, "Print JSON");
+  stats->callback([&] { c.verb = Verb::stats; });
+
+  auto* list = app.add_subcommand("list", "Tasks of a queue, newest first");
+  list->add_option("queue", c.queue, "Queue name")->required();
+  list->add_option("--status", c.status, "pending, running, succeeded, dead or cancelled")
+      ->check(CLI::IsMember({"pending", "running", "succeeded", "dead", "cancelled"}));
+  list->add_option("--limit", c.limit, "At most this many (default 50)")->check(CLI::PositiveNumber);
+  list->add_flag("--json", c.json, "Print JSON");
+  list->callback([&] { c.verb = Verb::list; });
+
+  auto* show = app.add_subcommand("show", "One task with its attempt history");
+  show->add_option("id", c.id, "Task id")->required();
+  show->add_flag("--json", c.json, "Print JSON");
+  show->callback([&] { c.verb = Verb::show; });
+
+  auto* cancel = app.add_subcommand("cancel", "Cancel a pending task");
+  cancel->add_option("id", c.id, "Task id")->required();
+  cancel->callback([&] { c.verb = Verb::cancel; });
+
+  auto* pause = app.add_subcommand("pause", "Stop workers from claiming tasks of a queue");
+  pause->add_option("queue", c.queue, "Queue name")->required();
+  pause->callback([&] { c.verb = Verb::pause; });
+
+  auto* resume = app.add_subcommand("resume", "Let workers claim tasks of a paused queue again");
+  resume->add_option("queue", c.queue, "Queue name")->required();
+  resume->callback([&] { c.verb = Verb::resume; });
+
+  auto* breaker = app.add_subcommand("breaker", "Show a queue's circuit breaker; --reset closes it");
+  breaker->add_option("queue", c.queue, "Queue name")->required();
+  breaker->add_flag("--reset", c.reset, "Close the breaker by hand");
+  breaker->add_flag("--json", c.json, "Print JSON");
+  breaker->callback([&] { c.verb = Verb::breaker; });
+
+  return app::parse_command_line(app, argc, argv);
+}
+
+}  // namespace oos::tools::queue

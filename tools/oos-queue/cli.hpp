@@ -1,0 +1,35 @@
+// The command line of oos-queue: every verb of DESIGN.md section 7 parsed into one plain struct.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "app/context.hpp"
+
+namespace oos::tools::queue {
+
+enum class Verb { enqueue, status, stats, list, show, cancel, pause, resume, breaker };
+
+struct Command {
+  Verb verb = Verb::status;
+  app::CommonOptions common;
+  std::string queue;
+  std::string type;
+  std::optional<std::string> data;        // JSON, @FILE or - (stdin)
+  int priority = 0;
+  std::optional<std::string> delay;       // a duration
+  std::optional<int> max_attempts;
+  std::optional<std::string> unique_key;
+  bool batch = false;
+  bool json = false;
+  std::optional<std::string> status;      // list --status
+  int limit = 50;
+  std::int64_t id = 0;
+  bool reset = false;                     // breaker --reset
+};
+
+// Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage
+// error), nullopt to go on.
+std::optional<int> parse(int argc, char** argv, Command& command);
+
+}  // namespace oos::tools::queue

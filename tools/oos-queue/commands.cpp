@@ -1,0 +1,210 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "error.hpp"
+#include "output.hpp"
+#include "queue/queue_store.hpp"
+#include "queue/task_store.hpp"
+#include "util/files.hpp"
+
+namespace oos::tools::queue {
+namespace {
+
+using nlohmann::json;
+using oos::queue::NewTask;
+
+void check_argument_name(std::string_view what, const std::string& name) {
+  if (auto ok = oos::queue::check_name(what, name); !ok) throw Error(ExitCode::usage, ok.error());
+}
+
+std::string read_stdin() { return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()}; }
+
+// --data: JSON text, @FILE or - for stdin.
+std::string read_payload(const std::optional<std::string>& data) {
+  if (!data) return "{}";
+  if (*data == "-") return read_stdin();
+  if (data->starts_with("@")) {
+    auto content = util::read_file(data->substr(1));
+    if (!content) throw Error(ExitCode::no_input, "--data: " + content.error());
+    return *content;
+  }
+  return *data;
+}
+
+// One line of `enqueue --batch`: {"type":..,"data":..,"priority":..,"delay":"5s","max_attempts":..,"unique_key":..}.
+NewTask parse_batch_line(const std::string& line, int number, const std::string& queue) {
+  auto where = fmt::format("stdin line {}", number);
+  auto doc = json::parse(line, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    throw Error(ExitCode::data_error, where + ": expected a JSON object such as {\"type\":\"t\",\"data\":{}}");
+  NewTask task;
+  task.queue = queue;
+  auto bad = [&](const std::string& key, const char* expected) {
+    return Error(ExitCode::data_error, fmt::format("{}: field '{}' must be {}", where, key, expected));
+  };
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "type") {
+      if (!value.is_string()) throw bad(key, "a string");
+      task.type = value.get<std::string>();
+    } else if (key == "data") {
+      task.payload = value.dump();
+    } else if (key == "priority") {
+      if (!value.is_number_integer()) throw bad(key, "an integer");
+      task.priority = value.get<int>();
+    } else if (key == "delay") {
+      auto delay = value.is_string() ? util::parse_duration(value.get<std::string>())
+                                     : std::unexpected<std::string>("not a string");
+      if (!delay) throw bad(key, "a duration string such as \"30s\"");
+      task.delay = *delay;
+    } else if (key == "max_attempts") {
+      if (!value.is_number_integer() || value.get<int>() < 1) throw bad(key, "an integer of at least 1");
+      task.max_attempts = value.get<int>();
+    } else if (key == "unique_key") {
+      if (!value.is_string()) throw bad(key, "a string");
+      task.unique_key = value.get<std::string>();
+    } else {
+      throw Error(ExitCode::data_error, fmt::format("{}: unknown field '{}'", where, key));
+    }
+  }
+  if (task.type.empty()) throw Error(ExitCode::data_error, where + ": missing field 'type'");
+  if (auto ok = oos::queue::check_name("type", task.type); !ok)
+    throw Error(ExitCode::data_error, where + ": " + ok.error());
+  return task;
+}
+
+void print_enqueued(const oos::queue::EnqueueResult& r, const NewTask& task, bool as_json) {
+  if (as_json)
+    std::cout << json{{"id", r.id}, {"created", r.created}, {"queue", task.queue}, {"type", task.type}}.dump()
+              << '\n';
+  else
+    std::cout << r.id << '\n';
+}
+
+int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
+  check_argument_name("queue", c.queue);
+  if (c.batch) {
+    if (!c.type.empty() || c.data)
+      throw Error(ExitCode::usage, "enqueue --batch takes the type and data from each stdin line, not arguments");
+    std::vector<NewTask> tasks;
+    std::istringstream in(read_stdin());
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number)
+      if (line.find_first_not_of(" \t\r") != std::string::npos) tasks.push_back(parse_batch_line(line, number, c.queue));
+    auto results = store.enqueue_batch(tasks);
+    for (std::size_t i = 0; i < results.size(); ++i) print_enqueued(results[i], tasks[i], c.json);
+    ctx.logger->debug(fmt::format("enqueued {} tasks in queue {}", results.size(), c.queue), {{"queue", c.queue}});
+    return 0;
+  }
+  if (c.type.empty()) throw Error(ExitCode::usage, "enqueue: TYPE is required (or use --batch)");
+  check_argument_name("type", c.type);
+  NewTask task{c.queue, c.type, read_payload(c.data), c.priority, util::Millis(0), c.max_attempts, c.unique_key};
+  if (c.delay) {
+    auto delay = util::parse_duration(*c.delay);
+    if (!delay) throw Error(ExitCode::usage, "--delay: " + delay.error());
+    task.delay = *delay;
+  }
+  auto result = store.enqueue(task);
+  print_enqueued(result, task, c.json);
+  ctx.logger->debug(fmt::format("task {} {} in queue {}", result.id, result.created ? "enqueued" : "already active",
+                                c.queue),
+                    {{"task_id", std::to_string(result.id)}, {"queue", c.queue}});
+  return 0;
+}
+
+oos::queue::QueueStats require_queue(oos::queue::QueueStore& queues, const std::string& name, util::UnixMillis now) {
+  auto stats = queues.stats(name, now);
+  if (!stats) throw Error(ExitCode::no_input, fmt::format("queue '{}' not found: it has no tasks and no settings", name));
+  return *stats;
+}
+
+}  // namespace
+
+int run(const Command& c, app::Context& ctx, db::Database& db) {
+  oos::queue::TaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
+  oos::queue::QueueStore queues(db, ctx.config, *ctx.logger);
+  auto now = ctx.clock.now();
+  switch (c.verb) {
+    case Verb::enqueue: return enqueue(c, ctx, store);
+    case Verb::status: {
+      auto all = queues.status(now);
+      if (c.json) {
+        json out{{"queues", json::array()}};
+        for (const auto& s : all) out["queues"].push_back(to_json(s, now));
+        std::cout << out.dump() << '\n';
+      } else {
+        std::cout << status_table(all, now);
+      }
+      for (const auto& s : all)
+        for (const auto& alert : s.alerts) ctx.logger->warn(fmt::format("queue {}: {}", s.name, alert), {{"queue", s.name}});
+      return 0;
+    }
+    case Verb::stats: {
+      check_argument_name("queue", c.queue);
+      auto stats = require_queue(queues, c.queue, now);
+      std::cout << (c.json ? to_json(stats, now).dump() + "\n" : stats_text(stats, now));
+      return 0;
+    }
+    case Verb::list: {
+      check_argument_name("queue", c.queue);
+      require_queue(queues, c.queue, now);
+      auto status = c.status ? oos::queue::parse_task_status(*c.status) : std::nullopt;
+      auto tasks = store.list(c.queue, status, c.limit);
+      if (c.json) {
+        for (const auto& t : tasks) std::cout << to_json(t).dump() << '\n';
+      } else {
+        std::cout << task_table(tasks);
+      }
+      return 0;
+    }
+    case Verb::show: {
+      auto task = store.find(c.id);
+      if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", c.id));
+      auto attempts = store.attempts(c.id);
+      if (c.json) {
+        auto out = to_json(*task);
+        out["attempt_history"] = json::array();
+        for (const auto& a : attempts) out["attempt_history"].push_back(to_json(a));
+        std::cout << out.dump() << '\n';
+      } else {
+        std::cout << task_text(*task, attempts);
+      }
+      return 0;
+    }
+    case Verb::cancel:
+      store.cancel(c.id);
+      std::cout << fmt::format("task {} cancelled\n", c.id);
+      return 0;
+    case Verb::pause:
+    case Verb::resume: {
+      check_argument_name("queue", c.queue);
+      bool pause = c.verb == Verb::pause;
+      bool changed = queues.set_paused(c.queue, pause, now);
+      std::cout << fmt::format("queue {} {}{}\n", c.queue, changed ? "" : "was already ", pause ? "paused" : "resumed");
+      return 0;
+    }
+    case Verb::breaker: {
+      check_argument_name("queue", c.queue);
+      if (!queues.exists(c.queue))
+        throw Error(ExitCode::no_input, fmt::format("queue '{}' not found: it has no tasks and no settings", c.queue));
+      if (c.reset) {
+        auto before = queues.breakers().reset("queue", c.queue, now);
+        auto after = queues.breakers().load("queue", c.queue);
+        if (c.json) std::cout << json{{"queue", c.queue}, {"was", to_json(before)}, {"breaker", to_json(after)}}.dump() << '\n';
+        else std::cout << fmt::format("breaker of queue {} closed (was {})\n", c.queue, policy::to_string(before.state));
+        return 0;
+      }
+      auto record = queues.breakers().load("queue", c.queue);
+      if (c.json) std::cout << json{{"queue", c.queue}, {"breaker", to_json(record)}}.dump() << '\n';
+      else std::cout << breaker_text(c.queue, record, now);
+      return 0;
+    }
+  }
+  return 0;
+}
+
+}  // namespace oos::tools::queue

@@ -1,0 +1,191 @@
+#include "output.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace oos::tools::queue {
+namespace {
+
+using nlohmann::json;
+using oos::queue::Task;
+
+json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+json opt_time(const std::optional<util::UnixMillis>& v) { return v ? json(util::format_iso8601(*v)) : json(nullptr); }
+
+// The payload as JSON when it parses (it always should), else as a string.
+json payload_json(const std::string& payload) {
+  auto parsed = json::parse(payload, nullptr, false);
+  return parsed.is_discarded() ? json(payload) : parsed;
+}
+
+std::string one_line(std::string text, std::size_t max) {
+  for (auto& c : text)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (text.size() > max) text = text.substr(0, max - 3) + "...";
+  return text;
+}
+
+}  // namespace
+
+std::string age(std::optional<util::UnixMillis> since, util::UnixMillis now) {
+  if (!since) return "-";
+  auto s = std::max<std::int64_t>(0, (now - *since) / 1000);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+}
+
+json to_json(const Task& t) {
+  return json{{"id", t.id},
+              {"queue", t.queue},
+              {"type", t.type},
+              {"status", std::string(oos::queue::to_string(t.status))},
+              {"priority", t.priority},
+              {"run_at", util::format_iso8601(t.run_at)},
+              {"attempts", t.attempts},
+              {"max_attempts", t.max_attempts},
+              {"unique_key", opt(t.unique_key)},
+              {"lease_owner", opt(t.lease_owner)},
+              {"lease_expires_at", opt_time(t.lease_expires_at)},
+              {"last_error", opt(t.last_error)},
+              {"result", opt(t.result)},
+              {"replays", t.replays},
+              {"created_at", util::format_iso8601(t.created_at)},
+              {"updated_at", util::format_iso8601(t.updated_at)},
+              {"finished_at", opt_time(t.finished_at)},
+              {"payload", payload_json(t.payload)}};
+}
+
+json to_json(const oos::queue::Attempt& a) {
+  return json{{"attempt", a.attempt},
+              {"worker", opt(a.worker)},
+              {"started_at", opt_time(a.started_at)},
+              {"ended_at", util::format_iso8601(a.ended_at)},
+              {"outcome", a.outcome},
+              {"exit_code", a.exit_code ? json(*a.exit_code) : json(nullptr)},
+              {"error", opt(a.error)}};
+}
+
+json to_json(const policy::BreakerRecord& b) {
+  json out{{"state", std::string(policy::to_string(b.state))},
+           {"consecutive_failures", b.consecutive_failures},
+           {"cooldown_seconds", b.cooldown_ms / 1000}};
+  out["opened_at"] = b.state == policy::BreakerState::closed ? json(nullptr) : json(util::format_iso8601(b.opened_at));
+  out["probe_at"] =
+      b.state == policy::BreakerState::open ? json(util::format_iso8601(policy::probe_at(b))) : json(nullptr);
+  return out;
+}
+
+json to_json(const oos::queue::QueueStatus& s, util::UnixMillis now) {
+  const auto& c = s.counts;
+  return json{{"name", s.name},
+              {"pending", c.pending},
+              {"runnable", c.runnable},
+              {"retrying", c.retrying},
+              {"running", c.running},
+              {"succeeded", c.succeeded},
+              {"dead", c.dead},
+              {"cancelled", c.cancelled},
+              {"oldest_pending_age_seconds",
+               c.oldest_runnable_since ? json(std::max<std::int64_t>(0, (now - *c.oldest_runnable_since) / 1000))
+                                       : json(nullptr)},
+              {"paused", s.paused},
+              {"breaker", to_json(s.breaker)},
+              {"alerts", s.alerts}};
+}
+
+json to_json(const oos::queue::QueueStats& s, util::UnixMillis now) {
+  auto out = to_json(s.status, now);
+  out["runs_last_hour"] = s.runs_last_hour;
+  out["failures_last_hour"] = s.failures_last_hour;
+  out["mean_run_seconds"] = s.mean_run_ms ? json(*s.mean_run_ms / 1000.0) : json(nullptr);
+  return out;
+}
+
+std::string status_table(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now) {
+  if (queues.empty()) return "no queues yet: add a task with 'oos-queue enqueue QUEUE TYPE'\n";
+  auto row = [](auto&&... cols) {
+    return fmt::format("{:<16} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6} {:>9} {:>8} {:<6} {:<9} {}\n", cols...);
+  };
+  std::string out = row("QUEUE", "PENDING", "RUNNABLE", "RETRYING", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED",
+                        "OLDEST", "PAUSED", "BREAKER", "ALERTS");
+  for (const auto& s : queues) {
+    const auto& c = s.counts;
+    std::string alerts;
+    for (const auto& a : s.alerts) alerts += (alerts.empty() ? "" : "; ") + a;
+    out += row(s.name, c.pending, c.runnable, c.retrying, c.running, c.succeeded, c.dead, c.cancelled,
+               age(c.oldest_runnable_since, now), s.paused ? "yes" : "no", policy::to_string(s.breaker.state),
+               alerts.empty() ? "-" : alerts);
+  }
+  return out;
+}
+
+std::string stats_text(const oos::queue::QueueStats& stats, util::UnixMillis now) {
+  const auto& s = stats.status;
+  const auto& c = s.counts;
+  std::string out = fmt::format("queue:               {}\n", s.name);
+  out += fmt::format("paused:              {}\n", s.paused ? "yes" : "no");
+  out += fmt::format("pending:             {} ({} runnable, {} retrying)\n", c.pending, c.runnable, c.retrying);
+  out += fmt::format("running:             {}\n", c.running);
+  out += fmt::format("succeeded:           {}\n", c.succeeded);
+  out += fmt::format("dead:                {}\n", c.dead);
+  out += fmt::format("cancelled:           {}\n", c.cancelled);
+  out += fmt::format("oldest pending:      {}\n", age(c.oldest_runnable_since, now));
+  out += fmt::format("breaker:             {} ({} consecutive failures)\n", policy::to_string(s.breaker.state),
+                     s.breaker.consecutive_failures);
+  out += fmt::format("runs last hour:      {}\n", stats.runs_last_hour);
+  out += fmt::format("failures last hour:  {}\n", stats.failures_last_hour);
+  out += fmt::format("mean run time:       {}\n",
+                     stats.mean_run_ms ? fmt::format("{:.3f}s", *stats.mean_run_ms / 1000.0) : std::string("-"));
+  for (const auto& a : s.alerts) out += fmt::format("alert:               {}\n", a);
+  return out;
+}
+
+std::string task_table(const std::vector<Task>& tasks) {
+  auto row = [](auto&&... cols) { return fmt::format("{:>8} {:<10} {:<16} {:>8} {:>8} {:<24} {}\n", cols...); };
+  std::string out = row("ID", "STATUS", "TYPE", "PRIORITY", "ATTEMPTS", "RUN_AT", "LAST_ERROR");
+  for (const auto& t : tasks)
+    out += row(t.id, oos::queue::to_string(t.status), t.type, t.priority,
+               fmt::format("{}/{}", t.attempts, t.max_attempts), util::format_iso8601(t.run_at),
+               t.last_error ? one_line(*t.last_error, 60) : "-");
+  return out;
+}
+
+std::string task_text(const Task& t, const std::vector<oos::queue::Attempt>& attempts) {
+  std::string out = fmt::format("id:            {}\n", t.id);
+  out += fmt::format("queue:         {}\n", t.queue);
+  out += fmt::format("type:          {}\n", t.type);
+  out += fmt::format("status:        {}\n", oos::queue::to_string(t.status));
+  out += fmt::format("priority:      {}\n", t.priority);
+  out += fmt::format("attempts:      {}/{}\n", t.attempts, t.max_attempts);
+  out += fmt::format("run at:        {}\n", util::format_iso8601(t.run_at));
+  out += fmt::format("created:       {}\n", util::format_iso8601(t.created_at));
+  if (t.finished_at) out += fmt::format("finished:      {}\n", util::format_iso8601(*t.finished_at));
+  if (t.unique_key) out += fmt::format("unique key:    {}\n", *t.unique_key);
+  if (t.lease_owner) out += fmt::format("worker:        {}\n", *t.lease_owner);
+  if (t.lease_expires_at) out += fmt::format("lease until:   {}\n", util::format_iso8601(*t.lease_expires_at));
+  if (t.replays > 0) out += fmt::format("replays:       {}\n", t.replays);
+  out += fmt::format("payload:       {}\n", t.payload);
+  if (t.last_error) out += fmt::format("last error:    {}\n", one_line(*t.last_error, 400));
+  if (t.result) out += fmt::format("result:        {}\n", one_line(*t.result, 400));
+  if (!attempts.empty()) out += "attempts:\n";
+  for (const auto& a : attempts)
+    out += fmt::format("  #{:<3} {:<10} {} worker={} exit={} {}\n", a.attempt, a.outcome,
+                       util::format_iso8601(a.ended_at), a.worker.value_or("-"),
+                       a.exit_code ? std::to_string(*a.exit_code) : "-", a.error ? one_line(*a.error, 200) : "");
+  return out;
+}
+
+std::string breaker_text(const std::string& queue, const policy::BreakerRecord& b, util::UnixMillis now) {
+  std::string out = fmt::format("breaker of queue {}: {} ({} consecutive failures)\n", queue,
+                                policy::to_string(b.state), b.consecutive_failures);
+  if (b.state == policy::BreakerState::open)
+    out += fmt::format("opened {} ago; a probe may run in {}; reset with 'oos-queue breaker {} --reset'\n",
+                       age(b.opened_at, now), age(now, std::max(now, policy::probe_at(b))), queue);
+  if (b.state == policy::BreakerState::half_open) out += "a probe task is running\n";
+  return out;
+}
+
+}  // namespace oos::tools::queue

@@ -1,0 +1,28 @@
+// How oos-queue prints queues and tasks: aligned text for people, JSON for scripts.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "queue/queue_store.hpp"
+#include "queue/task.hpp"
+
+namespace oos::tools::queue {
+
+nlohmann::json to_json(const oos::queue::Task& task);
+nlohmann::json to_json(const oos::queue::Attempt& attempt);
+nlohmann::json to_json(const oos::queue::QueueStatus& status, util::UnixMillis now);
+nlohmann::json to_json(const oos::queue::QueueStats& stats, util::UnixMillis now);
+nlohmann::json to_json(const policy::BreakerRecord& breaker);
+
+std::string status_table(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now);
+std::string stats_text(const oos::queue::QueueStats& stats, util::UnixMillis now);
+std::string task_table(const std::vector<oos::queue::Task>& tasks);
+std::string task_text(const oos::queue::Task& task, const std::vector<oos::queue::Attempt>& attempts);
+std::string breaker_text(const std::string& queue, const policy::BreakerRecord& breaker, util::UnixMillis now);
+
+// "3m12s"-style age for the tables; "-" when absent.
+std::string age(std::optional<util::UnixMillis> since, util::UnixMillis now);
+
+}  // namespace oos::tools::queue

@@ -1,0 +1,117 @@
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "db/database.hpp"
+#include "db/schema.hpp"
+#include "support/printers.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace oos;
+using oos::test::TempDir;
+
+namespace {
+db::OpenOptions options_for(const TempDir& dir, util::Millis busy = util::Millis(5000),
+                            config::Synchronous sync = config::Synchronous::full) {
+  return {dir / "oos.db", sync, busy};
+}
+bool has_code(const Error& e, ExitCode code) { return e.code() == code; }
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(database)
+
+BOOST_AUTO_TEST_CASE(open_creates_the_schema_with_wal_and_full_sync) {
+  TempDir dir;
+  db::Database db(options_for(dir));
+  BOOST_TEST(db.schema_version() == db::latest_schema_version());
+  BOOST_TEST(db.raw().execAndGet("PRAGMA journal_mode").getString() == "wal");
+  BOOST_TEST(db.raw().execAndGet("PRAGMA synchronous").getInt() == 2);
+  BOOST_TEST(db.raw().execAndGet("PRAGMA foreign_keys").getInt() == 1);
+  BOOST_TEST(db.raw().tableExists("tasks"));
+  BOOST_TEST(db.raw().tableExists("task_attempts"));
+  BOOST_TEST(db.raw().tableExists("breakers"));
+  BOOST_TEST(db.raw().tableExists("events"));
+}
+
+BOOST_AUTO_TEST_CASE(synchronous_normal_is_honoured) {
+  TempDir dir;
+  db::Database db(options_for(dir, util::Millis(5000), config::Synchronous::normal));
+  BOOST_TEST(db.raw().execAndGet("PRAGMA synchronous").getInt() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(reopening_keeps_data_and_does_not_migrate_again) {
+  TempDir dir;
+  {
+    db::Database db(options_for(dir));
+    db.raw().exec("INSERT INTO events (at, kind, object) VALUES (1, 'x', 'y')");
+  }
+  db::Database again(options_for(dir));
+  BOOST_TEST(again.raw().execAndGet("SELECT count(*) FROM events").getInt() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_from_a_newer_version_is_refused_with_69) {
+  TempDir dir;
+  {
+    SQLite::Database raw((dir / "oos.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("PRAGMA user_version = 999");
+  }
+  BOOST_CHECK_EXCEPTION(db::Database{options_for(dir)}, Error, [](const Error& e) {
+    return has_code(e, ExitCode::unavailable) && std::string(e.what()).find("schema version 999") != std::string::npos;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_74_pointing_to_oos_integrity) {
+  TempDir dir;
+  oos::test::write_file(dir / "oos.db", std::string(8192, 'x'));
+  BOOST_CHECK_EXCEPTION(db::Database{options_for(dir)}, Error, [](const Error& e) {
+    return has_code(e, ExitCode::io_error) && std::string(e.what()).find("oos-integrity") != std::string::npos;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_write_lock_held_past_the_busy_timeout_is_75) {
+  TempDir dir;
+  db::Database holder(options_for(dir));
+  db::Database waiter(options_for(dir, util::Millis(100)));
+  db::WriteTransaction held(holder);
+  try {
+    db::WriteTransaction blocked(waiter);
+    BOOST_FAIL("BEGIN IMMEDIATE should have been refused");
+  } catch (const SQLite::Exception& e) {
+    BOOST_TEST(db::translate(e, "x.db").code() == ExitCode::temp_fail);
+    BOOST_TEST(std::string(db::translate(e, "x.db").what()).find("try again") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_transaction_without_commit_rolls_back) {
+  TempDir dir;
+  db::Database db(options_for(dir));
+  {
+    db::WriteTransaction tx(db);
+    db.raw().exec("INSERT INTO events (at, kind, object) VALUES (1, 'x', 'y')");
+  }
+  BOOST_TEST(db.raw().execAndGet("SELECT count(*) FROM events").getInt() == 0);
+  {
+    db::WriteTransaction tx(db);
+    db.raw().exec("INSERT INTO events (at, kind, object) VALUES (1, 'x', 'y')");
+    tx.commit();
+  }
+  BOOST_TEST(db.raw().execAndGet("SELECT count(*) FROM events").getInt() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(cached_queries_are_reset_after_use) {
+  TempDir dir;
+  db::Database db(options_for(dir));
+  for (int i = 0; i < 3; ++i) db.raw().exec("INSERT INTO events (at, kind, object) VALUES (1, 'x', 'y')");
+  for (int round = 0; round < 2; ++round) {
+    auto q = db.query("SELECT id FROM events ORDER BY id");
+    BOOST_TEST(q->executeStep());
+    BOOST_TEST(q->getColumn(0).getInt() == 1);  // starts over: the previous use was reset
+  }
+  // A read left open by a cached statement would block the checkpoint below.
+  BOOST_TEST(sqlite3_wal_checkpoint_v2(db.raw().getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                       nullptr) == SQLITE_OK);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,339 @@
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <thread>
+
+#include "error.hpp"
+#include "store_fixture.hpp"
+
+using namespace oos;
+using namespace oos::queue;
+using oos::test::StoreFixture;
+
+namespace {
+const std::array<std::string, 1> k_default{"default"};
+}
+
+BOOST_AUTO_TEST_SUITE(task_store)
+
+BOOST_FIXTURE_TEST_CASE(enqueue_stores_a_pending_task_with_the_queue_defaults, StoreFixture) {
+  NewTask t;
+  t.type = "mail";
+  t.payload = R"({"to":"ops"})";
+  t.delay = std::chrono::seconds(30);
+  auto r = tasks.enqueue(t);
+  BOOST_TEST(r.created);
+  auto stored = tasks.find(r.id);
+  BOOST_REQUIRE(stored);
+  BOOST_TEST(stored->status == TaskStatus::pending);
+  BOOST_TEST(stored->max_attempts == 10);
+  BOOST_TEST(stored->run_at == clock.now() + 30'000);
+  BOOST_TEST(stored->payload == R"({"to":"ops"})");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_invalid_payload_is_rejected_and_nothing_is_stored, StoreFixture) {
+  NewTask t;
+  t.type = "mail";
+  t.payload = "{nope";
+  BOOST_CHECK_EXCEPTION(tasks.enqueue(t), Error, [](const Error& e) { return e.code() == ExitCode::data_error; });
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_batch_is_all_or_nothing, StoreFixture) {
+  std::vector<NewTask> batch(3);
+  for (auto& t : batch) t.type = "a";
+  batch[2].payload = "[1,";
+  BOOST_CHECK_THROW(tasks.enqueue_batch(batch), Error);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
+  batch[2].payload = "[1]";
+  auto ids = tasks.enqueue_batch(batch);
+  BOOST_TEST(ids.size() == 3u);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_unique_key_dedupes_while_the_task_is_active, StoreFixture) {
+  NewTask t;
+  t.type = "digest";
+  t.unique_key = "daily";
+  auto first = tasks.enqueue(t);
+  auto second = tasks.enqueue(t);
+  BOOST_TEST(second.id == first.id);
+  BOOST_TEST(!second.created);
+  auto claimed = tasks.claim(k_default, "w1");
+  BOOST_REQUIRE(claimed);
+  BOOST_TEST(tasks.enqueue(t).id == first.id);  // running still counts
+  BOOST_TEST((tasks.complete(claimed->lease, "ok") == Fence::applied));
+  auto third = tasks.enqueue(t);
+  BOOST_TEST(third.created);
+  BOOST_TEST(third.id != first.id);
+}
+
+BOOST_FIXTURE_TEST_CASE(claim_order_is_priority_then_run_at_then_id, StoreFixture) {
+  auto low = add("default", 0);
+  auto high = add("default", 5);
+  clock.advance(1);
+  auto high_later = add("default", 5);
+  NewTask delayed;
+  delayed.type = "job";
+  delayed.priority = 9;
+  delayed.delay = std::chrono::minutes(1);
+  tasks.enqueue(delayed);
+  std::vector<TaskId> order;
+  while (auto c = tasks.claim(k_default, "w")) order.push_back(c->task.id);
+  BOOST_TEST(order == (std::vector<TaskId>{high, high_later, low}));
+}
+
+BOOST_FIXTURE_TEST_CASE(claim_only_takes_from_the_named_unpaused_queues, StoreFixture) {
+  add("other");
+  auto mine = add("default");
+  auto paused = add("slow");
+  queues.set_paused("slow", true, clock.now());
+  std::array<std::string, 2> wanted{"default", "slow"};
+  auto c = tasks.claim(wanted, "w");
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->task.id == mine);
+  BOOST_TEST(!tasks.claim(wanted, "w").has_value());
+  queues.set_paused("slow", false, clock.now());
+  auto resumed = tasks.claim(wanted, "w");
+  BOOST_REQUIRE(resumed);
+  BOOST_TEST(resumed->task.id == paused);
+}
+
+BOOST_FIXTURE_TEST_CASE(claim_sets_a_lease_with_a_random_token, StoreFixture) {
+  add();
+  add();
+  auto a = tasks.claim(k_default, "w1");
+  auto b = tasks.claim(k_default, "w2");
+  BOOST_REQUIRE(a);
+  BOOST_REQUIRE(b);
+  BOOST_TEST(a->lease.token.size() == 32u);
+  BOOST_TEST(a->lease.token != b->lease.token);
+  BOOST_TEST(a->lease.expires_at == clock.now() + 30'000);
+  BOOST_TEST(a->task.attempts == 1);
+  BOOST_TEST(sql_text("SELECT lease_owner FROM tasks WHERE id = " + std::to_string(a->task.id)) == "w1");
+}
+
+BOOST_FIXTURE_TEST_CASE(complete_keeps_the_result_and_an_attempt_row, StoreFixture) {
+  auto id = add();
+  auto c = tasks.claim(k_default, "w1");
+  clock.advance(250);
+  BOOST_TEST((tasks.complete(c->lease, "done") == Fence::applied));
+  auto t = tasks.find(id);
+  BOOST_TEST(t->status == TaskStatus::succeeded);
+  BOOST_TEST(*t->result == "done");
+  auto history = tasks.attempts(id);
+  BOOST_REQUIRE(history.size() == 1u);
+  BOOST_TEST(history[0].outcome == "succeeded");
+  BOOST_TEST(*history[0].worker == "w1");
+  BOOST_TEST(history[0].ended_at - *history[0].started_at == 250);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failure_is_retried_after_the_backoff_delay, StoreFixture) {
+  config.queue.backoff_jitter = 0;
+  auto id = add();
+  auto c = tasks.claim(k_default, "w");
+  auto outcome = tasks.fail(c->lease, {policy::FailureKind::retryable, "exit 1: boom", 1});
+  BOOST_TEST((outcome.fence == Fence::applied));
+  BOOST_TEST(outcome.status == TaskStatus::pending);
+  BOOST_TEST(outcome.retry_at == clock.now() + 1000);
+  BOOST_TEST(!tasks.claim(k_default, "w").has_value());  // not runnable before the delay
+  clock.advance(1000);
+  auto again = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->task.attempts == 2);
+  tasks.fail(again->lease, {policy::FailureKind::retryable, "boom", 1});
+  BOOST_TEST(tasks.find(id)->run_at == clock.now() + 2000);  // second delay: 2 s
+  BOOST_TEST(*tasks.find(id)->last_error == "boom");
+}
+
+BOOST_FIXTURE_TEST_CASE(jitter_only_ever_shortens_the_delay, StoreFixture) {
+  config.queue.backoff_seconds = {100};
+  config.queue.backoff_jitter = 0.5;
+  config.breaker.failure_threshold = 1000;
+  for (int i = 0; i < 20; ++i) {
+    add();
+    auto c = tasks.claim(k_default, "w");
+    BOOST_REQUIRE(c.has_value());
+    auto outcome = tasks.fail(c->lease, {policy::FailureKind::retryable, "x", 1});
+    BOOST_TEST(outcome.retry_at <= clock.now() + 100'000);
+    BOOST_TEST(outcome.retry_at >= clock.now() + 50'000);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(max_attempts_dead_letters_with_the_last_error, StoreFixture) {
+  config.queue.backoff_seconds = {0};
+  NewTask t;
+  t.type = "job";
+  t.max_attempts = 3;
+  auto id = tasks.enqueue(t).id;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto c = tasks.claim(k_default, "w");
+    BOOST_REQUIRE(c);
+    tasks.fail(c->lease, {policy::FailureKind::retryable, "failure " + std::to_string(attempt), 2});
+  }
+  auto dead = tasks.find(id);
+  BOOST_TEST(dead->status == TaskStatus::dead);
+  BOOST_TEST(*dead->last_error == "failure 3");
+  BOOST_TEST(tasks.attempts(id).size() == 3u);
+  BOOST_TEST(!tasks.claim(k_default, "w").has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_permanent_failure_is_dead_at_once, StoreFixture) {
+  auto id = add();
+  auto c = tasks.claim(k_default, "w");
+  auto outcome = tasks.fail(c->lease, {policy::FailureKind::permanent, "exit 65", 65});
+  BOOST_TEST(outcome.status == TaskStatus::dead);
+  BOOST_TEST(tasks.find(id)->attempts == 1);
+  BOOST_TEST(tasks.attempts(id)[0].outcome == "permanent");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_expired_lease_is_reclaimed_and_counts_as_an_attempt, StoreFixture) {
+  config.queue.backoff_jitter = 0;
+  auto id = add();
+  auto lost = tasks.claim(k_default, "killed-worker");
+  BOOST_REQUIRE(lost);
+  clock.advance(29'999);
+  BOOST_TEST(tasks.reclaim_expired() == 0);  // still within the lease
+  clock.advance(2);
+  BOOST_TEST(tasks.reclaim_expired() == 1);
+  auto t = tasks.find(id);
+  BOOST_TEST(t->status == TaskStatus::pending);
+  BOOST_TEST(t->attempts == 1);
+  BOOST_TEST(*t->last_error == "lease expired (worker lost)");
+  auto history = tasks.attempts(id);
+  BOOST_REQUIRE(history.size() == 1u);
+  BOOST_TEST(*history[0].worker == "killed-worker");
+  BOOST_TEST(history[0].outcome == "failed");
+  clock.advance(1000);
+  auto retried = tasks.claim(k_default, "w2");
+  BOOST_REQUIRE(retried);
+  BOOST_TEST(retried->task.attempts == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stale_token_can_neither_complete_nor_fail, StoreFixture) {
+  config.queue.backoff_seconds = {0};
+  auto id = add();
+  auto old = tasks.claim(k_default, "slow-worker");
+  clock.advance(31'000);
+  tasks.reclaim_expired();
+  auto fresh = tasks.claim(k_default, "w2");
+  BOOST_REQUIRE(fresh);
+  BOOST_TEST((tasks.complete(old->lease, "late result") == Fence::stale));
+  BOOST_TEST((tasks.fail(old->lease, {policy::FailureKind::permanent, "late", 1}).fence == Fence::stale));
+  BOOST_TEST(!tasks.renew(old->lease, "default"));
+  auto t = tasks.find(id);
+  BOOST_TEST(t->status == TaskStatus::running);
+  BOOST_TEST(*t->lease_owner == "w2");
+  BOOST_TEST((tasks.complete(fresh->lease, "ok") == Fence::applied));
+  BOOST_TEST(*tasks.find(id)->result == "ok");
+  BOOST_TEST((tasks.complete(fresh->lease, "twice") == Fence::stale));
+}
+
+BOOST_FIXTURE_TEST_CASE(renewal_extends_the_lease_past_its_first_expiry, StoreFixture) {
+  add();
+  auto c = tasks.claim(k_default, "w");
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(10'000);
+    BOOST_TEST(tasks.renew(c->lease, "default"));
+    BOOST_TEST(tasks.reclaim_expired() == 0);
+  }
+  BOOST_TEST(c->lease.expires_at == clock.now() + 30'000);
+  BOOST_TEST((tasks.complete(c->lease, "") == Fence::applied));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_per_queue_lease_overrides_the_default, StoreFixture) {
+  config.queues["slow"] = config.queue;
+  config.queues["slow"].lease = std::chrono::minutes(5);
+  add("slow");
+  std::array<std::string, 1> slow{"slow"};
+  auto c = tasks.claim(slow, "w");
+  BOOST_TEST(c->lease.expires_at == clock.now() + 300'000);
+  clock.advance(60'000);
+  BOOST_TEST(tasks.reclaim_expired() == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(release_hands_the_task_back_without_counting_the_run, StoreFixture) {
+  auto id = add();
+  auto c = tasks.claim(k_default, "w");
+  BOOST_TEST((tasks.release(c->lease) == Fence::applied));
+  auto t = tasks.find(id);
+  BOOST_TEST(t->status == TaskStatus::pending);
+  BOOST_TEST(t->attempts == 0);
+  BOOST_TEST((tasks.release(c->lease) == Fence::stale));
+}
+
+BOOST_FIXTURE_TEST_CASE(cancel_applies_to_pending_tasks_only, StoreFixture) {
+  auto pending = add();
+  auto running = add();
+  tasks.cancel(pending);
+  BOOST_TEST(tasks.find(pending)->status == TaskStatus::cancelled);
+  tasks.claim(k_default, "w");
+  BOOST_CHECK_EXCEPTION(tasks.cancel(running), Error,
+                        [](const Error& e) { return e.code() == ExitCode::problem_reported; });
+  BOOST_CHECK_EXCEPTION(tasks.cancel(999), Error, [](const Error& e) { return e.code() == ExitCode::no_input; });
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'task.cancel'") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(requeue_brings_dead_tasks_back_with_attempts_reset, StoreFixture) {
+  auto dead_id = add();
+  auto other_dead = add("other");
+  std::array<std::string, 2> both{"default", "other"};
+  for (int i = 0; i < 2; ++i) {
+    auto c = tasks.claim(both, "w");
+    tasks.fail(c->lease, {policy::FailureKind::permanent, c->task.queue == "default" ? "disk full" : "bad input", 1});
+  }
+  auto dry = tasks.requeue({}, {std::nullopt, std::nullopt, "disk"}, DryRun::yes);
+  BOOST_TEST(dry == std::vector<TaskId>{dead_id});
+  BOOST_TEST(tasks.find(dead_id)->status == TaskStatus::dead);
+  auto done = tasks.requeue({}, {std::nullopt, std::nullopt, "disk"}, DryRun::no);
+  BOOST_TEST(done == std::vector<TaskId>{dead_id});
+  auto t = tasks.find(dead_id);
+  BOOST_TEST(t->status == TaskStatus::pending);
+  BOOST_TEST(t->attempts == 0);
+  BOOST_TEST(t->replays == 1);
+  BOOST_TEST(tasks.find(other_dead)->status == TaskStatus::dead);
+  std::array<TaskId, 1> not_dead{dead_id};
+  BOOST_CHECK_THROW(tasks.requeue(not_dead, {}, DryRun::no), Error);
+}
+
+BOOST_FIXTURE_TEST_CASE(purge_deletes_finished_tasks_past_their_retention, StoreFixture) {
+  auto old_done = add();
+  auto c = tasks.claim(k_default, "w");
+  tasks.complete(c->lease, "");
+  auto old_dead = add();
+  c = tasks.claim(k_default, "w");
+  tasks.fail(c->lease, {policy::FailureKind::permanent, "x", 1});
+  clock.advance(8LL * 86'400'000);
+  auto fresh = add();
+  c = tasks.claim(k_default, "w");
+  tasks.complete(c->lease, "");
+  auto dry = tasks.purge(std::nullopt, DryRun::yes);
+  BOOST_TEST(dry.dead == 1);
+  BOOST_TEST(dry.succeeded == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 3);
+  tasks.purge(std::nullopt, DryRun::no);
+  BOOST_TEST(!tasks.find(old_done).has_value());
+  BOOST_TEST(!tasks.find(old_dead).has_value());
+  BOOST_TEST(tasks.find(fresh).has_value());
+  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 1);  // cascaded
+}
+
+BOOST_AUTO_TEST_CASE(two_connections_never_claim_the_same_task) {
+  StoreFixture a;
+  auto second_db = a.open();
+  queue::TaskStore other(*second_db, a.config, a.clock, *a.logger);
+  for (int i = 0; i < 200; ++i) a.add();
+  std::vector<TaskId> seen_a, seen_b;
+  std::thread t([&] {
+    while (auto c = other.claim(k_default, "b")) seen_b.push_back(c->task.id);
+  });
+  while (auto c = a.tasks.claim(k_default, "a")) seen_a.push_back(c->task.id);
+  t.join();
+  std::vector<TaskId> all = seen_a;
+  all.insert(all.end(), seen_b.begin(), seen_b.end());
+  std::sort(all.begin(), all.end());
+  BOOST_TEST(all.size() == 200u);
+  BOOST_TEST((std::adjacent_find(all.begin(), all.end()) == all.end()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,9 +1,9 @@
 #include "config.hpp"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <array>
 #include <cstdlib>
-#include <toml++/toml.h>
 
 #include "error.hpp"
 #include "util/files.hpp"
@@ -14,7 +14,7 @@ namespace {
 // Reads the keys of one TOML table into typed fields, remembering which keys it consumed so that every
 // other key can be reported as unknown. Every error names file, line and the full dotted key.
 class TableReader {
-public:
+ public:
   TableReader(const toml::table& table, std::string prefix, const std::filesystem::path& source)
       : m_table(table), m_prefix(std::move(prefix)), m_source(source) {}
 
@@ -51,10 +51,11 @@ public:
     auto* node = take(key);
     if (!node) return;
     double value = 0;
-    if (auto integer = node->value_exact<std::int64_t>()) value = static_cast<double>(*integer);
-    else value = expect<double>(*node, key, "a number");
-    if (value < min || value > max)
-      fail(*node, key, "must be between " + fmt_number(min) + " and " + fmt_number(max));
+    if (auto integer = node->value_exact<std::int64_t>())
+      value = static_cast<double>(*integer);
+    else
+      value = expect<double>(*node, key, "a number");
+    if (value < min || value > max) fail(*node, key, "must be between " + fmt_number(min) + " and " + fmt_number(max));
     out = value;
   }
   void read_duration(const std::string& key, Millis& out) {
@@ -116,7 +117,7 @@ public:
     }
   }
 
-private:
+ private:
   template <typename T>
   T expect(const toml::node& node, const std::string& key, const char* what) const {
     auto value = node.value_exact<T>();
@@ -228,8 +229,8 @@ void read_sections(TableReader& root, Config& c) {
   if (auto* t = root.sub_table("db")) {
     auto r = root.nested(*t, "db");
     read_enum(r, "synchronous", c.db.synchronous,
-              std::array<std::pair<const char*, Synchronous>, 2>{{{"full", Synchronous::full},
-                                                                   {"normal", Synchronous::normal}}});
+              std::array<std::pair<const char*, Synchronous>, 2>{
+                  {{"full", Synchronous::full}, {"normal", Synchronous::normal}}});
     r.read_duration("busy_timeout", c.db.busy_timeout);
     r.reject_unknown();
   }
@@ -238,9 +239,9 @@ void read_sections(TableReader& root, Config& c) {
     read_enum(r, "level", c.log.level, k_levels);
     read_enum(r, "format", c.log.format,
               std::array<std::pair<const char*, LogFormat>, 4>{{{"auto", LogFormat::automatic},
-                                                                 {"journal", LogFormat::journal},
-                                                                 {"json", LogFormat::json},
-                                                                 {"text", LogFormat::text}}});
+                                                                {"journal", LogFormat::journal},
+                                                                {"json", LogFormat::json},
+                                                                {"text", LogFormat::text}}});
     r.read("file", c.log.file);
     r.read_size("max_size", c.log.max_size);
     r.read("max_files", c.log.max_files, 1, 1000);

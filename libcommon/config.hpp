@@ -27,7 +27,7 @@ struct DbSettings {
 struct LogSettings {
   LogLevel level = LogLevel::info;
   LogFormat format = LogFormat::automatic;
-  std::string file;                             // empty: no file sink
+  std::string file;  // empty: no file sink
   std::uint64_t max_size = 10ull << 20;
   int max_files = 5;
 };
@@ -57,16 +57,16 @@ struct WorkerSettings {
 };
 
 struct HandlerConfig {
-  std::vector<std::string> command;             // argv, never a shell string
+  std::vector<std::string> command;  // argv, never a shell string
   Millis timeout = 10min;
-  std::vector<std::string> env_keys;            // secrets this handler receives
-  std::vector<std::string> pass_env;            // worker variables passed through
-  std::map<std::string, std::string> env;       // fixed variables
+  std::vector<std::string> env_keys;       // secrets this handler receives
+  std::vector<std::string> pass_env;       // worker variables passed through
+  std::map<std::string, std::string> env;  // fixed variables
   std::vector<int> permanent_exit_codes;
 };
 
 struct BackupSettings {
-  std::string dir;                              // empty: <state_dir>/backups
+  std::string dir;  // empty: <state_dir>/backups
   Millis interval = 6h;
   int keep_last = 8;
   int keep_daily = 7;
@@ -86,7 +86,7 @@ struct CleanupRule {
 
 struct CleanupSettings {
   int threshold_percent = 80;
-  std::string log_dir;                          // empty: <state_dir>/cleanup_logs
+  std::string log_dir;  // empty: <state_dir>/cleanup_logs
   std::vector<CleanupRule> rules;
 };
 
@@ -97,13 +97,13 @@ struct ScaleSettings {
   double load_threshold = 4.0;
   Millis load_window = 5min;
   int memory_available_min_percent = 10;
-  std::string manager = "systemd";              // "systemd" | "none"
+  std::string manager = "systemd";  // "systemd" | "none"
   std::string unit = "oos-worker@.service";
 };
 
 struct SearchProvider {
   std::string endpoint;
-  std::int64_t daily_quota = 0;                 // 0 = unlimited
+  std::int64_t daily_quota = 0;  // 0 = unlimited
   int burst = 10;
 };
 
@@ -119,12 +119,12 @@ struct SearchSettings {
 };
 
 struct MetricsSettings {
-  std::string textfile_dir;                     // empty: no textfile
+  std::string textfile_dir;  // empty: no textfile
 };
 
 struct Config {
-  std::filesystem::path source;                 // the file it came from; empty for built-in defaults
-  std::optional<std::string> state_dir;         // paths.state_dir, if set
+  std::filesystem::path source;          // the file it came from; empty for built-in defaults
+  std::optional<std::string> state_dir;  // paths.state_dir, if set
   DbSettings db;
   LogSettings log;
   QueueSettings queue;

@@ -4,13 +4,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cctype>
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <systemd/sd-journal.h>
+#include <cctype>
+#include <cstdio>
 #include <vector>
 
 #include "util/json.hpp"
@@ -46,8 +46,8 @@ LogFormat resolve_format(LogFormat configured, const char* journal_stream, int s
   if (journal_stream && *journal_stream) {
     struct stat st {};
     unsigned long long dev = 0, ino = 0;
-    if (std::sscanf(journal_stream, "%llu:%llu", &dev, &ino) == 2 && ::fstat(stderr_fd, &st) == 0 &&
-        st.st_dev == dev && st.st_ino == ino)
+    if (std::sscanf(journal_stream, "%llu:%llu", &dev, &ino) == 2 && ::fstat(stderr_fd, &st) == 0 && st.st_dev == dev &&
+        st.st_ino == ino)
       return LogFormat::journal;
   }
   return ::isatty(stderr_fd) ? LogFormat::text : LogFormat::json;
@@ -71,12 +71,11 @@ std::string render_text(std::int64_t unix_ms, LogLevel level, std::string_view t
 
 Logger::Logger(std::string tool, LogLevel level, LogFormat format, const config::LogSettings& settings)
     : m_tool(std::move(tool)), m_level(level), m_format(format) {
-  if (m_format != LogFormat::journal)
-    m_stderr = make_logger(m_tool, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (m_format != LogFormat::journal) m_stderr = make_logger(m_tool, std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (!settings.file.empty())
-    m_file = make_logger(m_tool + "-file", std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-                                               settings.file, settings.max_size,
-                                               static_cast<std::size_t>(settings.max_files)));
+    m_file = make_logger(m_tool + "-file",
+                         std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+                             settings.file, settings.max_size, static_cast<std::size_t>(settings.max_files)));
 }
 
 Logger::~Logger() = default;
@@ -91,7 +90,8 @@ std::unique_ptr<Logger> Logger::discard() {
 void Logger::log(LogLevel level, std::string_view message, Fields fields) {
   if (!enabled(level)) return;
   auto now = util::SystemClock().now();
-  if (m_format == LogFormat::journal) send_journal(level, message, fields);
+  if (m_format == LogFormat::journal)
+    send_journal(level, message, fields);
   else if (m_stderr)
     m_stderr->info(m_format == LogFormat::text ? render_text(now, level, m_tool, message, fields)
                                                : render_json(now, level, m_tool, message, fields));

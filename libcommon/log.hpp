@@ -37,7 +37,7 @@ std::string render_text(std::int64_t unix_ms, LogLevel level, std::string_view t
 
 // A tool's logger. Cheap to pass by reference; not copyable.
 class Logger {
-public:
+ public:
   // `tool` is the SYSLOG_IDENTIFIER ("oos-queue"). `format` must already be resolved (not automatic).
   Logger(std::string tool, LogLevel level, LogFormat format, const config::LogSettings& settings);
   ~Logger();
@@ -56,14 +56,14 @@ public:
 
   bool enabled(LogLevel level) const { return level >= m_level; }
 
-private:
+ private:
   void send_journal(LogLevel level, std::string_view message, Fields fields);
 
   std::string m_tool;
   LogLevel m_level;
   LogFormat m_format;
-  std::shared_ptr<spdlog::logger> m_stderr;   // null in journal mode
-  std::shared_ptr<spdlog::logger> m_file;     // null without log.file
+  std::shared_ptr<spdlog::logger> m_stderr;  // null in journal mode
+  std::shared_ptr<spdlog::logger> m_file;    // null without log.file
 };
 
 }  // namespace oos::log

@@ -11,7 +11,7 @@ namespace oos::secrets {
 
 // Where secrets come from. Values are never logged, printed or stored; use redact() to show them.
 class SecretStore {
-public:
+ public:
   // `credentials_dir`: systemd's $CREDENTIALS_DIRECTORY, if any.
   explicit SecretStore(std::optional<std::filesystem::path> credentials_dir)
       : m_credentials_dir(std::move(credentials_dir)) {}
@@ -23,7 +23,7 @@ public:
   // environment variable `name`; nullopt when neither exists or the value is empty.
   std::optional<std::string> get(const std::string& name) const;
 
-private:
+ private:
   std::optional<std::filesystem::path> m_credentials_dir;
 };
 

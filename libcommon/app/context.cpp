@@ -12,8 +12,7 @@
 namespace oos::app {
 
 std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::path>& flag, const char* oos_state_dir,
-                                        const std::optional<std::string>& configured,
-                                        const char* systemd_state_dir) {
+                                        const std::optional<std::string>& configured, const char* systemd_state_dir) {
   if (flag && !flag->empty()) return *flag;
   if (oos_state_dir && *oos_state_dir) return oos_state_dir;
   if (configured && !configured->empty()) return *configured;
@@ -32,15 +31,18 @@ Context make_context(std::string tool, const CommonOptions& options) {
   if (options.log_level) {
     auto level = config::parse_log_level(*options.log_level);
     if (!level)
-      throw Error(ExitCode::usage, "--log-level: invalid level '" + *options.log_level +
-                                       "': use debug, info, warn, error or critical");
+      throw Error(ExitCode::usage,
+                  "--log-level: invalid level '" + *options.log_level + "': use debug, info, warn, error or critical");
     context.config.log.level = *level;
   }
   if (const char* format = std::getenv("OOS_LOG_FORMAT"); format && *format) {
     std::string f(format);
-    if (f == "json") context.config.log.format = config::LogFormat::json;
-    else if (f == "text") context.config.log.format = config::LogFormat::text;
-    else if (f == "journal") context.config.log.format = config::LogFormat::journal;
+    if (f == "json")
+      context.config.log.format = config::LogFormat::json;
+    else if (f == "text")
+      context.config.log.format = config::LogFormat::text;
+    else if (f == "journal")
+      context.config.log.format = config::LogFormat::journal;
   }
   context.state_dir = resolve_state_dir(options.state_dir, std::getenv("OOS_STATE_DIR"), context.config.state_dir,
                                         std::getenv("STATE_DIRECTORY"));

@@ -17,9 +17,9 @@ namespace oos::app {
 
 // The options every tool takes (DESIGN.md section 7).
 struct CommonOptions {
-  std::optional<std::filesystem::path> config_path;   // --config
-  std::optional<std::filesystem::path> state_dir;     // --state-dir
-  std::optional<std::string> log_level;               // --log-level
+  std::optional<std::filesystem::path> config_path;  // --config
+  std::optional<std::filesystem::path> state_dir;    // --state-dir
+  std::optional<std::string> log_level;              // --log-level
 };
 
 // The state directory by DESIGN.md section 3: --state-dir, $OOS_STATE_DIR, paths.state_dir,

@@ -82,8 +82,7 @@ policy::BreakerRecord BreakerStore::reset(std::string_view kind, std::string_vie
   auto before = load(kind, name);
   auto next = policy::closed_breaker(m_settings);
   save(kind, name, before, next, now);
-  if (before != next)
-    db::record_event(m_db, now, "breaker.reset", fmt::format("{}/{}", kind, name), "closed by hand");
+  if (before != next) db::record_event(m_db, now, "breaker.reset", fmt::format("{}/{}", kind, name), "closed by hand");
   tx.commit();
   return before;
 }

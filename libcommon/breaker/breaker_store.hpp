@@ -18,7 +18,7 @@ struct NamedBreaker {
 };
 
 class BreakerStore {
-public:
+ public:
   BreakerStore(db::Database& db, const config::BreakerSettings& settings, log::Logger& logger)
       : m_db(db), m_settings(settings), m_logger(logger) {}
 
@@ -43,7 +43,7 @@ public:
 
   const config::BreakerSettings& settings() const { return m_settings; }
 
-private:
+ private:
   db::Database& m_db;
   const config::BreakerSettings& m_settings;
   log::Logger& m_logger;

@@ -16,13 +16,17 @@ namespace {
 int busy_handler(void* context, int count) {
   auto* state = static_cast<BusyState*>(context);
   double now = util::monotonic_seconds();
-  if (count == 0) state->first_attempt = now;
-  else if (now - state->first_attempt > state->deadline_seconds) return 0;
+  if (count == 0)
+    state->first_attempt = now;
+  else if (now - state->first_attempt > state->deadline_seconds)
+    return 0;
   ::usleep(static_cast<useconds_t>(50 + rand_r(&state->seed) % 451));
   return 1;
 }
 
-int read_user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+int read_user_version(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
 
 void migrate(Database& db) {
   int version = read_user_version(db.raw());
@@ -54,7 +58,7 @@ Database::Database(const OpenOptions& options) try
   sqlite3_busy_handler(m_db.getHandle(), busy_handler, m_busy.get());
   m_db.exec("PRAGMA journal_mode = WAL");
   m_db.exec(options.synchronous == config::Synchronous::full ? "PRAGMA synchronous = FULL"
-                                                              : "PRAGMA synchronous = NORMAL");
+                                                             : "PRAGMA synchronous = NORMAL");
   m_db.exec("PRAGMA foreign_keys = ON");
   migrate(*this);
 } catch (const SQLite::Exception& e) {
@@ -63,14 +67,29 @@ Database::Database(const OpenOptions& options) try
 
 Query Database::query(const char* sql) {
   auto& slot = m_statements[sql];
-  if (!slot) slot = std::make_unique<SQLite::Statement>(m_db, sql);
-  else slot->clearBindings();
+  if (!slot)
+    slot = std::make_unique<SQLite::Statement>(m_db, sql);
+  else
+    slot->clearBindings();
   return Query(*slot);
 }
 
-int Database::schema_version() { return read_user_version(m_db); }
+Query Database::query_text(const std::string& sql) {
+  auto& slot = m_text_statements[sql];
+  if (!slot)
+    slot = std::make_unique<SQLite::Statement>(m_db, sql);
+  else
+    slot->clearBindings();
+  return Query(*slot);
+}
 
-WriteTransaction::WriteTransaction(Database& db) : m_db(db) { m_db.query("BEGIN IMMEDIATE")->exec(); }
+int Database::schema_version() {
+  return read_user_version(m_db);
+}
+
+WriteTransaction::WriteTransaction(Database& db) : m_db(db) {
+  m_db.query("BEGIN IMMEDIATE")->exec();
+}
 
 WriteTransaction::~WriteTransaction() {
   if (!m_done) sqlite3_exec(m_db.raw().getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -96,10 +115,8 @@ Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_READONLY:
-    case SQLITE_PERM:
-      return Error(ExitCode::io_error, where + ": " + e.what());
-    default:
-      return Error(ExitCode::software, where + ": " + e.what());
+    case SQLITE_PERM: return Error(ExitCode::io_error, where + ": " + e.what());
+    default: return Error(ExitCode::software, where + ": " + e.what());
   }
 }
 

@@ -22,7 +22,7 @@ struct OpenOptions {
 
 // A cached prepared statement in use; resets it (ending any read it holds) when it goes out of scope.
 class Query {
-public:
+ public:
   explicit Query(SQLite::Statement& statement) : m_statement(&statement) {}
   ~Query() { m_statement->tryReset(); }
   Query(const Query&) = delete;
@@ -30,7 +30,7 @@ public:
   SQLite::Statement* operator->() const { return m_statement; }
   SQLite::Statement& operator*() const { return *m_statement; }
 
-private:
+ private:
   SQLite::Statement* m_statement;
 };
 
@@ -44,7 +44,7 @@ struct BusyState {
 
 // One open connection to <state_dir>/oos.db. Not movable: the busy handler points into it.
 class Database {
-public:
+ public:
   // Opens (creating if needed), applies the pragmas and runs pending migrations. Throws oos::Error:
   // 74 when the file cannot be opened or is corrupt, 69 when its schema is newer than this build,
   // 75 when it stays busy past the timeout.
@@ -56,29 +56,33 @@ public:
   // keyed by its address.
   Query query(const char* sql);
 
+  // The statement for SQL built at run time (e.g. an IN list of N placeholders), cached by its text.
+  Query query_text(const std::string& sql);
+
   SQLite::Database& raw() { return m_db; }
   const std::filesystem::path& path() const { return m_path; }
   // Schema version after migrations.
   int schema_version();
 
-private:
+ private:
   std::filesystem::path m_path;
   std::unique_ptr<BusyState> m_busy;
   SQLite::Database m_db;
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_text_statements;
 };
 
 // A write transaction started with BEGIN IMMEDIATE (the write lock is taken up front, so it never
 // fails half-way on an upgrade). Rolls back unless commit() was called; the destructor never throws.
 class WriteTransaction {
-public:
+ public:
   explicit WriteTransaction(Database& db);
   ~WriteTransaction();
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
   void commit();
 
-private:
+ private:
   Database& m_db;
   bool m_done = false;
 };

@@ -12,7 +12,9 @@ CREATE TABLE tasks (
   queue            TEXT    NOT NULL,
   type             TEXT    NOT NULL,
   payload          TEXT    NOT NULL,
-  status           TEXT    NOT NULL CHECK (status IN ('pending','running','succeeded','dead','cancelled')),
+  -- Checks and partial-index conditions use OR, not IN: an IN list costs an ephemeral table per statement.
+  status           TEXT    NOT NULL CHECK (status = 'pending' OR status = 'running' OR status = 'succeeded'
+                                           OR status = 'dead' OR status = 'cancelled'),
   priority         INTEGER NOT NULL DEFAULT 0,
   run_at           INTEGER NOT NULL,
   attempts         INTEGER NOT NULL DEFAULT 0,
@@ -29,13 +31,15 @@ CREATE TABLE tasks (
   updated_at       INTEGER NOT NULL,
   finished_at      INTEGER
 );
--- The claim walks this index in claim order and stops at the first runnable task.
-CREATE INDEX tasks_claim ON tasks (priority DESC, run_at, id) WHERE status = 'pending';
-CREATE INDEX tasks_lease ON tasks (lease_expires_at) WHERE status = 'running';
-CREATE INDEX tasks_queue_status ON tasks (queue, status);
+-- The claim walks this index in claim order and stops at the first runnable task; queue and attempts make
+-- it covering for the pending counts of `oos-queue status`.
+CREATE INDEX tasks_claim ON tasks (priority DESC, run_at, id, queue, attempts) WHERE status = 'pending';
+-- Running tasks, by lease expiry: the reclaim scan. It holds one entry per running task, so it stays small.
+CREATE INDEX tasks_running ON tasks (lease_expires_at) WHERE status = 'running';
 CREATE UNIQUE INDEX tasks_unique_active ON tasks (queue, unique_key)
-  WHERE unique_key IS NOT NULL AND status IN ('pending', 'running');
+  WHERE unique_key IS NOT NULL AND (status = 'pending' OR status = 'running');
 
+-- One row per run. Keyed by task so a task's history is one range and completions append.
 CREATE TABLE task_attempts (
   task_id    INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
   attempt    INTEGER NOT NULL,
@@ -48,8 +52,46 @@ CREATE TABLE task_attempts (
   error      TEXT,
   PRIMARY KEY (task_id, attempt)
 ) WITHOUT ROWID;
-CREATE INDEX task_attempts_recent ON task_attempts (queue, ended_at);
 
+-- Counters, so that status and metrics never count finished tasks row by row. Row minute = 0 holds the
+-- number of tasks now in each finished state (kept by the triggers below); rows minute > 0 hold the runs,
+-- failures and run time of one Unix minute (written by the task store, pruned after a day).
+CREATE TABLE queue_counters (
+  queue     TEXT    NOT NULL,
+  minute    INTEGER NOT NULL,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  dead      INTEGER NOT NULL DEFAULT 0,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  runs      INTEGER NOT NULL DEFAULT 0,
+  failures  INTEGER NOT NULL DEFAULT 0,
+  run_ms    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, minute)
+) WITHOUT ROWID;
+
+CREATE TRIGGER tasks_count_finished AFTER UPDATE OF status ON tasks
+WHEN (NEW.status = 'succeeded' OR NEW.status = 'dead' OR NEW.status = 'cancelled') AND OLD.status != NEW.status
+BEGIN
+  INSERT INTO queue_counters (queue, minute, succeeded, dead, cancelled)
+  VALUES (NEW.queue, 0, NEW.status = 'succeeded', NEW.status = 'dead', NEW.status = 'cancelled')
+  ON CONFLICT (queue, minute) DO UPDATE SET succeeded = succeeded + excluded.succeeded,
+    dead = dead + excluded.dead, cancelled = cancelled + excluded.cancelled;
+END;
+
+CREATE TRIGGER tasks_count_reopened AFTER UPDATE OF status ON tasks
+WHEN (OLD.status = 'succeeded' OR OLD.status = 'dead' OR OLD.status = 'cancelled') AND OLD.status != NEW.status
+BEGIN
+  UPDATE queue_counters SET succeeded = succeeded - (OLD.status = 'succeeded'), dead = dead - (OLD.status = 'dead'),
+    cancelled = cancelled - (OLD.status = 'cancelled') WHERE queue = OLD.queue AND minute = 0;
+END;
+
+CREATE TRIGGER tasks_count_deleted AFTER DELETE ON tasks
+WHEN OLD.status = 'succeeded' OR OLD.status = 'dead' OR OLD.status = 'cancelled'
+BEGIN
+  UPDATE queue_counters SET succeeded = succeeded - (OLD.status = 'succeeded'), dead = dead - (OLD.status = 'dead'),
+    cancelled = cancelled - (OLD.status = 'cancelled') WHERE queue = OLD.queue AND minute = 0;
+END;
+
+-- Every queue that ever had a task (registered by enqueue), with its paused flag.
 CREATE TABLE queues (
   name       TEXT PRIMARY KEY,
   paused     INTEGER NOT NULL DEFAULT 0,
@@ -59,7 +101,7 @@ CREATE TABLE queues (
 CREATE TABLE breakers (
   kind                 TEXT    NOT NULL,
   name                 TEXT    NOT NULL,
-  state                TEXT    NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),
+  state                TEXT    NOT NULL CHECK (state = 'closed' OR state = 'open' OR state = 'half_open'),
   consecutive_failures INTEGER NOT NULL DEFAULT 0,
   opened_at            INTEGER,
   cooldown_ms          INTEGER NOT NULL,
@@ -81,8 +123,12 @@ constexpr std::array<Migration, 1> k_migrations{{{1, k_v1}}};
 
 }  // namespace
 
-std::span<const Migration> migrations() { return k_migrations; }
+std::span<const Migration> migrations() {
+  return k_migrations;
+}
 
-int latest_schema_version() { return k_migrations.back().version; }
+int latest_schema_version() {
+  return k_migrations.back().version;
+}
 
 }  // namespace oos::db

@@ -6,8 +6,8 @@
 namespace oos::db {
 
 struct Migration {
-  int version;        // PRAGMA user_version after this migration
-  const char* sql;    // statements run inside the migration's transaction
+  int version;      // PRAGMA user_version after this migration
+  const char* sql;  // statements run inside the migration's transaction
 };
 
 // All migrations in order; the last one's version is the schema this build writes.

@@ -16,9 +16,9 @@ util::Millis retry_delay(int attempt, std::span<const std::int64_t> backoff_seco
 
 // What happens to a task after a failed attempt.
 enum class FailureKind {
-  retryable,   // non-zero exit, signal, timeout, lost lease: retry while attempts remain
-  temporary,   // EX_TEMPFAIL (75): retry while attempts remain; not a breaker failure
-  permanent,   // a permanent exit code or no handler: dead at once
+  retryable,  // non-zero exit, signal, timeout, lost lease: retry while attempts remain
+  temporary,  // EX_TEMPFAIL (75): retry while attempts remain; not a breaker failure
+  permanent,  // a permanent exit code or no handler: dead at once
 };
 
 enum class AfterFailure { retry, dead };

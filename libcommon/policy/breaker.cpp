@@ -42,8 +42,7 @@ BreakerRecord on_success(const BreakerRecord&, const config::BreakerSettings& se
   return closed_breaker(settings);
 }
 
-BreakerRecord on_failure(const BreakerRecord& breaker, const config::BreakerSettings& settings,
-                         util::UnixMillis now) {
+BreakerRecord on_failure(const BreakerRecord& breaker, const config::BreakerSettings& settings, util::UnixMillis now) {
   BreakerRecord next = breaker;
   next.consecutive_failures += 1;
   switch (breaker.state) {

@@ -20,8 +20,8 @@ std::optional<BreakerState> parse_breaker_state(std::string_view text);
 struct BreakerRecord {
   BreakerState state = BreakerState::closed;
   int consecutive_failures = 0;
-  util::UnixMillis opened_at = 0;      // when it last opened
-  std::int64_t cooldown_ms = 0;        // current cooldown; doubles on each re-open
+  util::UnixMillis opened_at = 0;  // when it last opened
+  std::int64_t cooldown_ms = 0;    // current cooldown; doubles on each re-open
   bool operator==(const BreakerRecord&) const = default;
 };
 
@@ -29,9 +29,9 @@ struct BreakerRecord {
 BreakerRecord closed_breaker(const config::BreakerSettings& settings);
 
 enum class Admission {
-  allow,        // closed: run normally
-  probe,        // open and cooled down: run one probe (the caller moves it to half_open)
-  deny,         // open and cooling down, or a probe already running
+  allow,  // closed: run normally
+  probe,  // open and cooled down: run one probe (the caller moves it to half_open)
+  deny,   // open and cooling down, or a probe already running
 };
 
 // Whether work may pass at `now`.
@@ -45,14 +45,15 @@ BreakerRecord on_success(const BreakerRecord& breaker, const config::BreakerSett
 
 // After a failed run: counts it; the threshold-th consecutive failure opens a closed breaker with the
 // base cooldown; a failed probe re-opens it with the cooldown doubled (capped at max_cooldown).
-BreakerRecord on_failure(const BreakerRecord& breaker, const config::BreakerSettings& settings,
-                         util::UnixMillis now);
+BreakerRecord on_failure(const BreakerRecord& breaker, const config::BreakerSettings& settings, util::UnixMillis now);
 
 // After a run that neither succeeded nor failed for the breaker (EX_TEMPFAIL): a probe's slot is given
 // back (open, already cooled down, so the next claim may probe again); otherwise nothing changes.
 BreakerRecord on_neutral(const BreakerRecord& breaker);
 
 // The time at which an open breaker admits a probe.
-inline util::UnixMillis probe_at(const BreakerRecord& breaker) { return breaker.opened_at + breaker.cooldown_ms; }
+inline util::UnixMillis probe_at(const BreakerRecord& breaker) {
+  return breaker.opened_at + breaker.cooldown_ms;
+}
 
 }  // namespace oos::policy

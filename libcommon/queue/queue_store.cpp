@@ -8,26 +8,12 @@
 #include "queue/task.hpp"
 
 namespace oos::queue {
-namespace {
-
-void add_count(QueueCounts& counts, std::string_view status, std::int64_t n) {
-  switch (parse_task_status(status).value_or(TaskStatus::pending)) {
-    case TaskStatus::pending: counts.pending = n; break;
-    case TaskStatus::running: counts.running = n; break;
-    case TaskStatus::succeeded: counts.succeeded = n; break;
-    case TaskStatus::dead: counts.dead = n; break;
-    case TaskStatus::cancelled: counts.cancelled = n; break;
-  }
-}
-
-}  // namespace
-
 std::vector<std::string> queue_alerts(const QueueCounts& counts, const policy::BreakerRecord& breaker,
                                       const config::QueueSettings& settings) {
   std::vector<std::string> alerts;
   if (counts.runnable > settings.depth_alert)
-    alerts.push_back(fmt::format("depth {} runnable tasks exceeds queue.depth_alert {}", counts.runnable,
-                                 settings.depth_alert));
+    alerts.push_back(
+        fmt::format("depth {} runnable tasks exceeds queue.depth_alert {}", counts.runnable, settings.depth_alert));
   if (breaker.state != policy::BreakerState::closed)
     alerts.push_back(fmt::format("breaker {} after {} consecutive failures", policy::to_string(breaker.state),
                                  breaker.consecutive_failures));
@@ -59,7 +45,7 @@ bool QueueStore::set_paused(const std::string& queue, bool paused, util::UnixMil
 bool QueueStore::exists(const std::string& queue) {
   if (m_config.queues.contains(queue)) return true;
   auto q = m_db.query(
-      "SELECT EXISTS (SELECT 1 FROM tasks WHERE queue = ?1) OR EXISTS (SELECT 1 FROM queues WHERE name = ?1) "
+      "SELECT EXISTS (SELECT 1 FROM queues WHERE name = ?1) "
       "OR EXISTS (SELECT 1 FROM breakers WHERE kind = 'queue' AND name = ?1)");
   q->bind(1, queue);
   return q->executeStep() && q->getColumn(0).getInt() != 0;
@@ -69,25 +55,33 @@ QueueStatus QueueStore::status_of(const std::string& queue, util::UnixMillis now
   QueueStatus s;
   s.name = queue;
   {
-    auto q = m_db.query("SELECT status, count(*) FROM tasks WHERE queue = ? GROUP BY status");
+    // Finished tasks: kept as counters by the schema's triggers, never counted row by row.
+    auto q = m_db.query("SELECT succeeded, dead, cancelled FROM queue_counters WHERE queue = ? AND minute = 0");
     q->bind(1, queue);
-    while (q->executeStep()) add_count(s.counts, q->getColumn(0).getText(), q->getColumn(1).getInt64());
-  }
-  {
-    auto q = m_db.query(
-        "SELECT count(*), min(run_at) FROM tasks WHERE queue = ?1 AND status = 'pending' "
-        "AND run_at <= ?2");
-    q->bind(1, queue);
-    q->bind(2, static_cast<std::int64_t>(now));
     if (q->executeStep()) {
-      s.counts.runnable = q->getColumn(0).getInt64();
-      if (!q->getColumn(1).isNull()) s.counts.oldest_runnable_since = q->getColumn(1).getInt64();
+      s.counts.succeeded = q->getColumn(0).getInt64();
+      s.counts.dead = q->getColumn(1).getInt64();
+      s.counts.cancelled = q->getColumn(2).getInt64();
     }
   }
   {
-    auto q = m_db.query("SELECT count(*) FROM tasks WHERE queue = ? AND status = 'pending' AND attempts > 0");
+    // Pending tasks: one pass over the claim index, which covers queue, run_at and attempts.
+    auto q = m_db.query(
+        "SELECT count(*), coalesce(sum(run_at <= ?2), 0), min(CASE WHEN run_at <= ?2 THEN run_at END), "
+        "coalesce(sum(attempts > 0), 0) FROM tasks INDEXED BY tasks_claim WHERE status = 'pending' AND queue = ?1");
     q->bind(1, queue);
-    if (q->executeStep()) s.counts.retrying = q->getColumn(0).getInt64();
+    q->bind(2, static_cast<std::int64_t>(now));
+    if (q->executeStep()) {
+      s.counts.pending = q->getColumn(0).getInt64();
+      s.counts.runnable = q->getColumn(1).getInt64();
+      if (!q->getColumn(2).isNull()) s.counts.oldest_runnable_since = q->getColumn(2).getInt64();
+      s.counts.retrying = q->getColumn(3).getInt64();
+    }
+  }
+  {
+    auto q = m_db.query("SELECT count(*) FROM tasks INDEXED BY tasks_running WHERE status = 'running' AND queue = ?");
+    q->bind(1, queue);
+    if (q->executeStep()) s.counts.running = q->getColumn(0).getInt64();
   }
   {
     auto q = m_db.query("SELECT paused FROM queues WHERE name = ?");
@@ -103,9 +97,7 @@ std::vector<QueueStatus> QueueStore::status(util::UnixMillis now) {
   std::set<std::string> names;
   for (const auto& [name, settings] : m_config.queues) names.insert(name);
   {
-    auto q = m_db.query(
-        "SELECT DISTINCT queue FROM tasks UNION SELECT name FROM queues "
-        "UNION SELECT name FROM breakers WHERE kind = 'queue'");
+    auto q = m_db.query("SELECT name FROM queues UNION SELECT name FROM breakers WHERE kind = 'queue'");
     while (q->executeStep()) names.insert(q->getColumn(0).getString());
   }
   std::vector<QueueStatus> out;
@@ -117,15 +109,17 @@ std::optional<QueueStats> QueueStore::stats(const std::string& queue, util::Unix
   if (!exists(queue)) return std::nullopt;
   QueueStats stats;
   stats.status = status_of(queue, now);
+  // The last 60 whole minutes plus the current one.
   auto q = m_db.query(
-      "SELECT count(*), sum(outcome != 'succeeded'), avg(ended_at - started_at) FROM task_attempts "
-      "WHERE queue = ? AND ended_at >= ?");
+      "SELECT coalesce(sum(runs), 0), coalesce(sum(failures), 0), coalesce(sum(run_ms), 0) FROM queue_counters "
+      "WHERE queue = ? AND minute >= ?");
   q->bind(1, queue);
-  q->bind(2, static_cast<std::int64_t>(now - 3'600'000));
+  q->bind(2, static_cast<std::int64_t>(now / 60'000 - 60));
   if (q->executeStep()) {
     stats.runs_last_hour = q->getColumn(0).getInt64();
-    stats.failures_last_hour = q->getColumn(1).isNull() ? 0 : q->getColumn(1).getInt64();
-    if (!q->getColumn(2).isNull()) stats.mean_run_ms = q->getColumn(2).getDouble();
+    stats.failures_last_hour = q->getColumn(1).getInt64();
+    if (stats.runs_last_hour > 0)
+      stats.mean_run_ms = static_cast<double>(q->getColumn(2).getInt64()) / static_cast<double>(stats.runs_last_hour);
   }
   return stats;
 }

@@ -15,14 +15,14 @@
 namespace oos::queue {
 
 struct QueueCounts {
-  std::int64_t pending = 0;        // all pending, runnable or not
-  std::int64_t runnable = 0;       // pending with run_at <= now
-  std::int64_t retrying = 0;       // pending after at least one failed attempt
+  std::int64_t pending = 0;   // all pending, runnable or not
+  std::int64_t runnable = 0;  // pending with run_at <= now
+  std::int64_t retrying = 0;  // pending after at least one failed attempt
   std::int64_t running = 0;
   std::int64_t succeeded = 0;
   std::int64_t dead = 0;
   std::int64_t cancelled = 0;
-  std::optional<util::UnixMillis> oldest_runnable_since;   // run_at of the longest-waiting runnable task
+  std::optional<util::UnixMillis> oldest_runnable_since;  // run_at of the longest-waiting runnable task
 };
 
 struct QueueStatus {
@@ -45,7 +45,7 @@ std::vector<std::string> queue_alerts(const QueueCounts& counts, const policy::B
                                       const config::QueueSettings& settings);
 
 class QueueStore {
-public:
+ public:
   QueueStore(db::Database& db, const config::Config& config, log::Logger& logger)
       : m_db(db), m_config(config), m_logger(logger), m_breakers(db, config.breaker, logger) {}
 
@@ -63,7 +63,7 @@ public:
 
   breaker::BreakerStore& breakers() { return m_breakers; }
 
-private:
+ private:
   QueueStatus status_of(const std::string& queue, util::UnixMillis now);
 
   db::Database& m_db;

@@ -28,13 +28,13 @@ std::optional<TaskStatus> parse_task_status(std::string_view text) {
 std::expected<void, std::string> check_name(std::string_view what, std::string_view name) {
   bool ok = !name.empty() && name.size() <= 64;
   for (char c : name) {
-    bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                   c == '-' || c == '.' || c == ':';
+    bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                   c == '.' || c == ':';
     ok = ok && allowed;
   }
   if (ok) return {};
-  return std::unexpected("invalid " + std::string(what) + " name '" + std::string(name) +
-                         "': use 1-64 letters, digits, '_', '-', '.' or ':'");
+  auto subject = what.empty() ? std::string("invalid name") : "invalid " + std::string(what) + " name";
+  return std::unexpected(subject + " '" + std::string(name) + "': use 1-64 letters, digits, '_', '-', '.' or ':'");
 }
 
 }  // namespace oos::queue

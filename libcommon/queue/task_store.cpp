@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "db/events.hpp"
 #include "error.hpp"
 #include "util/json.hpp"
@@ -10,6 +12,8 @@ namespace oos::queue {
 namespace {
 
 constexpr std::string_view k_breaker_kind = "queue";
+// Per-minute run counters are kept this long (for stats and metrics), then pruned by purge().
+constexpr std::int64_t k_counter_minutes_kept = 24 * 60;
 
 // Columns read by read_task(), in order.
 #define OOS_TASK_COLUMNS                                                                                  \
@@ -23,8 +27,10 @@ std::optional<std::int64_t> opt_int(const SQLite::Column& c) {
   return c.isNull() ? std::nullopt : std::optional<std::int64_t>(c.getInt64());
 }
 void bind_opt(SQLite::Statement& q, int index, const std::optional<std::string>& value) {
-  if (value) q.bind(index, *value);
-  else q.bind(index);
+  if (value)
+    q.bind(index, *value);
+  else
+    q.bind(index);
 }
 
 Task read_task(SQLite::Statement& q) {
@@ -50,19 +56,14 @@ Task read_task(SQLite::Statement& q) {
   return t;
 }
 
-std::string queues_json(std::span<const std::string> queues) {
-  std::string out = "[";
-  for (const auto& q : queues) out += (out.size() > 1 ? "," : "") + util::json_quote(q);
-  return out + "]";
-}
-
 void validate(const NewTask& task) {
   for (auto [what, name] : {std::pair{"queue", &task.queue}, std::pair{"type", &task.type}})
     if (auto ok = check_name(what, *name); !ok) throw Error(ExitCode::data_error, ok.error());
   if (auto ok = util::check_json(task.payload); !ok) throw Error(ExitCode::data_error, "payload is " + ok.error());
   if (task.max_attempts && *task.max_attempts < 1)
     throw Error(ExitCode::data_error, "max attempts must be at least 1, got " + std::to_string(*task.max_attempts));
-  if (task.delay.count() < 0) throw Error(ExitCode::data_error, "delay must not be negative");
+  if (task.delay.count() < 0 || task.delay > k_max_delay)
+    throw Error(ExitCode::data_error, "delay must be between 0s and " + util::format_duration(k_max_delay));
 }
 
 }  // namespace
@@ -77,14 +78,13 @@ struct TaskStore::RunningRow {
   std::optional<std::string> worker;
 };
 
-TaskStore::TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock,
-                     log::Logger& logger)
+TaskStore::TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger)
     : m_db(db), m_config(config), m_clock(clock), m_logger(logger), m_breakers(db, config.breaker, logger) {}
 
 EnqueueResult TaskStore::insert(const NewTask& task, util::UnixMillis now) {
   if (task.unique_key) {
     auto existing = m_db.query(
-        "SELECT id FROM tasks WHERE queue = ? AND unique_key = ? AND status IN ('pending', 'running')");
+        "SELECT id FROM tasks WHERE queue = ? AND unique_key = ? AND (status = 'pending' OR status = 'running')");
     existing->bind(1, task.queue);
     existing->bind(2, *task.unique_key);
     if (existing->executeStep()) return {existing->getColumn(0).getInt64(), false};
@@ -104,10 +104,19 @@ EnqueueResult TaskStore::insert(const NewTask& task, util::UnixMillis now) {
   return {m_db.raw().getLastInsertRowid(), true};
 }
 
+void TaskStore::register_queue(const std::string& queue, util::UnixMillis now) {
+  auto q = m_db.query("INSERT OR IGNORE INTO queues (name, paused, updated_at) VALUES (?, 0, ?)");
+  q->bind(1, queue);
+  q->bind(2, static_cast<std::int64_t>(now));
+  q->exec();
+}
+
 EnqueueResult TaskStore::enqueue(const NewTask& task) {
   validate(task);
+  auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
-  auto result = insert(task, m_clock.now());
+  register_queue(task.queue, now);
+  auto result = insert(task, now);
   tx.commit();
   return result;
 }
@@ -118,7 +127,14 @@ std::vector<EnqueueResult> TaskStore::enqueue_batch(std::span<const NewTask> tas
   results.reserve(tasks.size());
   db::WriteTransaction tx(m_db);
   auto now = m_clock.now();
-  for (const auto& task : tasks) results.push_back(insert(task, now));
+  std::vector<std::string_view> registered;
+  for (const auto& task : tasks) {
+    if (std::find(registered.begin(), registered.end(), std::string_view(task.queue)) == registered.end()) {
+      register_queue(task.queue, now);
+      registered.push_back(task.queue);
+    }
+    results.push_back(insert(task, now));
+  }
   tx.commit();
   return results;
 }
@@ -127,61 +143,67 @@ std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues,
   auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
 
-  // Breakers that are not closed: skip the queue, or let one probe through once it has cooled down.
+  // Skip paused queues and queues whose breaker is open; let one probe through a cooled-down breaker.
   std::vector<std::string> eligible(queues.begin(), queues.end());
+  {
+    auto paused = m_db.query("SELECT name FROM queues WHERE paused");
+    while (paused->executeStep()) std::erase(eligible, paused->getColumn(0).getString());
+  }
   std::vector<breaker::NamedBreaker> probes;
   for (auto& b : m_breakers.load_not_closed(k_breaker_kind)) {
     auto admission = policy::admit(b.record, now);
     if (admission == policy::Admission::allow) continue;
-    if (admission == policy::Admission::probe) probes.push_back(b);
-    else std::erase(eligible, b.name);
+    if (admission == policy::Admission::probe)
+      probes.push_back(b);
+    else
+      std::erase(eligible, b.name);
   }
   if (eligible.empty()) return std::nullopt;
 
-  auto token = util::random_token();
-  auto default_lease = m_config.queue.lease.count();
-  auto q = m_db.query(
-      "UPDATE tasks SET status = 'running', attempts = attempts + 1, lease_owner = ?1, lease_token = ?2, "
-      "lease_expires_at = ?3 + ?4, started_at = ?3, updated_at = ?3 "
-      "WHERE id = (SELECT id FROM tasks INDEXED BY tasks_claim WHERE status = 'pending' AND run_at <= ?3 "
-      "AND queue IN (SELECT value FROM json_each(?5)) AND queue NOT IN (SELECT name FROM queues WHERE paused) "
-      "ORDER BY priority DESC, run_at, id LIMIT 1) RETURNING " OOS_TASK_COLUMNS);
-  q->bind(1, std::string(worker));
-  q->bind(2, token);
-  q->bind(3, static_cast<std::int64_t>(now));
-  q->bind(4, static_cast<std::int64_t>(default_lease));
-  q->bind(5, queues_json(eligible));
-  if (!q->executeStep()) return std::nullopt;
-  ClaimedTask claimed{read_task(*q), {0, token, 0}, false};
-  while (q->executeStep()) {
-  }
-  q->tryReset();
-  claimed.lease.task_id = claimed.task.id;
-  claimed.lease.expires_at = now + default_lease;
+  // Two plain statements under the write lock rather than UPDATE ... RETURNING: RETURNING and IN
+  // (subquery) each cost SQLite an ephemeral table per call, which doubled the CPU of a claim.
+  std::string placeholders = "?2";
+  for (std::size_t i = 1; i < eligible.size(); ++i) placeholders += ", ?" + std::to_string(i + 2);
+  auto pick = m_db.query_text("SELECT " OOS_TASK_COLUMNS
+                              " FROM tasks INDEXED BY tasks_claim WHERE status = 'pending' AND run_at <= ?1 "
+                              "AND queue IN (" +
+                              placeholders + ") ORDER BY priority DESC, run_at, id LIMIT 1");
+  pick->bind(1, static_cast<std::int64_t>(now));
+  for (std::size_t i = 0; i < eligible.size(); ++i) pick->bind(static_cast<int>(i + 2), eligible[i]);
+  if (!pick->executeStep()) return std::nullopt;
+  ClaimedTask claimed{read_task(*pick), {}, false};
+  pick->tryReset();
 
-  auto lease = m_config.queue_settings(claimed.task.queue).lease.count();
-  if (lease != default_lease) {
-    claimed.lease.expires_at = now + lease;
-    auto fix = m_db.query("UPDATE tasks SET lease_expires_at = ? WHERE id = ?");
-    fix->bind(1, static_cast<std::int64_t>(claimed.lease.expires_at));
-    fix->bind(2, claimed.task.id);
-    fix->exec();
-  }
+  auto& task = claimed.task;
+  task.status = TaskStatus::running;
+  task.attempts += 1;
+  task.lease_owner = std::string(worker);
+  task.lease_expires_at = now + m_config.queue_settings(task.queue).lease.count();
+  task.updated_at = now;
+  claimed.lease = {task.id, util::random_token(), *task.lease_expires_at};
+  auto q = m_db.query(
+      "UPDATE tasks SET status = 'running', attempts = ?1, lease_owner = ?2, lease_token = ?3, lease_expires_at = ?4, "
+      "started_at = ?5, updated_at = ?5 WHERE id = ?6");
+  q->bind(1, task.attempts);
+  q->bind(2, std::string(worker));
+  q->bind(3, claimed.lease.token);
+  q->bind(4, static_cast<std::int64_t>(claimed.lease.expires_at));
+  q->bind(5, static_cast<std::int64_t>(now));
+  q->bind(6, task.id);
+  q->exec();
   for (const auto& b : probes) {
-    if (b.name != claimed.task.queue) continue;
+    if (b.name != task.queue) continue;
     m_breakers.save(k_breaker_kind, b.name, b.record, policy::start_probe(b.record), now);
     claimed.probe = true;
   }
   tx.commit();
-  claimed.task.lease_expires_at = claimed.lease.expires_at;
   return claimed;
 }
 
 bool TaskStore::renew(Lease& lease, std::string_view queue) {
   auto expires = m_clock.now() + m_config.queue_settings(std::string(queue)).lease.count();
   db::WriteTransaction tx(m_db);
-  auto q = m_db.query(
-      "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?");
+  auto q = m_db.query("UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?");
   q->bind(1, static_cast<std::int64_t>(expires));
   q->bind(2, lease.task_id);
   q->bind(3, lease.token);
@@ -200,41 +222,67 @@ void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, 
   q->bind(2, row.attempts);
   q->bind(3, row.queue);
   bind_opt(*q, 4, row.worker);
-  if (row.started_at) q->bind(5, static_cast<std::int64_t>(*row.started_at));
-  else q->bind(5);
+  if (row.started_at)
+    q->bind(5, static_cast<std::int64_t>(*row.started_at));
+  else
+    q->bind(5);
   q->bind(6, static_cast<std::int64_t>(now));
   q->bind(7, std::string(outcome));
-  if (exit_code) q->bind(8, *exit_code);
-  else q->bind(8);
+  if (exit_code)
+    q->bind(8, *exit_code);
+  else
+    q->bind(8);
   bind_opt(*q, 9, error);
   q->exec();
+
+  auto minute = now / 60'000;
+  auto counters = m_db.query(
+      "INSERT INTO queue_counters (queue, minute, runs, failures, run_ms) VALUES (?1, ?2, 1, ?3, ?4) "
+      "ON CONFLICT (queue, minute) DO UPDATE SET runs = runs + 1, failures = failures + excluded.failures, "
+      "run_ms = run_ms + excluded.run_ms");
+  counters->bind(1, row.queue);
+  counters->bind(2, static_cast<std::int64_t>(minute));
+  counters->bind(3, outcome == "succeeded" ? 0 : 1);
+  counters->bind(4,
+                 static_cast<std::int64_t>(row.started_at ? std::max<util::UnixMillis>(0, now - *row.started_at) : 0));
+  counters->exec();
 }
 
 Fence TaskStore::complete(const Lease& lease, std::string_view result, std::optional<int> exit_code) {
   auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
-  auto q = m_db.query(
-      "UPDATE tasks SET status = 'succeeded', result = ?1, finished_at = ?2, updated_at = ?2, lease_token = NULL, "
-      "lease_expires_at = NULL WHERE id = ?3 AND status = 'running' AND lease_token = ?4 "
-      "RETURNING queue, attempts, started_at, lease_owner");
-  q->bind(1, std::string(result));
-  q->bind(2, static_cast<std::int64_t>(now));
-  q->bind(3, lease.task_id);
-  q->bind(4, lease.token);
-  if (!q->executeStep()) {
+  auto row = running_row(lease);
+  if (!row) {
     m_logger.warn(fmt::format("task {}: late completion rejected, its lease is no longer current", lease.task_id),
                   {{"task_id", std::to_string(lease.task_id)}});
     return Fence::stale;
   }
-  RunningRow row{lease.task_id, q->getColumn(0).getString(), q->getColumn(1).getInt(), 0,
-                 opt_int(q->getColumn(2)), opt_text(q->getColumn(3))};
-  while (q->executeStep()) {
-  }
-  q->tryReset();
-  record_attempt(row, "succeeded", exit_code, std::nullopt, now);
-  m_breakers.record_success(k_breaker_kind, row.queue, now);
+  auto q = m_db.query(
+      "UPDATE tasks SET status = 'succeeded', result = ?1, finished_at = ?2, updated_at = ?2, lease_token = NULL, "
+      "lease_expires_at = NULL WHERE id = ?3");
+  q->bind(1, std::string(result));
+  q->bind(2, static_cast<std::int64_t>(now));
+  q->bind(3, lease.task_id);
+  q->exec();
+  record_attempt(*row, "succeeded", exit_code, std::nullopt, now);
+  m_breakers.record_success(k_breaker_kind, row->queue, now);
   tx.commit();
   return Fence::applied;
+}
+
+std::optional<TaskStore::RunningRow> TaskStore::running_row(const Lease& lease) {
+  auto q = m_db.query(
+      "SELECT queue, attempts, max_attempts, started_at, lease_owner FROM tasks "
+      "WHERE id = ? AND status = 'running' AND lease_token = ?");
+  q->bind(1, lease.task_id);
+  q->bind(2, lease.token);
+  if (!q->executeStep()) return std::nullopt;
+  return RunningRow{lease.task_id,
+                    q->getColumn(0).getString(),
+                    q->getColumn(1).getInt(),
+                    q->getColumn(2).getInt(),
+                    opt_int(q->getColumn(3)),
+                    opt_text(q->getColumn(4))};
 }
 
 FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now) {
@@ -242,8 +290,7 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
   auto decision = policy::after_failure(failure.kind, row.attempts, row.max_attempts);
   FailOutcome outcome{Fence::applied, TaskStatus::dead, 0};
   if (decision == policy::AfterFailure::retry) {
-    auto delay = policy::retry_delay(row.attempts, settings.backoff_seconds, settings.backoff_jitter,
-                                     m_rng.fraction());
+    auto delay = policy::retry_delay(row.attempts, settings.backoff_seconds, settings.backoff_jitter, m_rng.fraction());
     outcome = {Fence::applied, TaskStatus::pending, now + delay.count()};
     auto q = m_db.query(
         "UPDATE tasks SET status = 'pending', run_at = ?1, last_error = ?2, lease_token = NULL, "
@@ -264,28 +311,23 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
   }
   static constexpr std::array<std::string_view, 3> k_outcomes{"failed", "temporary", "permanent"};
   record_attempt(row, k_outcomes[static_cast<std::size_t>(failure.kind)], failure.exit_code, failure.error, now);
-  if (failure.kind == policy::FailureKind::temporary) m_breakers.record_neutral(k_breaker_kind, row.queue, now);
-  else m_breakers.record_failure(k_breaker_kind, row.queue, now);
+  if (failure.kind == policy::FailureKind::temporary)
+    m_breakers.record_neutral(k_breaker_kind, row.queue, now);
+  else
+    m_breakers.record_failure(k_breaker_kind, row.queue, now);
   return outcome;
 }
 
 FailOutcome TaskStore::fail(const Lease& lease, const Failure& failure) {
   auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
-  auto q = m_db.query(
-      "SELECT queue, attempts, max_attempts, started_at, lease_owner FROM tasks "
-      "WHERE id = ? AND status = 'running' AND lease_token = ?");
-  q->bind(1, lease.task_id);
-  q->bind(2, lease.token);
-  if (!q->executeStep()) {
+  auto row = running_row(lease);
+  if (!row) {
     m_logger.warn(fmt::format("task {}: late failure rejected, its lease is no longer current", lease.task_id),
                   {{"task_id", std::to_string(lease.task_id)}});
     return {};
   }
-  RunningRow row{lease.task_id, q->getColumn(0).getString(), q->getColumn(1).getInt(), q->getColumn(2).getInt(),
-                 opt_int(q->getColumn(3)), opt_text(q->getColumn(4))};
-  q->tryReset();
-  auto outcome = fail_locked(row, failure, now);
+  auto outcome = fail_locked(*row, failure, now);
   tx.commit();
   return outcome;
 }
@@ -310,7 +352,7 @@ int TaskStore::reclaim_expired() {
   std::vector<RunningRow> expired;
   {
     auto q = m_db.query(
-        "SELECT id, queue, attempts, max_attempts, started_at, lease_owner FROM tasks INDEXED BY tasks_lease "
+        "SELECT id, queue, attempts, max_attempts, started_at, lease_owner FROM tasks INDEXED BY tasks_running "
         "WHERE status = 'running' AND lease_expires_at < ?");
     q->bind(1, static_cast<std::int64_t>(now));
     while (q->executeStep())
@@ -381,7 +423,7 @@ PurgeResult TaskStore::purge(std::optional<util::Millis> dead_older_than, DryRun
   db::WriteTransaction tx(m_db);
   std::vector<std::string> queues;
   {
-    auto q = m_db.query("SELECT DISTINCT queue FROM tasks");
+    auto q = m_db.query("SELECT name FROM queues");
     while (q->executeStep()) queues.push_back(q->getColumn(0).getString());
   }
   PurgeResult result;
@@ -396,13 +438,18 @@ PurgeResult TaskStore::purge(std::optional<util::Millis> dead_older_than, DryRun
       if (dry_run == DryRun::yes) return q->executeStep() ? q->getColumn(0).getInt64() : 0;
       return static_cast<std::int64_t>(q->exec());
     };
-    result.dead += count_or_delete(
-        "SELECT count(*) FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?",
-        "DELETE FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?", dead_cutoff);
+    result.dead +=
+        count_or_delete("SELECT count(*) FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?",
+                        "DELETE FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?", dead_cutoff);
     if (!dead_older_than)
       result.succeeded += count_or_delete(
           "SELECT count(*) FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?",
           "DELETE FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?", succeeded_cutoff);
+  }
+  if (dry_run == DryRun::no) {
+    auto q = m_db.query("DELETE FROM queue_counters WHERE minute > 0 AND minute < ?");
+    q->bind(1, static_cast<std::int64_t>(now / 60'000 - k_counter_minutes_kept));
+    q->exec();
   }
   if (dry_run == DryRun::no && (result.dead > 0 || result.succeeded > 0))
     db::record_event(m_db, now, "task.purge", "tasks",
@@ -442,8 +489,10 @@ std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskSt
   auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
                       " FROM tasks WHERE queue = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3");
   q->bind(1, queue);
-  if (status) q->bind(2, std::string(to_string(*status)));
-  else q->bind(2);
+  if (status)
+    q->bind(2, std::string(to_string(*status)));
+  else
+    q->bind(2);
   q->bind(3, limit);
   std::vector<Task> out;
   while (q->executeStep()) out.push_back(read_task(*q));

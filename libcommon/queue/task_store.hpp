@@ -22,7 +22,7 @@ enum class DryRun { no, yes };
 struct DeadFilter {
   std::optional<std::string> queue;
   std::optional<std::string> type;
-  std::optional<std::string> error_match;      // substring of last_error
+  std::optional<std::string> error_match;  // substring of last_error
 };
 
 struct PurgeResult {
@@ -31,7 +31,7 @@ struct PurgeResult {
 };
 
 class TaskStore {
-public:
+ public:
   TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger);
 
   // Adds one task in its own transaction. Throws oos::Error 65 for an invalid name or payload.
@@ -79,9 +79,13 @@ public:
   // Dead tasks matching `filter`, newest first.
   std::vector<Task> list_dead(const DeadFilter& filter, int limit);
 
-private:
+ private:
   struct RunningRow;
+  // Lists the queue in `queues` (where status finds it) unless it is there already.
+  void register_queue(const std::string& queue, util::UnixMillis now);
   EnqueueResult insert(const NewTask& task, util::UnixMillis now);
+  // The running task `lease` still owns, read inside the caller's transaction.
+  std::optional<RunningRow> running_row(const Lease& lease);
   FailOutcome fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now);
   void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
                       const std::optional<std::string>& error, util::UnixMillis now);

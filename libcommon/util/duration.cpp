@@ -15,7 +15,7 @@ struct Unit {
 
 // Splits "123abc" into its leading integer and the rest.
 std::expected<std::pair<std::uint64_t, std::string_view>, std::string> split_number(std::string_view text,
-                                                                                   std::string_view what) {
+                                                                                    std::string_view what) {
   std::uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec == std::errc::result_out_of_range)

@@ -1,10 +1,10 @@
 #include "util/files.hpp"
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 
 namespace oos::util {
 
@@ -18,6 +18,9 @@ std::expected<void, std::string> ensure_directory(const std::filesystem::path& d
 }
 
 std::expected<std::string, std::string> read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return std::unexpected("cannot read '" + path.string() + "': Is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected("cannot read '" + path.string() + "': " + std::strerror(errno));
   std::ostringstream content;

@@ -28,6 +28,8 @@ std::expected<void, std::string> check_json(std::string_view text) {
   }
 }
 
-std::string json_quote(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
+std::string json_quote(std::string_view text) {
+  return nlohmann::json(std::string(text)).dump();
+}
 
 }  // namespace oos::util

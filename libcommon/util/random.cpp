@@ -1,10 +1,10 @@
 #include "util/random.hpp"
 
+#include <sys/random.h>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <sys/random.h>
 
 namespace oos::util {
 namespace {
@@ -43,7 +43,9 @@ Rng::Rng() {
   m_engine.seed(seed);
 }
 
-double Rng::fraction() { return std::uniform_real_distribution<double>(0.0, 1.0)(m_engine); }
+double Rng::fraction() {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(m_engine);
+}
 
 std::uint32_t Rng::between(std::uint32_t low, std::uint32_t high) {
   return std::uniform_int_distribution<std::uint32_t>(low, high)(m_engine);

@@ -12,7 +12,7 @@ std::string random_token();
 
 // A fast generator for jitter and busy back-off; seeded from getrandom(2) unless a seed is given.
 class Rng {
-public:
+ public:
   Rng();
   explicit Rng(std::uint64_t seed) : m_engine(seed) {}
   // Uniform in [0, 1).
@@ -20,7 +20,7 @@ public:
   // Uniform in [low, high].
   std::uint32_t between(std::uint32_t low, std::uint32_t high);
 
-private:
+ private:
   std::mt19937_64 m_engine;
 };
 

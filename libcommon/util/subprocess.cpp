@@ -1,14 +1,14 @@
 #include "util/subprocess.hpp"
 
-#include <array>
-#include <cerrno>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <system_error>
 #include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <system_error>
 
 extern char** environ;
 
@@ -56,8 +56,10 @@ void pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, RunResult& r
       if (polls[static_cast<std::size_t>(i)].revents == 0) continue;
       Pipe& p = i == 0 ? out : err;
       ssize_t n = ::read(p.fds[0], buffer.data(), buffer.size());
-      if (n > 0) (i == 0 ? result.out : result.err).append(buffer.data(), static_cast<std::size_t>(n));
-      else if (n == 0 || errno != EINTR) p.close_end(0);
+      if (n > 0)
+        (i == 0 ? result.out : result.err).append(buffer.data(), static_cast<std::size_t>(n));
+      else if (n == 0 || errno != EINTR)
+        p.close_end(0);
     }
     if (polls[2].revents != 0) {
       ssize_t n = ::write(in.fds[1], input.data() + written, input.size() - written);
@@ -91,7 +93,8 @@ RunResult run_program(const std::vector<std::string>& argv, const RunOptions& op
   err.close_end(1);
 
   // A child that exits without reading its stdin must not kill us with SIGPIPE.
-  struct sigaction ignore {}, previous{};
+  struct sigaction ignore {
+  }, previous{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &previous);
   RunResult result;

@@ -8,14 +8,14 @@
 namespace oos::util {
 
 struct RunResult {
-  int exit_code = -1;   // the exit status, or 128 + signal number when killed by a signal
-  std::string out;      // everything written to stdout
-  std::string err;      // everything written to stderr
+  int exit_code = -1;  // the exit status, or 128 + signal number when killed by a signal
+  std::string out;     // everything written to stdout
+  std::string err;     // everything written to stderr
 };
 
 struct RunOptions {
-  std::string stdin_data;                          // written to the child's stdin, then closed
-  std::optional<std::vector<std::string>> env;     // "NAME=value" entries; nullopt inherits ours
+  std::string stdin_data;                       // written to the child's stdin, then closed
+  std::optional<std::vector<std::string>> env;  // "NAME=value" entries; nullopt inherits ours
 };
 
 // Runs argv[0] (looked up in PATH when it has no slash) with `argv`, waits for it and returns its exit

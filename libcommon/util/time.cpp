@@ -1,8 +1,8 @@
 #include "util/time.hpp"
 
+#include <fmt/format.h>
 #include <chrono>
 #include <ctime>
-#include <fmt/format.h>
 
 namespace oos::util {
 

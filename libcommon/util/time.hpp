@@ -11,25 +11,25 @@ using UnixMillis = std::int64_t;
 
 // Source of the current time. Production uses SystemClock; tests pass a ManualClock.
 class Clock {
-public:
+ public:
   virtual ~Clock() = default;
   virtual UnixMillis now() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+ public:
   UnixMillis now() const override;
 };
 
 // A clock that only moves when told to.
 class ManualClock final : public Clock {
-public:
+ public:
   explicit ManualClock(UnixMillis start) : m_now(start) {}
   UnixMillis now() const override { return m_now; }
   void advance(std::int64_t ms) { m_now += ms; }
   void set(UnixMillis now) { m_now = now; }
 
-private:
+ private:
   UnixMillis m_now;
 };
 

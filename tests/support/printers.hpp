@@ -8,16 +8,22 @@
 #include "queue/task.hpp"
 
 namespace oos {
-inline std::ostream& operator<<(std::ostream& out, ExitCode code) { return out << static_cast<int>(code); }
+inline std::ostream& operator<<(std::ostream& out, ExitCode code) {
+  return out << static_cast<int>(code);
+}
 }  // namespace oos
 
 namespace oos::queue {
-inline std::ostream& operator<<(std::ostream& out, TaskStatus status) { return out << to_string(status); }
+inline std::ostream& operator<<(std::ostream& out, TaskStatus status) {
+  return out << to_string(status);
+}
 inline std::ostream& operator<<(std::ostream& out, Fence fence) {
   return out << (fence == Fence::applied ? "applied" : "stale");
 }
 }  // namespace oos::queue
 
 namespace oos::policy {
-inline std::ostream& operator<<(std::ostream& out, BreakerState state) { return out << to_string(state); }
+inline std::ostream& operator<<(std::ostream& out, BreakerState state) {
+  return out << to_string(state);
+}
 }  // namespace oos::policy

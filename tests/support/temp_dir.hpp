@@ -6,7 +6,7 @@
 namespace oos::test {
 
 class TempDir {
-public:
+ public:
   TempDir();
   ~TempDir();
   TempDir(const TempDir&) = delete;
@@ -14,7 +14,7 @@ public:
   const std::filesystem::path& path() const { return m_path; }
   std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
 
-private:
+ private:
   std::filesystem::path m_path;
 };
 

@@ -4,11 +4,11 @@
 #include <memory>
 
 #include "config.hpp"
-#include "support/printers.hpp"
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
+#include "support/printers.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
@@ -24,7 +24,8 @@ struct StoreFixture {
   queue::QueueStore queues{*db, config, *logger};
 
   std::unique_ptr<db::Database> open() {
-    return std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::full, util::Millis(2000)});
+    return std::make_unique<db::Database>(
+        db::OpenOptions{dir / "oos.db", config::Synchronous::full, util::Millis(2000)});
   }
   long long sql_int(const std::string& sql) { return db->raw().execAndGet(sql).getInt64(); }
   std::string sql_text(const std::string& sql) { return db->raw().execAndGet(sql).getString(); }

@@ -18,15 +18,14 @@ struct DelayCase {
 BOOST_AUTO_TEST_CASE(retry_delay_follows_the_table_and_is_shortened_by_jitter) {
   const std::vector<std::int64_t> table{1, 2, 4, 8, 16, 32, 60, 120, 300};
   const std::vector<DelayCase> cases{
-      {1, 0.0, 0.9, 1000},       // jitter 0 is exact
-      {2, 0.0, 0.0, 2000},
-      {9, 0.0, 0.5, 300000},     // the last entry
-      {42, 0.0, 0.5, 300000},    // beyond the table: the last entry again
-      {0, 0.0, 0.0, 1000},       // attempt numbers start at 1
-      {3, 0.1, 0.0, 4000},       // no randomness drawn: full delay
-      {3, 0.1, 0.5, 3800},       // 4s shortened by 5%
-      {3, 0.1, 0.999999, 3600},  // at most 10% shorter
-      {1, 1.0, 0.5, 500},        // jitter 1 may halve it at fraction 0.5
+      {1, 0.0, 0.9, 1000},                              // jitter 0 is exact
+      {2, 0.0, 0.0, 2000},      {9, 0.0, 0.5, 300000},  // the last entry
+      {42, 0.0, 0.5, 300000},                           // beyond the table: the last entry again
+      {0, 0.0, 0.0, 1000},                              // attempt numbers start at 1
+      {3, 0.1, 0.0, 4000},                              // no randomness drawn: full delay
+      {3, 0.1, 0.5, 3800},                              // 4s shortened by 5%
+      {3, 0.1, 0.999999, 3600},                         // at most 10% shorter
+      {1, 1.0, 0.5, 500},                               // jitter 1 may halve it at fraction 0.5
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT("attempt " << c.attempt << " jitter " << c.jitter << " fraction " << c.random_fraction) {
@@ -48,12 +47,9 @@ struct AfterCase {
 
 BOOST_AUTO_TEST_CASE(after_failure_dead_letters_at_max_attempts_or_when_permanent) {
   const std::vector<AfterCase> cases{
-      {FailureKind::retryable, 1, 10, AfterFailure::retry},
-      {FailureKind::retryable, 9, 10, AfterFailure::retry},
-      {FailureKind::retryable, 10, 10, AfterFailure::dead},
-      {FailureKind::temporary, 3, 10, AfterFailure::retry},
-      {FailureKind::temporary, 10, 10, AfterFailure::dead},
-      {FailureKind::permanent, 1, 10, AfterFailure::dead},
+      {FailureKind::retryable, 1, 10, AfterFailure::retry}, {FailureKind::retryable, 9, 10, AfterFailure::retry},
+      {FailureKind::retryable, 10, 10, AfterFailure::dead}, {FailureKind::temporary, 3, 10, AfterFailure::retry},
+      {FailureKind::temporary, 10, 10, AfterFailure::dead}, {FailureKind::permanent, 1, 10, AfterFailure::dead},
       {FailureKind::retryable, 1, 1, AfterFailure::dead},
   };
   for (const auto& c : cases) {

@@ -17,7 +17,9 @@ db::OpenOptions options_for(const TempDir& dir, util::Millis busy = util::Millis
                             config::Synchronous sync = config::Synchronous::full) {
   return {dir / "oos.db", sync, busy};
 }
-bool has_code(const Error& e, ExitCode code) { return e.code() == code; }
+bool has_code(const Error& e, ExitCode code) {
+  return e.code() == code;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(database)
@@ -110,8 +112,8 @@ BOOST_AUTO_TEST_CASE(cached_queries_are_reset_after_use) {
     BOOST_TEST(q->getColumn(0).getInt() == 1);  // starts over: the previous use was reset
   }
   // A read left open by a cached statement would block the checkpoint below.
-  BOOST_TEST(sqlite3_wal_checkpoint_v2(db.raw().getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                                       nullptr) == SQLITE_OK);
+  BOOST_TEST(sqlite3_wal_checkpoint_v2(db.raw().getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr) ==
+             SQLITE_OK);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,17 +15,17 @@ struct Command {
   app::CommonOptions common;
   std::string queue;
   std::string type;
-  std::optional<std::string> data;        // JSON, @FILE or - (stdin)
+  std::optional<std::string> data;  // JSON, @FILE or - (stdin)
   int priority = 0;
-  std::optional<std::string> delay;       // a duration
+  std::optional<std::string> delay;  // a duration
   std::optional<int> max_attempts;
   std::optional<std::string> unique_key;
   bool batch = false;
   bool json = false;
-  std::optional<std::string> status;      // list --status
+  std::optional<std::string> status;  // list --status
   int limit = 50;
   std::int64_t id = 0;
-  bool reset = false;                     // breaker --reset
+  bool reset = false;  // breaker --reset
 };
 
 // Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <climits>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -22,7 +23,9 @@ void check_argument_name(std::string_view what, const std::string& name) {
   if (auto ok = oos::queue::check_name(what, name); !ok) throw Error(ExitCode::usage, ok.error());
 }
 
-std::string read_stdin() { return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()}; }
+std::string read_stdin() {
+  return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+}
 
 // --data: JSON text, @FILE or - for stdin.
 std::string read_payload(const std::optional<std::string>& data) {
@@ -36,6 +39,14 @@ std::string read_payload(const std::optional<std::string>& data) {
   return *data;
 }
 
+// Whether a JSON integer lies in [min, INT_MAX].
+bool fits_int(const json& value, long long min) {
+  if (value.is_number_unsigned() && value.get<unsigned long long>() > static_cast<unsigned long long>(INT_MAX))
+    return false;
+  auto v = value.get<long long>();
+  return v >= min && v <= INT_MAX;
+}
+
 // One line of `enqueue --batch`: {"type":..,"data":..,"priority":..,"delay":"5s","max_attempts":..,"unique_key":..}.
 NewTask parse_batch_line(const std::string& line, int number, const std::string& queue) {
   auto where = fmt::format("stdin line {}", number);
@@ -44,7 +55,7 @@ NewTask parse_batch_line(const std::string& line, int number, const std::string&
     throw Error(ExitCode::data_error, where + ": expected a JSON object such as {\"type\":\"t\",\"data\":{}}");
   NewTask task;
   task.queue = queue;
-  auto bad = [&](const std::string& key, const char* expected) {
+  auto bad = [&](const std::string& key, const std::string& expected) {
     return Error(ExitCode::data_error, fmt::format("{}: field '{}' must be {}", where, key, expected));
   };
   for (const auto& [key, value] : doc.items()) {
@@ -54,15 +65,16 @@ NewTask parse_batch_line(const std::string& line, int number, const std::string&
     } else if (key == "data") {
       task.payload = value.dump();
     } else if (key == "priority") {
-      if (!value.is_number_integer()) throw bad(key, "an integer");
+      if (!value.is_number_integer() || !fits_int(value, INT_MIN)) throw bad(key, "an integer that fits 32 bits");
       task.priority = value.get<int>();
     } else if (key == "delay") {
       auto delay = value.is_string() ? util::parse_duration(value.get<std::string>())
                                      : std::unexpected<std::string>("not a string");
-      if (!delay) throw bad(key, "a duration string such as \"30s\"");
+      if (!delay || *delay > oos::queue::k_max_delay)
+        throw bad(key, "a duration string such as \"30s\", at most " + util::format_duration(oos::queue::k_max_delay));
       task.delay = *delay;
     } else if (key == "max_attempts") {
-      if (!value.is_number_integer() || value.get<int>() < 1) throw bad(key, "an integer of at least 1");
+      if (!value.is_number_integer() || !fits_int(value, 1)) throw bad(key, "an integer of at least 1");
       task.max_attempts = value.get<int>();
     } else if (key == "unique_key") {
       if (!value.is_string()) throw bad(key, "a string");
@@ -79,8 +91,7 @@ NewTask parse_batch_line(const std::string& line, int number, const std::string&
 
 void print_enqueued(const oos::queue::EnqueueResult& r, const NewTask& task, bool as_json) {
   if (as_json)
-    std::cout << json{{"id", r.id}, {"created", r.created}, {"queue", task.queue}, {"type", task.type}}.dump()
-              << '\n';
+    std::cout << json{{"id", r.id}, {"created", r.created}, {"queue", task.queue}, {"type", task.type}}.dump() << '\n';
   else
     std::cout << r.id << '\n';
 }
@@ -94,7 +105,8 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
     std::istringstream in(read_stdin());
     std::string line;
     for (int number = 1; std::getline(in, line); ++number)
-      if (line.find_first_not_of(" \t\r") != std::string::npos) tasks.push_back(parse_batch_line(line, number, c.queue));
+      if (line.find_first_not_of(" \t\r") != std::string::npos)
+        tasks.push_back(parse_batch_line(line, number, c.queue));
     auto results = store.enqueue_batch(tasks);
     for (std::size_t i = 0; i < results.size(); ++i) print_enqueued(results[i], tasks[i], c.json);
     ctx.logger->debug(fmt::format("enqueued {} tasks in queue {}", results.size(), c.queue), {{"queue", c.queue}});
@@ -106,19 +118,23 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
   if (c.delay) {
     auto delay = util::parse_duration(*c.delay);
     if (!delay) throw Error(ExitCode::usage, "--delay: " + delay.error());
+    if (*delay > oos::queue::k_max_delay)
+      throw Error(ExitCode::usage, "--delay: '" + *c.delay + "' is too large (at most " +
+                                       util::format_duration(oos::queue::k_max_delay) + ")");
     task.delay = *delay;
   }
   auto result = store.enqueue(task);
   print_enqueued(result, task, c.json);
-  ctx.logger->debug(fmt::format("task {} {} in queue {}", result.id, result.created ? "enqueued" : "already active",
-                                c.queue),
-                    {{"task_id", std::to_string(result.id)}, {"queue", c.queue}});
+  ctx.logger->debug(
+      fmt::format("task {} {} in queue {}", result.id, result.created ? "enqueued" : "already active", c.queue),
+      {{"task_id", std::to_string(result.id)}, {"queue", c.queue}});
   return 0;
 }
 
 oos::queue::QueueStats require_queue(oos::queue::QueueStore& queues, const std::string& name, util::UnixMillis now) {
   auto stats = queues.stats(name, now);
-  if (!stats) throw Error(ExitCode::no_input, fmt::format("queue '{}' not found: it has no tasks and no settings", name));
+  if (!stats)
+    throw Error(ExitCode::no_input, fmt::format("queue '{}' not found: it has no tasks and no settings", name));
   return *stats;
 }
 
@@ -140,7 +156,8 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
         std::cout << status_table(all, now);
       }
       for (const auto& s : all)
-        for (const auto& alert : s.alerts) ctx.logger->warn(fmt::format("queue {}: {}", s.name, alert), {{"queue", s.name}});
+        for (const auto& alert : s.alerts)
+          ctx.logger->warn(fmt::format("queue {}: {}", s.name, alert), {{"queue", s.name}});
       return 0;
     }
     case Verb::stats: {
@@ -194,13 +211,17 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
       if (c.reset) {
         auto before = queues.breakers().reset("queue", c.queue, now);
         auto after = queues.breakers().load("queue", c.queue);
-        if (c.json) std::cout << json{{"queue", c.queue}, {"was", to_json(before)}, {"breaker", to_json(after)}}.dump() << '\n';
-        else std::cout << fmt::format("breaker of queue {} closed (was {})\n", c.queue, policy::to_string(before.state));
+        if (c.json)
+          std::cout << json{{"queue", c.queue}, {"was", to_json(before)}, {"breaker", to_json(after)}}.dump() << '\n';
+        else
+          std::cout << fmt::format("breaker of queue {} closed (was {})\n", c.queue, policy::to_string(before.state));
         return 0;
       }
       auto record = queues.breakers().load("queue", c.queue);
-      if (c.json) std::cout << json{{"queue", c.queue}, {"breaker", to_json(record)}}.dump() << '\n';
-      else std::cout << breaker_text(c.queue, record, now);
+      if (c.json)
+        std::cout << json{{"queue", c.queue}, {"breaker", to_json(record)}}.dump() << '\n';
+      else
+        std::cout << breaker_text(c.queue, record, now);
       return 0;
     }
   }

@@ -10,8 +10,12 @@ namespace {
 using nlohmann::json;
 using oos::queue::Task;
 
-json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
-json opt_time(const std::optional<util::UnixMillis>& v) { return v ? json(util::format_iso8601(*v)) : json(nullptr); }
+json opt(const std::optional<std::string>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+json opt_time(const std::optional<util::UnixMillis>& v) {
+  return v ? json(util::format_iso8601(*v)) : json(nullptr);
+}
 
 // The payload as JSON when it parses (it always should), else as a string.
 json payload_json(const std::string& payload) {
@@ -147,9 +151,9 @@ std::string task_table(const std::vector<Task>& tasks) {
   auto row = [](auto&&... cols) { return fmt::format("{:>8} {:<10} {:<16} {:>8} {:>8} {:<24} {}\n", cols...); };
   std::string out = row("ID", "STATUS", "TYPE", "PRIORITY", "ATTEMPTS", "RUN_AT", "LAST_ERROR");
   for (const auto& t : tasks)
-    out += row(t.id, oos::queue::to_string(t.status), t.type, t.priority,
-               fmt::format("{}/{}", t.attempts, t.max_attempts), util::format_iso8601(t.run_at),
-               t.last_error ? one_line(*t.last_error, 60) : "-");
+    out +=
+        row(t.id, oos::queue::to_string(t.status), t.type, t.priority, fmt::format("{}/{}", t.attempts, t.max_attempts),
+            util::format_iso8601(t.run_at), t.last_error ? one_line(*t.last_error, 60) : "-");
   return out;
 }
 
@@ -164,7 +168,7 @@ std::string task_text(const Task& t, const std::vector<oos::queue::Attempt>& att
   out += fmt::format("created:       {}\n", util::format_iso8601(t.created_at));
   if (t.finished_at) out += fmt::format("finished:      {}\n", util::format_iso8601(*t.finished_at));
   if (t.unique_key) out += fmt::format("unique key:    {}\n", *t.unique_key);
-  if (t.lease_owner) out += fmt::format("worker:        {}\n", *t.lease_owner);
+  if (t.lease_owner) out += fmt::format("last worker:   {}\n", *t.lease_owner);
   if (t.lease_expires_at) out += fmt::format("lease until:   {}\n", util::format_iso8601(*t.lease_expires_at));
   if (t.replays > 0) out += fmt::format("replays:       {}\n", t.replays);
   out += fmt::format("payload:       {}\n", t.payload);

@@ -1,0 +1,143 @@
+// The liboos side of `make bench`: the same workloads as reference.c, through the queue API the tools
+// use, on a real state database with the default settings (WAL, synchronous=FULL).
+//
+//   oos-bench enqueue|enqueue-batch|claim STATE_DIR N     prints "MODE OPS_PER_SECOND"
+//   oos-bench fill STATE_DIR PENDING DONE                  a database for the start-up benchmark
+//   oos-bench cold-start RUNS -- ARGV...                   prints "cold-start MEDIAN_MS P90_MS MAX_MS"
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "db/database.hpp"
+#include "log.hpp"
+#include "queue/task_store.hpp"
+#include "util/time.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace oos;
+
+std::vector<queue::NewTask> make_tasks(long first, long count) {
+  std::vector<queue::NewTask> tasks(static_cast<std::size_t>(count));
+  for (long i = 0; i < count; ++i) {
+    auto& t = tasks[static_cast<std::size_t>(i)];
+    t.type = "bench";
+    t.payload = "{\"n\":" + std::to_string(first + i) + "}";
+  }
+  return tasks;
+}
+
+int queue_bench(const std::string& mode, const std::string& state_dir, long n) {
+  config::Config config;
+  util::SystemClock clock;
+  auto logger = log::Logger::discard();
+  db::Database db({std::filesystem::path(state_dir) / "oos.db", config.db.synchronous, config.db.busy_timeout});
+  queue::TaskStore store(db, config, clock, *logger);
+  double start = 0;
+  if (mode == "enqueue") {
+    auto tasks = make_tasks(0, n);
+    start = util::monotonic_seconds();
+    for (const auto& t : tasks) store.enqueue(t);
+  } else if (mode == "enqueue-batch") {
+    auto tasks = make_tasks(0, n);
+    start = util::monotonic_seconds();
+    for (long i = 0; i < n; i += 100)
+      store.enqueue_batch(
+          std::span(tasks).subspan(static_cast<std::size_t>(i), static_cast<std::size_t>(std::min(100L, n - i))));
+  } else if (mode == "claim") {
+    auto tasks = make_tasks(0, n);
+    for (long i = 0; i < n; i += 1000)
+      store.enqueue_batch(
+          std::span(tasks).subspan(static_cast<std::size_t>(i), static_cast<std::size_t>(std::min(1000L, n - i))));
+    const std::array<std::string, 1> queues{"default"};
+    start = util::monotonic_seconds();
+    for (long i = 0; i < n; ++i) {
+      auto claimed = store.claim(queues, "bench");
+      if (!claimed) {
+        std::fprintf(stderr, "oos-bench: queue empty after %ld claims\n", i);
+        return 1;
+      }
+      if (store.complete(claimed->lease, "") != queue::Fence::applied) {
+        std::fprintf(stderr, "oos-bench: completion of task %lld rejected\n", static_cast<long long>(claimed->task.id));
+        return 1;
+      }
+    }
+  } else {
+    std::fprintf(stderr, "oos-bench: unknown mode '%s'\n", mode.c_str());
+    return 64;
+  }
+  double elapsed = util::monotonic_seconds() - start;
+  std::printf("%s %.1f\n", mode.c_str(), static_cast<double>(n) / elapsed);
+  return 0;
+}
+
+// A realistic state database: DONE tasks that ran and succeeded, then PENDING tasks waiting.
+int fill(const std::string& state_dir, long pending, long done) {
+  config::Config config;
+  util::SystemClock clock;
+  auto logger = log::Logger::discard();
+  db::Database db({std::filesystem::path(state_dir) / "oos.db", config::Synchronous::normal, config.db.busy_timeout});
+  queue::TaskStore store(db, config, clock, *logger);
+  const std::array<std::string, 1> queues{"default"};
+  for (long i = 0; i < done; i += 1000) {
+    auto tasks = make_tasks(i, std::min(1000L, done - i));
+    store.enqueue_batch(tasks);
+    while (auto claimed = store.claim(queues, "fill")) store.complete(claimed->lease, "ok");
+  }
+  for (long i = 0; i < pending; i += 1000) store.enqueue_batch(make_tasks(done + i, std::min(1000L, pending - i)));
+  return 0;
+}
+
+// Wall time of whole process runs (spawn to exit), to measure a tool's start-up.
+int cold_start(long runs, std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<double> ms;
+  for (long i = 0; i < runs; ++i) {
+    double start = util::monotonic_seconds();
+    pid_t pid = 0;
+    if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) {
+      std::fprintf(stderr, "oos-bench: cannot run %s\n", args[0]);
+      return 1;
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ms.push_back((util::monotonic_seconds() - start) * 1000.0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::fprintf(stderr, "oos-bench: %s failed\n", args[0]);
+      return 1;
+    }
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  std::sort(ms.begin(), ms.end());
+  std::printf("cold-start %.2f %.2f %.2f\n", ms[ms.size() / 2], ms[ms.size() * 9 / 10], ms.back());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 4 && args[0] == "cold-start" && args[2] == "--")
+    return cold_start(std::stol(args[1]), std::vector<std::string>(args.begin() + 3, args.end()));
+  if (args.size() == 4 && args[0] == "fill") return fill(args[1], std::stol(args[2]), std::stol(args[3]));
+  if (args.size() == 3) return queue_bench(args[0], args[1], std::stol(args[2]));
+  std::fprintf(stderr,
+               "usage: oos-bench enqueue|enqueue-batch|claim STATE_DIR N\n"
+               "       oos-bench fill STATE_DIR PENDING DONE\n"
+               "       oos-bench cold-start RUNS -- ARGV...\n");
+  return 64;
+}

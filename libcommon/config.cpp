@@ -1,5 +1,8 @@
 #include "config.hpp"
 
+// toml++ is compiled into this file alone (header-only mode) rather than loaded as a shared library.
+#define TOML_HEADER_ONLY 1
+#define TOML_ENABLE_FORMATTERS 0
 #include <toml++/toml.h>
 #include <algorithm>
 #include <array>

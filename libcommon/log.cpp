@@ -8,7 +8,6 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
-#include <systemd/sd-journal.h>
 #include <cctype>
 #include <cstdio>
 #include <vector>
@@ -71,6 +70,15 @@ std::string render_text(std::int64_t unix_ms, LogLevel level, std::string_view t
 
 Logger::Logger(std::string tool, LogLevel level, LogFormat format, const config::LogSettings& settings)
     : m_tool(std::move(tool)), m_level(level), m_format(format) {
+  std::string fallback_reason;
+  if (m_format == LogFormat::journal) {
+    if (auto systemd = sd::Libsystemd::load()) {
+      m_systemd.emplace(std::move(*systemd));
+    } else {
+      m_format = LogFormat::json;
+      fallback_reason = systemd.error();
+    }
+  }
   if (m_format != LogFormat::journal) m_stderr = make_logger(m_tool, std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (!settings.file.empty())
     m_file = make_logger(m_tool + "-file",
@@ -112,7 +120,7 @@ void Logger::send_journal(LogLevel level, std::string_view message, Fields field
   std::vector<iovec> iov;
   iov.reserve(entries.size());
   for (auto& e : entries) iov.push_back({e.data(), e.size()});
-  sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  m_systemd->journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
 }  // namespace oos::log

@@ -4,10 +4,12 @@
 
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "config.hpp"
+#include "sd/libsystemd.hpp"
 
 namespace spdlog {
 class logger;
@@ -39,6 +41,7 @@ std::string render_text(std::int64_t unix_ms, LogLevel level, std::string_view t
 class Logger {
  public:
   // `tool` is the SYSLOG_IDENTIFIER ("oos-queue"). `format` must already be resolved (not automatic).
+  // In journal mode libsystemd is loaded; if it cannot be, the logger falls back to JSON on stderr.
   Logger(std::string tool, LogLevel level, LogFormat format, const config::LogSettings& settings);
   ~Logger();
   Logger(const Logger&) = delete;
@@ -64,6 +67,7 @@ class Logger {
   LogFormat m_format;
   std::shared_ptr<spdlog::logger> m_stderr;  // null in journal mode
   std::shared_ptr<spdlog::logger> m_file;    // null without log.file
+  std::optional<sd::Libsystemd> m_systemd;   // loaded in journal mode only
 };
 
 }  // namespace oos::log

@@ -33,8 +33,10 @@ std::string redact(const std::optional<std::string>& value) {
 std::string scrub(std::string text, const std::vector<std::string>& secrets) {
   for (const auto& secret : secrets) {
     if (secret.empty()) continue;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
-      text.replace(pos, secret.size(), "[redacted]");
+    static constexpr std::string_view k_mark = "[redacted]";
+    // Resume after the mark, so a secret that occurs inside the mark cannot match forever.
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + k_mark.size()))
+      text.replace(pos, secret.size(), k_mark);
   }
   return text;
 }

@@ -1,12 +1,12 @@
 #include "app/context.hpp"
 
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 
 #include "error.hpp"
+#include "sd/libsystemd.hpp"
 #include "util/files.hpp"
 
 namespace oos::app {
@@ -76,7 +76,9 @@ int run_main(std::string_view tool, const std::function<int(RunState&)>& body) {
     message = std::string("internal error: ") + e.what() + " (this is a bug; please report it)";
   }
   if (!message.empty()) std::cerr << tool << ": error: " << message << '\n';
-  if (std::getenv("NOTIFY_SOCKET")) sd_notifyf(0, "EXIT_STATUS=%d", code);
+  if (std::getenv("NOTIFY_SOCKET")) {
+    if (auto systemd = sd::Libsystemd::load()) systemd->notify(("EXIT_STATUS=" + std::to_string(code)).c_str());
+  }
   return code;
 }
 

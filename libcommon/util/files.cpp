@@ -11,9 +11,16 @@ namespace oos::util {
 std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return {};
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return std::unexpected("cannot create directory '" + dir.string() + "': " + ec.message());
-  ::chmod(dir.c_str(), 0750);
+  // One component at a time, so that every directory created here gets mode 0750 (less the umask).
+  std::filesystem::path partial;
+  for (const auto& part : dir) {
+    partial /= part;
+    if (std::filesystem::is_directory(partial, ec)) continue;
+    if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST)
+      return std::unexpected("cannot create directory '" + dir.string() + "': " + std::strerror(errno));
+  }
+  if (!std::filesystem::is_directory(dir, ec))
+    return std::unexpected("cannot create directory '" + dir.string() + "': " + std::strerror(ENOTDIR));
   return {};
 }
 

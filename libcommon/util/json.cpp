@@ -29,7 +29,8 @@ std::expected<void, std::string> check_json(std::string_view text) {
 }
 
 std::string json_quote(std::string_view text) {
-  return nlohmann::json(std::string(text)).dump();
+  // Invalid UTF-8 (raw handler output) becomes U+FFFD rather than an exception in the middle of logging.
+  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace oos::util

@@ -41,10 +41,15 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-// Feeds stdin and drains stdout/stderr together so that no pipe fills up and blocks the child.
+// Feeds stdin and drains stdout/stderr together so that no pipe fills up and blocks the child. Our end of
+// stdin is non-blocking: a blocking write would wait for the child to read everything while the child
+// waits for us to read its output.
 void pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, RunResult& result) {
   std::size_t written = 0;
-  if (input.empty()) in.close_end(1);
+  if (input.empty())
+    in.close_end(1);
+  else
+    ::fcntl(in.fds[1], F_SETFL, ::fcntl(in.fds[1], F_GETFL) | O_NONBLOCK);
   std::array<char, 65536> buffer{};
   while (out.fds[0] >= 0 || err.fds[0] >= 0 || in.fds[1] >= 0) {
     std::array<pollfd, 3> polls{{{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}, {in.fds[1], POLLOUT, 0}}};
@@ -64,7 +69,7 @@ void pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, RunResult& r
     if (polls[2].revents != 0) {
       ssize_t n = ::write(in.fds[1], input.data() + written, input.size() - written);
       if (n > 0) written += static_cast<std::size_t>(n);
-      if ((n < 0 && errno != EINTR) || written == input.size()) in.close_end(1);
+      if ((n < 0 && errno != EINTR && errno != EAGAIN) || written == input.size()) in.close_end(1);
     }
   }
 }

@@ -111,13 +111,16 @@ BOOST_FIXTURE_TEST_CASE(a_missing_type_is_exit_65_and_stores_nothing, CliFixture
 BOOST_FIXTURE_TEST_CASE(a_bad_delay_is_exit_65_and_stores_nothing, CliFixture) {
   auto r = queue({"enqueue", "mail", "--batch"}, "{\"type\":\"a\",\"delay\":\"soon\"}\n");
   BOOST_TEST(r.exit_code == 65);
-  BOOST_TEST(r.err == "oos-queue: error: stdin line 1: field 'delay' must be a duration string such as \"30s\", at most 3650d\n");
+  BOOST_TEST(
+      r.err ==
+      "oos-queue: error: stdin line 1: field 'delay' must be a duration string such as \"30s\", at most 3650d\n");
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
 
   auto numeric = queue({"enqueue", "mail", "--batch"}, "{\"type\":\"a\"}\n{\"type\":\"a\",\"delay\":30}\n");
   BOOST_TEST(numeric.exit_code == 65);
-  BOOST_TEST(numeric.err ==
-             "oos-queue: error: stdin line 2: field 'delay' must be a duration string such as \"30s\", at most 3650d\n");
+  BOOST_TEST(
+      numeric.err ==
+      "oos-queue: error: stdin line 2: field 'delay' must be a duration string such as \"30s\", at most 3650d\n");
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
 }
 
@@ -178,8 +181,9 @@ BOOST_FIXTURE_TEST_CASE(type_or_data_arguments_with_batch_are_a_usage_error, Cli
 BOOST_FIXTURE_TEST_CASE(an_invalid_queue_name_with_batch_is_a_usage_error, CliFixture) {
   auto r = queue({"enqueue", "a b", "--batch"}, "{\"type\":\"a\"}\n");
   BOOST_TEST(r.exit_code == 64);
-  BOOST_TEST(r.err ==
-             "oos-queue: error: queue: invalid name 'a b': use 1-64 letters, digits, '_', '-', '.' or ':' (see --help)\n");
+  BOOST_TEST(
+      r.err ==
+      "oos-queue: error: queue: invalid name 'a b': use 1-64 letters, digits, '_', '-', '.' or ':' (see --help)\n");
   BOOST_TEST(!std::filesystem::exists(db_path()));  // refused before anything was opened
 }
 

@@ -117,8 +117,9 @@ BOOST_FIXTURE_TEST_CASE(resume_clears_the_flag_once_and_says_when_it_already_was
 BOOST_FIXTURE_TEST_CASE(pausing_an_invalid_queue_name_is_a_usage_error, CliFixture) {
   auto r = queue({"pause", "a b"});
   BOOST_TEST(r.exit_code == 64);
-  BOOST_TEST(r.err ==
-             "oos-queue: error: queue: invalid name 'a b': use 1-64 letters, digits, '_', '-', '.' or ':' (see --help)\n");
+  BOOST_TEST(
+      r.err ==
+      "oos-queue: error: queue: invalid name 'a b': use 1-64 letters, digits, '_', '-', '.' or ':' (see --help)\n");
   BOOST_TEST(!std::filesystem::exists(db_path()));  // refused before anything was opened
 }
 

@@ -70,7 +70,8 @@ BOOST_FIXTURE_TEST_CASE(usage_errors_are_exit_64_with_one_precise_line, CliFixtu
       {{"enqueue", "a b", "send"},
        "oos-queue: error: queue: invalid name 'a b': use 1-64 letters, digits, '_', '-', '.' or ':' (see --help)\n"},
       {{"enqueue", "mail", "bad/type"},
-       "oos-queue: error: type: invalid name 'bad/type': use 1-64 letters, digits, '_', '-', '.' or ':' (see --help)\n"},
+       "oos-queue: error: type: invalid name 'bad/type': use 1-64 letters, digits, '_', '-', '.' or ':' (see "
+       "--help)\n"},
       {{"enqueue", std::string(65, 'q'), "send"}, ""},
       {{"--log-level", "bogus", "status"},
        "oos-queue: error: --log-level: invalid level 'bogus': use debug, info, warn, error or critical\n"},

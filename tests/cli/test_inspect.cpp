@@ -418,3 +418,16 @@ BOOST_FIXTURE_TEST_CASE(show_of_an_unknown_task_is_exit_66, CliFixture) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(inspect)
+
+BOOST_FIXTURE_TEST_CASE(show_json_survives_handler_output_that_is_not_utf8, CliFixture) {
+  BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "send"}).exit_code == 0);
+  sql_exec("UPDATE tasks SET last_error = CAST(X'626164FF2062797465' AS TEXT) WHERE id = 1");  // "bad\xff byte"
+  auto r = queue({"show", "1", "--json"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  auto doc = nlohmann::json::parse(r.out);
+  BOOST_TEST(doc["last_error"].get<std::string>() == "bad\xEF\xBF\xBD byte");  // U+FFFD
+}
+
+BOOST_AUTO_TEST_SUITE_END()

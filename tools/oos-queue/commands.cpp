@@ -19,6 +19,12 @@ namespace {
 using nlohmann::json;
 using oos::queue::NewTask;
 
+// One JSON document for stdout. Task errors and results hold handler output, which may not be valid UTF-8:
+// such bytes are printed as U+FFFD instead of failing the command.
+std::string dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void check_argument_name(std::string_view what, const std::string& name) {
   if (auto ok = oos::queue::check_name(what, name); !ok) throw Error(ExitCode::usage, ok.error());
 }
@@ -91,7 +97,7 @@ NewTask parse_batch_line(const std::string& line, int number, const std::string&
 
 void print_enqueued(const oos::queue::EnqueueResult& r, const NewTask& task, bool as_json) {
   if (as_json)
-    std::cout << json{{"id", r.id}, {"created", r.created}, {"queue", task.queue}, {"type", task.type}}.dump() << '\n';
+    std::cout << dump(json{{"id", r.id}, {"created", r.created}, {"queue", task.queue}, {"type", task.type}}) << '\n';
   else
     std::cout << r.id << '\n';
 }
@@ -151,7 +157,7 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
       if (c.json) {
         json out{{"queues", json::array()}};
         for (const auto& s : all) out["queues"].push_back(to_json(s, now));
-        std::cout << out.dump() << '\n';
+        std::cout << dump(out) << '\n';
       } else {
         std::cout << status_table(all, now);
       }
@@ -163,7 +169,7 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
     case Verb::stats: {
       check_argument_name("queue", c.queue);
       auto stats = require_queue(queues, c.queue, now);
-      std::cout << (c.json ? to_json(stats, now).dump() + "\n" : stats_text(stats, now));
+      std::cout << (c.json ? dump(to_json(stats, now)) + "\n" : stats_text(stats, now));
       return 0;
     }
     case Verb::list: {
@@ -172,7 +178,7 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
       auto status = c.status ? oos::queue::parse_task_status(*c.status) : std::nullopt;
       auto tasks = store.list(c.queue, status, c.limit);
       if (c.json) {
-        for (const auto& t : tasks) std::cout << to_json(t).dump() << '\n';
+        for (const auto& t : tasks) std::cout << dump(to_json(t)) << '\n';
       } else {
         std::cout << task_table(tasks);
       }
@@ -186,7 +192,7 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
         auto out = to_json(*task);
         out["attempt_history"] = json::array();
         for (const auto& a : attempts) out["attempt_history"].push_back(to_json(a));
-        std::cout << out.dump() << '\n';
+        std::cout << dump(out) << '\n';
       } else {
         std::cout << task_text(*task, attempts);
       }
@@ -212,14 +218,14 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
         auto before = queues.breakers().reset("queue", c.queue, now);
         auto after = queues.breakers().load("queue", c.queue);
         if (c.json)
-          std::cout << json{{"queue", c.queue}, {"was", to_json(before)}, {"breaker", to_json(after)}}.dump() << '\n';
+          std::cout << dump(json{{"queue", c.queue}, {"was", to_json(before)}, {"breaker", to_json(after)}}) << '\n';
         else
           std::cout << fmt::format("breaker of queue {} closed (was {})\n", c.queue, policy::to_string(before.state));
         return 0;
       }
       auto record = queues.breakers().load("queue", c.queue);
       if (c.json)
-        std::cout << json{{"queue", c.queue}, {"breaker", to_json(record)}}.dump() << '\n';
+        std::cout << dump(json{{"queue", c.queue}, {"breaker", to_json(record)}}) << '\n';
       else
         std::cout << breaker_text(c.queue, record, now);
       return 0;

@@ -2,6 +2,7 @@
 BUILD_DIR ?= build
 DEV_DIR   ?= build-dev
 JOBS      ?= 2
+MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
 
 .PHONY: all deps configure build test dev-test demo bench format lint clean

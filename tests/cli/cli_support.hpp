@@ -16,6 +16,10 @@
 
 namespace oos::test {
 
+// The --json form of a breaker that never tripped, with the default cooldown.
+inline constexpr const char* k_closed_breaker_json =
+    R"({"state":"closed","consecutive_failures":0,"cooldown_seconds":60,"opened_at":null,"probe_at":null})";
+
 // A temporary state directory (with an empty config file) and the means to run a tool against it.
 class CliFixture {
  public:

@@ -30,11 +30,7 @@ void open_breaker(const std::filesystem::path& db_path, const std::string& queue
   insert.exec();
 }
 
-const json k_closed_breaker = {{"state", "closed"},
-                               {"consecutive_failures", 0},
-                               {"cooldown_seconds", 60},
-                               {"opened_at", nullptr},
-                               {"probe_at", nullptr}};
+const json k_closed_breaker = json::parse(oos::test::k_closed_breaker_json);
 
 }  // namespace
 

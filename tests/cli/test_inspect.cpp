@@ -48,11 +48,7 @@ const std::string k_status_header =
     "QUEUE             PENDING RUNNABLE RETRYING  RUNNING SUCCEEDED   DEAD CANCELLED   OLDEST PAUSED BREAKER   "
     "ALERTS\n";
 
-const json k_closed_breaker = {{"state", "closed"},
-                               {"consecutive_failures", 0},
-                               {"cooldown_seconds", 60},
-                               {"opened_at", nullptr},
-                               {"probe_at", nullptr}};
+const json k_closed_breaker = json::parse(oos::test::k_closed_breaker_json);
 
 }  // namespace
 

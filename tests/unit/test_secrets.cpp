@@ -1,14 +1,12 @@
 #include <boost/test/unit_test.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-#include <csignal>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "secrets.hpp"
+#include "support/deadline.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace oos::secrets;
@@ -31,34 +29,9 @@ class ScopedEnv {
   std::string m_name;
 };
 
-// scrub() run in a child process with a deadline, so that a scrub that never returns fails the test
-// instead of hanging the whole suite. nullopt when it did not finish within a second.
+// scrub() with a deadline: a scrub that never returns fails the test instead of hanging the suite.
 std::optional<std::string> scrub_with_deadline(const std::string& text, const std::vector<std::string>& secrets) {
-  int fds[2];
-  if (::pipe(fds) != 0) return std::nullopt;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    ::signal(SIGALRM, SIG_DFL);  // Boost.Test catches SIGALRM; here it must simply end the child
-    ::alarm(1);
-    auto out = scrub(text, secrets);
-    std::size_t done = 0;
-    while (done < out.size()) {
-      auto n = ::write(fds[1], out.data() + done, out.size() - done);
-      if (n <= 0) ::_exit(1);
-      done += static_cast<std::size_t>(n);
-    }
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) out.append(buffer, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
-  return out;
+  return oos::test::run_with_deadline([&] { return scrub(text, secrets); }, 1);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "support/deadline.hpp"
 #include "util/subprocess.hpp"
 
 using namespace oos::util;
@@ -21,55 +22,29 @@ RunResult sh(const std::string& script, const RunOptions& options = {}) {
   return run_program({"/bin/sh", "-c", script}, options);
 }
 
-bool write_all(int fd, const void* data, std::size_t size) {
-  const auto* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    auto n = ::write(fd, bytes, size);
-    if (n <= 0) return false;
-    bytes += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// run_program() in a forked child with a deadline, so that a deadlock fails the test instead of hanging
-// the suite. nullopt when it did not return within `seconds`.
+// run_program() with a deadline: a deadlock fails the test instead of hanging the suite. The child sends
+// the result back as exit code, two sizes, stdout and stderr.
 std::optional<RunResult> run_with_deadline(const std::vector<std::string>& argv, const RunOptions& options,
                                            unsigned seconds = 5) {
-  int fds[2];
-  if (::pipe(fds) != 0) return std::nullopt;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    ::signal(SIGALRM, SIG_DFL);  // Boost.Test catches SIGALRM; here it must simply end the child
-    ::alarm(seconds);
-    try {
-      auto r = run_program(argv, options);
-      std::size_t sizes[2] = {r.out.size(), r.err.size()};
-      bool ok = write_all(fds[1], &r.exit_code, sizeof r.exit_code) && write_all(fds[1], sizes, sizeof sizes) &&
-                write_all(fds[1], r.out.data(), r.out.size()) && write_all(fds[1], r.err.data(), r.err.size());
-      ::_exit(ok ? 0 : 1);
-    } catch (...) {
-      ::_exit(2);
-    }
-  }
-  ::close(fds[1]);
-  std::string raw;
-  char buffer[65536];
-  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) raw.append(buffer, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  auto raw = oos::test::run_with_deadline(
+      [&] {
+        auto r = run_program(argv, options);
+        std::size_t sizes[2] = {r.out.size(), r.err.size()};
+        std::string packed(reinterpret_cast<const char*>(&r.exit_code), sizeof r.exit_code);
+        packed.append(reinterpret_cast<const char*>(sizes), sizeof sizes);
+        return packed + r.out + r.err;
+      },
+      seconds);
+  if (!raw) return std::nullopt;
   RunResult r;
   std::size_t sizes[2] = {0, 0};
-  if (raw.size() < sizeof r.exit_code + sizeof sizes) return std::nullopt;
-  std::memcpy(&r.exit_code, raw.data(), sizeof r.exit_code);
-  std::memcpy(sizes, raw.data() + sizeof r.exit_code, sizeof sizes);
+  if (raw->size() < sizeof r.exit_code + sizeof sizes) return std::nullopt;
+  std::memcpy(&r.exit_code, raw->data(), sizeof r.exit_code);
+  std::memcpy(sizes, raw->data() + sizeof r.exit_code, sizeof sizes);
   auto offset = sizeof r.exit_code + sizeof sizes;
-  if (raw.size() != offset + sizes[0] + sizes[1]) return std::nullopt;
-  r.out = raw.substr(offset, sizes[0]);
-  r.err = raw.substr(offset + sizes[0]);
+  if (raw->size() != offset + sizes[0] + sizes[1]) return std::nullopt;
+  r.out = raw->substr(offset, sizes[0]);
+  r.err = raw->substr(offset + sizes[0]);
   return r;
 }
 

@@ -6,55 +6,20 @@
 
 #include "db/events.hpp"
 #include "error.hpp"
+#include "queue/task_rows.hpp"
 #include "util/json.hpp"
 
 namespace oos::queue {
 namespace {
 
+using rows::bind_opt;
+using rows::opt_int;
+using rows::opt_text;
+using rows::read_task;
+
 constexpr std::string_view k_breaker_kind = "queue";
 // Per-minute run counters are kept this long (for stats and metrics), then pruned by purge().
 constexpr std::int64_t k_counter_minutes_kept = 24 * 60;
-
-// Columns read by read_task(), in order.
-#define OOS_TASK_COLUMNS                                                                                  \
-  "id, queue, type, payload, status, priority, run_at, attempts, max_attempts, unique_key, lease_owner, " \
-  "lease_expires_at, last_error, result, replays, created_at, updated_at, finished_at"
-
-std::optional<std::string> opt_text(const SQLite::Column& c) {
-  return c.isNull() ? std::nullopt : std::optional<std::string>(c.getString());
-}
-std::optional<std::int64_t> opt_int(const SQLite::Column& c) {
-  return c.isNull() ? std::nullopt : std::optional<std::int64_t>(c.getInt64());
-}
-void bind_opt(SQLite::Statement& q, int index, const std::optional<std::string>& value) {
-  if (value)
-    q.bind(index, *value);
-  else
-    q.bind(index);
-}
-
-Task read_task(SQLite::Statement& q) {
-  Task t;
-  t.id = q.getColumn(0).getInt64();
-  t.queue = q.getColumn(1).getString();
-  t.type = q.getColumn(2).getString();
-  t.payload = q.getColumn(3).getString();
-  t.status = parse_task_status(q.getColumn(4).getString()).value_or(TaskStatus::pending);
-  t.priority = q.getColumn(5).getInt();
-  t.run_at = q.getColumn(6).getInt64();
-  t.attempts = q.getColumn(7).getInt();
-  t.max_attempts = q.getColumn(8).getInt();
-  t.unique_key = opt_text(q.getColumn(9));
-  t.lease_owner = opt_text(q.getColumn(10));
-  t.lease_expires_at = opt_int(q.getColumn(11));
-  t.last_error = opt_text(q.getColumn(12));
-  t.result = opt_text(q.getColumn(13));
-  t.replays = q.getColumn(14).getInt();
-  t.created_at = q.getColumn(15).getInt64();
-  t.updated_at = q.getColumn(16).getInt64();
-  t.finished_at = opt_int(q.getColumn(17));
-  return t;
-}
 
 void validate(const NewTask& task) {
   for (auto [what, name] : {std::pair{"queue", &task.queue}, std::pair{"type", &task.type}})
@@ -456,60 +421,6 @@ PurgeResult TaskStore::purge(std::optional<util::Millis> dead_older_than, DryRun
                      fmt::format("{} dead and {} succeeded tasks deleted", result.dead, result.succeeded));
   tx.commit();
   return result;
-}
-
-std::optional<Task> TaskStore::find(TaskId id) {
-  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS " FROM tasks WHERE id = ?");
-  q->bind(1, id);
-  if (!q->executeStep()) return std::nullopt;
-  return read_task(*q);
-}
-
-std::vector<Attempt> TaskStore::attempts(TaskId id) {
-  auto q = m_db.query(
-      "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error FROM task_attempts "
-      "WHERE task_id = ? ORDER BY attempt");
-  q->bind(1, id);
-  std::vector<Attempt> out;
-  while (q->executeStep()) {
-    Attempt a;
-    a.attempt = q->getColumn(0).getInt();
-    a.worker = opt_text(q->getColumn(1));
-    a.started_at = opt_int(q->getColumn(2));
-    a.ended_at = q->getColumn(3).getInt64();
-    a.outcome = q->getColumn(4).getString();
-    if (auto code = opt_int(q->getColumn(5))) a.exit_code = static_cast<int>(*code);
-    a.error = opt_text(q->getColumn(6));
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
-std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskStatus> status, int limit) {
-  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
-                      " FROM tasks WHERE queue = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3");
-  q->bind(1, queue);
-  if (status)
-    q->bind(2, std::string(to_string(*status)));
-  else
-    q->bind(2);
-  q->bind(3, limit);
-  std::vector<Task> out;
-  while (q->executeStep()) out.push_back(read_task(*q));
-  return out;
-}
-
-std::vector<Task> TaskStore::list_dead(const DeadFilter& filter, int limit) {
-  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
-                      " FROM tasks WHERE status = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2) "
-                      "AND (?3 IS NULL OR instr(coalesce(last_error, ''), ?3) > 0) ORDER BY id DESC LIMIT ?4");
-  bind_opt(*q, 1, filter.queue);
-  bind_opt(*q, 2, filter.type);
-  bind_opt(*q, 3, filter.error_match);
-  q->bind(4, limit);
-  std::vector<Task> out;
-  while (q->executeStep()) out.push_back(read_task(*q));
-  return out;
 }
 
 }  // namespace oos::queue

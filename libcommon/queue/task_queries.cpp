@@ -1,0 +1,66 @@
+// The read side of TaskStore: single tasks, attempt history and listings.
+#include "queue/task_rows.hpp"
+#include "queue/task_store.hpp"
+
+namespace oos::queue {
+
+using rows::bind_opt;
+using rows::opt_int;
+using rows::opt_text;
+using rows::read_task;
+
+std::optional<Task> TaskStore::find(TaskId id) {
+  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS " FROM tasks WHERE id = ?");
+  q->bind(1, id);
+  if (!q->executeStep()) return std::nullopt;
+  return read_task(*q);
+}
+
+std::vector<Attempt> TaskStore::attempts(TaskId id) {
+  auto q = m_db.query(
+      "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error FROM task_attempts "
+      "WHERE task_id = ? ORDER BY attempt");
+  q->bind(1, id);
+  std::vector<Attempt> out;
+  while (q->executeStep()) {
+    Attempt a;
+    a.attempt = q->getColumn(0).getInt();
+    a.worker = opt_text(q->getColumn(1));
+    a.started_at = opt_int(q->getColumn(2));
+    a.ended_at = q->getColumn(3).getInt64();
+    a.outcome = q->getColumn(4).getString();
+    if (auto code = opt_int(q->getColumn(5))) a.exit_code = static_cast<int>(*code);
+    a.error = opt_text(q->getColumn(6));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskStatus> status, int limit) {
+  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
+                      " FROM tasks WHERE queue = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3");
+  q->bind(1, queue);
+  if (status)
+    q->bind(2, std::string(to_string(*status)));
+  else
+    q->bind(2);
+  q->bind(3, limit);
+  std::vector<Task> out;
+  while (q->executeStep()) out.push_back(read_task(*q));
+  return out;
+}
+
+std::vector<Task> TaskStore::list_dead(const DeadFilter& filter, int limit) {
+  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
+                      " FROM tasks WHERE status = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2) "
+                      "AND (?3 IS NULL OR instr(coalesce(last_error, ''), ?3) > 0) ORDER BY id DESC LIMIT ?4");
+  bind_opt(*q, 1, filter.queue);
+  bind_opt(*q, 2, filter.type);
+  bind_opt(*q, 3, filter.error_match);
+  q->bind(4, limit);
+  std::vector<Task> out;
+  while (q->executeStep()) out.push_back(read_task(*q));
+  return out;
+}
+
+}  // namespace oos::queue

@@ -383,42 +383,45 @@ std::vector<TaskId> TaskStore::requeue(std::span<const TaskId> ids, const DeadFi
   return selected;
 }
 
-PurgeResult TaskStore::purge(std::optional<util::Millis> dead_older_than, DryRun dry_run) {
+PurgeResult TaskStore::purge(const PurgeOptions& options) {
   auto now = m_clock.now();
+  bool dry = options.dry_run == DryRun::yes;
   db::WriteTransaction tx(m_db);
   std::vector<std::string> queues;
   {
     auto q = m_db.query("SELECT name FROM queues");
     while (q->executeStep()) queues.push_back(q->getColumn(0).getString());
   }
+  auto count_or_delete = [&](const char* count_sql, const char* delete_sql, const std::string& queue,
+                             util::UnixMillis cutoff) -> std::int64_t {
+    auto q = m_db.query(dry ? count_sql : delete_sql);
+    q->bind(1, queue);
+    q->bind(2, static_cast<std::int64_t>(cutoff));
+    if (dry) return q->executeStep() ? q->getColumn(0).getInt64() : 0;
+    return q->exec();
+  };
   PurgeResult result;
   for (const auto& queue : queues) {
     const auto& settings = m_config.queue_settings(queue);
-    auto dead_cutoff = now - dead_older_than.value_or(settings.dead_retention).count();
-    auto succeeded_cutoff = now - settings.succeeded_retention.count();
-    auto count_or_delete = [&](const char* count_sql, const char* delete_sql, util::UnixMillis cutoff) {
-      auto q = m_db.query(dry_run == DryRun::yes ? count_sql : delete_sql);
-      q->bind(1, queue);
-      q->bind(2, static_cast<std::int64_t>(cutoff));
-      if (dry_run == DryRun::yes) return q->executeStep() ? q->getColumn(0).getInt64() : 0;
-      return static_cast<std::int64_t>(q->exec());
-    };
-    result.dead +=
-        count_or_delete("SELECT count(*) FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?",
-                        "DELETE FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?", dead_cutoff);
-    if (!dead_older_than)
-      result.succeeded += count_or_delete(
-          "SELECT count(*) FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?",
-          "DELETE FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?", succeeded_cutoff);
+    if (options.dead)
+      result.dead +=
+          count_or_delete("SELECT count(*) FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?",
+                          "DELETE FROM tasks WHERE queue = ? AND status = 'dead' AND finished_at < ?", queue,
+                          now - options.older_than.value_or(settings.dead_retention).count());
+    if (options.succeeded)
+      result.succeeded +=
+          count_or_delete("SELECT count(*) FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?",
+                          "DELETE FROM tasks WHERE queue = ? AND status = 'succeeded' AND finished_at < ?", queue,
+                          now - options.older_than.value_or(settings.succeeded_retention).count());
   }
-  if (dry_run == DryRun::no) {
+  if (!dry) {
     auto q = m_db.query("DELETE FROM queue_counters WHERE minute > 0 AND minute < ?");
     q->bind(1, static_cast<std::int64_t>(now / 60'000 - k_counter_minutes_kept));
     q->exec();
+    if (result.dead > 0 || result.succeeded > 0)
+      db::record_event(m_db, now, "task.purge", "tasks",
+                       fmt::format("{} dead and {} succeeded tasks deleted", result.dead, result.succeeded));
   }
-  if (dry_run == DryRun::no && (result.dead > 0 || result.succeeded > 0))
-    db::record_event(m_db, now, "task.purge", "tasks",
-                     fmt::format("{} dead and {} succeeded tasks deleted", result.dead, result.succeeded));
   tx.commit();
   return result;
 }

@@ -25,6 +25,15 @@ struct DeadFilter {
   std::optional<std::string> error_match;  // substring of last_error
 };
 
+// What purge() deletes: finished tasks of the chosen kinds older than their queue's retention, or than
+// `older_than` when given.
+struct PurgeOptions {
+  bool dead = true;
+  bool succeeded = true;
+  std::optional<util::Millis> older_than;
+  DryRun dry_run = DryRun::no;
+};
+
 struct PurgeResult {
   std::int64_t dead = 0;
   std::int64_t succeeded = 0;
@@ -68,9 +77,8 @@ class TaskStore {
   // unknown id and 1 for a task that is not dead.
   std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run);
 
-  // Deletes dead and succeeded tasks finished longer ago than their queue's retention, or than
-  // `dead_older_than` for dead tasks when given.
-  PurgeResult purge(std::optional<util::Millis> dead_older_than, DryRun dry_run);
+  // Deletes finished tasks past their retention (see PurgeOptions); with DryRun::yes only counts them.
+  PurgeResult purge(const PurgeOptions& options);
 
   std::optional<Task> find(TaskId id);
   std::vector<Attempt> attempts(TaskId id);

@@ -24,6 +24,13 @@ void CliFixture::write_config(const std::string& toml) {
   write_file(config_path(), toml);
 }
 
+util::RunResult CliFixture::retry(const std::vector<std::string>& args, const std::string& stdin_data) {
+  std::vector<std::string> argv{binary_from_env("OOS_RETRY_BIN"), "--state-dir", state_dir().string(), "--config",
+                                config_path().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, stdin_data);
+}
+
 util::RunResult CliFixture::queue(const std::vector<std::string>& args, const std::string& stdin_data) {
   std::vector<std::string> argv{binary_from_env("OOS_QUEUE_BIN"), "--state-dir", state_dir().string(), "--config",
                                 config_path().string()};

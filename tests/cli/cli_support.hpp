@@ -26,6 +26,8 @@ class CliFixture {
   CliFixture();
   // Runs the oos-queue binary (from $OOS_QUEUE_BIN) with --state-dir and --config prepended.
   util::RunResult queue(const std::vector<std::string>& args, const std::string& stdin_data = "");
+  // Runs the oos-retry binary (from $OOS_RETRY_BIN) the same way.
+  util::RunResult retry(const std::vector<std::string>& args, const std::string& stdin_data = "");
   // Runs oos-queue with this fixture's config but another state directory.
   util::RunResult queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
                            const std::string& stdin_data = "");

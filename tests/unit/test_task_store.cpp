@@ -307,15 +307,37 @@ BOOST_FIXTURE_TEST_CASE(purge_deletes_finished_tasks_past_their_retention, Store
   auto fresh = add();
   c = tasks.claim(k_default, "w");
   tasks.complete(c->lease, "");
-  auto dry = tasks.purge(std::nullopt, DryRun::yes);
+  PurgeOptions count_only;
+  count_only.dry_run = DryRun::yes;
+  auto dry = tasks.purge(count_only);
   BOOST_TEST(dry.dead == 1);
   BOOST_TEST(dry.succeeded == 1);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 3);
-  tasks.purge(std::nullopt, DryRun::no);
+  tasks.purge({});
   BOOST_TEST(!tasks.find(old_done).has_value());
   BOOST_TEST(!tasks.find(old_dead).has_value());
   BOOST_TEST(tasks.find(fresh).has_value());
   BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 1);  // cascaded
+  BOOST_TEST(sql_int("SELECT succeeded FROM queue_counters WHERE queue = 'default' AND minute = 0") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(purge_of_dead_tasks_only_keeps_the_succeeded_ones, StoreFixture) {
+  auto done = add();
+  auto c = tasks.claim(k_default, "w");
+  tasks.complete(c->lease, "");
+  auto dead = add();
+  c = tasks.claim(k_default, "w");
+  tasks.fail(c->lease, {policy::FailureKind::permanent, "x", 1});
+  clock.advance(60'000);
+  PurgeOptions dead_only;
+  dead_only.succeeded = false;
+  dead_only.older_than = std::chrono::seconds(30);
+  auto purged = tasks.purge(dead_only);
+  BOOST_TEST(purged.dead == 1);
+  BOOST_TEST(purged.succeeded == 0);
+  BOOST_TEST(!tasks.find(dead).has_value());
+  BOOST_TEST(tasks.find(done).has_value());
+  BOOST_TEST(sql_int("SELECT dead FROM queue_counters WHERE queue = 'default' AND minute = 0") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(two_connections_never_claim_the_same_task) {

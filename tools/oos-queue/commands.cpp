@@ -7,14 +7,16 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "app/output.hpp"
 #include "error.hpp"
-#include "output.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "util/files.hpp"
 
 namespace oos::tools::queue {
 namespace {
+
+using namespace oos::app;
 
 using nlohmann::json;
 using oos::queue::NewTask;

@@ -1,14 +1,14 @@
-// How oos-queue prints queues and tasks: aligned text for people, JSON for scripts.
+// How the tools print queues and tasks: aligned text for people, JSON for scripts.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "queue/queue_store.hpp"
 #include "queue/task.hpp"
 
-namespace oos::tools::queue {
+namespace oos::app {
 
 nlohmann::json to_json(const oos::queue::Task& task);
 nlohmann::json to_json(const oos::queue::Attempt& attempt);
@@ -22,7 +22,11 @@ std::string task_table(const std::vector<oos::queue::Task>& tasks);
 std::string task_text(const oos::queue::Task& task, const std::vector<oos::queue::Attempt>& attempts);
 std::string breaker_text(const std::string& queue, const policy::BreakerRecord& breaker, util::UnixMillis now);
 
+// One JSON document for stdout. Task errors and results hold handler output, which may not be valid UTF-8:
+// such bytes are printed as U+FFFD instead of failing the command.
+std::string dump(const nlohmann::json& doc);
+
 // "3m12s"-style age for the tables; "-" when absent.
 std::string age(std::optional<util::UnixMillis> since, util::UnixMillis now);
 
-}  // namespace oos::tools::queue
+}  // namespace oos::app

@@ -1,10 +1,8 @@
-#include "output.hpp"
+#include "app/output.hpp"
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
-namespace oos::tools::queue {
+namespace oos::app {
 namespace {
 
 using nlohmann::json;
@@ -31,6 +29,10 @@ std::string one_line(std::string text, std::size_t max) {
 }
 
 }  // namespace
+
+std::string dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::string age(std::optional<util::UnixMillis> since, util::UnixMillis now) {
   if (!since) return "-";
@@ -192,4 +194,4 @@ std::string breaker_text(const std::string& queue, const policy::BreakerRecord& 
   return out;
 }
 
-}  // namespace oos::tools::queue
+}  // namespace oos::app

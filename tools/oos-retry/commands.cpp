@@ -1,0 +1,95 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "app/output.hpp"
+#include "error.hpp"
+#include "queue/task_store.hpp"
+
+namespace oos::tools::retry {
+namespace {
+
+using nlohmann::json;
+
+queue::DeadFilter filter_of(const Command& c) {
+  return {c.queue, c.type, c.error_match};
+}
+
+int requeue(const Command& c, queue::TaskStore& store) {
+  if (c.ids.empty() && !c.all)
+    throw Error(ExitCode::usage, "requeue: give task ids, or --all (with --queue/--type/--error-match to narrow it)");
+  if (!c.ids.empty() && (c.all || c.queue || c.type || c.error_match))
+    throw Error(ExitCode::usage, "requeue: give either task ids or --all with filters, not both");
+  auto dry_run = c.dry_run ? queue::DryRun::yes : queue::DryRun::no;
+  auto ids = store.requeue(c.ids, filter_of(c), dry_run);
+  if (c.json) {
+    std::cout << app::dump(json{{"requeued", ids}, {"dry_run", c.dry_run}}) << '\n';
+  } else {
+    for (auto id : ids) std::cout << fmt::format("{} task {}\n", c.dry_run ? "would requeue" : "requeued", id);
+    if (ids.empty()) std::cout << "no dead task matches\n";
+  }
+  return 0;
+}
+
+int purge(const Command& c, const app::Context& ctx, queue::TaskStore& store) {
+  queue::PurgeOptions options;
+  options.succeeded = false;
+  options.dry_run = c.dry_run ? queue::DryRun::yes : queue::DryRun::no;
+  if (c.older_than) {
+    auto older = util::parse_duration(*c.older_than);
+    if (!older) throw Error(ExitCode::usage, "--older-than: " + older.error());
+    options.older_than = *older;
+  }
+  auto result = store.purge(options);
+  if (c.json) {
+    std::cout << app::dump(json{{"deleted", result.dead}, {"dry_run", c.dry_run}}) << '\n';
+  } else {
+    std::cout << fmt::format("{} {} dead task{}\n", c.dry_run ? "would delete" : "deleted", result.dead,
+                             result.dead == 1 ? "" : "s");
+  }
+  if (!c.dry_run && result.dead > 0)
+    ctx.logger->info(fmt::format("purged {} dead tasks", result.dead), {{"count", std::to_string(result.dead)}});
+  return 0;
+}
+
+}  // namespace
+
+int run(const Command& c, app::Context& ctx, db::Database& db) {
+  queue::TaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
+  switch (c.verb) {
+    case Verb::list: {
+      auto tasks = store.list_dead(filter_of(c), c.limit);
+      if (c.json) {
+        for (const auto& t : tasks) std::cout << app::dump(app::to_json(t)) << '\n';
+      } else if (tasks.empty()) {
+        std::cout << "the dead letter queue is empty\n";
+      } else {
+        std::cout << app::task_table(tasks);
+        std::cout << "requeue with 'oos-retry ID...' or 'oos-retry requeue --all --queue Q'\n";
+      }
+      return 0;
+    }
+    case Verb::show: {
+      auto id = c.ids.at(0);
+      auto task = store.find(id);
+      if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
+      auto attempts = store.attempts(id);
+      if (c.json) {
+        auto out = app::to_json(*task);
+        out["attempt_history"] = json::array();
+        for (const auto& a : attempts) out["attempt_history"].push_back(app::to_json(a));
+        std::cout << app::dump(out) << '\n';
+      } else {
+        std::cout << app::task_text(*task, attempts);
+      }
+      return 0;
+    }
+    case Verb::requeue: return requeue(c, store);
+    case Verb::purge: return purge(c, ctx, store);
+  }
+  return 0;
+}
+
+}  // namespace oos::tools::retry

@@ -1,0 +1,70 @@
+#include "worker/handler.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+
+namespace oos::worker {
+namespace {
+
+constexpr int k_ex_tempfail = 75;
+
+bool is_locale_name(const std::string& name) {
+  return name == "LANG" || name.starts_with("LC_");
+}
+
+}  // namespace
+
+std::expected<std::vector<std::string>, std::string> handler_environment(
+    const std::string& type, const config::HandlerConfig& handler, const queue::Task& task,
+    const std::vector<std::string>& worker_env_names, const EnvLookup& worker_env, const SecretLookup& secrets) {
+  std::vector<std::string> env;
+  auto pass = [&](const std::string& name) {
+    if (auto value = worker_env(name)) env.push_back(name + "=" + *value);
+  };
+  for (const char* name : {"PATH", "HOME", "TZ"}) pass(name);
+  for (const auto& name : worker_env_names)
+    if (is_locale_name(name)) pass(name);
+  env.push_back("OOS_TASK_ID=" + std::to_string(task.id));
+  env.push_back("OOS_TASK_TYPE=" + task.type);
+  env.push_back("OOS_QUEUE=" + task.queue);
+  env.push_back("OOS_ATTEMPT=" + std::to_string(task.attempts));
+  env.push_back("OOS_MAX_ATTEMPTS=" + std::to_string(task.max_attempts));
+  for (const auto& name : handler.pass_env) pass(name);
+  for (const auto& [name, value] : handler.env) env.push_back(name + "=" + value);
+  for (const auto& name : handler.env_keys) {
+    auto secret = secrets(name);
+    if (!secret)
+      return std::unexpected(fmt::format("handler '{}': secret '{}' named in env_keys is not set", type, name));
+    env.push_back(name + "=" + *secret);
+  }
+  return env;
+}
+
+RunOutcome classify_run(const util::ChildExit& exit, bool timed_out, const config::HandlerConfig& handler) {
+  auto with_stderr = [&](std::string cause) {
+    if (!exit.err_tail.empty()) cause += ": " + exit.err_tail;
+    while (!cause.empty() && (cause.back() == '\n' || cause.back() == ' ')) cause.pop_back();
+    return cause;
+  };
+  if (timed_out)
+    return {false,
+            {policy::FailureKind::retryable,
+             with_stderr(fmt::format("timed out after {}", util::format_duration(handler.timeout))), std::nullopt}};
+  if (exit.signal)
+    return {
+        false,
+        {policy::FailureKind::retryable,
+         with_stderr(fmt::format("killed by signal {} ({})", *exit.signal, ::strsignal(*exit.signal))), std::nullopt}};
+  int code = exit.exit_code.value_or(-1);
+  if (code == 0) return {true, {}};
+  auto kind = policy::FailureKind::retryable;
+  if (code == k_ex_tempfail) kind = policy::FailureKind::temporary;
+  const auto& permanent = handler.permanent_exit_codes;
+  if (std::find(permanent.begin(), permanent.end(), code) != permanent.end()) kind = policy::FailureKind::permanent;
+  return {false, {kind, with_stderr(fmt::format("exit {}", code)), code}};
+}
+
+}  // namespace oos::worker

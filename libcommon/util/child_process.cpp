@@ -135,8 +135,14 @@ bool ChildProcess::step(int wait_ms) {
       if (polls[0].revents != 0) read_from(m_stdout, true);
       if (polls[1].revents != 0) read_from(m_stderr, false);
       if (polls[2].revents != 0) {
-        // Never block on a child that does not read: the stdin end is non-blocking.
+        // Never block on a child that does not read (the stdin end is non-blocking), and do not die of
+        // SIGPIPE when it exits without reading.
+        struct sigaction ignore {
+        }, previous{};
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(SIGPIPE, &ignore, &previous);
         ssize_t n = ::write(m_stdin, m_input.data() + m_written, m_input.size() - m_written);
+        ::sigaction(SIGPIPE, &previous, nullptr);
         if (n > 0) m_written += static_cast<std::size_t>(n);
         if ((n < 0 && errno != EINTR && errno != EAGAIN) || m_written == m_input.size()) close_fd(m_stdin);
       }

@@ -19,7 +19,8 @@ struct RunOptions {
 };
 
 // Runs argv[0] (looked up in PATH when it has no slash) with `argv`, waits for it and returns its exit
-// code and output. Throws std::system_error when the process cannot be started.
+// code and all its output (a ChildProcess without caps). Throws std::system_error when the process cannot
+// be started.
 RunResult run_program(const std::vector<std::string>& argv, const RunOptions& options = {});
 
 }  // namespace oos::util

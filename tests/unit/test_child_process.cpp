@@ -128,3 +128,13 @@ BOOST_AUTO_TEST_CASE(destroying_a_running_child_kills_it) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(child_process)
+
+BOOST_AUTO_TEST_CASE(a_child_that_exits_without_reading_its_stdin_does_not_kill_us) {
+  ChildProcess child(shell("exit 7", std::string(1 << 20, 'x')));
+  BOOST_REQUIRE(run_for(child, 5));
+  BOOST_TEST(*child.result().exit_code == 7);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -182,6 +182,11 @@ constexpr std::array<std::pair<const char*, LogLevel>, 5> k_levels{{{"debug", Lo
                                                                     {"error", LogLevel::error},
                                                                     {"critical", LogLevel::critical}}};
 
+constexpr std::array<std::pair<const char*, LogFormat>, 4> k_formats{{{"auto", LogFormat::automatic},
+                                                                      {"journal", LogFormat::journal},
+                                                                      {"json", LogFormat::json},
+                                                                      {"text", LogFormat::text}}};
+
 void read_queue(TableReader& r, QueueSettings& q) {
   r.read("max_attempts", q.max_attempts, 1, 1000);
   r.read("backoff", q.backoff_seconds, 0, 30 * 86400);
@@ -240,11 +245,7 @@ void read_sections(TableReader& root, Config& c) {
   if (auto* t = root.sub_table("log")) {
     auto r = root.nested(*t, "log");
     read_enum(r, "level", c.log.level, k_levels);
-    read_enum(r, "format", c.log.format,
-              std::array<std::pair<const char*, LogFormat>, 4>{{{"auto", LogFormat::automatic},
-                                                                {"journal", LogFormat::journal},
-                                                                {"json", LogFormat::json},
-                                                                {"text", LogFormat::text}}});
+    read_enum(r, "format", c.log.format, k_formats);
     r.read("file", c.log.file);
     r.read_size("max_size", c.log.max_size);
     r.read("max_files", c.log.max_files, 1, 1000);
@@ -403,6 +404,12 @@ std::string to_string(LogLevel level) {
 
 std::optional<LogLevel> parse_log_level(std::string_view text) {
   for (const auto& [name, value] : k_levels)
+    if (text == name) return value;
+  return std::nullopt;
+}
+
+std::optional<LogFormat> parse_log_format(std::string_view text) {
+  for (const auto& [name, value] : k_formats)
     if (text == name) return value;
   return std::nullopt;
 }

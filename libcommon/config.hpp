@@ -154,5 +154,7 @@ Config load_config(const std::optional<std::filesystem::path>& explicit_path);
 
 std::string to_string(LogLevel level);
 std::optional<LogLevel> parse_log_level(std::string_view text);
+// "auto", "journal", "json" or "text".
+std::optional<LogFormat> parse_log_format(std::string_view text);
 
 }  // namespace oos::config

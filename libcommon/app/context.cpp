@@ -36,13 +36,11 @@ Context make_context(std::string tool, const CommonOptions& options) {
     context.config.log.level = *level;
   }
   if (const char* format = std::getenv("OOS_LOG_FORMAT"); format && *format) {
-    std::string f(format);
-    if (f == "json")
-      context.config.log.format = config::LogFormat::json;
-    else if (f == "text")
-      context.config.log.format = config::LogFormat::text;
-    else if (f == "journal")
-      context.config.log.format = config::LogFormat::journal;
+    auto parsed = config::parse_log_format(format);
+    if (!parsed)
+      throw Error(ExitCode::config,
+                  std::string("OOS_LOG_FORMAT: invalid format '") + format + "': use auto, journal, json or text");
+    context.config.log.format = *parsed;
   }
   context.state_dir = resolve_state_dir(options.state_dir, std::getenv("OOS_STATE_DIR"), context.config.state_dir,
                                         std::getenv("STATE_DIRECTORY"));
@@ -80,6 +78,16 @@ int run_main(std::string_view tool, const std::function<int(RunState&)>& body) {
     if (auto systemd = sd::Libsystemd::load()) systemd->notify(("EXIT_STATUS=" + std::to_string(code)).c_str());
   }
   return code;
+}
+
+int run_with_database(std::string_view tool, const CommonOptions& options,
+                      const std::function<int(Context&, db::Database&)>& command) {
+  return run_main(tool, [&](RunState& state) {
+    auto context = make_context(std::string(tool), options);
+    state.db_path = context.db_path();
+    auto db = open_database(context);
+    return command(context, *db);
+  });
 }
 
 }  // namespace oos::app

@@ -55,4 +55,9 @@ struct RunState {
 // anything else is an internal error (70). Tells systemd the exit status when under a notify socket.
 int run_main(std::string_view tool, const std::function<int(RunState&)>& body);
 
+// What a tool's main does after parsing its command line: run_main() around make_context(), opening the
+// database and `command(context, db)`.
+int run_with_database(std::string_view tool, const CommonOptions& options,
+                      const std::function<int(Context&, db::Database&)>& command);
+
 }  // namespace oos::app

@@ -1,5 +1,7 @@
 #include "app/output.hpp"
 
+#include "error.hpp"
+
 #include <fmt/format.h>
 
 namespace oos::app {
@@ -182,6 +184,20 @@ std::string task_text(const Task& t, const std::vector<oos::queue::Attempt>& att
                        util::format_iso8601(a.ended_at), a.worker.value_or("-"),
                        a.exit_code ? std::to_string(*a.exit_code) : "-", a.error ? one_line(*a.error, 200) : "");
   return out;
+}
+
+void print_task(std::ostream& out, oos::queue::TaskStore& store, oos::queue::TaskId id, bool as_json) {
+  auto task = store.find(id);
+  if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
+  auto attempts = store.attempts(id);
+  if (!as_json) {
+    out << task_text(*task, attempts);
+    return;
+  }
+  auto doc = to_json(*task);
+  doc["attempt_history"] = json::array();
+  for (const auto& a : attempts) doc["attempt_history"].push_back(to_json(a));
+  out << dump(doc) << '\n';
 }
 
 std::string breaker_text(const std::string& queue, const policy::BreakerRecord& b, util::UnixMillis now) {

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "queue/queue_store.hpp"
 #include "queue/task.hpp"
+#include "queue/task_store.hpp"
 
 namespace oos::app {
 
@@ -20,6 +22,10 @@ std::string status_table(const std::vector<oos::queue::QueueStatus>& queues, uti
 std::string stats_text(const oos::queue::QueueStats& stats, util::UnixMillis now);
 std::string task_table(const std::vector<oos::queue::Task>& tasks);
 std::string task_text(const oos::queue::Task& task, const std::vector<oos::queue::Attempt>& attempts);
+// Prints task `id` with its attempt history, as text or as one JSON document with "attempt_history".
+// Throws oos::Error 66 when there is no such task.
+void print_task(std::ostream& out, oos::queue::TaskStore& store, oos::queue::TaskId id, bool as_json);
+
 std::string breaker_text(const std::string& queue, const policy::BreakerRecord& breaker, util::UnixMillis now);
 
 // One JSON document for stdout. Task errors and results hold handler output, which may not be valid UTF-8:

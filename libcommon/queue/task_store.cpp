@@ -21,6 +21,16 @@ constexpr std::string_view k_breaker_kind = "queue";
 // Per-minute run counters are kept this long (for stats and metrics), then pruned by purge().
 constexpr std::int64_t k_counter_minutes_kept = 24 * 60;
 
+// The name a failure kind has in task_attempts.outcome.
+std::string_view outcome_name(policy::FailureKind kind) {
+  switch (kind) {
+    case policy::FailureKind::retryable: return "failed";
+    case policy::FailureKind::temporary: return "temporary";
+    case policy::FailureKind::permanent: return "permanent";
+  }
+  return "failed";
+}
+
 void validate(const NewTask& task) {
   for (auto [what, name] : {std::pair{"queue", &task.queue}, std::pair{"type", &task.type}})
     if (auto ok = check_name(what, *name); !ok) throw Error(ExitCode::data_error, ok.error());
@@ -216,12 +226,8 @@ void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, 
 Fence TaskStore::complete(const Lease& lease, std::string_view result, std::optional<int> exit_code) {
   auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
-  auto row = running_row(lease);
-  if (!row) {
-    m_logger.warn(fmt::format("task {}: late completion rejected, its lease is no longer current", lease.task_id),
-                  {{"task_id", std::to_string(lease.task_id)}});
-    return Fence::stale;
-  }
+  auto row = running_row(lease, "completion");
+  if (!row) return Fence::stale;
   auto q = m_db.query(
       "UPDATE tasks SET status = 'succeeded', result = ?1, finished_at = ?2, updated_at = ?2, lease_token = NULL, "
       "lease_expires_at = NULL WHERE id = ?3");
@@ -235,19 +241,22 @@ Fence TaskStore::complete(const Lease& lease, std::string_view result, std::opti
   return Fence::applied;
 }
 
-std::optional<TaskStore::RunningRow> TaskStore::running_row(const Lease& lease) {
+// Columns: id, queue, attempts, max_attempts, started_at, lease_owner.
+TaskStore::RunningRow TaskStore::read_running_row(SQLite::Statement& q) {
+  return RunningRow{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getInt(),
+                    q.getColumn(3).getInt(),   opt_int(q.getColumn(4)),    opt_text(q.getColumn(5))};
+}
+
+std::optional<TaskStore::RunningRow> TaskStore::running_row(const Lease& lease, std::string_view what) {
   auto q = m_db.query(
-      "SELECT queue, attempts, max_attempts, started_at, lease_owner FROM tasks "
+      "SELECT id, queue, attempts, max_attempts, started_at, lease_owner FROM tasks "
       "WHERE id = ? AND status = 'running' AND lease_token = ?");
   q->bind(1, lease.task_id);
   q->bind(2, lease.token);
-  if (!q->executeStep()) return std::nullopt;
-  return RunningRow{lease.task_id,
-                    q->getColumn(0).getString(),
-                    q->getColumn(1).getInt(),
-                    q->getColumn(2).getInt(),
-                    opt_int(q->getColumn(3)),
-                    opt_text(q->getColumn(4))};
+  if (q->executeStep()) return read_running_row(*q);
+  m_logger.warn(fmt::format("task {}: late {} rejected, its lease is no longer current", lease.task_id, what),
+                {{"task_id", std::to_string(lease.task_id)}});
+  return std::nullopt;
 }
 
 FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now) {
@@ -274,8 +283,7 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
     q->bind(3, row.id);
     q->exec();
   }
-  static constexpr std::array<std::string_view, 3> k_outcomes{"failed", "temporary", "permanent"};
-  record_attempt(row, k_outcomes[static_cast<std::size_t>(failure.kind)], failure.exit_code, failure.error, now);
+  record_attempt(row, outcome_name(failure.kind), failure.exit_code, failure.error, now);
   if (failure.kind == policy::FailureKind::temporary)
     m_breakers.record_neutral(k_breaker_kind, row.queue, now);
   else
@@ -286,12 +294,8 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
 FailOutcome TaskStore::fail(const Lease& lease, const Failure& failure) {
   auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
-  auto row = running_row(lease);
-  if (!row) {
-    m_logger.warn(fmt::format("task {}: late failure rejected, its lease is no longer current", lease.task_id),
-                  {{"task_id", std::to_string(lease.task_id)}});
-    return {};
-  }
+  auto row = running_row(lease, "failure");
+  if (!row) return {};
   auto outcome = fail_locked(*row, failure, now);
   tx.commit();
   return outcome;
@@ -320,17 +324,17 @@ int TaskStore::reclaim_expired() {
         "SELECT id, queue, attempts, max_attempts, started_at, lease_owner FROM tasks INDEXED BY tasks_running "
         "WHERE status = 'running' AND lease_expires_at < ?");
     q->bind(1, static_cast<std::int64_t>(now));
-    while (q->executeStep())
-      expired.push_back({q->getColumn(0).getInt64(), q->getColumn(1).getString(), q->getColumn(2).getInt(),
-                         q->getColumn(3).getInt(), opt_int(q->getColumn(4)), opt_text(q->getColumn(5))});
+    while (q->executeStep()) expired.push_back(read_running_row(*q));
   }
-  for (const auto& row : expired) {
-    auto outcome = fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now);
-    m_logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})", row.id,
-                              row.worker.value_or("?"), to_string(outcome.status)),
-                  {{"task_id", std::to_string(row.id)}, {"queue", row.queue}});
-  }
+  std::vector<TaskStatus> after;
+  for (const auto& row : expired)
+    after.push_back(
+        fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now).status);
   tx.commit();
+  for (std::size_t i = 0; i < expired.size(); ++i)
+    m_logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})",
+                              expired[i].id, expired[i].worker.value_or("?"), to_string(after[i])),
+                  {{"task_id", std::to_string(expired[i].id)}, {"queue", expired[i].queue}});
   return static_cast<int>(expired.size());
 }
 

@@ -92,8 +92,10 @@ class TaskStore {
   // Lists the queue in `queues` (where status finds it) unless it is there already.
   void register_queue(const std::string& queue, util::UnixMillis now);
   EnqueueResult insert(const NewTask& task, util::UnixMillis now);
-  // The running task `lease` still owns, read inside the caller's transaction.
-  std::optional<RunningRow> running_row(const Lease& lease);
+  // The running task `lease` still owns, read inside the caller's transaction; nullopt (and a warning
+  // naming the late `what`) when the lease is no longer current.
+  std::optional<RunningRow> running_row(const Lease& lease, std::string_view what);
+  static RunningRow read_running_row(SQLite::Statement& q);
   FailOutcome fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now);
   void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
                       const std::optional<std::string>& error, util::UnixMillis now);

@@ -212,7 +212,7 @@ BOOST_FIXTURE_TEST_CASE(the_breaker_of_an_unknown_queue_is_exit_66, CliFixture) 
     auto r = queue(args);
     BOOST_TEST(r.exit_code == 66);
     BOOST_TEST(r.out.empty());
-    BOOST_TEST(r.err == "oos-queue: error: queue 'nope' not found: it has no tasks and no settings\n");
+    BOOST_TEST(r.err == "oos-queue: error: queue 'nope' not found: it has no tasks and no [queues.nope] settings\n");
   }
   BOOST_TEST(sql_int("SELECT count(*) FROM breakers") == 0);
   BOOST_TEST(sql_int("SELECT count(*) FROM events") == 0);

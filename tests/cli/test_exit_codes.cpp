@@ -142,9 +142,10 @@ BOOST_FIXTURE_TEST_CASE(unknown_tasks_queues_and_files_are_exit_66, CliFixture) 
   const std::vector<Case> cases{
       {{"show", "2"}, "oos-queue: error: task 2 not found\n"},
       {{"cancel", "2"}, "oos-queue: error: task 2 not found\n"},
-      {{"stats", "nope"}, "oos-queue: error: queue 'nope' not found: it has no tasks and no settings\n"},
-      {{"list", "nope"}, "oos-queue: error: queue 'nope' not found: it has no tasks and no settings\n"},
-      {{"breaker", "nope"}, "oos-queue: error: queue 'nope' not found: it has no tasks and no settings\n"},
+      {{"stats", "nope"}, "oos-queue: error: queue 'nope' not found: it has no tasks and no [queues.nope] settings\n"},
+      {{"list", "nope"}, "oos-queue: error: queue 'nope' not found: it has no tasks and no [queues.nope] settings\n"},
+      {{"breaker", "nope"},
+       "oos-queue: error: queue 'nope' not found: it has no tasks and no [queues.nope] settings\n"},
       {{"enqueue", "mail", "send", "--data", "@" + missing},
        "oos-queue: error: --data: cannot read '" + missing + "': No such file or directory\n"},
   };
@@ -345,6 +346,18 @@ BOOST_FIXTURE_TEST_CASE(a_config_error_stores_nothing, CliFixture) {
   BOOST_TEST(r.err == "oos-queue: error: " + config_path().string() +
                           ":2: key 'queue.max_attempts': must be between 1 and 1000\n");
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(exit_codes)
+
+BOOST_FIXTURE_TEST_CASE(an_invalid_log_format_in_the_environment_is_exit_78, CliFixture) {
+  ::setenv("OOS_LOG_FORMAT", "xml", 1);
+  auto r = queue({"status"});
+  ::unsetenv("OOS_LOG_FORMAT");
+  BOOST_TEST(r.exit_code == 78);
+  BOOST_TEST(r.err == "oos-queue: error: OOS_LOG_FORMAT: invalid format 'xml': use auto, journal, json or text\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

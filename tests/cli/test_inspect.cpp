@@ -239,7 +239,7 @@ BOOST_FIXTURE_TEST_CASE(stats_and_list_of_an_unknown_queue_are_exit_66, CliFixtu
     auto r = queue({verb, "nope"});
     BOOST_TEST(r.exit_code == 66, verb);
     BOOST_TEST(r.out.empty());
-    BOOST_TEST(r.err == "oos-queue: error: queue 'nope' not found: it has no tasks and no settings\n");
+    BOOST_TEST(r.err == "oos-queue: error: queue 'nope' not found: it has no tasks and no [queues.nope] settings\n");
   }
 }
 

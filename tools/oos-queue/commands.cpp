@@ -21,16 +21,6 @@ using namespace oos::app;
 using nlohmann::json;
 using oos::queue::NewTask;
 
-// One JSON document for stdout. Task errors and results hold handler output, which may not be valid UTF-8:
-// such bytes are printed as U+FFFD instead of failing the command.
-std::string dump(const json& doc) {
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void check_argument_name(std::string_view what, const std::string& name) {
-  if (auto ok = oos::queue::check_name(what, name); !ok) throw Error(ExitCode::usage, ok.error());
-}
-
 std::string read_stdin() {
   return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
 }
@@ -105,7 +95,6 @@ void print_enqueued(const oos::queue::EnqueueResult& r, const NewTask& task, boo
 }
 
 int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
-  check_argument_name("queue", c.queue);
   if (c.batch) {
     if (!c.type.empty() || c.data)
       throw Error(ExitCode::usage, "enqueue --batch takes the type and data from each stdin line, not arguments");
@@ -121,7 +110,6 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
     return 0;
   }
   if (c.type.empty()) throw Error(ExitCode::usage, "enqueue: TYPE is required (or use --batch)");
-  check_argument_name("type", c.type);
   NewTask task{c.queue, c.type, read_payload(c.data), c.priority, util::Millis(0), c.max_attempts, c.unique_key};
   if (c.delay) {
     auto delay = util::parse_duration(*c.delay);
@@ -139,11 +127,13 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
   return 0;
 }
 
-oos::queue::QueueStats require_queue(oos::queue::QueueStore& queues, const std::string& name, util::UnixMillis now) {
-  auto stats = queues.stats(name, now);
-  if (!stats)
-    throw Error(ExitCode::no_input, fmt::format("queue '{}' not found: it has no tasks and no settings", name));
-  return *stats;
+Error unknown_queue(const std::string& name) {
+  return Error(ExitCode::no_input,
+               fmt::format("queue '{}' not found: it has no tasks and no [queues.{}] settings", name, name));
+}
+
+void require_known(oos::queue::QueueStore& queues, const std::string& name) {
+  if (!queues.exists(name)) throw unknown_queue(name);
 }
 
 }  // namespace
@@ -169,14 +159,13 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
       return 0;
     }
     case Verb::stats: {
-      check_argument_name("queue", c.queue);
-      auto stats = require_queue(queues, c.queue, now);
-      std::cout << (c.json ? dump(to_json(stats, now)) + "\n" : stats_text(stats, now));
+      auto stats = queues.stats(c.queue, now);
+      if (!stats) throw unknown_queue(c.queue);
+      std::cout << (c.json ? dump(to_json(*stats, now)) + "\n" : stats_text(*stats, now));
       return 0;
     }
     case Verb::list: {
-      check_argument_name("queue", c.queue);
-      require_queue(queues, c.queue, now);
+      require_known(queues, c.queue);
       auto status = c.status ? oos::queue::parse_task_status(*c.status) : std::nullopt;
       auto tasks = store.list(c.queue, status, c.limit);
       if (c.json) {
@@ -186,36 +175,20 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
       }
       return 0;
     }
-    case Verb::show: {
-      auto task = store.find(c.id);
-      if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", c.id));
-      auto attempts = store.attempts(c.id);
-      if (c.json) {
-        auto out = to_json(*task);
-        out["attempt_history"] = json::array();
-        for (const auto& a : attempts) out["attempt_history"].push_back(to_json(a));
-        std::cout << dump(out) << '\n';
-      } else {
-        std::cout << task_text(*task, attempts);
-      }
-      return 0;
-    }
+    case Verb::show: print_task(std::cout, store, c.id, c.json); return 0;
     case Verb::cancel:
       store.cancel(c.id);
       std::cout << fmt::format("task {} cancelled\n", c.id);
       return 0;
     case Verb::pause:
     case Verb::resume: {
-      check_argument_name("queue", c.queue);
       bool pause = c.verb == Verb::pause;
       bool changed = queues.set_paused(c.queue, pause, now);
       std::cout << fmt::format("queue {} {}{}\n", c.queue, changed ? "" : "was already ", pause ? "paused" : "resumed");
       return 0;
     }
     case Verb::breaker: {
-      check_argument_name("queue", c.queue);
-      if (!queues.exists(c.queue))
-        throw Error(ExitCode::no_input, fmt::format("queue '{}' not found: it has no tasks and no settings", c.queue));
+      require_known(queues, c.queue);
       if (c.reset) {
         auto before = queues.breakers().reset("queue", c.queue, now);
         auto after = queues.breakers().load("queue", c.queue);

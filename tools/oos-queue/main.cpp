@@ -6,10 +6,7 @@
 int main(int argc, char** argv) {
   oos::tools::queue::Command command;
   if (auto done = oos::tools::queue::parse(argc, argv, command)) return *done;
-  return oos::app::run_main("oos-queue", [&](oos::app::RunState& state) {
-    auto context = oos::app::make_context("oos-queue", command.common);
-    state.db_path = context.db_path();
-    auto db = oos::app::open_database(context);
-    return oos::tools::queue::run(command, context, *db);
+  return oos::app::run_with_database("oos-queue", command.common, [&](auto& context, auto& db) {
+    return oos::tools::queue::run(command, context, db);
   });
 }

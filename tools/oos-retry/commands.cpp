@@ -71,21 +71,7 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
       }
       return 0;
     }
-    case Verb::show: {
-      auto id = c.ids.at(0);
-      auto task = store.find(id);
-      if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
-      auto attempts = store.attempts(id);
-      if (c.json) {
-        auto out = app::to_json(*task);
-        out["attempt_history"] = json::array();
-        for (const auto& a : attempts) out["attempt_history"].push_back(app::to_json(a));
-        std::cout << app::dump(out) << '\n';
-      } else {
-        std::cout << app::task_text(*task, attempts);
-      }
-      return 0;
-    }
+    case Verb::show: app::print_task(std::cout, store, c.ids.at(0), c.json); return 0;
     case Verb::requeue: return requeue(c, store);
     case Verb::purge: return purge(c, ctx, store);
   }

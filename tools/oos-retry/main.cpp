@@ -6,10 +6,7 @@
 int main(int argc, char** argv) {
   oos::tools::retry::Command command;
   if (auto done = oos::tools::retry::parse(argc, argv, command)) return *done;
-  return oos::app::run_main("oos-retry", [&](oos::app::RunState& state) {
-    auto context = oos::app::make_context("oos-retry", command.common);
-    state.db_path = context.db_path();
-    auto db = oos::app::open_database(context);
-    return oos::tools::retry::run(command, context, *db);
+  return oos::app::run_with_database("oos-retry", command.common, [&](auto& context, auto& db) {
+    return oos::tools::retry::run(command, context, db);
   });
 }

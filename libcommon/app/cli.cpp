@@ -3,12 +3,32 @@
 #include <iostream>
 
 #include "error.hpp"
+#include "queue/task.hpp"
 
 #ifndef OOS_VERSION
 #define OOS_VERSION "0.0.0"
 #endif
 
 namespace oos::app {
+
+const CLI::Validator k_at_least_one(
+    [](std::string& text) -> std::string {
+      long long value = 0;
+      try {
+        value = std::stoll(text);
+      } catch (const std::exception&) {
+        return "expected a whole number, got '" + text + "'";
+      }
+      return value >= 1 ? std::string() : "must be at least 1, got " + text;
+    },
+    "N>=1");
+
+const CLI::Validator k_name(
+    [](std::string& text) -> std::string {
+      auto ok = queue::check_name("", text);
+      return ok ? std::string() : ok.error();
+    },
+    "NAME");
 
 void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_option("--config", options.config_path, "Configuration file (default: $OOS_CONFIG, /etc/oos/oos.toml)")

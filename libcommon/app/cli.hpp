@@ -10,6 +10,11 @@
 
 namespace oos::app {
 
+// A count that must be at least 1, with a message a person can read.
+extern const CLI::Validator k_at_least_one;
+// A queue or type name, checked before anything is opened: "queue: invalid name 'a b': use ...".
+extern const CLI::Validator k_name;
+
 // Adds --config, --state-dir and --log-level to `app` (and --version).
 void add_common_options(CLI::App& app, CommonOptions& options);
 

@@ -9,6 +9,29 @@ using rows::opt_int;
 using rows::opt_text;
 using rows::read_task;
 
+std::optional<util::UnixMillis> TaskStore::next_run_at(std::span<const std::string> queues) {
+  std::vector<breaker::NamedBreaker> probes;
+  auto eligible = eligible_queues(queues, m_clock.now(), probes);
+  if (eligible.empty()) return std::nullopt;
+  auto q = m_db.query_text("SELECT min(run_at) FROM tasks WHERE status = 'pending' AND queue IN (" +
+                           rows::placeholders(1, eligible.size()) + ")");
+  for (std::size_t i = 0; i < eligible.size(); ++i) q->bind(static_cast<int>(i + 1), eligible[i]);
+  q->executeStep();
+  return opt_int(q->getColumn(0));
+}
+
+std::int64_t TaskStore::runnable_count(std::span<const std::string> queues) {
+  if (queues.empty()) return 0;
+  auto q = m_db.query_text(
+      "SELECT count(*) FROM tasks INDEXED BY tasks_claim WHERE status = 'pending' AND run_at <= ?1 "
+      "AND queue IN (" +
+      rows::placeholders(2, queues.size()) + ")");
+  q->bind(1, static_cast<std::int64_t>(m_clock.now()));
+  for (std::size_t i = 0; i < queues.size(); ++i) q->bind(static_cast<int>(i + 2), queues[i]);
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
 std::optional<Task> TaskStore::find(TaskId id) {
   auto q = m_db.query("SELECT " OOS_TASK_COLUMNS " FROM tasks WHERE id = ?");
   q->bind(1, id);

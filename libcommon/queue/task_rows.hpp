@@ -30,6 +30,14 @@ inline void bind_opt(SQLite::Statement& q, int index, const std::optional<std::s
     q.bind(index);
 }
 
+// "?F, ?F+1, ..." for `count` parameters, for an IN list. Lists are spelled out rather than bound as
+// IN (subquery): SQLite builds an ephemeral table for every run of the latter.
+inline std::string placeholders(int first, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out += (i ? ", ?" : "?") + std::to_string(first + static_cast<int>(i));
+  return out;
+}
+
 inline Task read_task(SQLite::Statement& q) {
   Task t;
   t.id = q.getColumn(0).getInt64();

@@ -114,17 +114,14 @@ std::vector<EnqueueResult> TaskStore::enqueue_batch(std::span<const NewTask> tas
   return results;
 }
 
-std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
-  auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
-
+std::vector<std::string> TaskStore::eligible_queues(std::span<const std::string> queues, util::UnixMillis now,
+                                                    std::vector<breaker::NamedBreaker>& probes) {
   // Skip paused queues and queues whose breaker is open; let one probe through a cooled-down breaker.
   std::vector<std::string> eligible(queues.begin(), queues.end());
   {
     auto paused = m_db.query("SELECT name FROM queues WHERE paused");
     while (paused->executeStep()) std::erase(eligible, paused->getColumn(0).getString());
   }
-  std::vector<breaker::NamedBreaker> probes;
   for (auto& b : m_breakers.load_not_closed(k_breaker_kind)) {
     auto admission = policy::admit(b.record, now);
     if (admission == policy::Admission::allow) continue;
@@ -133,16 +130,23 @@ std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues,
     else
       std::erase(eligible, b.name);
   }
+  return eligible;
+}
+
+std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+
+  std::vector<breaker::NamedBreaker> probes;
+  auto eligible = eligible_queues(queues, now, probes);
   if (eligible.empty()) return std::nullopt;
 
   // Two plain statements under the write lock rather than UPDATE ... RETURNING: RETURNING and IN
   // (subquery) each cost SQLite an ephemeral table per call, which doubled the CPU of a claim.
-  std::string placeholders = "?2";
-  for (std::size_t i = 1; i < eligible.size(); ++i) placeholders += ", ?" + std::to_string(i + 2);
   auto pick = m_db.query_text("SELECT " OOS_TASK_COLUMNS
                               " FROM tasks INDEXED BY tasks_claim WHERE status = 'pending' AND run_at <= ?1 "
                               "AND queue IN (" +
-                              placeholders + ") ORDER BY priority DESC, run_at, id LIMIT 1");
+                              rows::placeholders(2, eligible.size()) + ") ORDER BY priority DESC, run_at, id LIMIT 1");
   pick->bind(1, static_cast<std::int64_t>(now));
   for (std::size_t i = 0; i < eligible.size(); ++i) pick->bind(static_cast<int>(i + 2), eligible[i]);
   if (!pick->executeStep()) return std::nullopt;

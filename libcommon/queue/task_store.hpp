@@ -80,6 +80,12 @@ class TaskStore {
   // Deletes finished tasks past their retention (see PurgeOptions); with DryRun::yes only counts them.
   PurgeResult purge(const PurgeOptions& options);
 
+  // The earliest run_at of a pending task that claim() could take from `queues` once due (paused queues
+  // and open breakers excluded); nullopt when there is none. `oos-worker --drain` waits for it.
+  std::optional<util::UnixMillis> next_run_at(std::span<const std::string> queues);
+  // Runnable pending tasks of `queues` (the worker's queue depth).
+  std::int64_t runnable_count(std::span<const std::string> queues);
+
   std::optional<Task> find(TaskId id);
   std::vector<Attempt> attempts(TaskId id);
   // Tasks of `queue`, optionally of one status, newest first.
@@ -96,6 +102,10 @@ class TaskStore {
   // naming the late `what`) when the lease is no longer current.
   std::optional<RunningRow> running_row(const Lease& lease, std::string_view what);
   static RunningRow read_running_row(SQLite::Statement& q);
+  // `queues` without the paused ones and those whose breaker is open; cooled-down breakers that may let
+  // a probe through are added to `probes`.
+  std::vector<std::string> eligible_queues(std::span<const std::string> queues, util::UnixMillis now,
+                                           std::vector<breaker::NamedBreaker>& probes);
   FailOutcome fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now);
   void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
                       const std::optional<std::string>& error, util::UnixMillis now);

@@ -4,31 +4,6 @@
 #include "queue/task.hpp"
 
 namespace oos::tools::queue {
-namespace {
-
-// A count that must be at least 1, with a message a person can read.
-const CLI::Validator k_at_least_one(
-    [](std::string& text) -> std::string {
-      long long value = 0;
-      try {
-        value = std::stoll(text);
-      } catch (const std::exception&) {
-        return "expected a whole number, got '" + text + "'";
-      }
-      return value >= 1 ? std::string() : "must be at least 1, got " + text;
-    },
-    "N>=1");
-
-// A queue or type name, checked before anything is opened: "queue: invalid name 'a b': use ...".
-const CLI::Validator k_name(
-    [](std::string& text) -> std::string {
-      auto ok = oos::queue::check_name("", text);
-      return ok ? std::string() : ok.error();
-    },
-    "NAME");
-
-}  // namespace
-
 std::optional<int> parse(int argc, char** argv, Command& c) {
   CLI::App app{"Enqueue and inspect OOS tasks, pause queues, reset breakers.", "oos-queue"};
   app.fallthrough();
@@ -36,12 +11,12 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   app::add_common_options(app, c.common);
 
   auto* enqueue = app.add_subcommand("enqueue", "Add a task (or, with --batch, JSON lines from stdin)");
-  enqueue->add_option("queue", c.queue, "Queue name")->required()->check(k_name);
-  enqueue->add_option("type", c.type, "Task type (selects the handler)")->check(k_name);
+  enqueue->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
+  enqueue->add_option("type", c.type, "Task type (selects the handler)")->check(app::k_name);
   enqueue->add_option("--data", c.data, "Payload: JSON text, @FILE, or - for stdin (default {})");
   enqueue->add_option("--priority", c.priority, "Higher runs first (default 0)");
   enqueue->add_option("--delay", c.delay, "Not before this long from now, e.g. 30s")->type_name("DUR");
-  enqueue->add_option("--max-attempts", c.max_attempts, "Attempts before dead-lettering")->check(k_at_least_one);
+  enqueue->add_option("--max-attempts", c.max_attempts, "Attempts before dead-lettering")->check(app::k_at_least_one);
   enqueue->add_option("--unique-key", c.unique_key, "Return the active task with this key instead of a duplicate");
   enqueue->add_flag("--batch", c.batch, "Read JSON lines {\"type\":..,\"data\":..} from stdin, one transaction");
   enqueue->add_flag("--json", c.json, "Print JSON");
@@ -52,15 +27,15 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   status->callback([&] { c.verb = Verb::status; });
 
   auto* stats = app.add_subcommand("stats", "One queue in detail, with the last hour's runs");
-  stats->add_option("queue", c.queue, "Queue name")->required()->check(k_name);
+  stats->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
   stats->add_flag("--json", c.json, "Print JSON");
   stats->callback([&] { c.verb = Verb::stats; });
 
   auto* list = app.add_subcommand("list", "Tasks of a queue, newest first");
-  list->add_option("queue", c.queue, "Queue name")->required()->check(k_name);
+  list->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
   list->add_option("--status", c.status, "pending, running, succeeded, dead or cancelled")
       ->check(CLI::IsMember({"pending", "running", "succeeded", "dead", "cancelled"}));
-  list->add_option("--limit", c.limit, "At most this many (default 50)")->check(k_at_least_one);
+  list->add_option("--limit", c.limit, "At most this many (default 50)")->check(app::k_at_least_one);
   list->add_flag("--json", c.json, "Print JSON");
   list->callback([&] { c.verb = Verb::list; });
 
@@ -74,15 +49,15 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   cancel->callback([&] { c.verb = Verb::cancel; });
 
   auto* pause = app.add_subcommand("pause", "Stop workers from claiming tasks of a queue");
-  pause->add_option("queue", c.queue, "Queue name")->required()->check(k_name);
+  pause->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
   pause->callback([&] { c.verb = Verb::pause; });
 
   auto* resume = app.add_subcommand("resume", "Let workers claim tasks of a paused queue again");
-  resume->add_option("queue", c.queue, "Queue name")->required()->check(k_name);
+  resume->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
   resume->callback([&] { c.verb = Verb::resume; });
 
   auto* breaker = app.add_subcommand("breaker", "Show a queue's circuit breaker; --reset closes it");
-  breaker->add_option("queue", c.queue, "Queue name")->required()->check(k_name);
+  breaker->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
   breaker->add_flag("--reset", c.reset, "Close the breaker by hand");
   breaker->add_flag("--json", c.json, "Print JSON");
   breaker->callback([&] { c.verb = Verb::breaker; });

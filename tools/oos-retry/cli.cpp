@@ -7,16 +7,9 @@
 namespace oos::tools::retry {
 namespace {
 
-const CLI::Validator k_name(
-    [](std::string& text) -> std::string {
-      auto ok = oos::queue::check_name("", text);
-      return ok ? std::string() : ok.error();
-    },
-    "NAME");
-
 void add_filters(CLI::App* verb, Command& c) {
-  verb->add_option("--queue", c.queue, "Only tasks of this queue")->check(k_name);
-  verb->add_option("--type", c.type, "Only tasks of this type")->check(k_name);
+  verb->add_option("--queue", c.queue, "Only tasks of this queue")->check(app::k_name);
+  verb->add_option("--type", c.type, "Only tasks of this type")->check(app::k_name);
   verb->add_option("--error-match", c.error_match, "Only tasks whose last error contains TEXT")->type_name("TEXT");
 }
 

@@ -1,0 +1,273 @@
+#include "worker/worker.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+#include <system_error>
+
+#include "secrets.hpp"
+#include "util/child_process.hpp"
+
+namespace oos::worker {
+namespace {
+
+double seconds(util::Millis ms) {
+  return static_cast<double>(ms.count()) / 1000.0;
+}
+
+}  // namespace
+
+// How a run ended, once known; written to the store by finish() (retried if the database was busy).
+struct Ending {
+  enum class Kind { complete, fail, release, abandon } kind = Kind::fail;
+  std::string result;      // complete
+  queue::Failure failure;  // fail
+};
+
+struct Worker::Run {
+  queue::ClaimedTask claimed;
+  const config::HandlerConfig* handler = nullptr;
+  std::vector<std::string> secrets;  // the values given to the handler, scrubbed from what it prints
+  std::unique_ptr<util::ChildProcess> child;
+  double started = 0;  // monotonic seconds, like every deadline here
+  double timeout_at = 0;
+  double renew_at = 0;
+  double renew_every = 0;
+  std::optional<double> kill_at;  // SIGKILL due after a SIGTERM
+  bool timed_out = false;
+  bool release = false;     // the shutdown grace ran out: hand the task back
+  bool lease_lost = false;  // another worker reclaimed it: record nothing
+  std::optional<Ending> ending;
+};
+
+Worker::Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
+               WorkerOptions options, HandlerInputs inputs)
+    : m_config(config),
+      m_clock(clock),
+      m_logger(logger),
+      m_store(db, config, clock, logger),
+      m_options(std::move(options)),
+      m_inputs(std::move(inputs)) {
+  util::Millis shortest = m_config.queue.lease;
+  for (const auto& queue : m_options.queues) shortest = std::min(shortest, m_config.queue_settings(queue).lease);
+  m_reclaim_every = seconds(shortest) / 3;
+}
+
+Worker::~Worker() = default;
+
+void Worker::add_builtin(std::string type, InProcessHandler handler) {
+  m_builtins[std::move(type)] = std::move(handler);
+}
+
+void Worker::log_task(log::LogLevel level, const queue::Task& task, const std::string& message) {
+  if (!m_logger.enabled(level)) return;
+  m_logger.log(level, fmt::format("task {}: {}", task.id, message),
+               {{"task_id", std::to_string(task.id)},
+                {"queue", task.queue},
+                {"type", task.type},
+                {"attempt", std::to_string(task.attempts)},
+                {"worker", m_options.name}});
+}
+
+Step Worker::step() {
+  if (m_run) return m_run->ending ? finish() : step_running();
+  return claim_next();
+}
+
+void Worker::request_stop() {
+  if (stopping()) return;
+  m_stop_deadline = util::monotonic_seconds() + seconds(m_config.worker.shutdown_grace);
+  m_logger.info(m_run ? fmt::format("stopping: task {} gets {} to finish", m_run->claimed.task.id,
+                                    util::format_duration(m_config.worker.shutdown_grace))
+                      : std::string("stopping"),
+                {{"worker", m_options.name}});
+}
+
+Step Worker::claim_next() {
+  if (stopping()) return Step::done;
+  if (m_options.max_tasks && m_counters.started >= *m_options.max_tasks) return Step::done;
+  double now = util::monotonic_seconds();
+  if (now >= m_next_reclaim) {
+    m_store.reclaim_expired();
+    m_next_reclaim = now + m_reclaim_every;
+  }
+  auto claimed = m_store.claim(m_options.queues, m_options.name);
+  if (!claimed) return m_options.drain && drained() ? Step::done : Step::idle;
+  start(std::move(*claimed));
+  return m_run->ending ? finish() : Step::claimed;
+}
+
+bool Worker::drained() {
+  auto next = m_store.next_run_at(m_options.queues);
+  return !next || *next > m_clock.now() + k_drain_horizon.count();
+}
+
+void Worker::start(queue::ClaimedTask claimed) {
+  auto run = std::make_unique<Run>();
+  run->claimed = std::move(claimed);
+  run->started = util::monotonic_seconds();
+  run->renew_every = seconds(m_config.queue_settings(run->claimed.task.queue).lease) / 3;
+  run->renew_at = run->started + run->renew_every;
+  const auto& task = run->claimed.task;
+  ++m_counters.started;
+  log_task(log::LogLevel::info, task,
+           fmt::format("started (type '{}', attempt {}/{}{})", task.type, task.attempts, task.max_attempts,
+                       run->claimed.probe ? ", breaker probe" : ""));
+  m_run = std::move(run);
+  auto& r = *m_run;
+  auto fail = [&](policy::FailureKind kind, std::string error) {
+    r.ending = Ending{Ending::Kind::fail, {}, {kind, std::move(error), std::nullopt}};
+  };
+
+  if (auto builtin = m_builtins.find(task.type); builtin != m_builtins.end()) {
+    try {
+      auto result = builtin->second(task);
+      if (result.succeeded)
+        r.ending = Ending{Ending::Kind::complete, std::move(result.result), {}};
+      else
+        r.ending = Ending{Ending::Kind::fail, {}, std::move(result.failure)};
+    } catch (const std::exception& e) {
+      fail(policy::FailureKind::retryable, fmt::format("built-in handler '{}' failed: {}", task.type, e.what()));
+    }
+    return;
+  }
+  auto handler = m_config.handlers.find(task.type);
+  if (handler == m_config.handlers.end()) {
+    fail(policy::FailureKind::permanent, fmt::format("no handler for type '{}'", task.type));
+    return;
+  }
+  r.handler = &handler->second;
+  auto env = handler_environment(task.type, *r.handler, task, m_inputs.env_names, m_inputs.env, m_inputs.secrets);
+  if (!env) {
+    m_logger.error(env.error() + "; fix the configuration or the credentials, then requeue");
+    fail(policy::FailureKind::retryable, env.error());
+    return;
+  }
+  for (const auto& key : r.handler->env_keys)
+    if (auto value = m_inputs.secrets(key)) r.secrets.push_back(*value);
+  r.timeout_at = r.started + seconds(r.handler->timeout);
+  try {
+    r.child = std::make_unique<util::ChildProcess>(util::ChildSpec{r.handler->command, std::move(*env), task.payload});
+  } catch (const std::system_error& e) {
+    fail(policy::FailureKind::retryable,
+         fmt::format("cannot start handler '{}': {}", r.handler->command.front(), e.what()));
+  }
+}
+
+Step Worker::step_running() {
+  auto& run = *m_run;
+  double now = util::monotonic_seconds();
+  double next = std::min(run.kill_at.value_or(run.timed_out ? run.renew_at : run.timeout_at), run.renew_at);
+  if (m_stop_deadline && !run.release) next = std::min(next, *m_stop_deadline);
+  int wait_ms = static_cast<int>(std::clamp((next - now) * 1000.0, 0.0, 100.0));
+  if (run.child->step(wait_ms)) {
+    end_of_child(run);
+    return finish();
+  }
+  enforce_deadlines(run, util::monotonic_seconds());
+  return Step::running;
+}
+
+void Worker::enforce_deadlines(Run& run, double now) {
+  const auto& task = run.claimed.task;
+  auto stop_group = [&](int signal) {
+    run.child->signal_group(signal);
+    run.kill_at = signal == SIGTERM ? std::optional(now + seconds(k_kill_grace)) : std::nullopt;
+  };
+  if (!run.timed_out && now >= run.timeout_at) {
+    run.timed_out = true;
+    log_task(
+        log::LogLevel::warn, task,
+        fmt::format("timed out after {}; stopping its process group", util::format_duration(run.handler->timeout)));
+    stop_group(SIGTERM);
+  }
+  if (m_stop_deadline && !run.release && now >= *m_stop_deadline) {
+    run.release = true;
+    log_task(log::LogLevel::warn, task,
+             "still running at the end of the shutdown grace; stopping it, the task will be retried");
+    if (!run.kill_at) stop_group(SIGTERM);
+  }
+  if (run.kill_at && now >= *run.kill_at) stop_group(SIGKILL);
+  if (!run.lease_lost && now >= run.renew_at) {
+    if (m_store.renew(run.claimed.lease, task.queue)) {
+      run.renew_at = now + run.renew_every;
+    } else {
+      run.lease_lost = true;
+      log_task(
+          log::LogLevel::error, task,
+          "lease lost (it expired and the task was reclaimed); killing the handler, its result will not be recorded");
+      stop_group(SIGKILL);
+    }
+  }
+}
+
+void Worker::end_of_child(Run& run) {
+  const auto& exit = run.child->result();
+  if (run.lease_lost) {
+    run.ending = Ending{Ending::Kind::abandon, {}, {}};
+  } else if (exit.exit_code == 0) {
+    // Finished work is recorded even when it finished during shutdown.
+    run.ending = Ending{Ending::Kind::complete, secrets::scrub(exit.out, run.secrets), {}};
+  } else if (run.release || (stopping() && exit.signal == SIGTERM)) {
+    // Killed by us at the end of the grace, or by the service manager's stop: not the task's failure.
+    run.ending = Ending{Ending::Kind::release, {}, {}};
+  } else {
+    auto outcome = classify_run(exit, run.timed_out, *run.handler);
+    outcome.failure.error = secrets::scrub(std::move(outcome.failure.error), run.secrets);
+    run.ending = Ending{Ending::Kind::fail, {}, std::move(outcome.failure)};
+  }
+  run.child.reset();
+}
+
+Step Worker::finish() {
+  auto& run = *m_run;
+  const auto& task = run.claimed.task;
+  const auto& ending = *run.ending;
+  auto took = fmt::format("{:.3f}s", util::monotonic_seconds() - run.started);
+  switch (ending.kind) {
+    case Ending::Kind::complete:
+      if (m_store.complete(run.claimed.lease, ending.result) == queue::Fence::applied) {
+        ++m_counters.succeeded;
+        log_task(log::LogLevel::info, task, "succeeded in " + took);
+      }
+      break;
+    case Ending::Kind::fail: {
+      auto outcome = m_store.fail(run.claimed.lease, ending.failure);
+      if (outcome.fence != queue::Fence::applied) break;
+      ++m_counters.failed;
+      if (outcome.status == queue::TaskStatus::dead)
+        log_task(log::LogLevel::error, task,
+                 fmt::format("dead after attempt {}/{}: {}", task.attempts, task.max_attempts, ending.failure.error));
+      else
+        log_task(log::LogLevel::warn, task,
+                 fmt::format("failed (attempt {}/{}), retry at {}: {}", task.attempts, task.max_attempts,
+                             util::format_iso8601(outcome.retry_at), ending.failure.error));
+      break;
+    }
+    case Ending::Kind::release:
+      if (m_store.release(run.claimed.lease) == queue::Fence::applied) {
+        ++m_counters.released;
+        log_task(log::LogLevel::warn, task, "released: pending again, this attempt not counted");
+      }
+      break;
+    case Ending::Kind::abandon: ++m_counters.lost; break;
+  }
+  m_run.reset();
+  return Step::finished;
+}
+
+std::string Worker::status() const {
+  if (m_run) {
+    const auto& task = m_run->claimed.task;
+    return fmt::format("{}task {} ({}, queue {}, attempt {}/{})", stopping() ? "stopping, finishing " : "running ",
+                       task.id, task.type, task.queue, task.attempts, task.max_attempts);
+  }
+  if (stopping()) return "stopping";
+  std::string queues;
+  for (const auto& q : m_options.queues) queues += (queues.empty() ? "" : ", ") + q;
+  return fmt::format("idle on {}; {} tasks run ({} succeeded, {} failed)", queues, m_counters.started,
+                     m_counters.succeeded, m_counters.failed);
+}
+
+}  // namespace oos::worker

@@ -1,0 +1,120 @@
+// The worker of DESIGN.md sections 4-6 as a state machine driven by step(): claim a task, run its handler
+// (a child process, or a function for built-in types), renew the lease while it runs, enforce the timeout,
+// write the outcome, and on a stop request hand the task back if it does not finish within the grace.
+// Each step does a bounded amount of work, so the loop around it (runner.hpp) can ping the watchdog,
+// report status and notice signals; tests drive the steps directly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "db/database.hpp"
+#include "log.hpp"
+#include "queue/task_store.hpp"
+#include "util/time.hpp"
+#include "worker/handler.hpp"
+
+namespace oos::worker {
+
+struct WorkerOptions {
+  std::string name;                       // lease owner, log field, STATUS=
+  std::vector<std::string> queues;        // claimed from, highest priority first across all of them
+  bool drain = false;                     // done once nothing is runnable or due within k_drain_horizon
+  std::optional<std::int64_t> max_tasks;  // done after this many tasks
+};
+
+// How long --drain waits for a pending task that is not runnable yet (a retry after a short backoff).
+inline constexpr util::Millis k_drain_horizon{10'000};
+// After SIGTERM to a handler's group (timeout, or the end of the shutdown grace), SIGKILL follows this late.
+inline constexpr util::Millis k_kill_grace{5'000};
+
+// Where the handler's environment comes from (the worker's own environment and the secret store).
+struct HandlerInputs {
+  std::vector<std::string> env_names;  // names in the worker's environment, for LC_*
+  EnvLookup env;
+  SecretLookup secrets;
+};
+
+// A handler that runs inside the worker: the built-in `search` type, the benchmark's no-op.
+struct InProcessResult {
+  bool succeeded = false;
+  std::string result;      // when succeeded
+  queue::Failure failure;  // when not
+};
+using InProcessHandler = std::function<InProcessResult(const queue::Task&)>;
+
+enum class Step {
+  claimed,   // a handler was started
+  running,   // a handler is running
+  finished,  // a task's outcome was written
+  idle,      // nothing runnable: wait worker.poll_interval
+  done,      // stopped, drained, or --max-tasks reached: exit
+};
+
+struct WorkerCounters {
+  std::int64_t started = 0;
+  std::int64_t succeeded = 0;
+  std::int64_t failed = 0;    // retried or dead
+  std::int64_t released = 0;  // handed back on shutdown
+  std::int64_t lost = 0;      // lease lost while running (another worker reclaimed it)
+};
+
+class Worker {
+ public:
+  Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
+         WorkerOptions options, HandlerInputs inputs);
+  ~Worker();  // a handler still running is killed with its group; its lease expires and it is reclaimed
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs `type` in-process instead of through [handlers.TYPE].
+  void add_builtin(std::string type, InProcessHandler handler);
+
+  // One bounded unit of work: at most one database transaction and about 100 ms of waiting on a handler.
+  // Database errors propagate (busy as oos::Error 75); the step can simply be retried.
+  Step step();
+
+  // Stop claiming; a running handler gets worker.shutdown_grace to finish, then it is killed and its task
+  // released (pending again, the attempt not counted).
+  void request_stop();
+  bool stopping() const { return m_stop_deadline.has_value(); }
+
+  // What the worker is doing, one line for STATUS= ("running task 42 (thumbnail) for 3s").
+  std::string status() const;
+  const WorkerCounters& counters() const { return m_counters; }
+  const WorkerOptions& options() const { return m_options; }
+  // Runnable pending tasks of its queues.
+  std::int64_t queue_depth() { return m_store.runnable_count(m_options.queues); }
+
+ private:
+  struct Run;
+
+  Step claim_next();
+  void start(queue::ClaimedTask claimed);
+  Step step_running();
+  void enforce_deadlines(Run& run, double now);
+  void end_of_child(Run& run);
+  Step finish();
+  bool drained();
+  void log_task(log::LogLevel level, const queue::Task& task, const std::string& message);
+
+  const config::Config& m_config;
+  const util::Clock& m_clock;
+  log::Logger& m_logger;
+  queue::TaskStore m_store;
+  WorkerOptions m_options;
+  HandlerInputs m_inputs;
+  std::map<std::string, InProcessHandler> m_builtins;
+  std::unique_ptr<Run> m_run;
+  std::optional<double> m_stop_deadline;  // monotonic seconds
+  double m_next_reclaim = 0;              // monotonic seconds
+  double m_reclaim_every = 10;            // a third of the shortest lease of its queues
+  WorkerCounters m_counters;
+};
+
+}  // namespace oos::worker

@@ -150,8 +150,7 @@ void Worker::start(queue::ClaimedTask claimed) {
   try {
     r.child = std::make_unique<util::ChildProcess>(util::ChildSpec{r.handler->command, std::move(*env), task.payload});
   } catch (const std::system_error& e) {
-    fail(policy::FailureKind::retryable,
-         fmt::format("cannot start handler '{}': {}", r.handler->command.front(), e.what()));
+    fail(policy::FailureKind::retryable, fmt::format("handler '{}': {}", task.type, e.what()));
   }
 }
 

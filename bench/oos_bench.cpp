@@ -4,6 +4,8 @@
 //   oos-bench enqueue|enqueue-batch|claim STATE_DIR N     prints "MODE OPS_PER_SECOND"
 //   oos-bench fill STATE_DIR PENDING DONE                  a database for the start-up benchmark
 //   oos-bench cold-start RUNS -- ARGV...                   prints "cold-start MEDIAN_MS P90_MS MAX_MS"
+//   oos-bench worker STATE_DIR NAME                        the worker's own loop with an in-process no-op
+//                                                          handler, until drained: prints "worker NAME TASKS"
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +20,8 @@
 #include "log.hpp"
 #include "queue/task_store.hpp"
 #include "util/time.hpp"
+#include "worker/runner.hpp"
+#include "worker/worker.hpp"
 
 extern char** environ;
 
@@ -127,6 +131,32 @@ int cold_start(long runs, std::vector<std::string> argv) {
   return 0;
 }
 
+// Notifications go nowhere: the benchmark runs without systemd.
+class NoNotifier final : public worker::Notifier {
+ public:
+  void notify(const std::string&) override {}
+};
+
+// Worker::step() and run_worker() exactly as oos-worker runs them, with the handler of type "bench" a
+// function that does nothing: what is left is the cost of the loop and the database.
+int worker_loop(const std::string& state_dir, const std::string& name) {
+  config::Config config;
+  util::SystemClock clock;
+  // Warnings reach stderr, so that bench/run sees a "database busy" if there is one.
+  auto logger = std::make_unique<log::Logger>("oos-bench", log::LogLevel::warn, log::LogFormat::text, config.log);
+  db::Database db({std::filesystem::path(state_dir) / "oos.db", config.db.synchronous, config.db.busy_timeout});
+  worker::HandlerInputs inputs{{},
+                               [](const std::string&) { return std::optional<std::string>(); },
+                               [](const std::string&) { return std::optional<std::string>(); }};
+  worker::Worker w(db, config, clock, *logger, {name, {"default"}, true, std::nullopt}, std::move(inputs));
+  w.add_builtin("bench", [](const queue::Task&) { return worker::InProcessResult{true, "", {}}; });
+  NoNotifier notifier;
+  static volatile std::sig_atomic_t never = 0;
+  worker::run_worker(w, notifier, *logger, {std::nullopt, util::Millis(50), util::Millis(3'600'000), db.path()}, never);
+  std::printf("worker %s %lld\n", name.c_str(), static_cast<long long>(w.counters().succeeded));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,10 +164,12 @@ int main(int argc, char** argv) {
   if (args.size() >= 4 && args[0] == "cold-start" && args[2] == "--")
     return cold_start(std::stol(args[1]), std::vector<std::string>(args.begin() + 3, args.end()));
   if (args.size() == 4 && args[0] == "fill") return fill(args[1], std::stol(args[2]), std::stol(args[3]));
+  if (args.size() == 3 && args[0] == "worker") return worker_loop(args[1], args[2]);
   if (args.size() == 3) return queue_bench(args[0], args[1], std::stol(args[2]));
   std::fprintf(stderr,
                "usage: oos-bench enqueue|enqueue-batch|claim STATE_DIR N\n"
                "       oos-bench fill STATE_DIR PENDING DONE\n"
-               "       oos-bench cold-start RUNS -- ARGV...\n");
+               "       oos-bench cold-start RUNS -- ARGV...\n"
+               "       oos-bench worker STATE_DIR NAME\n");
   return 64;
 }

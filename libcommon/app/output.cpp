@@ -1,8 +1,10 @@
 #include "app/output.hpp"
 
-#include "error.hpp"
-
 #include <fmt/format.h>
+
+#include <cctype>
+
+#include "error.hpp"
 
 namespace oos::app {
 namespace {
@@ -24,6 +26,7 @@ json payload_json(const std::string& payload) {
 }
 
 std::string one_line(std::string text, std::size_t max) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   for (auto& c : text)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   if (text.size() > max) text = text.substr(0, max - 3) + "...";

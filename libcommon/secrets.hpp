@@ -35,4 +35,8 @@ std::string redact(const std::optional<std::string>& value);
 // handler output that might echo a secret back.
 std::string scrub(std::string text, const std::vector<std::string>& secrets);
 
+// scrub() for an excerpt of a longer output: a piece of a secret (4 characters or more) left where the
+// excerpt was cut (`cut_start`: it begins mid-output, `cut_end`: it stops mid-output) is redacted too.
+std::string scrub_excerpt(std::string text, const std::vector<std::string>& secrets, bool cut_start, bool cut_end);
+
 }  // namespace oos::secrets

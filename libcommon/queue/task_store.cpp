@@ -263,7 +263,8 @@ std::optional<TaskStore::RunningRow> TaskStore::running_row(const Lease& lease, 
   return std::nullopt;
 }
 
-FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now) {
+FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now,
+                                   std::string_view outcome_override) {
   const auto& settings = m_config.queue_settings(row.queue);
   auto decision = policy::after_failure(failure.kind, row.attempts, row.max_attempts);
   FailOutcome outcome{Fence::applied, TaskStatus::dead, 0};
@@ -287,7 +288,8 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
     q->bind(3, row.id);
     q->exec();
   }
-  record_attempt(row, outcome_name(failure.kind), failure.exit_code, failure.error, now);
+  record_attempt(row, outcome_override.empty() ? outcome_name(failure.kind) : outcome_override, failure.exit_code,
+                 failure.error, now);
   if (failure.kind == policy::FailureKind::temporary)
     m_breakers.record_neutral(k_breaker_kind, row.queue, now);
   else
@@ -333,7 +335,8 @@ int TaskStore::reclaim_expired() {
   std::vector<TaskStatus> after;
   for (const auto& row : expired)
     after.push_back(
-        fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now).status);
+        fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now, "lost")
+            .status);
   tx.commit();
   for (std::size_t i = 0; i < expired.size(); ++i)
     m_logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})",

@@ -106,7 +106,10 @@ class TaskStore {
   // a probe through are added to `probes`.
   std::vector<std::string> eligible_queues(std::span<const std::string> queues, util::UnixMillis now,
                                            std::vector<breaker::NamedBreaker>& probes);
-  FailOutcome fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now);
+  // Records a failed run inside the caller's transaction; the attempt's outcome is named after the failure
+  // kind unless `outcome_override` is given ("lost" for a reclaimed lease).
+  FailOutcome fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now,
+                          std::string_view outcome_override = {});
   void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
                       const std::optional<std::string>& error, util::UnixMillis now);
 

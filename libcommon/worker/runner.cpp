@@ -87,7 +87,7 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     }
   }
   const auto& c = worker.counters();
-  notifier.notify("STOPPING=1\nSTATUS=stopped");
+  notifier.notify(worker.stopping() ? "STATUS=stopped" : "STOPPING=1\nSTATUS=stopped");
   logger.info(fmt::format("worker '{}' stopped: {} tasks run ({} succeeded, {} failed, {} released)",
                           worker.options().name, c.started, c.succeeded, c.failed, c.released),
               {{"worker", worker.options().name}});

@@ -129,6 +129,8 @@ void Worker::start(queue::ClaimedTask claimed) {
         r.ending = Ending{Ending::Kind::fail, {}, std::move(result.failure)};
     } catch (const std::exception& e) {
       fail(policy::FailureKind::retryable, fmt::format("built-in handler '{}' failed: {}", task.type, e.what()));
+    } catch (...) {
+      fail(policy::FailureKind::retryable, fmt::format("built-in handler '{}' failed", task.type));
     }
     return;
   }
@@ -149,7 +151,7 @@ void Worker::start(queue::ClaimedTask claimed) {
   r.timeout_at = r.started + seconds(r.handler->timeout);
   try {
     r.child = std::make_unique<util::ChildProcess>(util::ChildSpec{r.handler->command, std::move(*env), task.payload});
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) {
     fail(policy::FailureKind::retryable, fmt::format("handler '{}': {}", task.type, e.what()));
   }
 }
@@ -202,18 +204,22 @@ void Worker::enforce_deadlines(Run& run, double now) {
 }
 
 void Worker::end_of_child(Run& run) {
-  const auto& exit = run.child->result();
+  // What the handler printed, with the secrets it was given redacted, also where the kept excerpts were cut.
+  util::ChildExit exit = run.child->result();
+  bool err_cut = exit.err_tail.size() >= util::ChildSpec{}.stderr_tail;
+  exit.out = secrets::scrub_excerpt(std::move(exit.out), run.secrets, false, exit.out_truncated);
+  exit.err_tail = secrets::scrub_excerpt(std::move(exit.err_tail), run.secrets, err_cut, false);
   if (run.lease_lost) {
     run.ending = Ending{Ending::Kind::abandon, {}, {}};
   } else if (exit.exit_code == 0) {
     // Finished work is recorded even when it finished during shutdown.
-    run.ending = Ending{Ending::Kind::complete, secrets::scrub(exit.out, run.secrets), {}};
-  } else if (run.release || (stopping() && exit.signal == SIGTERM)) {
-    // Killed by us at the end of the grace, or by the service manager's stop: not the task's failure.
+    run.ending = Ending{Ending::Kind::complete, std::move(exit.out), {}};
+  } else if (run.release || (stopping() && exit.signal == SIGTERM && !run.timed_out)) {
+    // Killed by us at the end of the grace, or by the service manager's stop (not by our timeout): not the
+    // task's failure.
     run.ending = Ending{Ending::Kind::release, {}, {}};
   } else {
     auto outcome = classify_run(exit, run.timed_out, *run.handler);
-    outcome.failure.error = secrets::scrub(std::move(outcome.failure.error), run.secrets);
     run.ending = Ending{Ending::Kind::fail, {}, std::move(outcome.failure)};
   }
   run.child.reset();

@@ -76,7 +76,8 @@ class Worker {
   void add_builtin(std::string type, InProcessHandler handler);
 
   // One bounded unit of work: at most one database transaction and about 100 ms of waiting on a handler.
-  // Database errors propagate (busy as oos::Error 75); the step can simply be retried.
+  // Database errors propagate as SQLite::Exception; after "busy" the step can simply be retried (the
+  // outcome of a finished run is kept until it is written).
   Step step();
 
   // Stop claiming; a running handler gets worker.shutdown_grace to finish, then it is killed and its task

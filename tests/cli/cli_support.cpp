@@ -1,14 +1,141 @@
 #include "cli/cli_support.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <SQLiteCpp/Database.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "util/time.hpp"
 
+extern char** environ;
+
 namespace oos::test {
+namespace {
+
+util::ChildSpec background_spec(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  util::ChildSpec spec;
+  spec.argv = argv;
+  spec.env = env;
+  spec.stdout_cap = std::numeric_limits<std::size_t>::max();
+  spec.stderr_tail = std::numeric_limits<std::size_t>::max();
+  return spec;
+}
+
+// The state letter and the process group of /proc/PID/stat ("pid (comm) S ppid pgrp ...").
+std::optional<std::pair<char, pid_t>> proc_state(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(close + 1));
+  char state = 0;
+  pid_t ppid = 0, pgrp = 0;
+  if (!(fields >> state >> ppid >> pgrp)) return std::nullopt;
+  return std::pair{state, pgrp};
+}
+
+bool living(char state) {
+  return state != 'Z' && state != 'X' && state != 'x';
+}
+
+}  // namespace
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env)
+    : m_child(background_spec(argv, env)) {}
+
+bool BackgroundProcess::pump(int wait_ms) {
+  if (!m_exited) m_exited = m_child.step(wait_ms);
+  return m_exited;
+}
+
+int BackgroundProcess::wait(std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (!pump(20))
+    if (std::chrono::steady_clock::now() >= until) return -1;
+  const auto& exit = m_child.result();
+  return exit.exit_code ? *exit.exit_code : 128 + exit.signal.value_or(0);
+}
+
+void BackgroundProcess::signal(int signal) {
+  if (!m_exited) ::kill(m_child.pid(), signal);
+}
+
+std::string handler_toml(const std::string& type, const std::filesystem::path& program, const std::string& extra) {
+  return "[handlers." + type + "]\ncommand = [\"" + program.string() + "\"]\n" + extra + "\n";
+}
+
+std::vector<std::string> test_environment(const std::vector<std::string>& extra) {
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> removed{"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY"};
+  for (const auto& entry : extra) removed.push_back(name_of(entry));
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    if (std::find(removed.begin(), removed.end(), name_of(entry)) == removed.end()) env.push_back(entry);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                const std::vector<BackgroundProcess*>& pumped) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    for (auto* p : pumped) p->pump();
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+bool process_alive(pid_t pid) {
+  auto state = proc_state(std::to_string(pid));
+  return state && living(state->first);
+}
+
+bool group_alive(pid_t pgid) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    auto state = proc_state(name);
+    if (state && state->second == pgid && living(state->first)) return true;
+  }
+  return false;
+}
+
+std::optional<pid_t> read_pid(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  if (text.empty() || text.back() != '\n') return std::nullopt;
+  try {
+    auto pid = std::stol(text);
+    return pid > 1 ? std::optional<pid_t>(static_cast<pid_t>(pid)) : std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+KillAtExit::~KillAtExit() {
+  auto pid = read_pid(m_pid_file);
+  if (!pid) return;
+  bool group = m_target == Target::group;
+  if (group ? group_alive(*pid) : process_alive(*pid)) ::kill(group ? -*pid : *pid, SIGKILL);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
 
 std::string binary_from_env(const char* var) {
   const char* path = std::getenv(var);
@@ -36,6 +163,46 @@ util::RunResult CliFixture::queue(const std::vector<std::string>& args, const st
                                 config_path().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, stdin_data);
+}
+
+util::RunResult CliFixture::worker(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
+                                   std::chrono::milliseconds timeout) {
+  auto process = start_worker(args, extra_env);
+  util::RunResult result;
+  result.exit_code = process->wait(timeout);
+  bool hung = result.exit_code < 0;
+  if (hung) {
+    process->signal(SIGKILL);
+    result.exit_code = process->wait(std::chrono::seconds(10));
+  }
+  result.out = process->out();
+  result.err = process->err();
+  if (hung) result.err += "[test: the worker was still running after " + std::to_string(timeout.count()) + " ms]\n";
+  return result;
+}
+
+std::unique_ptr<BackgroundProcess> CliFixture::start_worker(const std::vector<std::string>& args,
+                                                            const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv{binary_from_env("OOS_WORKER_BIN"), "--state-dir", state_dir().string(), "--config",
+                                config_path().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<BackgroundProcess>(argv, test_environment(extra_env));
+}
+
+long long CliFixture::enqueue(const std::string& queue, const std::string& type,
+                              const std::vector<std::string>& options) {
+  std::vector<std::string> args{"enqueue", queue, type};
+  args.insert(args.end(), options.begin(), options.end());
+  auto r = this->queue(args);
+  if (r.exit_code != 0) throw std::runtime_error("oos-queue enqueue failed: " + r.err);
+  return std::stoll(r.out);
+}
+
+std::filesystem::path CliFixture::write_script(const std::string& name, const std::string& body) {
+  auto path = m_dir / name;
+  write_file(path, "#!/bin/sh\n" + body);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
 }
 
 util::RunResult CliFixture::queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
@@ -101,7 +268,12 @@ std::int64_t now_ms() {
 }
 
 bool is_one_error_line(const std::string& err) {
-  return err.starts_with("oos-queue: error: ") && err.ends_with('\n') && std::count(err.begin(), err.end(), '\n') == 1;
+  return is_one_error_line(err, "oos-queue");
+}
+
+bool is_one_error_line(const std::string& err, std::string_view tool) {
+  return err.starts_with(std::string(tool) + ": error: ") && err.ends_with('\n') &&
+         std::count(err.begin(), err.end(), '\n') == 1;
 }
 
 }  // namespace oos::test

@@ -1,9 +1,16 @@
-// Running oos-queue (and later the other tools) as a process against a temporary state directory.
+// Running the tools (oos-queue, oos-retry, oos-worker) as processes against a temporary state directory.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.hpp"
@@ -11,10 +18,33 @@
 #include "log.hpp"
 #include "queue/task_store.hpp"
 #include "support/temp_dir.hpp"
+#include "util/child_process.hpp"
 #include "util/subprocess.hpp"
 #include "util/time.hpp"
 
 namespace oos::test {
+
+// A tool running in the background (util::ChildProcess, its own process group) whose output is collected
+// whenever the test pumps it. The destructor kills its group (not the process groups of the handlers it
+// started: guard those with KillAtExit).
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+  pid_t pid() const { return m_child.pid(); }
+  // Moves its output for at most `wait_ms`; true once it has exited (and its output is complete).
+  bool pump(int wait_ms = 0);
+  // Waits up to `timeout` for it to exit, pumping; its exit code (128 + signal), -1 while still running.
+  int wait(std::chrono::milliseconds timeout);
+  // Sends `signal` to the process itself (not to its group).
+  void signal(int signal);
+  // Everything it wrote so far.
+  const std::string& out() const { return m_child.result().out; }
+  const std::string& err() const { return m_child.result().err_tail; }
+
+ private:
+  util::ChildProcess m_child;
+  bool m_exited = false;
+};
 
 // The --json form of a breaker that never tripped, with the default cooldown.
 inline constexpr const char* k_closed_breaker_json =
@@ -31,6 +61,18 @@ class CliFixture {
   // Runs oos-queue with this fixture's config but another state directory.
   util::RunResult queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
                            const std::string& stdin_data = "");
+  // Runs the oos-worker binary (from $OOS_WORKER_BIN) with --state-dir and --config prepended, in
+  // test_environment(extra_env); a worker still running after `timeout` is killed (exit code 137, and a
+  // note on its stderr) so that a hanging worker fails its test instead of hanging the suite.
+  util::RunResult worker(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Starts oos-worker the same way in the background.
+  std::unique_ptr<BackgroundProcess> start_worker(const std::vector<std::string>& args,
+                                                  const std::vector<std::string>& extra_env = {});
+  // Enqueues one task through oos-queue, which must succeed; returns its id.
+  long long enqueue(const std::string& queue, const std::string& type, const std::vector<std::string>& options = {});
+  // Writes an executable /bin/sh script `name` into the test's directory; returns its path.
+  std::filesystem::path write_script(const std::string& name, const std::string& body);
   // Runs any argv with the environment of the test (no options added).
   util::RunResult run(const std::vector<std::string>& argv, const std::string& stdin_data = "");
   // A single integer from a SQL query on the state database (opened read-only by a separate connection).
@@ -50,9 +92,9 @@ class CliFixture {
   TempDir m_dir;
 };
 
-// Plays the part of a worker through liboos's TaskStore on a manual clock (there is no worker binary to run
-// yet), so that runs, failures and attempt history are recorded exactly as a worker records them, at times the
-// test chooses. Uses the built-in config defaults except for the backoff: a failed run that is retried is
+// Plays the part of a worker through liboos's TaskStore on a manual clock, so that runs, failures and attempt
+// history are recorded exactly as a worker records them, at times the test chooses (the worker binary runs on
+// the real clock). Uses the built-in config defaults except for the backoff: a failed run that is retried is
 // runnable again at once (backoff [0], no jitter), so tests can tell the run_at of a retry.
 class LibraryWorker {
  public:
@@ -74,6 +116,43 @@ class LibraryWorker {
   std::unique_ptr<queue::TaskStore> m_store;
 };
 
+// The TOML table [handlers.TYPE] that runs `program` (no arguments), followed by the lines `extra`.
+std::string handler_toml(const std::string& type, const std::filesystem::path& program, const std::string& extra = "");
+
+// This test process's environment without the variables through which a service manager would talk to a
+// tool (NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID) or hand it secrets (CREDENTIALS_DIRECTORY), with the
+// "NAME=value" entries of `extra` added (replacing variables of the same name).
+std::vector<std::string> test_environment(const std::vector<std::string>& extra = {});
+
+// Polls `condition` every 20 ms until it holds or `timeout` passes, pumping `pumped` in between.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                const std::vector<BackgroundProcess*>& pumped = {});
+
+// Whether process `pid` exists and is not a zombie (orphans are not always reaped in test containers).
+bool process_alive(pid_t pid);
+// Whether some process of process group `pgid` exists and is not a zombie.
+bool group_alive(pid_t pgid);
+// The pid written (followed by a newline) to `path`; nullopt while the file is missing or incomplete.
+std::optional<pid_t> read_pid(const std::filesystem::path& path);
+
+// Kills, when the test ends however it ends, the process (or the process group) whose pid a handler wrote
+// to `pid_file`: a test never leaves a sleeping handler behind.
+class KillAtExit {
+ public:
+  enum class Target { process, group };
+  KillAtExit(std::filesystem::path pid_file, Target target) : m_pid_file(std::move(pid_file)), m_target(target) {}
+  ~KillAtExit();
+  KillAtExit(const KillAtExit&) = delete;
+  KillAtExit& operator=(const KillAtExit&) = delete;
+
+ private:
+  std::filesystem::path m_pid_file;
+  Target m_target;
+};
+
+// The whole content of `path` ("" when it does not exist).
+std::string read_file(const std::filesystem::path& path);
+
 // The path of a binary under test from the environment variable `var`.
 std::string binary_from_env(const char* var);
 
@@ -82,5 +161,7 @@ std::int64_t now_ms();
 
 // Whether `err` is exactly one line "oos-queue: error: ..." (DESIGN.md section 8).
 bool is_one_error_line(const std::string& err);
+// Whether `err` is exactly one line "TOOL: error: ...".
+bool is_one_error_line(const std::string& err, std::string_view tool);
 
 }  // namespace oos::test

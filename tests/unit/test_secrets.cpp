@@ -191,4 +191,30 @@ BOOST_AUTO_TEST_CASE(scrub_terminates_when_a_secret_occurs_inside_the_replacemen
   }
 }
 
+struct ExcerptCase {
+  std::string text;
+  bool cut_start;
+  bool cut_end;
+  std::string expected;
+};
+
+// An excerpt cut out of a longer output may hold only a piece of a secret at its edge.
+BOOST_AUTO_TEST_CASE(scrub_excerpt_also_redacts_pieces_of_a_secret_at_a_cut_edge) {
+  const std::vector<std::string> secrets{"s3cr3t-value-1234"};
+  const std::vector<ExcerptCase> cases{
+      {"key=s3cr3t-val", false, true, "key=[redacted]"},   // the excerpt stops inside the secret
+      {"key=s3cr3t-val", false, false, "key=s3cr3t-val"},  // not cut there: a whole output, left alone
+      {"lue-1234 rest", true, false, "[redacted] rest"},   // the excerpt starts inside the secret
+      {"lue-1234 rest", false, true, "lue-1234 rest"},     // cut at the other end only
+      {"x s3c", false, true, "x s3c"},                     // under 4 characters: not a telling piece
+      {"a s3cr3t-value-1234 b s3cr", false, true, "a [redacted] b [redacted]"},
+      {"", true, true, ""},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("text '" << c.text << "' cut " << c.cut_start << c.cut_end) {
+      BOOST_TEST(scrub_excerpt(c.text, secrets, c.cut_start, c.cut_end) == c.expected);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

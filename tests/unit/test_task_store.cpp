@@ -203,7 +203,7 @@ BOOST_FIXTURE_TEST_CASE(an_expired_lease_is_reclaimed_and_counts_as_an_attempt, 
   auto history = tasks.attempts(id);
   BOOST_REQUIRE(history.size() == 1u);
   BOOST_TEST(*history[0].worker == "killed-worker");
-  BOOST_TEST(history[0].outcome == "failed");
+  BOOST_TEST(history[0].outcome == "lost");
   clock.advance(1000);
   auto retried = tasks.claim(k_default, "w2");
   BOOST_REQUIRE(retried);
@@ -356,6 +356,104 @@ BOOST_AUTO_TEST_CASE(two_connections_never_claim_the_same_task) {
   std::sort(all.begin(), all.end());
   BOOST_TEST(all.size() == 200u);
   BOOST_TEST((std::adjacent_find(all.begin(), all.end()) == all.end()));
+}
+
+BOOST_FIXTURE_TEST_CASE(next_run_at_is_the_earliest_pending_run_at_of_the_listed_queues, StoreFixture) {
+  const std::array<std::string, 2> both{"default", "other"};
+  BOOST_TEST(!tasks.next_run_at(both).has_value());
+  auto delayed = [&](const std::string& queue_name, int seconds) {
+    NewTask t;
+    t.queue = queue_name;
+    t.type = "job";
+    t.delay = std::chrono::seconds(seconds);
+    return tasks.enqueue(t).id;
+  };
+  delayed("default", 30);
+  auto soonest_default = delayed("default", 10);
+  delayed("other", 5);
+  delayed("unlisted", 1);
+  BOOST_TEST(tasks.next_run_at(k_default).value_or(-1) == clock.now() + 10'000);
+  BOOST_TEST(tasks.next_run_at(both).value_or(-1) == clock.now() + 5'000);
+  // Only pending tasks count: once the earliest one runs, the next one is 30 s away.
+  clock.advance(10'000);
+  auto c = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->task.id == soonest_default);
+  BOOST_TEST(tasks.next_run_at(k_default).value_or(-1) == clock.now() + 20'000);
+  tasks.complete(c->lease, "");
+  BOOST_TEST(tasks.next_run_at(k_default).value_or(-1) == clock.now() + 20'000);
+  // A task already runnable is "due" at its own (past) run_at.
+  auto now_task = delayed("default", 0);
+  clock.advance(3'000);
+  BOOST_TEST(tasks.next_run_at(k_default).value_or(-1) == tasks.find(now_task)->run_at);
+  tasks.cancel(now_task);
+  BOOST_TEST(tasks.next_run_at(k_default).value_or(-1) == clock.now() + 17'000);
+}
+
+BOOST_FIXTURE_TEST_CASE(next_run_at_ignores_paused_queues, StoreFixture) {
+  NewTask later;
+  later.type = "job";
+  later.delay = std::chrono::seconds(20);
+  tasks.enqueue(later);
+  add("slow");
+  queues.set_paused("slow", true, clock.now());
+  const std::array<std::string, 2> both{"default", "slow"};
+  const std::array<std::string, 1> slow{"slow"};
+  BOOST_TEST(!tasks.next_run_at(slow).has_value());
+  BOOST_TEST(tasks.next_run_at(both).value_or(-1) == clock.now() + 20'000);
+  queues.set_paused("slow", false, clock.now());
+  BOOST_TEST(tasks.next_run_at(both).value_or(-1) == clock.now());
+}
+
+BOOST_FIXTURE_TEST_CASE(next_run_at_ignores_a_queue_whose_breaker_is_open_until_its_cooldown_ends, StoreFixture) {
+  config.breaker.failure_threshold = 1;
+  config.queue.backoff_seconds = {5};
+  config.queue.backoff_jitter = 0;
+  auto id = add("flaky");
+  add("default");
+  const std::array<std::string, 1> flaky{"flaky"};
+  const std::array<std::string, 2> both{"default", "flaky"};
+  auto c = tasks.claim(flaky, "w");
+  BOOST_REQUIRE(c);
+  tasks.fail(c->lease, {policy::FailureKind::retryable, "boom", 1});
+  BOOST_REQUIRE((queues.breakers().load("queue", "flaky").state == policy::BreakerState::open));
+  BOOST_TEST(tasks.find(id)->status == TaskStatus::pending);
+  BOOST_TEST(!tasks.next_run_at(flaky).has_value());
+  BOOST_TEST(tasks.next_run_at(both).value_or(-1) == clock.now());  // the default task
+  clock.advance(60'000);  // the cooldown is over: a probe may run, the task counts again
+  BOOST_TEST(tasks.next_run_at(flaky).value_or(-1) == tasks.find(id)->run_at);
+}
+
+BOOST_FIXTURE_TEST_CASE(runnable_count_counts_pending_tasks_that_are_due, StoreFixture) {
+  const std::array<std::string, 2> both{"default", "other"};
+  BOOST_TEST(tasks.runnable_count(both) == 0);
+  BOOST_TEST(tasks.runnable_count({}) == 0);
+  add();
+  add();
+  add("other");
+  add("unlisted");
+  NewTask later;
+  later.type = "job";
+  later.delay = std::chrono::seconds(5);
+  tasks.enqueue(later);
+  BOOST_TEST(tasks.runnable_count(k_default) == 2);
+  BOOST_TEST(tasks.runnable_count(both) == 3);
+  auto c = tasks.claim(k_default, "w");  // running: no longer counted
+  BOOST_REQUIRE(c);
+  BOOST_TEST(tasks.runnable_count(k_default) == 1);
+  tasks.complete(c->lease, "");
+  BOOST_TEST(tasks.runnable_count(k_default) == 1);
+  clock.advance(4'999);
+  BOOST_TEST(tasks.runnable_count(k_default) == 1);
+  clock.advance(1);  // run_at == now: due
+  BOOST_TEST(tasks.runnable_count(k_default) == 2);
+  c = tasks.claim(k_default, "w");
+  tasks.fail(c->lease, {policy::FailureKind::permanent, "x", 1});  // dead: not counted
+  auto pending = tasks.list("default", TaskStatus::pending, 10);
+  BOOST_REQUIRE(pending.size() == 1u);
+  tasks.cancel(pending[0].id);  // cancelled: not counted
+  BOOST_TEST(tasks.runnable_count(k_default) == 0);
+  BOOST_TEST(tasks.runnable_count(both) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

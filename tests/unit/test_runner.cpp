@@ -1,0 +1,394 @@
+// The worker loop (run_worker) runs in a forked child with a deadline (support/deadline.hpp): a loop that
+// never ends fails its test instead of hanging the suite. The child reports what it saw as records.
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+#include "db/database.hpp"
+#include "log.hpp"
+#include "queue/task_store.hpp"
+#include "support/deadline.hpp"
+#include "support/temp_dir.hpp"
+#include "util/time.hpp"
+#include "worker/notify.hpp"
+#include "worker/runner.hpp"
+#include "worker/worker.hpp"
+
+using namespace oos;
+using oos::test::TempDir;
+
+namespace {
+
+// Keeps what would have gone to systemd, with the monotonic time it was sent.
+struct RecordingNotifier final : worker::Notifier {
+  std::vector<std::pair<double, std::string>> sent;
+  void notify(const std::string& state) override { sent.emplace_back(util::monotonic_seconds(), state); }
+};
+
+// What the child saw, as "key\x1fvalue\x1e" records (values may hold newlines).
+class Records {
+ public:
+  void add(const std::string& key, const std::string& value) { m_text += key + '\x1f' + value + '\x1e'; }
+  const std::string& text() const { return m_text; }
+
+ private:
+  std::string m_text;
+};
+
+struct Report {
+  std::vector<std::string> notes;  // in the order sent
+  std::vector<double> note_times;
+  std::vector<std::pair<std::string, std::string>> values;
+
+  std::string value(const std::string& key) const {
+    for (const auto& [k, v] : values)
+      if (k == key) return v;
+    BOOST_FAIL("the child reported no " + key);
+    return "";
+  }
+  double number(const std::string& key) const { return std::stod(value(key)); }
+  std::size_t count(const std::string& note) const {
+    return static_cast<std::size_t>(std::count(notes.begin(), notes.end(), note));
+  }
+  bool has_note(const std::string& note) const { return count(note) > 0; }
+};
+
+Report parse(const std::string& text) {
+  Report report;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto sep = text.find('\x1f', pos);
+    auto end = text.find('\x1e', sep);
+    BOOST_REQUIRE(sep != std::string::npos && end != std::string::npos);
+    auto key = text.substr(pos, sep - pos);
+    auto value = text.substr(sep + 1, end - sep - 1);
+    if (key == "note")
+      report.notes.push_back(value);
+    else if (key == "note_at")
+      report.note_times.push_back(std::stod(value));
+    else
+      report.values.emplace_back(key, value);
+    pos = end + 1;
+  }
+  return report;
+}
+
+// Runs `body` in a child with a 10 s deadline; fails the test when the child hangs or crashes. The
+// temporary directory belongs to the parent, so that it is removed even when the child is killed.
+Report in_child(const std::function<void(const std::filesystem::path& dir, Records&)>& body) {
+  TempDir dir;
+  auto text = oos::test::run_with_deadline(
+      [&] {
+        // The child's stderr: loggers that write to it would clutter the test output.
+        int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) ::dup2(null, 2);
+        Records records;
+        try {
+          body(dir.path(), records);
+        } catch (const std::exception& e) {
+          records.add("exception", e.what());
+        }
+        return records.text();
+      },
+      10);
+  BOOST_REQUIRE_MESSAGE(text.has_value(), "the worker loop did not end within 10 s (or crashed)");
+  auto report = parse(*text);
+  for (const auto& [key, value] : report.values) BOOST_REQUIRE_MESSAGE(key != "exception", "the child threw: " + value);
+  return report;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A state database and a worker on it, inside the child.
+struct Setup {
+  std::filesystem::path dir;
+  config::Config config;
+  util::SystemClock clock;
+  std::unique_ptr<log::Logger> logger;
+  std::unique_ptr<db::Database> db;
+  std::unique_ptr<queue::TaskStore> tasks;
+  std::unique_ptr<worker::Worker> worker;
+
+  // `log_file`: log at info level to <dir>/worker.log (JSON lines) instead of dropping everything.
+  Setup(std::filesystem::path directory, bool drain, bool log_file = false,
+        util::Millis busy_timeout = util::Millis(2000))
+      : dir(std::move(directory)) {
+    if (log_file) {
+      config::LogSettings settings;
+      settings.file = (dir / "worker.log").string();
+      logger = std::make_unique<log::Logger>("oos-worker", config::LogLevel::info, config::LogFormat::json, settings);
+    } else {
+      logger = log::Logger::discard();
+    }
+    db = std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, busy_timeout});
+    tasks = std::make_unique<queue::TaskStore>(*db, config, clock, *logger);
+    worker::WorkerOptions options;
+    options.name = "w1";
+    options.queues = {"default"};
+    options.drain = drain;
+    worker = std::make_unique<worker::Worker>(*db, config, clock, *logger, options, worker::HandlerInputs{});
+  }
+
+  void add(int n) {
+    for (int i = 0; i < n; ++i) {
+      queue::NewTask t;
+      t.type = "job";
+      tasks->enqueue(t);
+    }
+  }
+  long long sql_int(const std::string& sql) { return db->raw().execAndGet(sql).getInt64(); }
+
+  void report(Records& r, const RecordingNotifier& notifier) {
+    for (const auto& [at, state] : notifier.sent) {
+      r.add("note", state);
+      r.add("note_at", std::to_string(at));
+    }
+    const auto& c = worker->counters();
+    r.add("started", std::to_string(c.started));
+    r.add("succeeded", std::to_string(c.succeeded));
+    r.add("pending", std::to_string(sql_int("SELECT count(*) FROM tasks WHERE status = 'pending'")));
+    r.add("log", read_file(dir / "worker.log"));
+  }
+};
+
+worker::RunnerOptions fast_options() {
+  worker::RunnerOptions o;
+  o.watchdog = util::Millis(50);
+  o.poll_interval = util::Millis(20);
+  o.metrics_interval = std::chrono::hours(1);
+  return o;
+}
+
+worker::InProcessResult sleep_then_succeed(const queue::Task&) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  return {true, "ok", {}};
+}
+
+// The log file's lines whose message starts with `prefix`.
+std::vector<nlohmann::json> log_lines(const std::string& log, const std::string& prefix) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    auto doc = nlohmann::json::parse(line);
+    if (doc.at("msg").get<std::string>().starts_with(prefix)) out.push_back(doc);
+  }
+  return out;
+}
+
+volatile std::sig_atomic_t g_signalled_stop = 0;
+extern "C" void on_test_stop_signal(int) {
+  g_signalled_stop = 1;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(runner)
+
+BOOST_AUTO_TEST_CASE(a_draining_worker_announces_ready_status_watchdog_and_stopping) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true);
+    s.add(3);
+    s.worker->add_builtin("job", sleep_then_succeed);
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "3");
+  BOOST_TEST(report.value("pending") == "0");
+  BOOST_REQUIRE(report.notes.size() >= 3u);
+  BOOST_TEST(report.notes.front() == "READY=1\nSTATUS=idle on default; 0 tasks run (0 succeeded, 0 failed)");
+  BOOST_TEST(report.notes.back() == "STOPPING=1\nSTATUS=stopped");
+  BOOST_TEST(report.has_note("STATUS=idle on default; 3 tasks run (3 succeeded, 0 failed)"));
+  // Each task step takes 60 ms, more than the 50 ms interval: a ping after each of the three.
+  BOOST_TEST(report.count("WATCHDOG=1") >= 3u);
+  for (std::size_t i = 1; i + 1 < report.notes.size(); ++i)
+    BOOST_TEST((report.notes[i] == "WATCHDOG=1" || report.notes[i].starts_with("STATUS=")), report.notes[i]);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_requested_before_the_start_claims_nothing) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/false);
+    s.add(1);
+    s.worker->add_builtin("job", sleep_then_succeed);
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 1;
+    run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("started") == "0");
+  BOOST_TEST(report.value("pending") == "1");
+  BOOST_REQUIRE(!report.notes.empty());
+  BOOST_TEST(report.notes.front().starts_with("READY=1\n"));
+  BOOST_TEST(report.has_note("STOPPING=1"));
+  BOOST_TEST(report.notes.back() == "STATUS=stopped");
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_while_a_task_runs_lets_it_finish_and_claims_no_more) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/false);
+    s.add(3);
+    volatile std::sig_atomic_t stop = 0;
+    s.worker->add_builtin("job", [&stop](const queue::Task& t) {
+      stop = 1;  // as the SIGTERM handler would, while the task runs
+      return sleep_then_succeed(t);
+    });
+    RecordingNotifier notifier;
+    run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("started") == "1");
+  BOOST_TEST(report.value("succeeded") == "1");
+  BOOST_TEST(report.value("pending") == "2");
+  BOOST_TEST(report.has_note("STOPPING=1"));
+  BOOST_TEST(report.notes.back() == "STATUS=stopped");
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_signal_is_seen_at_once_while_idle_and_the_watchdog_is_pinged_meanwhile) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/false);
+    struct sigaction action {};
+    action.sa_handler = on_test_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGUSR1, &action, nullptr);
+    // SIGUSR1 in 300 ms, from a timer: the way SIGTERM reaches the real worker.
+    sigevent event{};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGUSR1;
+    timer_t timer{};
+    if (::timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) throw std::runtime_error("timer_create");
+    itimerspec when{};
+    when.it_value.tv_nsec = 300'000'000;
+    ::timer_settime(timer, 0, &when, nullptr);
+    auto options = fast_options();
+    options.poll_interval = std::chrono::hours(1);
+    RecordingNotifier notifier;
+    double started = util::monotonic_seconds();
+    run_worker(*s.worker, notifier, *s.logger, options, g_signalled_stop);
+    r.add("took", std::to_string(util::monotonic_seconds() - started));
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.number("took") < 2.0);  // not the hour of the poll interval
+  BOOST_TEST(report.number("took") >= 0.25);
+  BOOST_TEST(report.has_note("STOPPING=1"));
+  BOOST_TEST(report.notes.back() == "STATUS=stopped");
+  // Idle waiting is progress: pinged after the first step and again during the 300 ms wait.
+  BOOST_TEST(report.count("WATCHDOG=1") >= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(the_loop_logs_its_start_its_metrics_and_its_end) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true, /*log_file=*/true);
+    s.add(2);
+    s.worker->add_builtin("job", sleep_then_succeed);
+    auto options = fast_options();
+    options.metrics_interval = util::Millis(0);  // after every step
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, options, stop);
+    s.report(r, notifier);
+  });
+  auto log = report.value("log");
+  auto started = log_lines(log, "worker 'w1' started on default");
+  BOOST_REQUIRE(started.size() == 1u);
+  BOOST_TEST(started[0].at("msg").get<std::string>() == "worker 'w1' started on default, watchdog ping every 50ms");
+  auto metrics = log_lines(log, "metrics: rss ");
+  BOOST_REQUIRE(metrics.size() >= 2u);
+  const auto& last = metrics.back();
+  BOOST_TEST(last.at("msg").get<std::string>().find("2 tasks run (2 succeeded, 0 failed, 0 released), queue depth 0") !=
+                 std::string::npos,
+             last.dump());
+  BOOST_TEST(last.at("tasks_run").get<std::string>() == "2");
+  BOOST_TEST(last.at("queue_depth").get<std::string>() == "0");
+  BOOST_TEST(std::stoll(last.at("rss_bytes").get<std::string>()) > 0);
+  BOOST_TEST(last.at("worker").get<std::string>() == "w1");
+  auto first = metrics.front();
+  BOOST_TEST(first.at("queue_depth").get<std::string>() == "1");  // after the first of two tasks
+  auto stopped = log_lines(log, "worker 'w1' stopped");
+  BOOST_REQUIRE(stopped.size() == 1u);
+  BOOST_TEST(stopped[0].at("msg").get<std::string>() ==
+             "worker 'w1' stopped: 2 tasks run (2 succeeded, 0 failed, 0 released)");
+}
+
+BOOST_AUTO_TEST_CASE(no_metrics_line_before_the_metrics_interval) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true, /*log_file=*/true);
+    s.add(2);
+    s.worker->add_builtin("job", sleep_then_succeed);
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);  // metrics every hour
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "2");
+  BOOST_TEST(log_lines(report.value("log"), "metrics:").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_database_is_retried_without_pinging_the_watchdog) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(50));
+    s.add(1);
+    s.worker->add_builtin("job", sleep_then_succeed);
+    // Another process holds the write lock for 400 ms, far past the worker's 50 ms busy timeout.
+    db::Database holder(db::OpenOptions{s.dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
+    holder.raw().exec("BEGIN IMMEDIATE");
+    double released = 0;
+    std::thread release([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      released = util::monotonic_seconds();
+      holder.raw().exec("COMMIT");
+    });
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    auto options = fast_options();
+    options.db_path = s.dir / "oos.db";
+    try {
+      run_worker(*s.worker, notifier, *s.logger, options, stop);
+    } catch (...) {
+      release.join();
+      throw;
+    }
+    release.join();
+    r.add("released", std::to_string(released));
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "1");
+  auto retries = log_lines(report.value("log"), "");
+  std::size_t busy_warnings = 0;
+  for (const auto& line : retries)
+    if (line.at("msg").get<std::string>().ends_with("; the worker tries again")) ++busy_warnings;
+  BOOST_TEST(busy_warnings >= 2u);  // retried every poll interval (20 ms) while locked
+  // No ping while no step could complete: a database locked for longer than the watchdog gets the worker
+  // restarted.
+  double released = report.number("released");
+  BOOST_REQUIRE(report.notes.size() == report.note_times.size());
+  for (std::size_t i = 0; i < report.notes.size(); ++i)
+    if (report.notes[i] == "WATCHDOG=1") BOOST_TEST(report.note_times[i] >= released);
+  BOOST_TEST(report.count("WATCHDOG=1") >= 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

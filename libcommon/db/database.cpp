@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "db/schema.hpp"
@@ -11,7 +12,7 @@
 namespace oos::db {
 namespace {
 
-// Sleeps 50-500 µs at random between tries until the deadline; returning 0 makes SQLite report BUSY.
+// Sleeps 100-1000 µs at random between tries until the deadline; returning 0 makes SQLite report BUSY.
 // SQLite's own handler sleeps in growing steps (up to 100 ms), which lets one process starve others.
 int busy_handler(void* context, int count) {
   auto* state = static_cast<BusyState*>(context);
@@ -20,8 +21,31 @@ int busy_handler(void* context, int count) {
     state->first_attempt = now;
   else if (now - state->first_attempt > state->deadline_seconds)
     return 0;
-  ::usleep(static_cast<useconds_t>(50 + rand_r(&state->seed) % 451));
+  ::usleep(static_cast<useconds_t>(100 + rand_r(&state->seed) % 901));
   return 1;
+}
+
+// The WAL size (pages) at which a commit checkpoints, as SQLite's default wal_autocheckpoint.
+constexpr int k_checkpoint_pages = 1000;
+// How long a checkpoint waits for other connections' transactions to end.
+constexpr double k_checkpoint_wait_seconds = 0.2;
+
+// Replaces SQLite's automatic checkpoint. Its PASSIVE checkpoint never resets a WAL that other processes
+// keep reading, which they always do when several workers take turns: the WAL then grows without end and
+// every commit pays for another checkpoint (measured: 90 MB of WAL and 2.4 fsyncs per task with 4 workers,
+// 1 with one). RESTART waits briefly for the readers to move on, so that the next writer starts the WAL
+// over. If it cannot within k_checkpoint_wait_seconds (a long reader, such as a backup), it checkpoints what
+// it can and the next try waits until the WAL has grown by another k_checkpoint_pages.
+int checkpoint_hook(void* context, sqlite3* db, const char* name, int pages) {
+  auto* state = static_cast<BusyState*>(context);
+  if (pages < k_checkpoint_pages) state->next_checkpoint_pages = k_checkpoint_pages;
+  if (pages < state->next_checkpoint_pages) return SQLITE_OK;
+  double deadline = state->deadline_seconds;
+  state->deadline_seconds = std::min(deadline, k_checkpoint_wait_seconds);
+  int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+  state->deadline_seconds = deadline;
+  state->next_checkpoint_pages = rc == SQLITE_OK ? k_checkpoint_pages : pages + k_checkpoint_pages;
+  return SQLITE_OK;
 }
 
 int read_user_version(SQLite::Database& db) {
@@ -56,6 +80,7 @@ Database::Database(const OpenOptions& options) try
   m_busy->seed = static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(util::monotonic_seconds() * 1e6);
   sqlite3_extended_result_codes(m_db.getHandle(), 1);
   sqlite3_busy_handler(m_db.getHandle(), busy_handler, m_busy.get());
+  sqlite3_wal_hook(m_db.getHandle(), checkpoint_hook, m_busy.get());
   m_db.exec("PRAGMA journal_mode = WAL");
   m_db.exec(options.synchronous == config::Synchronous::full ? "PRAGMA synchronous = FULL"
                                                              : "PRAGMA synchronous = NORMAL");

@@ -34,11 +34,12 @@ class Query {
   SQLite::Statement* m_statement;
 };
 
-// State of the busy handler: waits of 50-500 µs at random until the timeout, so that several processes
+// State of the busy handler: waits of 100-1000 µs at random until the timeout, so that several processes
 // take turns fairly instead of one starving (see docs/decisions.md).
 struct BusyState {
   double deadline_seconds = 5.0;
   double first_attempt = 0.0;
+  int next_checkpoint_pages = 0;  // WAL size at which the commit hook next tries a checkpoint
   unsigned seed = 1;
 };
 

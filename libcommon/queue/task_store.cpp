@@ -136,7 +136,13 @@ std::vector<std::string> TaskStore::eligible_queues(std::span<const std::string>
 std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
   auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
+  auto claimed = claim_locked(queues, worker, now);
+  if (claimed) tx.commit();
+  return claimed;
+}
 
+std::optional<ClaimedTask> TaskStore::claim_locked(std::span<const std::string> queues, std::string_view worker,
+                                                   util::UnixMillis now) {
   std::vector<breaker::NamedBreaker> probes;
   auto eligible = eligible_queues(queues, now, probes);
   if (eligible.empty()) return std::nullopt;
@@ -175,7 +181,6 @@ std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues,
     m_breakers.save(k_breaker_kind, b.name, b.record, policy::start_probe(b.record), now);
     claimed.probe = true;
   }
-  tx.commit();
   return claimed;
 }
 
@@ -230,6 +235,13 @@ void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, 
 Fence TaskStore::complete(const Lease& lease, std::string_view result, std::optional<int> exit_code) {
   auto now = m_clock.now();
   db::WriteTransaction tx(m_db);
+  auto fence = complete_locked(lease, result, exit_code, now);
+  if (fence == Fence::applied) tx.commit();
+  return fence;
+}
+
+Fence TaskStore::complete_locked(const Lease& lease, std::string_view result, std::optional<int> exit_code,
+                                 util::UnixMillis now) {
   auto row = running_row(lease, "completion");
   if (!row) return Fence::stale;
   auto q = m_db.query(
@@ -241,7 +253,6 @@ Fence TaskStore::complete(const Lease& lease, std::string_view result, std::opti
   q->exec();
   record_attempt(*row, "succeeded", exit_code, std::nullopt, now);
   m_breakers.record_success(k_breaker_kind, row->queue, now);
-  tx.commit();
   return Fence::applied;
 }
 
@@ -305,6 +316,22 @@ FailOutcome TaskStore::fail(const Lease& lease, const Failure& failure) {
   auto outcome = fail_locked(*row, failure, now);
   tx.commit();
   return outcome;
+}
+
+RecordAndClaim TaskStore::record_and_claim(const Lease& lease, const RunRecord& run,
+                                           std::span<const std::string> queues, std::string_view worker) {
+  auto now = m_clock.now();
+  db::WriteTransaction tx(m_db);
+  RecordAndClaim out;
+  if (run.succeeded) {
+    out.recorded.fence = complete_locked(lease, run.result, 0, now);
+    out.recorded.status = TaskStatus::succeeded;
+  } else if (auto row = running_row(lease, "failure")) {
+    out.recorded = fail_locked(*row, run.failure, now);
+  }
+  out.next = claim_locked(queues, worker, now);
+  tx.commit();
+  return out;
 }
 
 Fence TaskStore::release(const Lease& lease) {

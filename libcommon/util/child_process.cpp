@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +72,10 @@ ChildProcess::ChildProcess(const ChildSpec& spec)
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start " + spec.argv.at(0));
+  // A pidfd turns "the child exited" into an event poll() can wait for along with the pipes (Linux 5.3);
+  // without one, step() falls back to checking every 10 ms.
+  // (glibc 2.36's <sys/pidfd.h> lacks C linkage for C++, hence the raw system call.)
+  m_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, m_pid, 0));
   m_stdin = in.release(1);
   m_stdout = out.release(0);
   m_stderr = err.release(0);
@@ -88,6 +93,7 @@ ChildProcess::~ChildProcess() {
   close_fd(m_stdin);
   close_fd(m_stdout);
   close_fd(m_stderr);
+  close_fd(m_pidfd);
 }
 
 void ChildProcess::signal_group(int signal) {
@@ -127,8 +133,10 @@ bool ChildProcess::try_reap() {
 }
 
 bool ChildProcess::step(int wait_ms) {
-  std::array<pollfd, 3> polls{{{m_stdout, POLLIN, 0}, {m_stderr, POLLIN, 0}, {m_stdin, POLLOUT, 0}}};
-  bool open = m_stdout >= 0 || m_stderr >= 0 || m_stdin >= 0;
+  int pidfd = m_reaped ? -1 : m_pidfd;  // poll() skips negative descriptors
+  std::array<pollfd, 4> polls{
+      {{m_stdout, POLLIN, 0}, {m_stderr, POLLIN, 0}, {m_stdin, POLLOUT, 0}, {pidfd, POLLIN, 0}}};
+  bool open = m_stdout >= 0 || m_stderr >= 0 || m_stdin >= 0 || pidfd >= 0;
   if (open) {
     int ready = ::poll(polls.data(), polls.size(), wait_ms);
     if (ready > 0) {

@@ -57,6 +57,7 @@ class ChildProcess {
   int m_stdin = -1;
   int m_stdout = -1;
   int m_stderr = -1;
+  int m_pidfd = -1;  // readable once the child has exited
   std::string m_input;
   std::size_t m_written = 0;
   std::size_t m_stdout_cap;

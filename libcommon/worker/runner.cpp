@@ -40,6 +40,7 @@ void log_metrics(Worker& worker, log::Logger& logger) {
 
 void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const RunnerOptions& options,
                 const volatile std::sig_atomic_t& stop) {
+  worker.watch_stop_flag(stop);
   WatchdogPinger pinger(notifier, options.watchdog);
   std::string status = worker.status();
   notifier.notify("READY=1\nSTATUS=" + status);

@@ -30,7 +30,8 @@ struct Worker::Run {
   const config::HandlerConfig* handler = nullptr;
   std::vector<std::string> secrets;  // the values given to the handler, scrubbed from what it prints
   std::unique_ptr<util::ChildProcess> child;
-  double started = 0;  // monotonic seconds, like every deadline here
+  const InProcessHandler* builtin = nullptr;  // instead of a child
+  double started = 0;                         // monotonic seconds, like every deadline here
   double timeout_at = 0;
   double renew_at = 0;
   double renew_every = 0;
@@ -85,13 +86,8 @@ void Worker::request_stop() {
 }
 
 Step Worker::claim_next() {
-  if (stopping()) return Step::done;
-  if (m_options.max_tasks && m_counters.started >= *m_options.max_tasks) return Step::done;
-  double now = util::monotonic_seconds();
-  if (now >= m_next_reclaim) {
-    m_store.reclaim_expired();
-    m_next_reclaim = now + m_reclaim_every;
-  }
+  if (!may_claim()) return Step::done;
+  reclaim_if_due();
   auto claimed = m_store.claim(m_options.queues, m_options.name);
   if (!claimed) return m_options.drain && drained() ? Step::done : Step::idle;
   start(std::move(*claimed));
@@ -121,17 +117,7 @@ void Worker::start(queue::ClaimedTask claimed) {
   };
 
   if (auto builtin = m_builtins.find(task.type); builtin != m_builtins.end()) {
-    try {
-      auto result = builtin->second(task);
-      if (result.succeeded)
-        r.ending = Ending{Ending::Kind::complete, std::move(result.result), {}};
-      else
-        r.ending = Ending{Ending::Kind::fail, {}, std::move(result.failure)};
-    } catch (const std::exception& e) {
-      fail(policy::FailureKind::retryable, fmt::format("built-in handler '{}' failed: {}", task.type, e.what()));
-    } catch (...) {
-      fail(policy::FailureKind::retryable, fmt::format("built-in handler '{}' failed", task.type));
-    }
+    r.builtin = &builtin->second;  // run by the next step, so that a step runs at most one handler
     return;
   }
   auto handler = m_config.handlers.find(task.type);
@@ -158,6 +144,10 @@ void Worker::start(queue::ClaimedTask claimed) {
 
 Step Worker::step_running() {
   auto& run = *m_run;
+  if (run.builtin) {
+    run_builtin(run);
+    return finish();
+  }
   double now = util::monotonic_seconds();
   double next = std::min(run.kill_at.value_or(run.timed_out ? run.renew_at : run.timeout_at), run.renew_at);
   if (m_stop_deadline && !run.release) next = std::min(next, *m_stop_deadline);
@@ -168,6 +158,28 @@ Step Worker::step_running() {
   }
   enforce_deadlines(run, util::monotonic_seconds());
   return Step::running;
+}
+
+void Worker::run_builtin(Run& run) {
+  const auto& task = run.claimed.task;
+  auto fail = [&](std::string error) {
+    run.ending = Ending{Ending::Kind::fail, {}, {policy::FailureKind::retryable, std::move(error), std::nullopt}};
+  };
+  if (stopping()) {
+    run.ending = Ending{Ending::Kind::release, {}, {}};  // claimed but not started: hand it back
+    return;
+  }
+  try {
+    auto result = (*run.builtin)(task);
+    if (result.succeeded)
+      run.ending = Ending{Ending::Kind::complete, std::move(result.result), {}};
+    else
+      run.ending = Ending{Ending::Kind::fail, {}, std::move(result.failure)};
+  } catch (const std::exception& e) {
+    fail(fmt::format("built-in handler '{}' failed: {}", task.type, e.what()));
+  } catch (...) {
+    fail(fmt::format("built-in handler '{}' failed", task.type));
+  }
 }
 
 void Worker::enforce_deadlines(Run& run, double now) {
@@ -230,24 +242,24 @@ Step Worker::finish() {
   const auto& task = run.claimed.task;
   const auto& ending = *run.ending;
   auto took = fmt::format("{:.3f}s", util::monotonic_seconds() - run.started);
+  std::optional<queue::ClaimedTask> next;
   switch (ending.kind) {
     case Ending::Kind::complete:
-      if (m_store.complete(run.claimed.lease, ending.result) == queue::Fence::applied) {
-        ++m_counters.succeeded;
-        log_task(log::LogLevel::info, task, "succeeded in " + took);
-      }
-      break;
     case Ending::Kind::fail: {
-      auto outcome = m_store.fail(run.claimed.lease, ending.failure);
-      if (outcome.fence != queue::Fence::applied) break;
-      ++m_counters.failed;
-      if (outcome.status == queue::TaskStatus::dead)
-        log_task(log::LogLevel::error, task,
-                 fmt::format("dead after attempt {}/{}: {}", task.attempts, task.max_attempts, ending.failure.error));
-      else
-        log_task(log::LogLevel::warn, task,
-                 fmt::format("failed (attempt {}/{}), retry at {}: {}", task.attempts, task.max_attempts,
-                             util::format_iso8601(outcome.retry_at), ending.failure.error));
+      queue::RunRecord record{ending.kind == Ending::Kind::complete, ending.result, ending.failure};
+      queue::FailOutcome recorded;
+      if (may_claim()) {
+        // The outcome and the next claim share one transaction (see TaskStore::record_and_claim).
+        reclaim_if_due();
+        auto both = m_store.record_and_claim(run.claimed.lease, record, m_options.queues, m_options.name);
+        recorded = both.recorded;
+        next = std::move(both.next);
+      } else if (record.succeeded) {
+        recorded = {m_store.complete(run.claimed.lease, record.result), queue::TaskStatus::succeeded, 0};
+      } else {
+        recorded = m_store.fail(run.claimed.lease, record.failure);
+      }
+      log_recorded(task, record, recorded, took);
       break;
     }
     case Ending::Kind::release:
@@ -259,7 +271,38 @@ Step Worker::finish() {
     case Ending::Kind::abandon: ++m_counters.lost; break;
   }
   m_run.reset();
+  if (next) start(std::move(*next));
   return Step::finished;
+}
+
+void Worker::log_recorded(const queue::Task& task, const queue::RunRecord& record, const queue::FailOutcome& recorded,
+                          const std::string& took) {
+  if (recorded.fence != queue::Fence::applied) return;  // the store has warned about the stale lease
+  if (record.succeeded) {
+    ++m_counters.succeeded;
+    log_task(log::LogLevel::info, task, "succeeded in " + took);
+    return;
+  }
+  ++m_counters.failed;
+  if (recorded.status == queue::TaskStatus::dead)
+    log_task(log::LogLevel::error, task,
+             fmt::format("dead after attempt {}/{}: {}", task.attempts, task.max_attempts, record.failure.error));
+  else
+    log_task(log::LogLevel::warn, task,
+             fmt::format("failed (attempt {}/{}), retry at {}: {}", task.attempts, task.max_attempts,
+                         util::format_iso8601(recorded.retry_at), record.failure.error));
+}
+
+bool Worker::may_claim() const {
+  if (m_stop_flag && *m_stop_flag) return false;  // a stop signal the loop has not passed on yet
+  return !stopping() && !(m_options.max_tasks && m_counters.started >= *m_options.max_tasks);
+}
+
+void Worker::reclaim_if_due() {
+  double now = util::monotonic_seconds();
+  if (now < m_next_reclaim) return;
+  m_store.reclaim_expired();
+  m_next_reclaim = now + m_reclaim_every;
 }
 
 std::string Worker::status() const {

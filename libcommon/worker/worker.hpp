@@ -5,6 +5,7 @@
 // report status and notice signals; tests drive the steps directly.
 #pragma once
 
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,7 +52,7 @@ using InProcessHandler = std::function<InProcessResult(const queue::Task&)>;
 enum class Step {
   claimed,   // a handler was started
   running,   // a handler is running
-  finished,  // a task's outcome was written
+  finished,  // a task's outcome was written (and the next task may have been claimed with it)
   idle,      // nothing runnable: wait worker.poll_interval
   done,      // stopped, drained, or --max-tasks reached: exit
 };
@@ -80,6 +81,10 @@ class Worker {
   // outcome of a finished run is kept until it is written).
   Step step();
 
+  // A flag set by a signal handler: once set, no further task is claimed, even inside a step (the loop
+  // calls request_stop() between steps).
+  void watch_stop_flag(const volatile std::sig_atomic_t& flag) { m_stop_flag = &flag; }
+
   // Stop claiming; a running handler gets worker.shutdown_grace to finish, then it is killed and its task
   // released (pending again, the attempt not counted).
   void request_stop();
@@ -99,8 +104,15 @@ class Worker {
   void start(queue::ClaimedTask claimed);
   Step step_running();
   void enforce_deadlines(Run& run, double now);
+  void run_builtin(Run& run);
   void end_of_child(Run& run);
+  // Writes the outcome of the run; unless the worker must stop claiming, claims the next task in the same
+  // transaction and starts it.
   Step finish();
+  void log_recorded(const queue::Task& task, const queue::RunRecord& record, const queue::FailOutcome& recorded,
+                    const std::string& took);
+  bool may_claim() const;  // not stopping, --max-tasks not reached
+  void reclaim_if_due();
   bool drained();
   void log_task(log::LogLevel level, const queue::Task& task, const std::string& message);
 
@@ -113,8 +125,9 @@ class Worker {
   std::map<std::string, InProcessHandler> m_builtins;
   std::unique_ptr<Run> m_run;
   std::optional<double> m_stop_deadline;  // monotonic seconds
-  double m_next_reclaim = 0;              // monotonic seconds
-  double m_reclaim_every = 10;            // a third of the shortest lease of its queues
+  const volatile std::sig_atomic_t* m_stop_flag = nullptr;
+  double m_next_reclaim = 0;    // monotonic seconds
+  double m_reclaim_every = 10;  // a third of the shortest lease of its queues
   WorkerCounters m_counters;
 };
 

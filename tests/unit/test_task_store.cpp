@@ -456,4 +456,55 @@ BOOST_FIXTURE_TEST_CASE(runnable_count_counts_pending_tasks_that_are_due, StoreF
   BOOST_TEST(tasks.runnable_count(both) == 1);
 }
 
+// The worker's fused transaction: the outcome of one run and the claim of the next commit together.
+BOOST_FIXTURE_TEST_CASE(record_and_claim_records_the_outcome_and_claims_the_next_task, StoreFixture) {
+  config.queue.backoff_jitter = 0;
+  auto first = add();
+  auto second = add();
+  auto third = add();
+  auto a = tasks.claim(k_default, "w1");
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->task.id == first);
+
+  auto both = tasks.record_and_claim(a->lease, {true, "done", {}}, k_default, "w1");
+  BOOST_TEST(both.recorded.fence == Fence::applied);
+  BOOST_TEST(both.recorded.status == TaskStatus::succeeded);
+  BOOST_TEST(tasks.find(first)->status == TaskStatus::succeeded);
+  BOOST_TEST(*tasks.find(first)->result == "done");
+  BOOST_REQUIRE(both.next);
+  BOOST_TEST(both.next->task.id == second);
+  BOOST_TEST(tasks.find(second)->status == TaskStatus::running);
+
+  auto failed = tasks.record_and_claim(both.next->lease, {false, "", {policy::FailureKind::retryable, "boom", 1}},
+                                       k_default, "w1");
+  BOOST_TEST(failed.recorded.fence == Fence::applied);
+  BOOST_TEST(failed.recorded.status == TaskStatus::pending);
+  BOOST_TEST(failed.recorded.retry_at == clock.now() + 1000);
+  BOOST_TEST(*tasks.find(second)->last_error == "boom");
+  BOOST_REQUIRE(failed.next);
+  BOOST_TEST(failed.next->task.id == third);  // the failed one is not due for a second
+
+  // Nothing left to claim: the outcome is still committed.
+  auto last = tasks.record_and_claim(failed.next->lease, {true, "", {}}, k_default, "w1");
+  BOOST_TEST(last.recorded.fence == Fence::applied);
+  BOOST_TEST(!last.next);
+  BOOST_TEST(tasks.find(third)->status == TaskStatus::succeeded);
+  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(record_and_claim_with_a_stale_lease_changes_nothing_but_still_claims, StoreFixture) {
+  auto first = add();
+  auto second = add();
+  auto a = tasks.claim(k_default, "w1");
+  BOOST_REQUIRE(a);
+  auto stale = a->lease;
+  stale.token = "not-the-current-token";
+  auto both = tasks.record_and_claim(stale, {true, "late", {}}, k_default, "w1");
+  BOOST_TEST(both.recorded.fence == Fence::stale);
+  BOOST_TEST(tasks.find(first)->status == TaskStatus::running);
+  BOOST_TEST(!tasks.find(first)->result);
+  BOOST_REQUIRE(both.next);
+  BOOST_TEST(both.next->task.id == second);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

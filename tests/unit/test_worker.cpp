@@ -197,7 +197,8 @@ BOOST_FIXTURE_TEST_CASE(a_builtin_handler_runs_in_process_and_its_result_is_stor
     seen.push_back(t);
     return InProcessResult{true, R"(["a","b"])", {}};
   });
-  BOOST_TEST(w.step() == Step::finished);  // claimed, run and recorded in one step
+  BOOST_TEST(w.step() == Step::claimed);  // claimed in one step, run and recorded in the next
+  BOOST_TEST(w.step() == Step::finished);
   BOOST_REQUIRE(seen.size() == 1u);
   BOOST_TEST(seen[0].id == id);
   BOOST_TEST(seen[0].payload == R"({"q":"oos"})");
@@ -220,6 +221,7 @@ BOOST_FIXTURE_TEST_CASE(a_builtin_takes_precedence_over_a_configured_handler, Wo
   auto id = add("job");
   auto& w = make_worker();
   w.add_builtin("job", returning("in-process"));
+  BOOST_TEST(w.step() == Step::claimed);
   BOOST_TEST(w.step() == Step::finished);
   BOOST_TEST(task(id).status == TaskStatus::succeeded);
   BOOST_TEST(task(id).result.value_or("") == "in-process");
@@ -245,6 +247,7 @@ BOOST_FIXTURE_TEST_CASE(a_builtin_failure_follows_its_failure_kind, WorkerFixtur
         return InProcessResult{false, "", {c.kind, "provider said no (" + c.outcome + ")", std::nullopt}};
       });
       auto id = add(type);
+      BOOST_TEST(w.step() == Step::claimed);
       BOOST_TEST(w.step() == Step::finished);
       auto t = task(id);
       BOOST_TEST(t.status == c.status);
@@ -264,6 +267,7 @@ BOOST_FIXTURE_TEST_CASE(a_builtin_that_throws_is_a_retryable_failure_naming_the_
   auto id = add("search");
   auto& w = make_worker();
   w.add_builtin("search", [](const Task&) -> InProcessResult { throw std::runtime_error("quota exhausted"); });
+  BOOST_TEST(w.step() == Step::claimed);
   BOOST_TEST(w.step() == Step::finished);
   auto t = task(id);
   BOOST_TEST(t.status == TaskStatus::pending);
@@ -331,12 +335,14 @@ BOOST_FIXTURE_TEST_CASE(drain_runs_a_retry_that_comes_due_within_the_horizon, Ma
     return ++runs == 1 ? InProcessResult{false, "", {FailureKind::retryable, "first try fails", std::nullopt}}
                        : InProcessResult{true, "second try", {}};
   });
+  BOOST_TEST(w.step() == Step::claimed);
   BOOST_TEST(w.step() == Step::finished);
   BOOST_TEST(task(id).status == TaskStatus::pending);
   BOOST_TEST(w.step() == Step::idle);  // due in 5 s: --drain waits for it
   manual_clock.advance(4'999);
   BOOST_TEST(w.step() == Step::idle);
   manual_clock.advance(1);
+  BOOST_TEST(w.step() == Step::claimed);
   BOOST_TEST(w.step() == Step::finished);
   BOOST_TEST(task(id).status == TaskStatus::succeeded);
   BOOST_TEST(w.step() == Step::done);
@@ -349,8 +355,9 @@ BOOST_FIXTURE_TEST_CASE(max_tasks_ends_the_worker_after_that_many_tasks, WorkerF
   o.max_tasks = 2;
   auto& w = make_worker(o);
   w.add_builtin("job", returning("ok"));
-  BOOST_TEST(w.step() == Step::finished);
-  BOOST_TEST(w.step() == Step::finished);
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(w.step() == Step::finished);  // the second task is claimed in the same transaction
+  BOOST_TEST(w.step() == Step::finished);  // the limit reached: no third claim
   BOOST_TEST(w.step() == Step::done);
   BOOST_TEST(w.counters().started == 2);
   BOOST_TEST(task(ids[2]).status == TaskStatus::pending);
@@ -654,7 +661,8 @@ BOOST_FIXTURE_TEST_CASE(a_task_of_a_crashed_worker_is_reclaimed_and_run_again, M
   Step step = Step::idle;
   double deadline = util::monotonic_seconds() + 2.0;
   while ((step = w.step()) == Step::idle && util::monotonic_seconds() < deadline) ::usleep(20'000);
-  BOOST_TEST(step == Step::finished);
+  BOOST_TEST(step == Step::claimed);
+  BOOST_TEST(w.step() == Step::finished);
   auto t = task(id);
   BOOST_TEST(t.status == TaskStatus::succeeded);
   BOOST_TEST(t.attempts == 2);

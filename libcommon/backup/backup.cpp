@@ -1,0 +1,276 @@
+#include "backup/backup.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "error.hpp"
+#include "util/files.hpp"
+#include "util/sha256.hpp"
+
+namespace oos::backup {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int k_pages_per_step = 1024;  // 4 MiB with the default page size
+
+// An sqlite3* that is closed on every path.
+struct Connection {
+  sqlite3* handle = nullptr;
+  ~Connection() { sqlite3_close_v2(handle); }
+};
+
+Error io_error(const fs::path& path, const std::string& what) {
+  return Error(ExitCode::io_error, fmt::format("backup '{}': {}", path.string(), what));
+}
+
+void fsync_path(const fs::path& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw io_error(path, std::string("cannot open to sync: ") + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0) throw io_error(path, std::string("fsync failed: ") + std::strerror(saved));
+}
+
+// Runs `sql` on `db`, returning the first column of the first row ("" if none).
+std::string first_value(sqlite3* db, const char* sql, std::string& error) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+    error = sqlite3_errmsg(db);
+    return {};
+  }
+  std::string value;
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    auto text = sqlite3_column_text(stmt, 0);
+    value = text ? reinterpret_cast<const char*>(text) : "";
+  } else if (rc != SQLITE_DONE) {
+    error = sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+// Integrity and readability of a database file opened read-only; fills tasks and schema version.
+std::optional<std::string> check_database(const fs::path& file, Manifest& manifest) {
+  Connection db;
+  if (sqlite3_open_v2(file.c_str(), &db.handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    return fmt::format("cannot open: {}", db.handle ? sqlite3_errmsg(db.handle) : "out of memory");
+  std::string error;
+  auto integrity = first_value(db.handle, "PRAGMA integrity_check", error);
+  if (!error.empty()) return "integrity check failed: " + error;
+  if (integrity != "ok") return "integrity check failed: " + integrity;
+  auto tasks = first_value(db.handle, "SELECT count(*) FROM tasks", error);
+  if (!error.empty()) return "cannot read the tasks table: " + error;
+  auto version = first_value(db.handle, "PRAGMA user_version", error);
+  manifest.tasks = std::stoll(tasks);
+  manifest.schema_version = std::stoi(version.empty() ? "0" : version);
+  return std::nullopt;
+}
+
+// Copies `source` into the file `target`, stepping, and in one step after too many restarts.
+CopyStats copy_database(sqlite3* source, const fs::path& target) {
+  CopyStats stats;
+  double started = util::monotonic_seconds();
+  Connection dest;
+  if (sqlite3_open_v2(target.c_str(), &dest.handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
+    throw io_error(target, "cannot create the temporary copy");
+  sqlite3_backup* backup = sqlite3_backup_init(dest.handle, "main", source, "main");
+  if (!backup) throw io_error(target, std::string("cannot start the copy: ") + sqlite3_errmsg(dest.handle));
+  int last_remaining = -1;
+  int rc = SQLITE_OK;
+  while (true) {
+    bool whole = stats.restarts >= k_max_restarts;
+    stats.held_read_transaction = stats.held_read_transaction || whole;
+    rc = sqlite3_backup_step(backup, whole ? -1 : k_pages_per_step);
+    ++stats.steps;
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    int remaining = sqlite3_backup_remaining(backup);
+    if (last_remaining >= 0 && remaining > last_remaining) ++stats.restarts;  // a writer changed the source
+    last_remaining = remaining;
+    if (rc != SQLITE_OK) sqlite3_sleep(5);
+  }
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) throw io_error(target, std::string("copy failed: ") + sqlite3_errstr(rc));
+  // A backup is a plain file: no -wal or -shm beside it when it is opened later.
+  sqlite3_exec(dest.handle, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+  stats.seconds = util::monotonic_seconds() - started;
+  return stats;
+}
+
+void write_file_synced(const fs::path& path, const std::string& text) {
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) throw io_error(path, "cannot write");
+  }
+  fsync_path(path, false);
+}
+
+void remove_quietly(const fs::path& path) {
+  std::error_code ignored;
+  fs::remove(path, ignored);
+}
+
+}  // namespace
+
+std::string to_json(const Manifest& m) {
+  return json{{"file", m.file},
+              {"sha256", m.sha256},
+              {"size", m.size},
+              {"created_at", util::format_iso8601(m.created_at)},
+              {"created_at_ms", m.created_at},
+              {"tasks", m.tasks},
+              {"schema_version", m.schema_version}}
+      .dump();
+}
+
+std::expected<Manifest, std::string> parse_manifest(const std::string& text) {
+  try {
+    auto doc = json::parse(text);
+    Manifest m;
+    m.file = doc.at("file").get<std::string>();
+    m.sha256 = doc.at("sha256").get<std::string>();
+    m.size = doc.at("size").get<std::uint64_t>();
+    m.created_at = doc.at("created_at_ms").get<util::UnixMillis>();
+    m.tasks = doc.at("tasks").get<std::int64_t>();
+    m.schema_version = doc.at("schema_version").get<int>();
+    return m;
+  } catch (const std::exception& e) {
+    return std::unexpected(std::string("manifest is not valid: ") + e.what());
+  }
+}
+
+std::string backup_name(util::UnixMillis time) {
+  std::time_t seconds = static_cast<std::time_t>(time / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "oos-%Y%m%dT%H%M%SZ.db", &tm);
+  return text;
+}
+
+std::optional<util::UnixMillis> parse_backup_name(const std::string& name) {
+  std::tm tm{};
+  if (name.size() != std::string("oos-YYYYMMDDTHHMMSSZ.db").size() || !name.starts_with("oos-") ||
+      !name.ends_with("Z.db"))
+    return std::nullopt;
+  const char* end = strptime(name.c_str() + 4, "%Y%m%dT%H%M%S", &tm);
+  if (!end || std::string(end) != "Z.db") return std::nullopt;
+  return static_cast<util::UnixMillis>(timegm(&tm)) * 1000;
+}
+
+fs::path manifest_path(const fs::path& backup) {
+  return fs::path(backup.string() + ".manifest.json");
+}
+
+std::vector<BackupEntry> list_backups(const fs::path& dir) {
+  std::vector<BackupEntry> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    auto created = parse_backup_name(entry.path().filename().string());
+    if (!created) continue;
+    out.push_back({entry.path(), *created, entry.file_size(), fs::exists(manifest_path(entry.path()))});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+  return out;
+}
+
+Verification verify_backup(const fs::path& file) {
+  Verification v;
+  auto fail = [&](const std::string& problem) {
+    v.problem = fmt::format("backup '{}': {}", file.string(), problem);
+    return v;
+  };
+  if (!fs::is_regular_file(file)) return fail("no such file");
+  auto text = util::read_file(manifest_path(file));
+  if (!text) return fail("no manifest beside it (" + manifest_path(file).filename().string() + ")");
+  auto manifest = parse_manifest(*text);
+  if (!manifest) return fail(manifest.error());
+  v.manifest = *manifest;
+  auto size = fs::file_size(file);
+  if (size != manifest->size) return fail(fmt::format("size {} differs from the manifest's {}", size, manifest->size));
+  auto digest = util::sha256_file(file);
+  if (!digest) return fail(digest.error());
+  if (*digest != manifest->sha256) return fail("SHA-256 differs from the manifest: the file changed after the backup");
+  Manifest checked = *manifest;
+  if (auto problem = check_database(file, checked)) return fail(*problem);
+  v.ok = true;
+  return v;
+}
+
+Created create_backup(db::Database& source, const fs::path& dir, util::UnixMillis now) {
+  if (auto made = util::ensure_directory(dir); !made)
+    throw Error(ExitCode::io_error, "backup directory: " + made.error());
+  Created created;
+  created.path = dir / backup_name(now);
+  if (fs::exists(created.path))
+    throw Error(ExitCode::temp_fail,
+                fmt::format("backup '{}' already exists (one per second); try again", created.path.string()));
+  auto temporary = dir / ("." + created.path.filename().string() + ".tmp");
+  auto temporary_manifest = fs::path(temporary.string() + ".manifest");
+  try {
+    remove_quietly(temporary);
+    created.copy = copy_database(source.raw().getHandle(), temporary);
+    fsync_path(temporary, false);
+    Manifest& m = created.manifest;
+    m.file = created.path.filename().string();
+    m.created_at = now;
+    m.size = fs::file_size(temporary);
+    if (auto problem = check_database(temporary, m))
+      throw Error(ExitCode::problem_reported,
+                  fmt::format("backup '{}': the copy does not verify: {}", created.path.string(), *problem));
+    auto digest = util::sha256_file(temporary);
+    if (!digest) throw io_error(created.path, digest.error());
+    m.sha256 = *digest;
+    write_file_synced(temporary_manifest, to_json(m) + "\n");
+    // The manifest first: a backup file in place always has its manifest.
+    fs::rename(temporary_manifest, manifest_path(created.path));
+    fs::rename(temporary, created.path);
+    fsync_path(dir, true);
+  } catch (...) {
+    remove_quietly(temporary);
+    remove_quietly(temporary_manifest);
+    if (!fs::exists(created.path)) remove_quietly(manifest_path(created.path));
+    throw;
+  }
+  return created;
+}
+
+PruneResult prune_backups(const fs::path& dir, const policy::RetentionPolicy& policy, bool dry_run) {
+  auto backups = list_backups(dir);
+  std::vector<util::UnixMillis> times;
+  for (const auto& b : backups) times.push_back(b.created);
+  auto keep = policy::backups_to_keep(times, policy);
+  PruneResult result;
+  for (std::size_t i = 0; i < backups.size(); ++i) {
+    if (keep[i]) {
+      result.kept.push_back(backups[i].path);
+      continue;
+    }
+    result.deleted.push_back(backups[i].path);
+    if (dry_run) continue;
+    std::error_code ec;
+    fs::remove(backups[i].path, ec);
+    if (ec) throw io_error(backups[i].path, "cannot delete: " + ec.message());
+    fs::remove(manifest_path(backups[i].path), ec);
+  }
+  return result;
+}
+
+}  // namespace oos::backup

@@ -1,0 +1,86 @@
+// Verified online backups of the state database (DESIGN.md section 7, oos-backup): create, verify, list,
+// prune. A backup is <dir>/oos-YYYYMMDDTHHMMSSZ.db (journal mode DELETE, a plain SQLite file) with its
+// manifest <file>.manifest.json beside it (SHA-256, size, time, task count, schema version).
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/database.hpp"
+#include "policy/retention.hpp"
+#include "util/time.hpp"
+
+namespace oos::backup {
+
+struct Manifest {
+  std::string file;  // the backup's file name
+  std::string sha256;
+  std::uint64_t size = 0;
+  util::UnixMillis created_at = 0;
+  std::int64_t tasks = 0;
+  int schema_version = 0;
+};
+
+std::string to_json(const Manifest& manifest);
+std::expected<Manifest, std::string> parse_manifest(const std::string& text);
+
+// "oos-20261128T153000Z.db" for a backup taken at `time`; parse_backup_name is its inverse (nullopt for
+// any other name).
+std::string backup_name(util::UnixMillis time);
+std::optional<util::UnixMillis> parse_backup_name(const std::string& name);
+std::filesystem::path manifest_path(const std::filesystem::path& backup);
+
+struct BackupEntry {
+  std::filesystem::path path;
+  util::UnixMillis created = 0;  // from the name
+  std::uint64_t size = 0;
+  bool has_manifest = false;
+};
+
+// The backups in `dir`, newest first; an absent directory has none.
+std::vector<BackupEntry> list_backups(const std::filesystem::path& dir);
+
+struct Verification {
+  bool ok = false;
+  std::string problem;  // when not ok: what is wrong, naming the file
+  std::optional<Manifest> manifest;
+};
+
+// Checks a backup: its manifest exists and matches (size, SHA-256), PRAGMA integrity_check says ok, and
+// the tasks table can be read.
+Verification verify_backup(const std::filesystem::path& file);
+
+struct CopyStats {
+  int steps = 0;
+  int restarts = 0;                    // times concurrent writes made the stepped copy start over
+  bool held_read_transaction = false;  // fell back to copying in one step
+  double seconds = 0;
+};
+
+struct Created {
+  std::filesystem::path path;
+  Manifest manifest;
+  CopyStats copy;
+};
+
+// Copies the live database with SQLite's backup API into a temporary file in `dir` while other processes
+// keep writing: in steps, and after k_max_restarts restarts in one step under a read transaction. Then
+// fsyncs it, verifies it, writes the manifest and only then renames it into place. On any failure the
+// temporary files are removed and an oos::Error is thrown (74 for I/O, 1 when the copy does not verify);
+// existing backups are never touched.
+Created create_backup(db::Database& source, const std::filesystem::path& dir, util::UnixMillis now);
+inline constexpr int k_max_restarts = 3;
+
+struct PruneResult {
+  std::vector<std::filesystem::path> deleted;
+  std::vector<std::filesystem::path> kept;
+};
+
+// Deletes the backups (and their manifests) that `policy` does not keep; with dry_run only reports.
+PruneResult prune_backups(const std::filesystem::path& dir, const policy::RetentionPolicy& policy, bool dry_run);
+
+}  // namespace oos::backup

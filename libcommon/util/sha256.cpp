@@ -1,0 +1,34 @@
+#include "util/sha256.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace oos::util {
+
+std::expected<std::string, std::string> sha256_file(const std::filesystem::path& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) return std::unexpected(path.string() + ": " + std::strerror(errno));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1)
+    return std::unexpected("cannot start a SHA-256 digest");
+  std::array<unsigned char, 1 << 16> buffer{};
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get()))
+    EVP_DigestUpdate(context.get(), buffer.data(), n);
+  if (std::ferror(file.get())) return std::unexpected(path.string() + ": read error");
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context.get(), digest.data(), &length);
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += k_hex[digest[i] >> 4];
+    hex += k_hex[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+}  // namespace oos::util

@@ -1,0 +1,31 @@
+#include "cli.hpp"
+
+#include "app/cli.hpp"
+
+namespace oos::tools::backup {
+
+std::optional<int> parse(int argc, char** argv, Command& c) {
+  CLI::App app{"Verified online backups of the state database, with retention.", "oos-backup"};
+  app.fallthrough();
+  app.require_subcommand(0, 1);
+  app::add_common_options(app, c.common);
+  app.add_flag("--json", c.json, "Print JSON");
+
+  auto* create = app.add_subcommand("create", "Back up now (the default verb)");
+  create->callback([&] { c.verb = Verb::create; });
+
+  auto* list = app.add_subcommand("list", "Backups, newest first: age, size, verified");
+  list->callback([&] { c.verb = Verb::list; });
+
+  auto* verify = app.add_subcommand("verify", "Check a backup's checksum and integrity (default: the newest)");
+  verify->add_option("file", c.file, "Backup file")->type_name("FILE");
+  verify->callback([&] { c.verb = Verb::verify; });
+
+  auto* prune = app.add_subcommand("prune", "Delete backups the retention policy does not keep");
+  prune->add_flag("--dry-run", c.dry_run, "Print what would be deleted, delete nothing");
+  prune->callback([&] { c.verb = Verb::prune; });
+
+  return app::parse_command_line(app, argc, argv);
+}
+
+}  // namespace oos::tools::backup

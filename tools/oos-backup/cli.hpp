@@ -1,0 +1,25 @@
+// The command line of oos-backup (DESIGN.md section 7).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "app/context.hpp"
+
+namespace oos::tools::backup {
+
+enum class Verb { create, list, verify, prune };
+
+struct Command {
+  Verb verb = Verb::create;
+  app::CommonOptions common;
+  std::optional<std::string> file;  // verify FILE
+  bool dry_run = false;
+  bool json = false;
+};
+
+// Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage
+// error), nullopt to go on.
+std::optional<int> parse(int argc, char** argv, Command& command);
+
+}  // namespace oos::tools::backup

@@ -1,0 +1,139 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/output.hpp"
+#include "backup/backup.hpp"
+#include "db/events.hpp"
+#include "error.hpp"
+
+namespace oos::tools::backup {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace oos::backup;
+
+fs::path backup_dir(const app::Context& context) {
+  return context.config.backup.dir.empty() ? context.state_dir / "backups" : fs::path(context.config.backup.dir);
+}
+
+std::string mib(std::uint64_t bytes) {
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
+
+void record(db::Database& db, util::UnixMillis now, std::string_view kind, const std::string& object,
+            const std::string& detail) {
+  db::WriteTransaction tx(db);
+  db::record_event(db, now, kind, object, detail);
+  tx.commit();
+}
+
+int create(const Command& c, app::Context& context, db::Database& db) {
+  auto created = create_backup(db, backup_dir(context), context.clock.now());
+  const auto& m = created.manifest;
+  auto detail = fmt::format("{} bytes, {} tasks, sha256 {}, copied in {:.2f}s ({} steps, {} restarts{})", m.size,
+                            m.tasks, m.sha256, created.copy.seconds, created.copy.steps, created.copy.restarts,
+                            created.copy.held_read_transaction ? ", finished under one read transaction" : "");
+  record(db, context.clock.now(), "backup.created", "backup/" + m.file, detail);
+  context.logger->info(fmt::format("backup {} created and verified: {}", created.path.string(), detail),
+                       {{"backup", m.file}});
+  if (c.json) {
+    auto doc = json::parse(to_json(m));
+    doc["path"] = created.path.string();
+    doc["verified"] = true;
+    doc["copy"] = {{"seconds", created.copy.seconds},
+                   {"steps", created.copy.steps},
+                   {"restarts", created.copy.restarts},
+                   {"held_read_transaction", created.copy.held_read_transaction}};
+    std::cout << app::dump(doc) << '\n';
+  } else {
+    std::cout << fmt::format("backup {}: {}, {} tasks, verified (sha256 {}), copied in {:.2f}s\n",
+                             created.path.string(), mib(m.size), m.tasks, m.sha256.substr(0, 16), created.copy.seconds);
+  }
+  return 0;
+}
+
+int list(const Command& c, app::Context& context) {
+  auto now = context.clock.now();
+  auto backups = list_backups(backup_dir(context));
+  if (c.json) {
+    for (const auto& b : backups)
+      std::cout << app::dump(json{{"path", b.path.string()},
+                                  {"created_at", util::format_iso8601(b.created)},
+                                  {"size", b.size},
+                                  {"verified", b.has_manifest}})
+                << '\n';
+    return 0;
+  }
+  if (backups.empty()) {
+    std::cout << "no backups in " << backup_dir(context).string() << "; create one with 'oos-backup'\n";
+    return 0;
+  }
+  std::cout << fmt::format("{:<24} {:>8} {:>12}  {}\n", "BACKUP", "AGE", "SIZE", "VERIFIED");
+  for (const auto& b : backups)
+    std::cout << fmt::format("{:<24} {:>8} {:>12}  {}\n", b.path.filename().string(), app::age(b.created, now),
+                             mib(b.size), b.has_manifest ? "yes (manifest)" : "no manifest: not usable");
+  return 0;
+}
+
+int verify(const Command& c, app::Context& context, db::Database& db) {
+  fs::path file;
+  if (c.file) {
+    file = *c.file;
+  } else {
+    auto backups = list_backups(backup_dir(context));
+    if (backups.empty())
+      throw Error(ExitCode::no_input, "no backups in " + backup_dir(context).string() + " to verify");
+    file = backups.front().path;
+  }
+  if (!fs::exists(file)) throw Error(ExitCode::no_input, "backup '" + file.string() + "' not found");
+  auto result = verify_backup(file);
+  if (c.json)
+    std::cout << app::dump(json{{"path", file.string()}, {"ok", result.ok}, {"problem", result.problem}}) << '\n';
+  if (!result.ok) {
+    record(db, context.clock.now(), "backup.verify_failed", "backup/" + file.filename().string(), result.problem);
+    throw Error(ExitCode::data_error, result.problem + "; use another backup");
+  }
+  if (!c.json)
+    std::cout << fmt::format("backup {}: ok (size and SHA-256 match the manifest, integrity ok, {} tasks)\n",
+                             file.string(), result.manifest->tasks);
+  return 0;
+}
+
+int prune(const Command& c, app::Context& context, db::Database& db) {
+  const auto& settings = context.config.backup;
+  auto result =
+      prune_backups(backup_dir(context), {settings.keep_last, settings.keep_daily, settings.keep_weekly}, c.dry_run);
+  if (!c.dry_run && !result.deleted.empty())
+    record(db, context.clock.now(), "backup.pruned", "backups",
+           fmt::format("deleted {}, kept {}", result.deleted.size(), result.kept.size()));
+  if (c.json) {
+    json deleted = json::array();
+    for (const auto& p : result.deleted) deleted.push_back(p.filename().string());
+    std::cout << app::dump(json{{"dry_run", c.dry_run}, {"deleted", deleted}, {"kept", result.kept.size()}}) << '\n';
+    return 0;
+  }
+  for (const auto& p : result.deleted)
+    std::cout << (c.dry_run ? "would delete " : "deleted ") << p.filename().string() << '\n';
+  std::cout << fmt::format("{} kept (keep_last {}, keep_daily {}, keep_weekly {})\n", result.kept.size(),
+                           settings.keep_last, settings.keep_daily, settings.keep_weekly);
+  return 0;
+}
+
+}  // namespace
+
+int run(const Command& c, app::Context& context, db::Database& db) {
+  switch (c.verb) {
+    case Verb::create: return create(c, context, db);
+    case Verb::list: return list(c, context);
+    case Verb::verify: return verify(c, context, db);
+    case Verb::prune: return prune(c, context, db);
+  }
+  return 0;
+}
+
+}  // namespace oos::tools::backup

@@ -1,0 +1,12 @@
+// oos-backup: verified online backups (DESIGN.md section 7).
+#include "app/context.hpp"
+#include "cli.hpp"
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  oos::tools::backup::Command command;
+  if (auto done = oos::tools::backup::parse(argc, argv, command)) return *done;
+  return oos::app::run_with_database("oos-backup", command.common, [&](auto& context, auto& db) {
+    return oos::tools::backup::run(command, context, db);
+  });
+}

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "db/events.hpp"
 #include "error.hpp"
 #include "util/files.hpp"
 #include "util/sha256.hpp"
@@ -250,6 +251,45 @@ Created create_backup(db::Database& source, const fs::path& dir, util::UnixMilli
     throw;
   }
   return created;
+}
+
+std::optional<fs::path> newest_verified_backup(const fs::path& dir, std::vector<std::string>& skipped) {
+  for (const auto& entry : list_backups(dir)) {
+    auto v = verify_backup(entry.path);
+    if (v.ok) return entry.path;
+    skipped.push_back(v.problem);
+  }
+  return std::nullopt;
+}
+
+Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMillis now) {
+  auto v = verify_backup(backup);
+  if (!v.ok) throw Error(ExitCode::data_error, v.problem + "; nothing was restored");
+  Restored restored{*v.manifest, {}};
+  auto stamp = backup_name(now).substr(4, 16);  // YYYYMMDDTHHMMSSZ
+  restored.kept_aside = live.path().parent_path() / (live.path().filename().string() + ".pre-restore-" + stamp);
+  if (fs::exists(restored.kept_aside))
+    throw Error(ExitCode::temp_fail, fmt::format("'{}' already exists; try again", restored.kept_aside.string()));
+  copy_database(live.raw().getHandle(), restored.kept_aside);
+  fsync_path(restored.kept_aside, false);
+
+  Connection source;
+  if (sqlite3_open_v2(backup.c_str(), &source.handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    throw io_error(backup, "cannot open");
+  sqlite3_backup* copy = sqlite3_backup_init(live.raw().getHandle(), "main", source.handle, "main");
+  if (!copy) throw io_error(backup, std::string("cannot start the restore: ") + sqlite3_errmsg(live.raw().getHandle()));
+  int rc = sqlite3_backup_step(copy, -1);  // one write transaction on the live database
+  sqlite3_backup_finish(copy);
+  if (rc != SQLITE_DONE)
+    throw Error(rc == SQLITE_BUSY ? ExitCode::temp_fail : ExitCode::io_error,
+                fmt::format("restore of '{}' failed ({}); the live database is unchanged", backup.string(),
+                            sqlite3_errstr(rc)));
+  db::WriteTransaction tx(live);
+  db::record_event(live, now, "backup.restored", "backup/" + restored.manifest.file,
+                   fmt::format("{} tasks as of {}; the previous database is kept as {}", restored.manifest.tasks,
+                               util::format_iso8601(restored.manifest.created_at), restored.kept_aside.string()));
+  tx.commit();
+  return restored;
 }
 
 PruneResult prune_backups(const fs::path& dir, const policy::RetentionPolicy& policy, bool dry_run) {

@@ -75,6 +75,22 @@ struct Created {
 Created create_backup(db::Database& source, const std::filesystem::path& dir, util::UnixMillis now);
 inline constexpr int k_max_restarts = 3;
 
+// The newest backup in `dir` that verifies; the ones skipped on the way are added to `skipped` with their
+// problem. nullopt when none verifies.
+std::optional<std::filesystem::path> newest_verified_backup(const std::filesystem::path& dir,
+                                                            std::vector<std::string>& skipped);
+
+struct Restored {
+  Manifest manifest;                 // of the backup restored
+  std::filesystem::path kept_aside;  // the database as it was, oos.db.pre-restore-<time>
+};
+
+// Replaces the live database's content with `backup` after verifying it (oos::Error 65 if it does not).
+// The current database is first copied to <live dir>/oos.db.pre-restore-YYYYMMDDTHHMMSSZ. The restore is
+// one write transaction on the live database: other connections see the old content or the new, never a
+// mix, and need not reopen anything. Records a "backup.restored" event in the restored database.
+Restored restore_backup(db::Database& live, const std::filesystem::path& backup, util::UnixMillis now);
+
 struct PruneResult {
   std::vector<std::filesystem::path> deleted;
   std::vector<std::filesystem::path> kept;

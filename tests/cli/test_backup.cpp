@@ -93,4 +93,50 @@ BOOST_FIXTURE_TEST_CASE(prune_keeps_keep_last_and_dry_run_deletes_nothing, CliFi
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.pruned'") == 1);
 }
 
+BOOST_FIXTURE_TEST_CASE(restore_latest_skips_a_backup_that_does_not_verify_and_keeps_the_old_database_aside,
+                        CliFixture) {
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
+  auto good = run_backup(*this, {"--json"});
+  BOOST_TEST_REQUIRE(good.exit_code == 0, good.err);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
+  auto newer = run_backup(*this, {"--json"});
+  BOOST_TEST_REQUIRE(newer.exit_code == 0, newer.err);
+  {
+    std::fstream f(json::parse(newer.out)["path"].get<std::string>(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3000);
+    f.write("tampered", 8);
+  }
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);  // 3 tasks now
+
+  // A named backup that does not verify: 65, nothing changed.
+  auto refused = run_backup(*this, {"restore", json::parse(newer.out)["path"].get<std::string>()});
+  BOOST_TEST(refused.exit_code == 65);
+  BOOST_TEST(refused.err.find("nothing was restored") != std::string::npos, refused.err);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 3);
+
+  auto restored = run_backup(*this, {"restore", "--latest", "--json"});
+  BOOST_TEST_REQUIRE(restored.exit_code == 0, restored.err);
+  auto doc = json::parse(restored.out);
+  BOOST_TEST(doc["restored"] == json::parse(good.out)["path"]);  // the older, good one
+  BOOST_TEST(restored.err.find("skipped") != std::string::npos, restored.err);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.restored'") == 1);
+  fs::path aside = doc["kept_aside"].get<std::string>();
+  BOOST_TEST(aside.parent_path() == state_dir());
+  BOOST_TEST(aside.filename().string().starts_with("oos.db.pre-restore-"));
+  BOOST_TEST(fs::exists(aside));
+  // Tools keep working on the restored database.
+  BOOST_TEST(queue({"status"}).exit_code == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(restore_needs_a_file_or_latest_and_fails_69_without_a_good_backup, CliFixture) {
+  auto usage = run_backup(*this, {"restore"});
+  BOOST_TEST(usage.exit_code == 64);
+  BOOST_TEST(oos::test::is_one_error_line(usage.err, "oos-backup"), usage.err);
+  auto none = run_backup(*this, {"restore", "--latest"});
+  BOOST_TEST(none.exit_code == 69);
+  BOOST_TEST(oos::test::is_one_error_line(none.err, "oos-backup"), none.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,8 @@
 
 #include "app/cli.hpp"
 
+#include <iostream>
+
 namespace oos::tools::backup {
 
 std::optional<int> parse(int argc, char** argv, Command& c) {
@@ -21,11 +23,21 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   verify->add_option("file", c.file, "Backup file")->type_name("FILE");
   verify->callback([&] { c.verb = Verb::verify; });
 
+  auto* restore = app.add_subcommand("restore", "Replace the database with a verified backup");
+  auto* file = restore->add_option("file", c.file, "Backup file")->type_name("FILE");
+  restore->add_flag("--latest", c.latest, "The newest backup that verifies")->excludes(file);
+  restore->callback([&] { c.verb = Verb::restore; });
+
   auto* prune = app.add_subcommand("prune", "Delete backups the retention policy does not keep");
   prune->add_flag("--dry-run", c.dry_run, "Print what would be deleted, delete nothing");
   prune->callback([&] { c.verb = Verb::prune; });
 
-  return app::parse_command_line(app, argc, argv);
+  if (auto done = app::parse_command_line(app, argc, argv)) return done;
+  if (c.verb == Verb::restore && !c.file && !c.latest) {
+    std::cerr << "oos-backup: error: restore: name a backup FILE or use --latest\n";
+    return 64;
+  }
+  return std::nullopt;
 }
 
 }  // namespace oos::tools::backup

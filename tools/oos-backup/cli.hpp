@@ -8,12 +8,13 @@
 
 namespace oos::tools::backup {
 
-enum class Verb { create, list, verify, prune };
+enum class Verb { create, list, verify, restore, prune };
 
 struct Command {
   Verb verb = Verb::create;
   app::CommonOptions common;
-  std::optional<std::string> file;  // verify FILE
+  std::optional<std::string> file;  // verify FILE, restore FILE
+  bool latest = false;              // restore --latest
   bool dry_run = false;
   bool json = false;
 };

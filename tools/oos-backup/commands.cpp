@@ -104,6 +104,37 @@ int verify(const Command& c, app::Context& context, db::Database& db) {
   return 0;
 }
 
+int restore(const Command& c, app::Context& context, db::Database& db) {
+  fs::path file;
+  if (c.file) {
+    file = *c.file;
+    if (!fs::exists(file)) throw Error(ExitCode::no_input, "backup '" + file.string() + "' not found");
+  } else {
+    std::vector<std::string> skipped;
+    auto newest = newest_verified_backup(backup_dir(context), skipped);
+    for (const auto& problem : skipped) context.logger->warn(problem + "; skipped");
+    if (!newest)
+      throw Error(ExitCode::unavailable,
+                  "no backup in " + backup_dir(context).string() + " verifies; nothing was restored");
+    file = *newest;
+  }
+  auto restored = restore_backup(db, file, context.clock.now());
+  context.logger->warn(fmt::format("database restored from {} ({} tasks as of {}); the previous one is kept as {}",
+                                   file.string(), restored.manifest.tasks,
+                                   util::format_iso8601(restored.manifest.created_at), restored.kept_aside.string()));
+  if (c.json)
+    std::cout << app::dump(json{{"restored", file.string()},
+                                {"tasks", restored.manifest.tasks},
+                                {"backup_created_at", util::format_iso8601(restored.manifest.created_at)},
+                                {"kept_aside", restored.kept_aside.string()}})
+              << '\n';
+  else
+    std::cout << fmt::format("restored {} ({} tasks as of {}); the previous database is kept as {}\n", file.string(),
+                             restored.manifest.tasks, util::format_iso8601(restored.manifest.created_at),
+                             restored.kept_aside.string());
+  return 0;
+}
+
 int prune(const Command& c, app::Context& context, db::Database& db) {
   const auto& settings = context.config.backup;
   auto result =
@@ -131,6 +162,7 @@ int run(const Command& c, app::Context& context, db::Database& db) {
     case Verb::create: return create(c, context, db);
     case Verb::list: return list(c, context);
     case Verb::verify: return verify(c, context, db);
+    case Verb::restore: return restore(c, context, db);
     case Verb::prune: return prune(c, context, db);
   }
   return 0;

@@ -1,0 +1,99 @@
+#include "integrity/integrity.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "backup/backup.hpp"
+#include "error.hpp"
+#include "util/files.hpp"
+
+namespace oos::integrity {
+namespace {
+
+namespace fs = std::filesystem;
+
+void fsync_path(const fs::path& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::vector<fs::path> database_files(const fs::path& db_path) {
+  std::vector<fs::path> files;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    fs::path file = db_path.string() + suffix;
+    if (fs::exists(file)) files.push_back(file);
+  }
+  return files;
+}
+
+}  // namespace
+
+CheckResult check(db::Database& db, bool quick) {
+  CheckResult result;
+  {
+    SQLite::Statement q(db.raw(), quick ? "PRAGMA quick_check" : "PRAGMA integrity_check");
+    while (q.executeStep()) {
+      auto row = q.getColumn(0).getString();
+      if (row != "ok") result.problems.push_back(row);
+    }
+  }
+  {
+    SQLite::Statement q(db.raw(), "PRAGMA foreign_key_check");
+    while (q.executeStep())
+      result.problems.push_back(fmt::format("foreign key: table {} row {} refers to a missing row of {}",
+                                            q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                                            q.getColumn(2).getString()));
+  }
+  result.page_count = db.raw().execAndGet("PRAGMA page_count").getInt64();
+  result.freelist_count = db.raw().execAndGet("PRAGMA freelist_count").getInt64();
+  result.fragmentation_percent = result.page_count > 0 ? 100.0 * static_cast<double>(result.freelist_count) /
+                                                             static_cast<double>(result.page_count)
+                                                       : 0.0;
+  result.ok = result.problems.empty();
+  return result;
+}
+
+bool needs_vacuum(const CheckResult& result, int threshold_percent) {
+  return result.ok && result.fragmentation_percent > threshold_percent;
+}
+
+VacuumResult vacuum(db::Database& db) {
+  VacuumResult result;
+  result.bytes_before = fs::file_size(db.path());
+  db.raw().exec("VACUUM");
+  db.raw().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  result.bytes_after = fs::file_size(db.path());
+  return result;
+}
+
+Recovery recover(const fs::path& db_path, const fs::path& backup_dir, util::UnixMillis now) {
+  Recovery recovery;
+  auto stamp = backup::backup_name(now).substr(4, 16);
+  recovery.quarantine = db_path.parent_path() / "corrupt" / stamp;
+  if (auto made = util::ensure_directory(recovery.quarantine); !made)
+    throw Error(ExitCode::io_error, "quarantine directory: " + made.error());
+  auto newest = backup::newest_verified_backup(backup_dir, recovery.skipped);
+  auto files = database_files(db_path);
+  if (!newest) {
+    for (const auto& file : files)
+      fs::copy_file(file, recovery.quarantine / file.filename(), fs::copy_options::overwrite_existing);
+    return recovery;
+  }
+  // Copy the backup next to the database first, so the swap below is two renames on one filesystem.
+  auto incoming = fs::path(db_path.string() + ".restoring");
+  fs::copy_file(*newest, incoming, fs::copy_options::overwrite_existing);
+  fsync_path(incoming, false);
+  for (const auto& file : files) fs::rename(file, recovery.quarantine / file.filename());
+  fs::rename(incoming, db_path);
+  fsync_path(db_path.parent_path(), true);
+  fsync_path(recovery.quarantine, true);
+  recovery.restored_from = *newest;
+  recovery.backup_time = backup::parse_backup_name(newest->filename().string());
+  return recovery;
+}
+
+}  // namespace oos::integrity

@@ -1,0 +1,40 @@
+// Disk cleanup (DESIGN.md section 7, oos-cleanup): how full the filesystems are, and which files the
+// configured rules select. The deleting, the task retention and the action log are in the tool.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "util/time.hpp"
+
+namespace oos::cleanup {
+
+struct DiskUsage {
+  std::filesystem::path path;  // a directory on the filesystem measured
+  std::uint64_t total_bytes = 0;
+  std::uint64_t available_bytes = 0;  // to unprivileged users, as df shows
+  double used_percent = 0;
+};
+
+// statvfs of `path`; the error names the path and the cause.
+std::expected<DiskUsage, std::string> disk_usage(const std::filesystem::path& path);
+
+// Whether any filesystem is fuller than `threshold_percent`; pure.
+bool over_threshold(const std::vector<DiskUsage>& usages, int threshold_percent);
+
+struct Match {
+  std::filesystem::path path;
+  std::uint64_t size = 0;
+  util::UnixMillis modified = 0;
+};
+
+// The files `rule` selects: regular files anywhere under rule.dir whose name matches rule.pattern (shell
+// glob, fnmatch) and that were last modified more than rule.older_than before `now`. Symbolic links are
+// never followed (a linked directory is not entered) and never selected. A missing dir selects nothing.
+std::vector<Match> matching_files(const config::CleanupRule& rule, util::UnixMillis now);
+
+}  // namespace oos::cleanup

@@ -1,0 +1,129 @@
+#include <boost/test/unit_test.hpp>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_support.hpp"
+
+using nlohmann::json;
+using oos::policy::FailureKind;
+using oos::test::CliFixture;
+using oos::test::LibraryWorker;
+using oos::test::now_ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+oos::util::RunResult run_cleanup(CliFixture& f, std::vector<std::string> args) {
+  std::vector<std::string> argv{oos::test::binary_from_env("OOS_CLEANUP_BIN"), "--state-dir", f.state_dir().string(),
+                                "--config", f.config_path().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return f.run(argv);
+}
+
+void make_file(const fs::path& path, int age_days) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << std::string(1000, 'x');
+  fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::hours(24 * age_days));
+}
+
+// logs/ with old and new files, a non-matching name, a subdirectory, a symlink to an old file outside and a
+// symlink to a directory outside holding an old file. The rule: *.log older than 7 days.
+struct CleanupFixture : CliFixture {
+  fs::path logs = dir() / "logs";
+  fs::path outside = dir() / "outside";
+  CleanupFixture() {
+    make_file(logs / "old.log", 30);
+    make_file(logs / "new.log", 0);
+    make_file(logs / "old.txt", 30);
+    make_file(logs / "sub" / "old2.log", 30);
+    make_file(outside / "target.log", 30);
+    make_file(outside / "dir" / "old3.log", 30);
+    fs::create_symlink(outside / "target.log", logs / "link.log");
+    fs::create_directory_symlink(outside / "dir", logs / "linkdir");
+  }
+  void config(int threshold) {
+    write_config(
+        fmt::format("[cleanup]\nthreshold_percent = {}\n\n[[cleanup.rule]]\ndir = \"{}\"\npattern = "
+                    "\"*.log\"\nolder_than = \"7d\"\n\n[queue]\ndead_retention = \"1ms\"\n",
+                    threshold, logs.string()));
+  }
+  std::vector<json> log_lines() {
+    std::vector<json> out;
+    for (const auto& f : fs::directory_iterator(state_dir() / "cleanup_logs")) {
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cleanup)
+
+BOOST_FIXTURE_TEST_CASE(force_deletes_only_old_matching_regular_files_inside_the_rule_dir, CleanupFixture) {
+  config(100);
+  auto r = run_cleanup(*this, {"--force", "--json"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  auto doc = json::parse(r.out);
+  BOOST_TEST(doc["rules_applied"] == true);
+  BOOST_TEST(doc["files"] == 2);
+  BOOST_TEST(!fs::exists(logs / "old.log"));
+  BOOST_TEST(!fs::exists(logs / "sub" / "old2.log"));
+  BOOST_TEST(fs::exists(logs / "new.log"));
+  BOOST_TEST(fs::exists(logs / "old.txt"));
+  BOOST_TEST(fs::is_symlink(logs / "link.log"));   // a link is never deleted ...
+  BOOST_TEST(fs::exists(outside / "target.log"));  // ... nor followed
+  BOOST_TEST(fs::exists(outside / "dir" / "old3.log"));
+  int deletes = 0;
+  for (const auto& line : log_lines())
+    if (line["action"] == "delete") {
+      ++deletes;
+      BOOST_TEST(line["dry_run"] == false);
+      BOOST_TEST(line["path"].get<std::string>().starts_with(logs.string()));
+    }
+  BOOST_TEST(deletes == 2);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'cleanup.run'") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(dry_run_goes_through_the_same_steps_and_deletes_nothing, CleanupFixture) {
+  config(0);  // any usage is above 0%: the rules apply without --force
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
+  {
+    LibraryWorker worker(db_path(), now_ms());
+    worker.fail(worker.claim("default"), FailureKind::permanent, "broken", 65);
+  }
+  auto r = run_cleanup(*this, {"--dry-run", "--json"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  auto doc = json::parse(r.out);
+  BOOST_TEST(doc["rules_applied"] == true);
+  BOOST_TEST(doc["files"] == 2);
+  BOOST_TEST(doc["dead_tasks"] == 1);
+  BOOST_TEST(fs::exists(logs / "old.log"));
+  BOOST_TEST(fs::exists(logs / "sub" / "old2.log"));
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 1);
+  for (const auto& line : log_lines()) BOOST_TEST(line["dry_run"] == true);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'cleanup.run'") == 0);
+
+  auto real = run_cleanup(*this, {"--json"});
+  BOOST_TEST(real.exit_code == 0, real.err);
+  BOOST_TEST(json::parse(real.out)["dead_tasks"] == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 0);
+  BOOST_TEST(!fs::exists(logs / "old.log"));
+}
+
+BOOST_FIXTURE_TEST_CASE(below_the_threshold_the_rules_wait_but_retention_applies, CleanupFixture) {
+  config(100);
+  auto r = run_cleanup(*this, {});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("rules not applied") != std::string::npos, r.out);
+  BOOST_TEST(fs::exists(logs / "old.log"));
+  bool retention_logged = false;
+  for (const auto& line : log_lines()) retention_logged = retention_logged || line["action"] == "retention";
+  BOOST_TEST(retention_logged);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -137,6 +138,51 @@ BOOST_FIXTURE_TEST_CASE(restore_needs_a_file_or_latest_and_fails_69_without_a_go
   auto none = run_backup(*this, {"restore", "--latest"});
   BOOST_TEST(none.exit_code == 69);
   BOOST_TEST(oos::test::is_one_error_line(none.err, "oos-backup"), none.err);
+}
+
+// The acceptance case: a backup taken while 4 workers run tasks and a producer keeps enqueueing completes,
+// verifies, and the restored copy is consistent (its status counters agree with its rows).
+BOOST_FIXTURE_TEST_CASE(a_backup_under_four_workers_and_a_producer_verifies_and_restores_consistently, CliFixture) {
+  using namespace std::chrono_literals;
+  write_config("[log]\nlevel = \"warn\"\n\n[worker]\npoll_interval = \"50ms\"\n\n" +
+               oos::test::handler_toml("noop", "/bin/true"));
+  std::string batch;
+  for (int i = 0; i < 500; ++i) batch += R"({"type":"noop","data":{"pad":")" + std::string(1000, 'x') + "\"}}\n";
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "--batch"}, batch).exit_code == 0);
+  std::vector<std::unique_ptr<oos::test::BackgroundProcess>> workers;
+  std::vector<oos::test::BackgroundProcess*> pumped;
+  for (int i = 1; i <= 4; ++i) {
+    workers.push_back(start_worker({"--name", "w" + std::to_string(i)}));
+    pumped.push_back(workers.back().get());
+  }
+  auto producer_script = write_script(
+      "producer", "i=0; while [ $i -lt 400 ]; do \"$OOS_QUEUE_BIN\" --state-dir '" + state_dir().string() +
+                      "' --config '" + config_path().string() +
+                      "' enqueue default noop --data \"{\\\"i\\\":$i}\" >/dev/null || exit 1; i=$((i+1)); done");
+  oos::test::BackgroundProcess producer({producer_script.string()}, oos::test::test_environment({}));
+  pumped.push_back(&producer);
+  BOOST_TEST_REQUIRE(oos::test::eventually(
+      [&] { return sql_int("SELECT count(*) FROM tasks WHERE status = 'succeeded'") > 50; }, 30s, pumped));
+
+  auto created = run_backup(*this, {"--json"});
+  BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+  std::string file = json::parse(created.out)["path"];
+  BOOST_TEST(producer.wait(60s) == 0, producer.err());
+  for (auto& w : workers) w->signal(SIGTERM);
+  for (auto& w : workers) BOOST_TEST(w->wait(10s) == 0, w->err());
+  BOOST_TEST(run_backup(*this, {"verify", file}).exit_code == 0);
+
+  // Restore it into the live state directory and compare what status reports with the rows.
+  auto restored = run_backup(*this, {"restore", file});
+  BOOST_TEST_REQUIRE(restored.exit_code == 0, restored.err);
+  auto status = json::parse(queue({"status", "--json"}).out);
+  auto row = status.is_array() ? status[0] : status["queues"][0];
+  for (const char* state : {"pending", "running", "succeeded", "dead", "cancelled"}) BOOST_TEST_CONTEXT(state) {
+      BOOST_TEST(row[state].get<long long>() ==
+                 sql_int(std::string("SELECT count(*) FROM tasks WHERE status = '") + state + "'"));
+    }
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") >= 500);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'running'") <= 4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #include "db/database.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,6 +87,8 @@ Database::Database(const OpenOptions& options) try
                                                              : "PRAGMA synchronous = NORMAL");
   m_db.exec("PRAGMA foreign_keys = ON");
   migrate(*this);
+  struct stat st {};
+  if (::stat(m_path.c_str(), &st) == 0) m_inode = st.st_ino;
 } catch (const SQLite::Exception& e) {
   throw translate(e, options.path);
 }
@@ -123,6 +126,11 @@ WriteTransaction::~WriteTransaction() {
 void WriteTransaction::commit() {
   m_db.query("COMMIT")->exec();
   m_done = true;
+}
+
+bool Database::replaced_on_disk() const {
+  struct stat st {};
+  return ::stat(m_path.c_str(), &st) != 0 || st.st_ino != m_inode;
 }
 
 Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path) {

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <unordered_map>
@@ -62,11 +63,16 @@ class Database {
 
   SQLite::Database& raw() { return m_db; }
   const std::filesystem::path& path() const { return m_path; }
+
+  // Whether the file at path() is no longer the one this connection opened (moved away and replaced, as
+  // oos-integrity does when it recovers a corrupt database from a backup).
+  bool replaced_on_disk() const;
   // Schema version after migrations.
   int schema_version();
 
  private:
   std::filesystem::path m_path;
+  std::uint64_t m_inode = 0;  // of the file opened
   std::unique_ptr<BusyState> m_busy;
   SQLite::Database m_db;
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;

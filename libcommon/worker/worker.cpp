@@ -6,6 +6,7 @@
 #include <csignal>
 #include <system_error>
 
+#include "error.hpp"
 #include "secrets.hpp"
 #include "util/child_process.hpp"
 
@@ -44,7 +45,8 @@ struct Worker::Run {
 
 Worker::Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
                WorkerOptions options, HandlerInputs inputs)
-    : m_config(config),
+    : m_db(db),
+      m_config(config),
       m_clock(clock),
       m_logger(logger),
       m_store(db, config, clock, logger),
@@ -301,6 +303,11 @@ bool Worker::may_claim() const {
 void Worker::reclaim_if_due() {
   double now = util::monotonic_seconds();
   if (now < m_next_reclaim) return;
+  // A database restored under us (oos-integrity recovery): this connection still writes to the old file.
+  if (m_db.replaced_on_disk())
+    throw Error(ExitCode::temp_fail, fmt::format("database '{}' was replaced on disk (restored from a backup?); "
+                                                 "the worker exits so that its restart opens the new one",
+                                                 m_db.path().string()));
   m_store.reclaim_expired();
   m_next_reclaim = now + m_reclaim_every;
 }

@@ -116,6 +116,7 @@ class Worker {
   bool drained();
   void log_task(log::LogLevel level, const queue::Task& task, const std::string& message);
 
+  db::Database& m_db;
   const config::Config& m_config;
   const util::Clock& m_clock;
   log::Logger& m_logger;

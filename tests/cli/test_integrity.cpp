@@ -124,4 +124,19 @@ BOOST_FIXTURE_TEST_CASE(fragmentation_above_the_threshold_is_vacuumed_and_the_fi
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 20);
 }
 
+// After a recovery the database file is a new one; a worker still holding the old one must not go on
+// writing there unseen.
+BOOST_FIXTURE_TEST_CASE(a_worker_exits_75_when_its_database_file_is_replaced, CliFixture) {
+  using namespace std::chrono_literals;
+  write_config("[queue]\nlease = \"600ms\"\n\n[worker]\npoll_interval = \"50ms\"\n");
+  BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);
+  auto worker = start_worker({});
+  std::this_thread::sleep_for(300ms);
+  fs::copy_file(db_path(), dir() / "copy.db");
+  fs::rename(dir() / "copy.db", db_path());
+  int code = worker->wait(10s);
+  BOOST_TEST(code == 75, worker->err());
+  BOOST_TEST(worker->err().find("was replaced on disk") != std::string::npos, worker->err());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -36,6 +36,10 @@ struct Context {
   util::SystemClock clock;
 
   std::filesystem::path db_path() const { return state_dir / "oos.db"; }
+  // backup.dir, else <state_dir>/backups.
+  std::filesystem::path backup_dir() const {
+    return config.backup.dir.empty() ? state_dir / "backups" : std::filesystem::path(config.backup.dir);
+  }
 };
 
 // Loads the config (exit 78 on errors), resolves the state directory and sets up logging.

@@ -1,8 +1,6 @@
 #include "backup/backup.hpp"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -37,12 +35,7 @@ Error io_error(const fs::path& path, const std::string& what) {
 }
 
 void fsync_path(const fs::path& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw io_error(path, std::string("cannot open to sync: ") + std::strerror(errno));
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (rc != 0) throw io_error(path, std::string("fsync failed: ") + std::strerror(saved));
+  if (auto synced = util::fsync_path(path, directory); !synced) throw Error(ExitCode::io_error, synced.error());
 }
 
 // Runs `sql` on `db`, returning the first column of the first row ("" if none).

@@ -1,8 +1,5 @@
 #include "integrity/integrity.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include "backup/backup.hpp"
@@ -15,10 +12,7 @@ namespace {
 namespace fs = std::filesystem;
 
 void fsync_path(const fs::path& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
+  if (auto synced = util::fsync_path(path, directory); !synced) throw Error(ExitCode::io_error, synced.error());
 }
 
 std::vector<fs::path> database_files(const fs::path& db_path) {

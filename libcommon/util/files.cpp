@@ -1,6 +1,9 @@
 #include "util/files.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -34,6 +37,16 @@ std::expected<std::string, std::string> read_file(const std::filesystem::path& p
   content << in.rdbuf();
   if (in.bad()) return std::unexpected("cannot read '" + path.string() + "': " + std::strerror(errno));
   return content.str();
+}
+
+std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected("cannot sync '" + path.string() + "': " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0) return std::unexpected("cannot sync '" + path.string() + "': " + std::strerror(saved));
+  return {};
 }
 
 }  // namespace oos::util

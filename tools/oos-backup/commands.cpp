@@ -17,10 +17,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace oos::backup;
 
-fs::path backup_dir(const app::Context& context) {
-  return context.config.backup.dir.empty() ? context.state_dir / "backups" : fs::path(context.config.backup.dir);
-}
-
 std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
@@ -33,7 +29,7 @@ void record(db::Database& db, util::UnixMillis now, std::string_view kind, const
 }
 
 int create(const Command& c, app::Context& context, db::Database& db) {
-  auto created = create_backup(db, backup_dir(context), context.clock.now());
+  auto created = create_backup(db, context.backup_dir(), context.clock.now());
   const auto& m = created.manifest;
   auto detail = fmt::format("{} bytes, {} tasks, sha256 {}, copied in {:.2f}s ({} steps, {} restarts{})", m.size,
                             m.tasks, m.sha256, created.copy.seconds, created.copy.steps, created.copy.restarts,
@@ -59,7 +55,7 @@ int create(const Command& c, app::Context& context, db::Database& db) {
 
 int list(const Command& c, app::Context& context) {
   auto now = context.clock.now();
-  auto backups = list_backups(backup_dir(context));
+  auto backups = list_backups(context.backup_dir());
   if (c.json) {
     for (const auto& b : backups)
       std::cout << app::dump(json{{"path", b.path.string()},
@@ -70,7 +66,7 @@ int list(const Command& c, app::Context& context) {
     return 0;
   }
   if (backups.empty()) {
-    std::cout << "no backups in " << backup_dir(context).string() << "; create one with 'oos-backup'\n";
+    std::cout << "no backups in " << context.backup_dir().string() << "; create one with 'oos-backup'\n";
     return 0;
   }
   std::cout << fmt::format("{:<24} {:>8} {:>12}  {}\n", "BACKUP", "AGE", "SIZE", "VERIFIED");
@@ -85,9 +81,9 @@ int verify(const Command& c, app::Context& context, db::Database& db) {
   if (c.file) {
     file = *c.file;
   } else {
-    auto backups = list_backups(backup_dir(context));
+    auto backups = list_backups(context.backup_dir());
     if (backups.empty())
-      throw Error(ExitCode::no_input, "no backups in " + backup_dir(context).string() + " to verify");
+      throw Error(ExitCode::no_input, "no backups in " + context.backup_dir().string() + " to verify");
     file = backups.front().path;
   }
   if (!fs::exists(file)) throw Error(ExitCode::no_input, "backup '" + file.string() + "' not found");
@@ -111,11 +107,11 @@ int restore(const Command& c, app::Context& context, db::Database& db) {
     if (!fs::exists(file)) throw Error(ExitCode::no_input, "backup '" + file.string() + "' not found");
   } else {
     std::vector<std::string> skipped;
-    auto newest = newest_verified_backup(backup_dir(context), skipped);
+    auto newest = newest_verified_backup(context.backup_dir(), skipped);
     for (const auto& problem : skipped) context.logger->warn(problem + "; skipped");
     if (!newest)
       throw Error(ExitCode::unavailable,
-                  "no backup in " + backup_dir(context).string() + " verifies; nothing was restored");
+                  "no backup in " + context.backup_dir().string() + " verifies; nothing was restored");
     file = *newest;
   }
   auto restored = restore_backup(db, file, context.clock.now());
@@ -138,7 +134,7 @@ int restore(const Command& c, app::Context& context, db::Database& db) {
 int prune(const Command& c, app::Context& context, db::Database& db) {
   const auto& settings = context.config.backup;
   auto result =
-      prune_backups(backup_dir(context), {settings.keep_last, settings.keep_daily, settings.keep_weekly}, c.dry_run);
+      prune_backups(context.backup_dir(), {settings.keep_last, settings.keep_daily, settings.keep_weekly}, c.dry_run);
   if (!c.dry_run && !result.deleted.empty())
     record(db, context.clock.now(), "backup.pruned", "backups",
            fmt::format("deleted {}, kept {}", result.deleted.size(), result.kept.size()));

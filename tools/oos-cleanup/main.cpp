@@ -96,9 +96,7 @@ int run(const Command& c, app::Context& context, db::Database& db) {
   auto now = context.clock.now();
   auto log_dir = settings.log_dir.empty() ? context.state_dir / "cleanup_logs" : fs::path(settings.log_dir);
   ActionLog log(log_dir, now, c.dry_run);
-  auto backup_dir =
-      context.config.backup.dir.empty() ? context.state_dir / "backups" : fs::path(context.config.backup.dir);
-  std::vector<fs::path> dirs{context.state_dir, backup_dir};
+  std::vector<fs::path> dirs{context.state_dir, context.backup_dir()};
 
   auto before = measure(dirs, log, now);
   bool apply = c.force || cleanup::over_threshold(before, settings.threshold_percent);

@@ -43,10 +43,6 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   return app::parse_command_line(app, argc, argv);
 }
 
-fs::path backup_dir(const app::Context& context) {
-  return context.config.backup.dir.empty() ? context.state_dir / "backups" : fs::path(context.config.backup.dir);
-}
-
 void record(db::Database& db, util::UnixMillis now, std::string_view kind, const std::string& detail) {
   db::WriteTransaction tx(db);
   db::record_event(db, now, kind, "database", detail);
@@ -68,14 +64,14 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
     if (c.json) std::cout << app::dump(json{{"ok", false}, {"problems", {cause}}, {"repaired", false}}) << '\n';
     return 2;
   }
-  auto recovery = integrity::recover(context.db_path(), backup_dir(context), now);
+  auto recovery = integrity::recover(context.db_path(), context.backup_dir(), now);
   for (const auto& skipped : recovery.skipped) log.warn(skipped + "; skipped");
   if (!recovery.restored_from) {
     auto message = fmt::format(
         "database '{}' is corrupt ({}) and no backup in {} verifies; a copy is in {}, the database is unchanged. "
         "Stop the workers, then try 'sqlite3 {} .recover' into a new file, or restore an older copy with "
         "'oos-backup restore FILE'",
-        context.db_path().string(), cause, backup_dir(context).string(), recovery.quarantine.string(),
+        context.db_path().string(), cause, context.backup_dir().string(), recovery.quarantine.string(),
         context.db_path().string());
     log.critical(message);
     if (c.json)

@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <SQLiteCpp/Database.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -19,6 +23,8 @@ extern char** environ;
 
 namespace oos::test {
 namespace {
+
+using namespace std::chrono_literals;
 
 util::ChildSpec background_spec(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   util::ChildSpec spec;
@@ -45,6 +51,43 @@ std::optional<std::pair<char, pid_t>> proc_state(const std::string& pid) {
 
 bool living(char state) {
   return state != 'Z' && state != 'X' && state != 'x';
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool k_address_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool k_address_sanitizer = true;
+#else
+constexpr bool k_address_sanitizer = false;
+#endif
+#else
+constexpr bool k_address_sanitizer = false;
+#endif
+
+double time_scale_from_environment() {
+  if (const char* text = std::getenv("OOS_TEST_TIME_SCALE"); text && *text) {
+    char* end = nullptr;
+    double scale = std::strtod(text, &end);
+    if (*end != '\0' || !std::isfinite(scale) || scale < 1.0)
+      throw std::runtime_error(std::string("OOS_TEST_TIME_SCALE must be a number >= 1, not '") + text + "'");
+    return scale;
+  }
+  return k_address_sanitizer ? 3.0 : 1.0;
+}
+
+// "2026-11-28T16:11:52.014Z" (or without the milliseconds when they are 0) as Unix milliseconds.
+std::optional<std::int64_t> parse_iso8601(const std::string& text) {
+  std::tm tm{};
+  int millis = 0, used = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &used) != 6)
+    return std::nullopt;
+  auto rest = text.substr(static_cast<std::size_t>(used));
+  if (rest != "Z" && (std::sscanf(rest.c_str(), ".%3dZ", &millis) != 1 || rest.size() != 5)) return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + millis;
 }
 
 }  // namespace
@@ -84,6 +127,32 @@ std::vector<std::string> test_environment(const std::vector<std::string>& extra)
   }
   env.insert(env.end(), extra.begin(), extra.end());
   return env;
+}
+
+double time_scale() {
+  static const double scale = time_scale_from_environment();
+  return scale;
+}
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds duration) {
+  return std::chrono::milliseconds(std::llround(static_cast<double>(duration.count()) * time_scale()));
+}
+
+std::optional<std::int64_t> log_time(const std::string& err, std::string_view text) {
+  std::istringstream lines(err);
+  for (std::string line; std::getline(lines, line);) {
+    auto record = nlohmann::json::parse(line, nullptr, false);
+    if (!record.is_object() || !record.contains("msg") || !record.contains("ts") || !record["msg"].is_string() ||
+        !record["ts"].is_string())
+      continue;
+    if (record["msg"].get<std::string>().find(text) != std::string::npos)
+      return parse_iso8601(record["ts"].get<std::string>());
+  }
+  return std::nullopt;
+}
+
+std::string wait_for_gate(const std::filesystem::path& gate) {
+  return "while [ ! -e '" + gate.string() + "' ]; do sleep 0.05; done\n";
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
@@ -167,6 +236,7 @@ util::RunResult CliFixture::queue(const std::vector<std::string>& args, const st
 
 util::RunResult CliFixture::worker(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
                                    std::chrono::milliseconds timeout) {
+  timeout = scaled(timeout);
   auto process = start_worker(args, extra_env);
   util::RunResult result;
   result.exit_code = process->wait(timeout);
@@ -220,17 +290,17 @@ util::RunResult CliFixture::run(const std::vector<std::string>& argv, const std:
 }
 
 long long CliFixture::sql_int(const std::string& sql) {
-  SQLite::Database db(db_path().string(), SQLite::OPEN_READONLY);
+  SQLite::Database db(db_path().string(), SQLite::OPEN_READONLY, static_cast<int>(scaled(10s).count()));
   return db.execAndGet(sql).getInt64();
 }
 
 std::string CliFixture::sql_text(const std::string& sql) {
-  SQLite::Database db(db_path().string(), SQLite::OPEN_READONLY);
+  SQLite::Database db(db_path().string(), SQLite::OPEN_READONLY, static_cast<int>(scaled(10s).count()));
   return db.execAndGet(sql).getString();
 }
 
 void CliFixture::sql_exec(const std::string& sql) {
-  SQLite::Database db(db_path().string(), SQLite::OPEN_READWRITE);
+  SQLite::Database db(db_path().string(), SQLite::OPEN_READWRITE, static_cast<int>(scaled(10s).count()));
   db.exec(sql);
 }
 

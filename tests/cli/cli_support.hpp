@@ -62,8 +62,8 @@ class CliFixture {
   util::RunResult queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
                            const std::string& stdin_data = "");
   // Runs the oos-worker binary (from $OOS_WORKER_BIN) with --state-dir and --config prepended, in
-  // test_environment(extra_env); a worker still running after `timeout` is killed (exit code 137, and a
-  // note on its stderr) so that a hanging worker fails its test instead of hanging the suite.
+  // test_environment(extra_env); a worker still running after scaled(timeout) is killed (exit code 137, and
+  // a note on its stderr) so that a hanging worker fails its test instead of hanging the suite.
   util::RunResult worker(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Starts oos-worker the same way in the background.
@@ -75,7 +75,8 @@ class CliFixture {
   std::filesystem::path write_script(const std::string& name, const std::string& body);
   // Runs any argv with the environment of the test (no options added).
   util::RunResult run(const std::vector<std::string>& argv, const std::string& stdin_data = "");
-  // A single integer from a SQL query on the state database (opened read-only by a separate connection).
+  // A single integer from a SQL query on the state database (opened read-only by a separate connection,
+  // which waits up to scaled(10s) for a lock, as the tools wait for theirs).
   long long sql_int(const std::string& sql);
   // A single text value from a SQL query on the state database ("" for NULL).
   std::string sql_text(const std::string& sql);
@@ -123,6 +124,24 @@ std::string handler_toml(const std::string& type, const std::filesystem::path& p
 // tool (NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID) or hand it secrets (CREDENTIALS_DIRECTORY), with the
 // "NAME=value" entries of `extra` added (replacing variables of the same name).
 std::vector<std::string> test_environment(const std::vector<std::string>& extra = {});
+
+// How many times longer than in the normal build the tools may take in this build: 3 under AddressSanitizer
+// (a Debug build, where every process also runs a leak check at exit), 1 otherwise; $OOS_TEST_TIME_SCALE (a
+// number >= 1) overrides it. It scales how long a test waits for something, not a duration by which a check
+// tells a right behaviour from a wrong one (a handler timeout, the kill grace, a poll interval), so that
+// the check keeps its meaning.
+double time_scale();
+// `duration` times time_scale().
+std::chrono::milliseconds scaled(std::chrono::milliseconds duration);
+
+// The time (Unix milliseconds) of the first record of `err` (a tool's log, JSON lines as on a pipe) whose
+// message contains `text`; nullopt when there is none. The tool's own clock: a duration between two of its
+// records does not include the time it took to start or to exit, or the test's own delays.
+std::optional<std::int64_t> log_time(const std::string& err, std::string_view text);
+
+// Shell lines that wait until `gate` exists (polling every 50 ms): a handler that ends when the test says so,
+// however slowly the test runs. The test opens the gate with write_file(gate, "").
+std::string wait_for_gate(const std::filesystem::path& gate);
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes, pumping `pumped` in between.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

@@ -128,7 +128,7 @@ BOOST_FIXTURE_TEST_CASE(fragmentation_above_the_threshold_is_vacuumed_and_the_fi
 // writing there unseen.
 BOOST_FIXTURE_TEST_CASE(a_worker_exits_75_when_its_database_file_is_replaced, CliFixture) {
   using namespace std::chrono_literals;
-  write_config("[queue]\nlease = \"600ms\"\n\n[worker]\npoll_interval = \"50ms\"\n");
+  write_config("[queue]\nlease = \"1s\"\n\n[worker]\npoll_interval = \"50ms\"\n");
   BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);
   auto worker = start_worker({});
   std::this_thread::sleep_for(300ms);

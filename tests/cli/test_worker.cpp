@@ -14,10 +14,12 @@ using oos::test::eventually;
 using oos::test::handler_toml;
 using oos::test::is_one_error_line;
 using oos::test::KillAtExit;
+using oos::test::log_time;
 using oos::test::now_ms;
 using oos::test::process_alive;
 using oos::test::read_file;
 using oos::test::read_pid;
+using oos::test::scaled;
 using namespace std::chrono_literals;
 
 namespace {
@@ -53,6 +55,18 @@ std::string state_bytes(const CliFixture& f) {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double seconds(std::chrono::milliseconds duration) {
+  return std::chrono::duration<double>(duration).count();
+}
+
+// The seconds between the first records of the worker's log `err` that contain `from` and `to`: on its own
+// clock, so without the time it took to start (a sanitizer build's start is slow) or to exit; -1 when one of
+// them is missing.
+double logged_seconds(const std::string& err, std::string_view from, std::string_view to) {
+  auto start = log_time(err, from), end = log_time(err, to);
+  return start && end ? static_cast<double>(*end - *start) / 1000.0 : -1.0;
 }
 
 }  // namespace
@@ -327,14 +341,21 @@ BOOST_FIXTURE_TEST_CASE(a_timeout_kills_the_handlers_whole_process_group, CliFix
   enqueue("default", "slow");
   auto start = std::chrono::steady_clock::now();
   auto r = worker({"--max-tasks", "1"});
+  auto took = seconds_since(start);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(seconds_since(start) < 5.0);  // SIGTERM was enough: no kill grace needed
+  // SIGTERM was enough: no kill grace needed (1s timeout, 5s kill grace). The handler's run on the worker's
+  // clock, and the whole run of the worker, which includes its start and exit, as a deadline.
+  auto ran = logged_seconds(r.err, "task 1: started", "task 1: failed");
+  BOOST_TEST(ran >= 0.0, r.err);
+  BOOST_TEST(ran < 5.0, ran);
+  BOOST_TEST(took < seconds(scaled(5s)), took);
   BOOST_TEST(sql_text("SELECT status || '/' || attempts FROM tasks") == "pending/1");
   auto error = sql_text("SELECT last_error FROM tasks");
   BOOST_TEST(error.starts_with("timed out after 1s"), error);
   auto pid = read_pid(grandchild);
   BOOST_TEST_REQUIRE(pid.has_value());
-  BOOST_TEST(eventually([&] { return !process_alive(*pid); }, 1s), "the handler's child " << *pid << " survived");
+  BOOST_TEST(eventually([&] { return !process_alive(*pid); }, scaled(1s)),
+             "the handler's child " << *pid << " survived");
 }
 
 BOOST_FIXTURE_TEST_CASE(a_handler_that_ignores_sigterm_is_killed_after_the_kill_grace, CliFixture) {
@@ -349,14 +370,19 @@ BOOST_FIXTURE_TEST_CASE(a_handler_that_ignores_sigterm_is_killed_after_the_kill_
   auto r = worker({"--max-tasks", "1"});
   auto took = seconds_since(start);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(took >= 5.5, took);  // 1s timeout, then 5s for the SIGTERM to work, then SIGKILL
-  BOOST_TEST(took < 10.0, took);
+  // 1s timeout, then 5s for the SIGTERM to work, then SIGKILL: the handler's run on the worker's clock, and
+  // the whole run of the worker, which includes its start and exit, as a deadline.
+  auto ran = logged_seconds(r.err, "task 1: started", "task 1: failed");
+  BOOST_TEST(ran >= 5.5, ran << "\n" << r.err);
+  BOOST_TEST(ran < 10.0, ran);
+  BOOST_TEST(took < seconds(scaled(10s)), took);
   BOOST_TEST(sql_text("SELECT status || '/' || attempts FROM tasks") == "pending/1");
   auto error = sql_text("SELECT last_error FROM tasks");
   BOOST_TEST(error.starts_with("timed out after 1s"), error);
   auto pid = read_pid(grandchild);
   BOOST_TEST_REQUIRE(pid.has_value());
-  BOOST_TEST(eventually([&] { return !process_alive(*pid); }, 1s), "the handler's child " << *pid << " survived");
+  BOOST_TEST(eventually([&] { return !process_alive(*pid); }, scaled(1s)),
+             "the handler's child " << *pid << " survived");
 }
 
 BOOST_FIXTURE_TEST_CASE(max_tasks_stops_after_that_many_tasks, CliFixture) {
@@ -369,17 +395,25 @@ BOOST_FIXTURE_TEST_CASE(max_tasks_stops_after_that_many_tasks, CliFixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(drain_exits_at_once_when_nothing_is_runnable, CliFixture) {
-  write_config(handler_toml("noop", "/bin/true"));
+  // At once: not after the 10s drain horizon, nor after a poll interval (made long). The worker's loop on its
+  // own clock, and its whole run, which includes its start (creating the database) and exit, as a deadline.
+  write_config("[worker]\npoll_interval = \"1m\"\n\n" + handler_toml("noop", "/bin/true"));
   auto start = std::chrono::steady_clock::now();
   auto r = worker({"--drain"});
+  auto took = seconds_since(start);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(seconds_since(start) < 2.0);
+  auto looped = logged_seconds(r.err, "' started on", "' stopped:");
+  BOOST_TEST((looped >= 0.0 && looped < 2.0), looped << "\n" << r.err);
+  BOOST_TEST(took < seconds(scaled(2s)), took);
   BOOST_TEST(r.err.find("error") == std::string::npos, r.err);
   enqueue("default", "noop", {"--delay", "1h"});  // not runnable for long: not waited for
   start = std::chrono::steady_clock::now();
   r = worker({"--drain"});
+  took = seconds_since(start);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(seconds_since(start) < 2.0);
+  looped = logged_seconds(r.err, "' started on", "' stopped:");
+  BOOST_TEST((looped >= 0.0 && looped < 2.0), looped << "\n" << r.err);
+  BOOST_TEST(took < seconds(scaled(2s)), took);
   BOOST_TEST(sql_text("SELECT status || '/' || attempts FROM tasks") == "pending/0");
 }
 

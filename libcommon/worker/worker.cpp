@@ -228,7 +228,7 @@ void Worker::end_of_child(Run& run) {
   } else if (exit.exit_code == 0) {
     // Finished work is recorded even when it finished during shutdown.
     run.ending = Ending{Ending::Kind::complete, std::move(exit.out), {}};
-  } else if (run.release || (stopping() && exit.signal == SIGTERM && !run.timed_out)) {
+  } else if (run.release || (stop_requested() && exit.signal == SIGTERM && !run.timed_out)) {
     // Killed by us at the end of the grace, or by the service manager's stop (not by our timeout): not the
     // task's failure.
     run.ending = Ending{Ending::Kind::release, {}, {}};
@@ -295,9 +295,12 @@ void Worker::log_recorded(const queue::Task& task, const queue::RunRecord& recor
                          util::format_iso8601(recorded.retry_at), record.failure.error));
 }
 
+bool Worker::stop_requested() const {
+  return stopping() || (m_stop_flag && *m_stop_flag);  // also a signal the loop has not passed on yet
+}
+
 bool Worker::may_claim() const {
-  if (m_stop_flag && *m_stop_flag) return false;  // a stop signal the loop has not passed on yet
-  return !stopping() && !(m_options.max_tasks && m_counters.started >= *m_options.max_tasks);
+  return !stop_requested() && !(m_options.max_tasks && m_counters.started >= *m_options.max_tasks);
 }
 
 void Worker::reclaim_if_due() {

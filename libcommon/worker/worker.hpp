@@ -111,7 +111,8 @@ class Worker {
   Step finish();
   void log_recorded(const queue::Task& task, const queue::RunRecord& record, const queue::FailOutcome& recorded,
                     const std::string& took);
-  bool may_claim() const;  // not stopping, --max-tasks not reached
+  bool may_claim() const;       // no stop requested, --max-tasks not reached
+  bool stop_requested() const;  // request_stop() called, or the watched stop flag set
   void reclaim_if_due();
   bool drained();
   void log_task(log::LogLevel level, const queue::Task& task, const std::string& message);

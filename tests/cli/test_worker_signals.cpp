@@ -102,7 +102,8 @@ BOOST_FIXTURE_TEST_CASE(a_handler_running_longer_than_the_lease_keeps_its_task, 
   eventually([&] { return seconds_since(started) >= past_first_lease; }, 2 * lease, {a.get()});  // past the first lease
   auto b = worker({"--name", "B", "--drain"});  // reclaims whatever expired
   BOOST_TEST(b.exit_code == 0, b.err);
-  BOOST_TEST(sql_text("SELECT status || '/' || lease_owner || '/' || attempts FROM tasks") == "running/A/1", b.err);
+  auto state = sql_text("SELECT status || '/' || lease_owner || '/' || attempts FROM tasks");
+  BOOST_TEST(state == "running/A/1", state << "\n" << b.err);
   open_gate(*this);
   BOOST_TEST(a->wait(scaled(10s)) == 0, a->err());
   BOOST_TEST(sql_text("SELECT status || '/' || attempts || '/' || result FROM tasks") == "succeeded/1/finished\n");
@@ -180,8 +181,10 @@ BOOST_FIXTURE_TEST_CASE(a_handler_terminated_together_with_the_worker_is_release
   w->signal(SIGTERM);
   ::kill(-pgid, SIGTERM);
   BOOST_TEST(w->wait(scaled(10s)) == 0, w->err());
-  BOOST_TEST(sql_text("SELECT status || '/' || attempts FROM tasks") == "pending/0", w->err());
-  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 0, w->err());
+  auto state = sql_text("SELECT status || '/' || attempts FROM tasks");
+  BOOST_TEST(state == "pending/0", state << "\n" << w->err());
+  auto attempts = sql_int("SELECT count(*) FROM task_attempts");
+  BOOST_TEST(attempts == 0, attempts << " attempts recorded\n" << w->err());
 }
 
 BOOST_FIXTURE_TEST_CASE(sigterm_and_sigint_stop_an_idle_worker_at_once, CliFixture) {

@@ -156,7 +156,7 @@ BOOST_FIXTURE_TEST_CASE(a_backup_under_four_workers_and_a_producer_verifies_and_
     pumped.push_back(workers.back().get());
   }
   auto producer_script = write_script(
-      "producer", "i=0; while [ $i -lt 400 ]; do \"$OOS_QUEUE_BIN\" --state-dir '" + state_dir().string() +
+      "producer", "i=0; while [ $i -lt 200 ]; do \"$OOS_QUEUE_BIN\" --state-dir '" + state_dir().string() +
                       "' --config '" + config_path().string() +
                       "' enqueue default noop --data \"{\\\"i\\\":$i}\" >/dev/null || exit 1; i=$((i+1)); done");
   oos::test::BackgroundProcess producer({producer_script.string()}, oos::test::test_environment({}));
@@ -167,9 +167,9 @@ BOOST_FIXTURE_TEST_CASE(a_backup_under_four_workers_and_a_producer_verifies_and_
   auto created = run_backup(*this, {"--json"});
   BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
   std::string file = json::parse(created.out)["path"];
-  BOOST_TEST(producer.wait(60s) == 0, producer.err());
+  BOOST_TEST(producer.wait(oos::test::scaled(60s)) == 0, producer.err());
   for (auto& w : workers) w->signal(SIGTERM);
-  for (auto& w : workers) BOOST_TEST(w->wait(10s) == 0, w->err());
+  for (auto& w : workers) BOOST_TEST(w->wait(oos::test::scaled(10s)) == 0, w->err());
   BOOST_TEST(run_backup(*this, {"verify", file}).exit_code == 0);
 
   // Restore it into the live state directory and compare what status reports with the rows.

@@ -131,10 +131,13 @@ BOOST_FIXTURE_TEST_CASE(a_worker_exits_75_when_its_database_file_is_replaced, Cl
   write_config("[queue]\nlease = \"1s\"\n\n[worker]\npoll_interval = \"50ms\"\n");
   BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);
   auto worker = start_worker({});
-  std::this_thread::sleep_for(300ms);
+  // Replace the file only once the worker has opened it (it logs "started" after opening the database).
+  BOOST_TEST_REQUIRE(oos::test::eventually([&] { return worker->err().find("started on") != std::string::npos; },
+                                           oos::test::scaled(10s), {worker.get()}),
+                     worker->err());
   fs::copy_file(db_path(), dir() / "copy.db");
   fs::rename(dir() / "copy.db", db_path());
-  int code = worker->wait(10s);
+  int code = worker->wait(oos::test::scaled(10s));
   BOOST_TEST(code == 75, worker->err());
   BOOST_TEST(worker->err().find("was replaced on disk") != std::string::npos, worker->err());
 }

@@ -1,5 +1,6 @@
 #include "backup/backup.hpp"
 
+#include <SQLiteCpp/Backup.h>
 #include <sqlite3.h>
 
 #include <fmt/format.h>
@@ -9,7 +10,6 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <sstream>
 
 #include "db/events.hpp"
 #include "error.hpp"
@@ -24,12 +24,6 @@ using nlohmann::json;
 
 constexpr int k_pages_per_step = 1024;  // 4 MiB with the default page size
 
-// An sqlite3* that is closed on every path.
-struct Connection {
-  sqlite3* handle = nullptr;
-  ~Connection() { sqlite3_close_v2(handle); }
-};
-
 Error io_error(const fs::path& path, const std::string& what) {
   return Error(ExitCode::io_error, fmt::format("backup '{}': {}", path.string(), what));
 }
@@ -38,69 +32,48 @@ void fsync_path(const fs::path& path, bool directory) {
   if (auto synced = util::fsync_path(path, directory); !synced) throw Error(ExitCode::io_error, synced.error());
 }
 
-// Runs `sql` on `db`, returning the first column of the first row ("" if none).
-std::string first_value(sqlite3* db, const char* sql, std::string& error) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
-    error = sqlite3_errmsg(db);
-    return {};
-  }
-  std::string value;
-  int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW) {
-    auto text = sqlite3_column_text(stmt, 0);
-    value = text ? reinterpret_cast<const char*>(text) : "";
-  } else if (rc != SQLITE_DONE) {
-    error = sqlite3_errmsg(db);
-  }
-  sqlite3_finalize(stmt);
-  return value;
-}
-
-// Integrity and readability of a database file opened read-only; fills tasks and schema version.
+// Integrity and readability of a database file opened read-only; fills tasks and schema version. Returns
+// what is wrong, or nullopt.
 std::optional<std::string> check_database(const fs::path& file, Manifest& manifest) {
-  Connection db;
-  if (sqlite3_open_v2(file.c_str(), &db.handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-    return fmt::format("cannot open: {}", db.handle ? sqlite3_errmsg(db.handle) : "out of memory");
-  std::string error;
-  auto integrity = first_value(db.handle, "PRAGMA integrity_check", error);
-  if (!error.empty()) return "integrity check failed: " + error;
-  if (integrity != "ok") return "integrity check failed: " + integrity;
-  auto tasks = first_value(db.handle, "SELECT count(*) FROM tasks", error);
-  if (!error.empty()) return "cannot read the tasks table: " + error;
-  auto version = first_value(db.handle, "PRAGMA user_version", error);
-  manifest.tasks = std::stoll(tasks);
-  manifest.schema_version = std::stoi(version.empty() ? "0" : version);
-  return std::nullopt;
+  try {
+    SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+    auto integrity = db.execAndGet("PRAGMA integrity_check").getString();  // the first row: "ok" when sound
+    if (integrity != "ok") return "integrity check failed: " + integrity;
+    manifest.tasks = db.execAndGet("SELECT count(*) FROM tasks").getInt64();
+    manifest.schema_version = db.execAndGet("PRAGMA user_version").getInt();
+    return std::nullopt;
+  } catch (const SQLite::Exception& e) {
+    return std::string("not a sound OOS database: ") + e.what();
+  }
 }
 
-// Copies `source` into the file `target`, stepping, and in one step after too many restarts.
-CopyStats copy_database(sqlite3* source, const fs::path& target) {
+// Copies `source` into the new file `target`: in steps, and in one step (under one read transaction)
+// once concurrent writes have restarted the copy k_max_restarts times.
+CopyStats copy_database(SQLite::Database& source, const fs::path& target) {
   CopyStats stats;
   double started = util::monotonic_seconds();
-  Connection dest;
-  if (sqlite3_open_v2(target.c_str(), &dest.handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
-    throw io_error(target, "cannot create the temporary copy");
-  sqlite3_backup* backup = sqlite3_backup_init(dest.handle, "main", source, "main");
-  if (!backup) throw io_error(target, std::string("cannot start the copy: ") + sqlite3_errmsg(dest.handle));
-  int last_remaining = -1;
-  int rc = SQLITE_OK;
-  while (true) {
-    bool whole = stats.restarts >= k_max_restarts;
-    stats.held_read_transaction = stats.held_read_transaction || whole;
-    rc = sqlite3_backup_step(backup, whole ? -1 : k_pages_per_step);
-    ++stats.steps;
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
-    int remaining = sqlite3_backup_remaining(backup);
-    if (last_remaining >= 0 && remaining > last_remaining) ++stats.restarts;  // a writer changed the source
-    last_remaining = remaining;
-    if (rc != SQLITE_OK) sqlite3_sleep(5);
+  try {
+    SQLite::Database dest(target.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    {
+      SQLite::Backup backup(dest, source);
+      int last_remaining = -1;
+      while (true) {
+        bool whole = stats.restarts >= k_max_restarts;
+        stats.held_read_transaction = stats.held_read_transaction || whole;
+        int rc = backup.executeStep(whole ? -1 : k_pages_per_step);  // throws on I/O errors
+        ++stats.steps;
+        if (rc == SQLITE_DONE) break;
+        int remaining = backup.getRemainingPageCount();
+        if (last_remaining >= 0 && remaining > last_remaining) ++stats.restarts;  // a writer changed the source
+        last_remaining = remaining;
+        if (rc != SQLITE_OK) sqlite3_sleep(5);  // busy or locked: a moment, then on
+      }
+    }
+    // A backup is a plain file: no -wal or -shm beside it when it is opened later.
+    dest.exec("PRAGMA journal_mode = DELETE");
+  } catch (const SQLite::Exception& e) {
+    throw io_error(target, std::string("copy failed: ") + e.what() + "; check the free space and permissions there");
   }
-  sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE) throw io_error(target, std::string("copy failed: ") + sqlite3_errstr(rc));
-  // A backup is a plain file: no -wal or -shm beside it when it is opened later.
-  sqlite3_exec(dest.handle, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
   stats.seconds = util::monotonic_seconds() - started;
   return stats;
 }
@@ -110,7 +83,7 @@ void write_file_synced(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::trunc);
     out << text;
     out.close();
-    if (!out) throw io_error(path, "cannot write");
+    if (!out) throw io_error(path, std::string("cannot write: ") + std::strerror(errno));
   }
   fsync_path(path, false);
 }
@@ -220,7 +193,7 @@ Created create_backup(db::Database& source, const fs::path& dir, util::UnixMilli
   auto temporary_manifest = fs::path(temporary.string() + ".manifest");
   try {
     remove_quietly(temporary);
-    created.copy = copy_database(source.raw().getHandle(), temporary);
+    created.copy = copy_database(source.raw(), temporary);
     fsync_path(temporary, false);
     Manifest& m = created.manifest;
     m.file = created.path.filename().string();
@@ -263,25 +236,21 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
   restored.kept_aside = live.path().parent_path() / (live.path().filename().string() + ".pre-restore-" + stamp);
   if (fs::exists(restored.kept_aside))
     throw Error(ExitCode::temp_fail, fmt::format("'{}' already exists; try again", restored.kept_aside.string()));
-  copy_database(live.raw().getHandle(), restored.kept_aside);
+  copy_database(live.raw(), restored.kept_aside);
   fsync_path(restored.kept_aside, false);
 
-  Connection source;
-  if (sqlite3_open_v2(backup.c_str(), &source.handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-    throw io_error(backup, "cannot open");
-  sqlite3_backup* copy = sqlite3_backup_init(live.raw().getHandle(), "main", source.handle, "main");
-  if (!copy) throw io_error(backup, std::string("cannot start the restore: ") + sqlite3_errmsg(live.raw().getHandle()));
-  int rc = sqlite3_backup_step(copy, -1);  // one write transaction on the live database
-  sqlite3_backup_finish(copy);
+  int rc = SQLITE_OK;
+  {
+    SQLite::Database source(backup.string(), SQLite::OPEN_READONLY);
+    SQLite::Backup copy(live.raw(), source);
+    rc = copy.executeStep(-1);  // all pages in one write transaction on the live database
+  }
   if (rc != SQLITE_DONE)
-    throw Error(rc == SQLITE_BUSY ? ExitCode::temp_fail : ExitCode::io_error,
-                fmt::format("restore of '{}' failed ({}); the live database is unchanged", backup.string(),
-                            sqlite3_errstr(rc)));
-  db::WriteTransaction tx(live);
-  db::record_event(live, now, "backup.restored", "backup/" + restored.manifest.file,
-                   fmt::format("{} tasks as of {}; the previous database is kept as {}", restored.manifest.tasks,
-                               util::format_iso8601(restored.manifest.created_at), restored.kept_aside.string()));
-  tx.commit();
+    throw Error(ExitCode::temp_fail,
+                fmt::format("restore of '{}' found the database busy; it is unchanged, try again", backup.string()));
+  db::record_event_alone(live, now, "backup.restored", "backup/" + restored.manifest.file,
+                         fmt::format("{} tasks as of {}; the previous database is kept as {}", restored.manifest.tasks,
+                                     util::format_iso8601(restored.manifest.created_at), restored.kept_aside.string()));
   return restored;
 }
 

@@ -133,17 +133,21 @@ bool Database::replaced_on_disk() const {
   return ::stat(m_path.c_str(), &st) != 0 || st.st_ino != m_inode;
 }
 
+bool is_corruption(const SQLite::Exception& e) {
+  int code = e.getErrorCode() & 0xff;
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
 Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path) {
   auto where = "database '" + db_path.string() + "'";
+  if (is_corruption(e))
+    return Error(ExitCode::io_error, where + " is corrupt (" + e.what() +
+                                         "); run 'oos-integrity check' to recover it from the newest backup");
   switch (e.getErrorCode() & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return Error(ExitCode::temp_fail,
                    where + " is busy: another process held its write lock past db.busy_timeout; try again");
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Error(ExitCode::io_error, where + " is corrupt (" + e.what() +
-                                           "); run 'oos-integrity check' to recover it from the newest backup");
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_FULL:

@@ -94,6 +94,10 @@ class WriteTransaction {
   bool m_done = false;
 };
 
+// Whether SQLite found the file damaged or not a database at all (SQLITE_CORRUPT, SQLITE_NOTADB): what
+// oos-integrity recovers from.
+bool is_corruption(const SQLite::Exception& e);
+
 // The exit code and one-line message for a SQLite failure: busy -> 75 ("try again"), corrupt -> 74
 // pointing to oos-integrity, I/O and permission problems -> 74, anything else -> 70.
 Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path);

@@ -12,4 +12,11 @@ void record_event(Database& db, util::UnixMillis at, std::string_view kind, std:
   q->exec();
 }
 
+void record_event_alone(Database& db, util::UnixMillis at, std::string_view kind, std::string_view object,
+                        std::string_view detail) {
+  WriteTransaction tx(db);
+  record_event(db, at, kind, object, detail);
+  tx.commit();
+}
+
 }  // namespace oos::db

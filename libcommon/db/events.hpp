@@ -1,5 +1,5 @@
 // The audit log: one row in `events` per operator-visible state change (requeues, pauses, breaker
-// transitions, backups, ...). Written inside the caller's transaction.
+// transitions, backups, ...). Written inside the caller's transaction, or in one of its own.
 #pragma once
 
 #include <string_view>
@@ -13,5 +13,10 @@ namespace oos::db {
 // ("queue/default", "task/42"), `detail` free text.
 void record_event(Database& db, util::UnixMillis at, std::string_view kind, std::string_view object,
                   std::string_view detail);
+
+// record_event() in a write transaction of its own, for a tool whose action is not a database write
+// (a backup, an integrity check, a cleanup run).
+void record_event_alone(Database& db, util::UnixMillis at, std::string_view kind, std::string_view object,
+                        std::string_view detail);
 
 }  // namespace oos::db

@@ -21,20 +21,13 @@ std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
-void record(db::Database& db, util::UnixMillis now, std::string_view kind, const std::string& object,
-            const std::string& detail) {
-  db::WriteTransaction tx(db);
-  db::record_event(db, now, kind, object, detail);
-  tx.commit();
-}
-
 int create(const Command& c, app::Context& context, db::Database& db) {
   auto created = create_backup(db, context.backup_dir(), context.clock.now());
   const auto& m = created.manifest;
   auto detail = fmt::format("{} bytes, {} tasks, sha256 {}, copied in {:.2f}s ({} steps, {} restarts{})", m.size,
                             m.tasks, m.sha256, created.copy.seconds, created.copy.steps, created.copy.restarts,
                             created.copy.held_read_transaction ? ", finished under one read transaction" : "");
-  record(db, context.clock.now(), "backup.created", "backup/" + m.file, detail);
+  db::record_event_alone(db, context.clock.now(), "backup.created", "backup/" + m.file, detail);
   context.logger->info(fmt::format("backup {} created and verified: {}", created.path.string(), detail),
                        {{"backup", m.file}});
   if (c.json) {
@@ -91,7 +84,8 @@ int verify(const Command& c, app::Context& context, db::Database& db) {
   if (c.json)
     std::cout << app::dump(json{{"path", file.string()}, {"ok", result.ok}, {"problem", result.problem}}) << '\n';
   if (!result.ok) {
-    record(db, context.clock.now(), "backup.verify_failed", "backup/" + file.filename().string(), result.problem);
+    db::record_event_alone(db, context.clock.now(), "backup.verify_failed", "backup/" + file.filename().string(),
+                           result.problem);
     throw Error(ExitCode::data_error, result.problem + "; use another backup");
   }
   if (!c.json)
@@ -136,8 +130,8 @@ int prune(const Command& c, app::Context& context, db::Database& db) {
   auto result =
       prune_backups(context.backup_dir(), {settings.keep_last, settings.keep_daily, settings.keep_weekly}, c.dry_run);
   if (!c.dry_run && !result.deleted.empty())
-    record(db, context.clock.now(), "backup.pruned", "backups",
-           fmt::format("deleted {}, kept {}", result.deleted.size(), result.kept.size()));
+    db::record_event_alone(db, context.clock.now(), "backup.pruned", "backups",
+                           fmt::format("deleted {}, kept {}", result.deleted.size(), result.kept.size()));
   if (c.json) {
     json deleted = json::array();
     for (const auto& p : result.deleted) deleted.push_back(p.filename().string());

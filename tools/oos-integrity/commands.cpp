@@ -1,0 +1,116 @@
+#include "commands.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/output.hpp"
+#include "db/events.hpp"
+#include "error.hpp"
+#include "integrity/integrity.hpp"
+
+namespace oos::tools::integrity {
+namespace {
+
+using nlohmann::json;
+
+// The database is corrupt (`cause`): recover it unless told not to. Exit 1 recovered, 2 not.
+int handle_corruption(const Command& c, app::Context& context, const std::string& cause) {
+  auto now = context.clock.now();
+  auto& log = *context.logger;
+  if (c.no_repair) {
+    log.critical(
+        fmt::format("database '{}' is corrupt: {}; not repaired (--no-repair): run 'oos-integrity' without it to "
+                    "recover from the newest backup",
+                    context.db_path().string(), cause));
+    if (c.json) std::cout << app::dump(json{{"ok", false}, {"problems", {cause}}, {"repaired", false}}) << '\n';
+    return 2;
+  }
+  auto recovery = oos::integrity::recover(context.db_path(), context.backup_dir(), now);
+  for (const auto& skipped : recovery.skipped) log.warn(skipped + "; skipped");
+  if (!recovery.restored_from) {
+    auto message = fmt::format(
+        "database '{}' is corrupt ({}) and no backup in {} verifies; a copy is in {}, the database is unchanged. "
+        "Stop the workers, then try 'sqlite3 {} .recover' into a new file, or restore an older copy with "
+        "'oos-backup restore FILE'",
+        context.db_path().string(), cause, context.backup_dir().string(), recovery.quarantine.string(),
+        context.db_path().string());
+    log.critical(message);
+    if (c.json)
+      std::cout << app::dump(json{{"ok", false},
+                                  {"problems", {cause}},
+                                  {"repaired", false},
+                                  {"quarantine", recovery.quarantine.string()}})
+                << '\n';
+    else
+      std::cerr << "oos-integrity: error: " << message << '\n';
+    return 2;
+  }
+  auto window = fmt::format("changes after {} up to {} may be lost", util::format_iso8601(*recovery.backup_time),
+                            util::format_iso8601(now));
+  auto detail = fmt::format("corrupt ({}); restored from {}; {}; the damaged files are in {}", cause,
+                            recovery.restored_from->string(), window, recovery.quarantine.string());
+  auto db = app::open_database(context);
+  db::record_event_alone(*db, now, "integrity.recovered", "database", detail);
+  log.critical("database " + detail);
+  if (c.json)
+    std::cout << app::dump(json{{"ok", false},
+                                {"problems", {cause}},
+                                {"repaired", true},
+                                {"restored_from", recovery.restored_from->string()},
+                                {"backup_time", util::format_iso8601(*recovery.backup_time)},
+                                {"quarantine", recovery.quarantine.string()}})
+              << '\n';
+  else
+    std::cout << "recovered: " << detail << '\n';
+  return 1;
+}
+
+}  // namespace
+
+int run(const Command& c, app::Context& context) {
+  std::string cause;
+  try {
+    auto db = app::open_database(context);
+    if (c.vacuum) {
+      auto v = oos::integrity::vacuum(*db);
+      db::record_event_alone(*db, context.clock.now(), "integrity.vacuum", "database",
+                             fmt::format("{} -> {} bytes", v.bytes_before, v.bytes_after));
+      std::cout << fmt::format("vacuumed: {} -> {} bytes\n", v.bytes_before, v.bytes_after);
+      return 0;
+    }
+    auto result = oos::integrity::check(*db, c.quick);
+    if (result.ok) {
+      bool vacuumed = false;
+      std::optional<oos::integrity::VacuumResult> v;
+      if (oos::integrity::needs_vacuum(result, context.config.integrity.vacuum_threshold_percent)) {
+        v = oos::integrity::vacuum(*db);
+        vacuumed = true;
+      }
+      auto detail = fmt::format("{} ok; {} of {} pages free ({:.1f}%){}", c.quick ? "quick_check" : "integrity_check",
+                                result.freelist_count, result.page_count, result.fragmentation_percent,
+                                v ? fmt::format("; vacuumed {} -> {} bytes", v->bytes_before, v->bytes_after) : "");
+      db::record_event_alone(*db, context.clock.now(), "integrity.ok", "database", detail);
+      context.logger->info("database " + detail);
+      if (c.json)
+        std::cout << app::dump(json{{"ok", true},
+                                    {"problems", json::array()},
+                                    {"fragmentation_percent", result.fragmentation_percent},
+                                    {"vacuumed", vacuumed}})
+                  << '\n';
+      else
+        std::cout << "ok: " << detail << '\n';
+      return 0;
+    }
+    cause = result.problems.front() +
+            (result.problems.size() > 1 ? fmt::format(" (and {} more)", result.problems.size() - 1) : "");
+  } catch (const SQLite::Exception& e) {
+    if (!db::is_corruption(e)) throw;
+    cause = e.what();
+  }
+  return handle_corruption(c, context, cause);
+}
+
+}  // namespace oos::tools::integrity

@@ -56,24 +56,30 @@ std::unique_ptr<db::Database> open_database(const Context& context) {
       db::OpenOptions{context.db_path(), context.config.db.synchronous, context.config.db.busy_timeout});
 }
 
+Failure describe_failure(std::exception_ptr error, const std::filesystem::path& db_path) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    return {static_cast<int>(e.code()), e.what()};
+  } catch (const SQLite::Exception& e) {
+    auto translated = db::translate(e, db_path.empty() ? std::filesystem::path("oos.db") : db_path);
+    return {static_cast<int>(translated.code()), translated.what()};
+  } catch (const std::exception& e) {
+    return {static_cast<int>(ExitCode::software),
+            std::string("internal error: ") + e.what() + " (this is a bug; please report it)"};
+  }
+}
+
 int run_main(std::string_view tool, const std::function<int(RunState&)>& body) {
   RunState state;
   int code = 0;
-  std::string message;
   try {
     code = body(state);
-  } catch (const Error& e) {
-    code = static_cast<int>(e.code());
-    message = e.what();
-  } catch (const SQLite::Exception& e) {
-    auto error = db::translate(e, state.db_path.empty() ? std::filesystem::path("oos.db") : state.db_path);
-    code = static_cast<int>(error.code());
-    message = error.what();
-  } catch (const std::exception& e) {
-    code = static_cast<int>(ExitCode::software);
-    message = std::string("internal error: ") + e.what() + " (this is a bug; please report it)";
+  } catch (const std::exception&) {
+    auto failure = describe_failure(std::current_exception(), state.db_path);
+    code = failure.code;
+    std::cerr << tool << ": error: " << failure.message << '\n';
   }
-  if (!message.empty()) std::cerr << tool << ": error: " << message << '\n';
   if (std::getenv("NOTIFY_SOCKET")) {
     if (auto systemd = sd::Libsystemd::load()) systemd->notify(("EXIT_STATUS=" + std::to_string(code)).c_str());
   }

@@ -2,6 +2,7 @@
 // the logger and the database; and the wrapper that maps failures to exit codes.
 #pragma once
 
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -54,9 +55,16 @@ struct RunState {
   std::filesystem::path db_path;
 };
 
+// The exit code and the one-line message for an exception that escaped a tool's body: oos::Error carries
+// its own code, SQLite failures are translated (naming `db_path`), anything else is an internal error (70).
+struct Failure {
+  int code;
+  std::string message;
+};
+Failure describe_failure(std::exception_ptr error, const std::filesystem::path& db_path);
+
 // Runs a tool's body and turns what escapes it into an exit code and one line on stderr:
-// "oos-queue: error: <message>". oos::Error carries its own code, SQLite failures are translated,
-// anything else is an internal error (70). Tells systemd the exit status when under a notify socket.
+// "oos-queue: error: <message>" (describe_failure()). Tells systemd the exit status when under a notify socket.
 int run_main(std::string_view tool, const std::function<int(RunState&)>& body);
 
 // What a tool's main does after parsing its command line: run_main() around make_context(), opening the

@@ -19,4 +19,18 @@ void record_event_alone(Database& db, util::UnixMillis at, std::string_view kind
   tx.commit();
 }
 
+std::optional<util::UnixMillis> last_event_at(Database& db, std::string_view kind) {
+  auto q = db.query("SELECT max(at) FROM events WHERE kind = ?");
+  q->bind(1, std::string(kind));
+  if (!q->executeStep() || q->getColumn(0).isNull()) return std::nullopt;
+  return util::UnixMillis{q->getColumn(0).getInt64()};
+}
+
+std::int64_t count_events(Database& db, std::string_view kind) {
+  auto q = db.query("SELECT count(*) FROM events WHERE kind = ?");
+  q->bind(1, std::string(kind));
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
 }  // namespace oos::db

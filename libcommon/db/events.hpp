@@ -2,6 +2,8 @@
 // transitions, backups, ...). Written inside the caller's transaction, or in one of its own.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "db/database.hpp"
@@ -18,5 +20,11 @@ void record_event(Database& db, util::UnixMillis at, std::string_view kind, std:
 // (a backup, an integrity check, a cleanup run).
 void record_event_alone(Database& db, util::UnixMillis at, std::string_view kind, std::string_view object,
                         std::string_view detail);
+
+// When the newest event of `kind` happened; nullopt when there is none.
+std::optional<util::UnixMillis> last_event_at(Database& db, std::string_view kind);
+
+// How many events of `kind` there are (events are never purged, so this only grows).
+std::int64_t count_events(Database& db, std::string_view kind);
 
 }  // namespace oos::db

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -221,17 +222,11 @@ void CliFixture::write_config(const std::string& toml) {
 }
 
 util::RunResult CliFixture::retry(const std::vector<std::string>& args, const std::string& stdin_data) {
-  std::vector<std::string> argv{binary_from_env("OOS_RETRY_BIN"), "--state-dir", state_dir().string(), "--config",
-                                config_path().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, stdin_data);
+  return run(tool_argv("OOS_RETRY_BIN", state_dir(), args), stdin_data);
 }
 
 util::RunResult CliFixture::queue(const std::vector<std::string>& args, const std::string& stdin_data) {
-  std::vector<std::string> argv{binary_from_env("OOS_QUEUE_BIN"), "--state-dir", state_dir().string(), "--config",
-                                config_path().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, stdin_data);
+  return run(tool_argv("OOS_QUEUE_BIN", state_dir(), args), stdin_data);
 }
 
 util::RunResult CliFixture::worker(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
@@ -277,10 +272,27 @@ std::filesystem::path CliFixture::write_script(const std::string& name, const st
 
 util::RunResult CliFixture::queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
                                      const std::string& stdin_data) {
-  std::vector<std::string> argv{binary_from_env("OOS_QUEUE_BIN"), "--state-dir", state_dir.string(), "--config",
+  return run(tool_argv("OOS_QUEUE_BIN", state_dir, args), stdin_data);
+}
+
+util::RunResult CliFixture::backup(const std::vector<std::string>& args) {
+  return run(tool_argv("OOS_BACKUP_BIN", state_dir(), args));
+}
+
+util::RunResult CliFixture::integrity(const std::vector<std::string>& args) {
+  return run(tool_argv("OOS_INTEGRITY_BIN", state_dir(), args));
+}
+
+util::RunResult CliFixture::cleanup(const std::vector<std::string>& args) {
+  return run(tool_argv("OOS_CLEANUP_BIN", state_dir(), args));
+}
+
+std::vector<std::string> CliFixture::tool_argv(const char* binary_env, const std::filesystem::path& state_dir,
+                                               const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{binary_from_env(binary_env), "--state-dir", state_dir.string(), "--config",
                                 config_path().string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, stdin_data);
+  return argv;
 }
 
 util::RunResult CliFixture::run(const std::vector<std::string>& argv, const std::string& stdin_data) {
@@ -344,6 +356,16 @@ bool is_one_error_line(const std::string& err) {
 bool is_one_error_line(const std::string& err, std::string_view tool) {
   return err.starts_with(std::string(tool) + ": error: ") && err.ends_with('\n') &&
          std::count(err.begin(), err.end(), '\n') == 1;
+}
+
+void corrupt_pages(const std::filesystem::path& file) {
+  auto size = std::filesystem::file_size(file);
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(size / 2 / 4096 * 4096));
+  std::mt19937 random(42);
+  std::string noise(4 * 4096, '\0');
+  for (auto& c : noise) c = static_cast<char>(random());
+  f.write(noise.data(), static_cast<std::streamsize>(noise.size()));
 }
 
 }  // namespace oos::test

@@ -58,6 +58,10 @@ class CliFixture {
   util::RunResult queue(const std::vector<std::string>& args, const std::string& stdin_data = "");
   // Runs the oos-retry binary (from $OOS_RETRY_BIN) the same way.
   util::RunResult retry(const std::vector<std::string>& args, const std::string& stdin_data = "");
+  // Run oos-backup, oos-integrity and oos-cleanup (from $OOS_BACKUP_BIN ...) the same way.
+  util::RunResult backup(const std::vector<std::string>& args);
+  util::RunResult integrity(const std::vector<std::string>& args);
+  util::RunResult cleanup(const std::vector<std::string>& args);
   // Runs oos-queue with this fixture's config but another state directory.
   util::RunResult queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
                            const std::string& stdin_data = "");
@@ -90,6 +94,10 @@ class CliFixture {
   const TempDir& dir() const { return m_dir; }
 
  private:
+  // The tool named by `binary_env` with --state-dir `state_dir` and this fixture's --config, then `args`.
+  std::vector<std::string> tool_argv(const char* binary_env, const std::filesystem::path& state_dir,
+                                     const std::vector<std::string>& args) const;
+
   TempDir m_dir;
 };
 
@@ -171,6 +179,9 @@ class KillAtExit {
 
 // The whole content of `path` ("" when it does not exist).
 std::string read_file(const std::filesystem::path& path);
+
+// Overwrites 4 whole pages in the middle of a database file with random bytes (a seeded, repeatable noise).
+void corrupt_pages(const std::filesystem::path& file);
 
 // The path of a binary under test from the environment variable `var`.
 std::string binary_from_env(const char* var);

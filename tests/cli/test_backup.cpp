@@ -11,22 +11,11 @@ using nlohmann::json;
 using oos::test::CliFixture;
 namespace fs = std::filesystem;
 
-namespace {
-
-oos::util::RunResult run_backup(CliFixture& f, std::vector<std::string> args) {
-  std::vector<std::string> argv{oos::test::binary_from_env("OOS_BACKUP_BIN"), "--state-dir", f.state_dir().string(),
-                                "--config", f.config_path().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return f.run(argv);
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(backup)
 
 BOOST_FIXTURE_TEST_CASE(create_list_verify_and_an_event_per_backup, CliFixture) {
   for (int i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
-  auto created = run_backup(*this, {"--json"});
+  auto created = backup({"--json"});
   BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
   auto doc = json::parse(created.out);
   BOOST_TEST(doc["verified"] == true);
@@ -36,18 +25,18 @@ BOOST_FIXTURE_TEST_CASE(create_list_verify_and_an_event_per_backup, CliFixture) 
   BOOST_TEST(fs::exists(file.string() + ".manifest.json"));
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.created'") == 1);
 
-  auto listed = run_backup(*this, {"list", "--json"});
+  auto listed = backup({"list", "--json"});
   BOOST_TEST(listed.exit_code == 0, listed.err);
   BOOST_TEST(json::parse(listed.out)["verified"] == true);
 
-  auto verified = run_backup(*this, {"verify"});
+  auto verified = backup({"verify"});
   BOOST_TEST(verified.exit_code == 0, verified.err);
   BOOST_TEST(verified.out.find(": ok (") != std::string::npos, verified.out);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_changed_backup_fails_verify_with_65_and_one_line, CliFixture) {
   BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
-  auto created = run_backup(*this, {"--json"});
+  auto created = backup({"--json"});
   BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
   std::string file = json::parse(created.out)["path"];
   {
@@ -55,7 +44,7 @@ BOOST_FIXTURE_TEST_CASE(a_changed_backup_fails_verify_with_65_and_one_line, CliF
     f.seekp(3000);
     f.write("tampered", 8);
   }
-  auto r = run_backup(*this, {"verify", file});
+  auto r = backup({"verify", file});
   BOOST_TEST(r.exit_code == 65);
   BOOST_TEST(oos::test::is_one_error_line(r.err, "oos-backup"), r.err);
   BOOST_TEST(r.err.find("SHA-256 differs") != std::string::npos, r.err);
@@ -63,10 +52,10 @@ BOOST_FIXTURE_TEST_CASE(a_changed_backup_fails_verify_with_65_and_one_line, CliF
 }
 
 BOOST_FIXTURE_TEST_CASE(verify_without_backups_or_of_a_missing_file_is_66, CliFixture) {
-  auto none = run_backup(*this, {"verify"});
+  auto none = backup({"verify"});
   BOOST_TEST(none.exit_code == 66);
   BOOST_TEST(oos::test::is_one_error_line(none.err, "oos-backup"), none.err);
-  auto missing = run_backup(*this, {"verify", (dir() / "nope.db").string()});
+  auto missing = backup({"verify", (dir() / "nope.db").string()});
   BOOST_TEST(missing.exit_code == 66);
 }
 
@@ -74,20 +63,20 @@ BOOST_FIXTURE_TEST_CASE(prune_keeps_keep_last_and_dry_run_deletes_nothing, CliFi
   write_config("[backup]\nkeep_last = 1\nkeep_daily = 0\nkeep_weekly = 0\n");
   BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
   // Two backups a second apart (names have one-second resolution; a second one in the same second is refused).
-  BOOST_TEST_REQUIRE(run_backup(*this, {}).exit_code == 0);
-  auto again = run_backup(*this, {});
+  BOOST_TEST_REQUIRE(backup({}).exit_code == 0);
+  auto again = backup({});
   if (again.exit_code == 75) {
     BOOST_TEST(again.err.find("already exists") != std::string::npos, again.err);
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    again = run_backup(*this, {});
+    again = backup({});
   }
   BOOST_TEST_REQUIRE(again.exit_code == 0, again.err);
-  auto dry = run_backup(*this, {"prune", "--dry-run", "--json"});
+  auto dry = backup({"prune", "--dry-run", "--json"});
   BOOST_TEST(dry.exit_code == 0, dry.err);
   BOOST_TEST(json::parse(dry.out)["deleted"].size() == 1u);
   auto before = std::distance(fs::directory_iterator(state_dir() / "backups"), fs::directory_iterator());
   BOOST_TEST(before == 4);  // two backups and their manifests
-  auto done = run_backup(*this, {"prune"});
+  auto done = backup({"prune"});
   BOOST_TEST(done.exit_code == 0, done.err);
   auto after = std::distance(fs::directory_iterator(state_dir() / "backups"), fs::directory_iterator());
   BOOST_TEST(after == 2);
@@ -97,11 +86,11 @@ BOOST_FIXTURE_TEST_CASE(prune_keeps_keep_last_and_dry_run_deletes_nothing, CliFi
 BOOST_FIXTURE_TEST_CASE(restore_latest_skips_a_backup_that_does_not_verify_and_keeps_the_old_database_aside,
                         CliFixture) {
   BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
-  auto good = run_backup(*this, {"--json"});
+  auto good = backup({"--json"});
   BOOST_TEST_REQUIRE(good.exit_code == 0, good.err);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
-  auto newer = run_backup(*this, {"--json"});
+  auto newer = backup({"--json"});
   BOOST_TEST_REQUIRE(newer.exit_code == 0, newer.err);
   {
     std::fstream f(json::parse(newer.out)["path"].get<std::string>(), std::ios::in | std::ios::out | std::ios::binary);
@@ -111,12 +100,12 @@ BOOST_FIXTURE_TEST_CASE(restore_latest_skips_a_backup_that_does_not_verify_and_k
   BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);  // 3 tasks now
 
   // A named backup that does not verify: 65, nothing changed.
-  auto refused = run_backup(*this, {"restore", json::parse(newer.out)["path"].get<std::string>()});
+  auto refused = backup({"restore", json::parse(newer.out)["path"].get<std::string>()});
   BOOST_TEST(refused.exit_code == 65);
   BOOST_TEST(refused.err.find("nothing was restored") != std::string::npos, refused.err);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 3);
 
-  auto restored = run_backup(*this, {"restore", "--latest", "--json"});
+  auto restored = backup({"restore", "--latest", "--json"});
   BOOST_TEST_REQUIRE(restored.exit_code == 0, restored.err);
   auto doc = json::parse(restored.out);
   BOOST_TEST(doc["restored"] == json::parse(good.out)["path"]);  // the older, good one
@@ -132,10 +121,10 @@ BOOST_FIXTURE_TEST_CASE(restore_latest_skips_a_backup_that_does_not_verify_and_k
 }
 
 BOOST_FIXTURE_TEST_CASE(restore_needs_a_file_or_latest_and_fails_69_without_a_good_backup, CliFixture) {
-  auto usage = run_backup(*this, {"restore"});
+  auto usage = backup({"restore"});
   BOOST_TEST(usage.exit_code == 64);
   BOOST_TEST(oos::test::is_one_error_line(usage.err, "oos-backup"), usage.err);
-  auto none = run_backup(*this, {"restore", "--latest"});
+  auto none = backup({"restore", "--latest"});
   BOOST_TEST(none.exit_code == 69);
   BOOST_TEST(oos::test::is_one_error_line(none.err, "oos-backup"), none.err);
 }
@@ -164,16 +153,16 @@ BOOST_FIXTURE_TEST_CASE(a_backup_under_four_workers_and_a_producer_verifies_and_
   BOOST_TEST_REQUIRE(oos::test::eventually(
       [&] { return sql_int("SELECT count(*) FROM tasks WHERE status = 'succeeded'") > 50; }, 30s, pumped));
 
-  auto created = run_backup(*this, {"--json"});
+  auto created = backup({"--json"});
   BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
   std::string file = json::parse(created.out)["path"];
   BOOST_TEST(producer.wait(oos::test::scaled(60s)) == 0, producer.err());
   for (auto& w : workers) w->signal(SIGTERM);
   for (auto& w : workers) BOOST_TEST(w->wait(oos::test::scaled(10s)) == 0, w->err());
-  BOOST_TEST(run_backup(*this, {"verify", file}).exit_code == 0);
+  BOOST_TEST(backup({"verify", file}).exit_code == 0);
 
   // Restore it into the live state directory and compare what status reports with the rows.
-  auto restored = run_backup(*this, {"restore", file});
+  auto restored = backup({"restore", file});
   BOOST_TEST_REQUIRE(restored.exit_code == 0, restored.err);
   auto status = json::parse(queue({"status", "--json"}).out);
   auto row = status.is_array() ? status[0] : status["queues"][0];

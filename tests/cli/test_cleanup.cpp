@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-oos::util::RunResult run_cleanup(CliFixture& f, std::vector<std::string> args) {
-  std::vector<std::string> argv{oos::test::binary_from_env("OOS_CLEANUP_BIN"), "--state-dir", f.state_dir().string(),
-                                "--config", f.config_path().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return f.run(argv);
-}
-
 void make_file(const fs::path& path, int age_days) {
   fs::create_directories(path.parent_path());
   std::ofstream(path) << std::string(1000, 'x');
@@ -66,7 +59,7 @@ BOOST_AUTO_TEST_SUITE(cleanup)
 
 BOOST_FIXTURE_TEST_CASE(force_deletes_only_old_matching_regular_files_inside_the_rule_dir, CleanupFixture) {
   config(100);
-  auto r = run_cleanup(*this, {"--force", "--json"});
+  auto r = cleanup({"--force", "--json"});
   BOOST_TEST(r.exit_code == 0, r.err);
   auto doc = json::parse(r.out);
   BOOST_TEST(doc["rules_applied"] == true);
@@ -96,7 +89,7 @@ BOOST_FIXTURE_TEST_CASE(dry_run_goes_through_the_same_steps_and_deletes_nothing,
     LibraryWorker worker(db_path(), now_ms());
     worker.fail(worker.claim("default"), FailureKind::permanent, "broken", 65);
   }
-  auto r = run_cleanup(*this, {"--dry-run", "--json"});
+  auto r = cleanup({"--dry-run", "--json"});
   BOOST_TEST(r.exit_code == 0, r.err);
   auto doc = json::parse(r.out);
   BOOST_TEST(doc["rules_applied"] == true);
@@ -108,7 +101,7 @@ BOOST_FIXTURE_TEST_CASE(dry_run_goes_through_the_same_steps_and_deletes_nothing,
   for (const auto& line : log_lines()) BOOST_TEST(line["dry_run"] == true);
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'cleanup.run'") == 0);
 
-  auto real = run_cleanup(*this, {"--json"});
+  auto real = cleanup({"--json"});
   BOOST_TEST(real.exit_code == 0, real.err);
   BOOST_TEST(json::parse(real.out)["dead_tasks"] == 1);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 0);
@@ -117,7 +110,7 @@ BOOST_FIXTURE_TEST_CASE(dry_run_goes_through_the_same_steps_and_deletes_nothing,
 
 BOOST_FIXTURE_TEST_CASE(below_the_threshold_the_rules_wait_but_retention_applies, CleanupFixture) {
   config(100);
-  auto r = run_cleanup(*this, {});
+  auto r = cleanup({});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(r.out.find("rules not applied") != std::string::npos, r.out);
   BOOST_TEST(fs::exists(logs / "old.log"));

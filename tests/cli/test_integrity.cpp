@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
 #include "cli/cli_support.hpp"
@@ -13,35 +12,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-oos::util::RunResult run_tool(CliFixture& f, const char* env, std::vector<std::string> args) {
-  std::vector<std::string> argv{oos::test::binary_from_env(env), "--state-dir", f.state_dir().string(), "--config",
-                                f.config_path().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return f.run(argv);
-}
-oos::util::RunResult run_integrity(CliFixture& f, std::vector<std::string> args) {
-  return run_tool(f, "OOS_INTEGRITY_BIN", std::move(args));
-}
-oos::util::RunResult run_backup(CliFixture& f, std::vector<std::string> args) {
-  return run_tool(f, "OOS_BACKUP_BIN", std::move(args));
-}
-
 // 200 tasks with 3 KB payloads: about 200 pages, so the middle of the file is task data.
 void fill(CliFixture& f, int tasks = 200) {
   std::string lines;
   for (int i = 0; i < tasks; ++i) lines += R"({"type":"job","data":{"pad":")" + std::string(3000, 'x') + "\"}}\n";
   BOOST_TEST_REQUIRE(f.queue({"enqueue", "default", "--batch"}, lines).exit_code == 0);
-}
-
-// Overwrites 4 whole pages in the middle of the file with random bytes.
-void corrupt(const fs::path& file) {
-  auto size = fs::file_size(file);
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(static_cast<std::streamoff>(size / 2 / 4096 * 4096));
-  std::mt19937 random(42);
-  std::string noise(4 * 4096, '\0');
-  for (auto& c : noise) c = static_cast<char>(random());
-  f.write(noise.data(), static_cast<std::streamsize>(noise.size()));
 }
 
 std::string bytes_of(const fs::path& file) {
@@ -55,30 +30,30 @@ BOOST_AUTO_TEST_SUITE(integrity)
 
 BOOST_FIXTURE_TEST_CASE(a_healthy_database_checks_ok_and_records_an_event, CliFixture) {
   fill(*this, 5);
-  auto r = run_integrity(*this, {"--json"});
+  auto r = integrity({"--json"});
   BOOST_TEST(r.exit_code == 0, r.err);
   auto doc = json::parse(r.out);
   BOOST_TEST(doc["ok"] == true);
   BOOST_TEST(doc["vacuumed"] == false);
-  BOOST_TEST(run_integrity(*this, {"check", "--quick"}).exit_code == 0);
+  BOOST_TEST(integrity({"check", "--quick"}).exit_code == 0);
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'integrity.ok'") == 2);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_recovered_from_the_newest_good_backup, CliFixture) {
   fill(*this);
-  auto older = run_backup(*this, {"--json"});
+  auto older = backup({"--json"});
   BOOST_TEST_REQUIRE(older.exit_code == 0, older.err);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  auto newer = run_backup(*this, {"--json"});
+  auto newer = backup({"--json"});
   BOOST_TEST_REQUIRE(newer.exit_code == 0, newer.err);
-  corrupt(json::parse(newer.out)["path"].get<std::string>());  // the newest backup is bad too
-  corrupt(db_path());
+  oos::test::corrupt_pages(json::parse(newer.out)["path"].get<std::string>());  // the newest backup is bad too
+  oos::test::corrupt_pages(db_path());
 
   auto status = queue({"list", "default", "--limit", "1000"});
   BOOST_TEST(status.exit_code == 74);
   BOOST_TEST(status.err.find("oos-integrity") != std::string::npos, status.err);
 
-  auto r = run_integrity(*this, {"--json"});
+  auto r = integrity({"--json"});
   BOOST_TEST(r.exit_code == 1, r.err);
   auto doc = json::parse(r.out);
   BOOST_TEST(doc["repaired"] == true);
@@ -95,13 +70,13 @@ BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_recovered_from_the_newest_good_bac
 
 BOOST_FIXTURE_TEST_CASE(without_a_good_backup_it_quarantines_a_copy_changes_nothing_and_exits_2, CliFixture) {
   fill(*this);
-  corrupt(db_path());
+  oos::test::corrupt_pages(db_path());
   auto before = bytes_of(db_path());
-  auto reported = run_integrity(*this, {"--no-repair"});
+  auto reported = integrity({"--no-repair"});
   BOOST_TEST(reported.exit_code == 2, reported.err);
   BOOST_TEST(!fs::exists(state_dir() / "corrupt"));
 
-  auto r = run_integrity(*this, {});
+  auto r = integrity({});
   BOOST_TEST(r.exit_code == 2, r.err);
   BOOST_TEST(r.err.find("no backup") != std::string::npos, r.err);
   BOOST_TEST(bytes_of(db_path()) == before);
@@ -116,7 +91,7 @@ BOOST_FIXTURE_TEST_CASE(fragmentation_above_the_threshold_is_vacuumed_and_the_fi
   fill(*this);
   sql_exec("DELETE FROM tasks WHERE id > 20");
   auto before = fs::file_size(db_path());
-  auto r = run_integrity(*this, {"--json"});
+  auto r = integrity({"--json"});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(json::parse(r.out)["vacuumed"] == true);
   BOOST_TEST(json::parse(r.out)["fragmentation_percent"].get<double>() > 25.0);

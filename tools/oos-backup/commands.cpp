@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/job.hpp"
 #include "app/output.hpp"
 #include "backup/backup.hpp"
 #include "db/events.hpp"
@@ -21,7 +22,7 @@ std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
-int create(const Command& c, app::Context& context, db::Database& db) {
+int create(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {
   auto created = create_backup(db, context.backup_dir(), context.clock.now());
   const auto& m = created.manifest;
   auto detail = fmt::format("{} bytes, {} tasks, sha256 {}, copied in {:.2f}s ({} steps, {} restarts{})", m.size,
@@ -30,6 +31,11 @@ int create(const Command& c, app::Context& context, db::Database& db) {
   db::record_event_alone(db, context.clock.now(), "backup.created", "backup/" + m.file, detail);
   context.logger->info(fmt::format("backup {} created and verified: {}", created.path.string(), detail),
                        {{"backup", m.file}});
+  metrics
+      .add("oos_backup_last_size_bytes", metrics::Type::gauge, "Size of the newest backup", static_cast<double>(m.size))
+      .add("oos_backup_last_tasks", metrics::Type::gauge, "Tasks in the newest backup", static_cast<double>(m.tasks))
+      .add("oos_backup_files", metrics::Type::gauge, "Backups in backup.dir",
+           static_cast<double>(list_backups(context.backup_dir()).size()));
   if (c.json) {
     auto doc = json::parse(to_json(m));
     doc["path"] = created.path.string();
@@ -149,7 +155,9 @@ int prune(const Command& c, app::Context& context, db::Database& db) {
 
 int run(const Command& c, app::Context& context, db::Database& db) {
   switch (c.verb) {
-    case Verb::create: return create(c, context, db);
+    case Verb::create:
+      return app::run_job(context, {"backup", "backup.created"},
+                          [&](metrics::Exposition& metrics) { return create(c, context, db, metrics); });
     case Verb::list: return list(c, context);
     case Verb::verify: return verify(c, context, db);
     case Verb::restore: return restore(c, context, db);

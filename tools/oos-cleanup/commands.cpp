@@ -12,6 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/job.hpp"
 #include "app/output.hpp"
 #include "cleanup/cleanup.hpp"
 #include "db/events.hpp"
@@ -80,7 +81,7 @@ json usage_json(const std::vector<oos::cleanup::DiskUsage>& usages) {
 
 }  // namespace
 
-int run(const Command& c, app::Context& context, db::Database& db) {
+int clean(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {
   const auto& settings = context.config.cleanup;
   auto now = context.clock.now();
   auto log_dir = settings.log_dir.empty() ? context.state_dir / "cleanup_logs" : fs::path(settings.log_dir);
@@ -130,6 +131,18 @@ int run(const Command& c, app::Context& context, db::Database& db) {
       apply ? "" : fmt::format(" (disk below {}%: rules not applied)", settings.threshold_percent), purged.dead,
       purged.succeeded, c.dry_run ? "would be purged" : "purged", log.path().string());
   if (!c.dry_run) db::record_event_alone(db, now, "cleanup.run", "disk", summary);
+  for (const auto& usage : after)
+    metrics.add("oos_cleanup_disk_used_ratio", metrics::Type::gauge, "Used fraction of the filesystem",
+                usage.used_percent / 100, {{"path", usage.path.string()}});
+  metrics
+      .add("oos_cleanup_last_deleted_files", metrics::Type::gauge, "Files the last run deleted by the rules",
+           static_cast<double>(files))
+      .add("oos_cleanup_last_deleted_bytes", metrics::Type::gauge, "Bytes the last run deleted by the rules",
+           static_cast<double>(bytes))
+      .add("oos_cleanup_last_purged_tasks", metrics::Type::gauge, "Tasks the last run purged by retention",
+           static_cast<double>(purged.dead), {{"state", "dead"}})
+      .add("oos_cleanup_last_purged_tasks", metrics::Type::gauge, "Tasks the last run purged by retention",
+           static_cast<double>(purged.succeeded), {{"state", "succeeded"}});
   context.logger->info(summary);
   if (c.json)
     std::cout << app::dump(json{{"dry_run", c.dry_run},
@@ -146,6 +159,15 @@ int run(const Command& c, app::Context& context, db::Database& db) {
   else
     std::cout << summary << '\n';
   return failed > 0 ? 1 : 0;
+}
+
+int run(const Command& c, app::Context& context, db::Database& db) {
+  if (c.dry_run) {  // not a run: no event, no metrics
+    metrics::Exposition unused;
+    return clean(c, context, db, unused);
+  }
+  return app::run_job(context, {"cleanup", "cleanup.run"},
+                      [&](metrics::Exposition& metrics) { return clean(c, context, db, metrics); });
 }
 
 }  // namespace oos::tools::cleanup

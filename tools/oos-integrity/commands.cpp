@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/job.hpp"
 #include "app/output.hpp"
 #include "db/events.hpp"
 #include "error.hpp"
@@ -17,7 +18,8 @@ namespace {
 using nlohmann::json;
 
 // The database is corrupt (`cause`): recover it unless told not to. Exit 1 recovered, 2 not.
-int handle_corruption(const Command& c, app::Context& context, const std::string& cause) {
+int handle_corruption(const Command& c, app::Context& context, const std::string& cause, metrics::Exposition& metrics) {
+  metrics.add("oos_integrity_database_ok", metrics::Type::gauge, "Whether the last check found the database sound", 0);
   auto now = context.clock.now();
   auto& log = *context.logger;
   if (c.no_repair) {
@@ -30,6 +32,8 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
   }
   auto recovery = oos::integrity::recover(context.db_path(), context.backup_dir(), now);
   for (const auto& skipped : recovery.skipped) log.warn(skipped + "; skipped");
+  metrics.add("oos_integrity_recovered", metrics::Type::gauge,
+              "Whether the last run restored the database from a backup", recovery.restored_from ? 1 : 0);
   if (!recovery.restored_from) {
     auto message = fmt::format(
         "database '{}' is corrupt ({}) and no backup in {} verifies; a copy is in {}, the database is unchanged. "
@@ -68,19 +72,19 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
   return 1;
 }
 
-}  // namespace
+int vacuum(app::Context& context) {
+  auto db = app::open_database(context);
+  auto v = oos::integrity::vacuum(*db);
+  db::record_event_alone(*db, context.clock.now(), "integrity.vacuum", "database",
+                         fmt::format("{} -> {} bytes", v.bytes_before, v.bytes_after));
+  std::cout << fmt::format("vacuumed: {} -> {} bytes\n", v.bytes_before, v.bytes_after);
+  return 0;
+}
 
-int run(const Command& c, app::Context& context) {
+int check(const Command& c, app::Context& context, metrics::Exposition& metrics) {
   std::string cause;
   try {
     auto db = app::open_database(context);
-    if (c.vacuum) {
-      auto v = oos::integrity::vacuum(*db);
-      db::record_event_alone(*db, context.clock.now(), "integrity.vacuum", "database",
-                             fmt::format("{} -> {} bytes", v.bytes_before, v.bytes_after));
-      std::cout << fmt::format("vacuumed: {} -> {} bytes\n", v.bytes_before, v.bytes_after);
-      return 0;
-    }
     auto result = oos::integrity::check(*db, c.quick);
     if (result.ok) {
       bool vacuumed = false;
@@ -93,6 +97,10 @@ int run(const Command& c, app::Context& context) {
                                 result.freelist_count, result.page_count, result.fragmentation_percent,
                                 v ? fmt::format("; vacuumed {} -> {} bytes", v->bytes_before, v->bytes_after) : "");
       db::record_event_alone(*db, context.clock.now(), "integrity.ok", "database", detail);
+      metrics
+          .add("oos_integrity_database_ok", metrics::Type::gauge, "Whether the last check found the database sound", 1)
+          .add("oos_integrity_fragmentation_ratio", metrics::Type::gauge, "Free pages / all pages at the last check",
+               result.fragmentation_percent / 100);
       context.logger->info("database " + detail);
       if (c.json)
         std::cout << app::dump(json{{"ok", true},
@@ -110,7 +118,17 @@ int run(const Command& c, app::Context& context) {
     if (!db::is_corruption(e)) throw;
     cause = e.what();
   }
-  return handle_corruption(c, context, cause);
+  return handle_corruption(c, context, cause, metrics);
+}
+
+}  // namespace
+
+int run(const Command& c, app::Context& context) {
+  if (c.vacuum) return vacuum(context);
+  // Exit 1 (recovered from a backup) is the job done; 2 (nothing to recover from) is a failure, not
+  // recorded in the database it found damaged.
+  return app::run_job(context, {"integrity", "integrity.ok", {0, 1}, false},
+                      [&](metrics::Exposition& metrics) { return check(c, context, metrics); });
 }
 
 }  // namespace oos::tools::integrity

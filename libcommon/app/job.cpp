@@ -1,0 +1,91 @@
+#include "app/job.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "db/events.hpp"
+#include "error.hpp"
+#include "util/time.hpp"
+
+namespace oos::app {
+namespace {
+
+using metrics::Type;
+
+struct History {
+  std::optional<util::UnixMillis> last_success;
+  std::int64_t succeeded = 0;
+  std::int64_t failed = 0;
+};
+
+// Records the failure (unless empty) and reads the job's history from the events. Best effort: a database
+// that cannot be opened (what an integrity check may have just found) leaves the history out.
+std::optional<History> record_and_read_history(Context& context, const Job& job, const std::string& failure) {
+  auto failed_event = fmt::format("{}.failed", job.name);
+  try {
+    auto db = open_database(context);
+    if (!failure.empty()) db::record_event_alone(*db, context.clock.now(), failed_event, job.name, failure);
+    return History{db::last_event_at(*db, job.success_event), db::count_events(*db, job.success_event),
+                   db::count_events(*db, failed_event)};
+  } catch (const std::exception& e) {
+    context.logger->warn(fmt::format("{}: cannot record the run in the database: {}", job.name, e.what()));
+    return std::nullopt;
+  }
+}
+
+void write_metrics(Context& context, const Job& job, metrics::Exposition& out, util::UnixMillis started, double seconds,
+                   int code, const std::optional<History>& history) {
+  auto name = [&](std::string_view what) { return fmt::format("oos_{}_{}", job.name, what); };
+  out.add(name("last_run_timestamp_seconds"), Type::gauge, "When the last run started (Unix time)",
+          static_cast<double>(started) / 1000);
+  out.add(name("last_run_duration_seconds"), Type::gauge, "How long the last run took", seconds);
+  out.add(name("last_run_exit_code"), Type::gauge, "The exit code of the last run (0: success)", code);
+  if (history) {
+    if (history->last_success)
+      out.add(name("last_success_timestamp_seconds"), Type::gauge, "When the last successful run ended (Unix time)",
+              static_cast<double>(*history->last_success) / 1000);
+    out.add(name("runs_succeeded_total"), Type::counter, "Successful runs recorded in the events",
+            static_cast<double>(history->succeeded));
+    out.add(name("runs_failed_total"), Type::counter, "Failed runs recorded in the events",
+            static_cast<double>(history->failed));
+  }
+  auto written = metrics::write_textfile(context.config.metrics.textfile_dir, job.name, out.text());
+  if (!written) context.logger->warn(written.error());
+}
+
+}  // namespace
+
+int run_job(Context& context, const Job& job, const std::function<int(metrics::Exposition&)>& body) {
+  auto started = context.clock.now();
+  double t0 = util::monotonic_seconds();
+  metrics::Exposition own;
+  int code = 0;
+  std::string failure;
+  bool corrupt = false;
+  std::exception_ptr error;
+  try {
+    code = body(own);
+    if (std::find(job.success_codes.begin(), job.success_codes.end(), code) == job.success_codes.end())
+      failure = fmt::format("exit code {}", code);
+  } catch (const SQLite::Exception& e) {
+    error = std::current_exception();
+    corrupt = db::is_corruption(e);
+  } catch (const std::exception&) {
+    error = std::current_exception();
+  }
+  if (error) {
+    auto described = describe_failure(error, context.db_path());
+    code = described.code;
+    failure = fmt::format("exit code {}: {}", code, described.message);
+  }
+  double seconds = util::monotonic_seconds() - t0;
+  auto history = record_and_read_history(context, job, job.record_failures && !corrupt ? failure : "");
+  if (!context.config.metrics.textfile_dir.empty()) write_metrics(context, job, own, started, seconds, code, history);
+  if (error) std::rethrow_exception(error);
+  return code;
+}
+
+}  // namespace oos::app

@@ -1,0 +1,126 @@
+// The textfile metrics of the periodic tools (oos-backup, oos-integrity, oos-cleanup) and the events of
+// their failed runs.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/cli_support.hpp"
+
+using nlohmann::json;
+using oos::test::CliFixture;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A state directory whose config sends the metrics to <dir>/metrics.
+struct MetricsFixture : CliFixture {
+  MetricsFixture() {
+    fs::create_directories(metrics_dir());
+    write_config("[metrics]\ntextfile_dir = \"" + metrics_dir().string() + "\"\n");
+  }
+  fs::path metrics_dir() const { return state_dir().parent_path() / "metrics"; }
+  std::string prom(const std::string& tool) const {
+    return oos::test::read_file(metrics_dir() / ("oos_" + tool + ".prom"));
+  }
+};
+
+// The value of the sample `series` (name and labels as written) in `text`; NaN when absent.
+double sample(const std::string& text, const std::string& series) {
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(metrics)
+
+BOOST_FIXTURE_TEST_CASE(a_backup_writes_its_job_metrics, MetricsFixture) {
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
+  auto before = static_cast<double>(oos::test::now_ms()) / 1000;
+  auto created = backup({"--json"});
+  BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+  auto text = prom("backup");
+  BOOST_TEST(text.find("# TYPE oos_backup_runs_succeeded_total counter\n") != std::string::npos, text);
+  BOOST_TEST(sample(text, "oos_backup_last_run_exit_code") == 0.0);
+  BOOST_TEST(sample(text, "oos_backup_runs_succeeded_total") == 1.0);
+  BOOST_TEST(sample(text, "oos_backup_runs_failed_total") == 0.0);
+  BOOST_TEST(sample(text, "oos_backup_files") == 1.0);
+  BOOST_TEST(sample(text, "oos_backup_last_tasks") == 1.0);
+  auto size = fs::file_size(json::parse(created.out)["path"].get<std::string>());
+  BOOST_TEST(sample(text, "oos_backup_last_size_bytes") == static_cast<double>(size));
+  auto success = sample(text, "oos_backup_last_success_timestamp_seconds");
+  BOOST_TEST_REQUIRE(!std::isnan(success), text);
+  BOOST_TEST(success >= before - 1);
+  BOOST_TEST(success <= static_cast<double>(oos::test::now_ms()) / 1000 + 1);
+  BOOST_TEST(!fs::exists(metrics_dir() / "oos_integrity.prom"));  // each tool its own file
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_backup_is_an_event_and_keeps_the_last_success_time, MetricsFixture) {
+  BOOST_TEST_REQUIRE(backup({}).exit_code == 0);
+  auto first_success = sample(prom("backup"), "oos_backup_last_success_timestamp_seconds");
+  BOOST_TEST_REQUIRE(!std::isnan(first_success));
+  std::ofstream(state_dir() / "not-a-dir") << "x";
+  write_config("[metrics]\ntextfile_dir = \"" + metrics_dir().string() + "\"\n\n[backup]\ndir = \"" +
+               (state_dir() / "not-a-dir").string() + "\"\n");
+  auto failed = backup({});
+  BOOST_TEST_REQUIRE(failed.exit_code == 74, failed.err);
+  auto text = prom("backup");
+  BOOST_TEST(sample(text, "oos_backup_last_run_exit_code") == 74.0, text);
+  BOOST_TEST(sample(text, "oos_backup_runs_failed_total") == 1.0);
+  BOOST_TEST(sample(text, "oos_backup_runs_succeeded_total") == 1.0);
+  BOOST_TEST(sample(text, "oos_backup_last_success_timestamp_seconds") == first_success);
+  BOOST_TEST(std::isnan(sample(text, "oos_backup_last_size_bytes")));  // nothing was made
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.failed' AND detail LIKE 'exit code 74: %'") ==
+             1);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_integrity_recovery_counts_as_a_run_that_did_its_job, MetricsFixture) {
+  std::string lines;
+  for (int i = 0; i < 200; ++i) lines += R"({"type":"job","data":{"pad":")" + std::string(3000, 'x') + "\"}}\n";
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "--batch"}, lines).exit_code == 0);
+  BOOST_TEST_REQUIRE(integrity({}).exit_code == 0);
+  auto sound = prom("integrity");
+  BOOST_TEST(sample(sound, "oos_integrity_database_ok") == 1.0, sound);
+  BOOST_TEST(!std::isnan(sample(sound, "oos_integrity_fragmentation_ratio")));
+  BOOST_TEST_REQUIRE(backup({}).exit_code == 0);
+  oos::test::corrupt_pages(db_path());
+
+  auto recovered = integrity({});
+  BOOST_TEST_REQUIRE(recovered.exit_code == 1, recovered.err);
+  auto text = prom("integrity");
+  BOOST_TEST(sample(text, "oos_integrity_database_ok") == 0.0, text);
+  BOOST_TEST(sample(text, "oos_integrity_recovered") == 1.0);
+  BOOST_TEST(sample(text, "oos_integrity_last_run_exit_code") == 1.0);
+  BOOST_TEST(sample(text, "oos_integrity_runs_failed_total") == 0.0);  // exit 1 is the job done
+  BOOST_TEST(sample(text, "oos_integrity_runs_succeeded_total") == 1.0);
+}
+
+BOOST_FIXTURE_TEST_CASE(cleanup_reports_the_disks_and_a_dry_run_writes_nothing, MetricsFixture) {
+  auto dry = cleanup({"--dry-run"});
+  BOOST_TEST_REQUIRE(dry.exit_code == 0, dry.err);
+  BOOST_TEST(!fs::exists(metrics_dir() / "oos_cleanup.prom"));
+  auto run = cleanup({});
+  BOOST_TEST_REQUIRE(run.exit_code == 0, run.err);
+  auto text = prom("cleanup");
+  auto used = sample(text, "oos_cleanup_disk_used_ratio{path=\"" + state_dir().string() + "\"}");
+  BOOST_TEST(used > 0.0, text);  // false for NaN
+  BOOST_TEST(used <= 1.0);
+  BOOST_TEST(sample(text, "oos_cleanup_last_purged_tasks{state=\"dead\"}") == 0.0);
+  BOOST_TEST(sample(text, "oos_cleanup_runs_succeeded_total") == 1.0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_missing_metrics_directory_is_a_warning_not_a_failed_run, MetricsFixture) {
+  fs::remove_all(metrics_dir());
+  auto created = backup({});
+  BOOST_TEST(created.exit_code == 0, created.err);
+  BOOST_TEST(created.err.find("oos_backup.prom") != std::string::npos, created.err);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.created'") == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -31,7 +31,7 @@ std::optional<History> record_and_read_history(Context& context, const Job& job,
     return History{db::last_event_at(*db, job.success_event), db::count_events(*db, job.success_event),
                    db::count_events(*db, failed_event)};
   } catch (const std::exception& e) {
-    context.logger->warn(fmt::format("{}: cannot record the run in the database: {}", job.name, e.what()));
+    context.logger->warn(fmt::format("{}: run not recorded, counters left out of the metrics: {}", job.name, e.what()));
     return std::nullopt;
   }
 }

@@ -90,6 +90,7 @@ Database::Database(const OpenOptions& options) try
   struct stat st {};
   if (::stat(m_path.c_str(), &st) == 0) m_inode = st.st_ino;
 } catch (const SQLite::Exception& e) {
+  if (is_corruption(e)) throw;  // as it is, for oos-integrity to recognise (run_main translates it for the rest)
   throw translate(e, options.path);
 }
 

@@ -48,8 +48,9 @@ struct BusyState {
 class Database {
  public:
   // Opens (creating if needed), applies the pragmas and runs pending migrations. Throws oos::Error:
-  // 74 when the file cannot be opened or is corrupt, 69 when its schema is newer than this build,
-  // 75 when it stays busy past the timeout.
+  // 74 when the file cannot be opened, 69 when its schema is newer than this build, 75 when it stays busy
+  // past the timeout; a corrupt file throws the SQLite::Exception itself (is_corruption(): what
+  // oos-integrity recovers from; run_main() turns it into 74 for the other tools).
   explicit Database(const OpenOptions& options);
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -68,6 +68,24 @@ BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_recovered_from_the_newest_good_bac
              std::string::npos);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_database_that_fails_to_open_is_recovered_too, CliFixture) {
+  fill(*this, 10);
+  BOOST_TEST_REQUIRE(backup({}).exit_code == 0);
+  {
+    std::fstream f(db_path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.write("this is no longer a database", 28);  // the header: SQLITE_NOTADB on open
+  }
+  auto status = queue({"status"});
+  BOOST_TEST(status.exit_code == 74);
+  BOOST_TEST(oos::test::is_one_error_line(status.err), status.err);
+  BOOST_TEST(status.err.find("oos-integrity") != std::string::npos, status.err);
+
+  auto r = integrity({});
+  BOOST_TEST(r.exit_code == 1, r.err);
+  BOOST_TEST(queue({"status"}).exit_code == 0);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 10);
+}
+
 BOOST_FIXTURE_TEST_CASE(without_a_good_backup_it_quarantines_a_copy_changes_nothing_and_exits_2, CliFixture) {
   fill(*this);
   oos::test::corrupt_pages(db_path());

@@ -64,11 +64,15 @@ BOOST_AUTO_TEST_CASE(a_database_from_a_newer_version_is_refused_with_69) {
   });
 }
 
-BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_74_pointing_to_oos_integrity) {
+// Thrown as the SQLite error itself, so that oos-integrity can tell it from other failures; translated,
+// it is 74 pointing to oos-integrity.
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_a_corruption_translated_to_74_pointing_to_oos_integrity) {
   TempDir dir;
   oos::test::write_file(dir / "oos.db", std::string(8192, 'x'));
-  BOOST_CHECK_EXCEPTION(db::Database{options_for(dir)}, Error, [](const Error& e) {
-    return has_code(e, ExitCode::io_error) && std::string(e.what()).find("oos-integrity") != std::string::npos;
+  BOOST_CHECK_EXCEPTION(db::Database{options_for(dir)}, SQLite::Exception, [&](const SQLite::Exception& e) {
+    auto translated = db::translate(e, dir / "oos.db");
+    return db::is_corruption(e) && has_code(translated, ExitCode::io_error) &&
+           std::string(translated.what()).find("oos-integrity") != std::string::npos;
   });
 }
 

@@ -2,10 +2,16 @@
 BUILD_DIR ?= build
 DEV_DIR   ?= build-dev
 JOBS      ?= 2
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CONFIG    ?= config/oos.toml
+LOG_LINES ?= 200
 MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
+TEST_LABELS = unit cli system queue worker watchdog durability
 
-.PHONY: all deps configure build test dev-test demo bench format lint tidy clean
+.PHONY: all deps configure build test dev-test demo bench format lint tidy clean \
+        install uninstall start stop restart status logs validate $(addprefix test-,$(TEST_LABELS))
 
 all: build
 
@@ -20,6 +26,12 @@ build: configure
 
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+# One group of tests by CTest label: by kind test-unit, test-cli, test-system (tests/system: the units under
+# a real systemd); by topic test-queue, test-worker, test-watchdog, test-durability (tests/CMakeLists.txt).
+# A label without tests is an error, not a silent pass.
+$(addprefix test-,$(TEST_LABELS)): test-%: build
+	@ctest --test-dir $(BUILD_DIR) -L '^$*$$' --no-tests=error --output-on-failure -j$(JOBS)
 
 # Debug build with AddressSanitizer and UndefinedBehaviorSanitizer, then every test.
 dev-test: deps
@@ -47,3 +59,44 @@ tidy: configure
 
 clean:
 	@rm -rf $(BUILD_DIR) $(DEV_DIR) demo-state bench-state
+
+# Installs the tools into $(PREFIX)/bin, the units into $(PREFIX)/lib/systemd/system (with ExecStart= paths
+# for that PREFIX), sysusers.d/tmpfiles.d entries into $(PREFIX)/lib, the README and drop-in examples into
+# $(PREFIX)/share/doc/oos, and config/oos.toml as /etc/oos/oos.toml unless one exists. With DESTDIR it
+# only stages files there; without, it also creates the oos user and directories and reloads systemd.
+# A PREFIX outside /usr and /usr/local also needs UNITDIR=, SYSUSERSDIR=, TMPFILESDIR= (scripts/install).
+install: build
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD_DIR="$(BUILD_DIR)" scripts/install install
+
+# Stops and disables the suite, removes what install put; keeps /etc/oos, /var/lib/oos and the user oos.
+uninstall:
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD_DIR="$(BUILD_DIR)" scripts/install uninstall
+
+# Enables oos.target and starts it: one worker and the backup, integrity and cleanup timers, now and at boot.
+start:
+	@systemctl enable --now oos.target
+
+# Stops the timers and every worker instance (a running backup/integrity/cleanup run finishes). The suite
+# stays enabled for the next boot: `systemctl disable oos.target` to keep it off.
+stop:
+	@systemctl stop oos.target
+
+# Restarts the workers (each finishes or releases its task) and the timers.
+restart:
+	@systemctl restart oos.target
+
+# The timers' next and last runs, then the state of every loaded OOS unit.
+status:
+	@systemctl --no-pager list-timers 'oos-*'
+	@systemctl --no-pager status oos.target 'oos-*' || true
+
+# The last $(LOG_LINES) journal lines of the whole suite (LOG_LINES=all for everything).
+logs:
+	@journalctl --no-pager -n $(LOG_LINES) -u 'oos-*' -u oos.target
+
+# Static checks: $(CONFIG) as the tools read it, then the units (systemd-analyze verify silent, exposure
+# within target) and the sysusers.d/tmpfiles.d entries. `make validate CONFIG=/etc/oos/oos.toml` checks
+# the installed config.
+validate: build
+	@scripts/check-config $(BUILD_DIR) $(CONFIG)
+	@scripts/check-units $(BUILD_DIR)

@@ -248,10 +248,12 @@ util::RunResult CliFixture::worker(const std::vector<std::string>& args, const s
 
 std::unique_ptr<BackgroundProcess> CliFixture::start_worker(const std::vector<std::string>& args,
                                                             const std::vector<std::string>& extra_env) {
-  std::vector<std::string> argv{binary_from_env("OOS_WORKER_BIN"), "--state-dir", state_dir().string(), "--config",
-                                config_path().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<BackgroundProcess>(argv, test_environment(extra_env));
+  return start("OOS_WORKER_BIN", args, extra_env);
+}
+
+std::unique_ptr<BackgroundProcess> CliFixture::start(const char* binary_env, const std::vector<std::string>& args,
+                                                     const std::vector<std::string>& extra_env) {
+  return std::make_unique<BackgroundProcess>(tool_argv(binary_env, state_dir(), args), test_environment(extra_env));
 }
 
 long long CliFixture::enqueue(const std::string& queue, const std::string& type,

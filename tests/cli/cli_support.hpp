@@ -73,6 +73,9 @@ class CliFixture {
   // Starts oos-worker the same way in the background.
   std::unique_ptr<BackgroundProcess> start_worker(const std::vector<std::string>& args,
                                                   const std::vector<std::string>& extra_env = {});
+  // Starts the tool named by `binary_env` ("OOS_INTEGRITY_BIN", ...) the same way in the background.
+  std::unique_ptr<BackgroundProcess> start(const char* binary_env, const std::vector<std::string>& args,
+                                           const std::vector<std::string>& extra_env = {});
   // Enqueues one task through oos-queue, which must succeed; returns its id.
   long long enqueue(const std::string& queue, const std::string& type, const std::vector<std::string>& options = {});
   // Writes an executable /bin/sh script `name` into the test's directory; returns its path.

@@ -2,9 +2,11 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "cli/cli_support.hpp"
+#include "util/file_lock.hpp"
 
 using nlohmann::json;
 using oos::test::CliFixture;
@@ -84,6 +86,18 @@ BOOST_FIXTURE_TEST_CASE(a_database_that_fails_to_open_is_recovered_too, CliFixtu
   BOOST_TEST(r.exit_code == 1, r.err);
   BOOST_TEST(queue({"status"}).exit_code == 0);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 10);
+}
+
+BOOST_FIXTURE_TEST_CASE(checks_run_one_at_a_time, CliFixture) {
+  fill(*this, 10);
+  auto acquired = oos::util::FileLock::acquire(state_dir() / "integrity.lock");
+  BOOST_TEST_REQUIRE(acquired.has_value());
+  std::optional<oos::util::FileLock> held(std::move(*acquired));
+  auto waiting = start("OOS_INTEGRITY_BIN", {"--quick"});
+  BOOST_TEST(waiting->wait(oos::test::scaled(std::chrono::milliseconds(1500))) == -1);  // still waiting
+  held.reset();
+  BOOST_TEST(waiting->wait(oos::test::scaled(std::chrono::seconds(10))) == 0, waiting->err());
+  BOOST_TEST(waiting->out().find("ok:") != std::string::npos, waiting->out());
 }
 
 BOOST_FIXTURE_TEST_CASE(without_a_good_backup_it_quarantines_a_copy_changes_nothing_and_exits_2, CliFixture) {

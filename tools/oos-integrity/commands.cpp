@@ -11,6 +11,8 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "integrity/integrity.hpp"
+#include "util/file_lock.hpp"
+#include "util/files.hpp"
 
 namespace oos::tools::integrity {
 namespace {
@@ -124,6 +126,12 @@ int check(const Command& c, app::Context& context, metrics::Exposition& metrics)
 }  // namespace
 
 int run(const Command& c, app::Context& context) {
+  // One check, recovery or vacuum at a time: worker instances that start together each run the pre-start
+  // check, and two recoveries would each swap the database.
+  if (auto made = util::ensure_directory(context.state_dir); !made)
+    throw Error(ExitCode::io_error, "state directory: " + made.error());
+  auto lock = util::FileLock::acquire(context.state_dir / "integrity.lock");
+  if (!lock) throw Error(ExitCode::io_error, lock.error());
   if (c.vacuum) return vacuum(context);
   // Exit 1 (recovered from a backup) is the job done; 2 (nothing to recover from) is a failure, not
   // recorded in the database it found damaged.

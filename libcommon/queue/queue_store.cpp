@@ -55,13 +55,15 @@ QueueStatus QueueStore::status_of(const std::string& queue, util::UnixMillis now
   QueueStatus s;
   s.name = queue;
   {
-    // Finished tasks: kept as counters by the schema's triggers, never counted row by row.
-    auto q = m_db.query("SELECT succeeded, dead, cancelled FROM queue_counters WHERE queue = ? AND minute = 0");
+    // Finished tasks: kept as counters by the schema's triggers, never counted row by row; and the run totals.
+    auto q = m_db.query(
+        "SELECT succeeded, dead, cancelled, runs, failures, run_ms FROM queue_counters WHERE queue = ? AND minute = 0");
     q->bind(1, queue);
     if (q->executeStep()) {
       s.counts.succeeded = q->getColumn(0).getInt64();
       s.counts.dead = q->getColumn(1).getInt64();
       s.counts.cancelled = q->getColumn(2).getInt64();
+      s.totals = {q->getColumn(3).getInt64(), q->getColumn(4).getInt64(), q->getColumn(5).getInt64()};
     }
   }
   {

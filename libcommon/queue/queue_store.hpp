@@ -25,9 +25,18 @@ struct QueueCounts {
   std::optional<util::UnixMillis> oldest_runnable_since;  // run_at of the longest-waiting runnable task
 };
 
+// Runs of a queue's tasks since its counters began (the minute-0 row of queue_counters). They only grow,
+// except when a backup is restored: counters for metrics.
+struct RunTotals {
+  std::int64_t runs = 0;
+  std::int64_t failures = 0;  // runs that did not succeed (failed, temporary, permanent, lost)
+  std::int64_t run_ms = 0;    // time the runs took
+};
+
 struct QueueStatus {
   std::string name;
   QueueCounts counts;
+  RunTotals totals;
   bool paused = false;
   policy::BreakerRecord breaker;
   std::vector<std::string> alerts;  // depth over queue.depth_alert, breaker open

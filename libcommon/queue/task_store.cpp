@@ -219,17 +219,22 @@ void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, 
   bind_opt(*q, 9, error);
   q->exec();
 
-  auto minute = now / 60'000;
+  // The run is counted twice: in its minute's row (stats: the last hour) and in the minute-0 row, whose
+  // runs, failures and run_ms are totals that only grow (metrics: oos_queue_runs_total). Both rows are
+  // usually on the page the finished-state trigger has just written.
   auto counters = m_db.query(
       "INSERT INTO queue_counters (queue, minute, runs, failures, run_ms) VALUES (?1, ?2, 1, ?3, ?4) "
       "ON CONFLICT (queue, minute) DO UPDATE SET runs = runs + 1, failures = failures + excluded.failures, "
       "run_ms = run_ms + excluded.run_ms");
   counters->bind(1, row.queue);
-  counters->bind(2, static_cast<std::int64_t>(minute));
   counters->bind(3, outcome == "succeeded" ? 0 : 1);
   counters->bind(4,
                  static_cast<std::int64_t>(row.started_at ? std::max<util::UnixMillis>(0, now - *row.started_at) : 0));
-  counters->exec();
+  for (std::int64_t minute : {static_cast<std::int64_t>(now / 60'000), std::int64_t{0}}) {
+    counters->bind(2, minute);
+    counters->exec();
+    counters->reset();
+  }
 }
 
 Fence TaskStore::complete(const Lease& lease, std::string_view result, std::optional<int> exit_code) {

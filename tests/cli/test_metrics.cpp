@@ -1,5 +1,5 @@
 // The textfile metrics of the periodic tools (oos-backup, oos-integrity, oos-cleanup) and the events of
-// their failed runs.
+// their failed runs; `oos-queue metrics`.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -121,6 +121,43 @@ BOOST_FIXTURE_TEST_CASE(a_missing_metrics_directory_is_a_warning_not_a_failed_ru
   BOOST_TEST(created.exit_code == 0, created.err);
   BOOST_TEST(created.err.find("oos_backup.prom") != std::string::npos, created.err);
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.created'") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(oos_queue_metrics_prints_the_queues_exposition, MetricsFixture) {
+  enqueue("mail", "send");
+  enqueue("mail", "send");
+  enqueue("images", "resize", {"--delay", "1h"});
+  BOOST_TEST_REQUIRE(queue({"pause", "images"}).exit_code == 0);
+  sql_exec(
+      "INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, updated_at) "
+      "VALUES ('queue', 'mail', 'open', 10, " +
+      std::to_string(oos::test::now_ms()) + ", 60000, 0)");
+  auto r = queue({"metrics"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.empty(), r.err);
+  BOOST_TEST(r.out.starts_with("# HELP oos_queue_tasks "), r.out);
+  BOOST_TEST(sample(r.out, R"(oos_queue_tasks{queue="mail",state="pending"})") == 2.0);
+  BOOST_TEST(sample(r.out, R"(oos_queue_runnable_tasks{queue="images"})") == 0.0);
+  BOOST_TEST(sample(r.out, R"(oos_queue_tasks{queue="images",state="pending"})") == 1.0);
+  BOOST_TEST(sample(r.out, R"(oos_queue_paused{queue="images"})") == 1.0);
+  BOOST_TEST(sample(r.out, R"(oos_queue_breaker_state{queue="mail"})") == 2.0);
+  BOOST_TEST(sample(r.out, "oos_queue_dead_letter_tasks") == 0.0);
+  BOOST_TEST(!fs::exists(metrics_dir() / "oos_queue.prom"));  // stdout only, without --textfile
+}
+
+BOOST_FIXTURE_TEST_CASE(oos_queue_metrics_textfile_writes_oos_queue_prom_and_prints_nothing, MetricsFixture) {
+  enqueue("mail", "send", {"--delay", "1h"});  // not runnable: no wait that grows between the two runs
+  auto r = queue({"metrics", "--textfile"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.empty(), r.out);
+  BOOST_TEST(prom("queue") == queue({"metrics"}).out);
+}
+
+BOOST_FIXTURE_TEST_CASE(oos_queue_metrics_textfile_needs_the_directory_in_the_config, CliFixture) {
+  auto r = queue({"metrics", "--textfile"});
+  BOOST_TEST(r.exit_code == 78);
+  BOOST_TEST(oos::test::is_one_error_line(r.err), r.err);
+  BOOST_TEST(r.err.find("metrics.textfile_dir") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

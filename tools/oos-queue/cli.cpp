@@ -62,6 +62,11 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   breaker->add_flag("--json", c.json, "Print JSON");
   breaker->callback([&] { c.verb = Verb::breaker; });
 
+  auto* metrics = app.add_subcommand("metrics", "Prometheus text exposition of every queue on stdout");
+  metrics->add_flag("--textfile", c.textfile,
+                    "Write it to oos_queue.prom in metrics.textfile_dir instead (replaced atomically)");
+  metrics->callback([&] { c.verb = Verb::metrics; });
+
   return app::parse_command_line(app, argc, argv);
 }
 

@@ -8,7 +8,7 @@
 
 namespace oos::tools::queue {
 
-enum class Verb { enqueue, status, stats, list, show, cancel, pause, resume, breaker };
+enum class Verb { enqueue, status, stats, list, show, cancel, pause, resume, breaker, metrics };
 
 struct Command {
   Verb verb = Verb::status;
@@ -25,7 +25,8 @@ struct Command {
   std::optional<std::string> status;  // list --status
   int limit = 50;
   std::int64_t id = 0;
-  bool reset = false;  // breaker --reset
+  bool reset = false;     // breaker --reset
+  bool textfile = false;  // metrics --textfile
 };
 
 // Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage

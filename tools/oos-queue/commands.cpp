@@ -9,6 +9,7 @@
 
 #include "app/output.hpp"
 #include "error.hpp"
+#include "metrics/queue_metrics.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "util/files.hpp"
@@ -136,6 +137,22 @@ void require_known(oos::queue::QueueStore& queues, const std::string& name) {
   if (!queues.exists(name)) throw unknown_queue(name);
 }
 
+// `metrics`: the queues' exposition on stdout, or with --textfile in <metrics.textfile_dir>/oos_queue.prom
+// (the file the workers write too).
+int export_metrics(const Command& c, app::Context& ctx, db::Database& db) {
+  const auto& dir = ctx.config.metrics.textfile_dir;
+  if (c.textfile && dir.empty())
+    throw Error(ExitCode::config, "metrics --textfile: metrics.textfile_dir is not set in the config");
+  auto text = oos::metrics::queue_metrics(db, ctx.config, *ctx.logger, ctx.clock.now()).text();
+  if (!c.textfile) {
+    std::cout << text;
+    return 0;
+  }
+  if (auto written = oos::metrics::write_textfile(dir, "queue", text); !written)
+    throw Error(ExitCode::io_error, written.error());
+  return 0;
+}
+
 }  // namespace
 
 int run(const Command& c, app::Context& ctx, db::Database& db) {
@@ -205,6 +222,7 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
         std::cout << breaker_text(c.queue, record, now);
       return 0;
     }
+    case Verb::metrics: return export_metrics(c, ctx, db);
   }
   return 0;
 }

@@ -62,6 +62,7 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
       step = worker.step();
       if (util::monotonic_seconds() >= next_metrics) {
         log_metrics(worker, logger);
+        if (options.metrics_files) options.metrics_files->write(worker);
         next_metrics += metrics_every;
       }
     } catch (const SQLite::Exception& e) {
@@ -87,6 +88,7 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
       pinger.progressed(util::monotonic_seconds());
     }
   }
+  if (options.metrics_files) options.metrics_files->write(worker, metrics::WorkerPhase::stopped);
   const auto& c = worker.counters();
   notifier.notify(worker.stopping() ? "STATUS=stopped" : "STOPPING=1\nSTATUS=stopped");
   logger.info(fmt::format("worker '{}' stopped: {} tasks run ({} succeeded, {} failed, {} released)",

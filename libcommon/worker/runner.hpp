@@ -10,6 +10,7 @@
 
 #include "log.hpp"
 #include "util/duration.hpp"
+#include "worker/metrics_files.hpp"
 #include "worker/notify.hpp"
 #include "worker/worker.hpp"
 
@@ -20,6 +21,7 @@ struct RunnerOptions {
   util::Millis poll_interval{1000};      // wait after an idle step
   util::Millis metrics_interval{60'000};
   std::filesystem::path db_path;  // named in the busy warning
+  MetricsFiles* metrics_files = nullptr;  // written with each metrics line and once on exit; none when null
 };
 
 // Runs `worker` until it is done; `stop` is set asynchronously (by a SIGTERM handler).

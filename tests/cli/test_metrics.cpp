@@ -1,8 +1,9 @@
 // The textfile metrics of the periodic tools (oos-backup, oos-integrity, oos-cleanup) and the events of
-// their failed runs; `oos-queue metrics`.
+// their failed runs; `oos-queue metrics`; the worker's files (oos_worker_<name>.prom, oos_queue.prom).
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -13,6 +14,8 @@
 
 using nlohmann::json;
 using oos::test::CliFixture;
+using oos::test::handler_toml;
+using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -158,6 +161,56 @@ BOOST_FIXTURE_TEST_CASE(oos_queue_metrics_textfile_needs_the_directory_in_the_co
   BOOST_TEST(r.exit_code == 78);
   BOOST_TEST(oos::test::is_one_error_line(r.err), r.err);
   BOOST_TEST(r.err.find("metrics.textfile_dir") != std::string::npos, r.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_worker_writes_its_own_file_and_the_queues_file, MetricsFixture) {
+  write_config("[metrics]\ntextfile_dir = \"" + metrics_dir().string() + "\"\n\n" +
+               handler_toml("ok", write_script("ok.sh", "exit 0\n")) +
+               handler_toml("bad", write_script("bad.sh", "exit 3\n"), "permanent_exit_codes = [3]"));
+  enqueue("default", "ok");
+  enqueue("default", "ok");
+  enqueue("default", "bad");
+  auto before = static_cast<double>(oos::test::now_ms()) / 1000;
+  auto r = worker({"--drain", "--name", "7"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  auto own = prom("worker_7");
+  BOOST_TEST(sample(own, R"(oos_worker_running{worker="7"})") == 0.0, own);  // the file it left on exit
+  BOOST_TEST(sample(own, R"(oos_worker_tasks_started_total{worker="7"})") == 3.0);
+  BOOST_TEST(sample(own, R"(oos_worker_tasks_finished_total{worker="7",outcome="succeeded"})") == 2.0);
+  BOOST_TEST(sample(own, R"(oos_worker_tasks_finished_total{worker="7",outcome="failed"})") == 1.0);
+  BOOST_TEST(sample(own, R"(oos_worker_tasks_finished_total{worker="7",outcome="released"})") == 0.0);
+  BOOST_TEST(sample(own, R"(oos_worker_resident_memory_bytes{worker="7"})") > 1e6);
+  auto started = sample(own, R"(oos_worker_start_time_seconds{worker="7"})");
+  BOOST_TEST(started >= before - 1);
+  BOOST_TEST(sample(own, R"(oos_worker_last_update_timestamp_seconds{worker="7"})") >= started);
+  auto queues = prom("queue");
+  BOOST_TEST(sample(queues, R"(oos_queue_tasks{queue="default",state="succeeded"})") == 2.0, queues);
+  BOOST_TEST(sample(queues, R"(oos_queue_runs_total{queue="default",outcome="failed"})") == 1.0);
+  BOOST_TEST(sample(queues, "oos_queue_dead_letter_tasks") == 1.0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_running_worker_rewrites_its_file_every_metrics_interval, MetricsFixture) {
+  write_config("[metrics]\ntextfile_dir = \"" + metrics_dir().string() +
+               "\"\n\n[worker]\nmetrics_interval = \"1s\"\npoll_interval = \"100ms\"\n");
+  auto w = start_worker({"--name", "busy"});
+  auto file = metrics_dir() / "oos_worker_busy.prom";
+  auto updated = [&] {
+    return sample(oos::test::read_file(file), R"(oos_worker_last_update_timestamp_seconds{worker="busy"})");
+  };
+  BOOST_TEST_REQUIRE(oos::test::eventually([&] { return fs::exists(file); }, oos::test::scaled(10s), {w.get()}),
+                     w->err());
+  BOOST_TEST(sample(oos::test::read_file(file), R"(oos_worker_running{worker="busy"})") == 1.0);
+  auto first = updated();
+  BOOST_TEST(oos::test::eventually([&] { return updated() > first; }, oos::test::scaled(10s), {w.get()}), w->err());
+  enqueue("other", "x");  // a queue the worker does not serve: its next oos_queue.prom shows it
+  BOOST_TEST(oos::test::eventually(
+      [&] {
+        return oos::test::read_file(metrics_dir() / "oos_queue.prom").find("queue=\"other\"") != std::string::npos;
+      },
+      oos::test::scaled(10s), {w.get()}));
+  w->signal(SIGTERM);
+  BOOST_TEST_REQUIRE(w->wait(oos::test::scaled(30s)) == 0, w->err());
+  BOOST_TEST(sample(oos::test::read_file(file), R"(oos_worker_running{worker="busy"})") == 0.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

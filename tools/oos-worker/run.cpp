@@ -51,6 +51,9 @@ int run(const Command& command, app::Context& context, db::Database& db, const v
   oos::worker::RunnerOptions runner{
       oos::worker::watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"), ::getpid()),
       context.config.worker.poll_interval, context.config.worker.metrics_interval, context.db_path()};
+  oos::worker::MetricsFiles metrics_files(db, context.config, context.clock, *context.logger);
+  metrics_files.write(worker);  // at once: a restarted worker's file no longer says it stopped
+  runner.metrics_files = &metrics_files;
   oos::worker::run_worker(worker, notifier, *context.logger, runner, stop);
   return 0;
 }

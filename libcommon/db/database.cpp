@@ -116,6 +116,10 @@ int Database::schema_version() {
   return read_user_version(m_db);
 }
 
+void Database::release_memory() {
+  sqlite3_db_release_memory(m_db.getHandle());
+}
+
 WriteTransaction::WriteTransaction(Database& db) : m_db(db) {
   m_db.query("BEGIN IMMEDIATE")->exec();
 }

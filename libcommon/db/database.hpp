@@ -70,6 +70,9 @@ class Database {
   bool replaced_on_disk() const;
   // Schema version after migrations.
   int schema_version();
+  // Frees what this connection can of its page cache and other memory (sqlite3_db_release_memory): the
+  // worker's answer to memory pressure. Unused pages are read again when needed.
+  void release_memory();
 
  private:
   std::filesystem::path m_path;

@@ -119,7 +119,33 @@ CREATE TABLE events (
 CREATE INDEX events_at ON events (at);
 )sql";
 
-constexpr std::array<Migration, 1> k_migrations{{{1, k_v1}}};
+// Version 2: what the scaler and the health check watch. `samples` holds one row per oos-scale run, so that
+// a condition "for the whole load window" holds across separate oneshot runs (pruned by oos-scale);
+// `workers` holds one row per running worker, written by its loop every worker::k_heartbeat_interval and
+// deleted when it exits cleanly (a row whose heartbeat is old is a worker that died or hangs).
+constexpr const char* k_v2 = R"sql(
+CREATE TABLE samples (
+  id                       INTEGER PRIMARY KEY,
+  at                       INTEGER NOT NULL,
+  load1                    REAL    NOT NULL,
+  memory_available_percent REAL    NOT NULL,
+  psi_some_avg10           REAL,
+  runnable                 INTEGER NOT NULL
+);
+CREATE INDEX samples_at ON samples (at);
+
+CREATE TABLE workers (
+  name         TEXT    PRIMARY KEY,
+  pid          INTEGER NOT NULL,
+  host         TEXT    NOT NULL,
+  started_at   INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  status       TEXT    NOT NULL DEFAULT '',
+  tasks_run    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 2> k_migrations{{{1, k_v1}, {2, k_v2}}};
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "cli/cli_support.hpp"
+#include "db/schema.hpp"
 #include "support/temp_dir.hpp"
 
 using oos::test::CliFixture;
@@ -182,8 +183,9 @@ BOOST_FIXTURE_TEST_CASE(a_database_from_a_newer_schema_is_refused_with_69, CliFi
     BOOST_TEST(r.exit_code == 69);
     BOOST_TEST(r.out.empty());
     BOOST_TEST(r.err == "oos-queue: error: database '" + db_path().string() +
-                            "' has schema version 999, newer than this build supports (1); install the newer OOS "
-                            "that wrote it\n");
+                            "' has schema version 999, newer than this build supports (" +
+                            std::to_string(oos::db::latest_schema_version()) +
+                            "); install the newer OOS that wrote it\n");
   }
   BOOST_TEST(sql_int("PRAGMA user_version") == 999);
   BOOST_TEST(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'tasks'") == 0);

@@ -35,6 +35,48 @@ BOOST_AUTO_TEST_CASE(open_creates_the_schema_with_wal_and_full_sync) {
   BOOST_TEST(db.raw().tableExists("task_attempts"));
   BOOST_TEST(db.raw().tableExists("breakers"));
   BOOST_TEST(db.raw().tableExists("events"));
+  BOOST_TEST(db.raw().tableExists("samples"));
+  BOOST_TEST(db.raw().tableExists("workers"));
+}
+
+BOOST_AUTO_TEST_CASE(the_schema_is_at_version_2) {
+  BOOST_TEST(db::latest_schema_version() == 2);
+  int expected = 1;
+  for (const auto& migration : db::migrations()) BOOST_TEST(migration.version == expected++);
+}
+
+// A database written by the first release (schema 1) gains the scaler's samples and the workers' heartbeats
+// when a newer build opens it, and keeps its data.
+BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_to_the_latest_and_keeps_its_rows) {
+  TempDir dir;
+  {
+    SQLite::Database raw((dir / "oos.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(db::migrations()[0].sql);
+    raw.exec("PRAGMA user_version = 1");
+    raw.exec("INSERT INTO events (at, kind, object) VALUES (1, 'backup.created', 'x')");
+  }
+  db::Database db(options_for(dir));
+  BOOST_TEST(db.schema_version() == db::latest_schema_version());
+  BOOST_TEST(db.raw().tableExists("samples"));
+  BOOST_TEST(db.raw().tableExists("workers"));
+  BOOST_TEST(
+      db.raw().execAndGet("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'samples_at'").getInt() ==
+      1);
+  BOOST_TEST(db.raw().execAndGet("SELECT count(*) FROM events").getInt() == 1);
+  db.raw().exec(
+      "INSERT INTO samples (at, load1, memory_available_percent, runnable) VALUES (1, 0.5, 50, 0);"
+      "INSERT INTO workers (name, pid, host, started_at, heartbeat_at) VALUES ('1', 2, 'h', 3, 4)");
+  BOOST_TEST(db.raw().execAndGet("SELECT status || '/' || tasks_run FROM workers").getString() == "/0");
+  BOOST_TEST(db.raw().execAndGet("SELECT psi_some_avg10 IS NULL FROM samples").getInt() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(release_memory_keeps_the_connection_usable) {
+  TempDir dir;
+  db::Database db(options_for(dir));
+  for (int i = 0; i < 100; ++i) db.raw().exec("INSERT INTO events (at, kind, object) VALUES (1, 'x', 'y')");
+  BOOST_TEST(db.raw().execAndGet("SELECT count(*) FROM events").getInt() == 100);
+  db.release_memory();
+  BOOST_TEST(db.raw().execAndGet("SELECT count(*) FROM events").getInt() == 100);
 }
 
 BOOST_AUTO_TEST_CASE(synchronous_normal_is_honoured) {

@@ -338,6 +338,7 @@ void read_sections(TableReader& root, Config& c) {
     r.read("load_threshold", c.scale.load_threshold, 0.0, 10000.0);
     r.read_duration("load_window", c.scale.load_window);
     r.read("memory_available_min_percent", c.scale.memory_available_min_percent, 0, 100);
+    r.read("memory_pressure_psi_some_avg10", c.scale.memory_pressure_psi_some_avg10, 0.0, 100.0);
     read_enum(r, "manager", c.scale.manager,
               std::array<std::pair<const char*, std::string>, 2>{{{"systemd", "systemd"}, {"none", "none"}}});
     r.read("unit", c.scale.unit);

@@ -97,6 +97,8 @@ struct ScaleSettings {
   double load_threshold = 4.0;
   Millis load_window = 5min;
   int memory_available_min_percent = 10;
+  // Memory pressure: PSI "some avg10" of /proc/pressure/memory (percent of time) above which memory is short.
+  double memory_pressure_psi_some_avg10 = 10.0;
   std::string manager = "systemd";  // "systemd" | "none"
   std::string unit = "oos-worker@.service";
 };

@@ -132,6 +132,7 @@ tasks_per_worker = 50
 load_threshold = 6.5
 load_window = "10m"
 memory_available_min_percent = 15
+memory_pressure_psi_some_avg10 = 20.5
 manager = "none"
 unit = "my-worker@.service"
 
@@ -214,6 +215,7 @@ BOOST_AUTO_TEST_CASE(an_empty_config_gives_the_defaults_of_design_section_13) {
   BOOST_TEST(c.scale.load_threshold == 4.0);
   BOOST_TEST(c.scale.load_window.count() == 5 * 60'000);
   BOOST_TEST(c.scale.memory_available_min_percent == 10);
+  BOOST_TEST(c.scale.memory_pressure_psi_some_avg10 == 10.0);
   BOOST_TEST(c.scale.manager == "systemd");
   BOOST_TEST(c.scale.unit == "oos-worker@.service");
 
@@ -294,6 +296,7 @@ BOOST_AUTO_TEST_CASE(a_full_config_sets_every_key_of_every_section) {
   BOOST_TEST(c.scale.load_threshold == 6.5);
   BOOST_TEST(c.scale.load_window.count() == 600'000);
   BOOST_TEST(c.scale.memory_available_min_percent == 15);
+  BOOST_TEST(c.scale.memory_pressure_psi_some_avg10 == 20.5);
   BOOST_TEST(c.scale.manager == "none");
   BOOST_TEST(c.scale.unit == "my-worker@.service");
 
@@ -452,6 +455,8 @@ BOOST_AUTO_TEST_CASE(invalid_configs_fail_with_code_78_naming_file_line_and_key)
        "oos.toml:2: key 'log.level': must be one of \"debug\", \"info\", \"warn\", \"error\", \"critical\""},
       {"bad log format", "[log]\nformat = \"xml\"",
        "oos.toml:2: key 'log.format': must be one of \"auto\", \"journal\", \"json\", \"text\""},
+      {"PSI threshold above 100", "[scale]\nmemory_pressure_psi_some_avg10 = 150",
+       "oos.toml:2: key 'scale.memory_pressure_psi_some_avg10': must be between 0 and 100"},
       {"bad scale manager", "[scale]\nmanager = \"k8s\"",
        "oos.toml:2: key 'scale.manager': must be one of \"systemd\", \"none\""},
       {"handler without command", "[handlers.thumb]\ntimeout = \"1m\"",

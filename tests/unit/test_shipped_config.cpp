@@ -28,6 +28,8 @@ BOOST_AUTO_TEST_CASE(the_documented_config_parses_to_the_built_in_defaults) {
   BOOST_TEST(parsed.worker.queues == defaults.worker.queues);
   BOOST_TEST(parsed.backup.keep_last == defaults.backup.keep_last);
   BOOST_TEST(parsed.scale.load_threshold == defaults.scale.load_threshold);
+  BOOST_TEST(parsed.scale.memory_available_min_percent == defaults.scale.memory_available_min_percent);
+  BOOST_TEST(parsed.scale.memory_pressure_psi_some_avg10 == defaults.scale.memory_pressure_psi_some_avg10);
   BOOST_TEST(parsed.search.provider.at("google").daily_quota == defaults.search.provider.at("google").daily_quota);
   BOOST_TEST(parsed.search.provider.at("brave").endpoint == defaults.search.provider.at("brave").endpoint);
   BOOST_TEST(parsed.handlers.empty());

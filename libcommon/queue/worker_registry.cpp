@@ -1,0 +1,56 @@
+#include "queue/worker_registry.hpp"
+
+namespace oos::queue {
+
+void WorkerRegistry::heartbeat(const std::string& name, std::int64_t pid, const std::string& host,
+                               util::UnixMillis started_at, util::UnixMillis now, const std::string& status,
+                               std::int64_t tasks_run) {
+  db::WriteTransaction tx(m_db);
+  {
+    auto q = m_db.query(
+        "INSERT INTO workers (name, pid, host, started_at, heartbeat_at, status, tasks_run) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "ON CONFLICT (name) DO UPDATE SET pid = ?2, host = ?3, started_at = ?4, heartbeat_at = ?5, status = ?6, "
+        "tasks_run = ?7");
+    q->bind(1, name);
+    q->bind(2, pid);
+    q->bind(3, host);
+    q->bind(4, static_cast<std::int64_t>(started_at));
+    q->bind(5, static_cast<std::int64_t>(now));
+    q->bind(6, status);
+    q->bind(7, tasks_run);
+    q->exec();
+  }
+  tx.commit();
+}
+
+bool WorkerRegistry::remove(const std::string& name) {
+  db::WriteTransaction tx(m_db);
+  int deleted = 0;
+  {
+    auto q = m_db.query("DELETE FROM workers WHERE name = ?");
+    q->bind(1, name);
+    deleted = q->exec();
+  }
+  tx.commit();
+  return deleted > 0;
+}
+
+std::vector<WorkerRow> WorkerRegistry::list() {
+  auto q = m_db.query("SELECT name, pid, host, started_at, heartbeat_at, status, tasks_run FROM workers ORDER BY name");
+  std::vector<WorkerRow> rows;
+  while (q->executeStep()) {
+    WorkerRow row;
+    row.name = q->getColumn(0).getString();
+    row.pid = q->getColumn(1).getInt64();
+    row.host = q->getColumn(2).getString();
+    row.started_at = q->getColumn(3).getInt64();
+    row.heartbeat_at = q->getColumn(4).getInt64();
+    row.status = q->getColumn(5).getString();
+    row.tasks_run = q->getColumn(6).getInt64();
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace oos::queue

@@ -1,0 +1,43 @@
+// The `workers` table: one row per running worker, with its heartbeat. The worker's loop writes it every
+// worker::k_heartbeat_interval and deletes it on a clean exit, so a row with an old heartbeat is a worker
+// that died or hangs (what oos-health reports).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "db/database.hpp"
+#include "util/time.hpp"
+
+namespace oos::queue {
+
+struct WorkerRow {
+  std::string name;  // the worker's name (its lease owner)
+  std::int64_t pid = 0;
+  std::string host;
+  util::UnixMillis started_at = 0;
+  util::UnixMillis heartbeat_at = 0;
+  std::string status;  // the STATUS= line at the heartbeat
+  std::int64_t tasks_run = 0;
+};
+
+class WorkerRegistry {
+ public:
+  explicit WorkerRegistry(db::Database& db) : m_db(db) {}
+
+  // Inserts or replaces the row of worker `name` (heartbeat_at = now), in a write transaction of its own.
+  void heartbeat(const std::string& name, std::int64_t pid, const std::string& host, util::UnixMillis started_at,
+                 util::UnixMillis now, const std::string& status, std::int64_t tasks_run);
+
+  // Deletes the row of worker `name`, in a write transaction of its own; false when there was none.
+  bool remove(const std::string& name);
+
+  // Every row, by name.
+  std::vector<WorkerRow> list();
+
+ private:
+  db::Database& m_db;
+};
+
+}  // namespace oos::queue

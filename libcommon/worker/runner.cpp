@@ -1,6 +1,8 @@
 #include "worker/runner.hpp"
 
+#include <malloc.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
@@ -9,6 +11,7 @@
 
 #include "db/database.hpp"
 #include "error.hpp"
+#include "queue/worker_registry.hpp"
 #include "util/process_usage.hpp"
 
 namespace oos::worker {
@@ -36,12 +39,86 @@ void log_metrics(Worker& worker, log::Logger& logger) {
                {"queue_depth", std::to_string(depth)}});
 }
 
+// The worker's row in `workers`: written when due (at once, then every interval), deleted on a clean exit.
+class Heartbeat {
+ public:
+  Heartbeat(Worker& worker, util::Millis interval)
+      : m_worker(worker),
+        m_registry(worker.database()),
+        m_started_at(worker.clock().now()),
+        m_host(host_name()),
+        m_every(static_cast<double>(interval.count()) / 1000.0) {}
+
+  bool due(double now) const { return now >= m_next; }
+
+  // Writes the row if it is due at monotonic time `now`. Throws SQLite::Exception (busy: try again later).
+  void beat_if_due(double now) {
+    if (!due(now)) return;
+    m_registry.heartbeat(m_worker.options().name, ::getpid(), m_host, m_started_at, m_worker.clock().now(),
+                         m_worker.status(), m_worker.counters().started);
+    m_next = now + m_every;
+  }
+
+  // Deletes the row; a failure is only logged, as the worker is on its way out anyway.
+  void remove(log::Logger& logger) {
+    try {
+      m_registry.remove(m_worker.options().name);
+    } catch (const SQLite::Exception& e) {
+      logger.warn(
+          fmt::format("cannot remove the heartbeat of worker '{}': {}, ignoring", m_worker.options().name, e.what()),
+          {{"worker", m_worker.options().name}});
+    }
+  }
+
+ private:
+  static std::string host_name() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || !*host) return "localhost";
+    return host;
+  }
+
+  Worker& m_worker;
+  queue::WorkerRegistry m_registry;
+  util::UnixMillis m_started_at;
+  std::string m_host;
+  double m_every;
+  double m_next = -1e300;
+};
+
+// Hands memory back to the system: the connection's page cache, then the heap's free pages (glibc keeps
+// them otherwise). Logs one line with the RSS before and after.
+void release_memory(Worker& worker, log::Logger& logger) {
+  auto before = util::read_statm_rss().value_or(0);
+  worker.database().release_memory();
+  ::malloc_trim(0);
+  auto after = util::read_statm_rss().value_or(0);
+  logger.info(fmt::format("released memory on request: rss {:.1f} MiB -> {:.1f} MiB (SQLite caches, malloc_trim)",
+                          static_cast<double>(before) / (1 << 20), static_cast<double>(after) / (1 << 20)),
+              {{"worker", worker.options().name},
+               {"rss_before_bytes", std::to_string(before)},
+               {"rss_after_bytes", std::to_string(after)}});
+}
+
+// Called in a handler of `e`: busy past db.busy_timeout is worth another try (logged; the caller retries
+// without pinging the watchdog); anything else is rethrown and ends the worker (run_main reports it).
+void warn_busy_or_rethrow(const SQLite::Exception& e, Worker& worker, log::Logger& logger,
+                          const RunnerOptions& options) {
+  auto error = db::translate(e, options.db_path);
+  if (error.code() != ExitCode::temp_fail) throw;
+  logger.warn(std::string(error.what()) + "; the worker tries again", {{"worker", worker.options().name}});
+}
+
+bool flag_set(const volatile std::sig_atomic_t* flag) {
+  return flag && *flag;
+}
+
 }  // namespace
 
 void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const RunnerOptions& options,
                 const volatile std::sig_atomic_t& stop) {
   worker.watch_stop_flag(stop);
   WatchdogPinger pinger(notifier, options.watchdog);
+  Heartbeat heartbeat(worker, options.heartbeat_interval);
   std::string status = worker.status();
   notifier.notify("READY=1\nSTATUS=" + status);
   std::string queues;
@@ -57,8 +134,13 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
       worker.request_stop();
       notifier.notify("STOPPING=1");
     }
+    if (flag_set(options.release_memory)) {
+      *options.release_memory = 0;  // before the release: a request arriving during it is served next turn
+      release_memory(worker, logger);
+    }
     Step step = Step::idle;
     try {
+      heartbeat.beat_if_due(util::monotonic_seconds());
       step = worker.step();
       if (util::monotonic_seconds() >= next_metrics) {
         log_metrics(worker, logger);
@@ -66,10 +148,7 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
         next_metrics += metrics_every;
       }
     } catch (const SQLite::Exception& e) {
-      // Busy past db.busy_timeout is worth another try; anything else ends the worker (run_main reports it).
-      auto error = db::translate(e, options.db_path);
-      if (error.code() != ExitCode::temp_fail) throw;
-      logger.warn(std::string(error.what()) + "; the worker tries again", {{"worker", worker.options().name}});
+      warn_busy_or_rethrow(e, worker, logger, options);
       sleep_ms(static_cast<double>(options.poll_interval.count()));
       continue;  // no progress, no watchdog ping
     }
@@ -81,14 +160,25 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     }
     if (step == Step::done) break;
     if (step != Step::idle) continue;
-    // Idle: wait for the poll interval in short slices, so a stop signal is seen at once.
+    // Idle: wait for the poll interval in short slices, so a stop signal or a release request is seen at once;
+    // the heartbeat goes on meanwhile.
     double until = now + static_cast<double>(options.poll_interval.count()) / 1000.0;
-    while (!stop && (now = util::monotonic_seconds()) < until) {
+    while (!stop && !flag_set(options.release_memory) && (now = util::monotonic_seconds()) < until) {
       sleep_ms(std::min(100.0, (until - now) * 1000.0));
-      pinger.progressed(util::monotonic_seconds());
+      now = util::monotonic_seconds();
+      if (heartbeat.due(now)) {
+        try {
+          heartbeat.beat_if_due(now);
+        } catch (const SQLite::Exception& e) {
+          warn_busy_or_rethrow(e, worker, logger, options);
+          continue;  // no progress, no watchdog ping
+        }
+      }
+      pinger.progressed(now);
     }
   }
   if (options.metrics_files) options.metrics_files->write(worker, metrics::WorkerPhase::stopped);
+  heartbeat.remove(logger);
   const auto& c = worker.counters();
   notifier.notify(worker.stopping() ? "STATUS=stopped" : "STOPPING=1\nSTATUS=stopped");
   logger.info(fmt::format("worker '{}' stopped: {} tasks run ({} succeeded, {} failed, {} released)",

@@ -94,6 +94,9 @@ class Worker {
   std::string status() const;
   const WorkerCounters& counters() const { return m_counters; }
   const WorkerOptions& options() const { return m_options; }
+  // The connection and the clock it works with (the loop writes its heartbeat through them).
+  db::Database& database() { return m_db; }
+  const util::Clock& clock() const { return m_clock; }
   // Runnable pending tasks of its queues.
   std::int64_t queue_depth() { return m_store.runnable_count(m_options.queues); }
 

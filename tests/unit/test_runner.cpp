@@ -17,6 +17,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -28,6 +29,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/task_store.hpp"
+#include "queue/worker_registry.hpp"
 #include "support/deadline.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -389,6 +391,56 @@ BOOST_AUTO_TEST_CASE(a_busy_database_is_retried_without_pinging_the_watchdog) {
   for (std::size_t i = 0; i < report.notes.size(); ++i)
     if (report.notes[i] == "WATCHDOG=1") BOOST_TEST(report.note_times[i] >= released);
   BOOST_TEST(report.count("WATCHDOG=1") >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_loop_keeps_a_heartbeat_row_while_it_runs_and_deletes_it_at_the_end) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true);
+    s.add(3);
+    std::vector<long long> beats;  // heartbeat_at seen by each task
+    s.worker->add_builtin("job", [&](const queue::Task& t) {
+      auto rows = queue::WorkerRegistry(*s.db).list();
+      if (rows.size() == 1 && rows[0].name == "w1" && rows[0].pid == ::getpid()) beats.push_back(rows[0].heartbeat_at);
+      return sleep_then_succeed(t);
+    });
+    auto options = fast_options();
+    options.heartbeat_interval = util::Millis(50);  // less than a task's 60 ms: a beat between any two tasks
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, options, stop);
+    r.add("beats", std::to_string(beats.size()));
+    r.add("distinct", std::to_string(std::set<long long>(beats.begin(), beats.end()).size()));
+    r.add("rows_after", std::to_string(s.sql_int("SELECT count(*) FROM workers")));
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "3");
+  BOOST_TEST(report.value("beats") == "3");    // every task saw the row
+  BOOST_TEST(report.number("distinct") >= 2);  // and it was written again in between
+  BOOST_TEST(report.value("rows_after") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(a_release_request_is_served_once_logged_with_the_rss_and_cleared) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true, /*log_file=*/true);
+    s.add(1);
+    s.worker->add_builtin("job", sleep_then_succeed);
+    volatile std::sig_atomic_t release = 1;  // as the SIGUSR1 handler leaves it
+    auto options = fast_options();
+    options.release_memory = &release;
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, options, stop);
+    r.add("flag_after", std::to_string(release));
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "1");
+  BOOST_TEST(report.value("flag_after") == "0");
+  auto lines = log_lines(report.value("log"), "released memory on request: rss ");
+  BOOST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(lines[0].at("level").get<std::string>() == "info");
+  BOOST_TEST(lines[0].at("worker").get<std::string>() == "w1");
+  BOOST_TEST(std::stoll(lines[0].at("rss_before_bytes").get<std::string>()) > 0);
+  BOOST_TEST(std::stoll(lines[0].at("rss_after_bytes").get<std::string>()) > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,18 +8,26 @@
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_release_memory = 0;
 
 extern "C" void on_stop_signal(int) {
   g_stop = 1;
 }
 
-// SIGTERM (systemd's stop) and SIGINT (Ctrl-C) ask the loop to stop; they do not interrupt it.
-void install_stop_handlers() {
+extern "C" void on_release_signal(int) {
+  g_release_memory = 1;
+}
+
+// SIGTERM (systemd's stop) and SIGINT (Ctrl-C) ask the loop to stop; SIGUSR1 (from oos-scale under memory
+// pressure) asks it to release memory. They do not interrupt it.
+void install_signal_handlers() {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGTERM, &action, nullptr);
   ::sigaction(SIGINT, &action, nullptr);
+  action.sa_handler = on_release_signal;
+  ::sigaction(SIGUSR1, &action, nullptr);
 }
 
 }  // namespace
@@ -27,8 +35,8 @@ void install_stop_handlers() {
 int main(int argc, char** argv) {
   oos::tools::worker::Command command;
   if (auto done = oos::tools::worker::parse(argc, argv, command)) return *done;
-  install_stop_handlers();
+  install_signal_handlers();
   return oos::app::run_with_database("oos-worker", command.common, [&](auto& context, auto& db) {
-    return oos::tools::worker::run(command, context, db, g_stop);
+    return oos::tools::worker::run(command, context, db, g_stop, g_release_memory);
   });
 }

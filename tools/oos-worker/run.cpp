@@ -30,7 +30,8 @@ std::vector<std::string> environment_names() {
 
 }  // namespace
 
-int run(const Command& command, app::Context& context, db::Database& db, const volatile std::sig_atomic_t& stop) {
+int run(const Command& command, app::Context& context, db::Database& db, const volatile std::sig_atomic_t& stop,
+        volatile std::sig_atomic_t& release_memory) {
   oos::worker::WorkerOptions options;
   options.name = command.name.value_or(default_name());
   options.queues = command.queues.empty() ? context.config.worker.queues : command.queues;
@@ -51,6 +52,7 @@ int run(const Command& command, app::Context& context, db::Database& db, const v
   oos::worker::RunnerOptions runner{
       oos::worker::watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"), ::getpid()),
       context.config.worker.poll_interval, context.config.worker.metrics_interval, context.db_path()};
+  runner.release_memory = &release_memory;
   oos::worker::MetricsFiles metrics_files(db, context.config, context.clock, *context.logger);
   metrics_files.write(worker);  // at once: a restarted worker's file no longer says it stopped
   runner.metrics_files = &metrics_files;

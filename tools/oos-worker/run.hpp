@@ -8,6 +8,8 @@
 
 namespace oos::tools::worker {
 
-int run(const Command& command, app::Context& context, db::Database& db, const volatile std::sig_atomic_t& stop);
+// `stop` and `release_memory` are set by the signal handlers (SIGTERM/SIGINT, SIGUSR1); see RunnerOptions.
+int run(const Command& command, app::Context& context, db::Database& db, const volatile std::sig_atomic_t& stop,
+        volatile std::sig_atomic_t& release_memory);
 
 }  // namespace oos::tools::worker

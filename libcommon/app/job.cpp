@@ -17,8 +17,8 @@ using metrics::Type;
 
 struct History {
   std::optional<util::UnixMillis> last_success;
-  std::int64_t succeeded = 0;
-  std::int64_t failed = 0;
+  std::optional<std::int64_t> succeeded;  // runs, from the events
+  std::optional<std::int64_t> failed;
 };
 
 // Records the failure (unless empty) and reads the job's history from the events. Best effort: a database
@@ -47,10 +47,12 @@ void write_metrics(Context& context, const Job& job, metrics::Exposition& out, u
     if (history->last_success)
       out.add(name("last_success_timestamp_seconds"), Type::gauge, "When the last successful run ended (Unix time)",
               static_cast<double>(*history->last_success) / 1000);
-    out.add(name("runs_succeeded_total"), Type::counter, "Successful runs recorded in the events",
-            static_cast<double>(history->succeeded));
-    out.add(name("runs_failed_total"), Type::counter, "Failed runs recorded in the events",
-            static_cast<double>(history->failed));
+    if (history->succeeded)
+      out.add(name("runs_succeeded_total"), Type::counter, "Successful runs recorded in the events",
+              static_cast<double>(*history->succeeded));
+    if (history->failed)
+      out.add(name("runs_failed_total"), Type::counter, "Failed runs recorded in the events",
+              static_cast<double>(*history->failed));
   }
   auto written = metrics::write_textfile(context.config.metrics.textfile_dir, job.name, out.text());
   if (!written) context.logger->warn(written.error());
@@ -82,7 +84,11 @@ int run_job(Context& context, const Job& job, const std::function<int(metrics::E
     failure = fmt::format("exit code {}: {}", code, described.message);
   }
   double seconds = util::monotonic_seconds() - t0;
-  auto history = record_and_read_history(context, job, job.record_failures && !corrupt ? failure : "");
+  std::optional<History> history;
+  if (!job.success_event.empty())
+    history = record_and_read_history(context, job, job.record_failures && !corrupt ? failure : "");
+  else if (failure.empty())
+    history = History{context.clock.now(), std::nullopt, std::nullopt};
   if (!context.config.metrics.textfile_dir.empty()) write_metrics(context, job, own, started, seconds, code, history);
   if (error) std::rethrow_exception(error);
   return code;

@@ -13,8 +13,11 @@
 namespace oos::app {
 
 struct Job {
-  std::string_view name;              // "backup": metrics oos_backup_*, failure event "backup.failed"
-  std::string_view success_event;     // the event a successful run records, e.g. "backup.created"
+  std::string_view name;  // "backup": metrics oos_backup_*, failure event "backup.failed"
+  // The event a successful run records, e.g. "backup.created". Empty for a job that runs too often to leave
+  // an event each time (oos-scale, every minute): no run counters then, no failure events, and the last
+  // success time only when this run succeeded.
+  std::string_view success_event;
   std::vector<int> success_codes{0};  // the exit codes that count as success
   // Whether a failure is recorded as an event. Never when SQLite found the database corrupt: a damaged
   // file is left as it is for oos-integrity.

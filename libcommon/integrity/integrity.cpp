@@ -42,13 +42,21 @@ CheckResult check(db::Database& db, bool quick) {
                                             q.getColumn(0).getString(), q.getColumn(1).getInt64(),
                                             q.getColumn(2).getString()));
   }
-  result.page_count = db.raw().execAndGet("PRAGMA page_count").getInt64();
-  result.freelist_count = db.raw().execAndGet("PRAGMA freelist_count").getInt64();
-  result.fragmentation_percent = result.page_count > 0 ? 100.0 * static_cast<double>(result.freelist_count) /
-                                                             static_cast<double>(result.page_count)
-                                                       : 0.0;
+  auto pages = fragmentation(db);
+  result.page_count = pages.page_count;
+  result.freelist_count = pages.freelist_count;
+  result.fragmentation_percent = pages.percent;
   result.ok = result.problems.empty();
   return result;
+}
+
+Fragmentation fragmentation(db::Database& db) {
+  Fragmentation f;
+  f.page_count = db.raw().execAndGet("PRAGMA page_count").getInt64();
+  f.freelist_count = db.raw().execAndGet("PRAGMA freelist_count").getInt64();
+  f.percent =
+      f.page_count > 0 ? 100.0 * static_cast<double>(f.freelist_count) / static_cast<double>(f.page_count) : 0.0;
+  return f;
 }
 
 bool needs_vacuum(const CheckResult& result, int threshold_percent) {

@@ -24,6 +24,14 @@ struct CheckResult {
 // (corrupt, not a database) propagate.
 CheckResult check(db::Database& db, bool quick);
 
+struct Fragmentation {
+  std::int64_t page_count = 0;
+  std::int64_t freelist_count = 0;
+  double percent = 0;  // freelist_count / page_count
+};
+// The page counts alone: cheap, for oos-scale's recommendations and oos-health.
+Fragmentation fragmentation(db::Database& db);
+
 // Whether fragmentation calls for a VACUUM; pure.
 bool needs_vacuum(const CheckResult& result, int threshold_percent);
 

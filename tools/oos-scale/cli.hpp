@@ -1,0 +1,20 @@
+// The command line of oos-scale (DESIGN.md section 7).
+#pragma once
+
+#include <optional>
+
+#include "app/context.hpp"
+
+namespace oos::tools::scale {
+
+struct Command {
+  app::CommonOptions common;
+  bool dry_run = false;
+  bool json = false;
+};
+
+// Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage
+// error), nullopt to go on.
+std::optional<int> parse(int argc, char** argv, Command& command);
+
+}  // namespace oos::tools::scale

@@ -87,14 +87,23 @@ int scale(const Command& c, app::Context& context, db::Database& db, metrics::Ex
   samples.record(*sample);
   samples.prune(now - (settings.load_window + k_sample_retention).count());
 
-  // With scale.manager = "none" there are no units to count or change: the workers with a fresh heartbeat
-  // are the current count, and the decision is only reported.
+  // With scale.manager = "none" (or a dry run where systemd cannot be reached) there are no units to count or
+  // change: the workers with a fresh heartbeat are the current count, and the decision is only reported.
   bool systemd = settings.manager == "systemd";
   std::unique_ptr<sd::UnitManager> manager;
   std::vector<std::string> running;
   int current = 0;
   if (systemd) {
-    manager = sd::UnitManager::connect_system_bus();
+    try {
+      manager = sd::UnitManager::connect_system_bus();
+    } catch (const Error& e) {
+      if (!c.dry_run) throw;
+      // A dry run only reports: without systemd, it reports from the heartbeats like scale.manager = "none".
+      context.logger->warn(std::string(e.what()) + "; --dry-run goes on with the workers' heartbeats");
+      systemd = false;
+    }
+  }
+  if (systemd) {
     for (const auto& unit : manager->list(instance_glob(settings.unit)))
       if (is_up(unit.active_state)) running.push_back(unit.name);
     current = static_cast<int>(running.size());

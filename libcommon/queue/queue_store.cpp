@@ -55,11 +55,13 @@ QueueStatus QueueStore::status_of(const std::string& queue, util::UnixMillis now
   QueueStatus s;
   s.name = queue;
   {
-    // Finished tasks: kept as counters by the schema's triggers, never counted row by row; and the run totals.
+    // Finished tasks: kept as counters in the minute-0 row by the schema's triggers, never counted row by row.
+    // The run totals: the sum of the queue's rows (old minutes are folded into minute 0 by purge()).
     auto q = m_db.query(
-        "SELECT succeeded, dead, cancelled, runs, failures, run_ms FROM queue_counters WHERE queue = ? AND minute = 0");
+        "SELECT sum(succeeded), sum(dead), sum(cancelled), sum(runs), sum(failures), sum(run_ms) FROM queue_counters "
+        "WHERE queue = ?");
     q->bind(1, queue);
-    if (q->executeStep()) {
+    if (q->executeStep() && !q->getColumn(0).isNull()) {
       s.counts.succeeded = q->getColumn(0).getInt64();
       s.counts.dead = q->getColumn(1).getInt64();
       s.counts.cancelled = q->getColumn(2).getInt64();

@@ -25,8 +25,8 @@ struct QueueCounts {
   std::optional<util::UnixMillis> oldest_runnable_since;  // run_at of the longest-waiting runnable task
 };
 
-// Runs of a queue's tasks since its counters began (the minute-0 row of queue_counters). They only grow,
-// except when a backup is restored: counters for metrics.
+// Runs of a queue's tasks since its counters began (the sum of its queue_counters rows: purge() folds old
+// minutes into the minute-0 row). They only grow, except when a backup is restored: counters for metrics.
 struct RunTotals {
   std::int64_t runs = 0;
   std::int64_t failures = 0;  // runs that did not succeed (failed, temporary, permanent, lost)

@@ -219,22 +219,18 @@ void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, 
   bind_opt(*q, 9, error);
   q->exec();
 
-  // The run is counted twice: in its minute's row (stats: the last hour) and in the minute-0 row, whose
-  // runs, failures and run_ms are totals that only grow (metrics: oos_queue_runs_total). Both rows are
-  // usually on the page the finished-state trigger has just written.
+  // The run is counted in its minute's row (stats: the last hour). purge() folds rows older than a day into
+  // the minute-0 row before deleting them, so the sum over a queue's rows is a total that only grows.
   auto counters = m_db.query(
       "INSERT INTO queue_counters (queue, minute, runs, failures, run_ms) VALUES (?1, ?2, 1, ?3, ?4) "
       "ON CONFLICT (queue, minute) DO UPDATE SET runs = runs + 1, failures = failures + excluded.failures, "
       "run_ms = run_ms + excluded.run_ms");
   counters->bind(1, row.queue);
+  counters->bind(2, static_cast<std::int64_t>(now / 60'000));
   counters->bind(3, outcome == "succeeded" ? 0 : 1);
   counters->bind(4,
                  static_cast<std::int64_t>(row.started_at ? std::max<util::UnixMillis>(0, now - *row.started_at) : 0));
-  for (std::int64_t minute : {static_cast<std::int64_t>(now / 60'000), std::int64_t{0}}) {
-    counters->bind(2, minute);
-    counters->exec();
-    counters->reset();
-  }
+  counters->exec();
 }
 
 Fence TaskStore::complete(const Lease& lease, std::string_view result, std::optional<int> exit_code) {
@@ -458,8 +454,18 @@ PurgeResult TaskStore::purge(const PurgeOptions& options) {
                           now - options.older_than.value_or(settings.succeeded_retention).count());
   }
   if (!dry) {
+    // Old minutes are folded into the minute-0 row, so the run totals (the sum of a queue's rows) stay whole.
+    auto before = static_cast<std::int64_t>(now / 60'000 - k_counter_minutes_kept);
+    auto fold = m_db.query(
+        "INSERT INTO queue_counters (queue, minute, runs, failures, run_ms) "
+        "SELECT queue, 0, sum(runs), sum(failures), sum(run_ms) FROM queue_counters "
+        "WHERE minute > 0 AND minute < ?1 GROUP BY queue "
+        "ON CONFLICT (queue, minute) DO UPDATE SET runs = runs + excluded.runs, "
+        "failures = failures + excluded.failures, run_ms = run_ms + excluded.run_ms");
+    fold->bind(1, before);
+    fold->exec();
     auto q = m_db.query("DELETE FROM queue_counters WHERE minute > 0 AND minute < ?");
-    q->bind(1, static_cast<std::int64_t>(now / 60'000 - k_counter_minutes_kept));
+    q->bind(1, before);
     q->exec();
     if (result.dead > 0 || result.succeeded > 0)
       db::record_event(m_db, now, "task.purge", "tasks",

@@ -94,7 +94,6 @@ ScaleDecision decide_scale(const config::ScaleSettings& settings, const ScaleInp
   }
 
   if (decision.throttled || decision.memory_pressure) desired = stepped;  // one step, whichever applied
-  decision.release_memory = decision.memory_pressure;
   decision.desired = static_cast<int>(std::clamp(desired, lo, hi));
   return decision;
 }

@@ -34,8 +34,8 @@ struct ScaleDecision {
   int desired = 0;                   // within [min_workers, max_workers]
   std::vector<std::string> reasons;  // one line per rule that applied, in the order applied
   bool throttled = false;            // the load stayed above scale.load_threshold for the whole load_window
-  bool memory_pressure = false;      // too little memory available, or too much pressure (PSI)
-  bool release_memory = false;       // the running workers should release memory (SIGUSR1)
+  bool memory_pressure = false;      // too little memory available, or too much pressure (PSI): the running
+                                     // workers should also release memory (SIGUSR1)
 };
 
 // The rules, in order:
@@ -47,7 +47,7 @@ struct ScaleDecision {
 //    smooths what happened in between). Then: no scale-up, and one fewer than current_workers.
 // 3. Memory pressure: the newest sample has memory_available_percent below memory_available_min_percent, or
 //    psi_some_avg10 above memory_pressure_psi_some_avg10. Then: no scale-up, one fewer than current_workers,
-//    and release_memory.
+//    and the workers release memory.
 // With 2 or 3 (or both: still one step), desired = min(rule 1, current_workers - 1). Whatever applied,
 // desired stays within [min_workers, max_workers], so a current count above max_workers comes down to it.
 ScaleDecision decide_scale(const config::ScaleSettings& settings, const ScaleInput& input);

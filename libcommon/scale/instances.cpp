@@ -16,6 +16,11 @@ std::pair<std::string, std::string> template_parts(const std::string& unit_templ
 
 }  // namespace
 
+std::string instance_glob(const std::string& unit_template) {
+  auto [prefix, suffix] = template_parts(unit_template);
+  return prefix + "*" + suffix;
+}
+
 std::optional<int> instance_number(const std::string& unit_template, const std::string& unit) {
   auto [prefix, suffix] = template_parts(unit_template);
   if (unit.size() <= prefix.size() + suffix.size() || unit.rfind(prefix, 0) != 0 ||

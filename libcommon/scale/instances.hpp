@@ -17,6 +17,9 @@ struct InstancePlan {
 // "oos-worker@3.service"; nullopt for another unit or a non-numeric instance.
 std::optional<int> instance_number(const std::string& unit_template, const std::string& unit);
 
+// The glob that matches the template's instances: "oos-worker@*.service" for "oos-worker@.service".
+std::string instance_glob(const std::string& unit_template);
+
 // `running` holds the names of the template's instances that are up (active or activating). Instances with
 // a name that is not a number count as running but are never stopped: someone started them by hand.
 InstancePlan plan_instances(const std::string& unit_template, const std::vector<std::string>& running, int desired);

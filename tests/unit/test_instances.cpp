@@ -14,6 +14,10 @@ const std::string k_template = "oos-worker@.service";
 
 BOOST_AUTO_TEST_SUITE(instances)
 
+BOOST_AUTO_TEST_CASE(the_glob_matches_the_templates_instances) {
+  BOOST_TEST(instance_glob(k_template) == "oos-worker@*.service");
+}
+
 BOOST_AUTO_TEST_CASE(instance_numbers_are_read_from_unit_names) {
   BOOST_TEST(instance_number(k_template, "oos-worker@3.service").value_or(-1) == 3);
   BOOST_TEST(instance_number(k_template, "oos-worker@12.service").value_or(-1) == 12);

@@ -176,7 +176,6 @@ BOOST_AUTO_TEST_CASE(the_decision_follows_the_rules) {
       BOOST_TEST(d.desired == c.desired, joined(d.reasons));
       BOOST_TEST(d.throttled == c.throttled, joined(d.reasons));
       BOOST_TEST(d.memory_pressure == c.memory_pressure, joined(d.reasons));
-      BOOST_TEST(d.release_memory == c.memory_pressure);
       BOOST_TEST(d.desired >= c.settings.min_workers);
       BOOST_TEST(d.desired <= c.settings.max_workers);
       BOOST_TEST(!d.reasons.empty());

@@ -38,12 +38,6 @@ bool is_up(const std::string& active_state) {
   return active_state == "active" || active_state == "activating" || active_state == "reloading";
 }
 
-// "oos-worker@.service" -> "oos-worker@*.service".
-std::string instance_glob(const std::string& unit_template) {
-  auto at = unit_template.find('@');
-  return at == std::string::npos ? unit_template : unit_template.substr(0, at + 1) + "*" + unit_template.substr(at + 1);
-}
-
 // Workers whose heartbeat is this recent count as running when no service manager is asked.
 constexpr util::Millis k_live_heartbeat = 3 * worker::k_heartbeat_interval;
 
@@ -104,7 +98,7 @@ int scale(const Command& c, app::Context& context, db::Database& db, metrics::Ex
     }
   }
   if (systemd) {
-    for (const auto& unit : manager->list(instance_glob(settings.unit)))
+    for (const auto& unit : manager->list(oos::scale::instance_glob(settings.unit)))
       if (is_up(unit.active_state)) running.push_back(unit.name);
     current = static_cast<int>(running.size());
   } else {
@@ -129,7 +123,7 @@ int scale(const Command& c, app::Context& context, db::Database& db, metrics::Ex
     if (apply) manager->stop(unit);
     actions.push_back("stop " + unit);
   }
-  if (decision.release_memory && systemd)
+  if (decision.memory_pressure && systemd)
     for (const auto& unit : running) {
       if (std::find(plan.stop.begin(), plan.stop.end(), unit) != plan.stop.end()) continue;
       if (apply) manager->signal_main(unit, SIGUSR1);

@@ -109,6 +109,14 @@ std::vector<QueueStatus> QueueStore::status(util::UnixMillis now) {
   return out;
 }
 
+std::map<std::string, std::int64_t> QueueStore::dead_since(util::UnixMillis since) {
+  std::map<std::string, std::int64_t> out;
+  auto q = m_db.query("SELECT queue, count(*) FROM tasks WHERE status = 'dead' AND finished_at >= ? GROUP BY queue");
+  q->bind(1, static_cast<std::int64_t>(since));
+  while (q->executeStep()) out[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
+  return out;
+}
+
 std::optional<QueueStats> QueueStore::stats(const std::string& queue, util::UnixMillis now) {
   if (!exists(queue)) return std::nullopt;
   QueueStats stats;

@@ -2,6 +2,7 @@
 // detail of `oos-queue stats`, and the depth alert.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +70,10 @@ class QueueStore {
 
   // One queue in detail; nullopt when unknown.
   std::optional<QueueStats> stats(const std::string& queue, util::UnixMillis now);
+
+  // Per queue, the tasks dead-lettered at or after `since` that are still dead (oos-health's dead letter
+  // growth). Reads every dead task row: for a check, not for a hot path.
+  std::map<std::string, std::int64_t> dead_since(util::UnixMillis since);
 
   breaker::BreakerStore& breakers() { return m_breakers; }
 

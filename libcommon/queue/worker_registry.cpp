@@ -36,6 +36,19 @@ bool WorkerRegistry::remove(const std::string& name) {
   return deleted > 0;
 }
 
+int WorkerRegistry::remove_silent(util::UnixMillis before, bool dry_run) {
+  db::WriteTransaction tx(m_db);
+  int count = 0;
+  {
+    auto q = m_db.query(dry_run ? "SELECT count(*) FROM workers WHERE heartbeat_at < ?"
+                                : "DELETE FROM workers WHERE heartbeat_at < ?");
+    q->bind(1, static_cast<std::int64_t>(before));
+    count = dry_run ? (q->executeStep() ? q->getColumn(0).getInt() : 0) : q->exec();
+  }
+  tx.commit();
+  return count;
+}
+
 std::vector<WorkerRow> WorkerRegistry::list() {
   auto q = m_db.query("SELECT name, pid, host, started_at, heartbeat_at, status, tasks_run FROM workers ORDER BY name");
   std::vector<WorkerRow> rows;

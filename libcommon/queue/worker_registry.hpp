@@ -22,6 +22,9 @@ struct WorkerRow {
   std::int64_t tasks_run = 0;
 };
 
+// How long the row of a worker that stopped beating stays for oos-health to report.
+inline constexpr std::int64_t k_silent_worker_retention_ms = 24 * 60 * 60 * 1000;
+
 class WorkerRegistry {
  public:
   explicit WorkerRegistry(db::Database& db) : m_db(db) {}
@@ -32,6 +35,11 @@ class WorkerRegistry {
 
   // Deletes the row of worker `name`, in a write transaction of its own; false when there was none.
   bool remove(const std::string& name);
+
+  // Deletes the rows whose heartbeat is older than `before` (workers that died and were not started again
+  // under their name), in a write transaction of its own; with `dry_run` only counts them. oos-cleanup calls
+  // it with now - k_silent_worker_retention.
+  int remove_silent(util::UnixMillis before, bool dry_run);
 
   // Every row, by name.
   std::vector<WorkerRow> list();

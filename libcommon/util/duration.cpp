@@ -1,5 +1,6 @@
 #include "util/duration.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
@@ -57,6 +58,14 @@ std::string format_duration(Millis duration) {
   for (const auto& unit : k_units)
     if (ms % unit.factor == 0) return std::to_string(ms / unit.factor) + std::string(unit.suffix);
   return std::to_string(ms) + "ms";
+}
+
+std::string format_age(Millis age) {
+  auto s = std::max<std::int64_t>(0, age.count() / 1000);
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 2 * 3600) return std::to_string(s / 60) + "m";
+  if (s < 2 * 86'400) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86'400) + "d";
 }
 
 std::expected<std::uint64_t, std::string> parse_size(std::string_view text) {

@@ -82,4 +82,10 @@ ProcessUsage process_usage(const std::filesystem::path& statm) {
   return usage;
 }
 
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || !*host) return "localhost";
+  return host;
+}
+
 }  // namespace oos::util

@@ -37,4 +37,8 @@ struct ProcessStat {
 // parentheses. Errors name the file and the cause.
 std::expected<ProcessStat, std::string> read_process_stat(const std::filesystem::path& path = "/proc/self/stat");
 
+// This host's name (gethostname(2)); "localhost" when it has none. Worker rows carry it, so that a pid is
+// only looked up on the host it belongs to.
+std::string host_name();
+
 }  // namespace oos::util

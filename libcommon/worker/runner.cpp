@@ -46,7 +46,7 @@ class Heartbeat {
       : m_worker(worker),
         m_registry(worker.database()),
         m_started_at(worker.clock().now()),
-        m_host(host_name()),
+        m_host(util::host_name()),
         m_every(static_cast<double>(interval.count()) / 1000.0) {}
 
   bool due(double now) const { return now >= m_next; }
@@ -71,12 +71,6 @@ class Heartbeat {
   }
 
  private:
-  static std::string host_name() {
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) != 0 || !*host) return "localhost";
-    return host;
-  }
-
   Worker& m_worker;
   queue::WorkerRegistry m_registry;
   util::UnixMillis m_started_at;

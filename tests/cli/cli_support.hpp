@@ -62,6 +62,8 @@ class CliFixture {
   util::RunResult backup(const std::vector<std::string>& args);
   util::RunResult integrity(const std::vector<std::string>& args);
   util::RunResult cleanup(const std::vector<std::string>& args);
+  // Runs oos-health (from $OOS_HEALTH_BIN) the same way, with the "NAME=value" entries of `extra_env` added.
+  util::RunResult health(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
   // Runs oos-queue with this fixture's config but another state directory.
   util::RunResult queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
                            const std::string& stdin_data = "");

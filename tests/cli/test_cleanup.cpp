@@ -119,4 +119,24 @@ BOOST_FIXTURE_TEST_CASE(below_the_threshold_the_rules_wait_but_retention_applies
   BOOST_TEST(retention_logged);
 }
 
+BOOST_FIXTURE_TEST_CASE(rows_of_workers_silent_for_over_a_day_are_removed, CleanupFixture) {
+  config(100);
+  BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);  // the database
+  auto now = oos::test::now_ms();
+  auto row = [&](const std::string& name, std::int64_t age_ms) {
+    sql_exec("INSERT INTO workers (name, pid, host, started_at, heartbeat_at, status, tasks_run) VALUES ('" + name +
+             "', 1, 'h', 0, " + std::to_string(now - age_ms) + ", 'idle', 0)");
+  };
+  row("gone", 25 * 3600 * 1000LL);
+  row("recent", 23 * 3600 * 1000LL);
+  auto dry = cleanup({"--dry-run", "--json"});
+  BOOST_TEST_REQUIRE(dry.exit_code == 0, dry.err);
+  BOOST_TEST(json::parse(dry.out)["silent_workers"] == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM workers") == 2);
+  auto r = cleanup({"--json"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(json::parse(r.out)["silent_workers"] == 1);
+  BOOST_TEST(sql_text("SELECT group_concat(name) FROM workers") == "recent");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

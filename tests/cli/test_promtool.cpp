@@ -1,7 +1,7 @@
 // Everything OOS exposes to Prometheus passes `promtool check metrics` (Debian package prometheus): the
 // output of `oos-queue metrics`, the worker's oos_worker_<name>.prom and oos_queue.prom, and the files of
-// oos-backup, oos-integrity and oos-cleanup; and no series is exposed by two files (node_exporter's textfile
-// collector refuses the whole scrape then). promtool is $OOS_PROMTOOL, else found in PATH; without it the
+// oos-backup, oos-integrity, oos-cleanup and oos-health; and no series is exposed by two files (node_exporter's
+// textfile collector refuses the whole scrape then). promtool is $OOS_PROMTOOL, else found in PATH; without it the
 // tests fail.
 #include <boost/test/unit_test.hpp>
 
@@ -142,7 +142,9 @@ BOOST_FIXTURE_TEST_CASE(the_periodic_tools_files_pass, PromtoolFixture) {
   BOOST_TEST_REQUIRE(backup({}).exit_code == 0);
   BOOST_TEST_REQUIRE(integrity({}).exit_code == 0);
   BOOST_TEST_REQUIRE(cleanup({}).exit_code == 0);
-  for (const char* file : {"oos_backup.prom", "oos_integrity.prom", "oos_cleanup.prom"}) check(file, prom(file));
+  BOOST_TEST_REQUIRE(health({}).exit_code == 2);  // CRITICAL: a runnable task and no worker
+  for (const char* file : {"oos_backup.prom", "oos_integrity.prom", "oos_cleanup.prom", "oos_health.prom"})
+    check(file, prom(file));
 
   write_config(metrics_toml() + "[backup]\ndir = \"" + (state_dir() / "oos.db").string() + "\"\n");  // a file
   BOOST_TEST_REQUIRE(backup({}).exit_code == 74);
@@ -157,6 +159,7 @@ BOOST_FIXTURE_TEST_CASE(no_series_is_exposed_by_two_files, PromtoolFixture) {
   BOOST_TEST_REQUIRE(cleanup({}).exit_code == 0);
   for (const char* name : {"1", "2"}) BOOST_TEST_REQUIRE(worker({"--drain", "--name", name}).exit_code == 0);
   BOOST_TEST_REQUIRE(queue({"metrics", "--textfile"}).exit_code == 0);
+  BOOST_TEST_REQUIRE(health({}).exit_code <= 2);
 
   std::map<std::string, std::string> owner;          // series -> the file exposing it
   std::map<std::string, std::string> help_and_type;  // metric -> its HELP and TYPE lines in the first file
@@ -176,7 +179,7 @@ BOOST_FIXTURE_TEST_CASE(no_series_is_exposed_by_two_files, PromtoolFixture) {
       BOOST_TEST((fresh || it->second == lines), metric << " is described differently in " << file);
     }
   }
-  BOOST_TEST(files == 6);  // backup, integrity, cleanup, queue, worker_1, worker_2
+  BOOST_TEST(files == 7);  // backup, integrity, cleanup, health, queue, worker_1, worker_2
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -90,6 +90,18 @@ BOOST_AUTO_TEST_CASE(format_duration_uses_the_largest_unit_that_divides_exactly)
   }
 }
 
+BOOST_AUTO_TEST_CASE(format_age_rounds_down_to_one_unit) {
+  const std::vector<FormatCase> cases{
+      {-1000, "0s"},     {999, "0s"},         {119'999, "119s"},    {120'000, "2m"},     {7'199'999, "119m"},
+      {7'200'000, "2h"}, {47'123'456, "13h"}, {172'799'999, "47h"}, {172'800'000, "2d"}, {691'200'000, "8d"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.ms << " ms") {
+      BOOST_TEST(format_age(Millis(c.ms)) == c.expected);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(format_duration_output_parses_back_to_the_same_duration) {
   for (std::int64_t ms : {1LL, 999LL, 1000LL, 61'000LL, 3'600'000LL, 172'800'000LL, 172'800'001LL}) {
     BOOST_TEST_CONTEXT(ms << " ms") {

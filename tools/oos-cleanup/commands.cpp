@@ -18,6 +18,7 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/task_store.hpp"
+#include "queue/worker_registry.hpp"
 #include "util/files.hpp"
 
 namespace oos::tools::cleanup {
@@ -122,14 +123,23 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
   queue::PurgeOptions purge;
   purge.dry_run = c.dry_run ? queue::DryRun::yes : queue::DryRun::no;
   auto purged = store.purge(purge);
-  log.write({{"action", "retention"}, {"dead_tasks", purged.dead}, {"succeeded_tasks", purged.succeeded}}, now);
+  auto forgotten = queue::WorkerRegistry(db).remove_silent(now - queue::k_silent_worker_retention_ms, c.dry_run);
+  log.write({{"action", "retention"},
+             {"dead_tasks", purged.dead},
+             {"succeeded_tasks", purged.succeeded},
+             {"silent_workers", forgotten}},
+            now);
 
   auto summary = fmt::format(
-      "{}{} files ({:.1f} MiB) {}by the rules{}, {} dead and {} succeeded tasks past retention {}; actions in {}",
+      "{}{} files ({:.1f} MiB) {}by the rules{}, {} dead and {} succeeded tasks past retention {}{}; actions in {}",
       c.dry_run ? "dry run: " : "", files, static_cast<double>(bytes) / (1 << 20),
       c.dry_run ? "would be deleted " : "deleted ",
       apply ? "" : fmt::format(" (disk below {}%: rules not applied)", settings.threshold_percent), purged.dead,
-      purged.succeeded, c.dry_run ? "would be purged" : "purged", log.path().string());
+      purged.succeeded, c.dry_run ? "would be purged" : "purged",
+      forgotten ? fmt::format(", {} rows of workers silent for over a day {}", forgotten,
+                              c.dry_run ? "would be removed" : "removed")
+                : "",
+      log.path().string());
   if (!c.dry_run) db::record_event_alone(db, now, "cleanup.run", "disk", summary);
   for (const auto& usage : after)
     metrics.add("oos_cleanup_disk_used_ratio", metrics::Type::gauge, "Used fraction of the filesystem",
@@ -154,6 +164,7 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
                                 {"failed", failed},
                                 {"dead_tasks", purged.dead},
                                 {"succeeded_tasks", purged.succeeded},
+                                {"silent_workers", forgotten},
                                 {"log", log.path().string()}})
               << '\n';
   else

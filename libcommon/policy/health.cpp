@@ -1,0 +1,200 @@
+#include "policy/health.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace oos::policy {
+namespace {
+
+using util::format_age;
+using util::format_duration;
+using util::Millis;
+
+int rank(Health health) {
+  switch (health) {
+    case Health::ok: return 0;
+    case Health::warning: return 1;
+    case Health::unknown: return 2;
+    case Health::critical: return 3;
+  }
+  return 3;
+}
+
+// Collects the problems of one object; the check ends up as bad as its worst problem.
+struct Findings {
+  Health status = Health::ok;
+  std::vector<std::string> problems;
+  void add(Health health, std::string problem) {
+    if (rank(health) > rank(status)) status = health;
+    problems.push_back(std::move(problem));
+  }
+  HealthCheck check(std::string name, std::string fine) const {
+    return {std::move(name), status, problems.empty() ? std::move(fine) : fmt::format("{}", fmt::join(problems, "; "))};
+  }
+};
+
+// A periodic result's age against its interval: WARNING past k_stale_warning_intervals intervals,
+// CRITICAL past k_stale_critical_intervals.
+Health age_verdict(Millis age, Millis interval) {
+  if (age > interval * k_stale_critical_intervals) return Health::critical;
+  if (age > interval * k_stale_warning_intervals) return Health::warning;
+  return Health::ok;
+}
+
+HealthCheck integrity_check(const HealthInput& in) {
+  auto interval = in.integrity_interval;
+  if (!in.last_integrity_check)
+    return {"integrity", Health::warning, "never checked: run 'oos-integrity check' (the daily timer does)"};
+  auto age = Millis(in.now - *in.last_integrity_check);
+  Findings f;
+  if (auto verdict = age_verdict(age, interval); verdict != Health::ok)
+    f.add(verdict, fmt::format("last check {} ago, integrity.interval is {}: is oos-integrity.timer running? "
+                               "'systemctl list-timers oos-integrity.timer'",
+                               format_age(age), format_duration(interval)));
+  if (in.last_recovery && Millis(in.now - *in.last_recovery) <= interval)
+    f.add(Health::warning,
+          fmt::format("recovered from a backup {} ago; changes made after that backup may be lost: see "
+                      "'journalctl -u oos-integrity'",
+                      format_age(Millis(in.now - *in.last_recovery))));
+  return f.check("integrity", fmt::format("last check ok, {} ago", format_age(age)));
+}
+
+HealthCheck backup_check(const HealthInput& in) {
+  if (!in.last_backup)
+    return {"backup", Health::warning,
+            fmt::format("no backup in {}: run 'oos-backup create' (the timer runs it every {})", in.backup_dir,
+                        format_duration(in.backup_interval))};
+  auto age = Millis(in.now - *in.last_backup);
+  auto verdict = age_verdict(age, in.backup_interval);
+  if (verdict == Health::ok)
+    return {"backup", Health::ok, fmt::format("newest {}, {} ago", in.last_backup_name, format_age(age))};
+  return {"backup", verdict,
+          fmt::format("newest {} is {} old, backup.interval is {}: is oos-backup.timer running? "
+                      "'systemctl list-timers oos-backup.timer', or run 'oos-backup create'",
+                      in.last_backup_name, format_age(age), format_duration(in.backup_interval))};
+}
+
+HealthCheck disk_check(const HealthInput& in, const DiskHealth& disk) {
+  auto name = "disk " + disk.path;
+  if (!disk.used_percent) return {name, Health::unknown, disk.problem};
+  double used = *disk.used_percent;
+  double critical = std::max<double>(k_disk_critical_percent, in.disk_threshold_percent);
+  auto what = fmt::format("{:.0f}% used", used);
+  if (used >= critical)
+    return {name, Health::critical, what + ": free space now ('oos-cleanup --force', 'oos-backup prune')"};
+  if (used >= in.disk_threshold_percent)
+    return {name, Health::warning,
+            fmt::format("{} (cleanup.threshold_percent {}): 'oos-cleanup --dry-run' shows what the rules would delete",
+                        what, in.disk_threshold_percent)};
+  return {name, Health::ok, what};
+}
+
+void judge_breaker(Findings& f, BreakerState state, util::UnixMillis opened_at, util::UnixMillis now,
+                   std::string_view hint) {
+  if (state == BreakerState::closed) return;
+  auto open_for = Millis(now - opened_at);
+  auto verdict = open_for > k_breaker_open_critical ? Health::critical : Health::warning;
+  f.add(verdict, fmt::format("breaker {} for {}; it closes after a successful probe; {}", to_string(state),
+                             format_age(open_for), hint));
+}
+
+HealthCheck queue_check(const HealthInput& in, const QueueHealth& q) {
+  Findings f;
+  judge_breaker(f, q.breaker, q.breaker_opened_at, in.now,
+                fmt::format("the failures: 'oos-queue stats {}'; to close it by hand: 'oos-queue breaker {} --reset'",
+                            q.name, q.name));
+  if (q.runnable > q.depth_alert)
+    f.add(Health::warning,
+          fmt::format("{} runnable tasks, over queue.depth_alert {}: 'oos-scale --dry-run' says whether more "
+                      "workers would run",
+                      q.runnable, q.depth_alert));
+  if (q.dead_recent > 0)
+    f.add(Health::warning, fmt::format("{} tasks dead-lettered in the last {} ({} dead in all): 'oos-retry list "
+                                       "--queue {}'",
+                                       q.dead_recent, format_duration(k_dead_recent), q.dead, q.name));
+  return f.check("queue " + q.name, fmt::format("{} runnable, {} dead{}", q.runnable, q.dead, q.paused ? ", paused" : ""));
+}
+
+HealthCheck workers_check(const HealthInput& in) {
+  Findings f;
+  int live = 0;
+  bool work_waits = in.runnable_for_workers > 0;
+  for (const auto& w : in.workers) {
+    auto silent = Millis(in.now - w.heartbeat_at);
+    if (silent <= k_stale_heartbeat) {
+      ++live;
+      continue;
+    }
+    auto process = !w.alive ? "" : *w.alive ? ", process alive: hung?" : ", process gone; oos-cleanup forgets it after a day";
+    f.add(work_waits ? Health::critical : Health::warning,
+          fmt::format("worker {} (pid {}{}) silent for {}{}: 'systemctl status oos-worker@{}'", w.name, w.pid, process,
+                      format_age(silent),
+                      work_waits ? fmt::format(" while {} tasks are runnable", in.runnable_for_workers) : "", w.name));
+  }
+  if (live == 0 && work_waits)
+    f.add(Health::critical, fmt::format("no worker is running and {} tasks are runnable: 'systemctl start oos.target'",
+                                        in.runnable_for_workers));
+  return f.check("workers", fmt::format("{} running, {} tasks runnable", live, in.runnable_for_workers));
+}
+
+std::vector<HealthCheck> provider_checks(const HealthInput& in) {
+  std::vector<HealthCheck> out;
+  std::size_t down = 0;
+  for (const auto& p : in.providers) {
+    Findings f;
+    judge_breaker(f, p.breaker, p.breaker_opened_at, in.now, "'oos-search quota' shows every provider");
+    // One provider down is what the fallback chain is for: a warning, however long.
+    if (f.status == Health::critical) f.status = Health::warning;
+    if (f.status != Health::ok) ++down;
+    out.push_back(f.check("search " + p.name, "breaker closed"));
+  }
+  if (!in.configured_providers.empty() && down >= in.configured_providers.size())
+    for (auto& check : out) check.status = Health::critical;
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Health health) {
+  static constexpr std::array<std::string_view, 4> k_names{"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+  return k_names.at(static_cast<std::size_t>(health));
+}
+
+std::vector<HealthCheck> assess(const HealthInput& in) {
+  std::vector<HealthCheck> out;
+  if (in.database_problem)
+    out.push_back({"database", in.database_problem_status, *in.database_problem});
+  else
+    out.push_back({"database", Health::ok, fmt::format("{} opened, schema v{}", in.database, in.schema_version)});
+  if (!in.database_problem) out.push_back(integrity_check(in));
+  out.push_back(backup_check(in));
+  for (const auto& disk : in.disks) out.push_back(disk_check(in, disk));
+  if (in.database_problem) return out;
+  for (const auto& q : in.queues) out.push_back(queue_check(in, q));
+  out.push_back(workers_check(in));
+  for (auto& check : provider_checks(in)) out.push_back(std::move(check));
+  return out;
+}
+
+Health overall(const std::vector<HealthCheck>& checks) {
+  Health worst = Health::ok;
+  for (const auto& c : checks)
+    if (rank(c.status) > rank(worst)) worst = c.status;
+  return worst;
+}
+
+std::string summary_line(const std::vector<HealthCheck>& checks) {
+  auto status = overall(checks);
+  if (status == Health::ok) return fmt::format("OOS OK - {} checks ok", checks.size());
+  std::vector<const HealthCheck*> bad;
+  for (const auto& c : checks)
+    if (c.status != Health::ok) bad.push_back(&c);
+  std::stable_sort(bad.begin(), bad.end(), [](auto* a, auto* b) { return rank(a->status) > rank(b->status); });
+  std::vector<std::string> parts;
+  for (const auto* c : bad) parts.push_back(c->name + ": " + c->message);
+  return fmt::format("OOS {} - {}", to_string(status), fmt::join(parts, "; "));
+}
+
+}  // namespace oos::policy

@@ -1,0 +1,110 @@
+// The verdicts of oos-health (DESIGN.md section 7) as a pure function of what it observed: one check per
+// object (the database, its integrity, the backups, each disk, each queue, the workers, each search
+// provider), each OK, WARNING, CRITICAL or UNKNOWN with a one-line message that says what to do.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/breaker.hpp"
+#include "util/duration.hpp"
+#include "util/time.hpp"
+
+namespace oos::policy {
+
+// Nagios plugin states; the values are the exit codes.
+enum class Health { ok = 0, warning = 1, critical = 2, unknown = 3 };
+
+// "OK", "WARNING", "CRITICAL", "UNKNOWN".
+std::string_view to_string(Health health);
+
+struct HealthCheck {
+  std::string name;  // "database", "backup", "queue default", "disk /var/lib/oos", ...
+  Health status = Health::ok;
+  std::string message;
+};
+
+struct QueueHealth {
+  std::string name;
+  std::int64_t runnable = 0;
+  std::int64_t depth_alert = 1000;  // queue.depth_alert of this queue
+  std::int64_t dead = 0;
+  std::int64_t dead_recent = 0;  // dead-lettered within k_dead_recent and still dead
+  bool paused = false;
+  BreakerState breaker = BreakerState::closed;
+  util::UnixMillis breaker_opened_at = 0;
+};
+
+struct WorkerHealth {
+  std::string name;
+  std::int64_t pid = 0;
+  util::UnixMillis heartbeat_at = 0;
+  std::optional<bool> alive;  // whether the process still exists; nullopt when it cannot be told (other host)
+};
+
+struct ProviderHealth {
+  std::string name;
+  BreakerState breaker = BreakerState::closed;
+  util::UnixMillis breaker_opened_at = 0;
+};
+
+struct DiskHealth {
+  std::string path;
+  std::optional<double> used_percent;  // nullopt: could not be measured
+  std::string problem;                 // why not
+};
+
+// What oos-health observed. When the database could not be read (`database_problem` set), only the
+// backups and the disks are judged.
+struct HealthInput {
+  util::UnixMillis now = 0;
+  std::string database;  // its path
+  std::optional<std::string> database_problem;
+  Health database_problem_status = Health::critical;  // UNKNOWN when the check itself could not look
+  int schema_version = 0;
+
+  std::optional<util::UnixMillis> last_integrity_check;  // newest "integrity.ok" (full or quick)
+  std::optional<util::UnixMillis> last_recovery;         // newest "integrity.recovered"
+  util::Millis integrity_interval{24 * 60 * 60 * 1000};
+
+  std::optional<util::UnixMillis> last_backup;  // newest backup with a manifest (verified when it was made)
+  std::string last_backup_name;
+  std::string backup_dir;
+  util::Millis backup_interval{6 * 60 * 60 * 1000};
+
+  std::vector<DiskHealth> disks;
+  int disk_threshold_percent = 80;
+
+  std::vector<QueueHealth> queues;
+  std::int64_t runnable_for_workers = 0;  // in worker.queues
+  std::vector<WorkerHealth> workers;
+  std::vector<ProviderHealth> providers;  // search providers whose breaker is not closed
+  std::vector<std::string> configured_providers;
+};
+
+// A periodic result older than this many intervals is a WARNING, and older than the second a CRITICAL.
+inline constexpr int k_stale_warning_intervals = 2;
+inline constexpr int k_stale_critical_intervals = 4;
+// A heartbeat older than this is stale: 3 of the worker's heartbeat intervals (10 s).
+inline constexpr util::Millis k_stale_heartbeat{30'000};
+// Dead-lettered tasks younger than this are "dead letter growth".
+inline constexpr util::Millis k_dead_recent{24 * 60 * 60 * 1000};
+// A breaker open longer than this is CRITICAL rather than WARNING.
+inline constexpr util::Millis k_breaker_open_critical{10 * 60 * 1000};
+// A disk this full is CRITICAL (or at the threshold, when the threshold is higher).
+inline constexpr double k_disk_critical_percent = 95;
+
+// The checks, in a fixed order: database, integrity, backup, disks, queues, workers, search providers.
+std::vector<HealthCheck> assess(const HealthInput& input);
+
+// The worst state, ranked OK < WARNING < UNKNOWN < CRITICAL; OK for no checks.
+Health overall(const std::vector<HealthCheck>& checks);
+
+// The first line: "OOS OK - 7 checks ok", or "OOS WARNING - backup: ...; queue default: ..." with the
+// checks that are not OK, worst first.
+std::string summary_line(const std::vector<HealthCheck>& checks);
+
+}  // namespace oos::policy

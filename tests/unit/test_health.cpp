@@ -1,0 +1,207 @@
+// policy/health: the verdicts of oos-health, table-driven over what it observed.
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "policy/health.hpp"
+
+using namespace oos;
+using policy::Health;
+using policy::HealthInput;
+
+namespace oos::policy {
+// How Boost.Test prints a state in a failed assertion.
+inline std::ostream& boost_test_print_type(std::ostream& out, Health health) { return out << to_string(health); }
+}  // namespace oos::policy
+
+BOOST_AUTO_TEST_SUITE(health)
+
+namespace {
+
+constexpr util::UnixMillis k_now = 1'800'000'000'000;
+constexpr std::int64_t k_s = 1000;
+constexpr std::int64_t k_h = 3600 * k_s;
+
+// A healthy host: checked and backed up an hour ago, disks at half, one quiet queue, one live worker.
+HealthInput healthy() {
+  HealthInput in;
+  in.now = k_now;
+  in.database = "/var/lib/oos/oos.db";
+  in.schema_version = 2;
+  in.last_integrity_check = k_now - k_h;
+  in.integrity_interval = util::Millis(24 * k_h);
+  in.last_backup = k_now - k_h;
+  in.last_backup_name = "oos-20270115T080000Z.db";
+  in.backup_dir = "/var/lib/oos/backups";
+  in.backup_interval = util::Millis(6 * k_h);
+  in.disks = {{"/var/lib/oos", 50.0, ""}};
+  in.disk_threshold_percent = 80;
+  in.queues = {{.name = "default", .runnable = 3, .depth_alert = 1000}};
+  in.runnable_for_workers = 3;
+  in.workers = {{"1", 100, k_now - 5 * k_s, true}};
+  in.configured_providers = {"google", "brave"};
+  return in;
+}
+
+const policy::HealthCheck* find(const std::vector<policy::HealthCheck>& checks, const std::string& name) {
+  for (const auto& c : checks)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+struct Case {
+  const char* name;
+  std::function<void(HealthInput&)> induce;
+  const char* check;  // the check that changes
+  Health expected;    // its state, and the overall state
+  const char* says;   // a piece of its message
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_healthy_host_is_ok_in_every_check) {
+  auto checks = policy::assess(healthy());
+  for (const auto& c : checks) BOOST_TEST_CONTEXT(c.name) { BOOST_TEST(c.status == Health::ok); }
+  BOOST_TEST(checks.size() == 6u);  // database, integrity, backup, disk, queue default, workers
+  BOOST_TEST(policy::overall(checks) == Health::ok);
+  BOOST_TEST(policy::summary_line(checks) == "OOS OK - 6 checks ok");
+}
+
+BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_state) {
+  const std::vector<Case> cases{
+      {"backup older than 2 intervals", [](auto& in) { in.last_backup = k_now - 13 * k_h; }, "backup",
+       Health::warning, "13h old"},
+      {"backup exactly 2 intervals old is still ok", [](auto& in) { in.last_backup = k_now - 12 * k_h; }, "backup",
+       Health::ok, "12h ago"},
+      {"backup older than 4 intervals", [](auto& in) { in.last_backup = k_now - 25 * k_h; }, "backup",
+       Health::critical, "25h old"},
+      {"no backup at all", [](auto& in) { in.last_backup.reset(); }, "backup", Health::warning, "oos-backup create"},
+      {"integrity never checked", [](auto& in) { in.last_integrity_check.reset(); }, "integrity", Health::warning,
+       "never checked"},
+      {"integrity check older than 2 intervals", [](auto& in) { in.last_integrity_check = k_now - 49 * k_h; },
+       "integrity", Health::warning, "2d ago"},
+      {"integrity check older than 4 intervals", [](auto& in) { in.last_integrity_check = k_now - 97 * k_h; },
+       "integrity", Health::critical, "4d ago"},
+      {"recovered from a backup within the interval", [](auto& in) { in.last_recovery = k_now - 2 * k_h; },
+       "integrity", Health::warning, "recovered from a backup 2h ago"},
+      {"a recovery long ago is history", [](auto& in) { in.last_recovery = k_now - 30 * k_h; }, "integrity",
+       Health::ok, "last check ok"},
+      {"disk at the cleanup threshold", [](auto& in) { in.disks[0].used_percent = 80; }, "disk /var/lib/oos",
+       Health::warning, "80% used"},
+      {"disk nearly full", [](auto& in) { in.disks[0].used_percent = 96; }, "disk /var/lib/oos", Health::critical,
+       "96% used"},
+      {"disk not measurable", [](auto& in) { in.disks[0] = {"/var/lib/oos", std::nullopt, "statvfs: denied"}; },
+       "disk /var/lib/oos", Health::unknown, "statvfs: denied"},
+      {"queue deeper than its alert", [](auto& in) { in.queues[0].runnable = 1001; }, "queue default",
+       Health::warning, "1001 runnable tasks, over queue.depth_alert 1000"},
+      {"queue exactly at its alert", [](auto& in) { in.queues[0].runnable = 1000; }, "queue default", Health::ok,
+       "1000 runnable"},
+      {"breaker just opened", [](auto& in) {
+         in.queues[0].breaker = policy::BreakerState::open;
+         in.queues[0].breaker_opened_at = k_now - 60 * k_s;
+       },
+       "queue default", Health::warning, "breaker open for 60s"},
+      {"breaker open for long", [](auto& in) {
+         in.queues[0].breaker = policy::BreakerState::open;
+         in.queues[0].breaker_opened_at = k_now - 11 * 60 * k_s;
+       },
+       "queue default", Health::critical, "oos-queue breaker default --reset"},
+      {"dead letter growth", [](auto& in) {
+         in.queues[0].dead = 7;
+         in.queues[0].dead_recent = 2;
+       },
+       "queue default", Health::warning, "2 tasks dead-lettered in the last 1d (7 dead in all)"},
+      {"old dead tasks alone are no growth", [](auto& in) { in.queues[0].dead = 7; }, "queue default", Health::ok,
+       "7 dead"},
+      {"stale heartbeat with runnable tasks", [](auto& in) { in.workers[0].heartbeat_at = k_now - 31 * k_s; },
+       "workers", Health::critical, "silent for 31s while 3 tasks are runnable"},
+      {"stale heartbeat with nothing runnable", [](auto& in) {
+         in.workers[0].heartbeat_at = k_now - 31 * k_s;
+         in.runnable_for_workers = 0;
+       },
+       "workers", Health::warning, "worker 1 (pid 100, process alive: hung?) silent for 31s"},
+      {"heartbeat exactly at the limit is live", [](auto& in) { in.workers[0].heartbeat_at = k_now - 30 * k_s; },
+       "workers", Health::ok, "1 running"},
+      {"no worker while tasks are runnable", [](auto& in) { in.workers.clear(); }, "workers", Health::critical,
+       "no worker is running and 3 tasks are runnable"},
+      {"no worker and nothing to do", [](auto& in) {
+         in.workers.clear();
+         in.runnable_for_workers = 0;
+       },
+       "workers", Health::ok, "0 running"},
+      {"one search provider's breaker open, even long", [](auto& in) {
+         in.providers = {{"google", policy::BreakerState::open, k_now - 20 * 60 * k_s}};
+       },
+       "search google", Health::warning, "breaker open for 20m"},
+      {"every configured provider down", [](auto& in) {
+         in.providers = {{"google", policy::BreakerState::open, k_now - 60 * k_s},
+                         {"brave", policy::BreakerState::half_open, k_now - 60 * k_s}};
+       },
+       "search brave", Health::critical, "breaker half_open"},
+      {"database corrupt", [](auto& in) { in.database_problem = "oos.db is corrupt"; }, "database", Health::critical,
+       "corrupt"},
+      {"database unreadable", [](auto& in) {
+         in.database_problem = "permission denied";
+         in.database_problem_status = Health::unknown;
+       },
+       "database", Health::unknown, "permission denied"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto in = healthy();
+      c.induce(in);
+      auto checks = policy::assess(in);
+      const auto* check = find(checks, c.check);
+      BOOST_TEST_REQUIRE(check != nullptr);
+      BOOST_TEST(check->status == c.expected);
+      BOOST_TEST(check->message.find(c.says) != std::string::npos, check->message);
+      BOOST_TEST(policy::overall(checks) == c.expected);
+      auto summary = policy::summary_line(checks);
+      BOOST_TEST(summary.starts_with("OOS " + std::string(policy::to_string(c.expected)) + " - "), summary);
+      if (c.expected != Health::ok) BOOST_TEST(summary.find(check->message) != std::string::npos, summary);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_database_that_cannot_be_read_leaves_only_the_file_checks) {
+  auto in = healthy();
+  in.database_problem = "cannot read";
+  auto checks = policy::assess(in);
+  std::vector<std::string> names;
+  for (const auto& c : checks) names.push_back(c.name);
+  BOOST_TEST(names == (std::vector<std::string>{"database", "backup", "disk /var/lib/oos"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(critical_outranks_unknown_which_outranks_warning) {
+  using policy::HealthCheck;
+  auto overall = [](std::vector<Health> states) {
+    std::vector<HealthCheck> checks;
+    for (auto s : states) checks.push_back({"x", s, "m"});
+    return policy::overall(checks);
+  };
+  BOOST_TEST(overall({}) == Health::ok);
+  BOOST_TEST(overall({Health::ok, Health::warning}) == Health::warning);
+  BOOST_TEST(overall({Health::warning, Health::unknown}) == Health::unknown);
+  BOOST_TEST(overall({Health::unknown, Health::critical, Health::warning}) == Health::critical);
+}
+
+BOOST_AUTO_TEST_CASE(the_summary_lists_the_problems_worst_first) {
+  std::vector<policy::HealthCheck> checks{{"backup", Health::warning, "old"},
+                                          {"database", Health::ok, "fine"},
+                                          {"workers", Health::critical, "silent"}};
+  BOOST_TEST(policy::summary_line(checks) == "OOS CRITICAL - workers: silent; backup: old");
+}
+
+BOOST_AUTO_TEST_CASE(states_print_as_nagios_names_and_their_values_are_the_exit_codes) {
+  BOOST_TEST(policy::to_string(Health::ok) == "OK");
+  BOOST_TEST(policy::to_string(Health::warning) == "WARNING");
+  BOOST_TEST(policy::to_string(Health::critical) == "CRITICAL");
+  BOOST_TEST(policy::to_string(Health::unknown) == "UNKNOWN");
+  BOOST_TEST(static_cast<int>(Health::unknown) == 3);
+  BOOST_TEST(static_cast<int>(Health::critical) == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

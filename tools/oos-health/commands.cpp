@@ -1,0 +1,97 @@
+#include "commands.hpp"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/job.hpp"
+#include "app/output.hpp"
+#include "error.hpp"
+#include "health/observe.hpp"
+#include "health/validate.hpp"
+#include "policy/health.hpp"
+#include "secrets.hpp"
+
+namespace oos::tools::health {
+namespace {
+
+using nlohmann::json;
+using policy::Health;
+using policy::HealthCheck;
+
+// The summary line, then one line per check; or the same as one JSON document.
+void print(const std::vector<HealthCheck>& checks, bool as_json, int exit_code) {
+  auto summary = policy::summary_line(checks);
+  if (as_json) {
+    auto list = json::array();
+    for (const auto& c : checks)
+      list.push_back({{"name", c.name}, {"status", policy::to_string(c.status)}, {"message", c.message}});
+    std::cout << app::dump(json{{"status", policy::to_string(policy::overall(checks))},
+                                {"exit_code", exit_code},
+                                {"summary", summary},
+                                {"checks", list}})
+              << '\n';
+    return;
+  }
+  std::cout << summary << '\n';
+  for (const auto& c : checks) std::cout << policy::to_string(c.status) << ' ' << c.name << ": " << c.message << '\n';
+}
+
+// What stops the check before it can look: a Nagios plugin says UNKNOWN (3), on stdout, in the same format.
+int unknown(const Command& c, const std::string& cause) {
+  print({{"oos-health", Health::unknown, cause}}, c.json, static_cast<int>(Health::unknown));
+  return static_cast<int>(Health::unknown);
+}
+
+int check(const Command& c) {
+  std::optional<app::Context> context;
+  try {
+    context.emplace(app::make_context("oos-health", c.common));
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::usage) throw;
+    return unknown(c, e.what());
+  }
+  try {
+    return app::run_job(*context, {"health", "", {0, 1, 2}}, [&](metrics::Exposition& metrics) {
+      auto input = oos::health::observe({context->config, context->state_dir, context->backup_dir(), context->clock.now()},
+                                        *context->logger);
+      auto checks = policy::assess(input);
+      auto status = policy::overall(checks);
+      metrics.add("oos_health_status", metrics::Type::gauge, "Overall health: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+                  static_cast<double>(status));
+      for (const auto& check : checks)
+        metrics.add("oos_health_check_status", metrics::Type::gauge,
+                    "Each check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", static_cast<double>(check.status),
+                    {{"check", check.name}});
+      print(checks, c.json, static_cast<int>(status));
+      return static_cast<int>(status);
+    });
+  } catch (const std::exception&) {
+    return unknown(c, app::describe_failure(std::current_exception(), context->db_path()).message);
+  }
+}
+
+int validate(const Command& c) {
+  try {
+    config::load_config(c.common.config_path);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::config) throw;
+    print({{"config", Health::critical, e.what()}}, c.json, static_cast<int>(ExitCode::config));
+    return static_cast<int>(ExitCode::config);
+  }
+  auto context = app::make_context("oos-health", c.common);
+  auto secrets = secrets::SecretStore::from_environment();
+  auto result =
+      oos::health::validate({context.config, secrets, context.state_dir, context.backup_dir(), c.root});
+  print(result.checks, c.json, result.exit_code);
+  return result.exit_code;
+}
+
+}  // namespace
+
+int run(const Command& command) {
+  return app::run_main("oos-health", [&](app::RunState&) {
+    return command.verb == Verb::validate ? validate(command) : check(command);
+  });
+}
+
+}  // namespace oos::tools::health

@@ -223,9 +223,16 @@ void read_search(TableReader& r, SearchSettings& s) {
       p.read("endpoint", provider.endpoint);
       p.read("daily_quota", provider.daily_quota, 0, std::numeric_limits<std::int64_t>::max());
       p.read("burst", provider.burst, 1, 100000);
+      p.read_duration("timeout", provider.timeout);
+      p.read_duration("connect_timeout", provider.connect_timeout);
       p.reject_unknown();
+      if (provider.timeout < 1ms) p.fail(*t, "timeout", "must be more than 0");
+      if (provider.connect_timeout < 1ms) p.fail(*t, "connect_timeout", "must be more than 0");
     }
   }
+  for (const auto& name : s.providers)
+    if (!s.provider.contains(name))
+      r.fail(*r.take("providers"), "providers", "unknown provider '" + name + "': use google, searxng or brave");
 }
 
 void read_sections(TableReader& root, Config& c) {

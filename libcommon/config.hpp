@@ -107,6 +107,8 @@ struct SearchProvider {
   std::string endpoint;
   std::int64_t daily_quota = 0;  // 0 = unlimited
   int burst = 10;
+  Millis timeout = 15s;  // one request, all of it
+  Millis connect_timeout = 5s;
 };
 
 struct SearchSettings {
@@ -114,9 +116,9 @@ struct SearchSettings {
   Millis cache_ttl = 24h;
   Millis max_wait = 30s;
   std::map<std::string, SearchProvider> provider{
-      {"google", {"https://customsearch.googleapis.com/customsearch/v1", 8000, 10}},
-      {"searxng", {"http://127.0.0.1:8888", 0, 10}},
-      {"brave", {"https://api.search.brave.com", 2000, 10}},
+      {"google", {"https://customsearch.googleapis.com/customsearch/v1", 8000, 10, 15s, 5s}},
+      {"searxng", {"http://127.0.0.1:8888", 0, 10, 15s, 5s}},
+      {"brave", {"https://api.search.brave.com", 2000, 10, 15s, 5s}},
   };
 };
 

@@ -145,7 +145,35 @@ CREATE TABLE workers (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 2> k_migrations{{{1, k_v1}, {2, k_v2}}};
+// Version 3: what the search client shares between processes. `rate_limits` holds one row per provider: the
+// day's quota use (the day key in the provider's reset zone) and the pacing bucket (tokens at tokens_at),
+// updated inside one write transaction per request, so that concurrent processes never overspend.
+// `search_cache` holds one page of results per normalised query, num and start.
+constexpr const char* k_v3 = R"sql(
+CREATE TABLE rate_limits (
+  provider  TEXT    PRIMARY KEY,
+  day       TEXT    NOT NULL,
+  used      INTEGER NOT NULL DEFAULT 0,
+  exhausted INTEGER NOT NULL DEFAULT 0,
+  tokens    REAL    NOT NULL,
+  tokens_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE search_cache (
+  query      TEXT    NOT NULL,
+  num        INTEGER NOT NULL,
+  start      INTEGER NOT NULL,
+  provider   TEXT    NOT NULL,
+  page       TEXT    NOT NULL,
+  fetched_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (query, num, start)
+) WITHOUT ROWID;
+CREATE INDEX search_cache_fetched ON search_cache (fetched_at);
+)sql";
+
+constexpr std::array<Migration, 3> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}}};
 
 }  // namespace
 

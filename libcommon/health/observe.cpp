@@ -103,10 +103,10 @@ policy::HealthInput observe(const Sources& s, log::Logger& logger) {
   auto in = files_only();
 
   if (!fs::exists(path)) {
-    in.database_problem =
-        fmt::format("{} does not exist: check --state-dir and paths.state_dir; 'oos-backup restore --latest' "
-                    "brings back the newest backup",
-                    path.string());
+    in.database_problem = fmt::format(
+        "{} does not exist: check --state-dir and paths.state_dir; 'oos-backup restore --latest' "
+        "brings back the newest backup",
+        path.string());
     return in;
   }
   try {

@@ -16,9 +16,8 @@
 namespace oos::health {
 
 const std::vector<std::string> k_installed_units{
-    "oos.target",          "oos-worker@.service",   "oos-backup.service", "oos-backup.timer",
-    "oos-integrity.service", "oos-integrity.timer", "oos-cleanup.service", "oos-cleanup.timer",
-    "oos-scale.service",   "oos-scale.timer",
+    "oos.target",          "oos-worker@.service", "oos-backup.service", "oos-backup.timer",  "oos-integrity.service",
+    "oos-integrity.timer", "oos-cleanup.service", "oos-cleanup.timer",  "oos-scale.service", "oos-scale.timer",
 };
 
 std::vector<std::string> provider_secrets(const std::string& provider) {
@@ -113,7 +112,8 @@ std::vector<HealthCheck> check_units(const fs::path& root) {
     for (const auto& dir : k_unit_dirs) here = here || fs::exists(root / dir / unit);
     (here ? found : missing).push_back(unit);
   }
-  if (found.empty()) return {{"units", Health::ok, fmt::format("not installed under {}: nothing to check", root.string())}};
+  if (found.empty())
+    return {{"units", Health::ok, fmt::format("not installed under {}: nothing to check", root.string())}};
   std::vector<HealthCheck> out;
   if (!missing.empty())
     out.push_back({"units", Health::critical,
@@ -136,7 +136,8 @@ std::vector<HealthCheck> check_units(const fs::path& root) {
   for (std::string line; std::getline(err, line);)
     if (!line.empty()) lines.insert(line);
   if (lines.empty() && result.exit_code == 0)
-    out.push_back({"units verify", Health::ok, fmt::format("systemd-analyze verify is silent for {} units", found.size())});
+    out.push_back(
+        {"units verify", Health::ok, fmt::format("systemd-analyze verify is silent for {} units", found.size())});
   else
     out.push_back({"units verify", Health::critical,
                    fmt::format("systemd-analyze verify (exit {}): {}", result.exit_code, fmt::join(lines, " | "))});

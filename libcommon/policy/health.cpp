@@ -114,7 +114,8 @@ HealthCheck queue_check(const HealthInput& in, const QueueHealth& q) {
     f.add(Health::warning, fmt::format("{} tasks dead-lettered in the last {} ({} dead in all): 'oos-retry list "
                                        "--queue {}'",
                                        q.dead_recent, format_duration(k_dead_recent), q.dead, q.name));
-  return f.check("queue " + q.name, fmt::format("{} runnable, {} dead{}", q.runnable, q.dead, q.paused ? ", paused" : ""));
+  return f.check("queue " + q.name,
+                 fmt::format("{} runnable, {} dead{}", q.runnable, q.dead, q.paused ? ", paused" : ""));
 }
 
 HealthCheck workers_check(const HealthInput& in) {
@@ -127,7 +128,9 @@ HealthCheck workers_check(const HealthInput& in) {
       ++live;
       continue;
     }
-    auto process = !w.alive ? "" : *w.alive ? ", process alive: hung?" : ", process gone; oos-cleanup forgets it after a day";
+    auto process = !w.alive   ? ""
+                   : *w.alive ? ", process alive: hung?"
+                              : ", process gone; oos-cleanup forgets it after a day";
     f.add(work_waits ? Health::critical : Health::warning,
           fmt::format("worker {} (pid {}{}) silent for {}{}: 'systemctl status oos-worker@{}'", w.name, w.pid, process,
                       format_age(silent),

@@ -289,10 +289,11 @@ util::RunResult CliFixture::cleanup(const std::vector<std::string>& args) {
   return run(tool_argv("OOS_CLEANUP_BIN", state_dir(), args));
 }
 
-util::RunResult CliFixture::health(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
+util::RunResult CliFixture::run_tool(const char* binary_env, const std::vector<std::string>& args,
+                                     const std::vector<std::string>& extra_env) {
   util::RunOptions options;
   options.env = test_environment(extra_env);
-  return util::run_program(tool_argv("OOS_HEALTH_BIN", state_dir(), args), options);
+  return util::run_program(tool_argv(binary_env, state_dir(), args), options);
 }
 
 std::vector<std::string> CliFixture::tool_argv(const char* binary_env, const std::filesystem::path& state_dir,

@@ -62,8 +62,15 @@ class CliFixture {
   util::RunResult backup(const std::vector<std::string>& args);
   util::RunResult integrity(const std::vector<std::string>& args);
   util::RunResult cleanup(const std::vector<std::string>& args);
-  // Runs oos-health (from $OOS_HEALTH_BIN) the same way, with the "NAME=value" entries of `extra_env` added.
-  util::RunResult health(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
+  // Runs the tool named by `binary_env` the same way, in test_environment(extra_env).
+  util::RunResult run_tool(const char* binary_env, const std::vector<std::string>& args,
+                           const std::vector<std::string>& extra_env = {});
+  util::RunResult health(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+    return run_tool("OOS_HEALTH_BIN", args, extra_env);
+  }
+  util::RunResult search(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+    return run_tool("OOS_SEARCH_BIN", args, extra_env);
+  }
   // Runs oos-queue with this fixture's config but another state directory.
   util::RunResult queue_at(const std::filesystem::path& state_dir, const std::vector<std::string>& args,
                            const std::string& stdin_data = "");

@@ -116,7 +116,8 @@ BOOST_FIXTURE_TEST_CASE(an_open_breaker_warns, HealthFixture) {
   auto now = std::to_string(oos::test::now_ms());
   sql_exec(
       "INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, updated_at) "
-      "VALUES ('queue', 'default', 'open', 10, " + now + ", 60000, " + now + ")");
+      "VALUES ('queue', 'default', 'open', 10, " +
+      now + ", 60000, " + now + ")");
   auto r = check();
   BOOST_TEST(r.exit_code == 1, r.out);
   BOOST_TEST(line_of(r, "queue default").find("WARNING queue default: breaker open for") == 0, r.out);
@@ -132,7 +133,8 @@ BOOST_FIXTURE_TEST_CASE(a_deep_queue_warns_while_a_worker_is_live, HealthFixture
   BOOST_TEST_REQUIRE(queue({"enqueue", "default", "--batch"}, batch).exit_code == 0);
   auto r = check();
   BOOST_TEST(r.exit_code == 1, r.out);
-  BOOST_TEST(line_of(r, "queue default").find("6 runnable tasks, over queue.depth_alert 5") != std::string::npos, r.out);
+  BOOST_TEST(line_of(r, "queue default").find("6 runnable tasks, over queue.depth_alert 5") != std::string::npos,
+             r.out);
   BOOST_TEST(line_of(r, "workers") == "OK workers: 1 running, 6 tasks runnable", r.out);
 }
 
@@ -190,7 +192,8 @@ BOOST_FIXTURE_TEST_CASE(validate_passes_with_the_handler_secret_and_never_prints
   fs::create_directories(no_units);
   auto r = health({"validate", "--root", no_units.string()});
   BOOST_TEST(r.exit_code == 78, r.out << r.err);
-  BOOST_TEST(line_of(r, "secret OOS_TEST_MAIL_TOKEN").starts_with("CRITICAL secret OOS_TEST_MAIL_TOKEN: absent"), r.out);
+  BOOST_TEST(line_of(r, "secret OOS_TEST_MAIL_TOKEN").starts_with("CRITICAL secret OOS_TEST_MAIL_TOKEN: absent"),
+             r.out);
 
   const std::string token = "mail-token-0123456789-QRST";
   auto credentials = dir() / "credentials";

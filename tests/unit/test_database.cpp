@@ -37,10 +37,12 @@ BOOST_AUTO_TEST_CASE(open_creates_the_schema_with_wal_and_full_sync) {
   BOOST_TEST(db.raw().tableExists("events"));
   BOOST_TEST(db.raw().tableExists("samples"));
   BOOST_TEST(db.raw().tableExists("workers"));
+  BOOST_TEST(db.raw().tableExists("rate_limits"));
+  BOOST_TEST(db.raw().tableExists("search_cache"));
 }
 
-BOOST_AUTO_TEST_CASE(the_schema_is_at_version_2) {
-  BOOST_TEST(db::latest_schema_version() == 2);
+BOOST_AUTO_TEST_CASE(the_schema_is_at_version_3) {
+  BOOST_TEST(db::latest_schema_version() == 3);
   int expected = 1;
   for (const auto& migration : db::migrations()) BOOST_TEST(migration.version == expected++);
 }
@@ -59,6 +61,8 @@ BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_to_the_latest_and_keeps_its_r
   BOOST_TEST(db.schema_version() == db::latest_schema_version());
   BOOST_TEST(db.raw().tableExists("samples"));
   BOOST_TEST(db.raw().tableExists("workers"));
+  BOOST_TEST(db.raw().tableExists("rate_limits"));
+  BOOST_TEST(db.raw().tableExists("search_cache"));
   BOOST_TEST(
       db.raw().execAndGet("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'samples_at'").getInt() ==
       1);

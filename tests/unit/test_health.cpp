@@ -13,7 +13,9 @@ using policy::HealthInput;
 
 namespace oos::policy {
 // How Boost.Test prints a state in a failed assertion.
-inline std::ostream& boost_test_print_type(std::ostream& out, Health health) { return out << to_string(health); }
+inline std::ostream& boost_test_print_type(std::ostream& out, Health health) {
+  return out << to_string(health);
+}
 }  // namespace oos::policy
 
 BOOST_AUTO_TEST_SUITE(health)
@@ -63,7 +65,9 @@ struct Case {
 
 BOOST_AUTO_TEST_CASE(a_healthy_host_is_ok_in_every_check) {
   auto checks = policy::assess(healthy());
-  for (const auto& c : checks) BOOST_TEST_CONTEXT(c.name) { BOOST_TEST(c.status == Health::ok); }
+  for (const auto& c : checks) BOOST_TEST_CONTEXT(c.name) {
+      BOOST_TEST(c.status == Health::ok);
+    }
   BOOST_TEST(checks.size() == 6u);  // database, integrity, backup, disk, queue default, workers
   BOOST_TEST(policy::overall(checks) == Health::ok);
   BOOST_TEST(policy::summary_line(checks) == "OOS OK - 6 checks ok");
@@ -71,12 +75,12 @@ BOOST_AUTO_TEST_CASE(a_healthy_host_is_ok_in_every_check) {
 
 BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_state) {
   const std::vector<Case> cases{
-      {"backup older than 2 intervals", [](auto& in) { in.last_backup = k_now - 13 * k_h; }, "backup",
-       Health::warning, "13h old"},
+      {"backup older than 2 intervals", [](auto& in) { in.last_backup = k_now - 13 * k_h; }, "backup", Health::warning,
+       "13h old"},
       {"backup exactly 2 intervals old is still ok", [](auto& in) { in.last_backup = k_now - 12 * k_h; }, "backup",
        Health::ok, "12h ago"},
-      {"backup older than 4 intervals", [](auto& in) { in.last_backup = k_now - 25 * k_h; }, "backup",
-       Health::critical, "25h old"},
+      {"backup older than 4 intervals", [](auto& in) { in.last_backup = k_now - 25 * k_h; }, "backup", Health::critical,
+       "25h old"},
       {"no backup at all", [](auto& in) { in.last_backup.reset(); }, "backup", Health::warning, "oos-backup create"},
       {"integrity never checked", [](auto& in) { in.last_integrity_check.reset(); }, "integrity", Health::warning,
        "never checked"},
@@ -84,31 +88,37 @@ BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_st
        "integrity", Health::warning, "2d ago"},
       {"integrity check older than 4 intervals", [](auto& in) { in.last_integrity_check = k_now - 97 * k_h; },
        "integrity", Health::critical, "4d ago"},
-      {"recovered from a backup within the interval", [](auto& in) { in.last_recovery = k_now - 2 * k_h; },
-       "integrity", Health::warning, "recovered from a backup 2h ago"},
-      {"a recovery long ago is history", [](auto& in) { in.last_recovery = k_now - 30 * k_h; }, "integrity",
-       Health::ok, "last check ok"},
+      {"recovered from a backup within the interval", [](auto& in) { in.last_recovery = k_now - 2 * k_h; }, "integrity",
+       Health::warning, "recovered from a backup 2h ago"},
+      {"a recovery long ago is history", [](auto& in) { in.last_recovery = k_now - 30 * k_h; }, "integrity", Health::ok,
+       "last check ok"},
       {"disk at the cleanup threshold", [](auto& in) { in.disks[0].used_percent = 80; }, "disk /var/lib/oos",
        Health::warning, "80% used"},
       {"disk nearly full", [](auto& in) { in.disks[0].used_percent = 96; }, "disk /var/lib/oos", Health::critical,
        "96% used"},
-      {"disk not measurable", [](auto& in) { in.disks[0] = {"/var/lib/oos", std::nullopt, "statvfs: denied"}; },
+      {"disk not measurable",
+       [](auto& in) {
+         in.disks[0] = {"/var/lib/oos", std::nullopt, "statvfs: denied"};
+       },
        "disk /var/lib/oos", Health::unknown, "statvfs: denied"},
-      {"queue deeper than its alert", [](auto& in) { in.queues[0].runnable = 1001; }, "queue default",
-       Health::warning, "1001 runnable tasks, over queue.depth_alert 1000"},
+      {"queue deeper than its alert", [](auto& in) { in.queues[0].runnable = 1001; }, "queue default", Health::warning,
+       "1001 runnable tasks, over queue.depth_alert 1000"},
       {"queue exactly at its alert", [](auto& in) { in.queues[0].runnable = 1000; }, "queue default", Health::ok,
        "1000 runnable"},
-      {"breaker just opened", [](auto& in) {
+      {"breaker just opened",
+       [](auto& in) {
          in.queues[0].breaker = policy::BreakerState::open;
          in.queues[0].breaker_opened_at = k_now - 60 * k_s;
        },
        "queue default", Health::warning, "breaker open for 60s"},
-      {"breaker open for long", [](auto& in) {
+      {"breaker open for long",
+       [](auto& in) {
          in.queues[0].breaker = policy::BreakerState::open;
          in.queues[0].breaker_opened_at = k_now - 11 * 60 * k_s;
        },
        "queue default", Health::critical, "oos-queue breaker default --reset"},
-      {"dead letter growth", [](auto& in) {
+      {"dead letter growth",
+       [](auto& in) {
          in.queues[0].dead = 7;
          in.queues[0].dead_recent = 2;
        },
@@ -117,7 +127,8 @@ BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_st
        "7 dead"},
       {"stale heartbeat with runnable tasks", [](auto& in) { in.workers[0].heartbeat_at = k_now - 31 * k_s; },
        "workers", Health::critical, "silent for 31s while 3 tasks are runnable"},
-      {"stale heartbeat with nothing runnable", [](auto& in) {
+      {"stale heartbeat with nothing runnable",
+       [](auto& in) {
          in.workers[0].heartbeat_at = k_now - 31 * k_s;
          in.runnable_for_workers = 0;
        },
@@ -126,23 +137,27 @@ BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_st
        "workers", Health::ok, "1 running"},
       {"no worker while tasks are runnable", [](auto& in) { in.workers.clear(); }, "workers", Health::critical,
        "no worker is running and 3 tasks are runnable"},
-      {"no worker and nothing to do", [](auto& in) {
+      {"no worker and nothing to do",
+       [](auto& in) {
          in.workers.clear();
          in.runnable_for_workers = 0;
        },
        "workers", Health::ok, "0 running"},
-      {"one search provider's breaker open, even long", [](auto& in) {
+      {"one search provider's breaker open, even long",
+       [](auto& in) {
          in.providers = {{"google", policy::BreakerState::open, k_now - 20 * 60 * k_s}};
        },
        "search google", Health::warning, "breaker open for 20m"},
-      {"every configured provider down", [](auto& in) {
+      {"every configured provider down",
+       [](auto& in) {
          in.providers = {{"google", policy::BreakerState::open, k_now - 60 * k_s},
                          {"brave", policy::BreakerState::half_open, k_now - 60 * k_s}};
        },
        "search brave", Health::critical, "breaker half_open"},
       {"database corrupt", [](auto& in) { in.database_problem = "oos.db is corrupt"; }, "database", Health::critical,
        "corrupt"},
-      {"database unreadable", [](auto& in) {
+      {"database unreadable",
+       [](auto& in) {
          in.database_problem = "permission denied";
          in.database_problem_status = Health::unknown;
        },
@@ -189,9 +204,8 @@ BOOST_AUTO_TEST_CASE(critical_outranks_unknown_which_outranks_warning) {
 }
 
 BOOST_AUTO_TEST_CASE(the_summary_lists_the_problems_worst_first) {
-  std::vector<policy::HealthCheck> checks{{"backup", Health::warning, "old"},
-                                          {"database", Health::ok, "fine"},
-                                          {"workers", Health::critical, "silent"}};
+  std::vector<policy::HealthCheck> checks{
+      {"backup", Health::warning, "old"}, {"database", Health::ok, "fine"}, {"workers", Health::critical, "silent"}};
   BOOST_TEST(policy::summary_line(checks) == "OOS CRITICAL - workers: silent; backup: old");
 }
 

@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 
 namespace oos::policy {
 // How Boost.Test prints a state in a failed assertion.
-inline std::ostream& boost_test_print_type(std::ostream& out, Health health) { return out << to_string(health); }
+inline std::ostream& boost_test_print_type(std::ostream& out, Health health) {
+  return out << to_string(health);
+}
 }  // namespace oos::policy
 
 BOOST_AUTO_TEST_SUITE(validate)
@@ -44,7 +46,8 @@ struct Fixture {
   Fixture() { fs::create_directories(empty_root); }
   health::Validation run(const config::Config& config, fs::path root = {}) {
     secrets::SecretStore store(credentials.path());
-    return health::validate({config, store, dir / "state", dir / "state" / "backups", root.empty() ? empty_root : root});
+    return health::validate(
+        {config, store, dir / "state", dir / "state" / "backups", root.empty() ? empty_root : root});
   }
 };
 

@@ -52,8 +52,8 @@ int check(const Command& c) {
   }
   try {
     return app::run_job(*context, {"health", "", {0, 1, 2}}, [&](metrics::Exposition& metrics) {
-      auto input = oos::health::observe({context->config, context->state_dir, context->backup_dir(), context->clock.now()},
-                                        *context->logger);
+      auto input = oos::health::observe(
+          {context->config, context->state_dir, context->backup_dir(), context->clock.now()}, *context->logger);
       auto checks = policy::assess(input);
       auto status = policy::overall(checks);
       metrics.add("oos_health_status", metrics::Type::gauge, "Overall health: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
@@ -80,8 +80,7 @@ int validate(const Command& c) {
   }
   auto context = app::make_context("oos-health", c.common);
   auto secrets = secrets::SecretStore::from_environment();
-  auto result =
-      oos::health::validate({context.config, secrets, context.state_dir, context.backup_dir(), c.root});
+  auto result = oos::health::validate({context.config, secrets, context.state_dir, context.backup_dir(), c.root});
   print(result.checks, c.json, result.exit_code);
   return result.exit_code;
 }

@@ -1,0 +1,50 @@
+// The `search_cache` table: one page of results per normalised query, num and start, with the provider that
+// answered and when. A fresh entry answers without a request; an expired one is kept (k_stale_keep) to be
+// served as stale when every provider fails.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "db/database.hpp"
+#include "search/provider.hpp"
+#include "util/time.hpp"
+
+namespace oos::search {
+
+// How long an expired entry stays for stale-if-error.
+inline constexpr util::Millis k_stale_keep{30LL * 24 * 60 * 60 * 1000};
+
+// The cache key of a query: surrounding blanks removed, inner runs of blanks made one space, ASCII lower case.
+std::string normalise_query(std::string_view text);
+
+nlohmann::json to_json(const Page& page);
+// nullopt when `doc` is not a page as to_json() writes it.
+std::optional<Page> page_from_json(const nlohmann::json& doc);
+
+struct CachedPage {
+  std::string provider;
+  Page page;
+  util::UnixMillis fetched_at = 0;
+  util::UnixMillis expires_at = 0;
+};
+
+class SearchCache {
+ public:
+  explicit SearchCache(db::Database& db) : m_db(db) {}
+
+  // The entry for this query, fresh or expired; nullopt when there is none (or it cannot be read).
+  std::optional<CachedPage> find(const Query& query);
+
+  // Stores (replaces) the entry, expiring at now + ttl, and deletes entries fetched before now - ttl -
+  // k_stale_keep; one write transaction.
+  void store(const Query& query, const std::string& provider, const Page& page, util::UnixMillis now,
+             util::Millis ttl);
+
+ private:
+  db::Database& m_db;
+};
+
+}  // namespace oos::search

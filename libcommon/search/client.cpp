@@ -1,0 +1,310 @@
+#include "search/client.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "breaker/breaker_store.hpp"
+#include "policy/backoff.hpp"
+#include "search/cache.hpp"
+#include "search/http.hpp"
+#include "search/ledger.hpp"
+#include "util/random.hpp"
+#include "util/time.hpp"
+
+namespace oos::search {
+namespace {
+
+constexpr std::string_view k_breaker_kind = "search";
+// Backoff between attempts of one provider after a transient error: 1 s, then 2 s, with 20% jitter.
+constexpr std::array<std::int64_t, 2> k_backoff_seconds{1, 2};
+constexpr double k_backoff_jitter = 0.2;
+
+ExitCode exit_code_of(SearchFailure failure) {
+  switch (failure) {
+    case SearchFailure::bad_request: return ExitCode::data_error;
+    case SearchFailure::not_configured: return ExitCode::config;
+    case SearchFailure::rate_limited: return ExitCode::temp_fail;
+    default: return ExitCode::unavailable;
+  }
+}
+
+policy::QuotaSettings quota_settings(const config::SearchProvider& p) {
+  return {p.daily_quota, p.burst};
+}
+
+const config::SearchProvider& settings_of(const config::Config& config, const std::string& name) {
+  static const config::SearchProvider k_none{};
+  auto it = config.search.provider.find(name);
+  return it == config.search.provider.end() ? k_none : it->second;
+}
+
+// One search through the chain: what each provider said, the time slept, and the secrets to scrub.
+class Chain {
+ public:
+  Chain(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
+        const SearchClient::Sleep& sleep, const SearchRequest& request)
+      : m_db(db),
+        m_config(config),
+        m_clock(clock),
+        m_logger(logger),
+        m_sleep(sleep),
+        m_request(request),
+        m_breakers(db, config.breaker, logger),
+        m_ledger(db),
+        m_started(util::monotonic_seconds()) {}
+
+  // The provider's page, or nullopt after noting why it could not answer. Throws SearchError for a bad request.
+  std::optional<Page> ask(const Provider& provider, const SecretValues& secrets) {
+    auto name = std::string(provider.name());
+    m_secret_values.clear();
+    for (const auto& [key, value] : secrets) m_secret_values.push_back(value);
+    if (!admitted(name)) return std::nullopt;
+    const auto& settings = settings_of(m_config, name);
+    for (int attempt = 1;; ++attempt) {
+      auto quota = m_ledger.acquire(name, quota_settings(settings), quota_zone(name), m_clock.now());
+      if (quota.verdict == policy::QuotaVerdict::spent) {
+        return give_up(name, SearchFailure::quota,
+                       fmt::format("daily quota of {} spent until {}", settings.daily_quota,
+                                   util::format_iso8601(quota.resets_at)),
+                       Outcome::neutral);
+      }
+      if (quota.verdict == policy::QuotaVerdict::paced) {
+        if (sleep_within_limits(quota.wait)) continue;
+        return give_up(name, SearchFailure::rate_limited,
+                       fmt::format("paced to {} requests a day: next request in {}", settings.daily_quota,
+                                   util::format_duration(quota.wait)),
+                       Outcome::neutral);
+      }
+      auto result = send(provider, secrets);
+      if (result) {
+        record(name, Outcome::success);
+        return std::move(*result);
+      }
+      auto& failure = result.error();
+      failure.message = secrets::scrub(failure.message, m_secret_values);
+      m_logger.warn(fmt::format("search provider {}: {} (attempt {})", name, failure.message, attempt),
+                    {{"provider", name}});
+      switch (failure.problem) {
+        case Problem::bad_request:
+          record(name, Outcome::neutral);
+          throw SearchError(SearchFailure::bad_request, fmt::format("{} refused the query: {}", name, failure.message));
+        case Problem::quota_exhausted:
+          m_ledger.mark_exhausted(name, quota_settings(settings), quota_zone(name), m_clock.now());
+          return give_up(name, SearchFailure::quota, failure.message, Outcome::neutral);
+        case Problem::permanent:
+          return give_up(name, SearchFailure::permanent, failure.message, Outcome::failure);
+        case Problem::rate_limited:
+          if (attempt < k_attempts_per_provider && failure.retry_after && sleep_within_limits(*failure.retry_after))
+            continue;
+          return give_up(name, SearchFailure::rate_limited,
+                         failure.message + (failure.retry_after ? fmt::format("; Retry-After {} is beyond --max-wait",
+                                                                              util::format_duration(*failure.retry_after))
+                                                                : ""),
+                         Outcome::neutral);
+        case Problem::transient: {
+          auto delay = failure.retry_after.value_or(
+              policy::retry_delay(attempt, k_backoff_seconds, k_backoff_jitter, m_rng.fraction()));
+          if (attempt < k_attempts_per_provider && sleep_within_limits(delay)) {
+            record(name, Outcome::failure);
+            continue;
+          }
+          return give_up(name, SearchFailure::unavailable, failure.message, Outcome::failure);
+        }
+      }
+    }
+  }
+
+  void note(const std::string& name, SearchFailure why, const std::string& message) {
+    m_skipped.push_back(name + ": " + message);
+    m_failures.push_back(why);
+  }
+
+  const std::vector<std::string>& skipped() const { return m_skipped; }
+
+  // The failure that describes the whole chain: bad configuration only when nothing else was tried; then
+  // rate limiting (try again soon), unavailability, quota, and permanent refusal last.
+  SearchFailure verdict() const {
+    auto has = [&](SearchFailure f) { return std::find(m_failures.begin(), m_failures.end(), f) != m_failures.end(); };
+    for (auto f : {SearchFailure::rate_limited, SearchFailure::unavailable, SearchFailure::quota, SearchFailure::permanent})
+      if (has(f)) return f;
+    return SearchFailure::not_configured;
+  }
+
+ private:
+  enum class Outcome { success, failure, neutral };
+
+  // Whether the breaker lets a request through (an open breaker that has cooled down lets one probe).
+  bool admitted(const std::string& name) {
+    db::WriteTransaction tx(m_db);
+    auto breaker = m_breakers.load(k_breaker_kind, name);
+    auto now = m_clock.now();
+    switch (policy::admit(breaker, now)) {
+      case policy::Admission::allow: return true;
+      case policy::Admission::probe:
+        m_breakers.save(k_breaker_kind, name, breaker, policy::start_probe(breaker), now);
+        tx.commit();
+        return true;
+      case policy::Admission::deny:
+        note(name, SearchFailure::unavailable,
+             breaker.state == policy::BreakerState::half_open
+                 ? "breaker half-open: another process is probing"
+                 : fmt::format("breaker open until {}", util::format_iso8601(policy::probe_at(breaker))));
+        return false;
+    }
+    return false;
+  }
+
+  std::expected<Page, ProviderFailure> send(const Provider& provider, const SecretValues& secrets) {
+    auto http = provider.request(m_request.query, secrets);
+    const auto& settings = settings_of(m_config, std::string(provider.name()));
+    http.connect_timeout = settings.connect_timeout;
+    http.timeout = settings.timeout;
+    if (m_request.budget) {
+      auto left = *m_request.budget - elapsed();
+      if (left < util::Millis(100)) return std::unexpected(ProviderFailure{Problem::transient, "no time left", {}});
+      http.timeout = std::min(http.timeout, left);
+      http.connect_timeout = std::min(http.connect_timeout, left);
+    }
+    m_logger.debug(fmt::format("GET {}", redact_url(http.url)), {{"provider", std::string(provider.name())}});
+    auto response = http_get(http);
+    if (!response) {
+      auto what = response.error().kind == HttpErrorKind::timeout ? "timed out" : "request failed";
+      return std::unexpected(ProviderFailure{Problem::transient, fmt::format("{}: {}", what, response.error().message), {}});
+    }
+    return provider.read(m_request.query, *response);
+  }
+
+  // Sleeps `wait` if the sleeps so far plus it stay within --max-wait (and the budget); false otherwise.
+  bool sleep_within_limits(util::Millis wait) {
+    if (m_slept + wait > m_request.max_wait) return false;
+    if (m_request.budget && elapsed() + wait >= *m_request.budget) return false;
+    m_sleep(wait);
+    m_slept += wait;
+    return true;
+  }
+
+  std::optional<Page> give_up(const std::string& name, SearchFailure why, const std::string& message, Outcome outcome) {
+    record(name, outcome);
+    note(name, why, message);
+    return std::nullopt;
+  }
+
+  void record(const std::string& name, Outcome outcome) {
+    db::WriteTransaction tx(m_db);
+    auto now = m_clock.now();
+    if (outcome == Outcome::success) m_breakers.record_success(k_breaker_kind, name, now);
+    if (outcome == Outcome::failure) m_breakers.record_failure(k_breaker_kind, name, now);
+    if (outcome == Outcome::neutral) m_breakers.record_neutral(k_breaker_kind, name, now);
+    tx.commit();
+  }
+
+  util::Millis elapsed() const {
+    return util::Millis(static_cast<std::int64_t>((util::monotonic_seconds() - m_started) * 1000));
+  }
+
+  db::Database& m_db;
+  const config::Config& m_config;
+  const util::Clock& m_clock;
+  log::Logger& m_logger;
+  const SearchClient::Sleep& m_sleep;
+  const SearchRequest& m_request;
+  breaker::BreakerStore m_breakers;
+  RateLimitStore m_ledger;
+  double m_started;
+  util::Millis m_slept{0};
+  util::Rng m_rng;
+  std::vector<std::string> m_secret_values;
+  std::vector<std::string> m_skipped;
+  std::vector<SearchFailure> m_failures;
+};
+
+}  // namespace
+
+SearchError::SearchError(SearchFailure failure, const std::string& message)
+    : Error(exit_code_of(failure), message), m_failure(failure) {}
+
+policy::QuotaZone quota_zone(const std::string& provider) {
+  return provider == "google" ? policy::QuotaZone::us_pacific : policy::QuotaZone::utc;
+}
+
+SearchClient::SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
+                           const util::Clock& clock, log::Logger& logger, Sleep sleep)
+    : m_db(db), m_config(config), m_secrets(secrets), m_clock(clock), m_logger(logger), m_sleep(std::move(sleep)) {}
+
+SearchAnswer SearchClient::search(const SearchRequest& request) {
+  SearchCache cache(m_db);
+  std::optional<CachedPage> cached;
+  if (request.use_cache) cached = cache.find(request.query);
+  auto answer_from = [&](const CachedPage& c, bool stale) {
+    return SearchAnswer{request.query, c.provider, true, stale, c.page, c.fetched_at, {}};
+  };
+  if (cached && cached->expires_at > m_clock.now()) return answer_from(*cached, false);
+
+  Chain chain(m_db, m_config, m_clock, m_logger, m_sleep, request);
+  for (const auto& name : m_config.search.providers) {
+    auto provider = make_provider(name, settings_of(m_config, name));
+    if (!provider) {
+      chain.note(name, SearchFailure::not_configured, "no such provider (google, searxng or brave)");
+      continue;
+    }
+    SecretValues secrets;
+    std::vector<std::string> missing;
+    for (const auto& key : provider->secret_names()) {
+      if (auto value = m_secrets.get(key))
+        secrets[key] = *value;
+      else
+        missing.push_back(key);
+    }
+    if (!missing.empty()) {
+      chain.note(name, SearchFailure::not_configured, fmt::format("{} absent", fmt::join(missing, ", ")));
+      continue;
+    }
+    if (auto page = chain.ask(*provider, secrets)) {
+      auto now = m_clock.now();
+      cache.store(request.query, name, *page, now, m_config.search.cache_ttl);
+      return SearchAnswer{request.query, name, false, false, std::move(*page), now, chain.skipped()};
+    }
+  }
+  auto verdict = chain.verdict();
+  auto why = fmt::format("{}", fmt::join(chain.skipped(), "; "));
+  if (cached && verdict != SearchFailure::not_configured) {
+    m_logger.warn("every search provider failed; serving the cached result from " +
+                  util::format_iso8601(cached->fetched_at) + " as stale: " + why);
+    auto answer = answer_from(*cached, true);
+    answer.skipped = chain.skipped();
+    return answer;
+  }
+  if (m_config.search.providers.empty()) throw SearchError(SearchFailure::not_configured, "search.providers is empty");
+  throw SearchError(verdict, "no search provider answered: " + why);
+}
+
+std::vector<ProviderStatus> SearchClient::status() {
+  std::vector<ProviderStatus> out;
+  breaker::BreakerStore breakers(m_db, m_config.breaker, m_logger);
+  RateLimitStore ledger(m_db);
+  auto now = m_clock.now();
+  for (const auto& name : m_config.search.providers) {
+    ProviderStatus s;
+    s.name = name;
+    const auto& settings = settings_of(m_config, name);
+    s.daily_quota = settings.daily_quota;
+    auto provider = make_provider(name, settings);
+    s.known = provider != nullptr;
+    if (provider)
+      for (const auto& key : provider->secret_names())
+        if (!m_secrets.get(key)) s.missing.push_back(key);
+    auto zone = quota_zone(name);
+    s.resets_at = policy::next_quota_reset(now, zone);
+    if (auto l = ledger.load(name); l && l->day == policy::quota_day(now, zone)) {
+      s.used = l->used;
+      s.exhausted = l->exhausted;
+    }
+    s.breaker = breakers.load(k_breaker_kind, name);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace oos::search

@@ -1,0 +1,102 @@
+// The search client of oos-search and the worker's built-in `search` type (DESIGN.md sections 6-9): the cache
+// first, then the providers of search.providers in order, each behind its breaker, its daily quota and
+// pacing (shared through the database), with retries of transient errors (exponential backoff with jitter,
+// Retry-After honoured) within --max-wait; an expired cache entry is served as stale when every provider
+// fails.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "db/database.hpp"
+#include "error.hpp"
+#include "log.hpp"
+#include "policy/breaker.hpp"
+#include "policy/quota.hpp"
+#include "search/provider.hpp"
+#include "secrets.hpp"
+#include "util/time.hpp"
+
+namespace oos::search {
+
+struct SearchRequest {
+  Query query;
+  bool use_cache = true;         // false (--no-cache): neither a fresh nor a stale entry is served
+  util::Millis max_wait{30'000};  // the most the client sleeps in all (pacing, Retry-After, backoff)
+  // The most the whole search may take, requests included (the worker's bound, so its watchdog keeps
+  // being fed); nullopt: only each request's own timeouts bound it.
+  std::optional<util::Millis> budget;
+};
+
+struct SearchAnswer {
+  Query query;
+  std::string provider;  // who answered (for a cached page: who answered then)
+  bool cached = false;
+  bool stale = false;  // an expired entry, served because every provider failed
+  Page page;
+  util::UnixMillis fetched_at = 0;
+  std::vector<std::string> skipped;  // why providers before the one that answered did not
+};
+
+// Why a search failed, for the exit code (DESIGN.md section 8) and the worker's verdict.
+enum class SearchFailure {
+  bad_request,     // 65: the query was refused as malformed; dead-letter
+  not_configured,  // 78: no provider has its keys; dead-letter until the config is fixed
+  rate_limited,    // 75: a provider would answer after a wait longer than --max-wait; try again
+  quota,           // 69: every usable provider's quota is spent; temporary for a task
+  permanent,       // 69: every usable provider refuses us for good (PERMISSION_DENIED, bad key); dead-letter
+  unavailable,     // 69: breakers open, network down, errors: retry later
+};
+
+class SearchError : public Error {
+ public:
+  SearchError(SearchFailure failure, const std::string& message);
+  SearchFailure failure() const noexcept { return m_failure; }
+
+ private:
+  SearchFailure m_failure;
+};
+
+// Per provider, what `oos-search quota` shows.
+struct ProviderStatus {
+  std::string name;
+  bool known = true;                  // make_provider() knows the name
+  std::vector<std::string> missing;   // secrets it needs that are absent
+  std::int64_t daily_quota = 0;       // 0: unlimited
+  std::int64_t used = 0;              // today
+  bool exhausted = false;             // the provider said so
+  util::UnixMillis resets_at = 0;
+  policy::BreakerRecord breaker;
+};
+
+// The zone of a provider's quota day.
+policy::QuotaZone quota_zone(const std::string& provider);
+
+// Attempts of one provider for transient errors and Retry-After waits, before moving on.
+inline constexpr int k_attempts_per_provider = 3;
+
+class SearchClient {
+ public:
+  using Sleep = std::function<void(util::Millis)>;
+  SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
+               const util::Clock& clock, log::Logger& logger, Sleep sleep);
+
+  // Throws SearchError (a failed search), oos::Error (database) or SQLite::Exception.
+  SearchAnswer search(const SearchRequest& request);
+
+  // Every provider of search.providers, in order.
+  std::vector<ProviderStatus> status();
+
+ private:
+  db::Database& m_db;
+  const config::Config& m_config;
+  const secrets::SecretStore& m_secrets;
+  const util::Clock& m_clock;
+  log::Logger& m_logger;
+  Sleep m_sleep;
+};
+
+}  // namespace oos::search

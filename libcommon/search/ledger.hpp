@@ -1,0 +1,36 @@
+// The `rate_limits` table: each search provider's quota ledger and pacing bucket, shared by every process on
+// the host. Each acquire() is one write transaction (BEGIN IMMEDIATE), so concurrent processes are serialised
+// on the row and never spend more than the quota between them.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "db/database.hpp"
+#include "policy/quota.hpp"
+
+namespace oos::search {
+
+class RateLimitStore {
+ public:
+  explicit RateLimitStore(db::Database& db) : m_db(db) {}
+
+  // Reads the provider's ledger (a fresh one when it has none), applies policy::admit_request and stores the
+  // result: an allowed request is counted before it is sent.
+  policy::QuotaDecision acquire(const std::string& provider, const policy::QuotaSettings& settings,
+                                policy::QuotaZone zone, util::UnixMillis now);
+
+  // Marks the provider's current day as spent, when the provider said so before our count did.
+  void mark_exhausted(const std::string& provider, const policy::QuotaSettings& settings, policy::QuotaZone zone,
+                      util::UnixMillis now);
+
+  // The stored ledger; nullopt when the provider was never asked.
+  std::optional<policy::Ledger> load(const std::string& provider);
+
+ private:
+  void save(const std::string& provider, const policy::Ledger& ledger, util::UnixMillis now);
+
+  db::Database& m_db;
+};
+
+}  // namespace oos::search

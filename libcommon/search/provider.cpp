@@ -1,0 +1,274 @@
+#include "search/provider.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace oos::search {
+namespace {
+
+using nlohmann::json;
+
+std::string text_of(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<util::Millis> retry_after_of(const HttpResponse& response) {
+  if (!response.retry_after) return std::nullopt;
+  return parse_retry_after(*response.retry_after,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+}
+
+std::string one_line(std::string text, std::size_t max = 300) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace(text.begin(), text.end(), '\r', ' ');
+  if (text.size() > max) text = text.substr(0, max) + "...";
+  return text;
+}
+
+// What an HTTP status alone says, for providers without a richer error body.
+ProviderFailure by_status(const HttpResponse& response, std::string message) {
+  auto status = response.status;
+  auto failure = [&](Problem p) {
+    return ProviderFailure{p, fmt::format("HTTP {}: {}", status, one_line(message)), retry_after_of(response)};
+  };
+  if (status == 429) return failure(Problem::rate_limited);
+  if (status == 401 || status == 403) return failure(Problem::permanent);
+  if (status == 400 || status == 422) return failure(Problem::bad_request);
+  return failure(Problem::transient);
+}
+
+ProviderFailure malformed(const std::string& what) {
+  return {Problem::transient, "malformed response: " + what, std::nullopt};
+}
+
+class Google final : public Provider {
+ public:
+  explicit Google(std::string endpoint) : m_endpoint(std::move(endpoint)) {}
+  std::string_view name() const override { return "google"; }
+  std::vector<std::string> secret_names() const override { return {"GOOGLE_SEARCH_API_KEY", "GOOGLE_SEARCH_ENGINE_ID"}; }
+
+  HttpRequest request(const Query& q, const SecretValues& secrets) const override {
+    HttpRequest r;
+    r.url = fmt::format("{}?key={}&cx={}&q={}&num={}&start={}", m_endpoint, url_encode(secrets.at("GOOGLE_SEARCH_API_KEY")),
+                        url_encode(secrets.at("GOOGLE_SEARCH_ENGINE_ID")), url_encode(q.text), q.num, q.start);
+    r.headers = {"Accept: application/json"};
+    return r;
+  }
+
+  std::expected<Page, ProviderFailure> read(const Query&, const HttpResponse& response) const override {
+    auto doc = json::parse(response.body, nullptr, false);
+    if (response.status != 200) return std::unexpected(error(response, doc));
+    if (!doc.is_object()) return std::unexpected(malformed("not a JSON object"));
+    Page page;
+    // A search with no results has no "items" at all.
+    if (auto items = doc.find("items"); items != doc.end()) {
+      if (!items->is_array()) return std::unexpected(malformed("\"items\" is not an array"));
+      for (const auto& item : *items) {
+        if (!item.is_object()) return std::unexpected(malformed("an item is not an object"));
+        page.results.push_back({text_of(item, "title"), text_of(item, "link"), text_of(item, "snippet")});
+      }
+    }
+    if (auto info = doc.find("searchInformation"); info != doc.end() && info->is_object()) {
+      auto total = text_of(*info, "totalResults");  // a string in Google's format
+      std::int64_t n = 0;
+      if (!total.empty() && std::from_chars(total.data(), total.data() + total.size(), n).ec == std::errc())
+        page.total_results = n;
+    }
+    if (auto queries = doc.find("queries"); queries != doc.end() && queries->is_object()) {
+      auto next = queries->find("nextPage");
+      if (next != queries->end() && next->is_array() && !next->empty() && (*next)[0].is_object()) {
+        auto start = (*next)[0].find("startIndex");
+        if (start != (*next)[0].end() && start->is_number_integer()) page.next_start = start->get<int>();
+      }
+    }
+    return page;
+  }
+
+ private:
+  // Google's error envelope: {"error":{"code":..,"message":..,"errors":[{"reason":..}],"status":..}}.
+  static ProviderFailure error(const HttpResponse& response, const json& doc) {
+    std::string message, status, reason;
+    if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
+      const auto& e = doc["error"];
+      message = text_of(e, "message");
+      status = text_of(e, "status");
+      if (auto errors = e.find("errors"); errors != e.end() && errors->is_array() && !errors->empty() &&
+                                          (*errors)[0].is_object())
+        reason = text_of((*errors)[0], "reason");
+    }
+    auto said = one_line(fmt::format("HTTP {}{}{}: {}", response.status, status.empty() ? "" : " " + status,
+                                     reason.empty() ? "" : " (" + reason + ")",
+                                     message.empty() ? one_line(response.body, 200) : message));
+    auto failure = [&](Problem p) { return ProviderFailure{p, said, retry_after_of(response)}; };
+    // dailyLimitExceeded comes as 403, sometimes with status PERMISSION_DENIED: the reason decides first.
+    if (reason == "dailyLimitExceeded" || message.find("per day") != std::string::npos)
+      return failure(Problem::quota_exhausted);
+    if (response.status == 429 || reason == "rateLimitExceeded" || reason == "userRateLimitExceeded" ||
+        status == "RESOURCE_EXHAUSTED")
+      return failure(Problem::rate_limited);
+    if (response.status == 400) return failure(Problem::bad_request);
+    if (response.status == 401 || response.status == 403) return failure(Problem::permanent);
+    return failure(Problem::transient);
+  }
+
+  std::string m_endpoint;
+};
+
+class Searxng final : public Provider {
+ public:
+  explicit Searxng(std::string endpoint) : m_endpoint(std::move(endpoint)) {}
+  std::string_view name() const override { return "searxng"; }
+  std::vector<std::string> secret_names() const override { return {}; }
+
+  HttpRequest request(const Query& q, const SecretValues&) const override {
+    HttpRequest r;
+    // SearXNG pages hold about 10 results and cannot be sized: the page that holds `start`, cut to num.
+    int pageno = (q.start - 1) / 10 + 1;
+    r.url = fmt::format("{}/search?q={}&format=json&pageno={}", m_endpoint, url_encode(q.text), pageno);
+    r.headers = {"Accept: application/json"};
+    return r;
+  }
+
+  std::expected<Page, ProviderFailure> read(const Query& q, const HttpResponse& response) const override {
+    if (response.status != 200) return std::unexpected(by_status(response, response.body));
+    auto doc = json::parse(response.body, nullptr, false);
+    if (!doc.is_object()) return std::unexpected(malformed("not a JSON object"));
+    auto results = doc.find("results");
+    if (results == doc.end() || !results->is_array()) return std::unexpected(malformed("no \"results\" array"));
+    Page page;
+    int index = 0;
+    int skip = (q.start - 1) % 10;
+    for (const auto& item : *results) {
+      if (!item.is_object()) return std::unexpected(malformed("a result is not an object"));
+      if (index++ < skip) continue;
+      if (static_cast<int>(page.results.size()) == q.num) break;
+      page.results.push_back({text_of(item, "title"), text_of(item, "url"), text_of(item, "content")});
+    }
+    if (auto n = doc.find("number_of_results"); n != doc.end() && n->is_number_integer() && n->get<std::int64_t>() > 0)
+      page.total_results = n->get<std::int64_t>();
+    return page;
+  }
+
+ private:
+  std::string m_endpoint;
+};
+
+class Brave final : public Provider {
+ public:
+  explicit Brave(std::string endpoint) : m_endpoint(std::move(endpoint)) {}
+  std::string_view name() const override { return "brave"; }
+  std::vector<std::string> secret_names() const override { return {"BRAVE_SEARCH_API_KEY"}; }
+
+  HttpRequest request(const Query& q, const SecretValues& secrets) const override {
+    HttpRequest r;
+    // Brave's offset counts pages of `count` results.
+    r.url = fmt::format("{}/res/v1/web/search?q={}&count={}&offset={}", m_endpoint, url_encode(q.text), q.num,
+                        (q.start - 1) / q.num);
+    r.headers = {"Accept: application/json", "X-Subscription-Token: " + secrets.at("BRAVE_SEARCH_API_KEY")};
+    return r;
+  }
+
+  std::expected<Page, ProviderFailure> read(const Query&, const HttpResponse& response) const override {
+    auto doc = json::parse(response.body, nullptr, false);
+    if (response.status != 200) {
+      // {"type":"ErrorResponse","error":{"status":..,"code":"RATE_LIMITED"|"QUOTA_LIMITED"|..,"detail":..}}
+      std::string code, detail;
+      if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
+        code = text_of(doc["error"], "code");
+        detail = text_of(doc["error"], "detail");
+      }
+      auto failure = by_status(response, code.empty() ? response.body : code + ": " + detail);
+      if (code == "QUOTA_LIMITED") failure.problem = Problem::quota_exhausted;
+      return std::unexpected(failure);
+    }
+    if (!doc.is_object()) return std::unexpected(malformed("not a JSON object"));
+    Page page;
+    auto web = doc.find("web");
+    if (web == doc.end()) return page;  // no web results for this query
+    if (!web->is_object()) return std::unexpected(malformed("\"web\" is not an object"));
+    if (auto results = web->find("results"); results != web->end()) {
+      if (!results->is_array()) return std::unexpected(malformed("\"web.results\" is not an array"));
+      for (const auto& item : *results) {
+        if (!item.is_object()) return std::unexpected(malformed("a result is not an object"));
+        page.results.push_back({text_of(item, "title"), text_of(item, "url"), text_of(item, "description")});
+      }
+    }
+    return page;
+  }
+
+ private:
+  std::string m_endpoint;
+};
+
+}  // namespace
+
+std::string_view to_string(Problem problem) {
+  switch (problem) {
+    case Problem::rate_limited: return "rate limited";
+    case Problem::quota_exhausted: return "quota exhausted";
+    case Problem::permanent: return "permission denied";
+    case Problem::bad_request: return "bad request";
+    case Problem::transient: return "unavailable";
+  }
+  return "unavailable";
+}
+
+bool known_provider(std::string_view name) {
+  return name == "google" || name == "searxng" || name == "brave";
+}
+
+std::unique_ptr<Provider> make_provider(const std::string& name, const config::SearchProvider& settings) {
+  auto endpoint = settings.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  if (name == "google") return std::make_unique<Google>(endpoint);
+  if (name == "searxng") return std::make_unique<Searxng>(endpoint);
+  if (name == "brave") return std::make_unique<Brave>(endpoint);
+  return nullptr;
+}
+
+std::string redact_url(std::string url) {
+  // The Google key, and the engine id, which DESIGN.md section 9 counts among the secrets too.
+  for (std::string_view name : {"key=", "cx="}) {
+    for (auto at = url.find(name); at != std::string::npos; at = url.find(name, at + 1)) {
+      if (at == 0 || (url[at - 1] != '?' && url[at - 1] != '&')) continue;
+      auto value = at + name.size();
+      auto end = url.find('&', value);
+      url.replace(value, (end == std::string::npos ? url.size() : end) - value, "REDACTED");
+    }
+  }
+  return url;
+}
+
+std::string url_encode(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+std::optional<util::Millis> parse_retry_after(std::string_view value, std::int64_t now_ms) {
+  std::int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec == std::errc() && end == value.data() + value.size() && seconds >= 0) return util::Millis(seconds * 1000);
+  std::tm tm{};
+  std::string text(value);
+  const char* parsed = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!parsed || *parsed) return std::nullopt;
+  auto at_ms = static_cast<std::int64_t>(::timegm(&tm)) * 1000;
+  return util::Millis(std::max<std::int64_t>(0, at_ms - now_ms));
+}
+
+}  // namespace oos::search

@@ -14,6 +14,7 @@
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "queue/worker_registry.hpp"
+#include "search/ledger.hpp"
 #include "util/process_usage.hpp"
 
 namespace oos::health {
@@ -83,8 +84,22 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
     in.workers.push_back({row.name, row.pid, row.heartbeat_at, process_alive(row, host)});
 
   in.configured_providers = config.search.providers;
-  for (const auto& b : queues.breakers().load_not_closed("search"))
-    in.providers.push_back({b.name, b.record.state, b.record.opened_at});
+  search::RateLimitStore ledgers(db);
+  for (const auto& name : config.search.providers) {
+    auto breaker = queues.breakers().load("search", name);
+    auto ledger = ledgers.load(name);
+    if (!ledger && breaker.state == policy::BreakerState::closed) continue;  // never used here
+    policy::ProviderHealth p{name, breaker.state, breaker.opened_at};
+    auto zone = policy::quota_zone(name);
+    auto it = config.search.provider.find(name);
+    p.daily_quota = it == config.search.provider.end() ? 0 : it->second.daily_quota;
+    p.resets_at = policy::next_quota_reset(s.now, zone);
+    if (ledger && ledger->day == policy::quota_day(s.now, zone)) {
+      p.used = ledger->used;
+      p.spent = ledger->exhausted || (p.daily_quota > 0 && ledger->used >= p.daily_quota);
+    }
+    in.providers.push_back(std::move(p));
+  }
 }
 
 }  // namespace

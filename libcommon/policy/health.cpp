@@ -148,10 +148,15 @@ std::vector<HealthCheck> provider_checks(const HealthInput& in) {
   for (const auto& p : in.providers) {
     Findings f;
     judge_breaker(f, p.breaker, p.breaker_opened_at, in.now, "'oos-search quota' shows every provider");
+    if (p.spent)
+      f.add(Health::warning, fmt::format("daily quota spent ({} of {} used) until {}; the chain falls back", p.used,
+                                         p.daily_quota, util::format_iso8601(p.resets_at)));
     // One provider down is what the fallback chain is for: a warning, however long.
     if (f.status == Health::critical) f.status = Health::warning;
     if (f.status != Health::ok) ++down;
-    out.push_back(f.check("search " + p.name, "breaker closed"));
+    auto quota = p.daily_quota > 0 ? fmt::format("{} of {} requests used today", p.used, p.daily_quota)
+                                   : fmt::format("{} requests today", p.used);
+    out.push_back(f.check("search " + p.name, quota));
   }
   if (!in.configured_providers.empty() && down >= in.configured_providers.size())
     for (auto& check : out) check.status = Health::critical;

@@ -49,6 +49,10 @@ struct ProviderHealth {
   std::string name;
   BreakerState breaker = BreakerState::closed;
   util::UnixMillis breaker_opened_at = 0;
+  std::int64_t used = 0;         // today's requests
+  std::int64_t daily_quota = 0;  // 0: unlimited
+  bool spent = false;            // used up, or the provider said so
+  util::UnixMillis resets_at = 0;
 };
 
 struct DiskHealth {
@@ -81,7 +85,7 @@ struct HealthInput {
   std::vector<QueueHealth> queues;
   std::int64_t runnable_for_workers = 0;  // in worker.queues
   std::vector<WorkerHealth> workers;
-  std::vector<ProviderHealth> providers;  // search providers whose breaker is not closed
+  std::vector<ProviderHealth> providers;  // search providers in use: a quota ledger, or a breaker not closed
   std::vector<std::string> configured_providers;
 };
 

@@ -57,6 +57,10 @@ util::Millis offset(util::UnixMillis now, QuotaZone zone) {
 
 }  // namespace
 
+QuotaZone quota_zone(std::string_view provider) {
+  return provider == "google" ? QuotaZone::us_pacific : QuotaZone::utc;
+}
+
 util::Millis us_pacific_offset(util::UnixMillis now) {
   auto year = civil_from_days(floor_div(now - 8 * k_hour, k_day)).year;
   // 02:00 PST on the second Sunday of March is 10:00 UTC; 02:00 PDT on the first Sunday of November is 09:00.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "util/duration.hpp"
 #include "util/time.hpp"
@@ -15,6 +16,9 @@ namespace oos::policy {
 // daylight saving from the second Sunday of March to the first Sunday of November, as since 2007); the
 // others at midnight UTC.
 enum class QuotaZone { utc, us_pacific };
+
+// The zone of a provider's quota day: us_pacific for "google", utc otherwise.
+QuotaZone quota_zone(std::string_view provider);
 
 // The UTC offset of US Pacific time at `now`: -8 h, or -7 h in daylight saving time.
 util::Millis us_pacific_offset(util::UnixMillis now);
@@ -56,7 +60,6 @@ struct QuotaDecision {
 };
 
 // Whether one more request may go out at `now`.
-QuotaDecision admit_request(const Ledger& current, const QuotaSettings& settings, util::UnixMillis now,
-                            QuotaZone zone);
+QuotaDecision admit_request(const Ledger& current, const QuotaSettings& settings, util::UnixMillis now, QuotaZone zone);
 
 }  // namespace oos::policy

@@ -41,7 +41,8 @@ std::optional<Page> page_from_json(const json& doc) {
   }
   if (doc.contains("total_results") && doc["total_results"].is_number_integer())
     page.total_results = doc["total_results"].get<std::int64_t>();
-  if (doc.contains("next_start") && doc["next_start"].is_number_integer()) page.next_start = doc["next_start"].get<int>();
+  if (doc.contains("next_start") && doc["next_start"].is_number_integer())
+    page.next_start = doc["next_start"].get<int>();
   return page;
 }
 
@@ -54,7 +55,8 @@ std::optional<CachedPage> SearchCache::find(const Query& query) {
   if (!q->executeStep()) return std::nullopt;
   auto page = page_from_json(json::parse(q->getColumn(1).getString(), nullptr, false));
   if (!page) return std::nullopt;
-  return CachedPage{q->getColumn(0).getString(), std::move(*page), q->getColumn(2).getInt64(), q->getColumn(3).getInt64()};
+  return CachedPage{q->getColumn(0).getString(), std::move(*page), q->getColumn(2).getInt64(),
+                    q->getColumn(3).getInt64()};
 }
 
 void SearchCache::store(const Query& query, const std::string& provider, const Page& page, util::UnixMillis now,

@@ -40,8 +40,7 @@ class SearchCache {
 
   // Stores (replaces) the entry, expiring at now + ttl, and deletes entries fetched before now - ttl -
   // k_stale_keep; one write transaction.
-  void store(const Query& query, const std::string& provider, const Page& page, util::UnixMillis now,
-             util::Millis ttl);
+  void store(const Query& query, const std::string& provider, const Page& page, util::UnixMillis now, util::Millis ttl);
 
  private:
   db::Database& m_db;

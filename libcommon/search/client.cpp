@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <nlohmann/json.hpp>
 
 #include "breaker/breaker_store.hpp"
 #include "policy/backoff.hpp"
@@ -63,7 +64,7 @@ class Chain {
     if (!admitted(name)) return std::nullopt;
     const auto& settings = settings_of(m_config, name);
     for (int attempt = 1;; ++attempt) {
-      auto quota = m_ledger.acquire(name, quota_settings(settings), quota_zone(name), m_clock.now());
+      auto quota = m_ledger.acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
       if (quota.verdict == policy::QuotaVerdict::spent) {
         return give_up(name, SearchFailure::quota,
                        fmt::format("daily quota of {} spent until {}", settings.daily_quota,
@@ -91,18 +92,18 @@ class Chain {
           record(name, Outcome::neutral);
           throw SearchError(SearchFailure::bad_request, fmt::format("{} refused the query: {}", name, failure.message));
         case Problem::quota_exhausted:
-          m_ledger.mark_exhausted(name, quota_settings(settings), quota_zone(name), m_clock.now());
+          m_ledger.mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
           return give_up(name, SearchFailure::quota, failure.message, Outcome::neutral);
-        case Problem::permanent:
-          return give_up(name, SearchFailure::permanent, failure.message, Outcome::failure);
+        case Problem::permanent: return give_up(name, SearchFailure::permanent, failure.message, Outcome::failure);
         case Problem::rate_limited:
           if (attempt < k_attempts_per_provider && failure.retry_after && sleep_within_limits(*failure.retry_after))
             continue;
-          return give_up(name, SearchFailure::rate_limited,
-                         failure.message + (failure.retry_after ? fmt::format("; Retry-After {} is beyond --max-wait",
-                                                                              util::format_duration(*failure.retry_after))
-                                                                : ""),
-                         Outcome::neutral);
+          return give_up(
+              name, SearchFailure::rate_limited,
+              failure.message + (failure.retry_after ? fmt::format("; Retry-After {} is beyond --max-wait",
+                                                                   util::format_duration(*failure.retry_after))
+                                                     : ""),
+              Outcome::neutral);
         case Problem::transient: {
           auto delay = failure.retry_after.value_or(
               policy::retry_delay(attempt, k_backoff_seconds, k_backoff_jitter, m_rng.fraction()));
@@ -127,7 +128,8 @@ class Chain {
   // rate limiting (try again soon), unavailability, quota, and permanent refusal last.
   SearchFailure verdict() const {
     auto has = [&](SearchFailure f) { return std::find(m_failures.begin(), m_failures.end(), f) != m_failures.end(); };
-    for (auto f : {SearchFailure::rate_limited, SearchFailure::unavailable, SearchFailure::quota, SearchFailure::permanent})
+    for (auto f :
+         {SearchFailure::rate_limited, SearchFailure::unavailable, SearchFailure::quota, SearchFailure::permanent})
       if (has(f)) return f;
     return SearchFailure::not_configured;
   }
@@ -171,7 +173,8 @@ class Chain {
     auto response = http_get(http);
     if (!response) {
       auto what = response.error().kind == HttpErrorKind::timeout ? "timed out" : "request failed";
-      return std::unexpected(ProviderFailure{Problem::transient, fmt::format("{}: {}", what, response.error().message), {}});
+      return std::unexpected(
+          ProviderFailure{Problem::transient, fmt::format("{}: {}", what, response.error().message), {}});
     }
     return provider.read(m_request.query, *response);
   }
@@ -225,8 +228,17 @@ class Chain {
 SearchError::SearchError(SearchFailure failure, const std::string& message)
     : Error(exit_code_of(failure), message), m_failure(failure) {}
 
-policy::QuotaZone quota_zone(const std::string& provider) {
-  return provider == "google" ? policy::QuotaZone::us_pacific : policy::QuotaZone::utc;
+nlohmann::json to_json(const SearchAnswer& a) {
+  auto doc = to_json(a.page);
+  doc["query"] = a.query.text;
+  doc["num"] = a.query.num;
+  doc["start"] = a.query.start;
+  doc["provider"] = a.provider;
+  doc["cached"] = a.cached;
+  doc["stale"] = a.stale;
+  doc["fetched_at"] = util::format_iso8601(a.fetched_at);
+  doc["skipped"] = a.skipped;
+  return doc;
 }
 
 SearchClient::SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
@@ -295,7 +307,7 @@ std::vector<ProviderStatus> SearchClient::status() {
     if (provider)
       for (const auto& key : provider->secret_names())
         if (!m_secrets.get(key)) s.missing.push_back(key);
-    auto zone = quota_zone(name);
+    auto zone = policy::quota_zone(name);
     s.resets_at = policy::next_quota_reset(now, zone);
     if (auto l = ledger.load(name); l && l->day == policy::quota_day(now, zone)) {
       s.used = l->used;

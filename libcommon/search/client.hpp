@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@ namespace oos::search {
 
 struct SearchRequest {
   Query query;
-  bool use_cache = true;         // false (--no-cache): neither a fresh nor a stale entry is served
+  bool use_cache = true;          // false (--no-cache): neither a fresh nor a stale entry is served
   util::Millis max_wait{30'000};  // the most the client sleeps in all (pacing, Retry-After, backoff)
   // The most the whole search may take, requests included (the worker's bound, so its watchdog keeps
   // being fed); nullopt: only each request's own timeouts bound it.
@@ -60,20 +61,21 @@ class SearchError : public Error {
   SearchFailure m_failure;
 };
 
+// The answer as `oos-search --json` prints it and a `search` task stores it: {"query","num","start","provider",
+// "cached","stale","fetched_at","results":[{"title","link","snippet"}],"total_results","next_start","skipped"}.
+nlohmann::json to_json(const SearchAnswer& answer);
+
 // Per provider, what `oos-search quota` shows.
 struct ProviderStatus {
   std::string name;
-  bool known = true;                  // make_provider() knows the name
-  std::vector<std::string> missing;   // secrets it needs that are absent
-  std::int64_t daily_quota = 0;       // 0: unlimited
-  std::int64_t used = 0;              // today
-  bool exhausted = false;             // the provider said so
+  bool known = true;                 // make_provider() knows the name
+  std::vector<std::string> missing;  // secrets it needs that are absent
+  std::int64_t daily_quota = 0;      // 0: unlimited
+  std::int64_t used = 0;             // today
+  bool exhausted = false;            // the provider said so
   util::UnixMillis resets_at = 0;
   policy::BreakerRecord breaker;
 };
-
-// The zone of a provider's quota day.
-policy::QuotaZone quota_zone(const std::string& provider);
 
 // Attempts of one provider for transient errors and Retry-After waits, before moving on.
 inline constexpr int k_attempts_per_provider = 3;

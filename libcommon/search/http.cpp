@@ -45,9 +45,9 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   auto* exchange = static_cast<Exchange*>(user);
   std::string_view line(data, size * count);
   constexpr std::string_view k_name = "retry-after:";
-  if (line.size() > k_name.size() &&
-      std::equal(k_name.begin(), k_name.end(), line.begin(),
-                 [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+  if (line.size() > k_name.size() && std::equal(k_name.begin(), k_name.end(), line.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
     auto value = line.substr(k_name.size());
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.remove_prefix(1);
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.remove_suffix(1);
@@ -101,8 +101,7 @@ std::expected<HttpResponse, HttpError> http_get(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
   CURLcode code = curl_easy_perform(h);
   if (code != CURLE_OK) {
-    if (exchange.too_big)
-      return std::unexpected(HttpError{HttpErrorKind::other, "response body larger than 4 MiB"});
+    if (exchange.too_big) return std::unexpected(HttpError{HttpErrorKind::other, "response body larger than 4 MiB"});
     return std::unexpected(HttpError{kind_of(code), *error ? error : curl_easy_strerror(code)});
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &exchange.response.status);

@@ -20,10 +20,9 @@ std::string text_of(const json& object, const char* key) {
 
 std::optional<util::Millis> retry_after_of(const HttpResponse& response) {
   if (!response.retry_after) return std::nullopt;
-  return parse_retry_after(*response.retry_after,
-                           std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count());
+  return parse_retry_after(*response.retry_after, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch())
+                                                      .count());
 }
 
 std::string one_line(std::string text, std::size_t max = 300) {
@@ -53,12 +52,15 @@ class Google final : public Provider {
  public:
   explicit Google(std::string endpoint) : m_endpoint(std::move(endpoint)) {}
   std::string_view name() const override { return "google"; }
-  std::vector<std::string> secret_names() const override { return {"GOOGLE_SEARCH_API_KEY", "GOOGLE_SEARCH_ENGINE_ID"}; }
+  std::vector<std::string> secret_names() const override {
+    return {"GOOGLE_SEARCH_API_KEY", "GOOGLE_SEARCH_ENGINE_ID"};
+  }
 
   HttpRequest request(const Query& q, const SecretValues& secrets) const override {
     HttpRequest r;
-    r.url = fmt::format("{}?key={}&cx={}&q={}&num={}&start={}", m_endpoint, url_encode(secrets.at("GOOGLE_SEARCH_API_KEY")),
-                        url_encode(secrets.at("GOOGLE_SEARCH_ENGINE_ID")), url_encode(q.text), q.num, q.start);
+    r.url =
+        fmt::format("{}?key={}&cx={}&q={}&num={}&start={}", m_endpoint, url_encode(secrets.at("GOOGLE_SEARCH_API_KEY")),
+                    url_encode(secrets.at("GOOGLE_SEARCH_ENGINE_ID")), url_encode(q.text), q.num, q.start);
     r.headers = {"Accept: application/json"};
     return r;
   }
@@ -100,8 +102,8 @@ class Google final : public Provider {
       const auto& e = doc["error"];
       message = text_of(e, "message");
       status = text_of(e, "status");
-      if (auto errors = e.find("errors"); errors != e.end() && errors->is_array() && !errors->empty() &&
-                                          (*errors)[0].is_object())
+      if (auto errors = e.find("errors");
+          errors != e.end() && errors->is_array() && !errors->empty() && (*errors)[0].is_object())
         reason = text_of((*errors)[0], "reason");
     }
     auto said = one_line(fmt::format("HTTP {}{}{}: {}", response.status, status.empty() ? "" : " " + status,

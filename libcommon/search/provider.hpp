@@ -48,7 +48,7 @@ std::string_view to_string(Problem problem);
 
 struct ProviderFailure {
   Problem problem = Problem::transient;
-  std::string message;                     // what the provider said, one line
+  std::string message;                      // what the provider said, one line
   std::optional<util::Millis> retry_after;  // from a Retry-After header
 };
 

@@ -1,8 +1,8 @@
 // Everything OOS exposes to Prometheus passes `promtool check metrics` (Debian package prometheus): the
 // output of `oos-queue metrics`, the worker's oos_worker_<name>.prom and oos_queue.prom, and the files of
-// oos-backup, oos-integrity, oos-cleanup and oos-health; and no series is exposed by two files (node_exporter's
-// textfile collector refuses the whole scrape then). promtool is $OOS_PROMTOOL, else found in PATH; without it the
-// tests fail.
+// oos-backup, oos-integrity, oos-cleanup, oos-health and oos-search; and no series is exposed by two files
+// (node_exporter's textfile collector refuses the whole scrape then). promtool is $OOS_PROMTOOL, else found in PATH;
+// without it the tests fail.
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
@@ -15,6 +15,7 @@
 #include <string>
 
 #include "cli/cli_support.hpp"
+#include "support/fake_search_server.hpp"
 
 using oos::test::CliFixture;
 using oos::test::handler_toml;
@@ -149,6 +150,18 @@ BOOST_FIXTURE_TEST_CASE(the_periodic_tools_files_pass, PromtoolFixture) {
   write_config(metrics_toml() + "[backup]\ndir = \"" + (state_dir() / "oos.db").string() + "\"\n");  // a file
   BOOST_TEST_REQUIRE(backup({}).exit_code == 74);
   check("oos_backup.prom of a failed run", prom("oos_backup.prom"));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_search_file_passes, PromtoolFixture) {
+  oos::test::FakeSearchServer server;
+  write_config(metrics_toml() + "[search]\nproviders = [\"google\", \"searxng\"]\n[search.google]\nendpoint = \"" +
+               server.google_endpoint() + "\"\n[search.searxng]\nendpoint = \"" + server.searxng_endpoint() + "\"\n");
+  server.script("google", {oos::test::Reply::daily_limit});
+  auto r = run_tool("OOS_SEARCH_BIN", {"metrics", "text"}, {"GOOGLE_SEARCH_API_KEY=k", "GOOGLE_SEARCH_ENGINE_ID=e"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  auto text = prom("oos_search.prom");
+  BOOST_TEST(text.find("oos_search_quota_used{provider=\"google\"} 1") != std::string::npos, text);
+  check("oos_search.prom", text);
 }
 
 BOOST_FIXTURE_TEST_CASE(no_series_is_exposed_by_two_files, PromtoolFixture) {

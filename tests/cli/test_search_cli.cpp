@@ -33,9 +33,10 @@ struct SearchFixture : CliFixture {
 
   void configure(const std::string& providers, const std::string& google_extra = "") {
     write_config("[search]\nproviders = " + providers + "\nmax_wait = \"10s\"\n\n[search.google]\nendpoint = \"" +
-                 server.google_endpoint() + "\"\ntimeout = \"1s\"\n" + google_extra + "\n[search.searxng]\nendpoint = \"" +
-                 server.searxng_endpoint() + "\"\ntimeout = \"1s\"\n\n[search.brave]\nendpoint = \"" +
-                 server.brave_endpoint() + "\"\ntimeout = \"1s\"\n");
+                 server.google_endpoint() + "\"\ntimeout = \"1s\"\n" + google_extra +
+                 "\n[search.searxng]\nendpoint = \"" + server.searxng_endpoint() +
+                 "\"\ntimeout = \"1s\"\n\n[search.brave]\nendpoint = \"" + server.brave_endpoint() +
+                 "\"\ntimeout = \"1s\"\n");
   }
 
   static std::vector<std::string> keys() {
@@ -175,6 +176,11 @@ BOOST_FIXTURE_TEST_CASE(daily_limit_exceeded_spends_the_day_for_every_process, S
   BOOST_TEST(google["provider"] == "google");
   BOOST_TEST(google["exhausted"] == true);
   BOOST_TEST(google["remaining"] == 0);
+  auto health_check = health({});
+  BOOST_TEST(
+      health_check.out.find("WARNING search google: daily quota spent (1 of 8000 used) until ") != std::string::npos,
+      health_check.out);
+  BOOST_TEST(health_check.out.find("OK search searxng: 2 requests today") != std::string::npos, health_check.out);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_bad_request_is_exit_65, GoogleOnly) {
@@ -305,6 +311,44 @@ BOOST_FIXTURE_TEST_CASE(quota_shows_each_provider, SearchFixture) {
   BOOST_TEST(r.out.find("1/8000") != std::string::npos, r.out);
   BOOST_TEST(r.out.find("absent: GOOGLE_SEARCH_ENGINE_ID") != std::string::npos, r.out);
   expect_no_key_in(r.out + r.err, "quota output");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_search_task_runs_in_the_worker_and_keeps_the_answer, SearchFixture) {
+  auto id = enqueue("default", "search", {"--data", R"({"query":"worker search","num":2})"});
+  auto r = worker({"--drain"}, keys());
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = " + std::to_string(id)) == "succeeded");
+  auto result = json::parse(sql_text("SELECT result FROM tasks WHERE id = " + std::to_string(id)));
+  BOOST_TEST(result["provider"] == "google");
+  BOOST_TEST(result["query"] == "worker search");
+  BOOST_TEST(result["results"].size() == 3u);  // what the server sent for num=2 (the fake ignores num)
+  BOOST_TEST(server.received()[0].target.find("num=2") != std::string::npos);
+  expect_no_key_in(r.out + r.err, "the worker's output");
+  expect_no_key_in(database_text(), "the database");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_spent_quota_is_a_temporary_failure_and_a_refusal_dead_letters, GoogleOnly) {
+  server.script("google", {Reply::daily_limit});
+  auto quota_task = enqueue("default", "search", {"--data", R"({"query":"a"})"});
+  auto r = worker({"--max-tasks", "1"}, keys());
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  auto task = std::to_string(quota_task);
+  BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = " + task) == "pending");
+  BOOST_TEST(sql_text("SELECT outcome FROM task_attempts WHERE task_id = " + task) == "temporary");
+
+  sql_exec("DELETE FROM rate_limits");
+  sql_exec("DELETE FROM tasks");
+  server.script("google", {Reply::permission_denied});
+  auto refused = std::to_string(enqueue("default", "search", {"--data", R"({"query":"b"})"}));
+  r = worker({"--max-tasks", "1"}, keys());
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = " + refused) == "dead");
+  BOOST_TEST(sql_text("SELECT last_error FROM tasks WHERE id = " + refused).find("PERMISSION_DENIED") !=
+             std::string::npos);
+
+  auto bad = std::to_string(enqueue("default", "search", {"--data", R"({"q":"wrong field"})"}));
+  r = worker({"--max-tasks", "1"}, keys());
+  BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = " + bad) == "dead");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -54,12 +54,14 @@ Response google(Reply reply) {
   switch (reply) {
     case Reply::ok:
     case Reply::slow:
-      return {200,
-              R"({"kind":"customsearch#search","url":{"type":"application/json"},"queries":{"request":[{"title":"Google Custom Search","totalResults":"1230","count":3,"startIndex":1}],"nextPage":[{"title":"Google Custom Search","totalResults":"1230","count":3,"startIndex":4}]},"context":{"title":"oos"},"searchInformation":{"searchTime":0.21,"formattedSearchTime":"0.21","totalResults":"1230","formattedTotalResults":"1,230"},"items":[)" +
-                  google_items(3) + "]}"};
+      return {
+          200,
+          R"({"kind":"customsearch#search","url":{"type":"application/json"},"queries":{"request":[{"title":"Google Custom Search","totalResults":"1230","count":3,"startIndex":1}],"nextPage":[{"title":"Google Custom Search","totalResults":"1230","count":3,"startIndex":4}]},"context":{"title":"oos"},"searchInformation":{"searchTime":0.21,"formattedSearchTime":"0.21","totalResults":"1230","formattedTotalResults":"1,230"},"items":[)" +
+              google_items(3) + "]}"};
     case Reply::empty:
-      return {200,
-              R"({"kind":"customsearch#search","url":{"type":"application/json"},"queries":{"request":[{"title":"Google Custom Search","totalResults":"0","count":10,"startIndex":1}]},"context":{"title":"oos"},"searchInformation":{"searchTime":0.1,"formattedSearchTime":"0.10","totalResults":"0","formattedTotalResults":"0"}})"};
+      return {
+          200,
+          R"({"kind":"customsearch#search","url":{"type":"application/json"},"queries":{"request":[{"title":"Google Custom Search","totalResults":"0","count":10,"startIndex":1}]},"context":{"title":"oos"},"searchInformation":{"searchTime":0.1,"formattedSearchTime":"0.10","totalResults":"0","formattedTotalResults":"0"}})"};
     case Reply::rate_limited:
     case Reply::rate_limited_retry_after:
       return {429,
@@ -88,15 +90,17 @@ Response searxng(Reply reply) {
     case Reply::slow: {
       std::string results;
       for (int i = 1; i <= 12; ++i)
-        results += std::string(i > 1 ? "," : "") + R"({"url":"https://example.org/searxng/)" + std::to_string(i) +
-                   R"(","title":"SearXNG result )" + std::to_string(i) + R"(","content":"Content )" + std::to_string(i) +
-                   R"(.","engine":"duckduckgo","parsed_url":["https","example.org","/","","",""],"engines":["duckduckgo"],"positions":[1],"score":1.0,"category":"general"})";
+        results +=
+            std::string(i > 1 ? "," : "") + R"({"url":"https://example.org/searxng/)" + std::to_string(i) +
+            R"(","title":"SearXNG result )" + std::to_string(i) + R"(","content":"Content )" + std::to_string(i) +
+            R"(.","engine":"duckduckgo","parsed_url":["https","example.org","/","","",""],"engines":["duckduckgo"],"positions":[1],"score":1.0,"category":"general"})";
       return {200, R"({"query":"q","number_of_results":0,"results":[)" + results +
                        R"(],"answers":[],"corrections":[],"infoboxes":[],"suggestions":[],"unresponsive_engines":[]})"};
     }
     case Reply::empty:
-      return {200,
-              R"({"query":"q","number_of_results":0,"results":[],"answers":[],"corrections":[],"infoboxes":[],"suggestions":[],"unresponsive_engines":[]})"};
+      return {
+          200,
+          R"({"query":"q","number_of_results":0,"results":[],"answers":[],"corrections":[],"infoboxes":[],"suggestions":[],"unresponsive_engines":[]})"};
     case Reply::rate_limited:
     case Reply::rate_limited_retry_after: return {429, "Too Many Requests", reply == Reply::rate_limited_retry_after};
     case Reply::permission_denied:
@@ -118,8 +122,9 @@ Response brave(Reply reply) {
   switch (reply) {
     case Reply::ok:
     case Reply::slow:
-      return {200,
-              R"({"type":"search","query":{"original":"q","more_results_available":true},"mixed":{"type":"mixed","main":[{"type":"web","index":0,"all":false}]},"web":{"type":"search","results":[{"title":"Brave result 1","url":"https://example.org/brave/1","is_source_local":false,"description":"Description 1.","age":"2 days ago","language":"en","family_friendly":true},{"title":"Brave result 2","url":"https://example.org/brave/2","description":"Description 2."}],"family_friendly":true}})"};
+      return {
+          200,
+          R"({"type":"search","query":{"original":"q","more_results_available":true},"mixed":{"type":"mixed","main":[{"type":"web","index":0,"all":false}]},"web":{"type":"search","results":[{"title":"Brave result 1","url":"https://example.org/brave/1","is_source_local":false,"description":"Description 1.","age":"2 days ago","language":"en","family_friendly":true},{"title":"Brave result 2","url":"https://example.org/brave/2","description":"Description 2."}],"family_friendly":true}})"};
     case Reply::empty: return {200, R"({"type":"search","query":{"original":"q","more_results_available":false}})"};
     case Reply::rate_limited:
     case Reply::rate_limited_retry_after:
@@ -164,7 +169,8 @@ FakeSearchServer::FakeSearchServer() {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = 0;
-  if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(m_listen_fd, 128) != 0)
+  if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(m_listen_fd, 128) != 0)
     throw std::runtime_error("fake search server: cannot listen on 127.0.0.1");
   socklen_t length = sizeof address;
   ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&address), &length);
@@ -246,7 +252,8 @@ void FakeSearchServer::serve(int fd) {
     if (header.empty()) break;
     if (auto colon = header.find(':'); colon != std::string::npos) {
       auto name = header.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       auto value = header.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
       received.headers[name] = value;
@@ -266,11 +273,14 @@ void FakeSearchServer::serve(int fd) {
       while (std::chrono::steady_clock::now() < until && !m_stopping)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    response = received.provider == "google" ? google(reply) : received.provider == "searxng" ? searxng(reply) : brave(reply);
+    response = received.provider == "google"    ? google(reply)
+               : received.provider == "searxng" ? searxng(reply)
+                                                : brave(reply);
   }
-  std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason_phrase(response.status) +
-                     "\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: " +
-                     std::to_string(response.body.size()) + "\r\nConnection: close\r\n";
+  std::string head =
+      "HTTP/1.1 " + std::to_string(response.status) + " " + reason_phrase(response.status) +
+      "\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: " + std::to_string(response.body.size()) +
+      "\r\nConnection: close\r\n";
   if (response.retry_after) head += "Retry-After: " + std::to_string(retry_after_seconds.load()) + "\r\n";
   write_all(fd, head + "\r\n" + response.body);
   ::shutdown(fd, SHUT_WR);

@@ -27,8 +27,8 @@ enum class Reply {
 };
 
 struct ReceivedRequest {
-  std::string provider;  // "google", "searxng", "brave", or "" for an unknown path
-  std::string target;    // path and query, as sent
+  std::string provider;                        // "google", "searxng", "brave", or "" for an unknown path
+  std::string target;                          // path and query, as sent
   std::map<std::string, std::string> headers;  // names in lower case
 };
 

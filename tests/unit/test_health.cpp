@@ -154,6 +154,22 @@ BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_st
                          {"brave", policy::BreakerState::half_open, k_now - 60 * k_s}};
        },
        "search brave", Health::critical, "breaker half_open"},
+      {"a provider's quota spent",
+       [](auto& in) {
+         in.providers = {{"google", policy::BreakerState::closed, 0, 8000, 8000, true, k_now + k_h}};
+       },
+       "search google", Health::warning, "daily quota spent (8000 of 8000 used) until"},
+      {"a provider in use with quota left",
+       [](auto& in) {
+         in.providers = {{"google", policy::BreakerState::closed, 0, 12, 8000, false, k_now + k_h}};
+       },
+       "search google", Health::ok, "12 of 8000 requests used today"},
+      {"quota spent on one, breaker open on the other",
+       [](auto& in) {
+         in.providers = {{"google", policy::BreakerState::closed, 0, 10, 10, true, k_now + k_h},
+                         {"brave", policy::BreakerState::open, k_now - 60 * k_s}};
+       },
+       "search google", Health::critical, "daily quota spent"},
       {"database corrupt", [](auto& in) { in.database_problem = "oos.db is corrupt"; }, "database", Health::critical,
        "corrupt"},
       {"database unreadable",

@@ -29,12 +29,15 @@ std::string google_error(int code, const std::string& status, const std::string&
 
 BOOST_AUTO_TEST_CASE(google_request_carries_key_engine_query_num_and_start) {
   auto google = make("google", "https://customsearch.googleapis.com/customsearch/v1/");
-  auto r = google->request({"c++ & sqlite", 5, 11}, {{"GOOGLE_SEARCH_API_KEY", "k/1"}, {"GOOGLE_SEARCH_ENGINE_ID", "e1"}});
-  BOOST_TEST(r.url ==
-             "https://customsearch.googleapis.com/customsearch/v1?key=k%2F1&cx=e1&q=c%2B%2B%20%26%20sqlite&num=5&start=11");
-  BOOST_TEST(search::redact_url(r.url) ==
-             "https://customsearch.googleapis.com/customsearch/v1?key=REDACTED&cx=REDACTED&q=c%2B%2B%20%26%20sqlite&num=5&"
-             "start=11");
+  auto r =
+      google->request({"c++ & sqlite", 5, 11}, {{"GOOGLE_SEARCH_API_KEY", "k/1"}, {"GOOGLE_SEARCH_ENGINE_ID", "e1"}});
+  BOOST_TEST(
+      r.url ==
+      "https://customsearch.googleapis.com/customsearch/v1?key=k%2F1&cx=e1&q=c%2B%2B%20%26%20sqlite&num=5&start=11");
+  BOOST_TEST(
+      search::redact_url(r.url) ==
+      "https://customsearch.googleapis.com/customsearch/v1?key=REDACTED&cx=REDACTED&q=c%2B%2B%20%26%20sqlite&num=5&"
+      "start=11");
 }
 
 BOOST_AUTO_TEST_CASE(google_errors_are_classified_by_reason_then_status) {
@@ -45,10 +48,12 @@ BOOST_AUTO_TEST_CASE(google_errors_are_classified_by_reason_then_status) {
   };
   const std::vector<Case> cases{
       {429, google_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "Queries per minute"), Problem::rate_limited},
-      {429, google_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded",
-                         "Quota exceeded for quota metric 'Queries' and limit 'Queries per day'"),
+      {429,
+       google_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded",
+                    "Quota exceeded for quota metric 'Queries' and limit 'Queries per day'"),
        Problem::quota_exhausted},
-      {403, google_error(403, "PERMISSION_DENIED", "dailyLimitExceeded", "Daily Limit Exceeded"), Problem::quota_exhausted},
+      {403, google_error(403, "PERMISSION_DENIED", "dailyLimitExceeded", "Daily Limit Exceeded"),
+       Problem::quota_exhausted},
       {403, google_error(403, "PERMISSION_DENIED", "forbidden", "This project does not have the access"),
        Problem::permanent},
       {400, google_error(400, "INVALID_ARGUMENT", "badRequest", "invalid argument"), Problem::bad_request},
@@ -72,7 +77,8 @@ BOOST_AUTO_TEST_CASE(google_without_items_is_zero_results_and_retry_after_is_rea
   BOOST_TEST_REQUIRE(page.has_value());
   BOOST_TEST(page->results.empty());
   BOOST_TEST(page->total_results.value_or(-1) == 0);
-  auto limited = google->read({"q"}, HttpResponse{429, google_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "m"), "7"});
+  auto limited =
+      google->read({"q"}, HttpResponse{429, google_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "m"), "7"});
   BOOST_TEST_REQUIRE(!limited.has_value());
   BOOST_TEST(limited.error().retry_after.value_or(util::Millis(-1)).count() == 7000);
 }
@@ -95,10 +101,14 @@ BOOST_AUTO_TEST_CASE(brave_quota_limited_is_a_spent_quota_and_rate_limited_is_no
   auto r = brave->request({"q", 10, 21}, {{"BRAVE_SEARCH_API_KEY", "tok"}});
   BOOST_TEST(r.url == "https://api.search.brave.com/res/v1/web/search?q=q&count=10&offset=2");
   BOOST_TEST((std::find(r.headers.begin(), r.headers.end(), "X-Subscription-Token: tok") != r.headers.end()));
-  auto quota = brave->read({"q"}, HttpResponse{429, R"({"type":"ErrorResponse","error":{"code":"QUOTA_LIMITED","detail":"d"}})", std::nullopt});
+  auto quota = brave->read(
+      {"q"},
+      HttpResponse{429, R"({"type":"ErrorResponse","error":{"code":"QUOTA_LIMITED","detail":"d"}})", std::nullopt});
   BOOST_TEST_REQUIRE(!quota.has_value());
   BOOST_TEST(static_cast<int>(quota.error().problem) == static_cast<int>(Problem::quota_exhausted));
-  auto rate = brave->read({"q"}, HttpResponse{429, R"({"type":"ErrorResponse","error":{"code":"RATE_LIMITED","detail":"d"}})", std::nullopt});
+  auto rate = brave->read(
+      {"q"},
+      HttpResponse{429, R"({"type":"ErrorResponse","error":{"code":"RATE_LIMITED","detail":"d"}})", std::nullopt});
   BOOST_TEST_REQUIRE(!rate.has_value());
   BOOST_TEST(static_cast<int>(rate.error().problem) == static_cast<int>(Problem::rate_limited));
 }
@@ -106,8 +116,9 @@ BOOST_AUTO_TEST_CASE(brave_quota_limited_is_a_spent_quota_and_rate_limited_is_no
 BOOST_AUTO_TEST_CASE(retry_after_takes_seconds_or_an_http_date) {
   BOOST_TEST(search::parse_retry_after("120", 0).value_or(util::Millis(-1)).count() == 120'000);
   // Sun, 06 Nov 1994 08:49:37 GMT is 784111777 s after the epoch.
-  BOOST_TEST(search::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784'111'770'000).value_or(util::Millis(-1)).count() ==
-             7'000);
+  BOOST_TEST(
+      search::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784'111'770'000).value_or(util::Millis(-1)).count() ==
+      7'000);
   BOOST_TEST(!search::parse_retry_after("soon", 0).has_value());
   BOOST_TEST(!search::parse_retry_after("-5", 0).has_value());
 }

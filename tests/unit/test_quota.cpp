@@ -43,15 +43,22 @@ BOOST_AUTO_TEST_CASE(pacific_time_follows_daylight_saving) {
     int offset_hours;
   };
   const std::vector<Case> cases{
-      {utc(2026, 1, 15, 12), -8},   {utc(2026, 7, 1, 12), -7},
+      {utc(2026, 1, 15, 12), -8},
+      {utc(2026, 7, 1, 12), -7},
       // 2026: daylight saving from Sunday 8 March 10:00 UTC to Sunday 1 November 09:00 UTC
-      {utc(2026, 3, 8, 10) - 1, -8}, {utc(2026, 3, 8, 10), -7},
-      {utc(2026, 11, 1, 9) - 1, -7}, {utc(2026, 11, 1, 9), -8},
+      {utc(2026, 3, 8, 10) - 1, -8},
+      {utc(2026, 3, 8, 10), -7},
+      {utc(2026, 11, 1, 9) - 1, -7},
+      {utc(2026, 11, 1, 9), -8},
       // 2027: 14 March and 7 November
-      {utc(2027, 3, 14, 10), -7},   {utc(2027, 3, 13, 10), -8}, {utc(2027, 11, 7, 8), -7}, {utc(2027, 11, 7, 9), -8},
+      {utc(2027, 3, 14, 10), -7},
+      {utc(2027, 3, 13, 10), -8},
+      {utc(2027, 11, 7, 8), -7},
+      {utc(2027, 11, 7, 9), -8},
   };
-  for (const auto& c : cases)
-    BOOST_TEST_CONTEXT(c.at) { BOOST_TEST(policy::us_pacific_offset(c.at).count() == c.offset_hours * k_hour); }
+  for (const auto& c : cases) BOOST_TEST_CONTEXT(c.at) {
+      BOOST_TEST(policy::us_pacific_offset(c.at).count() == c.offset_hours * k_hour);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(the_quota_day_and_its_reset_depend_on_the_zone) {

@@ -31,19 +31,11 @@ std::string joined(const std::vector<std::string>& words) {
 
 void print_answer(const SearchAnswer& a, bool as_json, util::UnixMillis now) {
   if (as_json) {
-    auto doc = oos::search::to_json(a.page);
-    doc["query"] = a.query.text;
-    doc["num"] = a.query.num;
-    doc["start"] = a.query.start;
-    doc["provider"] = a.provider;
-    doc["cached"] = a.cached;
-    doc["stale"] = a.stale;
-    doc["fetched_at"] = util::format_iso8601(a.fetched_at);
-    doc["skipped"] = a.skipped;
-    std::cout << app::dump(doc) << '\n';
+    std::cout << app::dump(oos::search::to_json(a)) << '\n';
     return;
   }
-  std::string from = a.stale    ? fmt::format(", STALE: cached {} ago, every provider failed", util::format_age(util::Millis(now - a.fetched_at)))
+  std::string from = a.stale    ? fmt::format(", STALE: cached {} ago, every provider failed",
+                                              util::format_age(util::Millis(now - a.fetched_at)))
                      : a.cached ? fmt::format(", cached {} ago", util::format_age(util::Millis(now - a.fetched_at)))
                                 : "";
   std::cout << fmt::format("{} results from {}{}{}\n", a.page.results.size(), a.provider, from,
@@ -64,8 +56,8 @@ json status_json(const ProviderStatus& s) {
            {"exhausted", s.exhausted},
            {"resets_at", util::format_iso8601(s.resets_at)},
            {"breaker", app::to_json(s.breaker)}};
-  doc["remaining"] = s.daily_quota > 0 ? json(s.exhausted ? 0 : std::max<std::int64_t>(0, s.daily_quota - s.used))
-                                       : json(nullptr);
+  doc["remaining"] =
+      s.daily_quota > 0 ? json(s.exhausted ? 0 : std::max<std::int64_t>(0, s.daily_quota - s.used)) : json(nullptr);
   return doc;
 }
 
@@ -79,7 +71,7 @@ void print_quota(const std::vector<ProviderStatus>& providers, bool as_json) {
   std::cout << fmt::format("{:<10} {:<28} {:>15} {:>10}  {:<21} {}\n", "PROVIDER", "KEYS", "USED/QUOTA", "REMAINING",
                            "RESETS", "BREAKER");
   for (const auto& s : providers) {
-    auto keys = !s.known ? std::string("unknown provider")
+    auto keys = !s.known            ? std::string("unknown provider")
                 : s.missing.empty() ? std::string("present")
                                     : "absent: " + fmt::format("{}", fmt::join(s.missing, ","));
     auto quota = s.daily_quota > 0 ? fmt::format("{}/{}", s.used, s.daily_quota) : fmt::format("{}/unlimited", s.used);
@@ -94,13 +86,14 @@ void print_quota(const std::vector<ProviderStatus>& providers, bool as_json) {
 void add_metrics(metrics::Exposition& m, const std::vector<ProviderStatus>& providers) {
   for (const auto& s : providers) {
     metrics::Labels labels{{"provider", s.name}};
-    m.add("oos_search_quota_used", metrics::Type::gauge, "Requests counted against today's quota", static_cast<double>(s.used),
-          labels);
+    m.add("oos_search_quota_used", metrics::Type::gauge, "Requests counted against today's quota",
+          static_cast<double>(s.used), labels);
   }
   for (const auto& s : providers)
     if (s.daily_quota > 0)
-      m.add("oos_search_quota_limit", metrics::Type::gauge, "The provider's daily quota (search.<provider>.daily_quota)",
-            static_cast<double>(s.daily_quota), {{"provider", s.name}});
+      m.add("oos_search_quota_limit", metrics::Type::gauge,
+            "The provider's daily quota (search.<provider>.daily_quota)", static_cast<double>(s.daily_quota),
+            {{"provider", s.name}});
   for (const auto& s : providers)
     m.add("oos_search_breaker_open", metrics::Type::gauge, "Whether the provider's breaker is open or half-open",
           s.breaker.state == policy::BreakerState::closed ? 0 : 1, {{"provider", s.name}});

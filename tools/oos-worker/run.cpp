@@ -4,8 +4,11 @@
 
 #include <cstdlib>
 
+#include <thread>
+
 #include "secrets.hpp"
 #include "worker/runner.hpp"
+#include "worker/search_task.hpp"
 #include "worker/worker.hpp"
 
 extern char** environ;
@@ -47,6 +50,13 @@ int run(const Command& command, app::Context& context, db::Database& db, const v
                                     [&secrets](const std::string& name) { return secrets.get(name); }};
 
   oos::worker::Worker worker(db, context.config, context.clock, *context.logger, std::move(options), std::move(inputs));
+  // The built-in `search` type, unless the config names a handler of its own for it.
+  oos::search::SearchClient search(db, context.config, secrets, context.clock, *context.logger,
+                                   [](util::Millis wait) { std::this_thread::sleep_for(wait); });
+  if (!context.config.handlers.contains("search"))
+    worker.add_builtin("search", [&](const queue::Task& task) {
+      return oos::worker::run_search_task(search, task, context.config.search);
+    });
   oos::worker::SystemdNotifier notifier;
   if (!notifier.problem().empty()) context.logger->warn(notifier.problem());
   oos::worker::RunnerOptions runner{

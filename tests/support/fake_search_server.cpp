@@ -160,7 +160,7 @@ bool write_all(int fd, const std::string& data) {
 
 }  // namespace
 
-FakeSearchServer::FakeSearchServer() {
+FakeSearchServer::FakeSearchServer(int port) {
   m_listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (m_listen_fd < 0) throw std::runtime_error("fake search server: socket failed");
   int on = 1;
@@ -168,7 +168,7 @@ FakeSearchServer::FakeSearchServer() {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
   if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       ::listen(m_listen_fd, 128) != 0)
     throw std::runtime_error("fake search server: cannot listen on 127.0.0.1");

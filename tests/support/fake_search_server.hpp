@@ -34,7 +34,8 @@ struct ReceivedRequest {
 
 class FakeSearchServer {
  public:
-  FakeSearchServer();
+  // Listens on 127.0.0.1:`port` (0: a free port).
+  explicit FakeSearchServer(int port = 0);
   ~FakeSearchServer();
   FakeSearchServer(const FakeSearchServer&) = delete;
   FakeSearchServer& operator=(const FakeSearchServer&) = delete;

@@ -5,6 +5,8 @@
 
 #include "error.hpp"
 #include "policy/breaker.hpp"
+#include "policy/health.hpp"
+#include "policy/quota.hpp"
 #include "queue/task.hpp"
 
 namespace oos {
@@ -25,5 +27,11 @@ inline std::ostream& operator<<(std::ostream& out, Fence fence) {
 namespace oos::policy {
 inline std::ostream& operator<<(std::ostream& out, BreakerState state) {
   return out << to_string(state);
+}
+inline std::ostream& operator<<(std::ostream& out, Health health) {
+  return out << to_string(health);
+}
+inline std::ostream& operator<<(std::ostream& out, QuotaVerdict verdict) {
+  return out << (verdict == QuotaVerdict::allowed ? "allowed" : verdict == QuotaVerdict::spent ? "spent" : "paced");
 }
 }  // namespace oos::policy

@@ -31,9 +31,9 @@ std::string search_config() {
 // Starts the fake provider inside and writes the keys where the credentials drop-in reads them.
 void prepare(OosContainer& c) {
   c.must("systemd-run --unit=fake-search -p Type=exec /opt/oos-build/tests/oos-fake-search-server 18080");
-  BOOST_TEST_REQUIRE(wait_until([&] { return c.sh("journalctl -u fake-search").out.find("listening on") != std::string::npos; },
-                                10s),
-                     c.sh("systemctl status fake-search").out);
+  BOOST_TEST_REQUIRE(
+      wait_until([&] { return c.sh("journalctl -u fake-search").out.find("listening on") != std::string::npos; }, 10s),
+      c.sh("systemctl status fake-search").out);
   c.must("mkdir -p /etc/oos/credentials && chmod 700 /etc/oos/credentials && printf '%s' '" + k_key +
          "' >/etc/oos/credentials/GOOGLE_SEARCH_API_KEY && printf '%s' '" + k_engine +
          "' >/etc/oos/credentials/GOOGLE_SEARCH_ENGINE_ID");
@@ -73,9 +73,10 @@ BOOST_AUTO_TEST_CASE(oos_search_runs_by_hand_through_systemd_run_with_credential
     load += " -p " + k_credentials.substr(at, end - at);
     at = end + 1;
   }
-  auto r = c.sh("systemd-run --quiet --pipe --wait --collect -p User=oos -p StateDirectory=oos -E "
-                "OOS_CONFIG=/etc/oos/oos.toml" +
-                load + " /opt/oos/bin/oos-search --json by hand");
+  auto r = c.sh(
+      "systemd-run --quiet --pipe --wait --collect -p User=oos -p StateDirectory=oos -E "
+      "OOS_CONFIG=/etc/oos/oos.toml" +
+      load + " /opt/oos/bin/oos-search --json by hand");
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.out << r.err);
   auto doc = nlohmann::json::parse(r.out);
   BOOST_TEST(doc["provider"] == "google");

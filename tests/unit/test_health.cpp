@@ -6,17 +6,11 @@
 #include <vector>
 
 #include "policy/health.hpp"
+#include "support/printers.hpp"
 
 using namespace oos;
 using policy::Health;
 using policy::HealthInput;
-
-namespace oos::policy {
-// How Boost.Test prints a state in a failed assertion.
-inline std::ostream& boost_test_print_type(std::ostream& out, Health health) {
-  return out << to_string(health);
-}
-}  // namespace oos::policy
 
 BOOST_AUTO_TEST_SUITE(health)
 

@@ -5,17 +5,11 @@
 #include <vector>
 
 #include "policy/quota.hpp"
+#include "support/printers.hpp"
 
 using namespace oos;
 using policy::QuotaVerdict;
 using policy::QuotaZone;
-
-namespace oos::policy {
-// How Boost.Test prints a verdict in a failed assertion.
-inline std::ostream& boost_test_print_type(std::ostream& out, QuotaVerdict v) {
-  return out << (v == QuotaVerdict::allowed ? "allowed" : v == QuotaVerdict::spent ? "spent" : "paced");
-}
-}  // namespace oos::policy
 
 BOOST_AUTO_TEST_SUITE(quota)
 

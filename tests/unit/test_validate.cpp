@@ -5,6 +5,7 @@
 #include <string>
 
 #include "health/validate.hpp"
+#include "support/printers.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace oos;
@@ -12,13 +13,6 @@ using oos::test::TempDir;
 using oos::test::write_file;
 using policy::Health;
 namespace fs = std::filesystem;
-
-namespace oos::policy {
-// How Boost.Test prints a state in a failed assertion.
-inline std::ostream& boost_test_print_type(std::ostream& out, Health health) {
-  return out << to_string(health);
-}
-}  // namespace oos::policy
 
 BOOST_AUTO_TEST_SUITE(validate)
 

@@ -205,4 +205,23 @@ std::string summary_line(const std::vector<HealthCheck>& checks) {
   return fmt::format("OOS {} - {}", to_string(status), fmt::join(parts, "; "));
 }
 
+std::string perfdata(const HealthInput& in) {
+  std::vector<std::string> out;
+  if (!in.database_problem) {
+    std::int64_t dead = 0;
+    for (const auto& q : in.queues) dead += q.dead;
+    int live = 0;
+    for (const auto& w : in.workers) live += Millis(in.now - w.heartbeat_at) <= k_stale_heartbeat ? 1 : 0;
+    out.push_back(fmt::format("runnable={}", in.runnable_for_workers));
+    out.push_back(fmt::format("dead={}", dead));
+    out.push_back(fmt::format("workers={}", live));
+    if (in.last_integrity_check)
+      out.push_back(fmt::format("integrity_age={}s", (in.now - *in.last_integrity_check) / 1000));
+  }
+  if (in.last_backup) out.push_back(fmt::format("backup_age={}s", (in.now - *in.last_backup) / 1000));
+  for (const auto& d : in.disks)
+    if (d.used_percent) out.push_back(fmt::format("'disk {}'={:.0f}%", d.path, *d.used_percent));
+  return fmt::format("{}", fmt::join(out, " "));
+}
+
 }  // namespace oos::policy

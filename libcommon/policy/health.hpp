@@ -111,4 +111,10 @@ Health overall(const std::vector<HealthCheck>& checks);
 // checks that are not OK, worst first.
 std::string summary_line(const std::vector<HealthCheck>& checks);
 
+// Nagios performance data for the text's first line (after " | "): runnable=N dead=N workers=N, the ages of
+// the last integrity check and backup in seconds, and each disk's use, e.g.
+// "runnable=3 dead=0 workers=1 integrity_age=3600s backup_age=3600s 'disk /var/lib/oos'=50%". What could not
+// be read is left out.
+std::string perfdata(const HealthInput& input);
+
 }  // namespace oos::policy

@@ -65,7 +65,9 @@ struct HealthFixture : CliFixture {
     auto doc = json::parse(as_json.out);
     BOOST_TEST(doc["status"] == k_states[text.exit_code]);
     BOOST_TEST(doc["exit_code"] == text.exit_code);
-    BOOST_TEST(without_numbers(doc["summary"].get<std::string>()) == without_numbers(lines[0]));
+    auto perfdata = doc["perfdata"].get<std::string>();
+    auto first = doc["summary"].get<std::string>() + (perfdata.empty() ? "" : " | " + perfdata);
+    BOOST_TEST(without_numbers(first) == without_numbers(lines[0]));
     BOOST_TEST_REQUIRE(doc["checks"].size() + 1 == lines.size(), text.out << as_json.out);
     for (std::size_t i = 0; i < doc["checks"].size(); ++i) {
       const auto& c = doc["checks"][i];

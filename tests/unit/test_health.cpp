@@ -228,4 +228,15 @@ BOOST_AUTO_TEST_CASE(states_print_as_nagios_names_and_their_values_are_the_exit_
   BOOST_TEST(static_cast<int>(Health::critical) == 2);
 }
 
+BOOST_AUTO_TEST_CASE(perfdata_counts_and_ages_what_was_read) {
+  auto in = healthy();
+  in.queues[0].dead = 4;
+  in.workers.push_back({"2", 101, k_now - 60 * k_s, false});  // stale: not counted
+  BOOST_TEST(policy::perfdata(in) ==
+             "runnable=3 dead=4 workers=1 integrity_age=3600s backup_age=3600s 'disk /var/lib/oos'=50%");
+  in.database_problem = "cannot read";
+  in.last_backup.reset();
+  BOOST_TEST(policy::perfdata(in) == "'disk /var/lib/oos'=50%");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

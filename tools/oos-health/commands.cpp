@@ -18,8 +18,9 @@ using nlohmann::json;
 using policy::Health;
 using policy::HealthCheck;
 
-// The summary line, then one line per check; or the same as one JSON document.
-void print(const std::vector<HealthCheck>& checks, bool as_json, int exit_code) {
+// The summary line (with Nagios performance data after " | ", when there is any), then one line per check; or
+// the same as one JSON document.
+void print(const std::vector<HealthCheck>& checks, bool as_json, int exit_code, const std::string& perfdata = "") {
   auto summary = policy::summary_line(checks);
   if (as_json) {
     auto list = json::array();
@@ -28,11 +29,12 @@ void print(const std::vector<HealthCheck>& checks, bool as_json, int exit_code) 
     std::cout << app::dump(json{{"status", policy::to_string(policy::overall(checks))},
                                 {"exit_code", exit_code},
                                 {"summary", summary},
+                                {"perfdata", perfdata},
                                 {"checks", list}})
               << '\n';
     return;
   }
-  std::cout << summary << '\n';
+  std::cout << summary << (perfdata.empty() ? "" : " | " + perfdata) << '\n';
   for (const auto& c : checks) std::cout << policy::to_string(c.status) << ' ' << c.name << ": " << c.message << '\n';
 }
 
@@ -62,7 +64,7 @@ int check(const Command& c) {
         metrics.add("oos_health_check_status", metrics::Type::gauge,
                     "Each check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", static_cast<double>(check.status),
                     {{"check", check.name}});
-      print(checks, c.json, static_cast<int>(status));
+      print(checks, c.json, static_cast<int>(status), policy::perfdata(input));
       return static_cast<int>(status);
     });
   } catch (const std::exception&) {

@@ -77,6 +77,22 @@ void BreakerStore::record_neutral(std::string_view kind, std::string_view name, 
   save(kind, name, before, policy::on_neutral(before), now);
 }
 
+std::optional<util::UnixMillis> BreakerStore::changed_at(std::string_view kind, std::string_view name) {
+  auto q = m_db.query("SELECT updated_at FROM breakers WHERE kind = ? AND name = ?");
+  q->bind(1, std::string(kind));
+  q->bind(2, std::string(name));
+  if (!q->executeStep()) return std::nullopt;
+  return q->getColumn(0).getInt64();
+}
+
+void BreakerStore::touch(std::string_view kind, std::string_view name, util::UnixMillis now) {
+  auto q = m_db.query("UPDATE breakers SET updated_at = ? WHERE kind = ? AND name = ?");
+  q->bind(1, static_cast<std::int64_t>(now));
+  q->bind(2, std::string(kind));
+  q->bind(3, std::string(name));
+  q->exec();
+}
+
 policy::BreakerRecord BreakerStore::reset(std::string_view kind, std::string_view name, util::UnixMillis now) {
   db::WriteTransaction tx(m_db);
   auto before = load(kind, name);

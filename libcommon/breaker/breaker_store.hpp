@@ -2,6 +2,7 @@
 // serves queues (kind "queue") and search providers (kind "search").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,14 @@ class BreakerStore {
   void record_success(std::string_view kind, std::string_view name, util::UnixMillis now);
   void record_failure(std::string_view kind, std::string_view name, util::UnixMillis now);
   void record_neutral(std::string_view kind, std::string_view name, util::UnixMillis now);
+
+  // When the breaker's row last changed (for a half-open breaker: when its probe started); nullopt when the
+  // breaker never tripped.
+  std::optional<util::UnixMillis> changed_at(std::string_view kind, std::string_view name);
+
+  // Marks the row changed at `now` without changing the breaker: a probe whose process died is taken over.
+  // Must run inside the caller's write transaction.
+  void touch(std::string_view kind, std::string_view name, util::UnixMillis now);
 
   // Closes the breaker by hand, in its own transaction. Returns the state it had.
   policy::BreakerRecord reset(std::string_view kind, std::string_view name, util::UnixMillis now);

@@ -147,7 +147,10 @@ std::vector<HealthCheck> provider_checks(const HealthInput& in) {
   std::size_t down = 0;
   for (const auto& p : in.providers) {
     Findings f;
-    judge_breaker(f, p.breaker, p.breaker_opened_at, in.now, "'oos-search quota' shows every provider");
+    judge_breaker(f, p.breaker, p.breaker_opened_at, in.now,
+                  fmt::format("'oos-search quota' shows every provider; to close it by hand: 'oos-search quota "
+                              "--reset-breaker {}'",
+                              p.name));
     if (p.spent)
       f.add(Health::warning, fmt::format("daily quota spent ({} of {} used) until {}; the chain falls back", p.used,
                                          p.daily_quota, util::format_iso8601(p.resets_at)));

@@ -21,6 +21,10 @@ constexpr std::string_view k_breaker_kind = "search";
 // Backoff between attempts of one provider after a transient error: 1 s, then 2 s, with 20% jitter.
 constexpr std::array<std::int64_t, 2> k_backoff_seconds{1, 2};
 constexpr double k_backoff_jitter = 0.2;
+// A half-open probe older than this belongs to a process that died (a search takes far less): take it over.
+constexpr util::Millis k_probe_takeover{5 * 60 * 1000};
+// Below this much budget a request is not worth sending.
+constexpr util::Millis k_least_request_time{200};
 
 ExitCode exit_code_of(SearchFailure failure) {
   switch (failure) {
@@ -61,9 +65,16 @@ class Chain {
     auto name = std::string(provider.name());
     m_secret_values.clear();
     for (const auto& [key, value] : secrets) m_secret_values.push_back(value);
+    if (out_of_budget()) return skip_for_budget(name);
     if (!admitted(name)) return std::nullopt;
+    // A probe slot taken here is given back if anything below throws (a busy database, a bad request).
+    ProbeGuard guard(*this, name);
     const auto& settings = settings_of(m_config, name);
     for (int attempt = 1;; ++attempt) {
+      if (out_of_budget()) {
+        record(name, Outcome::neutral);
+        return skip_for_budget(name);
+      }
       auto quota = m_ledger.acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
       if (quota.verdict == policy::QuotaVerdict::spent) {
         return give_up(name, SearchFailure::quota,
@@ -87,6 +98,8 @@ class Chain {
       failure.message = secrets::scrub(failure.message, m_secret_values);
       m_logger.warn(fmt::format("search provider {}: {} (attempt {})", name, failure.message, attempt),
                     {{"provider", name}});
+      // A probe gets one request: its failure re-opens the breaker.
+      bool may_retry = attempt < k_attempts_per_provider && !m_probing;
       switch (failure.problem) {
         case Problem::bad_request:
           record(name, Outcome::neutral);
@@ -95,22 +108,19 @@ class Chain {
           m_ledger.mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
           return give_up(name, SearchFailure::quota, failure.message, Outcome::neutral);
         case Problem::permanent: return give_up(name, SearchFailure::permanent, failure.message, Outcome::failure);
-        case Problem::rate_limited:
-          if (attempt < k_attempts_per_provider && failure.retry_after && sleep_within_limits(*failure.retry_after))
-            continue;
-          return give_up(
-              name, SearchFailure::rate_limited,
-              failure.message + (failure.retry_after ? fmt::format("; Retry-After {} is beyond --max-wait",
-                                                                   util::format_duration(*failure.retry_after))
-                                                     : ""),
-              Outcome::neutral);
+        case Problem::rate_limited: {
+          if (may_retry && failure.retry_after && sleep_within_limits(*failure.retry_after)) continue;
+          auto why = !failure.retry_after ? std::string()
+                     : !may_retry         ? fmt::format("; still limited after {} attempts", attempt)
+                                          : fmt::format("; Retry-After {} is beyond --max-wait",
+                                                        util::format_duration(*failure.retry_after));
+          return give_up(name, SearchFailure::rate_limited, failure.message + why, Outcome::neutral);
+        }
         case Problem::transient: {
           auto delay = failure.retry_after.value_or(
               policy::retry_delay(attempt, k_backoff_seconds, k_backoff_jitter, m_rng.fraction()));
-          if (attempt < k_attempts_per_provider && sleep_within_limits(delay)) {
-            record(name, Outcome::failure);
-            continue;
-          }
+          if (may_retry && sleep_within_limits(delay)) continue;
+          // One failed search is one breaker failure, however many attempts it made.
           return give_up(name, SearchFailure::unavailable, failure.message, Outcome::failure);
         }
       }
@@ -137,25 +147,66 @@ class Chain {
  private:
   enum class Outcome { success, failure, neutral };
 
-  // Whether the breaker lets a request through (an open breaker that has cooled down lets one probe).
+  // Whether the breaker lets a request through (an open breaker that has cooled down lets one probe; so does a
+  // half-open one whose probe started more than k_probe_takeover ago, its process gone).
   bool admitted(const std::string& name) {
     db::WriteTransaction tx(m_db);
     auto breaker = m_breakers.load(k_breaker_kind, name);
     auto now = m_clock.now();
+    m_probing = false;
     switch (policy::admit(breaker, now)) {
       case policy::Admission::allow: return true;
       case policy::Admission::probe:
         m_breakers.save(k_breaker_kind, name, breaker, policy::start_probe(breaker), now);
         tx.commit();
+        m_probing = true;
         return true;
-      case policy::Admission::deny:
-        note(name, SearchFailure::unavailable,
-             breaker.state == policy::BreakerState::half_open
-                 ? "breaker half-open: another process is probing"
-                 : fmt::format("breaker open until {}", util::format_iso8601(policy::probe_at(breaker))));
-        return false;
+      case policy::Admission::deny: break;
     }
+    if (breaker.state == policy::BreakerState::half_open) {
+      auto since = m_breakers.changed_at(k_breaker_kind, name).value_or(now);
+      if (now - since > k_probe_takeover.count()) {
+        m_logger.warn(fmt::format("search provider {}: its probe started {} ago and never ended; probing again", name,
+                                  util::format_age(util::Millis(now - since))),
+                      {{"provider", name}});
+        m_breakers.touch(k_breaker_kind, name, now);
+        tx.commit();
+        m_probing = true;
+        return true;
+      }
+      note(name, SearchFailure::unavailable, "breaker half-open: another process is probing");
+      return false;
+    }
+    note(name, SearchFailure::unavailable,
+         fmt::format("breaker open until {}", util::format_iso8601(policy::probe_at(breaker))));
     return false;
+  }
+
+  // Gives a probe slot back when ask() leaves by an exception before an outcome was recorded.
+  class ProbeGuard {
+   public:
+    ProbeGuard(Chain& chain, std::string name) : m_chain(chain), m_name(std::move(name)) {}
+    ~ProbeGuard() {
+      if (!m_chain.m_probing) return;
+      try {
+        m_chain.record(m_name, Outcome::neutral);
+      } catch (const std::exception& e) {
+        m_chain.m_logger.warn(fmt::format("search provider {}: probe not given back: {}", m_name, e.what()));
+      }
+    }
+    ProbeGuard(const ProbeGuard&) = delete;
+    ProbeGuard& operator=(const ProbeGuard&) = delete;
+
+   private:
+    Chain& m_chain;
+    std::string m_name;
+  };
+
+  bool out_of_budget() const { return m_request.budget && *m_request.budget - elapsed() < k_least_request_time; }
+
+  std::optional<Page> skip_for_budget(const std::string& name) {
+    note(name, SearchFailure::unavailable, "not asked: no time left of the search's budget");
+    return std::nullopt;
   }
 
   std::expected<Page, ProviderFailure> send(const Provider& provider, const SecretValues& secrets) {
@@ -165,7 +216,6 @@ class Chain {
     http.timeout = settings.timeout;
     if (m_request.budget) {
       auto left = *m_request.budget - elapsed();
-      if (left < util::Millis(100)) return std::unexpected(ProviderFailure{Problem::transient, "no time left", {}});
       http.timeout = std::min(http.timeout, left);
       http.connect_timeout = std::min(http.connect_timeout, left);
     }
@@ -195,6 +245,7 @@ class Chain {
   }
 
   void record(const std::string& name, Outcome outcome) {
+    m_probing = false;  // an outcome ends the probe, whatever it was
     db::WriteTransaction tx(m_db);
     auto now = m_clock.now();
     if (outcome == Outcome::success) m_breakers.record_success(k_breaker_kind, name, now);
@@ -218,6 +269,7 @@ class Chain {
   double m_started;
   util::Millis m_slept{0};
   util::Rng m_rng;
+  bool m_probing = false;  // this search holds the provider's half-open probe
   std::vector<std::string> m_secret_values;
   std::vector<std::string> m_skipped;
   std::vector<SearchFailure> m_failures;
@@ -317,6 +369,17 @@ std::vector<ProviderStatus> SearchClient::status() {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+void SearchClient::reset_breaker(const std::string& provider) {
+  const auto& chain = m_config.search.providers;
+  if (std::find(chain.begin(), chain.end(), provider) == chain.end())
+    throw Error(ExitCode::no_input,
+                fmt::format("no search provider '{}' in search.providers ({})", provider, fmt::join(chain, ", ")));
+  breaker::BreakerStore breakers(m_db, m_config.breaker, m_logger);
+  auto before = breakers.reset(k_breaker_kind, provider, m_clock.now());
+  m_logger.info(
+      fmt::format("search provider {}: breaker closed by hand (was {})", provider, policy::to_string(before.state)));
 }
 
 }  // namespace oos::search

@@ -92,6 +92,10 @@ class SearchClient {
   // Every provider of search.providers, in order.
   std::vector<ProviderStatus> status();
 
+  // Closes the provider's breaker by hand (an event "breaker.reset"). Throws oos::Error 66 for a provider not in
+  // search.providers.
+  void reset_breaker(const std::string& provider);
+
  private:
   db::Database& m_db;
   const config::Config& m_config;

@@ -25,7 +25,11 @@ std::optional<util::Millis> retry_after_of(const HttpResponse& response) {
                                                       .count());
 }
 
+// `text` (a provider's message or body) as one line of at most `max` characters. A body may echo the request
+// URL: its key= and cx= values are redacted before the cut, which would leave a piece of a key that no
+// later scrub recognises.
 std::string one_line(std::string text, std::size_t max = 300) {
+  text = redact_url(std::move(text));
   std::replace(text.begin(), text.end(), '\n', ' ');
   std::replace(text.begin(), text.end(), '\r', ' ');
   if (text.size() > max) text = text.substr(0, max) + "...";
@@ -163,6 +167,8 @@ class Searxng final : public Provider {
   std::string m_endpoint;
 };
 
+constexpr int k_brave_page = 20;
+
 class Brave final : public Provider {
  public:
   explicit Brave(std::string endpoint) : m_endpoint(std::move(endpoint)) {}
@@ -171,14 +177,16 @@ class Brave final : public Provider {
 
   HttpRequest request(const Query& q, const SecretValues& secrets) const override {
     HttpRequest r;
-    // Brave's offset counts pages of `count` results.
-    r.url = fmt::format("{}/res/v1/web/search?q={}&count={}&offset={}", m_endpoint, url_encode(q.text), q.num,
-                        (q.start - 1) / q.num);
+    // Brave's offset counts pages of `count` results (at most 20, offset at most 9): ask for the page of 20
+    // that holds `start` and cut it (read()), so any start of 1-91 is served, at worst with fewer results
+    // when the wanted ones cross into the next page.
+    r.url = fmt::format("{}/res/v1/web/search?q={}&count={}&offset={}", m_endpoint, url_encode(q.text), k_brave_page,
+                        (q.start - 1) / k_brave_page);
     r.headers = {"Accept: application/json", "X-Subscription-Token: " + secrets.at("BRAVE_SEARCH_API_KEY")};
     return r;
   }
 
-  std::expected<Page, ProviderFailure> read(const Query&, const HttpResponse& response) const override {
+  std::expected<Page, ProviderFailure> read(const Query& q, const HttpResponse& response) const override {
     auto doc = json::parse(response.body, nullptr, false);
     if (response.status != 200) {
       // {"type":"ErrorResponse","error":{"status":..,"code":"RATE_LIMITED"|"QUOTA_LIMITED"|..,"detail":..}}
@@ -198,8 +206,12 @@ class Brave final : public Provider {
     if (!web->is_object()) return std::unexpected(malformed("\"web\" is not an object"));
     if (auto results = web->find("results"); results != web->end()) {
       if (!results->is_array()) return std::unexpected(malformed("\"web.results\" is not an array"));
+      int index = 0;
+      int skip = (q.start - 1) % k_brave_page;
       for (const auto& item : *results) {
         if (!item.is_object()) return std::unexpected(malformed("a result is not an object"));
+        if (index++ < skip) continue;
+        if (static_cast<int>(page.results.size()) == q.num) break;
         page.results.push_back({text_of(item, "title"), text_of(item, "url"), text_of(item, "description")});
       }
     }
@@ -264,13 +276,16 @@ std::string url_encode(std::string_view text) {
 std::optional<util::Millis> parse_retry_after(std::string_view value, std::int64_t now_ms) {
   std::int64_t seconds = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc() && end == value.data() + value.size() && seconds >= 0) return util::Millis(seconds * 1000);
+  // Clamped to a day: a wait that long is beyond any --max-wait anyway, and the product cannot overflow.
+  constexpr std::int64_t k_day_seconds = 86'400;
+  if (ec == std::errc() && end == value.data() + value.size() && seconds >= 0)
+    return util::Millis(std::min(seconds, k_day_seconds) * 1000);
   std::tm tm{};
   std::string text(value);
   const char* parsed = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!parsed || *parsed) return std::nullopt;
   auto at_ms = static_cast<std::int64_t>(::timegm(&tm)) * 1000;
-  return util::Millis(std::max<std::int64_t>(0, at_ms - now_ms));
+  return util::Millis(std::clamp<std::int64_t>(at_ms - now_ms, 0, k_day_seconds * 1000));
 }
 
 }  // namespace oos::search

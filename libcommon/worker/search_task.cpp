@@ -37,8 +37,7 @@ std::optional<int> bounded(const json& payload, const char* key, int low, int hi
 
 }  // namespace
 
-InProcessResult run_search_task(search::SearchClient& client, const queue::Task& task,
-                                const config::SearchSettings& settings) {
+InProcessResult run_search_task(search::SearchClient& client, const queue::Task& task, const config::Config& config) {
   auto payload = json::parse(task.payload, nullptr, false);
   if (!payload.is_object() || !payload.contains("query") || !payload["query"].is_string() ||
       payload["query"].get<std::string>().find_first_not_of(" \t\n") == std::string::npos)
@@ -49,8 +48,9 @@ InProcessResult run_search_task(search::SearchClient& client, const queue::Task&
 
   search::SearchRequest request;
   request.query = {payload["query"].get<std::string>(), *num, *start};
-  request.budget = k_search_task_budget;
-  request.max_wait = std::min(settings.max_wait, k_search_task_budget / 2);
+  auto budget = std::min(k_search_task_budget, config.queue_settings(task.queue).lease / 2);
+  request.budget = budget;
+  request.max_wait = std::min(config.search.max_wait, budget / 2);
   try {
     return {true, search::to_json(client.search(request)).dump(), {}};
   } catch (const search::SearchError& e) {

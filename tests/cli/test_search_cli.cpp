@@ -197,7 +197,8 @@ BOOST_FIXTURE_TEST_CASE(server_errors_are_retried_with_backoff_then_the_chain_mo
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
   BOOST_TEST(json::parse(r.out)["provider"] == "searxng");
   BOOST_TEST(server.requests("google") == 3);  // k_attempts_per_provider, about 1 s and 2 s apart
-  BOOST_TEST(sql_int("SELECT consecutive_failures FROM breakers WHERE kind = 'search' AND name = 'google'") == 3);
+  // One failed search is one breaker failure, however many attempts it made.
+  BOOST_TEST(sql_int("SELECT consecutive_failures FROM breakers WHERE kind = 'search' AND name = 'google'") == 1);
 
   server.script("google", {Reply::server_error, Reply::ok});
   r = find({"again", "--max-wait", "0s"});  // no time to wait for a retry
@@ -349,6 +350,56 @@ BOOST_FIXTURE_TEST_CASE(a_spent_quota_is_a_temporary_failure_and_a_refusal_dead_
   auto bad = std::to_string(enqueue("default", "search", {"--data", R"({"q":"wrong field"})"}));
   r = worker({"--max-tasks", "1"}, keys());
   BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = " + bad) == "dead");
+}
+
+BOOST_FIXTURE_TEST_CASE(quota_is_a_verb_only_alone, GoogleOnly) {
+  auto r = find({"how", "to", "raise", "quota"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(json::parse(r.out)["query"] == "how to raise quota");
+  BOOST_TEST(server.requests("google") == 1);
+  BOOST_TEST(search({"q", "--reset-breaker", "google"}, keys()).exit_code == 64);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_probe_gets_one_request_and_a_stuck_probe_is_taken_over, GoogleOnly) {
+  BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);  // the database
+  auto long_ago = std::to_string(oos::test::now_ms() - 3'600'000);
+  auto insert = [&](const std::string& state) {
+    sql_exec(
+        "INSERT OR REPLACE INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, "
+        "updated_at) VALUES ('search', 'google', '" +
+        state + "', 10, " + long_ago + ", 60000, " + long_ago + ")");
+  };
+  insert("open");  // cooled down: the next search is its probe
+  server.script("google", {Reply::server_error});
+  auto r = find({"probe"});
+  BOOST_TEST(r.exit_code == 69, r.out << r.err);
+  BOOST_TEST(server.requests("google") == 1);  // no retry for a probe
+  BOOST_TEST(sql_text("SELECT state FROM breakers WHERE kind = 'search'") == "open");
+  BOOST_TEST(sql_int("SELECT cooldown_ms FROM breakers WHERE kind = 'search'") == 120000);
+
+  insert("half_open");  // a probe whose process died an hour ago
+  server.script("google", {Reply::ok});
+  r = find({"taken", "over"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("its probe started 60m ago and never ended; probing again") != std::string::npos, r.err);
+  BOOST_TEST(sql_text("SELECT state FROM breakers WHERE kind = 'search'") == "closed");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_breaker_is_closed_by_hand_with_quota_reset_breaker, GoogleOnly) {
+  BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);  // the database
+  auto now = std::to_string(oos::test::now_ms());
+  sql_exec(
+      "INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, updated_at) "
+      "VALUES ('search', 'google', 'open', 10, " +
+      now + ", 60000, " + now + ")");
+  BOOST_TEST(find({"q"}).exit_code == 69);
+  BOOST_TEST(server.requests("google") == 0);
+  auto r = search({"quota", "--reset-breaker", "google"}, keys());
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(sql_text("SELECT state FROM breakers WHERE kind = 'search'") == "closed");
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'breaker.reset' AND object = 'search/google'") == 1);
+  BOOST_TEST(find({"q"}).exit_code == 0);
+  BOOST_TEST(search({"quota", "--reset-breaker", "bing"}, keys()).exit_code == 66);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

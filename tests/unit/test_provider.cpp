@@ -98,8 +98,8 @@ BOOST_AUTO_TEST_CASE(searxng_cuts_its_page_to_num_from_start) {
 
 BOOST_AUTO_TEST_CASE(brave_quota_limited_is_a_spent_quota_and_rate_limited_is_not) {
   auto brave = make("brave", "https://api.search.brave.com");
-  auto r = brave->request({"q", 10, 21}, {{"BRAVE_SEARCH_API_KEY", "tok"}});
-  BOOST_TEST(r.url == "https://api.search.brave.com/res/v1/web/search?q=q&count=10&offset=2");
+  auto r = brave->request({"q", 10, 51}, {{"BRAVE_SEARCH_API_KEY", "tok"}});
+  BOOST_TEST(r.url == "https://api.search.brave.com/res/v1/web/search?q=q&count=20&offset=2");
   BOOST_TEST((std::find(r.headers.begin(), r.headers.end(), "X-Subscription-Token: tok") != r.headers.end()));
   auto quota = brave->read(
       {"q"},
@@ -113,6 +113,28 @@ BOOST_AUTO_TEST_CASE(brave_quota_limited_is_a_spent_quota_and_rate_limited_is_no
   BOOST_TEST(static_cast<int>(rate.error().problem) == static_cast<int>(Problem::rate_limited));
 }
 
+BOOST_AUTO_TEST_CASE(brave_serves_any_start_from_the_page_of_20_that_holds_it) {
+  auto brave = make("brave", "https://api.search.brave.com");
+  std::string results;
+  for (int i = 1; i <= 20; ++i)
+    results += std::string(i > 1 ? "," : "") + R"({"title":"t)" + std::to_string(i + 40) + R"(","url":"u"})";
+  // start 45 is the 5th result of the page at offset 2 (results 41-60)
+  BOOST_TEST(brave->request({"q", 3, 45}, {{"BRAVE_SEARCH_API_KEY", "tok"}}).url.ends_with("count=20&offset=2"));
+  auto page = brave->read({"q", 3, 45}, HttpResponse{200, R"({"web":{"results":[)" + results + "]}}", std::nullopt});
+  BOOST_TEST_REQUIRE(page.has_value());
+  BOOST_TEST_REQUIRE(page->results.size() == 3u);
+  BOOST_TEST(page->results[0].title == "t45");
+  BOOST_TEST(brave->request({"q", 10, 91}, {{"BRAVE_SEARCH_API_KEY", "tok"}}).url.ends_with("offset=4"));
+}
+
+BOOST_AUTO_TEST_CASE(a_key_echoed_in_an_error_body_is_redacted_before_the_message_is_cut) {
+  auto google = make("google", "http://x");
+  std::string body = "<html>" + std::string(180, '.') + " GET /customsearch/v1?key=AIzaSECRETSECRETSECRET&q=x</html>";
+  auto failure = google->read({"q"}, HttpResponse{502, body, std::nullopt});
+  BOOST_TEST_REQUIRE(!failure.has_value());
+  BOOST_TEST(failure.error().message.find("AIza") == std::string::npos, failure.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(retry_after_takes_seconds_or_an_http_date) {
   BOOST_TEST(search::parse_retry_after("120", 0).value_or(util::Millis(-1)).count() == 120'000);
   // Sun, 06 Nov 1994 08:49:37 GMT is 784111777 s after the epoch.
@@ -121,6 +143,7 @@ BOOST_AUTO_TEST_CASE(retry_after_takes_seconds_or_an_http_date) {
       7'000);
   BOOST_TEST(!search::parse_retry_after("soon", 0).has_value());
   BOOST_TEST(!search::parse_retry_after("-5", 0).has_value());
+  BOOST_TEST(search::parse_retry_after("99999999999999999", 0).value_or(util::Millis(-1)).count() == 86'400'000);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_providers_are_refused) {

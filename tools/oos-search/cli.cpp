@@ -11,8 +11,6 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
       "Web search through the providers of search.providers, with a shared daily quota, pacing, breakers, "
       "retries and a cache. 'oos-search quota' shows each provider's quota and breaker.",
       "oos-search"};
-  app.fallthrough();
-  app.require_subcommand(0, 1);
   app::add_common_options(app, c.common);
   app.add_flag("--json", c.json, "Print JSON");
   app.add_option("query", c.words, "The query (words are joined with spaces)")->type_name("QUERY...");
@@ -21,9 +19,21 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   app.add_flag("--no-cache", c.no_cache, "Ask the providers even when the cache holds the answer");
   app.add_option("--max-wait", c.max_wait, "The most to wait in all for pacing, Retry-After and retries")
       ->type_name("DUR");
-  auto* quota = app.add_subcommand("quota", "Each provider's quota used and left today, its reset, its breaker");
-  quota->callback([&] { c.verb = Verb::quota; });
+  app.add_option("--reset-breaker", c.reset_breaker, "With 'quota': close this provider's breaker by hand")
+      ->type_name("PROVIDER");
+  app.footer(
+      "'oos-search quota' (the single word) shows each provider's quota used and left today, its reset time and "
+      "its breaker; a query that is just that word must be written with more, e.g. 'quota limits'.");
   if (auto done = app::parse_command_line(app, argc, argv)) return done;
+  // `quota` is a verb only alone: "how to raise quota" is a query.
+  if (c.words.size() == 1 && c.words[0] == "quota") {
+    c.verb = Verb::quota;
+    c.words.clear();
+  }
+  if (c.reset_breaker && c.verb != Verb::quota) {
+    std::cerr << "oos-search: error: --reset-breaker goes with 'quota': oos-search quota --reset-breaker NAME\n";
+    return 64;
+  }
   if (c.verb == Verb::search && c.words.empty()) {
     std::cerr << "oos-search: error: no query: give one or more words, e.g. oos-search sqlite wal mode\n";
     return 64;

@@ -19,7 +19,8 @@ struct Command {
   int start = 1;
   bool json = false;
   bool no_cache = false;
-  std::optional<std::string> max_wait;  // a duration; default search.max_wait
+  std::optional<std::string> max_wait;       // a duration; default search.max_wait
+  std::optional<std::string> reset_breaker;  // quota --reset-breaker PROVIDER
 };
 
 // Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage

@@ -106,6 +106,7 @@ int run(const Command& c, app::Context& context, db::Database& db) {
   oos::search::SearchClient client(db, context.config, secrets, context.clock, *context.logger, real_sleep);
   return app::run_job(context, {"search", ""}, [&](metrics::Exposition& metrics) {
     if (c.verb == Verb::quota) {
+      if (c.reset_breaker) client.reset_breaker(*c.reset_breaker);
       auto providers = client.status();
       add_metrics(metrics, providers);
       print_quota(providers, c.json);

@@ -54,9 +54,8 @@ int run(const Command& command, app::Context& context, db::Database& db, const v
   oos::search::SearchClient search(db, context.config, secrets, context.clock, *context.logger,
                                    [](util::Millis wait) { std::this_thread::sleep_for(wait); });
   if (!context.config.handlers.contains("search"))
-    worker.add_builtin("search", [&](const queue::Task& task) {
-      return oos::worker::run_search_task(search, task, context.config.search);
-    });
+    worker.add_builtin(
+        "search", [&](const queue::Task& task) { return oos::worker::run_search_task(search, task, context.config); });
   oos::worker::SystemdNotifier notifier;
   if (!notifier.problem().empty()) context.logger->warn(notifier.problem());
   oos::worker::RunnerOptions runner{

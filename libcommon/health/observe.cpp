@@ -87,18 +87,10 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
   search::RateLimitStore ledgers(db);
   for (const auto& name : config.search.providers) {
     auto breaker = queues.breakers().load("search", name);
-    auto ledger = ledgers.load(name);
-    if (!ledger && breaker.state == policy::BreakerState::closed) continue;  // never used here
-    policy::ProviderHealth p{name, breaker.state, breaker.opened_at};
-    auto zone = policy::quota_zone(name);
-    auto it = config.search.provider.find(name);
-    p.daily_quota = it == config.search.provider.end() ? 0 : it->second.daily_quota;
-    p.resets_at = policy::next_quota_reset(s.now, zone);
-    if (ledger && ledger->day == policy::quota_day(s.now, zone)) {
-      p.used = ledger->used;
-      p.spent = ledger->exhausted || (p.daily_quota > 0 && ledger->used >= p.daily_quota);
-    }
-    in.providers.push_back(std::move(p));
+    auto daily_quota = config.search.provider.at(name).daily_quota;
+    auto use = ledgers.today(name, daily_quota, s.now);
+    if (!use.asked && breaker.state == policy::BreakerState::closed) continue;  // never used here
+    in.providers.push_back({name, breaker.state, breaker.opened_at, use.used, daily_quota, use.spent, use.resets_at});
   }
 }
 

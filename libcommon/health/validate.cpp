@@ -11,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "search/provider.hpp"
 #include "util/subprocess.hpp"
 
 namespace oos::health {
@@ -19,12 +20,6 @@ const std::vector<std::string> k_installed_units{
     "oos.target",          "oos-worker@.service", "oos-backup.service", "oos-backup.timer",  "oos-integrity.service",
     "oos-integrity.timer", "oos-cleanup.service", "oos-cleanup.timer",  "oos-scale.service", "oos-scale.timer",
 };
-
-std::vector<std::string> provider_secrets(const std::string& provider) {
-  if (provider == "google") return {"GOOGLE_SEARCH_API_KEY", "GOOGLE_SEARCH_ENGINE_ID"};
-  if (provider == "brave") return {"BRAVE_SEARCH_API_KEY"};
-  return {};
-}
 
 namespace {
 
@@ -55,7 +50,7 @@ void check_secrets(const ValidateSources& s, Report& r) {
   for (const auto& [type, handler] : s.config.handlers)
     for (const auto& key : handler.env_keys) required[key].push_back("handler " + type);
   for (const auto& provider : s.config.search.providers)
-    for (const auto& key : provider_secrets(provider))
+    for (const auto& key : search::make_provider(provider, s.config.search.provider.at(provider))->secret_names())
       if (!required.contains(key)) optional[key].push_back("search provider " + provider);
   auto check = [&](const std::string& name, const std::vector<std::string>& users, bool needed) {
     auto value = s.secrets.get(name);

@@ -16,9 +16,6 @@ namespace oos::health {
 // The units `make install` puts in place; validate() expects all of them once any is installed.
 extern const std::vector<std::string> k_installed_units;
 
-// Secret names each search provider needs (none for searxng).
-std::vector<std::string> provider_secrets(const std::string& provider);
-
 struct ValidateSources {
   const config::Config& config;
   const secrets::SecretStore& secrets;

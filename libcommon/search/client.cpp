@@ -39,12 +39,6 @@ policy::QuotaSettings quota_settings(const config::SearchProvider& p) {
   return {p.daily_quota, p.burst};
 }
 
-const config::SearchProvider& settings_of(const config::Config& config, const std::string& name) {
-  static const config::SearchProvider k_none{};
-  auto it = config.search.provider.find(name);
-  return it == config.search.provider.end() ? k_none : it->second;
-}
-
 // One search through the chain: what each provider said, the time slept, and the secrets to scrub.
 class Chain {
  public:
@@ -69,7 +63,7 @@ class Chain {
     if (!admitted(name)) return std::nullopt;
     // A probe slot taken here is given back if anything below throws (a busy database, a bad request).
     ProbeGuard guard(*this, name);
-    const auto& settings = settings_of(m_config, name);
+    const auto& settings = m_config.search.provider.at(name);
     for (int attempt = 1;; ++attempt) {
       if (out_of_budget()) {
         record(name, Outcome::neutral);
@@ -211,7 +205,7 @@ class Chain {
 
   std::expected<Page, ProviderFailure> send(const Provider& provider, const SecretValues& secrets) {
     auto http = provider.request(m_request.query, secrets);
-    const auto& settings = settings_of(m_config, std::string(provider.name()));
+    const auto& settings = m_config.search.provider.at(std::string(provider.name()));
     http.connect_timeout = settings.connect_timeout;
     http.timeout = settings.timeout;
     if (m_request.budget) {
@@ -308,11 +302,7 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
 
   Chain chain(m_db, m_config, m_clock, m_logger, m_sleep, request);
   for (const auto& name : m_config.search.providers) {
-    auto provider = make_provider(name, settings_of(m_config, name));
-    if (!provider) {
-      chain.note(name, SearchFailure::not_configured, "no such provider (google, searxng or brave)");
-      continue;
-    }
+    auto provider = make_provider(name, m_config.search.provider.at(name));
     SecretValues secrets;
     std::vector<std::string> missing;
     for (const auto& key : provider->secret_names()) {
@@ -352,19 +342,14 @@ std::vector<ProviderStatus> SearchClient::status() {
   for (const auto& name : m_config.search.providers) {
     ProviderStatus s;
     s.name = name;
-    const auto& settings = settings_of(m_config, name);
+    const auto& settings = m_config.search.provider.at(name);
     s.daily_quota = settings.daily_quota;
-    auto provider = make_provider(name, settings);
-    s.known = provider != nullptr;
-    if (provider)
-      for (const auto& key : provider->secret_names())
-        if (!m_secrets.get(key)) s.missing.push_back(key);
-    auto zone = policy::quota_zone(name);
-    s.resets_at = policy::next_quota_reset(now, zone);
-    if (auto l = ledger.load(name); l && l->day == policy::quota_day(now, zone)) {
-      s.used = l->used;
-      s.exhausted = l->exhausted;
-    }
+    for (const auto& key : make_provider(name, settings)->secret_names())
+      if (!m_secrets.get(key)) s.missing.push_back(key);
+    auto use = ledger.today(name, settings.daily_quota, now);
+    s.used = use.used;
+    s.spent = use.spent;
+    s.resets_at = use.resets_at;
     s.breaker = breakers.load(k_breaker_kind, name);
     out.push_back(std::move(s));
   }

@@ -68,11 +68,10 @@ nlohmann::json to_json(const SearchAnswer& answer);
 // Per provider, what `oos-search quota` shows.
 struct ProviderStatus {
   std::string name;
-  bool known = true;                 // make_provider() knows the name
   std::vector<std::string> missing;  // secrets it needs that are absent
   std::int64_t daily_quota = 0;      // 0: unlimited
   std::int64_t used = 0;             // today
-  bool exhausted = false;            // the provider said so
+  bool spent = false;                // used up, or the provider said so
   util::UnixMillis resets_at = 0;
   policy::BreakerRecord breaker;
 };

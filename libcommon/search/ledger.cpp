@@ -10,6 +10,20 @@ std::optional<policy::Ledger> RateLimitStore::load(const std::string& provider) 
                         q->getColumn(3).getDouble(), q->getColumn(4).getInt64()};
 }
 
+RateLimitStore::QuotaUse RateLimitStore::today(const std::string& provider, std::int64_t daily_quota,
+                                               util::UnixMillis now) {
+  auto zone = policy::quota_zone(provider);
+  QuotaUse use;
+  use.resets_at = policy::next_quota_reset(now, zone);
+  auto ledger = load(provider);
+  use.asked = ledger.has_value();
+  if (ledger && ledger->day == policy::quota_day(now, zone)) {
+    use.used = ledger->used;
+    use.spent = ledger->exhausted || (daily_quota > 0 && ledger->used >= daily_quota);
+  }
+  return use;
+}
+
 void RateLimitStore::save(const std::string& provider, const policy::Ledger& l, util::UnixMillis now) {
   auto q = m_db.query(
       "INSERT INTO rate_limits (provider, day, used, exhausted, tokens, tokens_at, updated_at) "

@@ -27,6 +27,15 @@ class RateLimitStore {
   // The stored ledger; nullopt when the provider was never asked.
   std::optional<policy::Ledger> load(const std::string& provider);
 
+  // The provider's quota day as `oos-search quota` and `oos-health` show it.
+  struct QuotaUse {
+    bool asked = false;     // the provider has a ledger at all
+    std::int64_t used = 0;  // requests counted today
+    bool spent = false;     // used up, or the provider said so
+    util::UnixMillis resets_at = 0;
+  };
+  QuotaUse today(const std::string& provider, std::int64_t daily_quota, util::UnixMillis now);
+
  private:
   void save(const std::string& provider, const policy::Ledger& ledger, util::UnixMillis now);
 

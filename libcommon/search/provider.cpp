@@ -8,6 +8,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "error.hpp"
+
 namespace oos::search {
 namespace {
 
@@ -235,17 +237,13 @@ std::string_view to_string(Problem problem) {
   return "unavailable";
 }
 
-bool known_provider(std::string_view name) {
-  return name == "google" || name == "searxng" || name == "brave";
-}
-
 std::unique_ptr<Provider> make_provider(const std::string& name, const config::SearchProvider& settings) {
   auto endpoint = settings.endpoint;
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   if (name == "google") return std::make_unique<Google>(endpoint);
   if (name == "searxng") return std::make_unique<Searxng>(endpoint);
   if (name == "brave") return std::make_unique<Brave>(endpoint);
-  return nullptr;
+  throw Error(ExitCode::config, "unknown search provider '" + name + "': use google, searxng or brave");
 }
 
 std::string redact_url(std::string url) {

@@ -66,11 +66,9 @@ class Provider {
   virtual std::expected<Page, ProviderFailure> read(const Query& query, const HttpResponse& response) const = 0;
 };
 
-// "google", "searxng" or "brave" with its [search.<name>] settings; nullptr for another name.
+// "google", "searxng" or "brave" with its [search.<name>] settings. Another name is a configuration error
+// (oos::Error 78; the config loader already refuses one in search.providers).
 std::unique_ptr<Provider> make_provider(const std::string& name, const config::SearchProvider& settings);
-
-// The provider names make_provider() knows.
-bool known_provider(std::string_view name);
 
 // `url` with the values of its `key=` and `cx=` query parameters replaced by REDACTED: what logs and errors show.
 std::string redact_url(std::string url);

@@ -174,7 +174,7 @@ BOOST_FIXTURE_TEST_CASE(daily_limit_exceeded_spends_the_day_for_every_process, S
   BOOST_TEST_REQUIRE(quota.exit_code == 0, quota.err);
   auto google = json::parse(quota.out)["providers"][0];
   BOOST_TEST(google["provider"] == "google");
-  BOOST_TEST(google["exhausted"] == true);
+  BOOST_TEST(google["spent"] == true);
   BOOST_TEST(google["remaining"] == 0);
   auto health_check = health({});
   BOOST_TEST(

@@ -49,15 +49,15 @@ void print_answer(const SearchAnswer& a, bool as_json, util::UnixMillis now) {
 
 json status_json(const ProviderStatus& s) {
   json doc{{"provider", s.name},
-           {"usable", s.known && s.missing.empty()},
+           {"usable", s.missing.empty()},
            {"missing_secrets", s.missing},
            {"daily_quota", s.daily_quota},
            {"used", s.used},
-           {"exhausted", s.exhausted},
+           {"spent", s.spent},
            {"resets_at", util::format_iso8601(s.resets_at)},
            {"breaker", app::to_json(s.breaker)}};
   doc["remaining"] =
-      s.daily_quota > 0 ? json(s.exhausted ? 0 : std::max<std::int64_t>(0, s.daily_quota - s.used)) : json(nullptr);
+      s.daily_quota > 0 ? json(s.spent ? 0 : std::max<std::int64_t>(0, s.daily_quota - s.used)) : json(nullptr);
   return doc;
 }
 
@@ -71,12 +71,10 @@ void print_quota(const std::vector<ProviderStatus>& providers, bool as_json) {
   std::cout << fmt::format("{:<10} {:<28} {:>15} {:>10}  {:<21} {}\n", "PROVIDER", "KEYS", "USED/QUOTA", "REMAINING",
                            "RESETS", "BREAKER");
   for (const auto& s : providers) {
-    auto keys = !s.known            ? std::string("unknown provider")
-                : s.missing.empty() ? std::string("present")
-                                    : "absent: " + fmt::format("{}", fmt::join(s.missing, ","));
+    auto keys = s.missing.empty() ? std::string("present") : "absent: " + fmt::format("{}", fmt::join(s.missing, ","));
     auto quota = s.daily_quota > 0 ? fmt::format("{}/{}", s.used, s.daily_quota) : fmt::format("{}/unlimited", s.used);
     auto remaining = s.daily_quota <= 0 ? std::string("-")
-                     : s.exhausted      ? std::string("0 (spent)")
+                     : s.spent          ? std::string("0 (spent)")
                                         : std::to_string(std::max<std::int64_t>(0, s.daily_quota - s.used));
     std::cout << fmt::format("{:<10} {:<28} {:>15} {:>10}  {:<21} {}\n", s.name, keys, quota, remaining,
                              util::format_iso8601(s.resets_at), policy::to_string(s.breaker.state));

@@ -40,12 +40,7 @@ std::string dump(const json& doc) {
 }
 
 std::string age(std::optional<util::UnixMillis> since, util::UnixMillis now) {
-  if (!since) return "-";
-  auto s = std::max<std::int64_t>(0, (now - *since) / 1000);
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
-  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+  return since ? util::format_age(util::Millis(now - *since)) : "-";
 }
 
 json to_json(const Task& t) {

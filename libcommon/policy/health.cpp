@@ -123,11 +123,11 @@ HealthCheck workers_check(const HealthInput& in) {
   int live = 0;
   bool work_waits = in.runnable_for_workers > 0;
   for (const auto& w : in.workers) {
-    auto silent = Millis(in.now - w.heartbeat_at);
-    if (silent <= k_stale_heartbeat) {
+    if (heartbeat_is_fresh(w.heartbeat_at, in.now)) {
       ++live;
       continue;
     }
+    auto silent = Millis(in.now - w.heartbeat_at);
     auto process = !w.alive   ? ""
                    : *w.alive ? ", process alive: hung?"
                               : ", process gone; oos-cleanup forgets it after a day";
@@ -214,7 +214,7 @@ std::string perfdata(const HealthInput& in) {
     std::int64_t dead = 0;
     for (const auto& q : in.queues) dead += q.dead;
     int live = 0;
-    for (const auto& w : in.workers) live += Millis(in.now - w.heartbeat_at) <= k_stale_heartbeat ? 1 : 0;
+    for (const auto& w : in.workers) live += heartbeat_is_fresh(w.heartbeat_at, in.now) ? 1 : 0;
     out.push_back(fmt::format("runnable={}", in.runnable_for_workers));
     out.push_back(fmt::format("dead={}", dead));
     out.push_back(fmt::format("workers={}", live));

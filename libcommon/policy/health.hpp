@@ -92,8 +92,12 @@ struct HealthInput {
 // A periodic result older than this many intervals is a WARNING, and older than the second a CRITICAL.
 inline constexpr int k_stale_warning_intervals = 2;
 inline constexpr int k_stale_critical_intervals = 4;
-// A heartbeat older than this is stale: 3 of the worker's heartbeat intervals (10 s).
+// A heartbeat older than this is stale: 3 of the worker's heartbeat intervals (10 s; oos-scale checks the two
+// agree). oos-scale counts the workers with a fresh one when it cannot ask systemd.
 inline constexpr util::Millis k_stale_heartbeat{30'000};
+inline bool heartbeat_is_fresh(util::UnixMillis heartbeat_at, util::UnixMillis now) {
+  return now - heartbeat_at <= k_stale_heartbeat.count();
+}
 // Dead-lettered tasks younger than this are "dead letter growth".
 inline constexpr util::Millis k_dead_recent{24 * 60 * 60 * 1000};
 // A breaker open longer than this is CRITICAL rather than WARNING.

@@ -62,10 +62,14 @@ std::string format_duration(Millis duration) {
 
 std::string format_age(Millis age) {
   auto s = std::max<std::int64_t>(0, age.count() / 1000);
-  if (s < 120) return std::to_string(s) + "s";
-  if (s < 2 * 3600) return std::to_string(s / 60) + "m";
-  if (s < 2 * 86'400) return std::to_string(s / 3600) + "h";
-  return std::to_string(s / 86'400) + "d";
+  auto two = [](std::int64_t major, const char* a, std::int64_t minor, const char* b) {
+    auto minor_text = std::to_string(minor);
+    return std::to_string(major) + a + (minor < 10 ? "0" : "") + minor_text + b;
+  };
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return two(s / 60, "m", s % 60, "s");
+  if (s < 86'400) return two(s / 3600, "h", s % 3600 / 60, "m");
+  return two(s / 86'400, "d", s % 86'400 / 3600, "h");
 }
 
 std::expected<std::uint64_t, std::string> parse_size(std::string_view text) {

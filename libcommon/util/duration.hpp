@@ -18,8 +18,7 @@ std::expected<Millis, std::string> parse_duration(std::string_view text);
 // Prints a duration in the largest unit that divides it exactly ("90s", "2h", "0s").
 std::string format_duration(Millis duration);
 
-// An elapsed time for people, in one unit, rounded down: "42s" below 2 minutes, "17m" below 2 hours, "13h"
-// below 2 days, else "9d".
+// An elapsed time for people, in its two largest units, rounded down: "42s", "3m12s", "13h05m", "2d01h".
 std::string format_age(Millis age);
 
 // Parses a size: an integer with an optional unit B, KB, MB, GB, TB (powers of 1024; KiB, MiB, ... are

@@ -116,7 +116,7 @@ BOOST_FIXTURE_TEST_CASE(a_stale_backup_warns_then_goes_critical, HealthFixture) 
   age_backup(12 * k_hour);  // 25h: past 4 intervals
   r = check();
   BOOST_TEST(r.exit_code == 2, r.out);
-  BOOST_TEST(line_of(r, "backup").find("is 25h old") != std::string::npos, r.out);
+  BOOST_TEST(line_of(r, "backup").find("is 1d01h old") != std::string::npos, r.out);
   BOOST_TEST_REQUIRE(backup({}).exit_code == 0);
   BOOST_TEST(check().exit_code == 0);
 }

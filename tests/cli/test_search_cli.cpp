@@ -265,7 +265,7 @@ BOOST_FIXTURE_TEST_CASE(an_expired_entry_is_served_as_stale_when_every_provider_
   BOOST_TEST(doc["results"].size() == 3u);
   BOOST_TEST(server.requests("google") == 2);
   auto text = search({"old", "news", "--max-wait", "0s"}, keys());
-  BOOST_TEST(text.out.find("STALE: cached 2d ago, every provider failed") != std::string::npos, text.out);
+  BOOST_TEST(text.out.find("STALE: cached 2d00h ago, every provider failed") != std::string::npos, text.out);
   // Without an entry, the same failure is 69.
   BOOST_TEST(find({"never", "seen", "--max-wait", "0s"}).exit_code == 69);
 }
@@ -381,7 +381,7 @@ BOOST_FIXTURE_TEST_CASE(a_probe_gets_one_request_and_a_stuck_probe_is_taken_over
   server.script("google", {Reply::ok});
   r = find({"taken", "over"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
-  BOOST_TEST(r.err.find("its probe started 60m ago and never ended; probing again") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("its probe started 1h00m ago and never ended; probing again") != std::string::npos, r.err);
   BOOST_TEST(sql_text("SELECT state FROM breakers WHERE kind = 'search'") == "closed");
 }
 

@@ -90,10 +90,11 @@ BOOST_AUTO_TEST_CASE(format_duration_uses_the_largest_unit_that_divides_exactly)
   }
 }
 
-BOOST_AUTO_TEST_CASE(format_age_rounds_down_to_one_unit) {
+BOOST_AUTO_TEST_CASE(format_age_shows_the_two_largest_units_rounded_down) {
   const std::vector<FormatCase> cases{
-      {-1000, "0s"},     {999, "0s"},         {119'999, "119s"},    {120'000, "2m"},     {7'199'999, "119m"},
-      {7'200'000, "2h"}, {47'123'456, "13h"}, {172'799'999, "47h"}, {172'800'000, "2d"}, {691'200'000, "8d"},
+      {-1000, "0s"},          {999, "0s"},           {59'999, "59s"},        {60'000, "1m00s"},
+      {192'000, "3m12s"},     {3'599'999, "59m59s"}, {3'600'000, "1h00m"},   {47'123'456, "13h05m"},
+      {86'399'999, "23h59m"}, {86'400'000, "1d00h"}, {176'400'000, "2d01h"},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.ms << " ms") {

@@ -70,20 +70,20 @@ BOOST_AUTO_TEST_CASE(a_healthy_host_is_ok_in_every_check) {
 BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_state) {
   const std::vector<Case> cases{
       {"backup older than 2 intervals", [](auto& in) { in.last_backup = k_now - 13 * k_h; }, "backup", Health::warning,
-       "13h old"},
+       "13h00m old"},
       {"backup exactly 2 intervals old is still ok", [](auto& in) { in.last_backup = k_now - 12 * k_h; }, "backup",
-       Health::ok, "12h ago"},
+       Health::ok, "12h00m ago"},
       {"backup older than 4 intervals", [](auto& in) { in.last_backup = k_now - 25 * k_h; }, "backup", Health::critical,
-       "25h old"},
+       "1d01h old"},
       {"no backup at all", [](auto& in) { in.last_backup.reset(); }, "backup", Health::warning, "oos-backup create"},
       {"integrity never checked", [](auto& in) { in.last_integrity_check.reset(); }, "integrity", Health::warning,
        "never checked"},
       {"integrity check older than 2 intervals", [](auto& in) { in.last_integrity_check = k_now - 49 * k_h; },
-       "integrity", Health::warning, "2d ago"},
+       "integrity", Health::warning, "2d01h ago"},
       {"integrity check older than 4 intervals", [](auto& in) { in.last_integrity_check = k_now - 97 * k_h; },
-       "integrity", Health::critical, "4d ago"},
+       "integrity", Health::critical, "4d01h ago"},
       {"recovered from a backup within the interval", [](auto& in) { in.last_recovery = k_now - 2 * k_h; }, "integrity",
-       Health::warning, "recovered from a backup 2h ago"},
+       Health::warning, "recovered from a backup 2h00m ago"},
       {"a recovery long ago is history", [](auto& in) { in.last_recovery = k_now - 30 * k_h; }, "integrity", Health::ok,
        "last check ok"},
       {"disk at the cleanup threshold", [](auto& in) { in.disks[0].used_percent = 80; }, "disk /var/lib/oos",
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_st
          in.queues[0].breaker = policy::BreakerState::open;
          in.queues[0].breaker_opened_at = k_now - 60 * k_s;
        },
-       "queue default", Health::warning, "breaker open for 60s"},
+       "queue default", Health::warning, "breaker open for 1m00s"},
       {"breaker open for long",
        [](auto& in) {
          in.queues[0].breaker = policy::BreakerState::open;
@@ -141,7 +141,7 @@ BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_st
        [](auto& in) {
          in.providers = {{"google", policy::BreakerState::open, k_now - 20 * 60 * k_s}};
        },
-       "search google", Health::warning, "breaker open for 20m"},
+       "search google", Health::warning, "breaker open for 20m00s"},
       {"every configured provider down",
        [](auto& in) {
          in.providers = {{"google", policy::BreakerState::open, k_now - 60 * k_s},

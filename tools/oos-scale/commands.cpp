@@ -14,6 +14,7 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "integrity/integrity.hpp"
+#include "policy/health.hpp"
 #include "policy/scaling.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
@@ -38,13 +39,13 @@ bool is_up(const std::string& active_state) {
   return active_state == "active" || active_state == "activating" || active_state == "reloading";
 }
 
-// Workers whose heartbeat is this recent count as running when no service manager is asked.
-constexpr util::Millis k_live_heartbeat = 3 * worker::k_heartbeat_interval;
+// Workers with a fresh heartbeat (as oos-health judges it) count as running when no service manager is asked.
+static_assert(policy::k_stale_heartbeat == 3 * worker::k_heartbeat_interval);
 
 int live_workers(db::Database& db, util::UnixMillis now) {
   int live = 0;
   for (const auto& row : queue::WorkerRegistry(db).list())
-    if (now - row.heartbeat_at <= k_live_heartbeat.count()) ++live;
+    if (policy::heartbeat_is_fresh(row.heartbeat_at, now)) ++live;
   return live;
 }
 

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -90,14 +89,6 @@ HealthCheck check_directory(const std::string& what, const fs::path& dir) {
   return {what, Health::ok, dir.string() + " does not exist yet; it will be created"};
 }
 
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 std::vector<HealthCheck> check_units(const fs::path& root) {
   static const std::vector<std::string> k_unit_dirs{"etc/systemd/system", "usr/local/lib/systemd/system",
                                                     "usr/lib/systemd/system", "lib/systemd/system"};
@@ -114,7 +105,7 @@ std::vector<HealthCheck> check_units(const fs::path& root) {
     out.push_back({"units", Health::critical,
                    fmt::format("{} of {} installed; missing {}: run 'make install' again", found.size(),
                                k_installed_units.size(), fmt::join(missing, ", "))});
-  if (!on_path("systemd-analyze")) {
+  if (!util::find_program("systemd-analyze")) {
     out.push_back({"units verify", Health::warning, "systemd-analyze is not installed: units not verified"});
     return out;
   }

@@ -269,6 +269,19 @@ class Chain {
   std::vector<SearchFailure> m_failures;
 };
 
+// The advice that ends a failed search's message.
+std::string_view what_to_do(SearchFailure failure) {
+  switch (failure) {
+    case SearchFailure::rate_limited: return "try again later, or allow a longer --max-wait";
+    case SearchFailure::quota: return "'oos-search quota' shows when each quota resets";
+    case SearchFailure::permanent: return "check each provider's key and account (the API may be closed to it)";
+    case SearchFailure::not_configured:
+      return "give the providers' keys as credentials or environment variables (README, Web search), or add "
+             "searxng to search.providers";
+    default: return "'oos-search quota' shows each provider's breaker; try again later";
+  }
+}
+
 }  // namespace
 
 SearchError::SearchError(SearchFailure failure, const std::string& message)
@@ -331,7 +344,7 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
     return answer;
   }
   if (m_config.search.providers.empty()) throw SearchError(SearchFailure::not_configured, "search.providers is empty");
-  throw SearchError(verdict, "no search provider answered: " + why);
+  throw SearchError(verdict, fmt::format("no search provider answered: {}; {}", why, what_to_do(verdict)));
 }
 
 std::vector<ProviderStatus> SearchClient::status() {

@@ -74,10 +74,10 @@ std::expected<HttpResponse, HttpError> http_get(const HttpRequest& request) {
   if (!easy) return std::unexpected(HttpError{HttpErrorKind::other, "cannot create a curl handle"});
   Slist headers;
   for (const auto& header : request.headers) {
-    auto* appended = curl_slist_append(headers.get(), header.c_str());
-    if (!appended) return std::unexpected(HttpError{HttpErrorKind::other, "out of memory for the request headers"});
-    (void)headers.release();
-    headers.reset(appended);
+    // curl_slist_append returns the list's head (the same one after the first), or null leaving it intact.
+    auto* head = curl_slist_append(headers.get(), header.c_str());
+    if (!head) return std::unexpected(HttpError{HttpErrorKind::other, "out of memory for the request headers"});
+    if (head != headers.get()) headers.reset(head);
   }
   Exchange exchange;
   char error[CURL_ERROR_SIZE] = {};

@@ -1,6 +1,10 @@
 #include "util/subprocess.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <limits>
+#include <sstream>
 
 #include "util/child_process.hpp"
 
@@ -28,6 +32,16 @@ RunResult run_program(const std::vector<std::string>& argv, const RunOptions& op
   result.out = exit.out;
   result.err = exit.err_tail;
   return result;
+}
+
+std::optional<std::filesystem::path> find_program(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
 }
 
 }  // namespace oos::util

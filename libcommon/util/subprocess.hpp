@@ -1,6 +1,7 @@
 // Running a program as a child process and collecting what it prints.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,5 +23,9 @@ struct RunOptions {
 // code and all its output (a ChildProcess without caps). Throws std::system_error when the process cannot
 // be started.
 RunResult run_program(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// The first executable `program` in the directories of $PATH (an empty entry is the current directory);
+// nullopt when there is none.
+std::optional<std::filesystem::path> find_program(const std::string& program);
 
 }  // namespace oos::util

@@ -28,13 +28,8 @@ namespace {
 // no executable file).
 std::string find_promtool() {
   if (const char* set = std::getenv("OOS_PROMTOOL"); set && *set) return ::access(set, X_OK) == 0 ? set : "";
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    auto candidate = fs::path(dir.empty() ? "." : dir) / "promtool";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  return "";
+  auto found = oos::util::find_program("promtool");
+  return found ? found->string() : "";
 }
 
 // A state directory whose config sends the metrics to <dir>/metrics, and promtool.

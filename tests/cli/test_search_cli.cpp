@@ -294,13 +294,15 @@ BOOST_FIXTURE_TEST_CASE(pacing_beyond_max_wait_is_exit_75, GoogleOnly) {
   auto r = find({"second", "--max-wait", "1s"});  // the next token comes about 11 s later
   BOOST_TEST(r.exit_code == 75, r.out << r.err);
   BOOST_TEST(r.err.find("paced to 8000 requests a day") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("try again later, or allow a longer --max-wait") != std::string::npos, r.err);
   BOOST_TEST(server.requests("google") == 1);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_missing_key_for_the_only_provider_is_78, GoogleOnly) {
   auto r = search({"q"}, {"GOOGLE_SEARCH_ENGINE_ID=" + k_engine_id});
   BOOST_TEST(r.exit_code == 78, r.out << r.err);
-  BOOST_TEST(r.err.find("GOOGLE_SEARCH_API_KEY absent") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("GOOGLE_SEARCH_API_KEY absent; give the providers' keys as credentials") != std::string::npos,
+             r.err);
   BOOST_TEST(server.received().empty());
 }
 

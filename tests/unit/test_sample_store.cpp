@@ -6,19 +6,15 @@
 #include "db/database.hpp"
 #include "scale/sample_store.hpp"
 #include "scale/sampling.hpp"
-#include "support/temp_dir.hpp"
+#include "store_fixture.hpp"
 
 using namespace oos;
-using oos::test::TempDir;
 
 namespace {
 
 constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
 
-struct SampleFixture {
-  TempDir dir;
-  std::unique_ptr<db::Database> db =
-      std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::full, util::Millis(2000)});
+struct SampleFixture : test::StoreFixture {
   scale::SampleStore store{*db};
 
   scale::Sample sample(util::UnixMillis at, double load, std::int64_t runnable = 0) {
@@ -98,8 +94,8 @@ BOOST_FIXTURE_TEST_CASE(prune_deletes_only_the_older_samples_and_counts_them, Sa
 BOOST_FIXTURE_TEST_CASE(samples_survive_reopening_the_database, SampleFixture) {
   store.record(sample(k_t0, 7));
   db.reset();
-  db::Database again(db::OpenOptions{dir / "oos.db", config::Synchronous::full, util::Millis(2000)});
-  BOOST_TEST(scale::SampleStore(again).since(0).size() == 1u);
+  auto again = open();
+  BOOST_TEST(scale::SampleStore(*again).since(0).size() == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(take_sample_reads_the_three_files, SampleFixture) {

@@ -3,19 +3,16 @@
 
 #include "db/database.hpp"
 #include "queue/worker_registry.hpp"
-#include "support/temp_dir.hpp"
+#include "store_fixture.hpp"
 
 using namespace oos;
-using oos::test::TempDir;
 
 namespace {
 
 constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
 
-struct RegistryFixture {
-  TempDir dir;
-  db::Database db{db::OpenOptions{dir / "oos.db", config::Synchronous::full, util::Millis(2000)}};
-  queue::WorkerRegistry registry{db};
+struct RegistryFixture : test::StoreFixture {
+  queue::WorkerRegistry registry{*db};
 };
 
 }  // namespace

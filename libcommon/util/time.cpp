@@ -3,12 +3,21 @@
 #include <fmt/format.h>
 #include <chrono>
 #include <ctime>
+#include <thread>
 
 namespace oos::util {
 
 UnixMillis SystemClock::now() const {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+double SystemClock::monotonic() const {
+  return monotonic_seconds();
+}
+
+void SystemClock::sleep_for(std::int64_t ms) const {
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
 std::string format_iso8601(UnixMillis time) {

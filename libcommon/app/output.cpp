@@ -66,6 +66,7 @@ json to_json(const Task& t) {
 
 json to_json(const oos::queue::Attempt& a) {
   return json{{"attempt", a.attempt},
+              {"replay", a.replay},
               {"worker", opt(a.worker)},
               {"started_at", opt_time(a.started_at)},
               {"ended_at", util::format_iso8601(a.ended_at)},
@@ -177,8 +178,10 @@ std::string task_text(const Task& t, const std::vector<oos::queue::Attempt>& att
   if (t.last_error) out += fmt::format("last error:    {}\n", one_line(*t.last_error, 400));
   if (t.result) out += fmt::format("result:        {}\n", one_line(*t.result, 400));
   if (!attempts.empty()) out += "attempts:\n";
+  // Every run in order; after a replay (oos-retry) the attempt numbers start again, marked "replay N".
   for (const auto& a : attempts)
-    out += fmt::format("  #{:<3} {:<10} {} worker={} exit={} {}\n", a.attempt, a.outcome,
+    out += fmt::format("  #{:<3} {}{:<10} {} worker={} exit={} {}\n", a.attempt,
+                       a.replay > 0 ? fmt::format("replay {} ", a.replay) : "", a.outcome,
                        util::format_iso8601(a.ended_at), a.worker.value_or("-"),
                        a.exit_code ? std::to_string(*a.exit_code) : "-", a.error ? one_line(*a.error, 200) : "");
   return out;

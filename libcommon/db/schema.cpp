@@ -173,7 +173,35 @@ CREATE TABLE search_cache (
 CREATE INDEX search_cache_fetched ON search_cache (fetched_at);
 )sql";
 
-constexpr std::array<Migration, 3> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}}};
+// Version 4: every run stays in a task's history. Rows were keyed by (task_id, attempt), and `oos-retry` resets
+// the attempt count, so a replay's runs replaced the earlier ones. Rows are now keyed by the run's place in the
+// task's history (`run`, 1, 2, ...) and carry the replay they belonged to. Rows kept from version 3 get their
+// order from the attempt number and the task's current replay count (the rows a replay overwrote are gone).
+constexpr const char* k_v4 = R"sql(
+CREATE TABLE task_attempts_v4 (
+  task_id    INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  run        INTEGER NOT NULL,
+  replay     INTEGER NOT NULL,
+  attempt    INTEGER NOT NULL,
+  queue      TEXT    NOT NULL,
+  worker     TEXT,
+  started_at INTEGER,
+  ended_at   INTEGER NOT NULL,
+  outcome    TEXT    NOT NULL,
+  exit_code  INTEGER,
+  error      TEXT,
+  PRIMARY KEY (task_id, run)
+) WITHOUT ROWID;
+INSERT INTO task_attempts_v4 (task_id, run, replay, attempt, queue, worker, started_at, ended_at, outcome, exit_code,
+                              error)
+SELECT a.task_id, row_number() OVER (PARTITION BY a.task_id ORDER BY a.attempt), t.replays, a.attempt, a.queue,
+       a.worker, a.started_at, a.ended_at, a.outcome, a.exit_code, a.error
+FROM task_attempts a JOIN tasks t ON t.id = a.task_id;
+DROP TABLE task_attempts;
+ALTER TABLE task_attempts_v4 RENAME TO task_attempts;
+)sql";
+
+constexpr std::array<Migration, 4> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}}};
 
 }  // namespace
 

@@ -66,9 +66,10 @@ struct Task {
   std::optional<util::UnixMillis> finished_at;
 };
 
-// One run of a task.
+// One run of a task, as kept in its history (every run, in order, across replays).
 struct Attempt {
-  int attempt = 0;
+  int attempt = 0;  // 1, 2, ... within its replay
+  int replay = 0;   // 0 for the task's first life, n after the n-th `oos-retry`
   std::optional<std::string> worker;
   std::optional<util::UnixMillis> started_at;
   util::UnixMillis ended_at = 0;

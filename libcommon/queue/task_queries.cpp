@@ -41,8 +41,8 @@ std::optional<Task> TaskStore::find(TaskId id) {
 
 std::vector<Attempt> TaskStore::attempts(TaskId id) {
   auto q = m_db.query(
-      "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error FROM task_attempts "
-      "WHERE task_id = ? ORDER BY attempt");
+      "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error, replay FROM task_attempts "
+      "WHERE task_id = ? ORDER BY run");
   q->bind(1, id);
   std::vector<Attempt> out;
   while (q->executeStep()) {
@@ -54,6 +54,7 @@ std::vector<Attempt> TaskStore::attempts(TaskId id) {
     a.outcome = q->getColumn(4).getString();
     if (auto code = opt_int(q->getColumn(5))) a.exit_code = static_cast<int>(*code);
     a.error = opt_text(q->getColumn(6));
+    a.replay = q->getColumn(7).getInt();
     out.push_back(std::move(a));
   }
   return out;

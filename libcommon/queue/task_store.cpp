@@ -51,6 +51,7 @@ struct TaskStore::RunningRow {
   int max_attempts = 0;
   std::optional<util::UnixMillis> started_at;
   std::optional<std::string> worker;
+  int replays = 0;
 };
 
 TaskStore::TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger)
@@ -88,8 +89,8 @@ void TaskStore::register_queue(const std::string& queue, util::UnixMillis now) {
 
 EnqueueResult TaskStore::enqueue(const NewTask& task) {
   validate(task);
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   register_queue(task.queue, now);
   auto result = insert(task, now);
   tx.commit();
@@ -134,8 +135,8 @@ std::vector<std::string> TaskStore::eligible_queues(std::span<const std::string>
 }
 
 std::optional<ClaimedTask> TaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   auto claimed = claim_locked(queues, worker, now);
   if (claimed) tx.commit();
   return claimed;
@@ -185,8 +186,9 @@ std::optional<ClaimedTask> TaskStore::claim_locked(std::span<const std::string> 
 }
 
 bool TaskStore::renew(Lease& lease, std::string_view queue) {
-  auto expires = m_clock.now() + m_config.queue_settings(std::string(queue)).lease.count();
   db::WriteTransaction tx(m_db);
+  // From the time the write lock is held: a busy wait before it must not shorten the lease granted.
+  auto expires = m_clock.now() + m_config.queue_settings(std::string(queue)).lease.count();
   auto q = m_db.query("UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?");
   q->bind(1, static_cast<std::int64_t>(expires));
   q->bind(2, lease.task_id);
@@ -199,24 +201,28 @@ bool TaskStore::renew(Lease& lease, std::string_view queue) {
 
 void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
                                const std::optional<std::string>& error, util::UnixMillis now) {
+  // Appended as the task's next run: attempts restart at 1 after a replay (oos-retry), so the attempt number
+  // alone does not identify a run.
   auto q = m_db.query(
-      "INSERT OR REPLACE INTO task_attempts (task_id, attempt, queue, worker, started_at, ended_at, outcome, "
-      "exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO task_attempts (task_id, run, replay, attempt, queue, worker, started_at, ended_at, outcome, "
+      "exit_code, error) VALUES (?1, (SELECT coalesce(max(run), 0) + 1 FROM task_attempts WHERE task_id = ?1), "
+      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   q->bind(1, row.id);
-  q->bind(2, row.attempts);
-  q->bind(3, row.queue);
-  bind_opt(*q, 4, row.worker);
+  q->bind(2, row.replays);
+  q->bind(3, row.attempts);
+  q->bind(4, row.queue);
+  bind_opt(*q, 5, row.worker);
   if (row.started_at)
-    q->bind(5, static_cast<std::int64_t>(*row.started_at));
+    q->bind(6, static_cast<std::int64_t>(*row.started_at));
   else
-    q->bind(5);
-  q->bind(6, static_cast<std::int64_t>(now));
-  q->bind(7, std::string(outcome));
+    q->bind(6);
+  q->bind(7, static_cast<std::int64_t>(now));
+  q->bind(8, std::string(outcome));
   if (exit_code)
-    q->bind(8, *exit_code);
+    q->bind(9, *exit_code);
   else
-    q->bind(8);
-  bind_opt(*q, 9, error);
+    q->bind(9);
+  bind_opt(*q, 10, error);
   q->exec();
 
   // The run is counted in its minute's row (stats: the last hour). purge() folds rows older than a day into
@@ -234,8 +240,8 @@ void TaskStore::record_attempt(const RunningRow& row, std::string_view outcome, 
 }
 
 Fence TaskStore::complete(const Lease& lease, std::string_view result, std::optional<int> exit_code) {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   auto fence = complete_locked(lease, result, exit_code, now);
   if (fence == Fence::applied) tx.commit();
   return fence;
@@ -257,15 +263,16 @@ Fence TaskStore::complete_locked(const Lease& lease, std::string_view result, st
   return Fence::applied;
 }
 
-// Columns: id, queue, attempts, max_attempts, started_at, lease_owner.
+// Columns: id, queue, attempts, max_attempts, started_at, lease_owner, replays.
 TaskStore::RunningRow TaskStore::read_running_row(SQLite::Statement& q) {
   return RunningRow{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getInt(),
-                    q.getColumn(3).getInt(),   opt_int(q.getColumn(4)),    opt_text(q.getColumn(5))};
+                    q.getColumn(3).getInt(),   opt_int(q.getColumn(4)),    opt_text(q.getColumn(5)),
+                    q.getColumn(6).getInt()};
 }
 
 std::optional<TaskStore::RunningRow> TaskStore::running_row(const Lease& lease, std::string_view what) {
   auto q = m_db.query(
-      "SELECT id, queue, attempts, max_attempts, started_at, lease_owner FROM tasks "
+      "SELECT id, queue, attempts, max_attempts, started_at, lease_owner, replays FROM tasks "
       "WHERE id = ? AND status = 'running' AND lease_token = ?");
   q->bind(1, lease.task_id);
   q->bind(2, lease.token);
@@ -310,8 +317,8 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
 }
 
 FailOutcome TaskStore::fail(const Lease& lease, const Failure& failure) {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   auto row = running_row(lease, "failure");
   if (!row) return {};
   auto outcome = fail_locked(*row, failure, now);
@@ -321,8 +328,8 @@ FailOutcome TaskStore::fail(const Lease& lease, const Failure& failure) {
 
 RecordAndClaim TaskStore::record_and_claim(const Lease& lease, const RunRecord& run,
                                            std::span<const std::string> queues, std::string_view worker) {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   RecordAndClaim out;
   if (run.succeeded) {
     out.recorded.fence = complete_locked(lease, run.result, 0, now);
@@ -336,8 +343,8 @@ RecordAndClaim TaskStore::record_and_claim(const Lease& lease, const RunRecord& 
 }
 
 Fence TaskStore::release(const Lease& lease) {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   auto q = m_db.query(
       "UPDATE tasks SET status = 'pending', attempts = max(attempts - 1, 0), run_at = ?1, lease_token = NULL, "
       "lease_expires_at = NULL, updated_at = ?1 WHERE id = ?2 AND status = 'running' AND lease_token = ?3");
@@ -350,12 +357,13 @@ Fence TaskStore::release(const Lease& lease) {
 }
 
 int TaskStore::reclaim_expired() {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   std::vector<RunningRow> expired;
   {
     auto q = m_db.query(
-        "SELECT id, queue, attempts, max_attempts, started_at, lease_owner FROM tasks INDEXED BY tasks_running "
+        "SELECT id, queue, attempts, max_attempts, started_at, lease_owner, replays FROM tasks INDEXED BY "
+        "tasks_running "
         "WHERE status = 'running' AND lease_expires_at < ?");
     q->bind(1, static_cast<std::int64_t>(now));
     while (q->executeStep()) expired.push_back(read_running_row(*q));
@@ -374,8 +382,8 @@ int TaskStore::reclaim_expired() {
 }
 
 void TaskStore::cancel(TaskId id) {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   auto task = find(id);
   if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
   if (task->status != TaskStatus::pending)
@@ -392,8 +400,8 @@ void TaskStore::cancel(TaskId id) {
 }
 
 std::vector<TaskId> TaskStore::requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) {
+  db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  db::WriteTransaction tx(m_db);
   std::vector<TaskId> selected;
   if (ids.empty()) {
     for (const auto& task : list_dead(filter, -1)) selected.push_back(task.id);
@@ -423,9 +431,9 @@ std::vector<TaskId> TaskStore::requeue(std::span<const TaskId> ids, const DeadFi
 }
 
 PurgeResult TaskStore::purge(const PurgeOptions& options) {
-  auto now = m_clock.now();
   bool dry = options.dry_run == DryRun::yes;
   db::WriteTransaction tx(m_db);
+  auto now = m_clock.now();
   std::vector<std::string> queues;
   {
     auto q = m_db.query("SELECT name FROM queues");

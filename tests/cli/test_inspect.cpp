@@ -377,6 +377,7 @@ BOOST_FIXTURE_TEST_CASE(show_json_includes_the_attempt_history, CliFixture) {
   BOOST_TEST(doc["unique_key"].is_null());
   BOOST_TEST(doc["created_at"] == format_iso8601(sql_int("SELECT created_at FROM tasks WHERE id = 1")));
   BOOST_TEST(doc["attempt_history"] == (json{{{"attempt", 1},
+                                              {"replay", 0},
                                               {"worker", "node-a"},
                                               {"started_at", format_iso8601(start)},
                                               {"ended_at", format_iso8601(start + 1000)},
@@ -384,6 +385,7 @@ BOOST_FIXTURE_TEST_CASE(show_json_includes_the_attempt_history, CliFixture) {
                                               {"exit_code", 3},
                                               {"error", "boom"}},
                                              {{"attempt", 2},
+                                              {"replay", 0},
                                               {"worker", "node-a"},
                                               {"started_at", format_iso8601(start + 1000)},
                                               {"ended_at", format_iso8601(start + 3000)},

@@ -96,6 +96,29 @@ BOOST_FIXTURE_TEST_CASE(show_prints_a_dead_task_with_its_history, CliFixture) {
   BOOST_TEST(retry({"show", "42"}).exit_code == 66);
 }
 
+// A replayed task that fails again shows both runs: `oos-queue show` lists the first run and the replay's.
+BOOST_FIXTURE_TEST_CASE(a_replay_that_fails_again_keeps_the_first_run_in_the_history, CliFixture) {
+  make_dead_letters(*this);
+  BOOST_TEST_REQUIRE(queue({"cancel", "4"}).exit_code == 0);  // the pending task would be claimed first
+  BOOST_TEST_REQUIRE(retry({"2"}).exit_code == 0);
+  {
+    LibraryWorker worker(db_path(), now_ms());
+    auto claimed = worker.claim("mail");
+    BOOST_REQUIRE(claimed.task.id == 2);
+    worker.fail(claimed, FailureKind::permanent, "still bad input", 65);
+  }
+  auto doc = json::parse(queue({"show", "2", "--json"}).out);
+  BOOST_REQUIRE(doc["attempt_history"].size() == 2u);
+  BOOST_TEST(doc["attempt_history"][0]["error"] == "bad input");
+  BOOST_TEST(doc["attempt_history"][0]["replay"] == 0);
+  BOOST_TEST(doc["attempt_history"][1]["error"] == "still bad input");
+  BOOST_TEST(doc["attempt_history"][1]["replay"] == 1);
+  auto text = queue({"show", "2"});
+  BOOST_TEST(text.exit_code == 0, text.err);
+  BOOST_TEST(text.out.find("#1   permanent") != std::string::npos, text.out);
+  BOOST_TEST(text.out.find("#1   replay 1 permanent") != std::string::npos, text.out);
+}
+
 BOOST_FIXTURE_TEST_CASE(purge_deletes_old_dead_tasks_only, CliFixture) {
   make_dead_letters(*this);
   sql_exec("UPDATE tasks SET finished_at = finished_at - 3 * 86400000 WHERE id IN (1, 3)");

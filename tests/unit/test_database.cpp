@@ -41,8 +41,8 @@ BOOST_AUTO_TEST_CASE(open_creates_the_schema_with_wal_and_full_sync) {
   BOOST_TEST(db.raw().tableExists("search_cache"));
 }
 
-BOOST_AUTO_TEST_CASE(the_schema_is_at_version_3) {
-  BOOST_TEST(db::latest_schema_version() == 3);
+BOOST_AUTO_TEST_CASE(the_schema_is_at_version_4) {
+  BOOST_TEST(db::latest_schema_version() == 4);
   int expected = 1;
   for (const auto& migration : db::migrations()) BOOST_TEST(migration.version == expected++);
 }
@@ -72,6 +72,28 @@ BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_to_the_latest_and_keeps_its_r
       "INSERT INTO workers (name, pid, host, started_at, heartbeat_at) VALUES ('1', 2, 'h', 3, 4)");
   BOOST_TEST(db.raw().execAndGet("SELECT status || '/' || tasks_run FROM workers").getString() == "/0");
   BOOST_TEST(db.raw().execAndGet("SELECT psi_some_avg10 IS NULL FROM samples").getInt() == 1);
+}
+
+// Version 4 keys the attempt history by run: a version 3 database keeps its attempt rows, in attempt order,
+// marked with the task's replay count, and new runs append after them.
+BOOST_AUTO_TEST_CASE(a_version_3_history_migrates_in_order_and_new_runs_append) {
+  TempDir dir;
+  {
+    SQLite::Database raw((dir / "oos.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (int v = 0; v < 3; ++v) raw.exec(db::migrations()[static_cast<std::size_t>(v)].sql);
+    raw.exec("PRAGMA user_version = 3");
+    raw.exec(
+        "INSERT INTO tasks (id, queue, type, payload, status, run_at, max_attempts, replays, created_at, updated_at) "
+        "VALUES (7, 'q', 't', '{}', 'dead', 0, 2, 1, 0, 0);"
+        "INSERT INTO task_attempts (task_id, attempt, queue, ended_at, outcome) VALUES (7, 2, 'q', 20, 'failed');"
+        "INSERT INTO task_attempts (task_id, attempt, queue, ended_at, outcome) VALUES (7, 1, 'q', 10, 'failed');");
+  }
+  db::Database db(options_for(dir));
+  BOOST_TEST(db.schema_version() == 4);
+  BOOST_TEST(db.raw()
+                 .execAndGet("SELECT group_concat(run || ':' || replay || '.' || attempt, ' ') FROM "
+                             "(SELECT * FROM task_attempts WHERE task_id = 7 ORDER BY run)")
+                 .getString() == "1:1.1 2:1.2");
 }
 
 BOOST_AUTO_TEST_CASE(release_memory_keeps_the_connection_usable) {

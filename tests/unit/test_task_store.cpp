@@ -1,6 +1,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
 #include <thread>
 
 #include "error.hpp"
@@ -241,6 +247,43 @@ BOOST_FIXTURE_TEST_CASE(renewal_extends_the_lease_past_its_first_expiry, StoreFi
   BOOST_TEST((tasks.complete(c->lease, "") == Fence::applied));
 }
 
+namespace {
+// A wall clock that another thread may move (ManualClock is not meant to be shared between threads).
+struct SharedClock final : util::Clock {
+  std::atomic<util::UnixMillis> ms{1'700'000'000'000};
+  util::UnixMillis now() const override { return ms.load(); }
+  double monotonic() const override { return static_cast<double>(ms.load()) / 1000.0; }
+  void sleep_for(std::int64_t) const override {}
+};
+}  // namespace
+
+// A claim or renewal that waits for the write lock grants its lease from the time it gets the lock: the 10 s
+// it waited (the clock moves while another connection holds the lock) must not shorten the lease.
+BOOST_FIXTURE_TEST_CASE(a_lease_is_granted_from_the_time_the_write_lock_is_held, StoreFixture) {
+  SharedClock shared;
+  queue::TaskStore store(*db, config, shared, *logger);
+  add();
+  add();
+  auto holder = open();
+  auto wait_for_lock = [&](const std::function<void()>& write) {
+    holder->raw().exec("BEGIN IMMEDIATE");
+    std::thread other([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the write below is waiting by now
+      shared.ms += 10'000;
+      holder->raw().exec("COMMIT");
+    });
+    write();
+    other.join();
+  };
+  std::optional<queue::ClaimedTask> claimed;
+  wait_for_lock([&] { claimed = store.claim(k_default, "w"); });
+  BOOST_REQUIRE(claimed);
+  BOOST_TEST(claimed->lease.expires_at == shared.now() + 30'000);
+  wait_for_lock([&] { BOOST_TEST(store.renew(claimed->lease, "default")); });
+  BOOST_TEST(claimed->lease.expires_at == shared.now() + 30'000);
+  BOOST_TEST(sql_int("SELECT lease_expires_at FROM tasks WHERE id = 1") == shared.now() + 30'000);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_per_queue_lease_overrides_the_default, StoreFixture) {
   config.queues["slow"] = config.queue;
   config.queues["slow"].lease = std::chrono::minutes(5);
@@ -296,6 +339,35 @@ BOOST_FIXTURE_TEST_CASE(requeue_brings_dead_tasks_back_with_attempts_reset, Stor
   BOOST_CHECK_THROW(tasks.requeue(not_dead, {}, DryRun::no), Error);
 }
 
+// Every run stays in the history across a replay: fail (max attempts 1), requeue, fail again: two rows, in
+// order, the second marked with its replay. (Rows were keyed by attempt number, which a replay resets, so the
+// second run replaced the first.)
+BOOST_FIXTURE_TEST_CASE(the_history_keeps_every_run_across_replays, StoreFixture) {
+  queue::NewTask task;
+  task.queue = "default";
+  task.type = "job";
+  task.max_attempts = 1;
+  auto id = tasks.enqueue(task).id;
+  auto first = tasks.claim(k_default, "w");
+  tasks.fail(first->lease, {policy::FailureKind::retryable, "first run failed", 1});
+  std::array<TaskId, 1> ids{id};
+  clock.advance(1000);
+  tasks.requeue(ids, {}, DryRun::no);
+  auto second = tasks.claim(k_default, "w");
+  BOOST_TEST(second->task.attempts == 1);
+  clock.advance(1000);
+  tasks.fail(second->lease, {policy::FailureKind::retryable, "second run failed", 2});
+  auto history = tasks.attempts(id);
+  BOOST_REQUIRE(history.size() == 2u);
+  BOOST_TEST(history[0].attempt == 1);
+  BOOST_TEST(history[0].replay == 0);
+  BOOST_TEST(*history[0].error == "first run failed");
+  BOOST_TEST(history[1].attempt == 1);
+  BOOST_TEST(history[1].replay == 1);
+  BOOST_TEST(*history[1].error == "second run failed");
+  BOOST_TEST(history[0].ended_at < history[1].ended_at);
+}
+
 BOOST_FIXTURE_TEST_CASE(purge_deletes_finished_tasks_past_their_retention, StoreFixture) {
   auto old_done = add();
   auto c = tasks.claim(k_default, "w");
@@ -340,21 +412,50 @@ BOOST_FIXTURE_TEST_CASE(purge_of_dead_tasks_only_keeps_the_succeeded_ones, Store
   BOOST_TEST(sql_int("SELECT dead FROM queue_counters WHERE queue = 'default' AND minute = 0") == 0);
 }
 
+// Both connections claim in lockstep rounds (a barrier), so their claims certainly interleave on the same file;
+// an exception in the second thread is carried back and fails the test instead of ending the run.
 BOOST_AUTO_TEST_CASE(two_connections_never_claim_the_same_task) {
   StoreFixture a;
   auto second_db = a.open();
   queue::TaskStore other(*second_db, a.config, a.clock, *a.logger);
-  for (int i = 0; i < 200; ++i) a.add();
+  constexpr std::size_t k_rounds = 50;
+  for (std::size_t i = 0; i < 2 * k_rounds; ++i) a.add();
+  std::barrier round(2);
+  auto claim_rounds = [&](queue::TaskStore& store, const char* worker, std::vector<TaskId>& seen) {
+    try {
+      for (std::size_t i = 0; i < k_rounds; ++i) {
+        round.arrive_and_wait();
+        if (auto c = store.claim(k_default, worker)) seen.push_back(c->task.id);
+      }
+    } catch (...) {
+      round.arrive_and_drop();  // the other side goes on alone instead of waiting for good
+      throw;
+    }
+  };
   std::vector<TaskId> seen_a, seen_b;
+  std::exception_ptr thread_error;
   std::thread t([&] {
-    while (auto c = other.claim(k_default, "b")) seen_b.push_back(c->task.id);
+    try {
+      claim_rounds(other, "b", seen_b);
+    } catch (...) {
+      thread_error = std::current_exception();
+    }
   });
-  while (auto c = a.tasks.claim(k_default, "a")) seen_a.push_back(c->task.id);
+  std::exception_ptr main_error;
+  try {
+    claim_rounds(a.tasks, "a", seen_a);
+  } catch (...) {
+    main_error = std::current_exception();
+  }
   t.join();
+  if (main_error) std::rethrow_exception(main_error);
+  if (thread_error) std::rethrow_exception(thread_error);
+  BOOST_TEST(seen_a.size() == k_rounds);
+  BOOST_TEST(seen_b.size() == k_rounds);
   std::vector<TaskId> all = seen_a;
   all.insert(all.end(), seen_b.begin(), seen_b.end());
   std::sort(all.begin(), all.end());
-  BOOST_TEST(all.size() == 200u);
+  BOOST_TEST(all.size() == 2 * k_rounds);
   BOOST_TEST((std::adjacent_find(all.begin(), all.end()) == all.end()));
 }
 

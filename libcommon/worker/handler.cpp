@@ -43,28 +43,33 @@ std::expected<std::vector<std::string>, std::string> handler_environment(
   return env;
 }
 
-RunOutcome classify_run(const util::ChildExit& exit, bool timed_out, const config::HandlerConfig& handler) {
+RunOutcome classify_run(const RunEnd& end, const config::HandlerConfig& handler) {
+  const auto& exit = end.exit;
   auto with_stderr = [&](std::string cause) {
     if (!exit.err_tail.empty()) cause += ": " + exit.err_tail;
     while (!cause.empty() && (cause.back() == '\n' || cause.back() == ' ')) cause.pop_back();
     return cause;
   };
-  if (timed_out)
-    return {false,
-            {policy::FailureKind::retryable,
-             with_stderr(fmt::format("timed out after {}", util::format_duration(handler.timeout))), std::nullopt}};
-  if (exit.signal)
-    return {
-        false,
-        {policy::FailureKind::retryable,
-         with_stderr(fmt::format("killed by signal {} ({})", *exit.signal, ::strsignal(*exit.signal))), std::nullopt}};
+  auto failed = [](policy::FailureKind kind, std::string error, std::optional<int> code = std::nullopt) {
+    return RunOutcome{Verdict::fail, {}, {kind, std::move(error), code}};
+  };
+  if (end.lease_lost) return {Verdict::abandon, {}, {}};
+  if (end.timed_out)
+    return failed(policy::FailureKind::retryable,
+                  with_stderr(fmt::format("timed out after {}", util::format_duration(handler.timeout))));
+  if (end.grace_expired) return {Verdict::release, {}, {}};
+  if (exit.exit_code == 0) return {Verdict::complete, exit.out, {}};
+  if (exit.signal) {
+    if (end.stop_requested && *exit.signal == SIGTERM) return {Verdict::release, {}, {}};
+    return failed(policy::FailureKind::retryable,
+                  with_stderr(fmt::format("killed by signal {} ({})", *exit.signal, ::strsignal(*exit.signal))));
+  }
   int code = exit.exit_code.value_or(-1);
-  if (code == 0) return {true, {}};
   auto kind = policy::FailureKind::retryable;
   if (code == k_ex_tempfail) kind = policy::FailureKind::temporary;
   const auto& permanent = handler.permanent_exit_codes;
   if (std::find(permanent.begin(), permanent.end(), code) != permanent.end()) kind = policy::FailureKind::permanent;
-  return {false, {kind, with_stderr(fmt::format("exit {}", code)), code}};
+  return failed(kind, with_stderr(fmt::format("exit {}", code)), code);
 }
 
 }  // namespace oos::worker

@@ -28,14 +28,34 @@ std::expected<std::vector<std::string>, std::string> handler_environment(
     const std::string& type, const config::HandlerConfig& handler, const queue::Task& task,
     const std::vector<std::string>& worker_env_names, const EnvLookup& worker_env, const SecretLookup& secrets);
 
-// How a run ended, for the task store.
-struct RunOutcome {
-  bool succeeded = false;
-  queue::Failure failure;  // when not succeeded
+// What the worker knows when a handler's process has ended.
+struct RunEnd {
+  util::ChildExit exit;
+  bool timed_out = false;       // our timeout signalled its process group
+  bool grace_expired = false;   // the shutdown grace ran out and we signalled its process group
+  bool stop_requested = false;  // the worker is stopping (the service manager may have signalled the group)
+  bool lease_lost = false;      // another worker reclaimed the task meanwhile
 };
 
-// Exit 0: succeeded. EX_TEMPFAIL (75): temporary. A permanent exit code: permanent. Any other code, a
-// signal or the timeout: retryable. The error text names the cause and ends with the stderr tail.
-RunOutcome classify_run(const util::ChildExit& exit, bool timed_out, const config::HandlerConfig& handler);
+// What the end of a run means for its task.
+enum class Verdict {
+  complete,  // succeeded: store the result
+  fail,      // a failed attempt of `failure.kind`
+  release,   // not the task's failure: pending again, the attempt not counted
+  abandon,   // the lease is gone: record nothing
+};
+
+struct RunOutcome {
+  Verdict verdict = Verdict::fail;
+  std::string result;      // complete: what the handler printed
+  queue::Failure failure;  // fail
+};
+
+// The one place that decides what a run's end means, in this order: a lost lease is abandoned; a timeout is
+// a retryable failure whatever the exit code after our signal (a handler may trap SIGTERM and exit 0); the
+// end of the shutdown grace releases the task; exit 0 succeeds (also during shutdown); SIGTERM while the
+// worker stops releases it; EX_TEMPFAIL (75) is temporary, a permanent exit code permanent, any other code
+// or signal retryable. The error text names the cause and ends with the stderr tail.
+RunOutcome classify_run(const RunEnd& end, const config::HandlerConfig& handler);
 
 }  // namespace oos::worker

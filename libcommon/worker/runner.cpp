@@ -1,13 +1,13 @@
 #include "worker/runner.hpp"
 
 #include <malloc.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "db/database.hpp"
 #include "error.hpp"
@@ -16,10 +16,6 @@
 
 namespace oos::worker {
 namespace {
-
-void sleep_ms(double ms) {
-  ::poll(nullptr, 0, static_cast<int>(std::max(0.0, ms)));
-}
 
 void log_metrics(Worker& worker, log::Logger& logger) {
   auto usage = util::process_usage();
@@ -121,8 +117,9 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
                           options.watchdog ? ", watchdog ping every " + util::format_duration(*options.watchdog) : ""),
               {{"worker", worker.options().name}});
 
+  const util::Clock& clock = worker.clock();
   const double metrics_every = static_cast<double>(options.metrics_interval.count()) / 1000.0;
-  double next_metrics = util::monotonic_seconds() + metrics_every;
+  double next_metrics = clock.monotonic() + metrics_every;
   while (true) {
     if (stop && !worker.stopping()) {
       worker.request_stop();
@@ -134,19 +131,20 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     }
     Step step = Step::idle;
     try {
-      heartbeat.beat_if_due(util::monotonic_seconds());
+      heartbeat.beat_if_due(clock.monotonic());
       step = worker.step();
-      if (util::monotonic_seconds() >= next_metrics) {
+      if (double now = clock.monotonic(); now >= next_metrics) {
         log_metrics(worker, logger);
         if (options.metrics_files) options.metrics_files->write(worker);
-        next_metrics += metrics_every;
+        // From now, not from the missed due time: after a long step, one line, not one per turn until caught up.
+        next_metrics = now + metrics_every;
       }
     } catch (const SQLite::Exception& e) {
       warn_busy_or_rethrow(e, worker, logger, options);
-      sleep_ms(static_cast<double>(options.poll_interval.count()));
+      clock.sleep_for(options.poll_interval.count());
       continue;  // no progress, no watchdog ping
     }
-    double now = util::monotonic_seconds();
+    double now = clock.monotonic();
     pinger.progressed(now);
     if (auto s = worker.status(); s != status) {
       status = s;
@@ -157,9 +155,9 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     // Idle: wait for the poll interval in short slices, so a stop signal or a release request is seen at once;
     // the heartbeat goes on meanwhile.
     double until = now + static_cast<double>(options.poll_interval.count()) / 1000.0;
-    while (!stop && !flag_set(options.release_memory) && (now = util::monotonic_seconds()) < until) {
-      sleep_ms(std::min(100.0, (until - now) * 1000.0));
-      now = util::monotonic_seconds();
+    while (!stop && !flag_set(options.release_memory) && (now = clock.monotonic()) < until) {
+      clock.sleep_for(static_cast<std::int64_t>(std::ceil(std::min(100.0, (until - now) * 1000.0))));
+      now = clock.monotonic();
       if (heartbeat.due(now)) {
         try {
           heartbeat.beat_if_due(now);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <system_error>
 
@@ -19,20 +20,13 @@ double seconds(util::Millis ms) {
 
 }  // namespace
 
-// How a run ended, once known; written to the store by finish() (retried if the database was busy).
-struct Ending {
-  enum class Kind { complete, fail, release, abandon } kind = Kind::fail;
-  std::string result;      // complete
-  queue::Failure failure;  // fail
-};
-
 struct Worker::Run {
   queue::ClaimedTask claimed;
   const config::HandlerConfig* handler = nullptr;
   std::vector<std::string> secrets;  // the values given to the handler, scrubbed from what it prints
-  std::unique_ptr<util::ChildProcess> child;
+  std::unique_ptr<RunningProcess> child;
   const InProcessHandler* builtin = nullptr;  // instead of a child
-  double started = 0;                         // monotonic seconds, like every deadline here
+  double started = 0;                         // m_clock.monotonic() seconds, like every deadline here
   double timeout_at = 0;
   double renew_at = 0;
   double renew_every = 0;
@@ -40,18 +34,20 @@ struct Worker::Run {
   bool timed_out = false;
   bool release = false;     // the shutdown grace ran out: hand the task back
   bool lease_lost = false;  // another worker reclaimed it: record nothing
-  std::optional<Ending> ending;
+  // How the run ended, once known; written to the store by finish() (retried if the database was busy).
+  std::optional<RunOutcome> ending;
 };
 
 Worker::Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
-               WorkerOptions options, HandlerInputs inputs)
+               WorkerOptions options, HandlerInputs inputs, std::unique_ptr<ProcessLauncher> launcher)
     : m_db(db),
       m_config(config),
       m_clock(clock),
       m_logger(logger),
       m_store(db, config, clock, logger),
       m_options(std::move(options)),
-      m_inputs(std::move(inputs)) {
+      m_inputs(std::move(inputs)),
+      m_launcher(std::move(launcher)) {
   util::Millis shortest = m_config.queue.lease;
   for (const auto& queue : m_options.queues) shortest = std::min(shortest, m_config.queue_settings(queue).lease);
   m_reclaim_every = seconds(shortest) / 3;
@@ -80,7 +76,7 @@ Step Worker::step() {
 
 void Worker::request_stop() {
   if (stopping()) return;
-  m_stop_deadline = util::monotonic_seconds() + seconds(m_config.worker.shutdown_grace);
+  m_stop_deadline = m_clock.monotonic() + seconds(m_config.worker.shutdown_grace);
   m_logger.info(m_run ? fmt::format("stopping: task {} gets {} to finish", m_run->claimed.task.id,
                                     util::format_duration(m_config.worker.shutdown_grace))
                       : std::string("stopping"),
@@ -104,7 +100,7 @@ bool Worker::drained() {
 void Worker::start(queue::ClaimedTask claimed) {
   auto run = std::make_unique<Run>();
   run->claimed = std::move(claimed);
-  run->started = util::monotonic_seconds();
+  run->started = m_clock.monotonic();
   run->renew_every = seconds(m_config.queue_settings(run->claimed.task.queue).lease) / 3;
   run->renew_at = run->started + run->renew_every;
   const auto& task = run->claimed.task;
@@ -115,7 +111,7 @@ void Worker::start(queue::ClaimedTask claimed) {
   m_run = std::move(run);
   auto& r = *m_run;
   auto fail = [&](policy::FailureKind kind, std::string error) {
-    r.ending = Ending{Ending::Kind::fail, {}, {kind, std::move(error), std::nullopt}};
+    r.ending = RunOutcome{Verdict::fail, {}, {kind, std::move(error), std::nullopt}};
   };
 
   if (auto builtin = m_builtins.find(task.type); builtin != m_builtins.end()) {
@@ -138,7 +134,7 @@ void Worker::start(queue::ClaimedTask claimed) {
     if (auto value = m_inputs.secrets(key)) r.secrets.push_back(*value);
   r.timeout_at = r.started + seconds(r.handler->timeout);
   try {
-    r.child = std::make_unique<util::ChildProcess>(util::ChildSpec{r.handler->command, std::move(*env), task.payload});
+    r.child = m_launcher->launch(util::ChildSpec{r.handler->command, std::move(*env), task.payload});
   } catch (const std::exception& e) {
     fail(policy::FailureKind::retryable, fmt::format("handler '{}': {}", task.type, e.what()));
   }
@@ -150,33 +146,34 @@ Step Worker::step_running() {
     run_builtin(run);
     return finish();
   }
-  double now = util::monotonic_seconds();
+  double now = m_clock.monotonic();
   double next = std::min(run.kill_at.value_or(run.timed_out ? run.renew_at : run.timeout_at), run.renew_at);
   if (m_stop_deadline && !run.release) next = std::min(next, *m_stop_deadline);
-  int wait_ms = static_cast<int>(std::clamp((next - now) * 1000.0, 0.0, 100.0));
+  // Rounded up: a wait cut short by rounding would leave the deadline a fraction of a millisecond away.
+  int wait_ms = static_cast<int>(std::ceil(std::clamp((next - now) * 1000.0, 0.0, 100.0)));
   if (run.child->step(wait_ms)) {
     end_of_child(run);
     return finish();
   }
-  enforce_deadlines(run, util::monotonic_seconds());
+  enforce_deadlines(run, m_clock.monotonic());
   return Step::running;
 }
 
 void Worker::run_builtin(Run& run) {
   const auto& task = run.claimed.task;
   auto fail = [&](std::string error) {
-    run.ending = Ending{Ending::Kind::fail, {}, {policy::FailureKind::retryable, std::move(error), std::nullopt}};
+    run.ending = RunOutcome{Verdict::fail, {}, {policy::FailureKind::retryable, std::move(error), std::nullopt}};
   };
   if (stopping()) {
-    run.ending = Ending{Ending::Kind::release, {}, {}};  // claimed but not started: hand it back
+    run.ending = RunOutcome{Verdict::release, {}, {}};  // claimed but not started: hand it back
     return;
   }
   try {
     auto result = (*run.builtin)(task);
     if (result.succeeded)
-      run.ending = Ending{Ending::Kind::complete, std::move(result.result), {}};
+      run.ending = RunOutcome{Verdict::complete, std::move(result.result), {}};
     else
-      run.ending = Ending{Ending::Kind::fail, {}, std::move(result.failure)};
+      run.ending = RunOutcome{Verdict::fail, {}, std::move(result.failure)};
   } catch (const std::exception& e) {
     fail(fmt::format("built-in handler '{}' failed: {}", task.type, e.what()));
   } catch (...) {
@@ -219,23 +216,12 @@ void Worker::enforce_deadlines(Run& run, double now) {
 
 void Worker::end_of_child(Run& run) {
   // What the handler printed, with the secrets it was given redacted, also where the kept excerpts were cut.
-  util::ChildExit exit = run.child->result();
+  RunEnd end{run.child->result(), run.timed_out, run.release, stop_requested(), run.lease_lost};
+  auto& exit = end.exit;
   bool err_cut = exit.err_tail.size() >= util::ChildSpec{}.stderr_tail;
   exit.out = secrets::scrub_excerpt(std::move(exit.out), run.secrets, false, exit.out_truncated);
   exit.err_tail = secrets::scrub_excerpt(std::move(exit.err_tail), run.secrets, err_cut, false);
-  if (run.lease_lost) {
-    run.ending = Ending{Ending::Kind::abandon, {}, {}};
-  } else if (exit.exit_code == 0) {
-    // Finished work is recorded even when it finished during shutdown.
-    run.ending = Ending{Ending::Kind::complete, std::move(exit.out), {}};
-  } else if (run.release || (stop_requested() && exit.signal == SIGTERM && !run.timed_out)) {
-    // Killed by us at the end of the grace, or by the service manager's stop (not by our timeout): not the
-    // task's failure.
-    run.ending = Ending{Ending::Kind::release, {}, {}};
-  } else {
-    auto outcome = classify_run(exit, run.timed_out, *run.handler);
-    run.ending = Ending{Ending::Kind::fail, {}, std::move(outcome.failure)};
-  }
+  run.ending = classify_run(end, *run.handler);
   run.child.reset();
 }
 
@@ -243,12 +229,12 @@ Step Worker::finish() {
   auto& run = *m_run;
   const auto& task = run.claimed.task;
   const auto& ending = *run.ending;
-  auto took = fmt::format("{:.3f}s", util::monotonic_seconds() - run.started);
+  auto took = fmt::format("{:.3f}s", m_clock.monotonic() - run.started);
   std::optional<queue::ClaimedTask> next;
-  switch (ending.kind) {
-    case Ending::Kind::complete:
-    case Ending::Kind::fail: {
-      queue::RunRecord record{ending.kind == Ending::Kind::complete, ending.result, ending.failure};
+  switch (ending.verdict) {
+    case Verdict::complete:
+    case Verdict::fail: {
+      queue::RunRecord record{ending.verdict == Verdict::complete, ending.result, ending.failure};
       queue::FailOutcome recorded;
       if (may_claim()) {
         // The outcome and the next claim share one transaction (see TaskStore::record_and_claim).
@@ -264,13 +250,13 @@ Step Worker::finish() {
       log_recorded(task, record, recorded, took);
       break;
     }
-    case Ending::Kind::release:
+    case Verdict::release:
       if (m_store.release(run.claimed.lease) == queue::Fence::applied) {
         ++m_counters.released;
         log_task(log::LogLevel::warn, task, "released: pending again, this attempt not counted");
       }
       break;
-    case Ending::Kind::abandon: ++m_counters.lost; break;
+    case Verdict::abandon: ++m_counters.lost; break;
   }
   m_run.reset();
   if (next) start(std::move(*next));
@@ -304,8 +290,8 @@ bool Worker::may_claim() const {
 }
 
 void Worker::reclaim_if_due() {
-  double now = util::monotonic_seconds();
-  if (now < m_next_reclaim) return;
+  double now = m_clock.monotonic();
+  if (m_next_reclaim && now < *m_next_reclaim) return;
   // A database restored under us (oos-integrity recovery): this connection still writes to the old file.
   if (m_db.replaced_on_disk())
     throw Error(ExitCode::temp_fail, fmt::format("database '{}' was replaced on disk (restored from a backup?); "

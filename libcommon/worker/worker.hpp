@@ -19,6 +19,7 @@
 #include "queue/task_store.hpp"
 #include "util/time.hpp"
 #include "worker/handler.hpp"
+#include "worker/launcher.hpp"
 
 namespace oos::worker {
 
@@ -67,8 +68,10 @@ struct WorkerCounters {
 
 class Worker {
  public:
+  // Deadlines and waits follow `clock` (its monotonic time); handler processes are started by `launcher`.
   Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
-         WorkerOptions options, HandlerInputs inputs);
+         WorkerOptions options, HandlerInputs inputs,
+         std::unique_ptr<ProcessLauncher> launcher = std::make_unique<ChildLauncher>());
   ~Worker();  // a handler still running is killed with its group; its lease expires and it is reclaimed
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -127,12 +130,13 @@ class Worker {
   queue::TaskStore m_store;
   WorkerOptions m_options;
   HandlerInputs m_inputs;
+  std::unique_ptr<ProcessLauncher> m_launcher;
   std::map<std::string, InProcessHandler> m_builtins;
   std::unique_ptr<Run> m_run;
-  std::optional<double> m_stop_deadline;  // monotonic seconds
+  std::optional<double> m_stop_deadline;  // m_clock.monotonic() seconds
   const volatile std::sig_atomic_t* m_stop_flag = nullptr;
-  double m_next_reclaim = 0;    // monotonic seconds
-  double m_reclaim_every = 10;  // a third of the shortest lease of its queues
+  std::optional<double> m_next_reclaim;  // m_clock.monotonic() seconds; none: at once
+  double m_reclaim_every = 10;           // a third of the shortest lease of its queues
   WorkerCounters m_counters;
 };
 

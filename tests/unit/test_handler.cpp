@@ -68,39 +68,69 @@ BOOST_AUTO_TEST_CASE(a_missing_secret_is_an_error_naming_handler_and_secret) {
   BOOST_TEST(env.error() == "handler 'docs': secret 'CONTEXT7_API_KEY' named in env_keys is not set");
 }
 
-struct ExitCase {
+// How a run's end is read: the exit, and what the worker did or saw meanwhile.
+struct EndCase {
   std::optional<int> code;
   std::optional<int> signal;
-  bool timed_out;
-  bool succeeded;
-  FailureKind kind;
-  std::string error;
+  bool timed_out = false;
+  bool grace_expired = false;
+  bool stop_requested = false;
+  bool lease_lost = false;
+  worker::Verdict verdict;
+  FailureKind kind = FailureKind::retryable;  // for Verdict::fail
+  std::string error;                          // for Verdict::fail
 };
 
-BOOST_AUTO_TEST_CASE(exit_codes_map_to_outcomes) {
+BOOST_AUTO_TEST_CASE(the_end_of_a_run_maps_to_one_verdict) {
+  using worker::Verdict;
   config::HandlerConfig h;
   h.command = {"/bin/true"};
   h.timeout = std::chrono::minutes(10);
   h.permanent_exit_codes = {65};
-  const std::vector<ExitCase> cases{
-      {0, std::nullopt, false, true, FailureKind::retryable, ""},
-      {1, std::nullopt, false, false, FailureKind::retryable, "exit 1: boom"},
-      {75, std::nullopt, false, false, FailureKind::temporary, "exit 75: boom"},
-      {65, std::nullopt, false, false, FailureKind::permanent, "exit 65: boom"},
-      {std::nullopt, 9, false, false, FailureKind::retryable, "killed by signal 9 (Killed): boom"},
-      {std::nullopt, 15, true, false, FailureKind::retryable, "timed out after 10m: boom"},
+  const std::optional<int> none;
+  const std::vector<EndCase> cases{
+      {0, none, false, false, false, false, Verdict::complete, FailureKind::retryable, ""},
+      {1, none, false, false, false, false, Verdict::fail, FailureKind::retryable, "exit 1: boom"},
+      {75, none, false, false, false, false, Verdict::fail, FailureKind::temporary, "exit 75: boom"},
+      {65, none, false, false, false, false, Verdict::fail, FailureKind::permanent, "exit 65: boom"},
+      {none, 9, false, false, false, false, Verdict::fail, FailureKind::retryable, "killed by signal 9 (Killed): boom"},
+      {none, 15, true, false, false, false, Verdict::fail, FailureKind::retryable, "timed out after 10m: boom"},
+      // A handler that traps SIGTERM and exits 0 after its timeout did not succeed.
+      {0, none, true, false, false, false, Verdict::fail, FailureKind::retryable, "timed out after 10m: boom"},
+      // A timeout during the shutdown grace is still a failed attempt.
+      {none, 15, true, true, true, false, Verdict::fail, FailureKind::retryable, "timed out after 10m: boom"},
+      // The end of the shutdown grace hands the task back, whatever the exit after our signal.
+      {none, 15, false, true, true, false, Verdict::release, FailureKind::retryable, ""},
+      {0, none, false, true, true, false, Verdict::release, FailureKind::retryable, ""},
+      // Finished work is kept during shutdown; the service manager's SIGTERM is not the task's failure.
+      {0, none, false, false, true, false, Verdict::complete, FailureKind::retryable, ""},
+      {none, 15, false, false, true, false, Verdict::release, FailureKind::retryable, ""},
+      {none, 9, false, false, true, false, Verdict::fail, FailureKind::retryable, "killed by signal 9 (Killed): boom"},
+      {3, none, false, false, true, false, Verdict::fail, FailureKind::retryable, "exit 3: boom"},
+      // A lost lease records nothing, whatever happened.
+      {0, none, false, false, false, true, Verdict::abandon, FailureKind::retryable, ""},
+      {none, 9, true, false, false, true, Verdict::abandon, FailureKind::retryable, ""},
   };
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT("code " << c.code.value_or(-1) << " signal " << c.signal.value_or(0)) {
-      util::ChildExit exit;
-      exit.exit_code = c.code;
-      exit.signal = c.signal;
-      exit.err_tail = "boom\n";
-      auto outcome = worker::classify_run(exit, c.timed_out, h);
-      BOOST_TEST(outcome.succeeded == c.succeeded);
-      if (!c.succeeded) {
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& c = cases[i];
+    BOOST_TEST_CONTEXT("row " << i) {
+      worker::RunEnd end;
+      end.exit.exit_code = c.code;
+      end.exit.signal = c.signal;
+      end.exit.out = "printed";
+      end.exit.err_tail = "boom\n";
+      end.timed_out = c.timed_out;
+      end.grace_expired = c.grace_expired;
+      end.stop_requested = c.stop_requested;
+      end.lease_lost = c.lease_lost;
+      auto outcome = worker::classify_run(end, h);
+      BOOST_TEST((outcome.verdict == c.verdict));
+      if (c.verdict == Verdict::complete) BOOST_TEST(outcome.result == "printed");
+      if (c.verdict == Verdict::fail) {
         BOOST_TEST((outcome.failure.kind == c.kind));
         BOOST_TEST(outcome.failure.error == c.error);
+        int code = c.timed_out || c.signal ? -1 : c.code.value_or(-1);  // -1: no exit code kept
+        BOOST_TEST(outcome.failure.exit_code.value_or(-1) == code);
       }
     }
   }

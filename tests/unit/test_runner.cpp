@@ -129,16 +129,19 @@ std::string read_file(const std::filesystem::path& path) {
 struct Setup {
   std::filesystem::path dir;
   config::Config config;
-  util::SystemClock clock;
+  util::SystemClock system_clock;
+  util::ManualClock manual_clock{1'700'000'000'000};
+  const util::Clock& clock;
   std::unique_ptr<log::Logger> logger;
   std::unique_ptr<db::Database> db;
   std::unique_ptr<queue::TaskStore> tasks;
   std::unique_ptr<worker::Worker> worker;
 
-  // `log_file`: log at info level to <dir>/worker.log (JSON lines) instead of dropping everything.
+  // `log_file`: log at info level to <dir>/worker.log (JSON lines) instead of dropping everything. `manual`:
+  // the store, the worker and the loop run on manual_clock (waits advance it) instead of the system clock.
   Setup(std::filesystem::path directory, bool drain, bool log_file = false,
-        util::Millis busy_timeout = util::Millis(2000))
-      : dir(std::move(directory)) {
+        util::Millis busy_timeout = util::Millis(2000), bool manual = false)
+      : dir(std::move(directory)), clock(manual ? static_cast<const util::Clock&>(manual_clock) : system_clock) {
     if (log_file) {
       config::LogSettings settings;
       settings.file = (dir / "worker.log").string();
@@ -185,9 +188,12 @@ worker::RunnerOptions fast_options() {
   return o;
 }
 
-worker::InProcessResult sleep_then_succeed(const queue::Task&) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
-  return {true, "ok", {}};
+// A built-in handler whose run takes 60 ms on `clock` (on a ManualClock: no real waiting).
+worker::InProcessHandler sleep_then_succeed(const util::Clock& clock) {
+  return [&clock](const queue::Task&) {
+    clock.sleep_for(60);
+    return worker::InProcessResult{true, "ok", {}};
+  };
 }
 
 // The log file's lines whose message starts with `prefix`.
@@ -212,9 +218,9 @@ BOOST_AUTO_TEST_SUITE(runner)
 
 BOOST_AUTO_TEST_CASE(a_draining_worker_announces_ready_status_watchdog_and_stopping) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
-    Setup s(dir, /*drain=*/true);
+    Setup s(dir, /*drain=*/true, /*log_file=*/false, util::Millis(2000), /*manual=*/true);
     s.add(3);
-    s.worker->add_builtin("job", sleep_then_succeed);
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
     RecordingNotifier notifier;
     volatile std::sig_atomic_t stop = 0;
     run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);
@@ -234,9 +240,9 @@ BOOST_AUTO_TEST_CASE(a_draining_worker_announces_ready_status_watchdog_and_stopp
 
 BOOST_AUTO_TEST_CASE(a_stop_requested_before_the_start_claims_nothing) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
-    Setup s(dir, /*drain=*/false);
+    Setup s(dir, /*drain=*/false, /*log_file=*/false, util::Millis(2000), /*manual=*/true);
     s.add(1);
-    s.worker->add_builtin("job", sleep_then_succeed);
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
     RecordingNotifier notifier;
     volatile std::sig_atomic_t stop = 1;
     run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);
@@ -252,12 +258,12 @@ BOOST_AUTO_TEST_CASE(a_stop_requested_before_the_start_claims_nothing) {
 
 BOOST_AUTO_TEST_CASE(a_stop_while_a_task_runs_lets_it_finish_and_claims_no_more) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
-    Setup s(dir, /*drain=*/false);
+    Setup s(dir, /*drain=*/false, /*log_file=*/false, util::Millis(2000), /*manual=*/true);
     s.add(3);
     volatile std::sig_atomic_t stop = 0;
-    s.worker->add_builtin("job", [&stop](const queue::Task& t) {
+    s.worker->add_builtin("job", [&stop, &s](const queue::Task& t) {
       stop = 1;  // as the SIGTERM handler would, while the task runs
-      return sleep_then_succeed(t);
+      return sleep_then_succeed(s.clock)(t);
     });
     RecordingNotifier notifier;
     run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);
@@ -304,9 +310,9 @@ BOOST_AUTO_TEST_CASE(a_stop_signal_is_seen_at_once_while_idle_and_the_watchdog_i
 
 BOOST_AUTO_TEST_CASE(the_loop_logs_its_start_its_metrics_and_its_end) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
-    Setup s(dir, /*drain=*/true, /*log_file=*/true);
+    Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(2000), /*manual=*/true);
     s.add(2);
-    s.worker->add_builtin("job", sleep_then_succeed);
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
     auto options = fast_options();
     options.metrics_interval = util::Millis(0);  // after every step
     RecordingNotifier notifier;
@@ -338,9 +344,9 @@ BOOST_AUTO_TEST_CASE(the_loop_logs_its_start_its_metrics_and_its_end) {
 
 BOOST_AUTO_TEST_CASE(no_metrics_line_before_the_metrics_interval) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
-    Setup s(dir, /*drain=*/true, /*log_file=*/true);
+    Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(2000), /*manual=*/true);
     s.add(2);
-    s.worker->add_builtin("job", sleep_then_succeed);
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
     RecordingNotifier notifier;
     volatile std::sig_atomic_t stop = 0;
     run_worker(*s.worker, notifier, *s.logger, fast_options(), stop);  // metrics every hour
@@ -350,17 +356,46 @@ BOOST_AUTO_TEST_CASE(no_metrics_line_before_the_metrics_interval) {
   BOOST_TEST(log_lines(report.value("log"), "metrics:").empty());
 }
 
+// After a step longer than several metrics intervals comes one metrics line, not one per loop turn until the
+// schedule catches up with the clock (the next line is due an interval after the last one was written).
+BOOST_AUTO_TEST_CASE(a_long_step_is_followed_by_one_metrics_line_not_a_burst) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(2000), /*manual=*/true);
+    s.config.queue.lease = std::chrono::hours(1);  // a built-in runs within one step, with no renewal
+    queue::NewTask first;
+    first.type = "long";
+    s.tasks->enqueue(first);
+    s.worker->add_builtin("long", [&s](const queue::Task&) {
+      s.manual_clock.sleep_for(10 * 60'000);  // a step of ten metrics intervals
+      queue::NewTask next;
+      next.type = "short";
+      next.delay = util::Millis(5'000);  // the loop idles for 5 s (250 turns of 20 ms) before it runs this
+      s.tasks->enqueue(next);
+      return worker::InProcessResult{true, "ok", {}};
+    });
+    s.worker->add_builtin("short", [](const queue::Task&) { return worker::InProcessResult{true, "ok", {}}; });
+    auto options = fast_options();
+    options.metrics_interval = std::chrono::minutes(1);
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, options, stop);
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "2");
+  BOOST_TEST(log_lines(report.value("log"), "metrics: rss ").size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_busy_database_is_retried_without_pinging_the_watchdog) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
     Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(50));
     s.add(1);
-    s.worker->add_builtin("job", sleep_then_succeed);
-    // Another process holds the write lock for 400 ms, far past the worker's 50 ms busy timeout.
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
+    // Another process holds the write lock for 200 ms, far past the worker's 50 ms busy timeout.
     db::Database holder(db::OpenOptions{s.dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
     holder.raw().exec("BEGIN IMMEDIATE");
     double released = 0;
     std::thread release([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       released = util::monotonic_seconds();
       holder.raw().exec("COMMIT");
     });
@@ -395,13 +430,13 @@ BOOST_AUTO_TEST_CASE(a_busy_database_is_retried_without_pinging_the_watchdog) {
 
 BOOST_AUTO_TEST_CASE(the_loop_keeps_a_heartbeat_row_while_it_runs_and_deletes_it_at_the_end) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
-    Setup s(dir, /*drain=*/true);
+    Setup s(dir, /*drain=*/true, /*log_file=*/false, util::Millis(2000), /*manual=*/true);
     s.add(3);
     std::vector<long long> beats;  // heartbeat_at seen by each task
     s.worker->add_builtin("job", [&](const queue::Task& t) {
       auto rows = queue::WorkerRegistry(*s.db).list();
       if (rows.size() == 1 && rows[0].name == "w1" && rows[0].pid == ::getpid()) beats.push_back(rows[0].heartbeat_at);
-      return sleep_then_succeed(t);
+      return sleep_then_succeed(s.clock)(t);
     });
     auto options = fast_options();
     options.heartbeat_interval = util::Millis(50);  // less than a task's 60 ms: a beat between any two tasks
@@ -421,9 +456,9 @@ BOOST_AUTO_TEST_CASE(the_loop_keeps_a_heartbeat_row_while_it_runs_and_deletes_it
 
 BOOST_AUTO_TEST_CASE(a_release_request_is_served_once_logged_with_the_rss_and_cleared) {
   auto report = in_child([](const std::filesystem::path& dir, Records& r) {
-    Setup s(dir, /*drain=*/true, /*log_file=*/true);
+    Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(2000), /*manual=*/true);
     s.add(1);
-    s.worker->add_builtin("job", sleep_then_succeed);
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
     volatile std::sig_atomic_t release = 1;  // as the SIGUSR1 handler leaves it
     auto options = fast_options();
     options.release_memory = &release;

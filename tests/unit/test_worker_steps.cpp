@@ -1,0 +1,270 @@
+// The worker's decisions over a run (timeouts, renewals, the shutdown grace, a lost lease, what an exit means)
+// driven in-process: handlers are scripted fakes (support/fake_launcher.hpp) and the store and the worker share
+// a ManualClock that the fakes advance while the worker waits on them, so no test sleeps. test_worker.cpp runs
+// real processes for what only they can show (process groups, the environment, output capture).
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "db/database.hpp"
+#include "log.hpp"
+#include "queue/task_store.hpp"
+#include "support/fake_launcher.hpp"
+#include "support/printers.hpp"
+#include "support/temp_dir.hpp"
+#include "util/time.hpp"
+#include "worker/worker.hpp"
+
+using namespace oos;
+using namespace oos::queue;
+using oos::test::FakeLauncher;
+using oos::worker::Step;
+
+namespace oos::worker {
+static std::ostream& operator<<(std::ostream& out, Step step) {
+  return out << static_cast<int>(step);
+}
+}  // namespace oos::worker
+
+namespace {
+
+// Deadlines are kept in floating-point seconds: a step may end up to a millisecond past one.
+bool within_a_ms(std::int64_t elapsed_ms, std::int64_t expected_ms) {
+  return elapsed_ms >= expected_ms && elapsed_ms <= expected_ms + 1;
+}
+
+struct FakeFixture {
+  test::TempDir dir;
+  config::Config config = [] {
+    config::Config c;
+    c.queue.backoff_jitter = 0;
+    c.handlers["job"].command = {"/usr/bin/job"};
+    c.handlers["job"].timeout = std::chrono::minutes(10);
+    return c;
+  }();
+  util::ManualClock clock{1'700'000'000'000};
+  std::unique_ptr<log::Logger> logger = log::Logger::discard();
+  std::unique_ptr<db::Database> db =
+      std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
+  TaskStore tasks{*db, config, clock, *logger};
+  FakeLauncher* launcher = nullptr;  // owned by the worker
+  std::unique_ptr<worker::Worker> worker;
+
+  worker::Worker& make_worker() {
+    auto fake = std::make_unique<FakeLauncher>(clock);
+    launcher = fake.get();
+    worker::WorkerOptions options;
+    options.name = "w1";
+    options.queues = {"default"};
+    worker::HandlerInputs inputs;
+    inputs.env = [](const std::string&) { return std::nullopt; };
+    inputs.secrets = [](const std::string&) { return std::nullopt; };
+    worker = std::make_unique<worker::Worker>(*db, config, clock, *logger, options, inputs, std::move(fake));
+    return *worker;
+  }
+
+  TaskId add(const std::string& payload = "{}") {
+    NewTask t;
+    t.type = "job";
+    t.payload = payload;
+    return tasks.enqueue(t).id;
+  }
+  Task task(TaskId id) { return *tasks.find(id); }
+
+  // Steps until a step is not `running`; returns that step. `each` runs after every running step.
+  Step run_to_end(const std::function<void()>& each = {}) {
+    for (int i = 0; i < 100'000; ++i) {
+      auto step = worker->step();
+      if (step != Step::running) return step;
+      if (each) each();
+    }
+    BOOST_FAIL("the run did not end");
+    return Step::running;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(worker_steps)
+
+BOOST_FIXTURE_TEST_CASE(the_handler_gets_the_payload_on_stdin_and_its_command, FakeFixture) {
+  add(R"({"a":1})");
+  auto& w = make_worker();
+  launcher->script.exit.out = "result";
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_REQUIRE(launcher->launched.size() == 1u);
+  BOOST_TEST(launcher->launched[0].stdin_data == R"({"a":1})");
+  BOOST_TEST(launcher->launched[0].argv == std::vector<std::string>{"/usr/bin/job"});
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(task(1).result.value_or("") == "result");
+}
+
+// A handler that traps SIGTERM and exits 0 after its timeout did not succeed: the run is a failed attempt,
+// retried, and what it printed is not kept as a result.
+BOOST_FIXTURE_TEST_CASE(a_handler_that_exits_0_on_the_timeout_signal_is_a_failed_attempt, FakeFixture) {
+  config.handlers["job"].timeout = std::chrono::seconds(1);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 30'000;
+  launcher->script.on_term = util::ChildExit{0, std::nullopt, "partial", false, ""};
+  BOOST_TEST(w.step() == Step::claimed);
+  auto started = clock.now();
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(within_a_ms(clock.now() - started, 1000), "ended at the 1 s timeout");
+  BOOST_TEST(launcher->signals == std::vector<int>{SIGTERM});
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::pending);
+  BOOST_TEST(t.attempts == 1);
+  BOOST_TEST(t.last_error.value_or("(none)") == "timed out after 1s");
+  BOOST_TEST(!t.result.has_value());
+  BOOST_TEST(tasks.attempts(id).at(0).outcome == "failed");
+  BOOST_TEST(w.counters().failed == 1);
+  BOOST_TEST(w.counters().succeeded == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_handler_that_ignores_the_timeout_signal_is_killed_after_the_kill_grace, FakeFixture) {
+  config.handlers["job"].timeout = std::chrono::seconds(2);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 600'000;
+  launcher->script.ignores_term = true;
+  BOOST_TEST(w.step() == Step::claimed);
+  auto started = clock.now();
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(within_a_ms(clock.now() - started, 2000 + worker::k_kill_grace.count()), "timeout, then the kill grace");
+  BOOST_TEST(launcher->signals == (std::vector<int>{SIGTERM, SIGKILL}));
+  BOOST_TEST(task(id).last_error.value_or("(none)") == "timed out after 2s");
+}
+
+BOOST_FIXTURE_TEST_CASE(the_lease_is_renewed_while_a_long_handler_runs, FakeFixture) {
+  config.queue.lease = std::chrono::seconds(30);  // renewed every 10 s
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 300'000;
+  launcher->script.exit.out = "finished";
+  BOOST_TEST(w.step() == Step::claimed);
+  std::set<long long> expiries;
+  int reclaimed = 0;
+  BOOST_TEST(run_to_end([&] {
+               reclaimed += tasks.reclaim_expired();  // another worker looking for lost tasks
+               if (auto t = task(id); t.status == TaskStatus::running) expiries.insert(*t.lease_expires_at);
+             }) == Step::finished);
+  BOOST_TEST(reclaimed == 0);
+  BOOST_TEST(expiries.size() >= 29u, expiries.size() << " distinct lease expiries in 300 s");
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::succeeded);
+  BOOST_TEST(t.result.value_or("") == "finished");
+  BOOST_TEST(w.counters().lost == 0);
+}
+
+// The lease expired (the worker could not renew it in time) and another worker reclaimed the task: the handler
+// is killed and nothing is recorded for this run.
+BOOST_FIXTURE_TEST_CASE(a_lost_lease_kills_the_handler_and_records_nothing, FakeFixture) {
+  config.queue.lease = std::chrono::seconds(30);
+  config.queue.backoff_seconds = {0};
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 300'000;
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(w.step() == Step::running);
+  clock.advance(31'000);
+  BOOST_TEST(tasks.reclaim_expired() == 1);
+  auto again = tasks.claim(std::vector<std::string>{"default"}, "w2");
+  BOOST_REQUIRE(again);
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(launcher->signals == std::vector<int>{SIGKILL});
+  BOOST_TEST(w.counters().lost == 1);
+  BOOST_TEST(w.counters().failed == 0);
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::running);
+  BOOST_TEST(t.lease_owner.value_or("") == "w2");
+  BOOST_TEST(tasks.attempts(id).size() == 1u);  // only the reclaim's "lost" row
+}
+
+BOOST_FIXTURE_TEST_CASE(a_handler_still_running_after_the_shutdown_grace_is_released, FakeFixture) {
+  config.worker.shutdown_grace = std::chrono::seconds(25);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 600'000;
+  BOOST_TEST(w.step() == Step::claimed);
+  auto asked = clock.now();
+  w.request_stop();
+  BOOST_TEST(w.status().starts_with("stopping, finishing task " + std::to_string(id)), w.status());
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(within_a_ms(clock.now() - asked, 25'000));
+  BOOST_TEST(launcher->signals == std::vector<int>{SIGTERM});
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::pending);
+  BOOST_TEST(t.attempts == 0);  // the attempt is not counted
+  BOOST_TEST(!t.last_error.has_value());
+  BOOST_TEST(tasks.attempts(id).empty());
+  BOOST_TEST(w.counters().released == 1);
+  BOOST_TEST(w.step() == Step::done);
+}
+
+// Our SIGTERM at the end of the grace interrupted the work, whatever the handler exits with afterwards.
+BOOST_FIXTURE_TEST_CASE(a_handler_that_exits_0_on_the_grace_signal_is_released, FakeFixture) {
+  config.worker.shutdown_grace = std::chrono::seconds(25);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 600'000;
+  launcher->script.on_term = util::ChildExit{0, std::nullopt, "partial", false, ""};
+  BOOST_TEST(w.step() == Step::claimed);
+  w.request_stop();
+  BOOST_TEST(run_to_end() == Step::finished);
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::pending);
+  BOOST_TEST(!t.result.has_value());
+  BOOST_TEST(w.counters().released == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_handler_that_finishes_within_the_grace_is_recorded, FakeFixture) {
+  auto id = add();
+  add();  // not claimed once stopping
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 2'000;
+  launcher->script.exit.out = "done";
+  BOOST_TEST(w.step() == Step::claimed);
+  w.request_stop();
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(task(id).status == TaskStatus::succeeded);
+  BOOST_TEST(task(id).result.value_or("") == "done");
+  BOOST_TEST(launcher->signals.empty());
+  BOOST_TEST(w.step() == Step::done);
+  BOOST_TEST(w.counters().started == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_timeout_during_the_shutdown_grace_still_counts_as_a_failed_attempt, FakeFixture) {
+  config.handlers["job"].timeout = std::chrono::seconds(3);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 600'000;
+  BOOST_TEST(w.step() == Step::claimed);
+  w.request_stop();  // grace 25 s: the 3 s timeout comes first
+  BOOST_TEST(run_to_end() == Step::finished);
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::pending);
+  BOOST_TEST(t.attempts == 1);
+  BOOST_TEST(t.last_error.value_or("(none)") == "timed out after 3s");
+  BOOST_TEST(w.counters().failed == 1);
+  BOOST_TEST(w.counters().released == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_handler_that_cannot_start_is_a_retryable_failure_naming_it, FakeFixture) {
+  auto id = add();
+  auto& w = make_worker();
+  launcher->fail_to_start = true;
+  BOOST_TEST(w.step() == Step::finished);  // recorded in the same step
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::pending);
+  BOOST_TEST(t.last_error.value_or("").starts_with("handler 'job': cannot start '/usr/bin/job'"),
+             t.last_error.value_or("(none)"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

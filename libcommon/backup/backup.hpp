@@ -26,7 +26,7 @@ struct Manifest {
 };
 
 std::string to_json(const Manifest& manifest);
-std::expected<Manifest, std::string> parse_manifest(const std::string& text);
+[[nodiscard]] std::expected<Manifest, std::string> parse_manifest(const std::string& text);
 
 // "oos-20261128T153000Z.db" for a backup taken at `time`; parse_backup_name is its inverse (nullopt for
 // any other name).

@@ -21,7 +21,7 @@ struct DiskUsage {
 };
 
 // statvfs of `path`; the error names the path and the cause.
-std::expected<DiskUsage, std::string> disk_usage(const std::filesystem::path& path);
+[[nodiscard]] std::expected<DiskUsage, std::string> disk_usage(const std::filesystem::path& path);
 
 // Whether any filesystem is fuller than `threshold_percent`; pure.
 bool over_threshold(const std::vector<DiskUsage>& usages, int threshold_percent);

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 // The whole content of a small file, read with read(2) so that the errno of a failed read reaches the caller
 // (a /proc/pressure file opens but fails to read when PSI is switched off); the errno otherwise.
-std::expected<std::string, int> read_small_file(const fs::path& path) {
+[[nodiscard]] std::expected<std::string, int> read_small_file(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(errno);
   std::string content;

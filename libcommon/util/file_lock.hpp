@@ -11,7 +11,7 @@ namespace oos::util {
 class FileLock {
  public:
   // Creates `path` if needed (mode 0600) and waits until the lock is ours. The error names the file.
-  static std::expected<FileLock, std::string> acquire(const std::filesystem::path& path);
+  [[nodiscard]] static std::expected<FileLock, std::string> acquire(const std::filesystem::path& path);
   FileLock(FileLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
   FileLock& operator=(FileLock&&) = delete;
   FileLock(const FileLock&) = delete;

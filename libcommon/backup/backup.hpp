@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "dry_run.hpp"
 #include "policy/retention.hpp"
 #include "util/time.hpp"
 
@@ -96,7 +97,7 @@ struct PruneResult {
   std::vector<std::filesystem::path> kept;
 };
 
-// Deletes the backups (and their manifests) that `policy` does not keep; with dry_run only reports.
-PruneResult prune_backups(const std::filesystem::path& dir, const policy::RetentionPolicy& policy, bool dry_run);
+// Deletes the backups (and their manifests) that `policy` does not keep; with DryRun::yes only reports.
+PruneResult prune_backups(const std::filesystem::path& dir, const policy::RetentionPolicy& policy, DryRun dry_run);
 
 }  // namespace oos::backup

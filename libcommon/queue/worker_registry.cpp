@@ -36,10 +36,10 @@ bool WorkerRegistry::remove(const std::string& name) {
   return deleted > 0;
 }
 
-int WorkerRegistry::remove_silent(util::UnixMillis before, bool dry_run) {
+int WorkerRegistry::remove_silent(util::UnixMillis before, DryRun dry_run) {
   db::WriteTransaction tx(m_db);
   int count = 0;
-  if (dry_run) {
+  if (dry_run == DryRun::yes) {
     auto q = m_db.query("SELECT count(*) FROM workers WHERE heartbeat_at < ?");
     q->bind(1, static_cast<std::int64_t>(before));
     count = q->executeStep() ? q->getColumn(0).getInt() : 0;

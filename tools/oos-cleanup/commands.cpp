@@ -86,7 +86,8 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
   const auto& settings = context.config.cleanup;
   auto now = context.clock.now();
   auto log_dir = settings.log_dir.empty() ? context.state_dir / "cleanup_logs" : fs::path(settings.log_dir);
-  ActionLog log(log_dir, now, c.dry_run);
+  bool dry_run = c.dry_run == DryRun::yes;
+  ActionLog log(log_dir, now, dry_run);
   std::vector<fs::path> dirs{context.state_dir, context.backup_dir()};
 
   auto before = measure(dirs, log, now);
@@ -98,7 +99,7 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
       const auto& rule = settings.rules[i];
       for (const auto& match : oos::cleanup::matching_files(rule, now)) {
         std::string error;
-        if (!c.dry_run && ::unlink(match.path.c_str()) != 0) error = std::strerror(errno);
+        if (!dry_run && ::unlink(match.path.c_str()) != 0) error = std::strerror(errno);
         json entry{{"action", "delete"},
                    {"path", match.path.string()},
                    {"size", match.size},
@@ -121,7 +122,7 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
 
   queue::TaskStore store(db, context.config, context.clock, *context.logger);
   queue::PurgeOptions purge;
-  purge.dry_run = c.dry_run ? queue::DryRun::yes : queue::DryRun::no;
+  purge.dry_run = c.dry_run;
   auto purged = store.purge(purge);
   auto forgotten = queue::WorkerRegistry(db).remove_silent(now - queue::k_silent_worker_retention_ms, c.dry_run);
   log.write({{"action", "retention"},
@@ -132,15 +133,15 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
 
   auto summary = fmt::format(
       "{}{} files ({:.1f} MiB) {}by the rules{}, {} dead and {} succeeded tasks past retention {}{}; actions in {}",
-      c.dry_run ? "dry run: " : "", files, static_cast<double>(bytes) / (1 << 20),
-      c.dry_run ? "would be deleted " : "deleted ",
+      dry_run ? "dry run: " : "", files, static_cast<double>(bytes) / (1 << 20),
+      dry_run ? "would be deleted " : "deleted ",
       apply ? "" : fmt::format(" (disk below {}%: rules not applied)", settings.threshold_percent), purged.dead,
-      purged.succeeded, c.dry_run ? "would be purged" : "purged",
+      purged.succeeded, dry_run ? "would be purged" : "purged",
       forgotten ? fmt::format(", {} rows of workers silent for over a day {}", forgotten,
-                              c.dry_run ? "would be removed" : "removed")
+                              dry_run ? "would be removed" : "removed")
                 : "",
       log.path().string());
-  if (!c.dry_run) db::record_event_alone(db, now, "cleanup.run", "disk", summary);
+  if (!dry_run) db::record_event_alone(db, now, "cleanup.run", "disk", summary);
   for (const auto& usage : after)
     metrics.add("oos_cleanup_disk_used_ratio", metrics::Type::gauge, "Used fraction of the filesystem",
                 usage.used_percent / 100, {{"path", usage.path.string()}});
@@ -155,7 +156,7 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
            static_cast<double>(purged.succeeded), {{"state", "succeeded"}});
   context.logger->info(summary);
   if (c.json)
-    std::cout << app::dump(json{{"dry_run", c.dry_run},
+    std::cout << app::dump(json{{"dry_run", dry_run},
                                 {"rules_applied", apply},
                                 {"before", usage_json(before)},
                                 {"after", usage_json(after)},
@@ -173,7 +174,7 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
 }
 
 int run(const Command& c, app::Context& context, db::Database& db) {
-  if (c.dry_run) {  // not a run: no event, no metrics
+  if (c.dry_run == DryRun::yes) {  // not a run: no event, no metrics
     metrics::Exposition unused;
     return clean(c, context, db, unused);
   }

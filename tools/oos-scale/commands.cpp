@@ -92,7 +92,7 @@ int scale(const Command& c, app::Context& context, db::Database& db, metrics::Ex
     try {
       manager = sd::UnitManager::connect_system_bus();
     } catch (const Error& e) {
-      if (!c.dry_run) throw;
+      if (c.dry_run == DryRun::no) throw;
       // A dry run only reports: without systemd, it reports from the heartbeats like scale.manager = "none".
       context.logger->warn(std::string(e.what()) + "; --dry-run goes on with the workers' heartbeats");
       systemd = false;
@@ -113,7 +113,7 @@ int scale(const Command& c, app::Context& context, db::Database& db, metrics::Ex
   auto decision = policy::decide_scale(settings, input);
   auto plan =
       systemd ? oos::scale::plan_instances(settings.unit, running, decision.desired) : oos::scale::InstancePlan{};
-  bool apply = systemd && !c.dry_run;
+  bool apply = systemd && c.dry_run == DryRun::no;
 
   std::vector<std::string> actions;
   for (const auto& unit : plan.start) {

@@ -1,5 +1,5 @@
 // Disk cleanup (DESIGN.md section 7, oos-cleanup): how full the filesystems are, and which files the
-// configured rules select. The deleting, the task retention and the action log are in the tool.
+// configured rules select. The run that deletes them, applies task retention and logs is cleanup/run.hpp.
 #pragma once
 
 #include <cstdint>

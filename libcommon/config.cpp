@@ -6,7 +6,9 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstdlib>
+#include <limits>
 
 #include "error.hpp"
 #include "util/files.hpp"
@@ -14,167 +16,196 @@
 namespace oos::config {
 namespace {
 
-// Reads the keys of one TOML table into typed fields, remembering which keys it consumed so that every
-// other key can be reported as unknown. Every error names file, line and the full dotted key.
-class TableReader {
+namespace fs = std::filesystem;
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date or time";
+  }
+}
+
+std::string format_number(double v) {
+  auto s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+[[noreturn]] void fail_at(const fs::path& source, const toml::source_region& where, const std::string& key,
+                          const std::string& cause) {
+  throw Error(ExitCode::config,
+              source.string() + ":" + std::to_string(where.begin.line) + ": key '" + key + "': " + cause);
+}
+
+class Value;
+
+// One key of a table: its name and how its value is read into the settings S (a row of the key tables
+// below, as in ccache's config key table).
+template <typename S>
+struct Key {
+  std::string name;
+  void (*read)(const Value& value, S& out);
+};
+
+// The keys a table may hold, read in this order (a later key may depend on an earlier one), and an optional
+// check of the whole table once its keys are read (the rules that span keys).
+template <typename S>
+struct Keys {
+  std::vector<Key<S>> keys;
+  void (*check)(const Value& table, const S& out) = nullptr;
+};
+
+// A value of the file with its full dotted key ("queues.mail.lease"). The typed readers check its type and
+// range; every error names the file, the line and the key. Tables are read only through read(), read_each()
+// and read_array(), which always reject the keys their Keys do not name.
+class Value {
  public:
-  TableReader(const toml::table& table, std::string prefix, const std::filesystem::path& source)
-      : m_table(table), m_prefix(std::move(prefix)), m_source(source) {}
+  Value(const toml::node& node, std::string key, std::string name, const fs::path& source)
+      : m_node(node), m_key(std::move(key)), m_name(std::move(name)), m_source(source) {}
 
-  [[noreturn]] void fail(const toml::node& node, const std::string& key, const std::string& cause) const {
-    throw Error(ExitCode::config, m_source.string() + ":" + std::to_string(node.source().begin.line) + ": key '" +
-                                      m_prefix + key + "': " + cause);
+  // The last part of the key: "mail" for "queues.mail".
+  const std::string& name() const { return m_name; }
+
+  [[noreturn]] void fail(const std::string& cause) const { fail_at(m_source, m_node.source(), m_key, cause); }
+  // For a table's check: the error names `key` in the table, at the table's line.
+  [[noreturn]] void fail_key(const std::string& key, const std::string& cause) const {
+    fail_at(m_source, m_node.source(), child_key(key), cause);
   }
 
-  const toml::node* take(const std::string& key) {
-    m_known.push_back(key);
-    return m_table.get(key);
+  std::string string() const { return expect<std::string>(m_node, m_key, "a string"); }
+  template <std::integral Int>
+  Int integer(Int min, Int max) const {
+    auto value = expect<std::int64_t>(m_node, m_key, "an integer");
+    if (value < min || value > max) fail("must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return static_cast<Int>(value);
   }
-
-  void read(const std::string& key, std::string& out) {
-    if (auto* node = take(key)) out = expect<std::string>(*node, key, "a string");
-  }
-  void read(const std::string& key, std::optional<std::string>& out) {
-    if (auto* node = take(key)) out = expect<std::string>(*node, key, "a string");
-  }
-  void read(const std::string& key, std::int64_t& out, std::int64_t min, std::int64_t max) {
-    auto* node = take(key);
-    if (!node) return;
-    auto value = expect<std::int64_t>(*node, key, "an integer");
-    if (value < min || value > max)
-      fail(*node, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    out = value;
-  }
-  void read(const std::string& key, int& out, int min, int max) {
-    std::int64_t value = out;
-    read(key, value, min, max);
-    out = static_cast<int>(value);
-  }
-  void read(const std::string& key, double& out, double min, double max) {
-    auto* node = take(key);
-    if (!node) return;
+  // A float, or an integer taken as one.
+  double number(double min, double max) const {
     double value = 0;
-    if (auto integer = node->value_exact<std::int64_t>())
+    if (auto integer = m_node.value_exact<std::int64_t>())
       value = static_cast<double>(*integer);
     else
-      value = expect<double>(*node, key, "a number");
-    if (value < min || value > max) fail(*node, key, "must be between " + fmt_number(min) + " and " + fmt_number(max));
-    out = value;
+      value = expect<double>(m_node, m_key, "a number");
+    if (value < min || value > max) fail("must be between " + format_number(min) + " and " + format_number(max));
+    return value;
   }
-  void read_duration(const std::string& key, Millis& out) {
-    auto* node = take(key);
-    if (!node) return;
-    auto parsed = util::parse_duration(expect<std::string>(*node, key, "a duration string such as \"30s\""));
-    if (!parsed) fail(*node, key, parsed.error());
-    out = *parsed;
+  Millis duration() const {
+    auto parsed = util::parse_duration(expect<std::string>(m_node, m_key, "a duration string such as \"30s\""));
+    if (!parsed) fail(parsed.error());
+    return *parsed;
   }
-  void read_size(const std::string& key, std::uint64_t& out) {
-    auto* node = take(key);
-    if (!node) return;
-    auto parsed = util::parse_size(expect<std::string>(*node, key, "a size string such as \"10MB\""));
-    if (!parsed) fail(*node, key, parsed.error());
-    out = *parsed;
+  std::uint64_t size() const {
+    auto parsed = util::parse_size(expect<std::string>(m_node, m_key, "a size string such as \"10MB\""));
+    if (!parsed) fail(parsed.error());
+    return *parsed;
   }
-  void read(const std::string& key, std::vector<std::string>& out) {
-    auto* node = take(key);
-    if (!node) return;
-    out.clear();
-    for (const auto& item : array_of(*node, key, "an array of strings"))
-      out.push_back(expect<std::string>(item, key, "an array of strings"));
+  std::vector<std::string> strings() const {
+    std::vector<std::string> out;
+    for (const auto& item : array("an array of strings"))
+      out.push_back(expect<std::string>(item, m_key, "an array of strings"));
+    return out;
   }
-  template <typename Int>
-  void read(const std::string& key, std::vector<Int>& out, std::int64_t min, std::int64_t max) {
-    auto* node = take(key);
-    if (!node) return;
-    out.clear();
-    for (const auto& item : array_of(*node, key, "an array of integers")) {
-      auto value = expect<std::int64_t>(item, key, "an array of integers");
+  template <std::integral Int>
+  std::vector<Int> integers(Int min, Int max) const {
+    std::vector<Int> out;
+    for (const auto& item : array("an array of integers")) {
+      auto value = expect<std::int64_t>(item, m_key, "an array of integers");
       if (value < min || value > max)
-        fail(item, key, "values must be between " + std::to_string(min) + " and " + std::to_string(max));
+        fail_at(m_source, item.source(), m_key,
+                "values must be between " + std::to_string(min) + " and " + std::to_string(max));
       out.push_back(static_cast<Int>(value));
     }
+    return out;
   }
-  void read(const std::string& key, std::map<std::string, std::string>& out) {
-    auto* node = take(key);
-    if (!node) return;
-    out.clear();
-    for (const auto& [name, value] : table_of(*node, key))
-      out[std::string(name.str())] = expect<std::string>(value, key + "." + std::string(name.str()), "a string");
+  std::map<std::string, std::string> string_map() const {
+    std::map<std::string, std::string> out;
+    for (const auto& [name, value] : table())
+      out[std::string(name.str())] = expect<std::string>(value, child_key(name.str()), "a string");
+    return out;
   }
-  // A nested table, or nullptr when absent.
-  const toml::table* sub_table(const std::string& key) {
-    auto* node = take(key);
-    return node ? &table_of(*node, key) : nullptr;
-  }
-  TableReader nested(const toml::table& table, const std::string& key) const {
-    return TableReader(table, m_prefix + key + ".", m_source);
+  // One of the names in `choices`, as its value.
+  template <typename T, std::size_t N>
+  T choice(const std::array<std::pair<const char*, T>, N>& choices) const {
+    if (auto text = m_node.value_exact<std::string>())
+      for (const auto& [name, value] : choices)
+        if (*text == name) return value;
+    std::string allowed;
+    for (const auto& [name, value] : choices) allowed += (allowed.empty() ? "\"" : ", \"") + std::string(name) + "\"";
+    fail("must be one of " + allowed);
   }
 
-  // Fails on the first key that no read() asked for.
-  void reject_unknown() const {
-    for (const auto& [key, node] : m_table) {
-      auto name = std::string(key.str());
-      if (std::find(m_known.begin(), m_known.end(), name) == m_known.end())
-        throw Error(ExitCode::config, m_source.string() + ":" + std::to_string(key.source().begin.line) +
-                                          ": unknown key '" + m_prefix + name + "'");
+  // This value as a table: its keys read into `out` by `keys`, any other key rejected, then `keys.check`.
+  template <typename S>
+  void read(const Keys<S>& keys, S& out) const {
+    const auto& t = table();
+    for (const auto& key : keys.keys)
+      if (const auto* node = t.get(key.name)) key.read(child(*node, key.name), out);
+    for (const auto& [name, node] : t) {
+      bool known = std::ranges::any_of(keys.keys, [&](const Key<S>& key) { return key.name == name.str(); });
+      if (!known)
+        throw Error(ExitCode::config, m_source.string() + ":" + std::to_string(name.source().begin.line) +
+                                          ": unknown key '" + child_key(name.str()) + "'");
     }
+    if (keys.check) keys.check(*this, out);
+  }
+  // This value as a table of named tables ([queues.NAME]): each read by `keys` into out[NAME], starting from
+  // `initial`.
+  template <typename S>
+  void read_each(const Keys<S>& keys, std::map<std::string, S>& out, const S& initial) const {
+    for (const auto& [name, node] : table()) {
+      S settings = initial;
+      child(node, std::string(name.str())).read(keys, settings);
+      out[std::string(name.str())] = std::move(settings);
+    }
+  }
+  // This value as an array of tables ([[cleanup.rule]]), each read by `keys` (under this value's key).
+  template <typename S>
+  std::vector<S> read_array(const Keys<S>& keys) const {
+    if (!m_node.is_array_of_tables()) fail("expected [[" + m_key + "]] tables");
+    std::vector<S> out;
+    for (const auto& item : *m_node.as_array()) {
+      S settings;
+      Value(item, m_key, m_name, m_source).read(keys, settings);
+      out.push_back(std::move(settings));
+    }
+    return out;
   }
 
  private:
+  std::string child_key(std::string_view name) const {
+    return m_key.empty() ? std::string(name) : m_key + "." + std::string(name);
+  }
+  Value child(const toml::node& node, const std::string& name) const {
+    return Value(node, child_key(name), name, m_source);
+  }
   template <typename T>
   T expect(const toml::node& node, const std::string& key, const char* what) const {
     auto value = node.value_exact<T>();
-    if (!value) fail(node, key, std::string("expected ") + what + ", got " + type_name(node));
+    if (!value) fail_at(m_source, node.source(), key, std::string("expected ") + what + ", got " + type_name(node));
     return *value;
   }
-  const toml::array& array_of(const toml::node& node, const std::string& key, const char* what) const {
-    if (!node.is_array()) fail(node, key, std::string("expected ") + what + ", got " + type_name(node));
-    return *node.as_array();
+  const toml::array& array(const char* what) const {
+    if (!m_node.is_array()) fail(std::string("expected ") + what + ", got " + type_name(m_node));
+    return *m_node.as_array();
   }
-  const toml::table& table_of(const toml::node& node, const std::string& key) const {
-    if (!node.is_table()) fail(node, key, "expected a table, got " + type_name(node));
-    return *node.as_table();
-  }
-  static std::string type_name(const toml::node& node) {
-    switch (node.type()) {
-      case toml::node_type::string: return "a string";
-      case toml::node_type::integer: return "an integer";
-      case toml::node_type::floating_point: return "a float";
-      case toml::node_type::boolean: return "a boolean";
-      case toml::node_type::array: return "an array";
-      case toml::node_type::table: return "a table";
-      default: return "a date or time";
-    }
-  }
-  static std::string fmt_number(double v) {
-    auto s = std::to_string(v);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (s.back() == '.') s.pop_back();
-    return s;
+  const toml::table& table() const {
+    if (!m_node.is_table()) fail("expected a table, got " + type_name(m_node));
+    return *m_node.as_table();
   }
 
-  const toml::table& m_table;
-  std::string m_prefix;
-  const std::filesystem::path& m_source;
-  std::vector<std::string> m_known;
+  const toml::node& m_node;
+  std::string m_key;
+  std::string m_name;
+  const fs::path& m_source;
 };
 
-template <typename Enum, std::size_t N>
-void read_enum(TableReader& reader, const std::string& key, Enum& out,
-               const std::array<std::pair<const char*, Enum>, N>& choices) {
-  auto* node = reader.take(key);
-  if (!node) return;
-  std::string allowed;
-  if (auto text = node->value_exact<std::string>()) {
-    for (const auto& [name, value] : choices)
-      if (*text == name) {
-        out = value;
-        return;
-      }
-  }
-  for (const auto& [name, value] : choices) allowed += (allowed.empty() ? "\"" : ", \"") + std::string(name) + "\"";
-  reader.fail(*node, key, "must be one of " + allowed);
-}
+constexpr auto k_max_int64 = std::numeric_limits<std::int64_t>::max();
 
 constexpr std::array<std::pair<const char*, LogLevel>, 5> k_levels{{{"debug", LogLevel::debug},
                                                                     {"info", LogLevel::info},
@@ -187,186 +218,196 @@ constexpr std::array<std::pair<const char*, LogFormat>, 4> k_formats{{{"auto", L
                                                                       {"json", LogFormat::json},
                                                                       {"text", LogFormat::text}}};
 
-void read_queue(TableReader& r, QueueSettings& q) {
-  r.read("max_attempts", q.max_attempts, 1, 1000);
-  r.read("backoff", q.backoff_seconds, 0, 30 * 86400);
-  r.read("backoff_jitter", q.backoff_jitter, 0.0, 1.0);
-  r.read_duration("lease", q.lease);
-  r.read("depth_alert", q.depth_alert, 0, std::numeric_limits<std::int64_t>::max());
-  r.read_duration("dead_retention", q.dead_retention);
-  r.read_duration("succeeded_retention", q.succeeded_retention);
-}
+constexpr std::array<std::pair<const char*, Synchronous>, 2> k_synchronous{
+    {{"full", Synchronous::full}, {"normal", Synchronous::normal}}};
 
-void check_queue(const TableReader& r, const toml::node& where, const std::string& prefix, const QueueSettings& q) {
-  if (q.backoff_seconds.empty()) r.fail(where, prefix + "backoff", "must not be empty");
-  if (q.lease < 1s) r.fail(where, prefix + "lease", "must be at least 1s");
-}
+constexpr std::array<std::pair<const char*, const char*>, 2> k_managers{{{"systemd", "systemd"}, {"none", "none"}}};
 
-void read_handler(TableReader r, const toml::node& where, HandlerConfig& h) {
-  r.read("command", h.command);
-  r.read_duration("timeout", h.timeout);
-  r.read("env_keys", h.env_keys);
-  r.read("pass_env", h.pass_env);
-  r.read("env", h.env);
-  r.read("permanent_exit_codes", h.permanent_exit_codes, 1, 255);
-  r.reject_unknown();
-  if (h.command.empty() || h.command.front().empty()) r.fail(where, "command", "must name a program");
-}
+// The key tables, one per kind of table in the file (DESIGN.md section 13). Adding a key is adding a row.
 
-void read_search(TableReader& r, SearchSettings& s) {
-  r.read("providers", s.providers);
-  r.read_duration("cache_ttl", s.cache_ttl);
-  r.read_duration("max_wait", s.max_wait);
-  for (auto& [name, provider] : s.provider) {
-    if (auto* t = r.sub_table(name)) {
-      auto p = r.nested(*t, name);
-      p.read("endpoint", provider.endpoint);
-      p.read("daily_quota", provider.daily_quota, 0, std::numeric_limits<std::int64_t>::max());
-      p.read("burst", provider.burst, 1, 100000);
-      p.read_duration("timeout", provider.timeout);
-      p.read_duration("connect_timeout", provider.connect_timeout);
-      p.reject_unknown();
-      if (provider.timeout < 1ms) p.fail(*t, "timeout", "must be more than 0");
-      if (provider.connect_timeout < 1ms) p.fail(*t, "connect_timeout", "must be more than 0");
-    }
-  }
-  for (const auto& name : s.providers)
-    if (!s.provider.contains(name))
-      r.fail(*r.take("providers"), "providers", "unknown provider '" + name + "': use google, searxng or brave");
-}
+const Keys<Config> k_paths{{
+    {"state_dir", [](const Value& v, Config& c) { c.state_dir = v.string(); }},
+}};
 
-void read_sections(TableReader& root, Config& c) {
-  if (auto* t = root.sub_table("paths")) {
-    auto r = root.nested(*t, "paths");
-    r.read("state_dir", c.state_dir);
-    r.reject_unknown();
-  }
-  if (auto* t = root.sub_table("db")) {
-    auto r = root.nested(*t, "db");
-    read_enum(r, "synchronous", c.db.synchronous,
-              std::array<std::pair<const char*, Synchronous>, 2>{
-                  {{"full", Synchronous::full}, {"normal", Synchronous::normal}}});
-    r.read_duration("busy_timeout", c.db.busy_timeout);
-    r.reject_unknown();
-  }
-  if (auto* t = root.sub_table("log")) {
-    auto r = root.nested(*t, "log");
-    read_enum(r, "level", c.log.level, k_levels);
-    read_enum(r, "format", c.log.format, k_formats);
-    r.read("file", c.log.file);
-    r.read_size("max_size", c.log.max_size);
-    r.read("max_files", c.log.max_files, 1, 1000);
-    r.reject_unknown();
-  }
-  if (auto* t = root.sub_table("queue")) {
-    auto r = root.nested(*t, "queue");
-    read_queue(r, c.queue);
-    r.reject_unknown();
-    check_queue(root, *t, "queue.", c.queue);
-  }
-  if (auto* t = root.sub_table("queues")) {
-    auto queues = root.nested(*t, "queues");
-    for (const auto& [name, node] : *t) {
-      std::string queue_name(name.str());
-      auto* qt = queues.sub_table(queue_name);
-      auto r = queues.nested(*qt, queue_name);
-      QueueSettings settings = c.queue;
-      read_queue(r, settings);
-      r.reject_unknown();
-      check_queue(root, node, "queues." + queue_name + ".", settings);
-      c.queues[queue_name] = settings;
-    }
-  }
-  if (auto* t = root.sub_table("breaker")) {
-    auto r = root.nested(*t, "breaker");
-    r.read("failure_threshold", c.breaker.failure_threshold, 1, 1'000'000);
-    r.read_duration("cooldown", c.breaker.cooldown);
-    r.read_duration("max_cooldown", c.breaker.max_cooldown);
-    r.reject_unknown();
-    if (c.breaker.max_cooldown < c.breaker.cooldown)
-      root.fail(*t, "breaker.max_cooldown", "must not be shorter than breaker.cooldown");
-  }
-  if (auto* t = root.sub_table("worker")) {
-    auto r = root.nested(*t, "worker");
-    r.read("queues", c.worker.queues);
-    r.read_duration("poll_interval", c.worker.poll_interval);
-    r.read_duration("shutdown_grace", c.worker.shutdown_grace);
-    r.read_duration("metrics_interval", c.worker.metrics_interval);
-    r.reject_unknown();
-    if (c.worker.queues.empty()) root.fail(*t, "worker.queues", "must name at least one queue");
-  }
-  if (auto* t = root.sub_table("handlers")) {
-    auto handlers = root.nested(*t, "handlers");
-    for (const auto& [name, node] : *t) {
-      std::string type(name.str());
-      auto* ht = handlers.sub_table(type);
-      read_handler(handlers.nested(*ht, type), node, c.handlers[type]);
-    }
-  }
-  if (auto* t = root.sub_table("backup")) {
-    auto r = root.nested(*t, "backup");
-    r.read("dir", c.backup.dir);
-    r.read_duration("interval", c.backup.interval);
-    r.read("keep_last", c.backup.keep_last, 1, 100000);
-    r.read("keep_daily", c.backup.keep_daily, 0, 100000);
-    r.read("keep_weekly", c.backup.keep_weekly, 0, 100000);
-    r.reject_unknown();
-  }
-  if (auto* t = root.sub_table("integrity")) {
-    auto r = root.nested(*t, "integrity");
-    r.read_duration("interval", c.integrity.interval);
-    r.read("vacuum_threshold_percent", c.integrity.vacuum_threshold_percent, 0, 100);
-    r.reject_unknown();
-  }
-  if (auto* t = root.sub_table("cleanup")) {
-    auto r = root.nested(*t, "cleanup");
-    r.read("threshold_percent", c.cleanup.threshold_percent, 0, 100);
-    r.read("log_dir", c.cleanup.log_dir);
-    if (auto* rules = r.take("rule")) {
-      if (!rules->is_array_of_tables()) r.fail(*rules, "rule", "expected [[cleanup.rule]] tables");
-      for (const auto& item : *rules->as_array()) {
-        CleanupRule rule;
-        auto rr = r.nested(*item.as_table(), "rule");
-        rr.read("dir", rule.dir);
-        rr.read("pattern", rule.pattern);
-        rr.read_duration("older_than", rule.older_than);
-        rr.reject_unknown();
-        if (rule.dir.empty() || rule.pattern.empty()) r.fail(item, "rule", "needs both 'dir' and 'pattern'");
-        c.cleanup.rules.push_back(rule);
-      }
-    }
-    r.reject_unknown();
-  }
-  if (auto* t = root.sub_table("scale")) {
-    auto r = root.nested(*t, "scale");
-    r.read("min_workers", c.scale.min_workers, 0, 1000);
-    r.read("max_workers", c.scale.max_workers, 0, 1000);
-    r.read("tasks_per_worker", c.scale.tasks_per_worker, 1, 1'000'000);
-    r.read("load_threshold", c.scale.load_threshold, 0.0, 10000.0);
-    r.read_duration("load_window", c.scale.load_window);
-    r.read("memory_available_min_percent", c.scale.memory_available_min_percent, 0, 100);
-    r.read("memory_pressure_psi_some_avg10", c.scale.memory_pressure_psi_some_avg10, 0.0, 100.0);
-    read_enum(r, "manager", c.scale.manager,
-              std::array<std::pair<const char*, std::string>, 2>{{{"systemd", "systemd"}, {"none", "none"}}});
-    r.read("unit", c.scale.unit);
-    r.reject_unknown();
-    if (c.scale.min_workers > c.scale.max_workers)
-      root.fail(*t, "scale.min_workers", "must not exceed scale.max_workers");
-  }
-  if (auto* t = root.sub_table("search")) {
-    auto r = root.nested(*t, "search");
-    read_search(r, c.search);
-    r.reject_unknown();
-  }
-  if (auto* t = root.sub_table("metrics")) {
-    auto r = root.nested(*t, "metrics");
-    r.read("textfile_dir", c.metrics.textfile_dir);
-    r.reject_unknown();
-  }
-  root.reject_unknown();
+const Keys<DbSettings> k_db{{
+    {"synchronous", [](const Value& v, DbSettings& s) { s.synchronous = v.choice(k_synchronous); }},
+    {"busy_timeout", [](const Value& v, DbSettings& s) { s.busy_timeout = v.duration(); }},
+}};
+
+const Keys<LogSettings> k_log{{
+    {"level", [](const Value& v, LogSettings& s) { s.level = v.choice(k_levels); }},
+    {"format", [](const Value& v, LogSettings& s) { s.format = v.choice(k_formats); }},
+    {"file", [](const Value& v, LogSettings& s) { s.file = v.string(); }},
+    {"max_size", [](const Value& v, LogSettings& s) { s.max_size = v.size(); }},
+    {"max_files", [](const Value& v, LogSettings& s) { s.max_files = v.integer(1, 1000); }},
+}};
+
+// [queue] and every [queues.NAME].
+const Keys<QueueSettings> k_queue{
+    {
+        {"max_attempts", [](const Value& v, QueueSettings& q) { q.max_attempts = v.integer(1, 1000); }},
+        {"backoff",
+         [](const Value& v, QueueSettings& q) { q.backoff_seconds = v.integers<std::int64_t>(0, 30 * 86400); }},
+        {"backoff_jitter", [](const Value& v, QueueSettings& q) { q.backoff_jitter = v.number(0.0, 1.0); }},
+        {"lease", [](const Value& v, QueueSettings& q) { q.lease = v.duration(); }},
+        {"depth_alert",
+         [](const Value& v, QueueSettings& q) { q.depth_alert = v.integer<std::int64_t>(0, k_max_int64); }},
+        {"dead_retention", [](const Value& v, QueueSettings& q) { q.dead_retention = v.duration(); }},
+        {"succeeded_retention", [](const Value& v, QueueSettings& q) { q.succeeded_retention = v.duration(); }},
+    },
+    [](const Value& table, const QueueSettings& q) {
+      if (q.backoff_seconds.empty()) table.fail_key("backoff", "must not be empty");
+      if (q.lease < 1s) table.fail_key("lease", "must be at least 1s");
+    }};
+
+const Keys<BreakerSettings> k_breaker{
+    {
+        {"failure_threshold",
+         [](const Value& v, BreakerSettings& s) { s.failure_threshold = v.integer(1, 1'000'000); }},
+        {"cooldown", [](const Value& v, BreakerSettings& s) { s.cooldown = v.duration(); }},
+        {"max_cooldown", [](const Value& v, BreakerSettings& s) { s.max_cooldown = v.duration(); }},
+    },
+    [](const Value& table, const BreakerSettings& s) {
+      if (s.max_cooldown < s.cooldown) table.fail_key("max_cooldown", "must not be shorter than breaker.cooldown");
+    }};
+
+const Keys<WorkerSettings> k_worker{
+    {
+        {"queues", [](const Value& v, WorkerSettings& s) { s.queues = v.strings(); }},
+        {"poll_interval", [](const Value& v, WorkerSettings& s) { s.poll_interval = v.duration(); }},
+        {"shutdown_grace", [](const Value& v, WorkerSettings& s) { s.shutdown_grace = v.duration(); }},
+        {"metrics_interval", [](const Value& v, WorkerSettings& s) { s.metrics_interval = v.duration(); }},
+    },
+    [](const Value& table, const WorkerSettings& s) {
+      if (s.queues.empty()) table.fail_key("queues", "must name at least one queue");
+    }};
+
+// Every [handlers.TYPE].
+const Keys<HandlerConfig> k_handler{
+    {
+        {"command", [](const Value& v, HandlerConfig& h) { h.command = v.strings(); }},
+        {"timeout", [](const Value& v, HandlerConfig& h) { h.timeout = v.duration(); }},
+        {"env_keys", [](const Value& v, HandlerConfig& h) { h.env_keys = v.strings(); }},
+        {"pass_env", [](const Value& v, HandlerConfig& h) { h.pass_env = v.strings(); }},
+        {"env", [](const Value& v, HandlerConfig& h) { h.env = v.string_map(); }},
+        {"permanent_exit_codes", [](const Value& v, HandlerConfig& h) { h.permanent_exit_codes = v.integers(1, 255); }},
+    },
+    [](const Value& table, const HandlerConfig& h) {
+      if (h.command.empty() || h.command.front().empty()) table.fail_key("command", "must name a program");
+    }};
+
+const Keys<BackupSettings> k_backup{{
+    {"dir", [](const Value& v, BackupSettings& s) { s.dir = v.string(); }},
+    {"interval", [](const Value& v, BackupSettings& s) { s.interval = v.duration(); }},
+    {"keep_last", [](const Value& v, BackupSettings& s) { s.keep_last = v.integer(1, 100000); }},
+    {"keep_daily", [](const Value& v, BackupSettings& s) { s.keep_daily = v.integer(0, 100000); }},
+    {"keep_weekly", [](const Value& v, BackupSettings& s) { s.keep_weekly = v.integer(0, 100000); }},
+}};
+
+const Keys<IntegritySettings> k_integrity{{
+    {"interval", [](const Value& v, IntegritySettings& s) { s.interval = v.duration(); }},
+    {"vacuum_threshold_percent",
+     [](const Value& v, IntegritySettings& s) { s.vacuum_threshold_percent = v.integer(0, 100); }},
+}};
+
+// Every [[cleanup.rule]].
+const Keys<CleanupRule> k_cleanup_rule{
+    {
+        {"dir", [](const Value& v, CleanupRule& r) { r.dir = v.string(); }},
+        {"pattern", [](const Value& v, CleanupRule& r) { r.pattern = v.string(); }},
+        {"older_than", [](const Value& v, CleanupRule& r) { r.older_than = v.duration(); }},
+    },
+    [](const Value& table, const CleanupRule& r) {
+      if (r.dir.empty() || r.pattern.empty()) table.fail("needs both 'dir' and 'pattern'");
+    }};
+
+const Keys<CleanupSettings> k_cleanup{{
+    {"threshold_percent", [](const Value& v, CleanupSettings& s) { s.threshold_percent = v.integer(0, 100); }},
+    {"log_dir", [](const Value& v, CleanupSettings& s) { s.log_dir = v.string(); }},
+    {"rule", [](const Value& v, CleanupSettings& s) { s.rules = v.read_array(k_cleanup_rule); }},
+}};
+
+const Keys<ScaleSettings> k_scale{
+    {
+        {"min_workers", [](const Value& v, ScaleSettings& s) { s.min_workers = v.integer(0, 1000); }},
+        {"max_workers", [](const Value& v, ScaleSettings& s) { s.max_workers = v.integer(0, 1000); }},
+        {"tasks_per_worker", [](const Value& v, ScaleSettings& s) { s.tasks_per_worker = v.integer(1, 1'000'000); }},
+        {"load_threshold", [](const Value& v, ScaleSettings& s) { s.load_threshold = v.number(0.0, 10000.0); }},
+        {"load_window", [](const Value& v, ScaleSettings& s) { s.load_window = v.duration(); }},
+        {"memory_available_min_percent",
+         [](const Value& v, ScaleSettings& s) { s.memory_available_min_percent = v.integer(0, 100); }},
+        {"memory_pressure_psi_some_avg10",
+         [](const Value& v, ScaleSettings& s) { s.memory_pressure_psi_some_avg10 = v.number(0.0, 100.0); }},
+        {"manager", [](const Value& v, ScaleSettings& s) { s.manager = v.choice(k_managers); }},
+        {"unit", [](const Value& v, ScaleSettings& s) { s.unit = v.string(); }},
+    },
+    [](const Value& table, const ScaleSettings& s) {
+      if (s.min_workers > s.max_workers) table.fail_key("min_workers", "must not exceed scale.max_workers");
+    }};
+
+// Every [search.PROVIDER].
+const Keys<SearchProvider> k_search_provider{
+    {
+        {"endpoint", [](const Value& v, SearchProvider& p) { p.endpoint = v.string(); }},
+        {"daily_quota",
+         [](const Value& v, SearchProvider& p) { p.daily_quota = v.integer<std::int64_t>(0, k_max_int64); }},
+        {"burst", [](const Value& v, SearchProvider& p) { p.burst = v.integer(1, 100000); }},
+        {"timeout", [](const Value& v, SearchProvider& p) { p.timeout = v.duration(); }},
+        {"connect_timeout", [](const Value& v, SearchProvider& p) { p.connect_timeout = v.duration(); }},
+    },
+    [](const Value& table, const SearchProvider& p) {
+      if (p.timeout < 1ms) table.fail_key("timeout", "must be more than 0");
+      if (p.connect_timeout < 1ms) table.fail_key("connect_timeout", "must be more than 0");
+    }};
+
+// [search]: its own keys, then one table per provider that SearchSettings knows (no other provider exists).
+Keys<SearchSettings> search_keys() {
+  Keys<SearchSettings> keys{{
+      {"providers",
+       [](const Value& v, SearchSettings& s) {
+         s.providers = v.strings();
+         for (const auto& name : s.providers)
+           if (!s.provider.contains(name)) v.fail("unknown provider '" + name + "': use google, searxng or brave");
+       }},
+      {"cache_ttl", [](const Value& v, SearchSettings& s) { s.cache_ttl = v.duration(); }},
+      {"max_wait", [](const Value& v, SearchSettings& s) { s.max_wait = v.duration(); }},
+  }};
+  for (const auto& [name, defaults] : SearchSettings{}.provider)
+    keys.keys.push_back(
+        {name, [](const Value& v, SearchSettings& s) { v.read(k_search_provider, s.provider.at(v.name())); }});
+  return keys;
 }
+const Keys<SearchSettings> k_search = search_keys();
+
+const Keys<MetricsSettings> k_metrics{{
+    {"textfile_dir", [](const Value& v, MetricsSettings& s) { s.textfile_dir = v.string(); }},
+}};
+
+// The sections, in the order they are read: [queues.NAME] start from [queue], so [queue] comes first.
+const Keys<Config> k_sections{{
+    {"paths", [](const Value& v, Config& c) { v.read(k_paths, c); }},
+    {"db", [](const Value& v, Config& c) { v.read(k_db, c.db); }},
+    {"log", [](const Value& v, Config& c) { v.read(k_log, c.log); }},
+    {"queue", [](const Value& v, Config& c) { v.read(k_queue, c.queue); }},
+    {"queues", [](const Value& v, Config& c) { v.read_each(k_queue, c.queues, c.queue); }},
+    {"breaker", [](const Value& v, Config& c) { v.read(k_breaker, c.breaker); }},
+    {"worker", [](const Value& v, Config& c) { v.read(k_worker, c.worker); }},
+    {"handlers", [](const Value& v, Config& c) { v.read_each(k_handler, c.handlers, HandlerConfig{}); }},
+    {"backup", [](const Value& v, Config& c) { v.read(k_backup, c.backup); }},
+    {"integrity", [](const Value& v, Config& c) { v.read(k_integrity, c.integrity); }},
+    {"cleanup", [](const Value& v, Config& c) { v.read(k_cleanup, c.cleanup); }},
+    {"scale", [](const Value& v, Config& c) { v.read(k_scale, c.scale); }},
+    {"search", [](const Value& v, Config& c) { v.read(k_search, c.search); }},
+    {"metrics", [](const Value& v, Config& c) { v.read(k_metrics, c.metrics); }},
+}};
 
 }  // namespace
+
+std::vector<std::string> section_names() {
+  std::vector<std::string> names;
+  for (const auto& key : k_sections.keys) names.push_back(key.name);
+  return names;
+}
 
 const QueueSettings& Config::queue_settings(const std::string& name) const {
   auto it = queues.find(name);
@@ -383,8 +424,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& source
   }
   Config config;
   config.source = source;
-  TableReader root(table, "", config.source);
-  read_sections(root, config);
+  Value(table, "", "", config.source).read(k_sections, config);
   return config;
 }
 

@@ -151,6 +151,10 @@ struct Config {
 // an unknown key, a wrong type or an invalid value.
 Config parse_config(const std::string& text, const std::filesystem::path& source);
 
+// The sections of a config file ("paths", "db", ..., "metrics"), in the order they are read. Each one, and
+// each table inside one, rejects a key it does not know.
+std::vector<std::string> section_names();
+
 // Loads the config file chosen by DESIGN.md section 3: `explicit_path` (--config), else $OOS_CONFIG,
 // else /etc/oos/oos.toml if it exists, else the built-in defaults. A named file that cannot be read
 // is a configuration error (exit 78).

@@ -39,6 +39,11 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
   app.set_version_flag("--version", std::string(app.get_name()) + " " + OOS_VERSION);
 }
 
+CLI::Option* add_dry_run_flag(CLI::App& app, DryRun& dry_run, const std::string& description) {
+  return app.add_flag_callback(
+      "--dry-run", [&dry_run] { dry_run = DryRun::yes; }, description);
+}
+
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);

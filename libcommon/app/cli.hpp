@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "app/context.hpp"
+#include "dry_run.hpp"
 
 namespace oos::app {
 
@@ -17,6 +18,9 @@ extern const CLI::Validator k_name;
 
 // Adds --config, --state-dir and --log-level to `app` (and --version).
 void add_common_options(CLI::App& app, CommonOptions& options);
+
+// Adds --dry-run to `app` (or a subcommand): given, it sets `dry_run` to DryRun::yes.
+CLI::Option* add_dry_run_flag(CLI::App& app, DryRun& dry_run, const std::string& description);
 
 // Parses argv. Returns an exit code when the process should stop now (help or version printed: 0;
 // usage error printed as "TOOL: error: ...": 64), nullopt to go on.

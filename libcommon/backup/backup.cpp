@@ -254,7 +254,7 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
   return restored;
 }
 
-PruneResult prune_backups(const fs::path& dir, const policy::RetentionPolicy& policy, bool dry_run) {
+PruneResult prune_backups(const fs::path& dir, const policy::RetentionPolicy& policy, DryRun dry_run) {
   auto backups = list_backups(dir);
   std::vector<util::UnixMillis> times;
   for (const auto& b : backups) times.push_back(b.created);
@@ -266,7 +266,7 @@ PruneResult prune_backups(const fs::path& dir, const policy::RetentionPolicy& po
       continue;
     }
     result.deleted.push_back(backups[i].path);
-    if (dry_run) continue;
+    if (dry_run == DryRun::yes) continue;
     std::error_code ec;
     fs::remove(backups[i].path, ec);
     if (ec) throw io_error(backups[i].path, "cannot delete: " + ec.message());

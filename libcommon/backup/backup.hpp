@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "dry_run.hpp"
 #include "policy/retention.hpp"
 #include "util/time.hpp"
 
@@ -26,7 +27,7 @@ struct Manifest {
 };
 
 std::string to_json(const Manifest& manifest);
-std::expected<Manifest, std::string> parse_manifest(const std::string& text);
+[[nodiscard]] std::expected<Manifest, std::string> parse_manifest(const std::string& text);
 
 // "oos-20261128T153000Z.db" for a backup taken at `time`; parse_backup_name is its inverse (nullopt for
 // any other name).
@@ -96,7 +97,7 @@ struct PruneResult {
   std::vector<std::filesystem::path> kept;
 };
 
-// Deletes the backups (and their manifests) that `policy` does not keep; with dry_run only reports.
-PruneResult prune_backups(const std::filesystem::path& dir, const policy::RetentionPolicy& policy, bool dry_run);
+// Deletes the backups (and their manifests) that `policy` does not keep; with DryRun::yes only reports.
+PruneResult prune_backups(const std::filesystem::path& dir, const policy::RetentionPolicy& policy, DryRun dry_run);
 
 }  // namespace oos::backup

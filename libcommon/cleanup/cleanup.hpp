@@ -1,5 +1,5 @@
 // Disk cleanup (DESIGN.md section 7, oos-cleanup): how full the filesystems are, and which files the
-// configured rules select. The deleting, the task retention and the action log are in the tool.
+// configured rules select. The run that deletes them, applies task retention and logs is cleanup/run.hpp.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ struct DiskUsage {
 };
 
 // statvfs of `path`; the error names the path and the cause.
-std::expected<DiskUsage, std::string> disk_usage(const std::filesystem::path& path);
+[[nodiscard]] std::expected<DiskUsage, std::string> disk_usage(const std::filesystem::path& path);
 
 // Whether any filesystem is fuller than `threshold_percent`; pure.
 bool over_threshold(const std::vector<DiskUsage>& usages, int threshold_percent);

@@ -94,10 +94,10 @@ Database::Database(const OpenOptions& options) try
   throw translate(e, options.path);
 }
 
-Query Database::query(const char* sql) {
-  auto& slot = m_statements[sql];
+Query Database::query(Sql sql) {
+  auto& slot = m_statements[sql.c_str()];
   if (!slot)
-    slot = std::make_unique<SQLite::Statement>(m_db, sql);
+    slot = std::make_unique<SQLite::Statement>(m_db, sql.c_str());
   else
     slot->clearBindings();
   return Query(*slot);

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -19,6 +20,19 @@ struct OpenOptions {
   std::filesystem::path path;
   config::Synchronous synchronous = config::Synchronous::full;
   util::Millis busy_timeout = std::chrono::seconds(5);
+};
+
+// SQL given as a string literal, the key of the statement cache (by address: a literal lives as long as the
+// program and keeps its text). The constructor is consteval, so a `const char*`, a std::string or a local
+// array does not compile; choose between literals with `dry ? Sql("...") : Sql("...")`.
+class Sql {
+ public:
+  template <std::size_t N>
+  consteval Sql(const char (&text)[N]) : m_text(text) {}  // implicit: a literal converts where Sql is expected
+  const char* c_str() const noexcept { return m_text; }
+
+ private:
+  const char* m_text;
 };
 
 // A cached prepared statement in use; resets it (ending any read it holds) when it goes out of scope.
@@ -55,9 +69,8 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // The statement for `sql`, prepared once per connection. `sql` must be a string literal: the cache is
-  // keyed by its address.
-  Query query(const char* sql);
+  // The statement for `sql` (a string literal), prepared once per connection.
+  Query query(Sql sql);
 
   // The statement for SQL built at run time (e.g. an IN list of N placeholders), cached by its text.
   Query query_text(const std::string& sql);

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "search/provider.hpp"
+#include "util/fd.hpp"
 #include "util/subprocess.hpp"
 
 namespace oos::health {
@@ -71,11 +72,10 @@ HealthCheck check_directory(const std::string& what, const fs::path& dir) {
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec)) return {what, Health::critical, dir.string() + " is not a directory"};
     auto probe = (dir / ".oos-health-validate.XXXXXX").string();
-    int fd = ::mkostemp(probe.data(), O_CLOEXEC);
-    if (fd < 0)
+    util::Fd fd(::mkostemp(probe.data(), O_CLOEXEC));
+    if (!fd)
       return {what, Health::critical,
               fmt::format("cannot create a file in {}: {}", dir.string(), std::generic_category().message(errno))};
-    ::close(fd);
     ::unlink(probe.c_str());
     return {what, Health::ok, dir.string() + " is writable"};
   }

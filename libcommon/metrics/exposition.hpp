@@ -29,7 +29,7 @@ class Exposition {
 
 // Writes `text` to <dir>/oos_<tool>.prom through a temporary file in the same directory and a rename,
 // so the collector never reads half a file. The file is world-readable (0644): metrics are not secrets.
-std::expected<void, std::string> write_textfile(const std::filesystem::path& dir, std::string_view tool,
-                                                std::string_view text);
+[[nodiscard]] std::expected<void, std::string> write_textfile(const std::filesystem::path& dir, std::string_view tool,
+                                                              std::string_view text);
 
 }  // namespace oos::metrics

@@ -23,7 +23,7 @@ std::optional<TaskStatus> parse_task_status(std::string_view text);
 // Queue and type names: 1-64 characters of letters, digits, '_', '-', '.', ':'.
 // Error: "invalid queue name 'a b': use 1-64 letters, digits, '_', '-', '.' or ':'" ("invalid name ..."
 // when `what` is empty).
-std::expected<void, std::string> check_name(std::string_view what, std::string_view name);
+[[nodiscard]] std::expected<void, std::string> check_name(std::string_view what, std::string_view name);
 
 // The longest delay a task may be given (about ten years): beyond it, a typo rather than a plan.
 inline constexpr util::Millis k_max_delay{3650LL * 86'400'000};

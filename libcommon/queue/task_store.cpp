@@ -439,7 +439,7 @@ PurgeResult TaskStore::purge(const PurgeOptions& options) {
     auto q = m_db.query("SELECT name FROM queues");
     while (q->executeStep()) queues.push_back(q->getColumn(0).getString());
   }
-  auto count_or_delete = [&](const char* count_sql, const char* delete_sql, const std::string& queue,
+  auto count_or_delete = [&](db::Sql count_sql, db::Sql delete_sql, const std::string& queue,
                              util::UnixMillis cutoff) -> std::int64_t {
     auto q = m_db.query(dry ? count_sql : delete_sql);
     q->bind(1, queue);

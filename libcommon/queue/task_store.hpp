@@ -9,14 +9,13 @@
 #include "breaker/breaker_store.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
+#include "dry_run.hpp"
 #include "log.hpp"
 #include "queue/task.hpp"
 #include "util/random.hpp"
 #include "util/time.hpp"
 
 namespace oos::queue {
-
-enum class DryRun { no, yes };
 
 // Which dead tasks a requeue or listing selects; empty fields match everything.
 struct DeadFilter {

@@ -36,14 +36,17 @@ bool WorkerRegistry::remove(const std::string& name) {
   return deleted > 0;
 }
 
-int WorkerRegistry::remove_silent(util::UnixMillis before, bool dry_run) {
+int WorkerRegistry::remove_silent(util::UnixMillis before, DryRun dry_run) {
   db::WriteTransaction tx(m_db);
   int count = 0;
-  {
-    auto q = m_db.query(dry_run ? "SELECT count(*) FROM workers WHERE heartbeat_at < ?"
-                                : "DELETE FROM workers WHERE heartbeat_at < ?");
+  if (dry_run == DryRun::yes) {
+    auto q = m_db.query("SELECT count(*) FROM workers WHERE heartbeat_at < ?");
     q->bind(1, static_cast<std::int64_t>(before));
-    count = dry_run ? (q->executeStep() ? q->getColumn(0).getInt() : 0) : q->exec();
+    count = q->executeStep() ? q->getColumn(0).getInt() : 0;
+  } else {
+    auto q = m_db.query("DELETE FROM workers WHERE heartbeat_at < ?");
+    q->bind(1, static_cast<std::int64_t>(before));
+    count = q->exec();
   }
   tx.commit();
   return count;

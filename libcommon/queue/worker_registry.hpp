@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "dry_run.hpp"
 #include "util/time.hpp"
 
 namespace oos::queue {
@@ -37,9 +38,9 @@ class WorkerRegistry {
   bool remove(const std::string& name);
 
   // Deletes the rows whose heartbeat is older than `before` (workers that died and were not started again
-  // under their name), in a write transaction of its own; with `dry_run` only counts them. oos-cleanup calls
+  // under their name), in a write transaction of its own; with DryRun::yes only counts them. oos-cleanup calls
   // it with now - k_silent_worker_retention.
-  int remove_silent(util::UnixMillis before, bool dry_run);
+  int remove_silent(util::UnixMillis before, DryRun dry_run);
 
   // Every row, by name.
   std::vector<WorkerRow> list();

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <vector>
 
+#include "util/fd.hpp"
+
 namespace oos::resources {
 namespace {
 
@@ -19,23 +21,18 @@ namespace fs = std::filesystem;
 
 // The whole content of a small file, read with read(2) so that the errno of a failed read reaches the caller
 // (a /proc/pressure file opens but fails to read when PSI is switched off); the errno otherwise.
-std::expected<std::string, int> read_small_file(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(errno);
+[[nodiscard]] std::expected<std::string, int> read_small_file(const fs::path& path) {
+  util::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::unexpected(errno);
   std::string content;
   char buffer[4096];
   while (true) {
-    auto n = ::read(fd, buffer, sizeof buffer);
+    auto n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      return std::unexpected(saved);
-    }
+    if (n < 0) return std::unexpected(errno);
     if (n == 0) break;
     content.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return content;
 }
 

@@ -18,7 +18,7 @@ struct LoadAverage {
 // The 1, 5 and 15-minute load averages: the first three fields of /proc/loadavg ("3.25 3.14 2.97 7/120 5757").
 // Errors name the file and the cause: "cannot read '/proc/loadavg': No such file or directory",
 // "'/proc/loadavg': expected three load averages, got 'x'".
-std::expected<LoadAverage, std::string> read_loadavg(const std::filesystem::path& path = "/proc/loadavg");
+[[nodiscard]] std::expected<LoadAverage, std::string> read_loadavg(const std::filesystem::path& path = "/proc/loadavg");
 
 struct MemoryInfo {
   std::uint64_t total_bytes = 0, available_bytes = 0;
@@ -29,7 +29,7 @@ struct MemoryInfo {
 
 // MemTotal and MemAvailable of /proc/meminfo ("MemAvailable:   23510596 kB"). An error when the file cannot
 // be read, when either line is missing (MemAvailable needs Linux 3.14) or malformed, or when MemTotal is 0.
-std::expected<MemoryInfo, std::string> read_meminfo(const std::filesystem::path& path = "/proc/meminfo");
+[[nodiscard]] std::expected<MemoryInfo, std::string> read_meminfo(const std::filesystem::path& path = "/proc/meminfo");
 
 // Pressure stall information: the share of wall time (percent) in which some (all) non-idle tasks were
 // stalled waiting for the resource, averaged over 10 and 60 seconds.
@@ -41,7 +41,7 @@ struct Pressure {
 // nullopt when the kernel has no PSI: the file does not exist, or PSI is switched off (psi=0 on the kernel
 // command line: reading fails with EOPNOTSUPP). A missing "full" line (the cpu file before Linux 5.13)
 // leaves the full fields 0; a missing or malformed "some" line is an error.
-std::expected<std::optional<Pressure>, std::string> read_pressure(
+[[nodiscard]] std::expected<std::optional<Pressure>, std::string> read_pressure(
     const std::filesystem::path& path = "/proc/pressure/memory");
 
 }  // namespace oos::resources

@@ -22,7 +22,7 @@ struct SampleSources {
 
 // A sample taken at `now` with `runnable` runnable tasks. A missing pressure file (no PSI) leaves
 // psi_some_avg10 empty; any other file that cannot be read or parsed is an error naming it and the cause.
-std::expected<Sample, std::string> take_sample(util::UnixMillis now, std::int64_t runnable,
-                                               const SampleSources& sources = {});
+[[nodiscard]] std::expected<Sample, std::string> take_sample(util::UnixMillis now, std::int64_t runnable,
+                                                             const SampleSources& sources = {});
 
 }  // namespace oos::scale

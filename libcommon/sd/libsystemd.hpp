@@ -14,7 +14,7 @@ namespace oos::sd {
 class Libsystemd {
  public:
   // Loads libsystemd.so.0 and resolves the functions OOS uses.
-  static std::expected<Libsystemd, std::string> load();
+  [[nodiscard]] static std::expected<Libsystemd, std::string> load();
 
   // sd_journal_sendv(3): one journal entry of FIELD=value items.
   int journal_sendv(const iovec* items, int count) const { return m_journal_sendv(items, count); }

@@ -23,25 +23,15 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
-}
-
-// A pipe whose ends are closed unless released.
-struct PipePair {
-  int fds[2] = {-1, -1};
-  PipePair() {
+// Both ends of a new pipe.
+struct Pipe {
+  Fd read;
+  Fd write;
+  Pipe() {
+    int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
-  }
-  ~PipePair() {
-    close_fd(fds[0]);
-    close_fd(fds[1]);
-  }
-  int release(int i) {
-    int fd = fds[i];
-    fds[i] = -1;
-    return fd;
+    read.reset(fds[0]);
+    write.reset(fds[1]);
   }
 };
 
@@ -49,12 +39,12 @@ struct PipePair {
 
 ChildProcess::ChildProcess(const ChildSpec& spec)
     : m_input(spec.stdin_data), m_stdout_cap(spec.stdout_cap), m_stderr_tail(spec.stderr_tail) {
-  PipePair in, out, err;
+  Pipe in, out, err;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.fds[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out.fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err.fds[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, in.read.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Its own process group, so that a timeout can kill everything it started; default signal handling.
@@ -75,12 +65,12 @@ ChildProcess::ChildProcess(const ChildSpec& spec)
   // A pidfd turns "the child exited" into an event poll() can wait for along with the pipes (Linux 5.3);
   // without one, step() falls back to checking every 10 ms.
   // (glibc 2.36's <sys/pidfd.h> lacks C linkage for C++, hence the raw system call.)
-  m_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, m_pid, 0));
-  m_stdin = in.release(1);
-  m_stdout = out.release(0);
-  m_stderr = err.release(0);
-  ::fcntl(m_stdin, F_SETFL, ::fcntl(m_stdin, F_GETFL) | O_NONBLOCK);
-  if (m_input.empty()) close_fd(m_stdin);
+  m_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, m_pid, 0)));
+  m_stdin = std::move(in.write);
+  m_stdout = std::move(out.read);
+  m_stderr = std::move(err.read);
+  ::fcntl(m_stdin.get(), F_SETFL, ::fcntl(m_stdin.get(), F_GETFL) | O_NONBLOCK);
+  if (m_input.empty()) m_stdin.reset();
 }
 
 ChildProcess::~ChildProcess() {
@@ -90,22 +80,18 @@ ChildProcess::~ChildProcess() {
     while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  close_fd(m_stdin);
-  close_fd(m_stdout);
-  close_fd(m_stderr);
-  close_fd(m_pidfd);
 }
 
 void ChildProcess::signal_group(int signal) {
   if (!m_reaped && m_pid > 0) ::kill(-m_pid, signal);
 }
 
-void ChildProcess::read_from(int& fd, bool is_stdout) {
+void ChildProcess::read_from(Fd& fd, bool is_stdout) {
   std::array<char, 65536> buffer{};
-  ssize_t n = ::read(fd, buffer.data(), buffer.size());
+  ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (n <= 0) {
-    close_fd(fd);
+    fd.reset();
     return;
   }
   auto size = static_cast<std::size_t>(n);
@@ -133,10 +119,10 @@ bool ChildProcess::try_reap() {
 }
 
 bool ChildProcess::step(int wait_ms) {
-  int pidfd = m_reaped ? -1 : m_pidfd;  // poll() skips negative descriptors
+  int pidfd = m_reaped ? -1 : m_pidfd.get();  // poll() skips negative descriptors
   std::array<pollfd, 4> polls{
-      {{m_stdout, POLLIN, 0}, {m_stderr, POLLIN, 0}, {m_stdin, POLLOUT, 0}, {pidfd, POLLIN, 0}}};
-  bool open = m_stdout >= 0 || m_stderr >= 0 || m_stdin >= 0 || pidfd >= 0;
+      {{m_stdout.get(), POLLIN, 0}, {m_stderr.get(), POLLIN, 0}, {m_stdin.get(), POLLOUT, 0}, {pidfd, POLLIN, 0}}};
+  bool open = m_stdout || m_stderr || m_stdin || pidfd >= 0;
   if (open) {
     int ready = ::poll(polls.data(), polls.size(), wait_ms);
     if (ready > 0) {
@@ -149,10 +135,10 @@ bool ChildProcess::step(int wait_ms) {
         }, previous{};
         ignore.sa_handler = SIG_IGN;
         ::sigaction(SIGPIPE, &ignore, &previous);
-        ssize_t n = ::write(m_stdin, m_input.data() + m_written, m_input.size() - m_written);
+        ssize_t n = ::write(m_stdin.get(), m_input.data() + m_written, m_input.size() - m_written);
         ::sigaction(SIGPIPE, &previous, nullptr);
         if (n > 0) m_written += static_cast<std::size_t>(n);
-        if ((n < 0 && errno != EINTR && errno != EAGAIN) || m_written == m_input.size()) close_fd(m_stdin);
+        if ((n < 0 && errno != EINTR && errno != EAGAIN) || m_written == m_input.size()) m_stdin.reset();
       }
     }
   } else if (!try_reap()) {
@@ -163,8 +149,8 @@ bool ChildProcess::step(int wait_ms) {
   bool was_reaped = m_reaped;
   bool exited = try_reap();
   if (exited && !was_reaped) ::kill(-m_pid, SIGKILL);
-  if (exited && m_stdout < 0 && m_stderr < 0) {
-    close_fd(m_stdin);
+  if (exited && !m_stdout && !m_stderr) {
+    m_stdin.reset();
     return true;
   }
   return false;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "util/fd.hpp"
+
 namespace oos::util {
 
 struct ChildSpec {
@@ -50,14 +52,14 @@ class ChildProcess {
   const ChildExit& result() const { return m_result; }
 
  private:
-  void read_from(int& fd, bool is_stdout);
+  void read_from(Fd& fd, bool is_stdout);
   bool try_reap();
 
   pid_t m_pid = -1;
-  int m_stdin = -1;
-  int m_stdout = -1;
-  int m_stderr = -1;
-  int m_pidfd = -1;  // readable once the child has exited
+  Fd m_stdin;
+  Fd m_stdout;
+  Fd m_stderr;
+  Fd m_pidfd;  // readable once the child has exited
   std::string m_input;
   std::size_t m_written = 0;
   std::size_t m_stdout_cap;

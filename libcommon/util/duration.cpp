@@ -15,8 +15,8 @@ struct Unit {
 };
 
 // Splits "123abc" into its leading integer and the rest.
-std::expected<std::pair<std::uint64_t, std::string_view>, std::string> split_number(std::string_view text,
-                                                                                    std::string_view what) {
+[[nodiscard]] std::expected<std::pair<std::uint64_t, std::string_view>, std::string> split_number(
+    std::string_view text, std::string_view what) {
   std::uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec == std::errc::result_out_of_range)
@@ -27,8 +27,8 @@ std::expected<std::pair<std::uint64_t, std::string_view>, std::string> split_num
   return std::pair{value, text.substr(static_cast<std::size_t>(end - text.data()))};
 }
 
-std::expected<std::uint64_t, std::string> scale(std::uint64_t value, std::uint64_t factor, std::string_view text,
-                                                std::string_view what) {
+[[nodiscard]] std::expected<std::uint64_t, std::string> scale(std::uint64_t value, std::uint64_t factor,
+                                                              std::string_view text, std::string_view what) {
   if (value > std::numeric_limits<std::int64_t>::max() / factor)
     return std::unexpected("invalid " + std::string(what) + " '" + std::string(text) + "': too large");
   return value * factor;

@@ -6,21 +6,20 @@
 #include <filesystem>
 #include <string>
 
+#include "util/fd.hpp"
+
 namespace oos::util {
 
 class FileLock {
  public:
   // Creates `path` if needed (mode 0600) and waits until the lock is ours. The error names the file.
-  static std::expected<FileLock, std::string> acquire(const std::filesystem::path& path);
-  FileLock(FileLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+  [[nodiscard]] static std::expected<FileLock, std::string> acquire(const std::filesystem::path& path);
+  FileLock(FileLock&&) noexcept = default;
   FileLock& operator=(FileLock&&) = delete;
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
 
  private:
-  explicit FileLock(int fd) : m_fd(fd) {}
-  int m_fd;
+  explicit FileLock(Fd fd) : m_fd(std::move(fd)) {}
+  Fd m_fd;  // closing the last descriptor of the file releases the lock
 };
 
 }  // namespace oos::util

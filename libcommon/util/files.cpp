@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/fd.hpp"
+
 namespace oos::util {
 
 std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir) {
@@ -40,12 +42,9 @@ std::expected<std::string, std::string> read_file(const std::filesystem::path& p
 }
 
 std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected("cannot sync '" + path.string() + "': " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (rc != 0) return std::unexpected("cannot sync '" + path.string() + "': " + std::strerror(saved));
+  Fd fd(::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC));
+  if (!fd || ::fsync(fd.get()) != 0)
+    return std::unexpected("cannot sync '" + path.string() + "': " + std::strerror(errno));
   return {};
 }
 

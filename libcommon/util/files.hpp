@@ -9,12 +9,12 @@ namespace oos::util {
 
 // Creates `dir` and its parents (mode 0750 for new ones) unless it exists as a directory.
 // Error: "cannot create directory 'X': Permission denied".
-std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir);
+[[nodiscard]] std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir);
 
 // The whole content of a file. Error: "cannot read 'X': No such file or directory".
-std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
+[[nodiscard]] std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
 
 // fsync(2) of a file or a directory (after a rename in it). Error: "cannot sync 'X': Input/output error".
-std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory = false);
+[[nodiscard]] std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory = false);
 
 }  // namespace oos::util

@@ -21,7 +21,8 @@ ProcessUsage process_usage(const std::filesystem::path& statm = "/proc/self/stat
 
 // The resident set size in bytes from a statm file: its second field (pages) times the page size.
 // Errors name the file and the cause.
-std::expected<std::uint64_t, std::string> read_statm_rss(const std::filesystem::path& path = "/proc/self/statm");
+[[nodiscard]] std::expected<std::uint64_t, std::string> read_statm_rss(
+    const std::filesystem::path& path = "/proc/self/statm");
 
 // The fields of a stat file (proc(5)) that OOS looks at.
 struct ProcessStat {
@@ -35,7 +36,8 @@ struct ProcessStat {
 
 // Parses a stat file ("5763 (cat) R 5749 ..."); the command name in parentheses may hold spaces and
 // parentheses. Errors name the file and the cause.
-std::expected<ProcessStat, std::string> read_process_stat(const std::filesystem::path& path = "/proc/self/stat");
+[[nodiscard]] std::expected<ProcessStat, std::string> read_process_stat(
+    const std::filesystem::path& path = "/proc/self/stat");
 
 // This host's name (gethostname(2)); "localhost" when it has none. Worker rows carry it, so that a pid is
 // only looked up on the host it belongs to.

@@ -8,6 +8,6 @@
 namespace oos::util {
 
 // Lower-case hex digest of the file's contents; the error names the file and the cause.
-std::expected<std::string, std::string> sha256_file(const std::filesystem::path& path);
+[[nodiscard]] std::expected<std::string, std::string> sha256_file(const std::filesystem::path& path);
 
 }  // namespace oos::util

@@ -10,7 +10,7 @@ namespace oos::util {
 class SharedLibrary {
  public:
   // Opens `soname` (e.g. "libsystemd.so.0"). Error: "cannot load libsystemd.so.0: <dlerror>".
-  static std::expected<SharedLibrary, std::string> open(const std::string& soname);
+  [[nodiscard]] static std::expected<SharedLibrary, std::string> open(const std::string& soname);
 
   SharedLibrary(SharedLibrary&& other) noexcept : m_handle(other.m_handle) { other.m_handle = nullptr; }
   SharedLibrary& operator=(SharedLibrary&& other) noexcept;

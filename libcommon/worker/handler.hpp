@@ -24,7 +24,7 @@ using SecretLookup = std::function<std::optional<std::string>(const std::string&
 // the task variables (OOS_TASK_ID, OOS_TASK_TYPE, OOS_QUEUE, OOS_ATTEMPT, OOS_MAX_ATTEMPTS), the handler's
 // pass_env and env, and the secrets its env_keys name. Error (a configuration problem): "handler 'T':
 // secret 'NAME' named in env_keys is not set".
-std::expected<std::vector<std::string>, std::string> handler_environment(
+[[nodiscard]] std::expected<std::vector<std::string>, std::string> handler_environment(
     const std::string& type, const config::HandlerConfig& handler, const queue::Task& task,
     const std::vector<std::string>& worker_env_names, const EnvLookup& worker_env, const SecretLookup& secrets);
 

@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "cli/cli_support.hpp"
+#include "util/fd.hpp"
 
 using oos::test::BackgroundProcess;
 using oos::test::CliFixture;
@@ -48,19 +49,18 @@ struct Datagram {
 class NotifySocket {
  public:
   explicit NotifySocket(const std::filesystem::path& path) : m_path(path) {
-    m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (m_fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+    m_fd.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!m_fd) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
     int on = 1;
-    if (::setsockopt(m_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+    if (::setsockopt(m_fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
       throw std::runtime_error("SO_TIMESTAMPNS: " + std::string(std::strerror(errno)));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (path.string().size() >= sizeof address.sun_path) throw std::runtime_error("socket path too long");
     std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-    if (::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    if (::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
       throw std::runtime_error("bind: " + std::string(std::strerror(errno)));
   }
-  ~NotifySocket() { ::close(m_fd); }
   NotifySocket(const NotifySocket&) = delete;
   NotifySocket& operator=(const NotifySocket&) = delete;
 
@@ -71,7 +71,7 @@ class NotifySocket {
     auto until = Clock::now() + duration;
     while (Clock::now() < until) {
       bool exited = worker.pump();
-      pollfd p{m_fd, POLLIN, 0};
+      pollfd p{m_fd.get(), POLLIN, 0};
       if (::poll(&p, 1, 10) > 0) {
         char buffer[4096];
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
@@ -81,7 +81,7 @@ class NotifySocket {
         message.msg_iovlen = 1;
         message.msg_control = control;
         message.msg_controllen = sizeof control;
-        auto n = ::recvmsg(m_fd, &message, MSG_DONTWAIT);
+        auto n = ::recvmsg(m_fd.get(), &message, MSG_DONTWAIT);
         if (n > 0) received.push_back({sent_at(message), std::string(buffer, static_cast<std::size_t>(n))});
       } else if (exited) {
         return;
@@ -144,7 +144,7 @@ class NotifySocket {
   }
 
   std::filesystem::path m_path;
-  int m_fd = -1;
+  oos::util::Fd m_fd;
 };
 
 // The longest time between consecutive `pings` (0 with fewer than two).

@@ -126,10 +126,10 @@ BOOST_FIXTURE_TEST_CASE(a_backup_completes_while_another_connection_keeps_writin
 BOOST_FIXTURE_TEST_CASE(prune_deletes_what_the_policy_does_not_keep_and_dry_run_deletes_nothing, test::StoreFixture) {
   add();
   for (int h = 0; h < 5; ++h) create_backup(*db, dir / "backups", k_noon + h * 3'600'000);
-  auto dry = prune_backups(dir / "backups", {2, 0, 0}, true);
+  auto dry = prune_backups(dir / "backups", {2, 0, 0}, DryRun::yes);
   BOOST_TEST(dry.deleted.size() == 3u);
   BOOST_TEST(list_backups(dir / "backups").size() == 5u);
-  auto done = prune_backups(dir / "backups", {2, 0, 0}, false);
+  auto done = prune_backups(dir / "backups", {2, 0, 0}, DryRun::no);
   BOOST_TEST(done.deleted.size() == 3u);
   auto left = list_backups(dir / "backups");
   BOOST_REQUIRE(left.size() == 2u);

@@ -486,6 +486,30 @@ BOOST_AUTO_TEST_CASE(invalid_configs_fail_with_code_78_naming_file_line_and_key)
   }
 }
 
+BOOST_AUTO_TEST_CASE(every_section_and_every_table_in_one_rejects_an_unknown_key) {
+  // The tables of the sections that hold more than their own keys: named tables, nested tables and the
+  // [[cleanup.rule]] array ("[...]": a header written with double brackets).
+  const std::map<std::string, std::vector<std::string>> nested{
+      {"queues", {"queues.mail"}},
+      {"handlers", {"handlers.thumbnail"}},
+      {"cleanup", {"cleanup", "[cleanup.rule]"}},
+      {"search", {"search", "search.google", "search.searxng", "search.brave"}},
+  };
+  auto sections = oos::config::section_names();
+  BOOST_TEST(sections.size() >= 14u);
+  for (const auto& section : sections) {
+    auto found = nested.find(section);
+    auto tables = found == nested.end() ? std::vector<std::string>{section} : found->second;
+    for (const auto& table : tables) {
+      BOOST_TEST_CONTEXT(table) {
+        auto key = table.starts_with("[") ? table.substr(1, table.size() - 2) : table;
+        BOOST_TEST(config_error("[" + table + "]\nnot_a_key = 1\n") ==
+                   "oos.toml:2: unknown key '" + key + ".not_a_key'");
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(malformed_toml_fails_with_code_78_naming_file_and_line) {
   const std::vector<ErrorCase> cases{
       {"unclosed table header", "[queue\n", "oos.toml:1: malformed TOML: "},

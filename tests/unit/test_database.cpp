@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <string>
+#include <string_view>
 
 #include "db/database.hpp"
 #include "db/schema.hpp"
@@ -20,9 +22,31 @@ db::OpenOptions options_for(const TempDir& dir, util::Millis busy = util::Millis
 bool has_code(const Error& e, ExitCode code) {
   return e.code() == code;
 }
+
+// Whether Database::query compiles with an argument of type T. Its statement cache is keyed by the SQL's
+// address, so only string literals may reach it: SQL held in a pointer or built in a string must not compile
+// (query_text() takes those).
+template <typename T>
+concept query_accepts = requires(db::Database& db, T sql) {
+  db.query(sql);
+};
+static_assert(query_accepts<const char (&)[9]>);
+static_assert(!query_accepts<const char*>);
+static_assert(!query_accepts<std::string>);
+static_assert(!query_accepts<std::string_view>);
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(database)
+
+BOOST_AUTO_TEST_CASE(a_literal_chosen_at_run_time_is_one_statement_per_literal) {
+  TempDir dir;
+  db::Database db(options_for(dir));
+  for (bool count : {true, false, true}) {
+    auto q = db.query(count ? db::Sql("SELECT count(*) FROM tasks") : db::Sql("SELECT 42"));
+    BOOST_TEST_REQUIRE(q->executeStep());
+    BOOST_TEST(q->getColumn(0).getInt() == (count ? 0 : 42));
+  }
+}
 
 BOOST_AUTO_TEST_CASE(open_creates_the_schema_with_wal_and_full_sync) {
   TempDir dir;

@@ -10,6 +10,7 @@
 
 #include "log.hpp"
 #include "support/temp_dir.hpp"
+#include "util/fd.hpp"
 
 using oos::config::LogFormat;
 using oos::config::LogLevel;
@@ -18,25 +19,11 @@ using oos::log::render_text;
 using oos::log::resolve_format;
 using oos::test::TempDir;
 using oos::test::write_file;
+using oos::util::Fd;
 
 namespace {
 
 constexpr std::int64_t k_time = 1'764'333'495'123;  // 2025-11-28T12:38:15.123Z
-
-// An open file descriptor that closes itself.
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-
- private:
-  int m_fd;
-};
 
 // "dev:ino" of an open descriptor, the way systemd writes $JOURNAL_STREAM, optionally shifted to name a
 // different device or inode.

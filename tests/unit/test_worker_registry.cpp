@@ -78,9 +78,9 @@ BOOST_FIXTURE_TEST_CASE(another_connection_sees_the_heartbeat, RegistryFixture) 
 BOOST_FIXTURE_TEST_CASE(remove_silent_deletes_only_rows_older_than_the_cutoff, RegistryFixture) {
   registry.heartbeat("old", 1, "h", k_t0, k_t0, "idle", 0);
   registry.heartbeat("fresh", 2, "h", k_t0, k_t0 + 1000, "idle", 0);
-  BOOST_TEST(registry.remove_silent(k_t0 + 1000, true) == 1);
+  BOOST_TEST(registry.remove_silent(k_t0 + 1000, DryRun::yes) == 1);
   BOOST_TEST(registry.list().size() == 2u);  // a dry run only counts
-  BOOST_TEST(registry.remove_silent(k_t0 + 1000, false) == 1);
+  BOOST_TEST(registry.remove_silent(k_t0 + 1000, DryRun::no) == 1);
   auto rows = registry.list();
   BOOST_REQUIRE(rows.size() == 1u);
   BOOST_TEST(rows[0].name == "fresh");

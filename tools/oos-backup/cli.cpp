@@ -29,7 +29,7 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   restore->callback([&] { c.verb = Verb::restore; });
 
   auto* prune = app.add_subcommand("prune", "Delete backups the retention policy does not keep");
-  prune->add_flag("--dry-run", c.dry_run, "Print what would be deleted, delete nothing");
+  app::add_dry_run_flag(*prune, c.dry_run, "Print what would be deleted, delete nothing");
   prune->callback([&] { c.verb = Verb::prune; });
 
   if (auto done = app::parse_command_line(app, argc, argv)) return done;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/context.hpp"
+#include "dry_run.hpp"
 
 namespace oos::tools::backup {
 
@@ -15,7 +16,7 @@ struct Command {
   app::CommonOptions common;
   std::optional<std::string> file;  // verify FILE, restore FILE
   bool latest = false;              // restore --latest
-  bool dry_run = false;
+  DryRun dry_run = DryRun::no;
   bool json = false;
 };
 

@@ -133,19 +133,20 @@ int restore(const Command& c, app::Context& context, db::Database& db) {
 
 int prune(const Command& c, app::Context& context, db::Database& db) {
   const auto& settings = context.config.backup;
+  bool dry = c.dry_run == DryRun::yes;
   auto result =
       prune_backups(context.backup_dir(), {settings.keep_last, settings.keep_daily, settings.keep_weekly}, c.dry_run);
-  if (!c.dry_run && !result.deleted.empty())
+  if (!dry && !result.deleted.empty())
     db::record_event_alone(db, context.clock.now(), "backup.pruned", "backups",
                            fmt::format("deleted {}, kept {}", result.deleted.size(), result.kept.size()));
   if (c.json) {
     json deleted = json::array();
     for (const auto& p : result.deleted) deleted.push_back(p.filename().string());
-    std::cout << app::dump(json{{"dry_run", c.dry_run}, {"deleted", deleted}, {"kept", result.kept.size()}}) << '\n';
+    std::cout << app::dump(json{{"dry_run", dry}, {"deleted", deleted}, {"kept", result.kept.size()}}) << '\n';
     return 0;
   }
   for (const auto& p : result.deleted)
-    std::cout << (c.dry_run ? "would delete " : "deleted ") << p.filename().string() << '\n';
+    std::cout << (dry ? "would delete " : "deleted ") << p.filename().string() << '\n';
   std::cout << fmt::format("{} kept (keep_last {}, keep_daily {}, keep_weekly {})\n", result.kept.size(),
                            settings.keep_last, settings.keep_daily, settings.keep_weekly);
   return 0;

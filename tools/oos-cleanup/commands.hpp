@@ -1,5 +1,5 @@
-// oos-cleanup's one job: measure the disks, apply the cleanup rules when they are full (or forced), apply
-// task retention, and log every action as a JSON line.
+// oos-cleanup's one job, cleanup::run (libcommon/cleanup/run.hpp), run as a job (oos_cleanup.prom, the
+// cleanup.failed event) unless a dry run, and its report printed as one line or JSON.
 #pragma once
 
 #include "app/context.hpp"

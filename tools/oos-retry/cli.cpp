@@ -37,13 +37,13 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   requeue->add_option("ids", c.ids, "Task ids");
   requeue->add_flag("--all", c.all, "Every dead task matching the filters");
   add_filters(requeue, c);
-  requeue->add_flag("--dry-run", c.dry_run, "Print what would be requeued, change nothing");
+  app::add_dry_run_flag(*requeue, c.dry_run, "Print what would be requeued, change nothing");
   requeue->add_flag("--json", c.json, "Print JSON");
   requeue->callback([&] { c.verb = Verb::requeue; });
 
   auto* purge = app.add_subcommand("purge", "Delete dead tasks older than their retention");
   purge->add_option("--older-than", c.older_than, "Instead of queue.dead_retention, e.g. 3d")->type_name("DUR");
-  purge->add_flag("--dry-run", c.dry_run, "Count what would be deleted, delete nothing");
+  app::add_dry_run_flag(*purge, c.dry_run, "Count what would be deleted, delete nothing");
   purge->add_flag("--json", c.json, "Print JSON");
   purge->callback([&] { c.verb = Verb::purge; });
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/context.hpp"
+#include "dry_run.hpp"
 
 namespace oos::tools::retry {
 
@@ -21,7 +22,7 @@ struct Command {
   std::optional<std::string> error_match;
   std::optional<std::string> older_than;  // purge --older-than DUR
   int limit = 100;
-  bool dry_run = false;
+  DryRun dry_run = DryRun::no;
   bool json = false;
 };
 

@@ -22,12 +22,12 @@ int requeue(const Command& c, queue::TaskStore& store) {
     throw Error(ExitCode::usage, "requeue: give task ids, or --all (with --queue/--type/--error-match to narrow it)");
   if (!c.ids.empty() && (c.all || c.queue || c.type || c.error_match))
     throw Error(ExitCode::usage, "requeue: give either task ids or --all with filters, not both");
-  auto dry_run = c.dry_run ? queue::DryRun::yes : queue::DryRun::no;
-  auto ids = store.requeue(c.ids, filter_of(c), dry_run);
+  bool dry = c.dry_run == DryRun::yes;
+  auto ids = store.requeue(c.ids, filter_of(c), c.dry_run);
   if (c.json) {
-    std::cout << app::dump(json{{"requeued", ids}, {"dry_run", c.dry_run}}) << '\n';
+    std::cout << app::dump(json{{"requeued", ids}, {"dry_run", dry}}) << '\n';
   } else {
-    for (auto id : ids) std::cout << fmt::format("{} task {}\n", c.dry_run ? "would requeue" : "requeued", id);
+    for (auto id : ids) std::cout << fmt::format("{} task {}\n", dry ? "would requeue" : "requeued", id);
     if (ids.empty()) std::cout << "no dead task matches\n";
   }
   return 0;
@@ -36,7 +36,8 @@ int requeue(const Command& c, queue::TaskStore& store) {
 int purge(const Command& c, const app::Context& ctx, queue::TaskStore& store) {
   queue::PurgeOptions options;
   options.succeeded = false;
-  options.dry_run = c.dry_run ? queue::DryRun::yes : queue::DryRun::no;
+  options.dry_run = c.dry_run;
+  bool dry = c.dry_run == DryRun::yes;
   if (c.older_than) {
     auto older = util::parse_duration(*c.older_than);
     if (!older) throw Error(ExitCode::usage, "--older-than: " + older.error());
@@ -44,12 +45,12 @@ int purge(const Command& c, const app::Context& ctx, queue::TaskStore& store) {
   }
   auto result = store.purge(options);
   if (c.json) {
-    std::cout << app::dump(json{{"deleted", result.dead}, {"dry_run", c.dry_run}}) << '\n';
+    std::cout << app::dump(json{{"deleted", result.dead}, {"dry_run", dry}}) << '\n';
   } else {
-    std::cout << fmt::format("{} {} dead task{}\n", c.dry_run ? "would delete" : "deleted", result.dead,
+    std::cout << fmt::format("{} {} dead task{}\n", dry ? "would delete" : "deleted", result.dead,
                              result.dead == 1 ? "" : "s");
   }
-  if (!c.dry_run && result.dead > 0)
+  if (!dry && result.dead > 0)
     ctx.logger->info(fmt::format("purged {} dead tasks", result.dead), {{"count", std::to_string(result.dead)}});
   return 0;
 }

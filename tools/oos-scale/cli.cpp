@@ -10,7 +10,7 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
       "oos-worker@N instances, and says why.",
       "oos-scale"};
   app::add_common_options(app, c.common);
-  app.add_flag("--dry-run", c.dry_run, "Decide and report, start and stop nothing");
+  app::add_dry_run_flag(app, c.dry_run, "Decide and report, start and stop nothing");
   app.add_flag("--json", c.json, "Print JSON");
   return app::parse_command_line(app, argc, argv);
 }

@@ -4,12 +4,13 @@
 #include <optional>
 
 #include "app/context.hpp"
+#include "dry_run.hpp"
 
 namespace oos::tools::scale {
 
 struct Command {
   app::CommonOptions common;
-  bool dry_run = false;
+  DryRun dry_run = DryRun::no;
   bool json = false;
 };
 

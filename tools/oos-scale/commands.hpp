@@ -1,7 +1,6 @@
-// oos-scale's one job: record a sample (load, memory, PSI, runnable tasks), decide the number of workers
-// (policy/scaling), start or stop oos-worker@N instances through systemd's D-Bus API (scale.manager =
-// "systemd", not with --dry-run), tell the workers to release memory under pressure, and print the decision
-// with its reasons, the actions and recommendations.
+// oos-scale's one job, scale::run (libcommon/scale/run.hpp): the tool connects to systemd's manager over
+// D-Bus (scale.manager = "systemd"), runs it as a job (oos_scale.prom), and prints the decision with its
+// reasons, the actions and the recommendations.
 #pragma once
 
 #include "app/context.hpp"

@@ -62,9 +62,10 @@ clean:
 	@rm -rf $(BUILD_DIR) $(DEV_DIR) demo-state bench-state
 
 # Installs the tools into $(PREFIX)/bin, the units into $(PREFIX)/lib/systemd/system (with ExecStart= paths
-# for that PREFIX), sysusers.d/tmpfiles.d entries into $(PREFIX)/lib, the README and drop-in examples into
-# $(PREFIX)/share/doc/oos, and config/oos.toml as /etc/oos/oos.toml unless one exists. With DESTDIR it
-# only stages files there; without, it also creates the oos user and directories and reloads systemd.
+# for that PREFIX), sysusers.d/tmpfiles.d entries into $(PREFIX)/lib, the README, docs/reference.md,
+# docs/decisions.md and the drop-in examples into $(PREFIX)/share/doc/oos, and config/oos.toml as
+# /etc/oos/oos.toml unless one exists. With DESTDIR it only stages files there; without, it also creates the
+# oos user and directories and reloads systemd.
 # A PREFIX outside /usr and /usr/local also needs UNITDIR=, SYSUSERSDIR=, TMPFILESDIR= (scripts/install).
 install: build
 	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD_DIR="$(BUILD_DIR)" scripts/install install

@@ -223,7 +223,7 @@ constexpr std::array<std::pair<const char*, Synchronous>, 2> k_synchronous{
 
 constexpr std::array<std::pair<const char*, const char*>, 2> k_managers{{{"systemd", "systemd"}, {"none", "none"}}};
 
-// The key tables, one per kind of table in the file (DESIGN.md section 13). Adding a key is adding a row.
+// The key tables, one per kind of table in the file (docs/reference.md section 10). Adding a key is adding a row.
 
 const Keys<Config> k_paths{{
     {"state_dir", [](const Value& v, Config& c) { c.state_dir = v.string(); }},

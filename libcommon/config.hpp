@@ -1,4 +1,4 @@
-// The configuration of DESIGN.md section 13 as a validated, typed struct, with its defaults.
+// The configuration of docs/reference.md section 10 as a validated, typed struct, with its defaults.
 #pragma once
 
 #include <cstdint>
@@ -155,7 +155,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& source
 // each table inside one, rejects a key it does not know.
 std::vector<std::string> section_names();
 
-// Loads the config file chosen by DESIGN.md section 3: `explicit_path` (--config), else $OOS_CONFIG,
+// Loads the config file chosen as docs/reference.md section 4 says: `explicit_path` (--config), else $OOS_CONFIG,
 // else /etc/oos/oos.toml if it exists, else the built-in defaults. A named file that cannot be read
 // is a configuration error (exit 78).
 Config load_config(const std::optional<std::filesystem::path>& explicit_path);

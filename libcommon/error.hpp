@@ -1,4 +1,4 @@
-// Exit codes of DESIGN.md section 8 and the one exception type that carries them to run_main().
+// Exit codes of docs/reference.md section 3 and the one exception type that carries them to run_main().
 #pragma once
 
 #include <stdexcept>
@@ -6,7 +6,7 @@
 
 namespace oos {
 
-// Process exit codes shared by every tool (DESIGN.md section 8).
+// Process exit codes shared by every tool (docs/reference.md section 3).
 enum class ExitCode : int {
   ok = 0,
   problem_reported = 1,  // ran, found a problem and reports it

@@ -1,4 +1,4 @@
-// Logging (DESIGN.md section 10): journal fields under systemd, JSON lines or text otherwise, and an
+// Logging (docs/reference.md section 12): journal fields under systemd, JSON lines or text otherwise, and an
 // optional rotating file. Structured fields become OOS_<KEY> journal fields or JSON members.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Secret lookup (DESIGN.md section 9): the systemd credentials directory first, then the environment.
+// Secret lookup (docs/reference.md section 11): the systemd credentials directory first, then the environment.
 #pragma once
 
 #include <filesystem>

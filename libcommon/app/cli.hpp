@@ -1,4 +1,4 @@
-// CLI11 glue shared by the tools: the common options and parsing with DESIGN.md's error rules
+// CLI11 glue shared by the tools: the common options and parsing with the error rules of docs/reference.md section 2
 // (one line on stderr and exit 64, never the whole help text).
 #pragma once
 

@@ -16,14 +16,14 @@
 
 namespace oos::app {
 
-// The options every tool takes (DESIGN.md section 7).
+// The options every tool takes (docs/reference.md section 2).
 struct CommonOptions {
   std::optional<std::filesystem::path> config_path;  // --config
   std::optional<std::filesystem::path> state_dir;    // --state-dir
   std::optional<std::string> log_level;              // --log-level
 };
 
-// The state directory by DESIGN.md section 3: --state-dir, $OOS_STATE_DIR, paths.state_dir,
+// The state directory of docs/reference.md section 4: --state-dir, $OOS_STATE_DIR, paths.state_dir,
 // $STATE_DIRECTORY (systemd), /var/lib/oos. Null or empty arguments are skipped.
 std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::path>& flag, const char* oos_state_dir,
                                         const std::optional<std::string>& configured, const char* systemd_state_dir);

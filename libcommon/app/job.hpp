@@ -1,6 +1,6 @@
 // A periodic tool's run (a backup, an integrity check, a cleanup) as a job: a "<job>.failed" event when it
 // fails, and, when metrics.textfile_dir is set, oos_<job>.prom with when it last ran, how long it took,
-// how it ended, when it last succeeded and how many runs succeeded and failed (DESIGN.md section 10).
+// how it ended, when it last succeeded and how many runs succeeded and failed (docs/reference.md section 13).
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-// Verified online backups of the state database (DESIGN.md section 7, oos-backup): create, verify, list,
+// Verified online backups of the state database (docs/reference.md section 8.4): create, verify, list,
 // prune. A backup is <dir>/oos-YYYYMMDDTHHMMSSZ.db (journal mode DELETE, a plain SQLite file) with its
 // manifest <file>.manifest.json beside it (SHA-256, size, time, task count, schema version).
 #pragma once

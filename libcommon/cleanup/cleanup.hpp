@@ -1,4 +1,4 @@
-// Disk cleanup (DESIGN.md section 7, oos-cleanup): how full the filesystems are, and which files the
+// Disk cleanup (docs/reference.md section 8.6): how full the filesystems are, and which files the
 // configured rules select. The run that deletes them, applies task retention and logs is cleanup/run.hpp.
 #pragma once
 

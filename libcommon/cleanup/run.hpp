@@ -1,4 +1,4 @@
-// One oos-cleanup run (DESIGN.md section 7): measure the filesystems of the state and backup directories;
+// One oos-cleanup run (docs/reference.md section 8.6): measure the filesystems of the state and backup directories;
 // when one is above cleanup.threshold_percent (or forced) delete what the cleanup rules select; apply task
 // retention and forget workers silent for over a day; log every action (cleanup/action_log).
 #pragma once

@@ -1,4 +1,4 @@
-// The state database's health (DESIGN.md section 7, oos-integrity): integrity and foreign-key checks,
+// The state database's health (docs/reference.md section 8.5): integrity and foreign-key checks,
 // fragmentation and VACUUM, and recovery of a corrupt database from the newest backup that verifies.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Prometheus text exposition (version 0.0.4), and the textfile that node_exporter's textfile collector
-// reads: <metrics.textfile_dir>/oos_<tool>.prom, replaced atomically (DESIGN.md section 10).
+// reads: <metrics.textfile_dir>/oos_<tool>.prom, replaced atomically (docs/reference.md section 13).
 #pragma once
 
 #include <expected>

@@ -1,5 +1,5 @@
 // The queues' state as Prometheus metrics: what `oos-queue metrics` prints and what the workers write to
-// <metrics.textfile_dir>/oos_queue.prom (DESIGN.md section 10). The periodic tools' last successes are not
+// <metrics.textfile_dir>/oos_queue.prom (docs/reference.md section 13). The periodic tools' last successes are not
 // here: oos-backup, oos-integrity and oos-cleanup write them to their own files, and node_exporter rejects a
 // series that two files expose.
 #pragma once

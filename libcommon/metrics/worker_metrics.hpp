@@ -1,4 +1,4 @@
-// A worker process's metrics, for <metrics.textfile_dir>/oos_worker_<name>.prom (DESIGN.md section 10).
+// A worker process's metrics, for <metrics.textfile_dir>/oos_worker_<name>.prom (docs/reference.md section 13).
 // Prefixed oos_worker_ rather than process_: node_exporter exposes its own process_* series.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The retry policy of DESIGN.md section 4 as pure functions.
+// The retry policy of docs/reference.md section 5 as pure functions.
 #pragma once
 
 #include <cstdint>

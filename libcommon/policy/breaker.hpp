@@ -1,4 +1,4 @@
-// The circuit breaker of DESIGN.md section 6 as pure transitions over a plain record.
+// The circuit breaker of docs/reference.md section 7 as pure transitions over a plain record.
 #pragma once
 
 #include <cstdint>

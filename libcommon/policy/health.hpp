@@ -1,4 +1,4 @@
-// The verdicts of oos-health (DESIGN.md section 7) as a pure function of what it observed: one check per
+// The verdicts of oos-health (docs/reference.md section 16) as a pure function of what it observed: one check per
 // object (the database, its integrity, the backups, each disk, each queue, the workers, each search
 // provider), each OK, WARNING, CRITICAL or UNKNOWN with a one-line message that says what to do.
 #pragma once

@@ -1,4 +1,4 @@
-// A search provider's daily quota and pacing as pure functions (DESIGN.md section 7, oos-search): the quota
+// A search provider's daily quota and pacing as pure functions (docs/reference.md section 17): the quota
 // day in the provider's reset zone, and whether one more request may go out now. The ledger itself is a row
 // of `rate_limits` (search/ledger.hpp), changed only inside a write transaction.
 #pragma once

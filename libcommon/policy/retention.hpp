@@ -1,4 +1,4 @@
-// Which backups to keep (DESIGN.md section 7, oos-backup prune) as a pure function of their times.
+// Which backups to keep (docs/reference.md section 8.4, oos-backup prune) as a pure function of their times.
 #pragma once
 
 #include <span>

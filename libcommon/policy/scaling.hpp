@@ -1,4 +1,4 @@
-// How many workers should run (DESIGN.md section 7, oos-scale), as a pure function of the settings, the
+// How many workers should run (docs/reference.md section 18), as a pure function of the settings, the
 // queue depth and the recent samples of the host's load and memory.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The task model of DESIGN.md section 4: states, what a producer submits, and what the store returns.
+// The task model of docs/reference.md section 5: states, what a producer submits, and what the store returns.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The task queue's storage and lifecycle (DESIGN.md section 4): enqueue, claim with a lease, renewal,
+// The task queue's storage and lifecycle (docs/reference.md section 5): enqueue, claim with a lease, renewal,
 // fenced completion and failure with retry/backoff/dead-lettering, reclaim of expired leases, cancel,
 // requeue from the dead letter queue and retention purge. All SQL of the task lifecycle lives here.
 #pragma once

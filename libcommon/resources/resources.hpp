@@ -1,6 +1,6 @@
-// What the host has left (DESIGN.md section 7: oos-scale and oos-health): load averages, memory and memory
-// pressure (PSI), each read from its /proc file. The path is a parameter, so that tests feed their own files.
-// Disk usage (statvfs) is cleanup::disk_usage; a process's RSS and CPU time are util/process_usage.
+// What the host has left (oos-scale and oos-health: docs/reference.md sections 16 and 18): load averages,
+// memory and memory pressure (PSI), each read from its /proc file. The path is a parameter, so that tests feed their
+// own files. Disk usage (statvfs) is cleanup::disk_usage; a process's RSS and CPU time are util/process_usage.
 #pragma once
 
 #include <cstdint>

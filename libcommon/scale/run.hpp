@@ -1,4 +1,4 @@
-// One oos-scale run (DESIGN.md section 7): sample the host and the queues, keep the sample, decide how many
+// One oos-scale run (docs/reference.md section 18): sample the host and the queues, keep the sample, decide how many
 // workers should run (policy/scaling), start or stop worker instances and ask them to release memory
 // (scale/apply), and say why, with recommendations for the operator.
 #pragma once

@@ -1,5 +1,5 @@
 // The `samples` table: one observation of the host and the queues per oos-scale run, kept so that a
-// condition "for the whole load window" holds across separate oneshot runs (DESIGN.md section 7).
+// condition "for the whole load window" holds across separate oneshot runs (docs/reference.md section 18).
 #pragma once
 
 #include <cstdint>

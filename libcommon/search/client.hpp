@@ -1,4 +1,4 @@
-// The search client of oos-search and the worker's built-in `search` type (DESIGN.md sections 6-9): the cache
+// The search client of oos-search and the worker's built-in `search` type (docs/reference.md section 17): the cache
 // first, then the providers of search.providers in order, each behind its breaker, its daily quota and
 // pacing (shared through the database), with retries of transient errors (exponential backoff with jitter,
 // Retry-After honoured) within --max-wait; an expired cache entry is served as stale when every provider
@@ -42,7 +42,7 @@ struct SearchAnswer {
   std::vector<std::string> skipped;  // why providers before the one that answered did not
 };
 
-// Why a search failed, for the exit code (DESIGN.md section 8) and the worker's verdict.
+// Why a search failed, for the exit code (docs/reference.md section 3) and the worker's verdict.
 enum class SearchFailure {
   bad_request,     // 65: the query was refused as malformed; dead-letter
   not_configured,  // 78: no provider has its keys; dead-letter until the config is fixed

@@ -247,7 +247,7 @@ std::unique_ptr<Provider> make_provider(const std::string& name, const config::S
 }
 
 std::string redact_url(std::string url) {
-  // The Google key, and the engine id, which DESIGN.md section 9 counts among the secrets too.
+  // The Google key, and the engine id, which docs/reference.md section 11 counts among the secrets too.
   for (std::string_view name : {"key=", "cx="}) {
     for (auto at = url.find(name); at != std::string::npos; at = url.find(name, at + 1)) {
       if (at == 0 || (url[at - 1] != '?' && url[at - 1] != '&')) continue;

@@ -1,4 +1,4 @@
-// The search providers behind one interface (DESIGN.md section 7, oos-search): each builds its HTTP request
+// The search providers behind one interface (docs/reference.md section 17): each builds its HTTP request
 // from a query and its secrets and reads the provider's wire format, success or error, into a Page or a
 // classified failure. Pure apart from the interface: no I/O here (http.hpp sends, client.hpp decides).
 #pragma once

@@ -1,4 +1,4 @@
-// What DESIGN.md section 5 says about running a handler, as pure functions: the environment it gets and
+// What docs/reference.md section 6 says about running a handler, as pure functions: the environment it gets and
 // what its exit means for the task.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The worker's textfiles for node_exporter (DESIGN.md section 10), written into metrics.textfile_dir at each
+// The worker's textfiles for node_exporter (docs/reference.md section 13), written into metrics.textfile_dir at each
 // worker.metrics_interval and once on exit: oos_worker_<name>.prom (this process) and oos_queue.prom (every
 // queue). Every worker writes oos_queue.prom, whole and atomically, so it stays fresh while any worker runs
 // (see docs/decisions.md).

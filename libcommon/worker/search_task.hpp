@@ -1,4 +1,4 @@
-// The worker's built-in `search` task type (DESIGN.md section 5): payload {"query": "...", "num": 1-10,
+// The worker's built-in `search` task type (docs/reference.md section 6): payload {"query": "...", "num": 1-10,
 // "start": 1-91}, run in-process by search::SearchClient, the answer's JSON (as `oos-search --json` prints
 // it) kept as the task's result. Part of the oos_search library, so only oos-worker links libcurl.
 #pragma once

@@ -1,4 +1,4 @@
-// The worker of DESIGN.md sections 4-6 as a state machine driven by step(): claim a task, run its handler
+// The worker of docs/reference.md sections 5-7 as a state machine driven by step(): claim a task, run its handler
 // (a child process, or a function for built-in types), renew the lease while it runs, enforce the timeout,
 // write the outcome, and on a stop request hand the task back if it does not finish within the grace.
 // Each step does a bounded amount of work, so the loop around it (runner.hpp) can ping the watchdog,

@@ -201,7 +201,7 @@ std::string binary_from_env(const char* var);
 // The current time in Unix milliseconds, for rows a test inserts.
 std::int64_t now_ms();
 
-// Whether `err` is exactly one line "oos-queue: error: ..." (DESIGN.md section 8).
+// Whether `err` is exactly one line "oos-queue: error: ..." (docs/reference.md section 2).
 bool is_one_error_line(const std::string& err);
 // Whether `err` is exactly one line "TOOL: error: ...".
 bool is_one_error_line(const std::string& err, std::string_view tool);

@@ -1,4 +1,4 @@
-// What oos-worker tells systemd (DESIGN.md section 11), through a fake notify socket: READY=1, STATUS=,
+// What oos-worker tells systemd (docs/reference.md section 8.2), through a fake notify socket: READY=1, STATUS=,
 // WATCHDOG=1 only while its loop makes progress, STOPPING=1 on SIGTERM. libsystemd's sd_notify is the real one.
 #include <boost/test/unit_test.hpp>
 

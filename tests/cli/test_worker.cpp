@@ -1,5 +1,5 @@
 // oos-worker run in the foreground (--max-tasks, --drain): what each way a handler ends means for its task
-// (DESIGN.md section 5), the handler's environment and secrets, timeouts, and the command line.
+// (docs/reference.md section 6), the handler's environment and secrets, timeouts, and the command line.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>

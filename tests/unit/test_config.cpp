@@ -42,7 +42,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// Every section and key of DESIGN.md section 13, none of them at its default.
+// Every section and key of docs/reference.md section 10, none of them at its default.
 const char* const k_full_config = R"toml(
 [paths]
 state_dir = "/srv/oos"
@@ -165,7 +165,7 @@ BOOST_AUTO_TEST_SUITE(config)
 BOOST_AUTO_TEST_CASE(an_empty_config_gives_the_defaults_of_design_section_13) {
   auto c = parse_config("", "oos.toml");
   BOOST_TEST(c.source == std::filesystem::path("oos.toml"));
-  BOOST_TEST(!c.state_dir.has_value());  // the precedence of section 3 then ends at /var/lib/oos
+  BOOST_TEST(!c.state_dir.has_value());  // docs/reference.md section 4: then /var/lib/oos
 
   BOOST_TEST((c.db.synchronous == Synchronous::full));
   BOOST_TEST(c.db.busy_timeout.count() == 5'000);

@@ -41,7 +41,7 @@ std::vector<Sample> memory_now(double available_percent, std::optional<double> p
   return {s};
 }
 
-// The defaults of DESIGN.md section 13: 1-5 workers, 100 tasks each, load 4.0 for 5m, 10% memory, PSI 10.
+// The defaults of docs/reference.md section 10: 1-5 workers, 100 tasks each, load 4.0 for 5m, 10% memory, PSI 10.
 config::ScaleSettings defaults() {
   return {};
 }

@@ -1,4 +1,4 @@
-// The command line of oos-backup (DESIGN.md section 7).
+// The command line of oos-backup (docs/reference.md section 8.4).
 #pragma once
 
 #include <optional>

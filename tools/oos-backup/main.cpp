@@ -1,4 +1,4 @@
-// oos-backup: verified online backups (DESIGN.md section 7).
+// oos-backup: verified online backups (docs/reference.md section 8.4).
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"

@@ -1,4 +1,4 @@
-// The command line of oos-cleanup (DESIGN.md section 7).
+// The command line of oos-cleanup (docs/reference.md section 8.6).
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
 // oos-cleanup: disk check; above the threshold (or --force) apply the cleanup rules; always apply task
-// retention; every action is a JSON line in <log_dir>/cleanup-YYYY-MM-DD.jsonl (DESIGN.md section 7).
+// retention; every action is a JSON line in <log_dir>/cleanup-YYYY-MM-DD.jsonl (docs/reference.md section 8.6).
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"

@@ -1,4 +1,4 @@
-// The command line of oos-health (DESIGN.md section 7).
+// The command line of oos-health (docs/reference.md section 8.9).
 #pragma once
 
 #include <filesystem>

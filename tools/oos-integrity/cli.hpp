@@ -1,4 +1,4 @@
-// The command line of oos-integrity (DESIGN.md section 7).
+// The command line of oos-integrity (docs/reference.md section 8.5).
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
 // oos-integrity: checks the state database, vacuums it when fragmented, and recovers it from the newest
-// verified backup when it is corrupt (DESIGN.md section 7).
+// verified backup when it is corrupt (docs/reference.md section 8.5).
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"

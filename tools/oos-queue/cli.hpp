@@ -1,4 +1,4 @@
-// The command line of oos-queue: every verb of DESIGN.md section 7 parsed into one plain struct.
+// The command line of oos-queue: every verb of docs/reference.md section 8.1 parsed into one plain struct.
 #pragma once
 
 #include <optional>

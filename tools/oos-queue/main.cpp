@@ -1,4 +1,4 @@
-// oos-queue: enqueue and inspect tasks, pause queues, reset breakers (DESIGN.md section 7).
+// oos-queue: enqueue and inspect tasks, pause queues, reset breakers (docs/reference.md section 8.1).
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"

@@ -1,4 +1,4 @@
-// The command line of oos-retry, the dead letter queue tool (DESIGN.md section 7).
+// The command line of oos-retry, the dead letter queue tool (docs/reference.md section 8.3).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// oos-retry: the dead letter queue (DESIGN.md section 7).
+// oos-retry: the dead letter queue (docs/reference.md section 8.3).
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"

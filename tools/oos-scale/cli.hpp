@@ -1,4 +1,4 @@
-// The command line of oos-scale (DESIGN.md section 7).
+// The command line of oos-scale (docs/reference.md section 8.7).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// The command line of oos-search (DESIGN.md section 7).
+// The command line of oos-search (docs/reference.md section 8.8).
 #pragma once
 
 #include <optional>

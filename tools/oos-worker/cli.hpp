@@ -1,4 +1,4 @@
-// The command line of oos-worker (DESIGN.md section 7).
+// The command line of oos-worker (docs/reference.md section 8.2).
 #pragma once
 
 #include <cstdint>

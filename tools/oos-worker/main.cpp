@@ -1,4 +1,4 @@
-// oos-worker: runs tasks until SIGTERM (DESIGN.md sections 4-7 and 11).
+// oos-worker: runs tasks until SIGTERM (docs/reference.md sections 5-7, 8.2 and 15).
 #include <csignal>
 
 #include "app/context.hpp"

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "error.hpp"
@@ -78,13 +79,27 @@ class BusUnitManager : public UnitManager {
           std::string(method) + " " + unit, error);
   }
 
-  static void check(int r, const std::string& what, const BusError& error) {
+  void check(int r, const std::string& what, const BusError& error) const {
     if (r >= 0) return;
-    throw Error(ExitCode::unavailable,
-                fmt::format("systemd over D-Bus: {} failed: {}{}", what, error.describe(r),
-                            r == -EACCES || (error.error.name && std::strstr(error.error.name, "AccessDenied"))
-                                ? " (is the polkit rule for oos-scale installed? see units/README.md)"
-                                : ""));
+    bool denied = r == -EACCES || (error.error.name && std::strstr(error.error.name, "AccessDenied"));
+    throw Error(ExitCode::unavailable, fmt::format("systemd over D-Bus: {} failed: {}{}", what, error.describe(r),
+                                                   denied ? access_denied_hint() : ""));
+  }
+
+  // systemd lets user oos manage units only through polkit: say which part is missing, polkitd or our rule.
+  std::string access_denied_hint() const {
+    char** activatable = nullptr;
+    bool polkit = false;
+    if (sd_bus_list_names(m_bus, nullptr, &activatable) >= 0 && activatable) {
+      for (char** name = activatable; *name; ++name) {
+        polkit = polkit || std::strcmp(*name, "org.freedesktop.PolicyKit1") == 0;
+        std::free(*name);
+      }
+      std::free(activatable);
+    }
+    return polkit ? " (is the polkit rule for oos-scale installed? see units/README.md)"
+                  : " (polkitd is not installed: oos-scale manages the workers as user oos through polkit; install "
+                    "the Debian package polkitd)";
   }
 
   sd_bus* m_bus;

@@ -233,7 +233,10 @@ BOOST_FIXTURE_TEST_CASE(brave_sends_its_token_in_a_header_and_reads_web_results,
   auto doc = json::parse(r.out);
   BOOST_TEST(doc["provider"] == "brave");
   BOOST_TEST_REQUIRE(doc["results"].size() == 2u);
+  // Plain text, as Brave's highlights and entities are not.
   BOOST_TEST(doc["results"][0]["snippet"] == "Description 1.");
+  BOOST_TEST(doc["results"][1]["title"] == "Brave result 2 & more");
+  BOOST_TEST(doc["results"][1]["snippet"] == "Description 2.");
   auto requests = server.received();
   BOOST_TEST_REQUIRE(requests.size() == 1u);
   BOOST_TEST(requests[0].headers["x-subscription-token"] == k_brave_key);

@@ -4,7 +4,6 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "app/job.hpp"
 #include "app/output.hpp"
@@ -20,10 +19,6 @@ namespace {
 using nlohmann::json;
 using oos::search::ProviderStatus;
 using oos::search::SearchAnswer;
-
-void real_sleep(util::Millis wait) {
-  std::this_thread::sleep_for(wait);
-}
 
 std::string joined(const std::vector<std::string>& words) {
   return fmt::format("{}", fmt::join(words, " "));
@@ -101,7 +96,7 @@ void add_metrics(metrics::Exposition& m, const std::vector<ProviderStatus>& prov
 
 int run(const Command& c, app::Context& context, db::Database& db) {
   auto secrets = secrets::SecretStore::from_environment();
-  oos::search::SearchClient client(db, context.config, secrets, context.clock, *context.logger, real_sleep);
+  oos::search::SearchClient client(db, context.config, secrets, context.clock, *context.logger);
   return app::run_job(context, {"search", ""}, [&](metrics::Exposition& metrics) {
     if (c.verb == Verb::quota) {
       if (c.reset_breaker) client.reset_breaker(*c.reset_breaker);

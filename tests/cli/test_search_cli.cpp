@@ -180,6 +180,21 @@ BOOST_FIXTURE_TEST_CASE(daily_limit_exceeded_spends_the_day_for_every_process, S
   BOOST_TEST(health_check.out.find("OK search searxng: 2 requests today") != std::string::npos, health_check.out);
 }
 
+BOOST_FIXTURE_TEST_CASE(an_unlimited_provider_that_says_its_day_is_spent_is_not_asked_again, SearchFixture) {
+  configure(R"(["google", "searxng"])", "daily_quota = 0\n");
+  server.script("google", {Reply::daily_limit});
+  BOOST_TEST_REQUIRE(find({"q"}).exit_code == 0);
+  auto r = find({"another"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(json::parse(r.out)["provider"] == "searxng");
+  BOOST_TEST(server.requests("google") == 1);
+  auto quota = search({"--json", "quota"}, keys());
+  BOOST_TEST_REQUIRE(quota.exit_code == 0, quota.err);
+  auto google = json::parse(quota.out)["providers"][0];
+  BOOST_TEST(google["spent"] == true);
+  BOOST_TEST(google["remaining"] == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_bad_request_is_exit_65, GoogleOnly) {
   server.script("google", {Reply::bad_request});
   auto r = find({"q"});

@@ -176,6 +176,32 @@ BOOST_FIXTURE_TEST_CASE(pacing_waits_do_not_use_up_the_retries, ClientFixture) {
   BOOST_TEST(log.find("(attempt 4)") == std::string::npos, log);
 }
 
+// Google's daily limit is a 429 "Queries per day"; with daily_quota = 0 (unlimited) the spent day must still be
+// stored, or every later search spends a request on the same refusal.
+BOOST_FIXTURE_TEST_CASE(an_unlimited_provider_that_says_its_day_is_spent_is_skipped_until_its_day_resets,
+                        ClientFixture) {
+  config.search.provider["google"].daily_quota = 0;
+  script["google"] = {answer(429, "google_queries_per_day_429.json")};
+  BOOST_TEST(find("first").provider == "searxng");
+  BOOST_TEST(sent_to("google").size() == 1u);
+  BOOST_TEST(sql_int("SELECT exhausted FROM rate_limits WHERE provider = 'google'") == 1);  // stored for all
+
+  clock.advance(3 * 3'600'000);
+  auto second = find("second");
+  BOOST_TEST(second.provider == "searxng");
+  BOOST_TEST(sent_to("google").size() == 1u);  // not asked again
+  BOOST_TEST(second.skipped.at(0) ==
+             "google: the provider said its daily quota is spent; not asked again until 2026-12-07T08:00:00Z");
+  auto status = client->status();
+  BOOST_TEST(status.at(0).spent);
+  BOOST_TEST(status.at(0).resets_at == k_google_reset);
+
+  clock.set(k_google_reset);  // midnight in California: a new quota day
+  script["google"] = {answer(200, "google_results.json")};
+  BOOST_TEST(find("third").provider == "google");
+  BOOST_TEST(sent_to("google").size() == 2u);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_one_character_engine_id_leaves_error_messages_readable, ClientFixture) {
   set_secret("GOOGLE_SEARCH_ENGINE_ID", "c");
   config.search.providers = {"google"};

@@ -1,5 +1,6 @@
 #include "search/client.hpp"
 
+#include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -31,6 +32,19 @@ ExitCode exit_code_of(SearchFailure failure) {
 
 policy::QuotaSettings quota_settings(const config::SearchProvider& p) {
   return {p.daily_quota, p.burst};
+}
+
+// Runs `write`, bookkeeping after an answer was paid for (its breaker's success, the cache entry): a database
+// that fails it (busy past db.busy_timeout, read-only, full) costs the bookkeeping, not the answer. One warning
+// names the cause. A corrupt database still throws: oos-integrity must hear of it.
+template <typename Write>
+void best_effort(log::Logger& logger, std::string_view what, const Write& write) {
+  try {
+    write();
+  } catch (const SQLite::Exception& e) {
+    if (db::is_corruption(e)) throw;
+    logger.warn(fmt::format("search: {}: {}, ignoring", what, e.what()));
+  }
 }
 
 // One search through the chain: performs decide()'s steps for each provider and keeps what each said, the
@@ -82,7 +96,8 @@ class Chain {
           ++attempt.sent;
           auto result = send(provider, secrets);
           if (result) {
-            record(name, Outcome::success);
+            best_effort(m_logger, fmt::format("provider {}'s breaker not told of its answer", name),
+                        [&] { record(name, Outcome::success); });
             return std::move(*result);
           }
           auto& failure = result.error();
@@ -297,7 +312,8 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
     }
     if (auto page = chain.ask(*provider, secrets)) {
       auto now = m_clock.now();
-      cache.store(request.query, name, *page, now, m_config.search.cache_ttl);
+      best_effort(m_logger, fmt::format("the answer from {} was not cached", name),
+                  [&] { cache.store(request.query, name, *page, now, m_config.search.cache_ttl); });
       return SearchAnswer{request.query, name, false, false, std::move(*page), now, chain.skipped()};
     }
   }

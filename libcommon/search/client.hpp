@@ -75,7 +75,9 @@ class SearchClient {
   SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
                const util::Clock& clock, log::Logger& logger, HttpGet http = http_get);
 
-  // Throws SearchError (a failed search), oos::Error (database) or SQLite::Exception.
+  // Throws SearchError (a failed search), oos::Error (database) or SQLite::Exception. Once a provider has
+  // answered, a failed write of its breaker's success or of the cache entry is a warning ("..., ignoring"),
+  // not a failed search: the answer was paid for.
   SearchAnswer search(const SearchRequest& request);
 
   // Every provider of search.providers, in order.

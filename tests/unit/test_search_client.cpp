@@ -3,6 +3,8 @@
 // (curl against FakeSearchServer) is cli.search_cli's.
 #include <boost/test/unit_test.hpp>
 
+#include <SQLiteCpp/Database.h>
+
 #include <fstream>
 #include <functional>
 #include <map>
@@ -200,6 +202,30 @@ BOOST_FIXTURE_TEST_CASE(an_unlimited_provider_that_says_its_day_is_spent_is_skip
   script["google"] = {answer(200, "google_results.json")};
   BOOST_TEST(find("third").provider == "google");
   BOOST_TEST(sent_to("google").size() == 2u);
+}
+
+// Another process holds the write lock while the request is out (past db.busy_timeout): the breaker's success
+// and the cache entry are lost, with a warning each, and the answer is returned.
+BOOST_FIXTURE_TEST_CASE(a_busy_database_after_the_answer_costs_the_cache_entry_not_the_answer, ClientFixture) {
+  config.search.providers = {"google"};
+  SQLite::Database other((dir / "oos.db").string(), SQLite::OPEN_READWRITE);
+  on_request = [&] { other.exec("BEGIN IMMEDIATE"); };
+  auto result = find("q");
+  other.exec("ROLLBACK");
+  BOOST_TEST(result.provider == "google");
+  BOOST_TEST(result.page.results.size() == 3u);
+  BOOST_TEST(sql_int("SELECT count(*) FROM search_cache") == 0);
+  auto log = log_text();
+  BOOST_TEST(
+      log.find("search: the answer from google was not cached: database is locked, ignoring") != std::string::npos,
+      log);
+  BOOST_TEST(log.find("search: provider google's breaker not told of its answer: database is locked, ignoring") !=
+                 std::string::npos,
+             log);
+
+  on_request = nullptr;  // the lock gone, the next search caches as before
+  BOOST_TEST(find("q").cached == false);
+  BOOST_TEST(find("q").cached == true);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_one_character_engine_id_leaves_error_messages_readable, ClientFixture) {

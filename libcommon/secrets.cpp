@@ -37,7 +37,7 @@ constexpr std::size_t k_min_piece = 4;
 
 std::string scrub(std::string text, const std::vector<std::string>& secrets) {
   for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
+    if (secret.size() < k_min_secret_length) continue;
     // Resume after the mark, so a secret that occurs inside the mark cannot match forever.
     for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + k_mark.size()))
       text.replace(pos, secret.size(), k_mark);
@@ -48,14 +48,15 @@ std::string scrub(std::string text, const std::vector<std::string>& secrets) {
 std::string scrub_excerpt(std::string text, const std::vector<std::string>& secrets, bool cut_start, bool cut_end) {
   text = scrub(std::move(text), secrets);
   for (const auto& secret : secrets) {
+    if (secret.size() < k_min_secret_length) continue;
     // The longest piece first: the end of the secret at a cut start, its beginning at a cut end.
-    for (std::size_t n = std::min(secret.size() - (secret.empty() ? 0 : 1), text.size()); n >= k_min_piece; --n) {
+    for (std::size_t n = std::min(secret.size() - 1, text.size()); n >= k_min_piece; --n) {
       if (cut_start && text.compare(0, n, secret, secret.size() - n, n) == 0) {
         text.replace(0, n, k_mark);
         break;
       }
     }
-    for (std::size_t n = std::min(secret.size() - (secret.empty() ? 0 : 1), text.size()); n >= k_min_piece; --n) {
+    for (std::size_t n = std::min(secret.size() - 1, text.size()); n >= k_min_piece; --n) {
       if (cut_end && text.compare(text.size() - n, n, secret, 0, n) == 0) {
         text.replace(text.size() - n, n, k_mark);
         break;

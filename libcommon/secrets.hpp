@@ -31,12 +31,19 @@ class SecretStore {
 // the value is shorter than 12 characters; "absent" for nullopt.
 std::string redact(const std::optional<std::string>& value);
 
-// `text` with every occurrence of any of `secrets` replaced by "[redacted]"; for error messages and
-// handler output that might echo a secret back.
+// The shortest value scrub() redacts. A shorter one is no credential worth hiding, and replacing it would
+// wreck every message that contains its letters (a one-character engine id "c" made "Failed to connect" read
+// "Failed to [redacted]onne[redacted]t"); `oos-health validate` warns about a secret this short instead.
+inline constexpr std::size_t k_min_secret_length = 8;
+
+// `text` with every occurrence of any of `secrets` of at least k_min_secret_length characters replaced by
+// "[redacted]"; for error messages and handler output that might echo a secret back. Shorter values are
+// left in place.
 std::string scrub(std::string text, const std::vector<std::string>& secrets);
 
 // scrub() for an excerpt of a longer output: a piece of a secret (4 characters or more) left where the
-// excerpt was cut (`cut_start`: it begins mid-output, `cut_end`: it stops mid-output) is redacted too.
+// excerpt was cut (`cut_start`: it begins mid-output, `cut_end`: it stops mid-output) is redacted too. Secrets
+// shorter than k_min_secret_length are left alone, as by scrub().
 std::string scrub_excerpt(std::string text, const std::vector<std::string>& secrets, bool cut_start, bool cut_end);
 
 }  // namespace oos::secrets

@@ -55,6 +55,13 @@ void check_secrets(const ValidateSources& s, Report& r) {
   auto check = [&](const std::string& name, const std::vector<std::string>& users, bool needed) {
     auto value = s.secrets.get(name);
     auto who = fmt::format("{}", fmt::join(users, ", "));
+    // A value too short to be a credential is probably cut off, and scrub() leaves it in messages: say so,
+    // without the value or its length.
+    if (value && value->size() < secrets::k_min_secret_length)
+      return HealthCheck{"secret " + name, Health::warning,
+                         fmt::format("present but shorter than {} characters, for {}: check that it is the whole "
+                                     "value; a value this short is not redacted from messages",
+                                     secrets::k_min_secret_length, who)};
     if (value) return HealthCheck{"secret " + name, Health::ok, fmt::format("{}, for {}", secrets::redact(value), who)};
     return HealthCheck{"secret " + name, needed ? Health::critical : Health::warning,
                        fmt::format("absent, {} {}: give it with LoadCredential={}:<file> in a drop-in "

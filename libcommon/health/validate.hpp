@@ -1,5 +1,6 @@
 // `oos-health validate`: what can be checked before anything runs. The config (parsed by the caller), the
-// secrets it names (present or absent, never their values), the state and backup directories (writable),
+// secrets it names (present, suspiciously short or absent, never their values), the state and backup
+// directories (writable),
 // and the installed units (complete, and `systemd-analyze verify` silent), when any are installed.
 #pragma once
 

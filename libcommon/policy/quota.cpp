@@ -96,12 +96,14 @@ QuotaDecision admit_request(const Ledger& current, const QuotaSettings& settings
     d.ledger.used = 0;
     d.ledger.exhausted = false;
   }
-  if (settings.daily_quota <= 0) {  // unlimited: counted, never paced
-    ++d.ledger.used;
+  // The provider's word that its day is spent holds whatever quota is configured, unlimited included: asking
+  // again would only spend a request on the same refusal.
+  if (d.ledger.exhausted || (settings.daily_quota > 0 && d.ledger.used >= settings.daily_quota)) {
+    d.verdict = QuotaVerdict::spent;
     return d;
   }
-  if (d.ledger.exhausted || d.ledger.used >= settings.daily_quota) {
-    d.verdict = QuotaVerdict::spent;
+  if (settings.daily_quota <= 0) {  // unlimited: counted, never paced
+    ++d.ledger.used;
     return d;
   }
   double capacity = std::max(1, settings.burst);

@@ -30,7 +30,7 @@ std::string quota_day(util::UnixMillis now, QuotaZone zone);
 util::UnixMillis next_quota_reset(util::UnixMillis now, QuotaZone zone);
 
 struct QuotaSettings {
-  std::int64_t daily_quota = 0;  // 0: unlimited, and no pacing
+  std::int64_t daily_quota = 0;  // 0: unlimited (but for a day the provider says is spent), and no pacing
   int burst = 10;                // requests that may go out back to back
 };
 
@@ -59,7 +59,8 @@ struct QuotaDecision {
   util::UnixMillis resets_at = 0;
 };
 
-// Whether one more request may go out at `now`.
+// Whether one more request may go out at `now`: not when the day's quota is used up or the provider said it is
+// spent (`exhausted`, also with an unlimited quota), until the day changes; an unlimited quota is never paced.
 QuotaDecision admit_request(const Ledger& current, const QuotaSettings& settings, util::UnixMillis now, QuotaZone zone);
 
 }  // namespace oos::policy

@@ -1,13 +1,12 @@
 #include "search/client.hpp"
 
+#include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <nlohmann/json.hpp>
 
 #include "breaker/breaker_store.hpp"
-#include "policy/backoff.hpp"
 #include "search/cache.hpp"
 #include "search/http.hpp"
 #include "search/ledger.hpp"
@@ -18,13 +17,8 @@ namespace oos::search {
 namespace {
 
 constexpr std::string_view k_breaker_kind = "search";
-// Backoff between attempts of one provider after a transient error: 1 s, then 2 s, with 20% jitter.
-constexpr std::array<std::int64_t, 2> k_backoff_seconds{1, 2};
-constexpr double k_backoff_jitter = 0.2;
 // A half-open probe older than this belongs to a process that died (a search takes far less): take it over.
 constexpr util::Millis k_probe_takeover{5 * 60 * 1000};
-// Below this much budget a request is not worth sending.
-constexpr util::Millis k_least_request_time{200};
 
 ExitCode exit_code_of(SearchFailure failure) {
   switch (failure) {
@@ -39,84 +33,88 @@ policy::QuotaSettings quota_settings(const config::SearchProvider& p) {
   return {p.daily_quota, p.burst};
 }
 
-// One search through the chain: what each provider said, the time slept, and the secrets to scrub.
+// Runs `write`, bookkeeping after an answer was paid for (its breaker's success, the cache entry): a database
+// that fails it (busy past db.busy_timeout, read-only, full) costs the bookkeeping, not the answer. One warning
+// names the cause. A corrupt database still throws: oos-integrity must hear of it.
+template <typename Write>
+void best_effort(log::Logger& logger, std::string_view what, const Write& write) {
+  try {
+    write();
+  } catch (const SQLite::Exception& e) {
+    if (db::is_corruption(e)) throw;
+    logger.warn(fmt::format("search: {}: {}, ignoring", what, e.what()));
+  }
+}
+
+// One search through the chain: performs decide()'s steps for each provider and keeps what each said, the
+// time slept, and the secrets to scrub.
 class Chain {
  public:
   Chain(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
-        const SearchClient::Sleep& sleep, const SearchRequest& request)
+        const HttpGet& http, const SearchRequest& request)
       : m_db(db),
         m_config(config),
         m_clock(clock),
         m_logger(logger),
-        m_sleep(sleep),
+        m_http(http),
         m_request(request),
         m_breakers(db, config.breaker, logger),
         m_ledger(db),
-        m_started(util::monotonic_seconds()) {}
+        m_started(clock.monotonic()) {}
 
   // The provider's page, or nullopt after noting why it could not answer. Throws SearchError for a bad request.
   std::optional<Page> ask(const Provider& provider, const SecretValues& secrets) {
     auto name = std::string(provider.name());
     m_secret_values.clear();
     for (const auto& [key, value] : secrets) m_secret_values.push_back(value);
-    if (out_of_budget()) return skip_for_budget(name);
+    const auto& settings = m_config.search.provider.at(name);
+    Attempt attempt{0, false, settings.daily_quota, 0.0};
+    // Out of budget before the breaker is consulted: no probe slot is taken, nothing is recorded.
+    if (auto first = decide(attempt, Ready{}, limits()); first.action == Action::give_up) {
+      note(name, first.failure, first.reason);
+      return std::nullopt;
+    }
     if (!admitted(name)) return std::nullopt;
+    attempt.probing = m_probing;
     // A probe slot taken here is given back if anything below throws (a busy database, a bad request).
     ProbeGuard guard(*this, name);
-    const auto& settings = m_config.search.provider.at(name);
-    for (int attempt = 1;; ++attempt) {
-      if (out_of_budget()) {
-        record(name, Outcome::neutral);
-        return skip_for_budget(name);
-      }
-      auto quota = m_ledger.acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
-      if (quota.verdict == policy::QuotaVerdict::spent) {
-        return give_up(name, SearchFailure::quota,
-                       fmt::format("daily quota of {} spent until {}", settings.daily_quota,
-                                   util::format_iso8601(quota.resets_at)),
-                       Outcome::neutral);
-      }
-      if (quota.verdict == policy::QuotaVerdict::paced) {
-        if (sleep_within_limits(quota.wait)) continue;
-        return give_up(name, SearchFailure::rate_limited,
-                       fmt::format("paced to {} requests a day: next request in {}", settings.daily_quota,
-                                   util::format_duration(quota.wait)),
-                       Outcome::neutral);
-      }
-      auto result = send(provider, secrets);
-      if (result) {
-        record(name, Outcome::success);
-        return std::move(*result);
-      }
-      auto& failure = result.error();
-      failure.message = secrets::scrub(failure.message, m_secret_values);
-      m_logger.warn(fmt::format("search provider {}: {} (attempt {})", name, failure.message, attempt),
-                    {{"provider", name}});
-      // A probe gets one request: its failure re-opens the breaker.
-      bool may_retry = attempt < k_attempts_per_provider && !m_probing;
-      switch (failure.problem) {
-        case Problem::bad_request:
-          record(name, Outcome::neutral);
-          throw SearchError(SearchFailure::bad_request, fmt::format("{} refused the query: {}", name, failure.message));
-        case Problem::quota_exhausted:
-          m_ledger.mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
-          return give_up(name, SearchFailure::quota, failure.message, Outcome::neutral);
-        case Problem::permanent: return give_up(name, SearchFailure::permanent, failure.message, Outcome::failure);
-        case Problem::rate_limited: {
-          if (may_retry && failure.retry_after && sleep_within_limits(*failure.retry_after)) continue;
-          auto why = !failure.retry_after ? std::string()
-                     : !may_retry         ? fmt::format("; still limited after {} attempts", attempt)
-                                          : fmt::format("; Retry-After {} is beyond --max-wait",
-                                                        util::format_duration(*failure.retry_after));
-          return give_up(name, SearchFailure::rate_limited, failure.message + why, Outcome::neutral);
+    Event event = Ready{};
+    for (;;) {
+      attempt.jitter_draw = m_rng.fraction();
+      auto next = decide(attempt, event, limits());
+      switch (next.action) {
+        case Action::ask_quota:
+          event = m_ledger.acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
+          break;
+        case Action::wait:
+          m_clock.sleep_for(next.wait.count());
+          m_slept += next.wait;
+          event = Ready{};
+          break;
+        case Action::send: {
+          ++attempt.sent;
+          auto result = send(provider, secrets);
+          if (result) {
+            best_effort(m_logger, fmt::format("provider {}'s breaker not told of its answer", name),
+                        [&] { record(name, Outcome::success); });
+            return std::move(*result);
+          }
+          auto& failure = result.error();
+          failure.message = secrets::scrub(failure.message, m_secret_values);
+          m_logger.warn(fmt::format("search provider {}: {} (attempt {})", name, failure.message, attempt.sent),
+                        {{"provider", name}});
+          event = std::move(failure);
+          break;
         }
-        case Problem::transient: {
-          auto delay = failure.retry_after.value_or(
-              policy::retry_delay(attempt, k_backoff_seconds, k_backoff_jitter, m_rng.fraction()));
-          if (may_retry && sleep_within_limits(delay)) continue;
-          // One failed search is one breaker failure, however many attempts it made.
-          return give_up(name, SearchFailure::unavailable, failure.message, Outcome::failure);
-        }
+        case Action::refuse_query:
+          record(name, next.outcome);
+          throw SearchError(SearchFailure::bad_request, fmt::format("{} refused the query: {}", name, next.reason));
+        case Action::give_up:
+          if (next.spent_day)
+            m_ledger.mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
+          record(name, next.outcome);
+          note(name, next.failure, next.reason);
+          return std::nullopt;
       }
     }
   }
@@ -139,8 +137,6 @@ class Chain {
   }
 
  private:
-  enum class Outcome { success, failure, neutral };
-
   // Whether the breaker lets a request through (an open breaker that has cooled down lets one probe; so does a
   // half-open one whose probe started more than k_probe_takeover ago, its process gone).
   bool admitted(const std::string& name) {
@@ -196,13 +192,6 @@ class Chain {
     std::string m_name;
   };
 
-  bool out_of_budget() const { return m_request.budget && *m_request.budget - elapsed() < k_least_request_time; }
-
-  std::optional<Page> skip_for_budget(const std::string& name) {
-    note(name, SearchFailure::unavailable, "not asked: no time left of the search's budget");
-    return std::nullopt;
-  }
-
   std::expected<Page, ProviderFailure> send(const Provider& provider, const SecretValues& secrets) {
     auto http = provider.request(m_request.query, secrets);
     const auto& settings = m_config.search.provider.at(std::string(provider.name()));
@@ -214,7 +203,7 @@ class Chain {
       http.connect_timeout = std::min(http.connect_timeout, left);
     }
     m_logger.debug(fmt::format("GET {}", redact_url(http.url)), {{"provider", std::string(provider.name())}});
-    auto response = http_get(http);
+    auto response = m_http(http);
     if (!response) {
       auto what = response.error().kind == HttpErrorKind::timeout ? "timed out" : "request failed";
       return std::unexpected(
@@ -223,19 +212,11 @@ class Chain {
     return provider.read(m_request.query, *response);
   }
 
-  // Sleeps `wait` if the sleeps so far plus it stay within --max-wait (and the budget); false otherwise.
-  bool sleep_within_limits(util::Millis wait) {
-    if (m_slept + wait > m_request.max_wait) return false;
-    if (m_request.budget && elapsed() + wait >= *m_request.budget) return false;
-    m_sleep(wait);
-    m_slept += wait;
-    return true;
-  }
-
-  std::optional<Page> give_up(const std::string& name, SearchFailure why, const std::string& message, Outcome outcome) {
-    record(name, outcome);
-    note(name, why, message);
-    return std::nullopt;
+  // What is left of --max-wait and of the budget.
+  Limits limits() const {
+    Limits l{m_request.max_wait - m_slept, std::nullopt};
+    if (m_request.budget) l.time_left = *m_request.budget - elapsed();
+    return l;
   }
 
   void record(const std::string& name, Outcome outcome) {
@@ -249,14 +230,14 @@ class Chain {
   }
 
   util::Millis elapsed() const {
-    return util::Millis(static_cast<std::int64_t>((util::monotonic_seconds() - m_started) * 1000));
+    return util::Millis(static_cast<std::int64_t>((m_clock.monotonic() - m_started) * 1000));
   }
 
   db::Database& m_db;
   const config::Config& m_config;
   const util::Clock& m_clock;
   log::Logger& m_logger;
-  const SearchClient::Sleep& m_sleep;
+  const HttpGet& m_http;
   const SearchRequest& m_request;
   breaker::BreakerStore m_breakers;
   RateLimitStore m_ledger;
@@ -301,8 +282,8 @@ nlohmann::json to_json(const SearchAnswer& a) {
 }
 
 SearchClient::SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
-                           const util::Clock& clock, log::Logger& logger, Sleep sleep)
-    : m_db(db), m_config(config), m_secrets(secrets), m_clock(clock), m_logger(logger), m_sleep(std::move(sleep)) {}
+                           const util::Clock& clock, log::Logger& logger, HttpGet http)
+    : m_db(db), m_config(config), m_secrets(secrets), m_clock(clock), m_logger(logger), m_http(std::move(http)) {}
 
 SearchAnswer SearchClient::search(const SearchRequest& request) {
   SearchCache cache(m_db);
@@ -313,7 +294,7 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
   };
   if (cached && cached->expires_at > m_clock.now()) return answer_from(*cached, false);
 
-  Chain chain(m_db, m_config, m_clock, m_logger, m_sleep, request);
+  Chain chain(m_db, m_config, m_clock, m_logger, m_http, request);
   for (const auto& name : m_config.search.providers) {
     auto provider = make_provider(name, m_config.search.provider.at(name));
     SecretValues secrets;
@@ -330,7 +311,8 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
     }
     if (auto page = chain.ask(*provider, secrets)) {
       auto now = m_clock.now();
-      cache.store(request.query, name, *page, now, m_config.search.cache_ttl);
+      best_effort(m_logger, fmt::format("the answer from {} was not cached", name),
+                  [&] { cache.store(request.query, name, *page, now, m_config.search.cache_ttl); });
       return SearchAnswer{request.query, name, false, false, std::move(*page), now, chain.skipped()};
     }
   }

@@ -2,10 +2,10 @@
 // first, then the providers of search.providers in order, each behind its breaker, its daily quota and
 // pacing (shared through the database), with retries of transient errors (exponential backoff with jitter,
 // Retry-After honoured) within --max-wait; an expired cache entry is served as stale when every provider
-// fails.
+// fails. What to do next with a provider is decided by search/decision.hpp; this is the executor, over the
+// database, the injected HTTP GET and the injected Clock (which it sleeps on and measures the budget with).
 #pragma once
 
-#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -17,6 +17,8 @@
 #include "log.hpp"
 #include "policy/breaker.hpp"
 #include "policy/quota.hpp"
+#include "search/decision.hpp"
+#include "search/http.hpp"
 #include "search/provider.hpp"
 #include "secrets.hpp"
 #include "util/time.hpp"
@@ -40,16 +42,6 @@ struct SearchAnswer {
   Page page;
   util::UnixMillis fetched_at = 0;
   std::vector<std::string> skipped;  // why providers before the one that answered did not
-};
-
-// Why a search failed, for the exit code (docs/reference.md section 3) and the worker's verdict.
-enum class SearchFailure {
-  bad_request,     // 65: the query was refused as malformed; dead-letter
-  not_configured,  // 78: no provider has its keys; dead-letter until the config is fixed
-  rate_limited,    // 75: a provider would answer after a wait longer than --max-wait; try again
-  quota,           // 69: every usable provider's quota is spent; temporary for a task
-  permanent,       // 69: every usable provider refuses us for good (PERMISSION_DENIED, bad key); dead-letter
-  unavailable,     // 69: breakers open, network down, errors: retry later
 };
 
 class SearchError : public Error {
@@ -76,16 +68,16 @@ struct ProviderStatus {
   policy::BreakerRecord breaker;
 };
 
-// Attempts of one provider for transient errors and Retry-After waits, before moving on.
-inline constexpr int k_attempts_per_provider = 3;
-
 class SearchClient {
  public:
-  using Sleep = std::function<void(util::Millis)>;
+  // `http`: how requests are sent (curl; tests pass a fake). `clock`: the time stored, the budget measured and
+  // every wait slept (pacing, Retry-After, backoff).
   SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
-               const util::Clock& clock, log::Logger& logger, Sleep sleep);
+               const util::Clock& clock, log::Logger& logger, HttpGet http = http_get);
 
-  // Throws SearchError (a failed search), oos::Error (database) or SQLite::Exception.
+  // Throws SearchError (a failed search), oos::Error (database) or SQLite::Exception. Once a provider has
+  // answered, a failed write of its breaker's success or of the cache entry is a warning ("..., ignoring"),
+  // not a failed search: the answer was paid for.
   SearchAnswer search(const SearchRequest& request);
 
   // Every provider of search.providers, in order.
@@ -101,7 +93,7 @@ class SearchClient {
   const secrets::SecretStore& m_secrets;
   const util::Clock& m_clock;
   log::Logger& m_logger;
-  Sleep m_sleep;
+  HttpGet m_http;
 };
 
 }  // namespace oos::search

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,5 +36,8 @@ struct HttpError {
 inline constexpr std::size_t k_max_body_bytes = 4u << 20;
 
 std::expected<HttpResponse, HttpError> http_get(const HttpRequest& request);
+
+// How the search client sends a request: http_get, or a fake in tests.
+using HttpGet = std::function<std::expected<HttpResponse, HttpError>(const HttpRequest&)>;
 
 }  // namespace oos::search

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "search/plain_text.hpp"
 
 namespace oos::search {
 namespace {
@@ -18,6 +19,24 @@ using nlohmann::json;
 std::string text_of(const json& object, const char* key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// One result, its title and snippet made plain text (providers send HTML highlights, entities and line breaks).
+Result result_of(const json& item, const char* title, const char* link, const char* snippet) {
+  return {plain_text(text_of(item, title)), text_of(item, link), plain_text(text_of(item, snippet))};
+}
+
+// A count that may come as a number or, as Google sends it, as a string of digits.
+std::optional<std::int64_t> count_of(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (!it->is_string()) return std::nullopt;
+  const auto& text = it->get_ref<const std::string&>();
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
 }
 
 std::optional<util::Millis> retry_after_of(const HttpResponse& response) {
@@ -81,15 +100,11 @@ class Google final : public Provider {
       if (!items->is_array()) return std::unexpected(malformed("\"items\" is not an array"));
       for (const auto& item : *items) {
         if (!item.is_object()) return std::unexpected(malformed("an item is not an object"));
-        page.results.push_back({text_of(item, "title"), text_of(item, "link"), text_of(item, "snippet")});
+        page.results.push_back(result_of(item, "title", "link", "snippet"));
       }
     }
-    if (auto info = doc.find("searchInformation"); info != doc.end() && info->is_object()) {
-      auto total = text_of(*info, "totalResults");  // a string in Google's format
-      std::int64_t n = 0;
-      if (!total.empty() && std::from_chars(total.data(), total.data() + total.size(), n).ec == std::errc())
-        page.total_results = n;
-    }
+    if (auto info = doc.find("searchInformation"); info != doc.end() && info->is_object())
+      page.total_results = count_of(*info, "totalResults");  // "12300": a string in Google's format
     if (auto queries = doc.find("queries"); queries != doc.end() && queries->is_object()) {
       auto next = queries->find("nextPage");
       if (next != queries->end() && next->is_array() && !next->empty() && (*next)[0].is_object()) {
@@ -101,9 +116,10 @@ class Google final : public Provider {
   }
 
  private:
-  // Google's error envelope: {"error":{"code":..,"message":..,"errors":[{"reason":..}],"status":..}}.
+  // Google's error envelope: {"error":{"code":..,"message":..,"errors":[{"reason":..}],"status":..,
+  // "details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":..,"metadata":{"quota_limit":..}}]}}.
   static ProviderFailure error(const HttpResponse& response, const json& doc) {
-    std::string message, status, reason;
+    std::string message, status, reason, info_reason, quota_limit;
     if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
       const auto& e = doc["error"];
       message = text_of(e, "message");
@@ -111,14 +127,28 @@ class Google final : public Provider {
       if (auto errors = e.find("errors");
           errors != e.end() && errors->is_array() && !errors->empty() && (*errors)[0].is_object())
         reason = text_of((*errors)[0], "reason");
+      if (auto details = e.find("details"); details != e.end() && details->is_array()) {
+        for (const auto& d : *details) {
+          if (!d.is_object() || text_of(d, "@type") != "type.googleapis.com/google.rpc.ErrorInfo") continue;
+          info_reason = text_of(d, "reason");
+          if (auto meta = d.find("metadata"); meta != d.end() && meta->is_object())
+            quota_limit = text_of(*meta, "quota_limit");
+        }
+      }
     }
     auto said = one_line(fmt::format("HTTP {}{}{}: {}", response.status, status.empty() ? "" : " " + status,
                                      reason.empty() ? "" : " (" + reason + ")",
                                      message.empty() ? one_line(response.body, 200) : message));
     auto failure = [&](Problem p) { return ProviderFailure{p, said, retry_after_of(response)}; };
-    // dailyLimitExceeded comes as 403, sometimes with status PERMISSION_DENIED: the reason decides first.
-    if (reason == "dailyLimitExceeded" || message.find("per day") != std::string::npos)
+    // dailyLimitExceeded comes as 403, sometimes with status PERMISSION_DENIED; today's spent day comes as 429
+    // RESOURCE_EXHAUSTED with reason rateLimitExceeded, limit 'Queries per day' (quota_limit
+    // DefaultPerDayPerProject): the reason and the limit decide before the status.
+    if (reason == "dailyLimitExceeded" || message.find("per day") != std::string::npos ||
+        quota_limit.find("PerDay") != std::string::npos)
       return failure(Problem::quota_exhausted);
+    // A wrong or blocked key comes as 400 INVALID_ARGUMENT (ErrorInfo API_KEY_INVALID): the key, not the query.
+    if (info_reason.starts_with("API_KEY_") || message.starts_with("API key not valid"))
+      return failure(Problem::permanent);
     if (response.status == 429 || reason == "rateLimitExceeded" || reason == "userRateLimitExceeded" ||
         status == "RESOURCE_EXHAUSTED")
       return failure(Problem::rate_limited);
@@ -146,7 +176,12 @@ class Searxng final : public Provider {
   }
 
   std::expected<Page, ProviderFailure> read(const Query& q, const HttpResponse& response) const override {
-    if (response.status != 200) return std::unexpected(by_status(response, response.body));
+    if (response.status != 200) {
+      auto failure = by_status(response, response.body);
+      // An instance whose settings.yml lacks json in search.formats answers 403 to format=json.
+      if (response.status == 403) failure.message += " (is json in the instance's search.formats?)";
+      return std::unexpected(failure);
+    }
     auto doc = json::parse(response.body, nullptr, false);
     if (!doc.is_object()) return std::unexpected(malformed("not a JSON object"));
     auto results = doc.find("results");
@@ -158,7 +193,7 @@ class Searxng final : public Provider {
       if (!item.is_object()) return std::unexpected(malformed("a result is not an object"));
       if (index++ < skip) continue;
       if (static_cast<int>(page.results.size()) == q.num) break;
-      page.results.push_back({text_of(item, "title"), text_of(item, "url"), text_of(item, "content")});
+      page.results.push_back(result_of(item, "title", "url", "content"));
     }
     if (auto n = doc.find("number_of_results"); n != doc.end() && n->is_number_integer() && n->get<std::int64_t>() > 0)
       page.total_results = n->get<std::int64_t>();
@@ -191,20 +226,26 @@ class Brave final : public Provider {
   std::expected<Page, ProviderFailure> read(const Query& q, const HttpResponse& response) const override {
     auto doc = json::parse(response.body, nullptr, false);
     if (response.status != 200) {
-      // {"type":"ErrorResponse","error":{"status":..,"code":"RATE_LIMITED"|"QUOTA_LIMITED"|..,"detail":..}}
-      std::string code, detail;
+      // {"type":"ErrorResponse","error":{"status":..,"code":"RATE_LIMITED"|"QUOTA_LIMITED"|..,"detail":..,
+      // "meta":{"component":..}}}. The code decides before the status: a wrong token comes as 422
+      // SUBSCRIPTION_TOKEN_INVALID, the status of a malformed request too.
+      std::string code, detail, component;
       if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
-        code = text_of(doc["error"], "code");
-        detail = text_of(doc["error"], "detail");
+        const auto& e = doc["error"];
+        code = text_of(e, "code");
+        detail = text_of(e, "detail");
+        if (auto meta = e.find("meta"); meta != e.end() && meta->is_object()) component = text_of(*meta, "component");
       }
       auto failure = by_status(response, code.empty() ? response.body : code + ": " + detail);
       if (code == "QUOTA_LIMITED") failure.problem = Problem::quota_exhausted;
+      if (code == "RATE_LIMITED") failure.problem = Problem::rate_limited;
+      if (code.starts_with("SUBSCRIPTION_") || component == "authentication") failure.problem = Problem::permanent;
       return std::unexpected(failure);
     }
     if (!doc.is_object()) return std::unexpected(malformed("not a JSON object"));
     Page page;
     auto web = doc.find("web");
-    if (web == doc.end()) return page;  // no web results for this query
+    if (web == doc.end() || web->is_null()) return page;  // no web results for this query
     if (!web->is_object()) return std::unexpected(malformed("\"web\" is not an object"));
     if (auto results = web->find("results"); results != web->end()) {
       if (!results->is_array()) return std::unexpected(malformed("\"web.results\" is not an array"));
@@ -214,7 +255,7 @@ class Brave final : public Provider {
         if (!item.is_object()) return std::unexpected(malformed("a result is not an object"));
         if (index++ < skip) continue;
         if (static_cast<int>(page.results.size()) == q.num) break;
-        page.results.push_back({text_of(item, "title"), text_of(item, "url"), text_of(item, "description")});
+        page.results.push_back(result_of(item, "title", "url", "description"));
       }
     }
     return page;

@@ -1,6 +1,7 @@
 // The search providers behind one interface (docs/reference.md section 17): each builds its HTTP request
-// from a query and its secrets and reads the provider's wire format, success or error, into a Page or a
-// classified failure. Pure apart from the interface: no I/O here (http.hpp sends, client.hpp decides).
+// from a query and its secrets and reads the provider's wire format, success or error, into a Page of plain-text
+// results or a classified failure (the provider's own code or reason decides before the HTTP status). Pure apart from
+// the interface: no I/O here (http.hpp sends, client.hpp decides).
 #pragma once
 
 #include <expected>
@@ -23,6 +24,7 @@ struct Query {
   int start = 1;  // 1-based index of the first result
 };
 
+// One result. Title and snippet are plain text (plain_text.hpp), whatever markup the provider sent.
 struct Result {
   std::string title;
   std::string link;

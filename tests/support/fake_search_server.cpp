@@ -45,7 +45,8 @@ std::string google_items(int n) {
     items += R"({"kind":"customsearch#result","title":"Google result )" + std::to_string(i) +
              R"(","htmlTitle":"Google <b>result</b>","link":"https://example.org/google/)" + std::to_string(i) +
              R"(","displayLink":"example.org","snippet":"Snippet )" + std::to_string(i) +
-             R"( from Google.","formattedUrl":"https://example.org/"})";
+             R"( \nfrom Google.","htmlSnippet":"<b>Snippet</b> )" + std::to_string(i) +
+             R"( <br>\nfrom Google.","formattedUrl":"https://example.org/"})";
   }
   return items;
 }
@@ -124,7 +125,7 @@ Response brave(Reply reply) {
     case Reply::slow:
       return {
           200,
-          R"({"type":"search","query":{"original":"q","more_results_available":true},"mixed":{"type":"mixed","main":[{"type":"web","index":0,"all":false}]},"web":{"type":"search","results":[{"title":"Brave result 1","url":"https://example.org/brave/1","is_source_local":false,"description":"Description 1.","age":"2 days ago","language":"en","family_friendly":true},{"title":"Brave result 2","url":"https://example.org/brave/2","description":"Description 2."}],"family_friendly":true}})"};
+          R"({"type":"search","query":{"original":"q","more_results_available":true},"mixed":{"type":"mixed","main":[{"type":"web","index":0,"all":false}]},"web":{"type":"search","results":[{"title":"Brave result 1","url":"https://example.org/brave/1","is_source_local":false,"description":"<strong>Description</strong> 1.","age":"2 days ago","language":"en","family_friendly":true},{"title":"Brave result 2 &amp; more","url":"https://example.org/brave/2","description":"Description&nbsp;2."}],"family_friendly":true}})"};
     case Reply::empty: return {200, R"({"type":"search","query":{"original":"q","more_results_available":false}})"};
     case Reply::rate_limited:
     case Reply::rate_limited_retry_after:

@@ -1,11 +1,14 @@
 // search/provider: each provider's request and how its wire format (results and error envelopes) is read.
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "error.hpp"
 #include "search/provider.hpp"
+#include "util/files.hpp"
 
 using namespace oos;
 using search::HttpResponse;
@@ -24,6 +27,14 @@ std::unique_ptr<search::Provider> make(const std::string& name, const std::strin
 std::string google_error(int code, const std::string& status, const std::string& reason, const std::string& message) {
   return R"({"error":{"code":)" + std::to_string(code) + R"(,"message":")" + message + R"(","errors":[{"message":")" +
          message + R"(","domain":"global","reason":")" + reason + R"("}],"status":")" + status + R"("}})";
+}
+
+// A provider's body from tests/fixtures/search (see the README there for where each comes from).
+std::string fixture(const std::string& name) {
+  auto path = std::filesystem::path(OOS_SOURCE_DIR) / "tests" / "fixtures" / "search" / name;
+  auto text = util::read_file(path);
+  BOOST_TEST_REQUIRE(text.has_value(), "cannot read " << path);
+  return *text;
 }
 
 }  // namespace
@@ -145,6 +156,112 @@ BOOST_AUTO_TEST_CASE(retry_after_takes_seconds_or_an_http_date) {
   BOOST_TEST(!search::parse_retry_after("soon", 0).has_value());
   BOOST_TEST(!search::parse_retry_after("-5", 0).has_value());
   BOOST_TEST(search::parse_retry_after("99999999999999999", 0).value_or(util::Millis(-1)).count() == 86'400'000);
+}
+
+struct BodyCase {
+  std::string provider;
+  std::string fixture;
+  search::Query query;
+  std::vector<std::string> titles;
+  std::vector<std::string> snippets;
+  std::optional<std::int64_t> total_results;
+  std::optional<int> next_start;
+};
+
+// Titles and snippets are plain text whatever the provider sent: Brave's <strong> highlights and entities,
+// Google's entities and line breaks in its plain fields, SearXNG's entities and empty contents.
+BOOST_AUTO_TEST_CASE(real_result_bodies_are_read_as_plain_text) {
+  const std::vector<BodyCase> cases{
+      {"google",
+       "google_results.json",
+       {"sqlite wal mode", 3, 1},
+       {"Write-Ahead Logging & checkpoints", "Why isn't my WAL file shrinking?", "PRAGMA journal_mode"},
+       {"Jan 4, 2026 ... The default method by which SQLite implements atomic commit is a rollback journal. "
+        "Beginning with version 3.7.0, a new \"Write-Ahead Log\" option is available ...",
+        "A reader that never finishes keeps the checkpoint from resetting the WAL, so it grows without end.",
+        "The WAL journaling mode uses a write-ahead log instead of a rollback journal to implement transactions."},
+       12300,
+       4},
+      {"google",
+       "google_last_page.json",
+       {"oos backup manifest", 10, 1},
+       {"Backups: the manifest", "Restore"},
+       {"Each backup has a manifest with its SHA-256.", ""},
+       2,
+       std::nullopt},
+      {"google", "google_no_results.json", {"zzqx oos nothing", 10, 1}, {}, {}, 0, std::nullopt},
+      {"brave",
+       "brave_results.json",
+       {"sqlite wal mode", 10, 1},
+       {"Write-Ahead Logging", "Why isn't my WAL file shrinking? - Q&A", "PRAGMA journal_mode"},
+       {"The default method by which SQLite implements atomic commit is a rollback journal. Beginning with version "
+        "3.7.0, a new \"Write-Ahead Log\" option is available.",
+        "A reader that never finishes keeps the checkpoint from resetting the WAL, so it grows without end. Don't "
+        "keep a read transaction open.",
+        ""},
+       std::nullopt,
+       std::nullopt},
+      {"brave", "brave_web_null.json", {"zzqx oos nothing", 10, 1}, {}, {}, std::nullopt, std::nullopt},
+      {"searxng",
+       "searxng_results.json",
+       {"sqlite wal mode", 10, 1},
+       {"Write-Ahead Logging", "Why isn't my WAL file shrinking? | Q&A", "PRAGMA statements"},
+       {"The default method by which SQLite implements atomic commit is a rollback journal. A new \"Write-Ahead "
+        "Log\" option is available & on by default here.",
+        "A reader that never finishes keeps the checkpoint from resetting the WAL.", ""},
+       std::nullopt,
+       std::nullopt},
+  };
+  const std::regex markup(R"(<[a-zA-Z/]|&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);|\s\s|[\n\r\t]|^\s|\s$)");
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.fixture) {
+      auto page = make(c.provider, "http://x")->read(c.query, HttpResponse{200, fixture(c.fixture), std::nullopt});
+      BOOST_TEST_REQUIRE(page.has_value(), page.error().message);
+      std::vector<std::string> titles, snippets;
+      for (const auto& r : page->results) {
+        titles.push_back(r.title);
+        snippets.push_back(r.snippet);
+        BOOST_TEST(!std::regex_search(r.title, markup), r.title);
+        BOOST_TEST(!std::regex_search(r.snippet, markup), r.snippet);
+        BOOST_TEST(r.link.starts_with("https://example.org/"), r.link);
+      }
+      BOOST_TEST(titles == c.titles, boost::test_tools::per_element());
+      BOOST_TEST(snippets == c.snippets, boost::test_tools::per_element());
+      BOOST_TEST(page->total_results.value_or(-1) == c.total_results.value_or(-1));
+      BOOST_TEST(page->next_start.value_or(-1) == c.next_start.value_or(-1));
+    }
+  }
+}
+
+struct ErrorCase {
+  std::string provider;
+  std::string fixture;
+  long status;
+  Problem expected;
+};
+
+// Real error bodies: the provider's code or reason decides before the HTTP status (a wrong key comes as 400 from
+// Google and 422 from Brave, a spent day as 429 with reason rateLimitExceeded from Google).
+BOOST_AUTO_TEST_CASE(real_error_bodies_are_classified_by_what_they_say) {
+  const std::vector<ErrorCase> cases{
+      {"google", "google_queries_per_day_429.json", 429, Problem::quota_exhausted},
+      {"google", "google_queries_per_minute_429.json", 429, Problem::rate_limited},
+      {"google", "google_daily_limit_403.json", 403, Problem::quota_exhausted},
+      {"google", "google_key_invalid_400.json", 400, Problem::permanent},
+      {"google", "google_invalid_argument_400.json", 400, Problem::bad_request},
+      {"brave", "brave_token_invalid_422.json", 422, Problem::permanent},
+      {"brave", "brave_validation_422.json", 422, Problem::bad_request},
+      {"brave", "brave_rate_limited_429.json", 429, Problem::rate_limited},
+      {"brave", "brave_quota_limited_429.json", 429, Problem::quota_exhausted},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.fixture) {
+      auto page = make(c.provider, "http://x")->read({"q"}, HttpResponse{c.status, fixture(c.fixture), std::nullopt});
+      BOOST_TEST_REQUIRE(!page.has_value());
+      BOOST_TEST(to_string(page.error().problem) == to_string(c.expected), page.error().message);
+      BOOST_TEST(page.error().message.find('\n') == std::string::npos);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(unknown_providers_are_refused) {

@@ -117,4 +117,18 @@ BOOST_AUTO_TEST_CASE(an_unlimited_provider_is_counted_and_never_paced) {
   BOOST_TEST(ledger.used == 50);
 }
 
+BOOST_AUTO_TEST_CASE(an_unlimited_provider_that_said_its_day_is_spent_is_not_asked_until_the_next_day) {
+  policy::QuotaSettings settings{0, 10};
+  auto now = utc(2026, 11, 28, 12);
+  auto ledger = policy::new_ledger(settings, now, QuotaZone::us_pacific);
+  ledger.exhausted = true;  // Google's 429 "Queries per day"
+  auto spent = policy::admit_request(ledger, settings, now + 3 * k_hour, QuotaZone::us_pacific);
+  BOOST_TEST(spent.verdict == QuotaVerdict::spent);
+  BOOST_TEST(spent.ledger.used == ledger.used);  // a refused request is not counted
+  BOOST_TEST(spent.resets_at == utc(2026, 11, 29, 8));
+  auto next_day = policy::admit_request(spent.ledger, settings, utc(2026, 11, 29, 8), QuotaZone::us_pacific);
+  BOOST_TEST(next_day.verdict == QuotaVerdict::allowed);
+  BOOST_TEST(!next_day.ledger.exhausted);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

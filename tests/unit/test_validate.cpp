@@ -76,6 +76,22 @@ BOOST_FIXTURE_TEST_CASE(a_present_secret_is_reported_without_its_value, Fixture)
   BOOST_TEST(v.exit_code == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_secret_too_short_to_be_redacted_is_a_warning_that_does_not_show_it, Fixture) {
+  write_file(credentials / "OOS_VALIDATE_TEST_TOKEN", "Zq7\n");
+  write_file(credentials / "GOOGLE_SEARCH_ENGINE_ID", "Zq\n");
+  auto config = handler_needing("OOS_VALIDATE_TEST_TOKEN");
+  config.search.providers = {"google"};
+  auto v = run(config);
+  for (const auto* name : {"secret OOS_VALIDATE_TEST_TOKEN", "secret GOOGLE_SEARCH_ENGINE_ID"}) {
+    const auto* check = find(v, name);
+    BOOST_TEST_REQUIRE(check != nullptr, name);
+    BOOST_TEST(check->status == Health::warning, name);
+    BOOST_TEST(check->message.starts_with("present but shorter than 8 characters"), check->message);
+    BOOST_TEST(check->message.find("Zq") == std::string::npos, check->message);
+  }
+  BOOST_TEST(v.exit_code == 0);  // present: it runs, only its messages are not scrubbed of it
+}
+
 BOOST_FIXTURE_TEST_CASE(a_search_provider_without_its_key_only_warns, Fixture) {
   config::Config config;
   config.search.providers = {"brave", "searxng"};

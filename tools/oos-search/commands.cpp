@@ -4,7 +4,6 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "app/job.hpp"
 #include "app/output.hpp"
@@ -20,10 +19,6 @@ namespace {
 using nlohmann::json;
 using oos::search::ProviderStatus;
 using oos::search::SearchAnswer;
-
-void real_sleep(util::Millis wait) {
-  std::this_thread::sleep_for(wait);
-}
 
 std::string joined(const std::vector<std::string>& words) {
   return fmt::format("{}", fmt::join(words, " "));
@@ -56,8 +51,10 @@ json status_json(const ProviderStatus& s) {
            {"spent", s.spent},
            {"resets_at", util::format_iso8601(s.resets_at)},
            {"breaker", app::to_json(s.breaker)}};
-  doc["remaining"] =
-      s.daily_quota > 0 ? json(s.spent ? 0 : std::max<std::int64_t>(0, s.daily_quota - s.used)) : json(nullptr);
+  // A spent day has nothing left, also for an unlimited provider that said so; otherwise unlimited is null.
+  doc["remaining"] = s.spent             ? json(0)
+                     : s.daily_quota > 0 ? json(std::max<std::int64_t>(0, s.daily_quota - s.used))
+                                         : json(nullptr);
   return doc;
 }
 
@@ -73,9 +70,9 @@ void print_quota(const std::vector<ProviderStatus>& providers, bool as_json) {
   for (const auto& s : providers) {
     auto keys = s.missing.empty() ? std::string("present") : "absent: " + fmt::format("{}", fmt::join(s.missing, ","));
     auto quota = s.daily_quota > 0 ? fmt::format("{}/{}", s.used, s.daily_quota) : fmt::format("{}/unlimited", s.used);
-    auto remaining = s.daily_quota <= 0 ? std::string("-")
-                     : s.spent          ? std::string("0 (spent)")
-                                        : std::to_string(std::max<std::int64_t>(0, s.daily_quota - s.used));
+    auto remaining = s.spent              ? std::string("0 (spent)")
+                     : s.daily_quota <= 0 ? std::string("-")
+                                          : std::to_string(std::max<std::int64_t>(0, s.daily_quota - s.used));
     std::cout << fmt::format("{:<10} {:<28} {:>15} {:>10}  {:<21} {}\n", s.name, keys, quota, remaining,
                              util::format_iso8601(s.resets_at), policy::to_string(s.breaker.state));
   }
@@ -101,7 +98,7 @@ void add_metrics(metrics::Exposition& m, const std::vector<ProviderStatus>& prov
 
 int run(const Command& c, app::Context& context, db::Database& db) {
   auto secrets = secrets::SecretStore::from_environment();
-  oos::search::SearchClient client(db, context.config, secrets, context.clock, *context.logger, real_sleep);
+  oos::search::SearchClient client(db, context.config, secrets, context.clock, *context.logger);
   return app::run_job(context, {"search", ""}, [&](metrics::Exposition& metrics) {
     if (c.verb == Verb::quota) {
       if (c.reset_breaker) client.reset_breaker(*c.reset_breaker);

@@ -4,8 +4,6 @@
 
 #include <cstdlib>
 
-#include <thread>
-
 #include "secrets.hpp"
 #include "worker/runner.hpp"
 #include "worker/search_task.hpp"
@@ -51,8 +49,7 @@ int run(const Command& command, app::Context& context, db::Database& db, const v
 
   oos::worker::Worker worker(db, context.config, context.clock, *context.logger, std::move(options), std::move(inputs));
   // The built-in `search` type, unless the config names a handler of its own for it.
-  oos::search::SearchClient search(db, context.config, secrets, context.clock, *context.logger,
-                                   [](util::Millis wait) { std::this_thread::sleep_for(wait); });
+  oos::search::SearchClient search(db, context.config, secrets, context.clock, *context.logger);
   if (!context.config.handlers.contains("search"))
     worker.add_builtin(
         "search", [&](const queue::Task& task) { return oos::worker::run_search_task(search, task, context.config); });

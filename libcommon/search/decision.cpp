@@ -1,0 +1,98 @@
+#include "search/decision.hpp"
+
+#include <fmt/format.h>
+
+#include "policy/backoff.hpp"
+#include "util/time.hpp"
+
+namespace oos::search {
+namespace {
+
+bool fits(util::Millis wait, const Limits& limits) {
+  return wait <= limits.wait_left && (!limits.time_left || wait < *limits.time_left);
+}
+
+Decision go(Action action) {
+  Decision d;
+  d.action = action;
+  return d;
+}
+
+Decision pause(util::Millis wait) {
+  Decision d;
+  d.action = Action::wait;
+  d.wait = wait;
+  return d;
+}
+
+Decision give_up(SearchFailure failure, std::string reason, Outcome outcome, bool spent_day = false) {
+  return {Action::give_up, util::Millis(0), failure, std::move(reason), outcome, spent_day};
+}
+
+Decision on_ready(const Limits& limits) {
+  if (limits.time_left && *limits.time_left < k_least_request_time)
+    return give_up(SearchFailure::unavailable, "not asked: no time left of the search's budget", Outcome::neutral);
+  return go(Action::ask_quota);
+}
+
+Decision on_quota(const Attempt& attempt, const policy::QuotaDecision& quota, const Limits& limits) {
+  switch (quota.verdict) {
+    case policy::QuotaVerdict::allowed: return go(Action::send);
+    case policy::QuotaVerdict::spent: {
+      auto until = util::format_iso8601(quota.resets_at);
+      return give_up(SearchFailure::quota,
+                     quota.ledger.exhausted
+                         ? fmt::format("the provider said its daily quota is spent; not asked again until {}", until)
+                         : fmt::format("daily quota of {} spent until {}", attempt.daily_quota, until),
+                     Outcome::neutral);
+    }
+    case policy::QuotaVerdict::paced:
+      if (fits(quota.wait, limits)) return pause(quota.wait);
+      return give_up(SearchFailure::rate_limited,
+                     fmt::format("paced to {} requests a day: next request in {}", attempt.daily_quota,
+                                 util::format_duration(quota.wait)),
+                     Outcome::neutral);
+  }
+  return go(Action::send);
+}
+
+Decision on_failure(const Attempt& attempt, const ProviderFailure& failure, const Limits& limits) {
+  // A probe gets one request: its failure re-opens the breaker.
+  bool may_retry = attempt.sent < k_attempts_per_provider && !attempt.probing;
+  switch (failure.problem) {
+    case Problem::bad_request: {
+      auto d = give_up(SearchFailure::bad_request, failure.message, Outcome::neutral);
+      d.action = Action::refuse_query;
+      return d;
+    }
+    case Problem::quota_exhausted:
+      return give_up(SearchFailure::quota, failure.message, Outcome::neutral, /*spent_day=*/true);
+    case Problem::permanent: return give_up(SearchFailure::permanent, failure.message, Outcome::failure);
+    case Problem::rate_limited: {
+      if (may_retry && failure.retry_after && fits(*failure.retry_after, limits)) return pause(*failure.retry_after);
+      auto why = !failure.retry_after ? std::string()
+                 : !may_retry         ? fmt::format("; still limited after {} attempts", attempt.sent)
+                                      : fmt::format("; Retry-After {} is beyond --max-wait",
+                                                    util::format_duration(*failure.retry_after));
+      return give_up(SearchFailure::rate_limited, failure.message + why, Outcome::neutral);
+    }
+    case Problem::transient: {
+      auto delay = failure.retry_after.value_or(
+          policy::retry_delay(attempt.sent, k_backoff_seconds, k_backoff_jitter, attempt.jitter_draw));
+      if (may_retry && fits(delay, limits)) return pause(delay);
+      // One failed search is one breaker failure, however many requests it made.
+      return give_up(SearchFailure::unavailable, failure.message, Outcome::failure);
+    }
+  }
+  return give_up(SearchFailure::unavailable, failure.message, Outcome::failure);
+}
+
+}  // namespace
+
+Decision decide(const Attempt& attempt, const Event& event, const Limits& limits) {
+  if (std::holds_alternative<Ready>(event)) return on_ready(limits);
+  if (const auto* quota = std::get_if<policy::QuotaDecision>(&event)) return on_quota(attempt, *quota, limits);
+  return on_failure(attempt, std::get<ProviderFailure>(event), limits);
+}
+
+}  // namespace oos::search

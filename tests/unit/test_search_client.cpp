@@ -1,0 +1,246 @@
+// search/client: the executor in process, over a real database, a fake http_get answering with the bodies of
+// tests/fixtures/search, and a ManualClock, so that waits, backoffs and budgets take no real time. The wire
+// (curl against FakeSearchServer) is cli.search_cli's.
+#include <boost/test/unit_test.hpp>
+
+#include <SQLiteCpp/Database.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "db/database.hpp"
+#include "log.hpp"
+#include "search/client.hpp"
+#include "support/temp_dir.hpp"
+#include "util/files.hpp"
+#include "util/time.hpp"
+
+using namespace oos;
+using oos::test::TempDir;
+using oos::test::write_file;
+using search::HttpError;
+using search::HttpErrorKind;
+using search::HttpResponse;
+using search::SearchFailure;
+
+BOOST_AUTO_TEST_SUITE(search_client)
+
+namespace {
+
+// 2026-12-06T12:00:00Z: 04:00 in California, the day of Google's quota until 2026-12-07T08:00:00Z.
+constexpr util::UnixMillis k_noon = 1'796'558'400'000;
+constexpr util::UnixMillis k_google_reset = 1'796'630'400'000;
+
+using Reply = std::expected<HttpResponse, HttpError>;
+
+std::string fixture(const std::string& name) {
+  auto text = util::read_file(std::filesystem::path(OOS_SOURCE_DIR) / "tests" / "fixtures" / "search" / name);
+  BOOST_TEST_REQUIRE(text.has_value(), name);
+  return *text;
+}
+
+Reply answer(long status, const std::string& fixture_name, std::optional<std::string> retry_after = std::nullopt) {
+  return HttpResponse{status, fixture(fixture_name), std::move(retry_after)};
+}
+
+Reply server_error() {
+  return HttpResponse{500, R"({"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}})",
+                      std::nullopt};
+}
+
+struct Request {
+  std::string provider;
+  std::string url;
+  util::UnixMillis at;
+};
+
+struct ClientFixture {
+  TempDir dir;
+  config::Config config;
+  util::ManualClock clock{k_noon};
+  std::unique_ptr<log::Logger> logger;
+  std::unique_ptr<db::Database> db;
+  secrets::SecretStore secrets{dir / "credentials"};
+  std::map<std::string, std::vector<Reply>> script;  // per provider; the last reply repeats
+  std::vector<Request> requests;
+  std::function<void()> on_request;  // runs as each request is sent
+  std::unique_ptr<search::SearchClient> client;
+
+  ClientFixture() {
+    config.search.providers = {"google", "searxng"};
+    config.search.provider["google"].endpoint = "http://google.test/customsearch/v1";
+    config.search.provider["searxng"].endpoint = "http://searxng.test";
+    config.search.provider["brave"].endpoint = "http://brave.test";
+    config::LogSettings log;
+    log.file = (dir / "search.log").string();
+    logger = std::make_unique<log::Logger>("oos-search", config::LogLevel::info, config::LogFormat::json, log);
+    db =
+        std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, util::Millis(100)});
+    std::filesystem::create_directories(dir / "credentials");
+    set_secret("GOOGLE_SEARCH_API_KEY", "AIzaFAKE-google-key-0123456789");
+    set_secret("GOOGLE_SEARCH_ENGINE_ID", "fake-engine-id-4242");
+    set_secret("BRAVE_SEARCH_API_KEY", "BSA-fake-brave-token-9876");
+    client = std::make_unique<search::SearchClient>(*db, config, secrets, clock, *logger,
+                                                    [this](const search::HttpRequest& r) { return serve(r); });
+  }
+
+  void set_secret(const std::string& name, const std::string& value) { write_file(dir / "credentials" / name, value); }
+
+  Reply serve(const search::HttpRequest& r) {
+    auto provider = r.url.find("google.test") != std::string::npos    ? "google"
+                    : r.url.find("searxng.test") != std::string::npos ? "searxng"
+                                                                      : "brave";
+    requests.push_back({provider, r.url, clock.now()});
+    if (on_request) on_request();
+    auto& replies = script[provider];
+    if (replies.empty()) return answer(200, provider + std::string("_results.json"));
+    auto reply = replies.front();
+    if (replies.size() > 1) replies.erase(replies.begin());
+    return reply;
+  }
+
+  search::SearchAnswer find(const std::string& text, util::Millis max_wait = util::Millis(30'000)) {
+    search::SearchRequest request;
+    request.query = {text, 3, 1};
+    request.max_wait = max_wait;
+    return client->search(request);
+  }
+
+  std::vector<Request> sent_to(const std::string& provider) const {
+    std::vector<Request> out;
+    for (const auto& r : requests)
+      if (r.provider == provider) out.push_back(r);
+    return out;
+  }
+
+  std::string log_text() const {
+    std::ifstream in(dir / "search.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  long long sql_int(const std::string& sql) { return db->raw().execAndGet(sql).getInt64(); }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(transient_errors_are_retried_1s_then_2s_apart_and_count_once_in_the_breaker, ClientFixture) {
+  script["google"] = {server_error()};
+  auto result = find("q");
+  BOOST_TEST(result.provider == "searxng");
+  auto google = sent_to("google");
+  BOOST_TEST_REQUIRE(google.size() == 3u);  // k_attempts_per_provider
+  auto first_gap = google[1].at - google[0].at, second_gap = google[2].at - google[1].at;
+  BOOST_TEST((first_gap >= 800 && first_gap <= 1000), first_gap);  // 1 s less up to 20% jitter
+  BOOST_TEST((second_gap >= 1600 && second_gap <= 2000), second_gap);
+  BOOST_TEST(sql_int("SELECT consecutive_failures FROM breakers WHERE kind = 'search' AND name = 'google'") == 1);
+  BOOST_TEST(result.skipped.at(0).starts_with("google: HTTP 500 INTERNAL: Internal error encountered."),
+             result.skipped.at(0));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_retry_after_within_max_wait_is_waited_for_and_one_beyond_is_not, ClientFixture) {
+  config.search.providers = {"google"};
+  script["google"] = {answer(429, "google_queries_per_minute_429.json", "1"), answer(200, "google_results.json")};
+  BOOST_TEST(find("q").provider == "google");
+  auto google = sent_to("google");
+  BOOST_TEST_REQUIRE(google.size() == 2u);
+  BOOST_TEST(google[1].at - google[0].at == 1000);
+
+  script["google"] = {answer(429, "google_queries_per_minute_429.json", "60")};
+  try {
+    find("other", util::Millis(2'000));
+    BOOST_FAIL("expected a SearchError");
+  } catch (const search::SearchError& e) {
+    BOOST_TEST(static_cast<int>(e.failure()) == static_cast<int>(SearchFailure::rate_limited));
+    BOOST_TEST(std::string(e.what()).find("Retry-After 1m is beyond --max-wait") != std::string::npos, e.what());
+  }
+  BOOST_TEST(sent_to("google").size() == 3u);
+}
+
+// A pacing wait is not a request: the search still gets k_attempts_per_provider requests after waiting for its
+// token, and the first request it sends is attempt 1.
+BOOST_FIXTURE_TEST_CASE(pacing_waits_do_not_use_up_the_retries, ClientFixture) {
+  config.search.providers = {"google"};
+  config.search.provider["google"].daily_quota = 8640;  // one request per 10 s
+  config.search.provider["google"].burst = 1;
+  BOOST_TEST_REQUIRE(find("first").provider == "google");  // spends the only token
+  script["google"] = {server_error()};
+  auto before = clock.now();
+  BOOST_CHECK_THROW(find("second", util::Millis(60'000)), search::SearchError);
+  auto google = sent_to("google");
+  BOOST_TEST(google.size() == 4u);                 // the first search's request and 3 attempts of the second
+  BOOST_TEST(google.at(1).at - before >= 10'000);  // it waited for its token before its first request
+  auto log = log_text();
+  for (const char* attempt : {"(attempt 1)", "(attempt 2)", "(attempt 3)"})
+    BOOST_TEST(log.find(attempt) != std::string::npos, attempt << " not in " << log);
+  BOOST_TEST(log.find("(attempt 4)") == std::string::npos, log);
+}
+
+// Google's daily limit is a 429 "Queries per day"; with daily_quota = 0 (unlimited) the spent day must still be
+// stored, or every later search spends a request on the same refusal.
+BOOST_FIXTURE_TEST_CASE(an_unlimited_provider_that_says_its_day_is_spent_is_skipped_until_its_day_resets,
+                        ClientFixture) {
+  config.search.provider["google"].daily_quota = 0;
+  script["google"] = {answer(429, "google_queries_per_day_429.json")};
+  BOOST_TEST(find("first").provider == "searxng");
+  BOOST_TEST(sent_to("google").size() == 1u);
+  BOOST_TEST(sql_int("SELECT exhausted FROM rate_limits WHERE provider = 'google'") == 1);  // stored for all
+
+  clock.advance(3 * 3'600'000);
+  auto second = find("second");
+  BOOST_TEST(second.provider == "searxng");
+  BOOST_TEST(sent_to("google").size() == 1u);  // not asked again
+  BOOST_TEST(second.skipped.at(0) ==
+             "google: the provider said its daily quota is spent; not asked again until 2026-12-07T08:00:00Z");
+  auto status = client->status();
+  BOOST_TEST(status.at(0).spent);
+  BOOST_TEST(status.at(0).resets_at == k_google_reset);
+
+  clock.set(k_google_reset);  // midnight in California: a new quota day
+  script["google"] = {answer(200, "google_results.json")};
+  BOOST_TEST(find("third").provider == "google");
+  BOOST_TEST(sent_to("google").size() == 2u);
+}
+
+// Another process holds the write lock while the request is out (past db.busy_timeout): the breaker's success
+// and the cache entry are lost, with a warning each, and the answer is returned.
+BOOST_FIXTURE_TEST_CASE(a_busy_database_after_the_answer_costs_the_cache_entry_not_the_answer, ClientFixture) {
+  config.search.providers = {"google"};
+  SQLite::Database other((dir / "oos.db").string(), SQLite::OPEN_READWRITE);
+  on_request = [&] { other.exec("BEGIN IMMEDIATE"); };
+  auto result = find("q");
+  other.exec("ROLLBACK");
+  BOOST_TEST(result.provider == "google");
+  BOOST_TEST(result.page.results.size() == 3u);
+  BOOST_TEST(sql_int("SELECT count(*) FROM search_cache") == 0);
+  auto log = log_text();
+  BOOST_TEST(
+      log.find("search: the answer from google was not cached: database is locked, ignoring") != std::string::npos,
+      log);
+  BOOST_TEST(log.find("search: provider google's breaker not told of its answer: database is locked, ignoring") !=
+                 std::string::npos,
+             log);
+
+  on_request = nullptr;  // the lock gone, the next search caches as before
+  BOOST_TEST(find("q").cached == false);
+  BOOST_TEST(find("q").cached == true);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_one_character_engine_id_leaves_error_messages_readable, ClientFixture) {
+  set_secret("GOOGLE_SEARCH_ENGINE_ID", "c");
+  config.search.providers = {"google"};
+  script["google"] = {Reply(std::unexpected(
+      HttpError{HttpErrorKind::connect, "Failed to connect to google.test port 80: Couldn't connect to server"}))};
+  try {
+    find("q", util::Millis(0));
+    BOOST_FAIL("expected a SearchError");
+  } catch (const search::SearchError& e) {
+    BOOST_TEST(std::string(e.what()).find("request failed: Failed to connect to google.test port 80: Couldn't "
+                                          "connect to server") != std::string::npos,
+               e.what());
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

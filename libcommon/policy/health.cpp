@@ -152,8 +152,11 @@ std::vector<HealthCheck> provider_checks(const HealthInput& in) {
                               "--reset-breaker {}'",
                               p.name));
     if (p.spent)
-      f.add(Health::warning, fmt::format("daily quota spent ({} of {} used) until {}; the chain falls back", p.used,
-                                         p.daily_quota, util::format_iso8601(p.resets_at)));
+      f.add(Health::warning,
+            fmt::format("daily quota spent ({}) until {}; the chain falls back",
+                        p.daily_quota > 0 ? fmt::format("{} of {} used", p.used, p.daily_quota)
+                                          : fmt::format("the provider said so after {} requests", p.used),
+                        util::format_iso8601(p.resets_at)));
     // One provider down is what the fallback chain is for: a warning, however long.
     if (f.status == Health::critical) f.status = Health::warning;
     if (f.status != Health::ok) ++down;

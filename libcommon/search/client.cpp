@@ -84,7 +84,7 @@ class Chain {
       auto next = decide(attempt, event, limits());
       switch (next.action) {
         case Action::ask_quota:
-          event = m_ledger.acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
+          event = m_ledger.acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock);
           break;
         case Action::wait:
           m_clock.sleep_for(next.wait.count());
@@ -111,7 +111,7 @@ class Chain {
           throw SearchError(SearchFailure::bad_request, fmt::format("{} refused the query: {}", name, next.reason));
         case Action::give_up:
           if (next.spent_day)
-            m_ledger.mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock.now());
+            m_ledger.mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock);
           record(name, next.outcome);
           note(name, next.failure, next.reason);
           return std::nullopt;

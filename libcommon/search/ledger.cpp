@@ -40,8 +40,9 @@ void RateLimitStore::save(const std::string& provider, const policy::Ledger& l, 
 }
 
 policy::QuotaDecision RateLimitStore::acquire(const std::string& provider, const policy::QuotaSettings& settings,
-                                              policy::QuotaZone zone, util::UnixMillis now) {
+                                              policy::QuotaZone zone, const util::Clock& clock) {
   db::WriteTransaction tx(m_db);
+  auto now = clock.now();
   auto current = load(provider).value_or(policy::new_ledger(settings, now, zone));
   auto decision = policy::admit_request(current, settings, now, zone);
   save(provider, decision.ledger, now);
@@ -50,8 +51,9 @@ policy::QuotaDecision RateLimitStore::acquire(const std::string& provider, const
 }
 
 void RateLimitStore::mark_exhausted(const std::string& provider, const policy::QuotaSettings& settings,
-                                    policy::QuotaZone zone, util::UnixMillis now) {
+                                    policy::QuotaZone zone, const util::Clock& clock) {
   db::WriteTransaction tx(m_db);
+  auto now = clock.now();
   auto ledger = load(provider).value_or(policy::new_ledger(settings, now, zone));
   auto today = policy::quota_day(now, zone);
   if (ledger.day != today) ledger = policy::new_ledger(settings, now, zone);

@@ -8,6 +8,7 @@
 
 #include "db/database.hpp"
 #include "policy/quota.hpp"
+#include "util/time.hpp"
 
 namespace oos::search {
 
@@ -16,13 +17,15 @@ class RateLimitStore {
   explicit RateLimitStore(db::Database& db) : m_db(db) {}
 
   // Reads the provider's ledger (a fresh one when it has none), applies policy::admit_request and stores the
-  // result: an allowed request is counted before it is sent.
+  // result: an allowed request is counted before it is sent. The time is read from `clock` once the write lock
+  // is held, so a wait for the lock never refills the bucket from a stale time.
   policy::QuotaDecision acquire(const std::string& provider, const policy::QuotaSettings& settings,
-                                policy::QuotaZone zone, util::UnixMillis now);
+                                policy::QuotaZone zone, const util::Clock& clock);
 
-  // Marks the provider's current day as spent, when the provider said so before our count did.
+  // Marks the provider's current day (at `clock`'s time under the write lock) as spent, when the provider said
+  // so before our count did.
   void mark_exhausted(const std::string& provider, const policy::QuotaSettings& settings, policy::QuotaZone zone,
-                      util::UnixMillis now);
+                      const util::Clock& clock);
 
   // The stored ledger; nullopt when the provider was never asked.
   std::optional<policy::Ledger> load(const std::string& provider);

@@ -153,6 +153,11 @@ BOOST_AUTO_TEST_CASE(each_induced_condition_changes_its_check_and_the_overall_st
          in.providers = {{"google", policy::BreakerState::closed, 0, 8000, 8000, true, k_now + k_h}};
        },
        "search google", Health::warning, "daily quota spent (8000 of 8000 used) until"},
+      {"an unlimited provider that declared its day spent",
+       [](auto& in) {
+         in.providers = {{"google", policy::BreakerState::closed, 0, 3, 0, true, k_now + k_h}};
+       },
+       "search google", Health::warning, "daily quota spent (the provider said so after 3 requests) until"},
       {"a provider in use with quota left",
        [](auto& in) {
          in.providers = {{"google", policy::BreakerState::closed, 0, 12, 8000, false, k_now + k_h}};

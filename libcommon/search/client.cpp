@@ -209,6 +209,7 @@ class Chain {
       return std::unexpected(
           ProviderFailure{Problem::transient, fmt::format("{}: {}", what, response.error().message), {}});
     }
+    response->received_at = m_clock.now();
     return provider.read(m_request.query, *response);
   }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "util/duration.hpp"
+#include "util/time.hpp"
 
 namespace oos::search {
 
@@ -23,6 +24,8 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::optional<std::string> retry_after;  // the Retry-After header's value, if any
+  util::UnixMillis received_at =
+      0;  // when it arrived (stamped by the caller's Clock): a Retry-After date counts from it
 };
 
 enum class HttpErrorKind { timeout, connect, other };

@@ -41,9 +41,7 @@ std::optional<std::int64_t> count_of(const json& object, const char* key) {
 
 std::optional<util::Millis> retry_after_of(const HttpResponse& response) {
   if (!response.retry_after) return std::nullopt;
-  return parse_retry_after(*response.retry_after, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                      std::chrono::system_clock::now().time_since_epoch())
-                                                      .count());
+  return parse_retry_after(*response.retry_after, response.received_at);
 }
 
 // `text` (a provider's message or body) as one line of at most `max` characters. A body may echo the request

@@ -93,6 +93,11 @@ BOOST_AUTO_TEST_CASE(google_without_items_is_zero_results_and_retry_after_is_rea
       google->read({"q"}, HttpResponse{429, google_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "m"), "7"});
   BOOST_TEST_REQUIRE(!limited.has_value());
   BOOST_TEST(limited.error().retry_after.value_or(util::Millis(-1)).count() == 7000);
+  // A Retry-After date counts from when the reply arrived (the caller's clock), not from the system clock.
+  auto dated = google->read({"q"}, HttpResponse{429, google_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "m"),
+                                                "Sun, 06 Nov 1994 08:49:37 GMT", 784'111'747'000});
+  BOOST_TEST_REQUIRE(!dated.has_value());
+  BOOST_TEST(dated.error().retry_after.value_or(util::Millis(-1)).count() == 30'000);
 }
 
 BOOST_AUTO_TEST_CASE(searxng_cuts_its_page_to_num_from_start) {

@@ -1,7 +1,11 @@
 // A real SQLite state database in a temporary directory, with a manual clock, for the store tests.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <thread>
 
 #include "config.hpp"
 #include "db/database.hpp"
@@ -13,6 +17,14 @@
 #include "util/time.hpp"
 
 namespace oos::test {
+
+// A wall clock that another thread may move (ManualClock is not meant to be shared between threads).
+struct SharedClock final : util::Clock {
+  std::atomic<util::UnixMillis> ms{1'700'000'000'000};
+  util::UnixMillis now() const override { return ms.load(); }
+  double monotonic() const override { return static_cast<double>(ms.load()) / 1000.0; }
+  void sleep_for(std::int64_t) const override {}
+};
 
 struct StoreFixture {
   TempDir dir;
@@ -28,6 +40,22 @@ struct StoreFixture {
         db::OpenOptions{dir / "oos.db", config::Synchronous::full, util::Millis(2000)});
   }
   long long sql_int(const std::string& sql) { return db->raw().execAndGet(sql).getInt64(); }
+
+  // Runs `write` while another connection holds the write lock; that connection moves `shared` by `waited_ms`
+  // and then commits, 100 ms after `write` started waiting for the lock: what `write` does with the time shows
+  // whether it read the clock before or after it got the lock.
+  void write_after_waiting_for_the_lock(SharedClock& shared, std::int64_t waited_ms,
+                                        const std::function<void()>& write) {
+    auto holder = open();
+    holder->raw().exec("BEGIN IMMEDIATE");
+    std::thread other([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // `write` is waiting by now
+      shared.ms += waited_ms;
+      holder->raw().exec("COMMIT");
+    });
+    write();
+    other.join();
+  }
   std::string sql_text(const std::string& sql) { return db->raw().execAndGet(sql).getString(); }
   queue::TaskId add(const std::string& queue_name = "default", int priority = 0) {
     queue::NewTask task;

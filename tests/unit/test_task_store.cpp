@@ -1,11 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <array>
-#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <exception>
-#include <functional>
 #include <optional>
 #include <thread>
 
@@ -247,39 +245,18 @@ BOOST_FIXTURE_TEST_CASE(renewal_extends_the_lease_past_its_first_expiry, StoreFi
   BOOST_TEST((tasks.complete(c->lease, "") == Fence::applied));
 }
 
-namespace {
-// A wall clock that another thread may move (ManualClock is not meant to be shared between threads).
-struct SharedClock final : util::Clock {
-  std::atomic<util::UnixMillis> ms{1'700'000'000'000};
-  util::UnixMillis now() const override { return ms.load(); }
-  double monotonic() const override { return static_cast<double>(ms.load()) / 1000.0; }
-  void sleep_for(std::int64_t) const override {}
-};
-}  // namespace
-
 // A claim or renewal that waits for the write lock grants its lease from the time it gets the lock: the 10 s
-// it waited (the clock moves while another connection holds the lock) must not shorten the lease.
+// it waited must not shorten the lease.
 BOOST_FIXTURE_TEST_CASE(a_lease_is_granted_from_the_time_the_write_lock_is_held, StoreFixture) {
-  SharedClock shared;
+  oos::test::SharedClock shared;
   queue::TaskStore store(*db, config, shared, *logger);
   add();
   add();
-  auto holder = open();
-  auto wait_for_lock = [&](const std::function<void()>& write) {
-    holder->raw().exec("BEGIN IMMEDIATE");
-    std::thread other([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the write below is waiting by now
-      shared.ms += 10'000;
-      holder->raw().exec("COMMIT");
-    });
-    write();
-    other.join();
-  };
   std::optional<queue::ClaimedTask> claimed;
-  wait_for_lock([&] { claimed = store.claim(k_default, "w"); });
+  write_after_waiting_for_the_lock(shared, 10'000, [&] { claimed = store.claim(k_default, "w"); });
   BOOST_REQUIRE(claimed);
   BOOST_TEST(claimed->lease.expires_at == shared.now() + 30'000);
-  wait_for_lock([&] { BOOST_TEST(store.renew(claimed->lease, "default")); });
+  write_after_waiting_for_the_lock(shared, 10'000, [&] { BOOST_TEST(store.renew(claimed->lease, "default")); });
   BOOST_TEST(claimed->lease.expires_at == shared.now() + 30'000);
   BOOST_TEST(sql_int("SELECT lease_expires_at FROM tasks WHERE id = 1") == shared.now() + 30'000);
 }

@@ -175,8 +175,11 @@ CREATE INDEX search_cache_fetched ON search_cache (fetched_at);
 
 // Version 4: every run stays in a task's history. Rows were keyed by (task_id, attempt), and `oos-retry` resets
 // the attempt count, so a replay's runs replaced the earlier ones. Rows are now keyed by the run's place in the
-// task's history (`run`, 1, 2, ...) and carry the replay they belonged to. Rows kept from version 3 get their
-// order from the attempt number and the task's current replay count (the rows a replay overwrote are gone).
+// task's history (`run`, 1, 2, ...) and carry the replay they belonged to. Rows kept from version 3 are put in
+// the order they ended. A row belongs to the current replay when the task has reached its attempt number (and,
+// for the attempt now running, when that run has ended); older rows are the ones a later replay did not reach
+// and get the replay before (which earlier replay they came from is not recorded; the rows a replay overwrote
+// are gone).
 constexpr const char* k_v4 = R"sql(
 CREATE TABLE task_attempts_v4 (
   task_id    INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
@@ -194,8 +197,10 @@ CREATE TABLE task_attempts_v4 (
 ) WITHOUT ROWID;
 INSERT INTO task_attempts_v4 (task_id, run, replay, attempt, queue, worker, started_at, ended_at, outcome, exit_code,
                               error)
-SELECT a.task_id, row_number() OVER (PARTITION BY a.task_id ORDER BY a.attempt), t.replays, a.attempt, a.queue,
-       a.worker, a.started_at, a.ended_at, a.outcome, a.exit_code, a.error
+SELECT a.task_id, row_number() OVER (PARTITION BY a.task_id ORDER BY a.ended_at, a.attempt),
+       CASE WHEN a.attempt < t.attempts OR (a.attempt = t.attempts AND t.status != 'running') THEN t.replays
+            ELSE max(t.replays - 1, 0) END,
+       a.attempt, a.queue, a.worker, a.started_at, a.ended_at, a.outcome, a.exit_code, a.error
 FROM task_attempts a JOIN tasks t ON t.id = a.task_id;
 DROP TABLE task_attempts;
 ALTER TABLE task_attempts_v4 RENAME TO task_attempts;

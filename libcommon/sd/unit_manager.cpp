@@ -86,17 +86,18 @@ class BusUnitManager : public UnitManager {
                                                    denied ? access_denied_hint() : ""));
   }
 
-  // systemd lets user oos manage units only through polkit: say which part is missing, polkitd or our rule.
+  // systemd lets user oos manage units only through polkit: say which part is missing, polkitd or our rule
+  // (when the bus cannot say whether polkit is there, both).
   std::string access_denied_hint() const {
     char** activatable = nullptr;
+    if (sd_bus_list_names(m_bus, nullptr, &activatable) < 0 || !activatable)
+      return " (oos-scale needs polkitd and its polkit rule installed; see units/README.md)";
     bool polkit = false;
-    if (sd_bus_list_names(m_bus, nullptr, &activatable) >= 0 && activatable) {
-      for (char** name = activatable; *name; ++name) {
-        polkit = polkit || std::strcmp(*name, "org.freedesktop.PolicyKit1") == 0;
-        std::free(*name);
-      }
-      std::free(activatable);
+    for (char** name = activatable; *name; ++name) {
+      polkit = polkit || std::strcmp(*name, "org.freedesktop.PolicyKit1") == 0;
+      std::free(*name);
     }
+    std::free(activatable);
     return polkit ? " (is the polkit rule for oos-scale installed? see units/README.md)"
                   : " (polkitd is not installed: oos-scale manages the workers as user oos through polkit; install "
                     "the Debian package polkitd)";

@@ -70,10 +70,11 @@ Decision on_failure(const Attempt& attempt, const ProviderFailure& failure, cons
     case Problem::permanent: return give_up(SearchFailure::permanent, failure.message, Outcome::failure);
     case Problem::rate_limited: {
       if (may_retry && failure.retry_after && fits(*failure.retry_after, limits)) return pause(*failure.retry_after);
-      auto why = !failure.retry_after ? std::string()
-                 : !may_retry         ? fmt::format("; still limited after {} attempts", attempt.sent)
-                                      : fmt::format("; Retry-After {} is beyond --max-wait",
-                                                    util::format_duration(*failure.retry_after));
+      auto why =
+          !failure.retry_after ? std::string()
+          : !may_retry
+              ? fmt::format("; still limited after {} request{}", attempt.sent, attempt.sent == 1 ? "" : "s")
+              : fmt::format("; Retry-After {} is beyond --max-wait", util::format_duration(*failure.retry_after));
       return give_up(SearchFailure::rate_limited, failure.message + why, Outcome::neutral);
     }
     case Problem::transient: {

@@ -65,13 +65,41 @@ bool breaks_line(std::string_view tag) {
   return std::find(k_breaking.begin(), k_breaking.end(), name) != k_breaking.end();
 }
 
+// HTML elements that search snippets carry (highlights, breaks, lists, simple blocks). A `<` followed by another
+// name is text: "vector<int>", "Map<String, Integer>", "std::vector<T,Allocator>" stay as they are.
+bool is_html_element(std::string_view name) {
+  static constexpr std::array<std::string_view, 56> k_elements{
+      "a",     "abbr", "b",     "bdi",   "bdo",  "big",    "blockquote", "br",   "caption", "center", "cite",  "code",
+      "dd",    "del",  "dfn",   "div",   "dl",   "dt",     "em",         "font", "h1",      "h2",     "h3",    "h4",
+      "h5",    "h6",   "hr",    "i",     "img",  "ins",    "kbd",        "li",   "mark",    "ol",     "p",     "pre",
+      "q",     "s",    "samp",  "small", "span", "strike", "strong",     "sub",  "sup",     "table",  "tbody", "td",
+      "tfoot", "th",   "thead", "time",  "tr",   "tt",     "u",          "ul"};
+  return std::find(k_elements.begin(), k_elements.end(), name) != k_elements.end();
+}
+
+// Whether `in` at `at` (a '<') opens a tag: a comment, a declaration or processing instruction, or an HTML
+// element's start or end tag, its name followed by whitespace, '/' or '>'. A one-letter name must be lower
+// case ("<b>", "<a href=...>"), since "List<A>" or "<T>" is text.
+bool opens_tag(std::string_view in, std::size_t at) {
+  if (at + 1 >= in.size()) return false;
+  if (in[at + 1] == '!' || in[at + 1] == '?') return true;
+  std::size_t start = at + 1 + (in[at + 1] == '/' ? 1 : 0);
+  std::size_t end = start;
+  while (end < in.size() && std::isalnum(static_cast<unsigned char>(in[end]))) ++end;
+  if (end == start || end == in.size() || !ascii_alpha(in[start])) return false;
+  char after = in[end];
+  if (after != '>' && after != '/' && !std::isspace(static_cast<unsigned char>(after))) return false;
+  std::string name;
+  for (char c : in.substr(start, end - start)) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name.size() == 1 && std::isupper(static_cast<unsigned char>(in[start]))) return false;
+  return is_html_element(name);
+}
+
 std::string without_tags(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size();) {
-    bool opens = in[i] == '<' && i + 1 < in.size() &&
-                 (ascii_alpha(in[i + 1]) || in[i + 1] == '/' || in[i + 1] == '!' || in[i + 1] == '?');
-    if (!opens) {
+    if (in[i] != '<' || !opens_tag(in, i)) {
       out += in[i++];
       continue;
     }

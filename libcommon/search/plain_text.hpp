@@ -8,9 +8,11 @@
 namespace oos::search {
 
 // `html` as one line of plain text:
-// - tags are removed (`<` followed by a letter, `/`, `!` or `?`, up to the next `>`; a comment up to `-->`);
-//   a line-breaking tag (br, p, div, li, tr, td, th, h1-h6) becomes a space, an inline one (b, strong, em)
-//   nothing, so that "<b>New</b>York" stays one word. A `<` that starts no tag is text ("a < b").
+// - tags are removed: an HTML element's start or end tag (a name of the table in plain_text.cpp, followed by
+//   whitespace, `/` or `>`; a one-letter name in lower case only) up to the next `>`, a comment up to `-->`,
+//   `<!...>` and `<?...>`. A line-breaking tag (br, p, div, li, tr, td, th, h1-h6) becomes a space, an inline
+//   one (b, strong, em) nothing, so that "<b>New</b>York" stays one word. Any other `<` is text: "a < b",
+//   "vector<int>", "std::vector<T,Allocator>", "List<A>".
 // - entities are decoded: the named ones of the table in plain_text.cpp (amp, lt, gt, quot, apos, nbsp and
 //   common punctuation), decimal `&#39;` and hex `&#x27;` (code points 128-159 as Windows-1252, as browsers
 //   do; 0, surrogates and values past U+10FFFF as U+FFFD). An unknown or unterminated entity stays as it is.

@@ -102,6 +102,14 @@ bool flag_set(const volatile std::sig_atomic_t* flag) {
   return flag && *flag;
 }
 
+// Waits `interval` in slices of at most 100 ms, returning early once `stop` is set: a sleep resumes after a
+// signal, so one long sleep would hold a stop back for the whole interval.
+void wait_unless_stopped(const util::Clock& clock, util::Millis interval, const volatile std::sig_atomic_t& stop) {
+  double until = clock.monotonic() + static_cast<double>(interval.count()) / 1000.0;
+  for (double now = clock.monotonic(); !stop && now < until; now = clock.monotonic())
+    clock.sleep_for(static_cast<std::int64_t>(std::ceil(std::min(100.0, (until - now) * 1000.0))));
+}
+
 }  // namespace
 
 void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const RunnerOptions& options,
@@ -141,7 +149,7 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
       }
     } catch (const SQLite::Exception& e) {
       warn_busy_or_rethrow(e, worker, logger, options);
-      clock.sleep_for(options.poll_interval.count());
+      wait_unless_stopped(clock, options.poll_interval, stop);
       continue;  // no progress, no watchdog ping
     }
     double now = clock.monotonic();

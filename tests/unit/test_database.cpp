@@ -98,26 +98,28 @@ BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_to_the_latest_and_keeps_its_r
   BOOST_TEST(db.raw().execAndGet("SELECT psi_some_avg10 IS NULL FROM samples").getInt() == 1);
 }
 
-// Version 4 keys the attempt history by run: a version 3 database keeps its attempt rows, in attempt order,
-// marked with the task's replay count, and new runs append after them.
-BOOST_AUTO_TEST_CASE(a_version_3_history_migrates_in_order_and_new_runs_append) {
+// Version 4 keys the attempt history by run. A version 3 history keeps its rows in the order they ended; a row
+// of an attempt number the current replay has not reached belongs to an earlier replay. Task 7: replay 0 ran
+// attempts 1-3 and died; after `oos-retry`, attempt 1 failed again and replaced the first row.
+BOOST_AUTO_TEST_CASE(a_version_3_history_migrates_in_the_order_runs_ended_with_their_replays) {
   TempDir dir;
   {
     SQLite::Database raw((dir / "oos.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    for (int v = 0; v < 3; ++v) raw.exec(db::migrations()[static_cast<std::size_t>(v)].sql);
+    for (std::size_t v = 0; v < 3; ++v) raw.exec(db::migrations()[v].sql);
     raw.exec("PRAGMA user_version = 3");
     raw.exec(
-        "INSERT INTO tasks (id, queue, type, payload, status, run_at, max_attempts, replays, created_at, updated_at) "
-        "VALUES (7, 'q', 't', '{}', 'dead', 0, 2, 1, 0, 0);"
+        "INSERT INTO tasks (id, queue, type, payload, status, run_at, attempts, max_attempts, replays, created_at, "
+        "updated_at) VALUES (7, 'q', 't', '{}', 'pending', 0, 1, 3, 1, 0, 0);"
+        "INSERT INTO task_attempts (task_id, attempt, queue, ended_at, outcome) VALUES (7, 1, 'q', 40, 'failed');"
         "INSERT INTO task_attempts (task_id, attempt, queue, ended_at, outcome) VALUES (7, 2, 'q', 20, 'failed');"
-        "INSERT INTO task_attempts (task_id, attempt, queue, ended_at, outcome) VALUES (7, 1, 'q', 10, 'failed');");
+        "INSERT INTO task_attempts (task_id, attempt, queue, ended_at, outcome) VALUES (7, 3, 'q', 30, 'failed');");
   }
   db::Database db(options_for(dir));
   BOOST_TEST(db.schema_version() == 4);
   BOOST_TEST(db.raw()
                  .execAndGet("SELECT group_concat(run || ':' || replay || '.' || attempt, ' ') FROM "
                              "(SELECT * FROM task_attempts WHERE task_id = 7 ORDER BY run)")
-                 .getString() == "1:1.1 2:1.2");
+                 .getString() == "1:0.2 2:0.3 3:1.1");
 }
 
 BOOST_AUTO_TEST_CASE(release_memory_keeps_the_connection_usable) {

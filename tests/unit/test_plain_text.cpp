@@ -26,6 +26,12 @@ BOOST_AUTO_TEST_CASE(html_becomes_one_line_of_plain_text) {
       {"a < b and c > d", "a < b and c > d"},      // not tags
       {"x <b unterminated", "x <b unterminated"},  // no end: text
       {"1<2", "1<2"},
+      // Angle brackets of code in plain titles are text, not tags.
+      {"std::vector<T,Allocator>::push_back - cppreference.com",
+       "std::vector<T,Allocator>::push_back - cppreference.com"},
+      {"Map<String, Integer> and vector<int>", "Map<String, Integer> and vector<int>"},
+      {"List<A> vs <a href=\"/x\">link</a>", "List<A> vs link"},
+      {"<T> and <b>bold</b>", "<T> and bold"},
       // entities: named, decimal, hex
       {"Q&amp;A &lt;tag&gt; &quot;quoted&quot; it&apos;s", "Q&A <tag> \"quoted\" it's"},
       {"isn&#39;t &#x27;x&#X27; &#8212; &#x2014;", "isn't 'x' \u2014 \u2014"},

@@ -51,8 +51,9 @@ static std::ostream& operator<<(std::ostream& out, Step step) {
 
 namespace {
 
-// A real state database in a temporary directory and a worker on it. The store runs on `clock` (the
-// system clock unless a test needs to move time by hand); the worker's own deadlines are monotonic.
+// A real state database in a temporary directory and a worker on it, running real handler processes. The store
+// and the worker run on `clock`: the system clock, unless a test moves time by hand (then only with built-in
+// handlers: a real process's timeout would never come on a clock that does not move).
 struct WorkerFixture {
   explicit WorkerFixture(bool manual = false)
       : clock(manual ? static_cast<const util::Clock&>(manual_clock) : system_clock) {}

@@ -203,6 +203,7 @@ BOOST_FIXTURE_TEST_CASE(a_handler_still_running_after_the_shutdown_grace_is_rele
   BOOST_TEST(t.status == TaskStatus::pending);
   BOOST_TEST(t.attempts == 0);  // the attempt is not counted
   BOOST_TEST(!t.last_error.has_value());
+  BOOST_TEST(t.run_at <= clock.now());  // runnable again at once, by another worker
   BOOST_TEST(tasks.attempts(id).empty());
   BOOST_TEST(w.counters().released == 1);
   BOOST_TEST(w.step() == Step::done);
@@ -220,7 +221,10 @@ BOOST_FIXTURE_TEST_CASE(a_handler_that_exits_0_on_the_grace_signal_is_released, 
   BOOST_TEST(run_to_end() == Step::finished);
   auto t = task(id);
   BOOST_TEST(t.status == TaskStatus::pending);
+  BOOST_TEST(t.attempts == 0);
+  BOOST_TEST(t.run_at <= clock.now());
   BOOST_TEST(!t.result.has_value());
+  BOOST_TEST(tasks.attempts(id).empty());
   BOOST_TEST(w.counters().released == 1);
 }
 

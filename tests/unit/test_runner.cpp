@@ -283,14 +283,14 @@ BOOST_AUTO_TEST_CASE(a_stop_signal_is_seen_at_once_while_idle_and_the_watchdog_i
     action.sa_handler = on_test_stop_signal;
     sigemptyset(&action.sa_mask);
     ::sigaction(SIGUSR1, &action, nullptr);
-    // SIGUSR1 in 300 ms, from a timer: the way SIGTERM reaches the real worker.
+    // SIGUSR1 in 150 ms, from a timer: the way SIGTERM reaches the real worker.
     sigevent event{};
     event.sigev_notify = SIGEV_SIGNAL;
     event.sigev_signo = SIGUSR1;
     timer_t timer{};
     if (::timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) throw std::runtime_error("timer_create");
     itimerspec when{};
-    when.it_value.tv_nsec = 300'000'000;
+    when.it_value.tv_nsec = 150'000'000;
     ::timer_settime(timer, 0, &when, nullptr);
     auto options = fast_options();
     options.poll_interval = std::chrono::hours(1);
@@ -301,10 +301,10 @@ BOOST_AUTO_TEST_CASE(a_stop_signal_is_seen_at_once_while_idle_and_the_watchdog_i
     s.report(r, notifier);
   });
   BOOST_TEST(report.number("took") < 2.0);  // not the hour of the poll interval
-  BOOST_TEST(report.number("took") >= 0.25);
+  BOOST_TEST(report.number("took") >= 0.12);
   BOOST_TEST(report.has_note("STOPPING=1"));
   BOOST_TEST(report.notes.back() == "STATUS=stopped");
-  // Idle waiting is progress: pinged after the first step and again during the 300 ms wait.
+  // Idle waiting is progress: pinged after the first step and again during the 150 ms wait.
   BOOST_TEST(report.count("WATCHDOG=1") >= 2u);
 }
 

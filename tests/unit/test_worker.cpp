@@ -380,7 +380,7 @@ BOOST_FIXTURE_TEST_CASE(a_stop_request_with_nothing_running_is_done_at_once, Wor
 // ---- handlers as child processes ----------------------------------------------------------------------
 
 BOOST_FIXTURE_TEST_CASE(a_shell_handler_is_claimed_then_running_then_finished, WorkerFixture) {
-  shell("job", R"(sleep 0.3; cat; printf ' id=%s type=%s attempt=%s/%s' "$OOS_TASK_ID" "$OOS_TASK_TYPE" )"
+  shell("job", R"(sleep 0.15; cat; printf ' id=%s type=%s attempt=%s/%s' "$OOS_TASK_ID" "$OOS_TASK_TYPE" )"
                R"("$OOS_ATTEMPT" "$OOS_MAX_ATTEMPTS")");
   auto id = add("job", R"({"n":1})");
   auto& w = make_worker();
@@ -391,7 +391,7 @@ BOOST_FIXTURE_TEST_CASE(a_shell_handler_is_claimed_then_running_then_finished, W
   BOOST_TEST(task(id).status == TaskStatus::running);
   BOOST_TEST(task(id).lease_owner.value_or("") == "w1");
   auto steps = step_while_running();
-  BOOST_REQUIRE(steps.size() >= 2u);  // the handler sleeps 300 ms, a step waits at most about 100 ms
+  BOOST_REQUIRE(steps.size() >= 2u);  // the handler sleeps 150 ms, a step waits at most about 100 ms
   BOOST_TEST(steps.back() == Step::finished);
   steps.pop_back();
   for (auto s : steps) BOOST_TEST(s == Step::running);
@@ -491,7 +491,7 @@ BOOST_FIXTURE_TEST_CASE(a_handler_that_cannot_start_is_a_retryable_failure, Work
 // after the signal (worker_steps covers the decisions without processes; this is the real thing).
 BOOST_FIXTURE_TEST_CASE(a_handler_that_traps_the_timeout_signal_and_exits_0_is_retried, WorkerFixture) {
   config.queue.backoff_jitter = 0;
-  shell("job", R"(trap "exit 0" TERM; echo partial; sleep 30 & wait)", util::Millis(300));
+  shell("job", R"(trap "exit 0" TERM; echo partial; sleep 30 & wait)", util::Millis(150));
   auto id = add();
   auto& w = make_worker();
   double started = util::monotonic_seconds();
@@ -499,12 +499,12 @@ BOOST_FIXTURE_TEST_CASE(a_handler_that_traps_the_timeout_signal_and_exits_0_is_r
   auto steps = step_while_running(5.0);
   double took = util::monotonic_seconds() - started;
   BOOST_TEST(steps.back() == Step::finished);
-  BOOST_TEST(took >= 0.3);
+  BOOST_TEST(took >= 0.15);
   BOOST_TEST(took < 3.0);  // SIGTERM ended it; no SIGKILL needed
   auto t = task(id);
   BOOST_TEST(t.status == TaskStatus::pending);
   BOOST_TEST(t.attempts == 1);
-  BOOST_TEST(t.last_error.value_or("").starts_with("timed out after 300ms"), t.last_error.value_or("(none)"));
+  BOOST_TEST(t.last_error.value_or("").starts_with("timed out after 150ms"), t.last_error.value_or("(none)"));
   BOOST_TEST(!t.result.has_value());
   BOOST_TEST(t.run_at > clock.now());
   BOOST_TEST(w.counters().failed == 1);
@@ -513,7 +513,7 @@ BOOST_FIXTURE_TEST_CASE(a_handler_that_traps_the_timeout_signal_and_exits_0_is_r
 
 BOOST_FIXTURE_TEST_CASE(a_timeout_stops_the_handlers_whole_process_group, WorkerFixture) {
   auto pid_file = dir / "grandchild.pid";
-  shell("job", "sleep 30 & echo $! > '" + pid_file.string() + "'; wait", util::Millis(300));
+  shell("job", "sleep 30 & echo $! > '" + pid_file.string() + "'; wait", util::Millis(150));
   add();
   auto& w = make_worker();
   BOOST_TEST(w.step() == Step::claimed);

@@ -131,6 +131,7 @@ void ChildProcess::read_from(Fd& fd, bool is_stdout) {
   }
   auto size = static_cast<std::size_t>(n);
   if (is_stdout) {
+    m_result.out_bytes += size;
     auto room = m_stdout_cap - std::min(m_stdout_cap, m_result.out.size());
     m_result.out.append(buffer.data(), std::min(room, size));
     m_result.out_truncated = m_result.out_truncated || size > room;

@@ -32,6 +32,7 @@ struct ChildExit {
   // the leader had ended: the run ended without waiting for them, and `held_killed` of them were killed.
   bool output_held = false;
   int held_killed = 0;
+  std::size_t out_bytes = 0;  // the bytes of stdout the child wrote, kept or not
 };
 
 // Move-only owner of a running child. The destructor kills the whole group and reaps the child, so a

@@ -73,6 +73,7 @@ BOOST_AUTO_TEST_CASE(stdout_is_capped_and_stderr_keeps_its_tail) {
   BOOST_REQUIRE(run_for(child, 10));
   BOOST_TEST(child.result().out == std::string(1000, 'a'));
   BOOST_TEST(child.result().out_truncated);
+  BOOST_TEST(child.result().out_bytes == 100000u);
   BOOST_TEST(child.result().err_tail == "line298\nline299\n");
 }
 

@@ -162,6 +162,24 @@ BOOST_FIXTURE_TEST_CASE(a_permanent_exit_code_dead_letters_at_once, CliFixture) 
   BOOST_TEST(sql_text("SELECT outcome || '/' || exit_code FROM task_attempts") == "permanent/65");
 }
 
+// The reliability issue's handler: it leaves a daemon outside its process group holding its output. The task
+// succeeds when the handler exits, the daemon is killed and the log says so.
+BOOST_FIXTURE_TEST_CASE(a_daemon_left_holding_the_output_is_killed_and_reported, CliFixture) {
+  write_config(
+      handler_toml("daemon", write_script("daemon.sh",
+                                          "p=\"$0.pid\"; setsid sh -c 'echo $$ > \"$1\"; exec sleep 5' sh \"$p\" &\n"
+                                          "while [ ! -s \"$p\" ]; do sleep 0.01; done; echo ok\n")));
+  enqueue("default", "daemon");
+  auto r = worker({"--max-tasks", "1"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(sql_text("SELECT status || '/' || result FROM tasks") == "succeeded/ok\n");
+  BOOST_TEST(r.err.find("left 1 process(es) outside its process group holding its output open; they were killed") !=
+                 std::string::npos,
+             r.err);
+  auto took = logged_seconds(r.err, "started (type", "succeeded in");
+  BOOST_TEST((took >= 0 && took < 1.0), took);
+}
+
 BOOST_FIXTURE_TEST_CASE(another_exit_code_is_retried_with_the_stderr_tail_as_the_error, CliFixture) {
   write_config(handler_toml("flaky",
                             write_script("flaky.sh", "echo 'first line' >&2; echo 'disk on fire' >&2; exit 3\n"),

@@ -4,13 +4,19 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cmath>
+#include <filesystem>
+#include <set>
 #include <system_error>
+
+#include "util/time.hpp"
 
 namespace oos::util {
 namespace {
@@ -34,6 +40,35 @@ struct Pipe {
     write.reset(fds[1]);
   }
 };
+
+// The "pipe:[inode]" name /proc gives the descriptors of the pipe whose read end is `fd`.
+std::string pipe_name(const Fd& fd) {
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) return {};
+  return "pipe:[" + std::to_string(st.st_ino) + "]";
+}
+
+// Kills the other processes (ours to signal) that hold one of `pipes` open; returns how many it killed.
+int kill_holders(const std::set<std::string>& pipes) {
+  namespace fs = std::filesystem;
+  int killed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator proc("/proc", ec), end; !ec && proc != end; proc.increment(ec)) {
+    const auto name = proc->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    std::error_code fd_ec;
+    for (fs::directory_iterator fd(proc->path() / "fd", fd_ec), fd_end; !fd_ec && fd != fd_end; fd.increment(fd_ec)) {
+      std::error_code link_ec;
+      auto target = fs::read_symlink(fd->path(), link_ec);
+      if (link_ec || !pipes.contains(target.string())) continue;
+      if (::kill(pid, SIGKILL) == 0) ++killed;
+      break;
+    }
+  }
+  return killed;
+}
 
 }  // namespace
 
@@ -96,6 +131,7 @@ void ChildProcess::read_from(Fd& fd, bool is_stdout) {
   }
   auto size = static_cast<std::size_t>(n);
   if (is_stdout) {
+    m_result.out_bytes += size;
     auto room = m_stdout_cap - std::min(m_stdout_cap, m_result.out.size());
     m_result.out.append(buffer.data(), std::min(room, size));
     m_result.out_truncated = m_result.out_truncated || size > room;
@@ -118,7 +154,21 @@ bool ChildProcess::try_reap() {
   return true;
 }
 
+void ChildProcess::give_up_output() {
+  std::set<std::string> pipes;
+  for (const Fd* fd : {&m_stdout, &m_stderr})
+    if (auto name = pipe_name(*fd); !name.empty()) pipes.insert(name);
+  m_result.output_held = true;
+  m_result.held_killed = kill_holders(pipes);
+  m_stdout.reset();
+  m_stderr.reset();
+}
+
 bool ChildProcess::step(int wait_ms) {
+  // Once the leader has ended, output is read only until the drain deadline.
+  if (m_reaped)
+    wait_ms =
+        std::min(wait_ms, std::max(0, static_cast<int>(std::ceil((m_drain_until - monotonic_seconds()) * 1000.0))));
   int pidfd = m_reaped ? -1 : m_pidfd.get();  // poll() skips negative descriptors
   std::array<pollfd, 4> polls{
       {{m_stdout.get(), POLLIN, 0}, {m_stderr.get(), POLLIN, 0}, {m_stdin.get(), POLLOUT, 0}, {pidfd, POLLIN, 0}}};
@@ -145,10 +195,15 @@ bool ChildProcess::step(int wait_ms) {
     ::poll(nullptr, 0, std::min(wait_ms, 10));
   }
   // Once the leader is reaped, whatever it left running in its group is killed (no orphans holding the
-  // pipes open); the result is final when both pipes have reached end of file.
+  // pipes open); the result is final when both pipes have reached end of file, or when the drain time is
+  // over: then what still holds them escaped the group, and the run does not wait for it.
   bool was_reaped = m_reaped;
   bool exited = try_reap();
-  if (exited && !was_reaped) ::kill(-m_pid, SIGKILL);
+  if (exited && !was_reaped) {
+    ::kill(-m_pid, SIGKILL);
+    m_drain_until = monotonic_seconds() + k_drain_ms / 1000.0;
+  }
+  if (exited && (m_stdout || m_stderr) && monotonic_seconds() >= m_drain_until) give_up_output();
   if (exited && !m_stdout && !m_stderr) {
     m_stdin.reset();
     return true;

@@ -28,6 +28,11 @@ struct ChildExit {
   std::string out;               // the first stdout_cap bytes of stdout
   bool out_truncated = false;
   std::string err_tail;  // the last stderr_tail bytes of stderr
+  // Processes that escaped the process group (setsid, a double fork) still held stdout or stderr open when
+  // the leader had ended: the run ended without waiting for them, and `held_killed` of them were killed.
+  bool output_held = false;
+  int held_killed = 0;
+  std::size_t out_bytes = 0;  // the bytes of stdout the child wrote, kept or not
 };
 
 // Move-only owner of a running child. The destructor kills the whole group and reaps the child, so a
@@ -49,11 +54,14 @@ class ChildProcess {
   void signal_group(int signal);
 
   pid_t pid() const { return m_pid; }
+  // How long output is still read after the leader has ended.
+  static constexpr int k_drain_ms = 150;
   const ChildExit& result() const { return m_result; }
 
  private:
   void read_from(Fd& fd, bool is_stdout);
   bool try_reap();
+  void give_up_output();
 
   pid_t m_pid = -1;
   Fd m_stdin;
@@ -65,6 +73,7 @@ class ChildProcess {
   std::size_t m_stdout_cap;
   std::size_t m_stderr_tail;
   bool m_reaped = false;
+  double m_drain_until = 0;  // monotonic seconds, set when the leader is reaped
   ChildExit m_result;
 };
 

@@ -72,4 +72,8 @@ RunOutcome classify_run(const RunEnd& end, const config::HandlerConfig& handler)
   return failed(kind, with_stderr(fmt::format("exit {}", code)), code);
 }
 
+std::string truncation_marker(std::size_t kept, std::size_t written) {
+  return fmt::format("\n[oos: output cut at {} of {} bytes]", kept, written);
+}
+
 }  // namespace oos::worker

@@ -2,6 +2,7 @@
 // what its exit means for the task.
 #pragma once
 
+#include <cstddef>
 #include <expected>
 #include <functional>
 #include <optional>
@@ -57,5 +58,9 @@ struct RunOutcome {
 // worker stops releases it; EX_TEMPFAIL (75) is temporary, a permanent exit code permanent, any other code
 // or signal retryable. The error text names the cause and ends with the stderr tail.
 RunOutcome classify_run(const RunEnd& end, const config::HandlerConfig& handler);
+
+// The line appended to a result cut at `kept` of the `written` bytes of stdout:
+// "\n[oos: output cut at 65536 of 100000 bytes]".
+std::string truncation_marker(std::size_t kept, std::size_t written);
 
 }  // namespace oos::worker

@@ -218,10 +218,26 @@ void Worker::end_of_child(Run& run) {
   // What the handler printed, with the secrets it was given redacted, also where the kept excerpts were cut.
   RunEnd end{run.child->result(), run.timed_out, run.release, stop_requested(), run.lease_lost};
   auto& exit = end.exit;
+  if (exit.output_held)
+    log_task(log::LogLevel::warn, run.claimed.task,
+             exit.held_killed > 0
+                 ? fmt::format("left {} process(es) outside its process group holding its output open; they were "
+                               "killed, the run did not wait for them",
+                               exit.held_killed)
+                 : std::string("left processes outside its process group holding its output open; they could not be "
+                               "killed and were abandoned, the run did not wait for them"));
   bool err_cut = exit.err_tail.size() >= util::ChildSpec{}.stderr_tail;
+  std::size_t out_kept = exit.out.size();
   exit.out = secrets::scrub_excerpt(std::move(exit.out), run.secrets, false, exit.out_truncated);
   exit.err_tail = secrets::scrub_excerpt(std::move(exit.err_tail), run.secrets, err_cut, false);
   run.ending = classify_run(end, *run.handler);
+  if (run.ending->verdict == Verdict::complete && exit.out_truncated) {
+    // The kept result says where it was cut, and the log says so too (docs/decisions.md).
+    run.ending->result += truncation_marker(out_kept, exit.out_bytes);
+    log_task(log::LogLevel::warn, run.claimed.task,
+             fmt::format("printed {} bytes; its result keeps the first {} and ends with a marker of the cut",
+                         exit.out_bytes, out_kept));
+  }
   run.child.reset();
 }
 

@@ -85,13 +85,17 @@ BOOST_FIXTURE_TEST_CASE(exit_0_succeeds_and_keeps_stdout_as_the_result, CliFixtu
   BOOST_TEST(sql_text("SELECT worker || '/' || outcome || '/' || exit_code FROM task_attempts") == "w1/succeeded/0");
 }
 
-BOOST_FIXTURE_TEST_CASE(stdout_is_kept_up_to_64_KiB, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(stdout_is_kept_up_to_64_KiB_and_the_cut_is_marked_and_logged, CliFixture) {
   write_config(handler_toml("big", write_script("big.sh", "head -c 100000 /dev/zero | tr '\\0' a\n")));
   enqueue("default", "big");
   auto r = worker({"--max-tasks", "1"});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(sql_text("SELECT status FROM tasks") == "succeeded");
-  BOOST_TEST(sql_int("SELECT length(result) FROM tasks") == 65536);
+  // The first 64 KiB, then a line that says where it was cut; the log says so too.
+  auto result = sql_text("SELECT result FROM tasks");
+  BOOST_TEST(result.substr(0, 65536) == std::string(65536, 'a'));
+  BOOST_TEST(result.substr(65536) == "\n[oos: output cut at 65536 of 100000 bytes]");
+  BOOST_TEST(r.err.find("printed 100000 bytes; its result keeps the first 65536") != std::string::npos, r.err);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_large_payload_reaches_a_handler_that_reads_it_and_one_that_does_not, CliFixture) {
@@ -156,6 +160,24 @@ BOOST_FIXTURE_TEST_CASE(a_permanent_exit_code_dead_letters_at_once, CliFixture) 
   BOOST_TEST(error.starts_with("exit 65"), error);
   BOOST_TEST(error.find("bad payload field") != std::string::npos, error);
   BOOST_TEST(sql_text("SELECT outcome || '/' || exit_code FROM task_attempts") == "permanent/65");
+}
+
+// The reliability issue's handler: it leaves a daemon outside its process group holding its output. The task
+// succeeds when the handler exits, the daemon is killed and the log says so.
+BOOST_FIXTURE_TEST_CASE(a_daemon_left_holding_the_output_is_killed_and_reported, CliFixture) {
+  write_config(
+      handler_toml("daemon", write_script("daemon.sh",
+                                          "p=\"$0.pid\"; setsid sh -c 'echo $$ > \"$1\"; exec sleep 5' sh \"$p\" &\n"
+                                          "while [ ! -s \"$p\" ]; do sleep 0.01; done; echo ok\n")));
+  enqueue("default", "daemon");
+  auto r = worker({"--max-tasks", "1"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(sql_text("SELECT status || '/' || result FROM tasks") == "succeeded/ok\n");
+  BOOST_TEST(r.err.find("left 1 process(es) outside its process group holding its output open; they were killed") !=
+                 std::string::npos,
+             r.err);
+  auto took = logged_seconds(r.err, "started (type", "succeeded in");
+  BOOST_TEST((took >= 0 && took < 1.0), took);
 }
 
 BOOST_FIXTURE_TEST_CASE(another_exit_code_is_retried_with_the_stderr_tail_as_the_error, CliFixture) {

@@ -73,6 +73,7 @@ BOOST_AUTO_TEST_CASE(stdout_is_capped_and_stderr_keeps_its_tail) {
   BOOST_REQUIRE(run_for(child, 10));
   BOOST_TEST(child.result().out == std::string(1000, 'a'));
   BOOST_TEST(child.result().out_truncated);
+  BOOST_TEST(child.result().out_bytes == 100000u);
   BOOST_TEST(child.result().err_tail == "line298\nline299\n");
 }
 
@@ -115,6 +116,53 @@ BOOST_AUTO_TEST_CASE(what_a_finished_leader_left_running_is_killed) {
   in >> daemon;
   for (int i = 0; i < 50 && process_exists(daemon); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   BOOST_TEST(!process_exists(daemon));
+}
+
+// The reliability issue's handler: a daemon that left the process group (setsid) keeps stdout and stderr
+// open. The run ends shortly after the leader, with what was printed, and the daemon is killed.
+BOOST_AUTO_TEST_CASE(a_daemon_outside_the_group_holding_the_output_does_not_hold_the_run) {
+  oos::test::TempDir dir;
+  auto pidfile = (dir / "daemon.pid").string();
+  ChildProcess child(shell("setsid sh -c 'echo $$ > " + pidfile + "; exec sleep 5' & while [ ! -s " + pidfile +
+                           " ]; do sleep 0.01; done; echo done; exit 0"));
+  double started = oos::util::monotonic_seconds();
+  BOOST_REQUIRE(run_for(child, 8));
+  double took = oos::util::monotonic_seconds() - started;
+  BOOST_TEST(took < 1.0);
+  BOOST_TEST(*child.result().exit_code == 0);
+  BOOST_TEST(child.result().out == "done\n");
+  BOOST_TEST(child.result().output_held);
+  BOOST_TEST(child.result().held_killed == 1);
+  std::ifstream in(pidfile);
+  pid_t daemon = 0;
+  in >> daemon;
+  BOOST_REQUIRE(daemon > 0);
+  for (int i = 0; i < 50 && process_exists(daemon); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  BOOST_TEST(!process_exists(daemon));
+}
+
+// A timeout's signal ends the leader; the run ends then, not when the escaped daemon would.
+BOOST_AUTO_TEST_CASE(a_signalled_leader_ends_the_run_whatever_holds_its_output) {
+  std::error_code ec;
+  oos::test::TempDir dir;
+  auto pidfile = (dir / "daemon.pid").string();
+  ChildProcess child(shell("setsid sh -c 'echo $$ > " + pidfile + "; exec sleep 5' & while [ ! -s " + pidfile +
+                           " ]; do sleep 0.01; done; exec sleep 30"));
+  for (int i = 0; i < 100 && (std::filesystem::file_size(pidfile, ec) == 0 || ec); ++i) child.step(20);
+  child.signal_group(SIGTERM);
+  double started = oos::util::monotonic_seconds();
+  BOOST_REQUIRE(run_for(child, 8));
+  BOOST_TEST(oos::util::monotonic_seconds() - started < 1.0);
+  BOOST_TEST(*child.result().signal == SIGTERM);
+  BOOST_TEST(child.result().output_held);
+}
+
+// Output that ends with its leader is read to its end: nothing is cut by the drain time.
+BOOST_AUTO_TEST_CASE(output_is_not_marked_held_when_it_ends_with_the_group) {
+  ChildProcess child(shell("sleep 1 & echo hi; exit 0"));
+  BOOST_REQUIRE(run_for(child, 5));
+  BOOST_TEST(child.result().out == "hi\n");
+  BOOST_TEST(!child.result().output_held);
 }
 
 BOOST_AUTO_TEST_CASE(destroying_a_running_child_kills_it) {

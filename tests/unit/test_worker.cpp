@@ -523,6 +523,44 @@ BOOST_FIXTURE_TEST_CASE(a_timeout_stops_the_handlers_whole_process_group, Worker
   BOOST_TEST(ends_soon(grandchild));
 }
 
+// The reliability issue: a handler that leaves a daemon (outside its process group) holding its stdout and
+// stderr. The run ends with the handler, its result is recorded, and the daemon is killed.
+BOOST_FIXTURE_TEST_CASE(a_daemon_holding_the_handlers_output_does_not_hold_the_task, WorkerFixture) {
+  auto pid_file = dir / "daemon.pid";
+  auto pid_path = pid_file.string();
+  shell("job",
+        "setsid sh -c 'echo $$ > " + pid_path + "; exec sleep 5' & while [ ! -s " + pid_path +
+            " ]; do sleep 0.01; done; echo '{\"ok\":1}'; exit 0",
+        util::Millis(3000));
+  auto id = add();
+  auto& w = make_worker();
+  double started = util::monotonic_seconds();
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(step_while_running(8.0).back() == Step::finished);
+  BOOST_TEST(util::monotonic_seconds() - started < 1.0);
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::succeeded);
+  BOOST_TEST(t.result.value_or("") == "{\"ok\":1}\n");
+  BOOST_TEST(ends_soon(std::stoi(read_file(pid_file))));
+}
+
+// With the timeout passing while an escaped descendant holds the output, the run ends at the timeout (the
+// leader dies of SIGTERM), not when the descendant would.
+BOOST_FIXTURE_TEST_CASE(a_timeout_ends_the_run_whatever_holds_the_handlers_output, WorkerFixture) {
+  auto pid_path = (dir / "daemon.pid").string();
+  shell("job",
+        "setsid sh -c 'echo $$ > " + pid_path + "; exec sleep 5' & while [ ! -s " + pid_path +
+            " ]; do sleep 0.01; done; exec sleep 30",
+        util::Millis(300));
+  auto id = add();
+  auto& w = make_worker();
+  double started = util::monotonic_seconds();
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(step_while_running(8.0).back() == Step::finished);
+  BOOST_TEST(util::monotonic_seconds() - started < 1.5);
+  BOOST_TEST(task(id).last_error.value_or("").starts_with("timed out after 300ms"));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_handler_killed_by_the_service_managers_stop_is_released, WorkerFixture) {
   // systemd's stop sends SIGTERM to every process of the unit, the handler's group included.
   auto pid_file = dir / "handler.pid";

@@ -105,6 +105,24 @@ BOOST_FIXTURE_TEST_CASE(the_handler_gets_the_payload_on_stdin_and_its_command, F
   BOOST_TEST(task(1).result.value_or("") == "result");
 }
 
+// A result cut at the stdout cap ends with a marker that says so; one not cut is stored as printed.
+BOOST_FIXTURE_TEST_CASE(a_cut_result_ends_with_a_marker_of_the_cut, FakeFixture) {
+  auto cut = add();
+  auto& w = make_worker();
+  launcher->script.exit.out = "abc";
+  launcher->script.exit.out_truncated = true;
+  launcher->script.exit.out_bytes = 10;
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(task(cut).result.value_or("") == "abc\n[oos: output cut at 3 of 10 bytes]");
+  launcher->script.exit.out_truncated = false;
+  launcher->script.exit.out_bytes = 3;
+  auto whole = add();  // launched only now, with the script that does not cut
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(run_to_end() == Step::finished);
+  BOOST_TEST(task(whole).result.value_or("") == "abc");
+}
+
 // A handler that traps SIGTERM and exits 0 after its timeout did not succeed: the run is a failed attempt,
 // retried, and what it printed is not kept as a result.
 BOOST_FIXTURE_TEST_CASE(a_handler_that_exits_0_on_the_timeout_signal_is_a_failed_attempt, FakeFixture) {

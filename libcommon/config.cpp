@@ -254,10 +254,13 @@ const Keys<QueueSettings> k_queue{
          [](const Value& v, QueueSettings& q) { q.depth_alert = v.integer<std::int64_t>(0, k_max_int64); }},
         {"dead_retention", [](const Value& v, QueueSettings& q) { q.dead_retention = v.duration(); }},
         {"succeeded_retention", [](const Value& v, QueueSettings& q) { q.succeeded_retention = v.duration(); }},
+        {"max_payload", [](const Value& v, QueueSettings& q) { q.max_payload = v.size(); }},
     },
     [](const Value& table, const QueueSettings& q) {
       if (q.backoff_seconds.empty()) table.fail_key("backoff", "must not be empty");
       if (q.lease < 1s) table.fail_key("lease", "must be at least 1s");
+      if (q.max_payload < 2 || q.max_payload > (1ull << 30))
+        table.fail_key("max_payload", "must be between 2B and 1GB");
     }};
 
 const Keys<BreakerSettings> k_breaker{
@@ -439,7 +442,10 @@ Config load_config(const std::optional<std::filesystem::path>& explicit_path) {
     if (!std::filesystem::exists("/etc/oos/oos.toml", ec)) return Config{};
     path = "/etc/oos/oos.toml";
   }
-  auto text = util::read_file(path);
+  auto text = util::read_file(path, k_max_config_size);
+  if (!text && util::file_too_large(text.error()))
+    throw Error(ExitCode::config,
+                "config file '" + path.string() + "' is larger than " + util::size_words(k_max_config_size));
   if (!text) throw Error(ExitCode::config, "config: " + text.error());
   return parse_config(*text, path);
 }

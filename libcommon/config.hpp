@@ -33,6 +33,9 @@ struct LogSettings {
 };
 
 // Settings of one queue: [queue] gives the defaults, [queues.NAME] overrides any of them.
+// The largest configuration file load_config() reads.
+inline constexpr std::uint64_t k_max_config_size = 1ull << 20;
+
 struct QueueSettings {
   int max_attempts = 10;
   std::vector<std::int64_t> backoff_seconds{1, 2, 4, 8, 16, 32, 60, 120, 300};
@@ -41,6 +44,7 @@ struct QueueSettings {
   std::int64_t depth_alert = 1000;
   Millis dead_retention = 7 * 24h;
   Millis succeeded_retention = 7 * 24h;
+  std::uint64_t max_payload = 1ull << 20;  // bytes of one task's payload
 };
 
 struct BreakerSettings {

@@ -1,6 +1,9 @@
 #include "app/cli.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <iostream>
+#include <string_view>
 
 #include "error.hpp"
 #include "queue/task.hpp"
@@ -29,6 +32,19 @@ const CLI::Validator k_name(
       return ok ? std::string() : ok.error();
     },
     "NAME");
+
+const CLI::Validator k_task_id(
+    [](std::string& text) -> std::string {
+      std::int64_t value = 0;
+      auto digits = std::string_view(text).substr(text.starts_with('+') ? 1 : 0);
+      bool all_digits = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      (void)end;
+      if (all_digits && ec == std::errc::result_out_of_range)
+        return "task id '" + queue::cut_for_message(text) + "' is out of range";
+      return {};
+    },
+    "ID");
 
 void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_option("--config", options.config_path, "Configuration file (default: $OOS_CONFIG, /etc/oos/oos.toml)")

@@ -15,6 +15,9 @@ namespace oos::app {
 extern const CLI::Validator k_at_least_one;
 // A queue or type name, checked before anything is opened: "queue: invalid name 'a b': use ...".
 extern const CLI::Validator k_name;
+// A task id: a number too large for 64 bits is "task id '99999999999999999999' is out of range" instead
+// of CLI11's silent clamp to the largest id.
+extern const CLI::Validator k_task_id;
 
 // Adds --config, --state-dir and --log-level to `app` (and --version).
 void add_common_options(CLI::App& app, CommonOptions& options);

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "error.hpp"
+#include "util/json.hpp"
 
 namespace oos::app {
 namespace {
@@ -19,21 +20,48 @@ json opt_time(const std::optional<util::UnixMillis>& v) {
   return v ? json(util::format_iso8601(*v)) : json(nullptr);
 }
 
-// The payload as JSON when it parses (it always should), else as a string.
+// The payload as JSON when it parses (it always should), else as a string. A payload nested deeper than
+// util::k_max_json_depth (refused at enqueue, but a database written by an older version may hold one) stays
+// a string too: copying or printing the parsed document would recurse once per level and overflow the stack.
 json payload_json(const std::string& payload) {
+  if (!util::json_depth_within(payload)) return json(payload);
   auto parsed = json::parse(payload, nullptr, false);
   return parsed.is_discarded() ? json(payload) : parsed;
 }
 
+// `text` (handler output, payloads, keys) made safe for a terminal, see printable(): trailing whitespace
+// dropped, cut to `max` bytes with "...", then control characters escaped.
 std::string one_line(std::string text, std::size_t max) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  for (auto& c : text)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   if (text.size() > max) text = text.substr(0, max - 3) + "...";
-  return text;
+  return printable(text);
 }
 
 }  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // U+0080..U+009F, the C1 controls (0x9b: CSI)
+      out += fmt::format("\\xc2\\x{:02x}", next);
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 std::string dump(const json& doc) {
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -170,11 +198,11 @@ std::string task_text(const Task& t, const std::vector<oos::queue::Attempt>& att
   out += fmt::format("run at:        {}\n", util::format_iso8601(t.run_at));
   out += fmt::format("created:       {}\n", util::format_iso8601(t.created_at));
   if (t.finished_at) out += fmt::format("finished:      {}\n", util::format_iso8601(*t.finished_at));
-  if (t.unique_key) out += fmt::format("unique key:    {}\n", *t.unique_key);
-  if (t.lease_owner) out += fmt::format("last worker:   {}\n", *t.lease_owner);
+  if (t.unique_key) out += fmt::format("unique key:    {}\n", printable(*t.unique_key));
+  if (t.lease_owner) out += fmt::format("last worker:   {}\n", printable(*t.lease_owner));
   if (t.lease_expires_at) out += fmt::format("lease until:   {}\n", util::format_iso8601(*t.lease_expires_at));
   if (t.replays > 0) out += fmt::format("replays:       {}\n", t.replays);
-  out += fmt::format("payload:       {}\n", t.payload);
+  out += fmt::format("payload:       {}\n", printable(t.payload));
   if (t.last_error) out += fmt::format("last error:    {}\n", one_line(*t.last_error, 400));
   if (t.result) out += fmt::format("result:        {}\n", one_line(*t.result, 400));
   if (!attempts.empty()) out += "attempts:\n";
@@ -182,7 +210,7 @@ std::string task_text(const Task& t, const std::vector<oos::queue::Attempt>& att
   for (const auto& a : attempts)
     out += fmt::format("  #{:<3} {}{:<10} {} worker={} exit={} {}\n", a.attempt,
                        a.replay > 0 ? fmt::format("replay {} ", a.replay) : "", a.outcome,
-                       util::format_iso8601(a.ended_at), a.worker.value_or("-"),
+                       util::format_iso8601(a.ended_at), printable(a.worker.value_or("-")),
                        a.exit_code ? std::to_string(*a.exit_code) : "-", a.error ? one_line(*a.error, 200) : "");
   return out;
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "queue/queue_store.hpp"
@@ -27,6 +28,12 @@ std::string task_text(const oos::queue::Task& task, const std::vector<oos::queue
 void print_task(std::ostream& out, oos::queue::TaskStore& store, oos::queue::TaskId id, bool as_json);
 
 std::string breaker_text(const std::string& queue, const policy::BreakerRecord& breaker, util::UnixMillis now);
+
+// `text` with its control characters escaped, for text output of what handlers and users wrote (results,
+// errors, payloads): newline, CR and tab as \n \r \t, other C0 controls and DEL as \x1b, the C1 controls
+// of UTF-8 as \xc2\x9b. A terminal escape such as "\033]0;title\007" is shown, never obeyed. Everything else
+// (also backslashes and valid UTF-8) is kept as it is.
+std::string printable(std::string_view text);
 
 // One JSON document for stdout. Task errors and results hold handler output, which may not be valid UTF-8:
 // such bytes are printed as U+FFFD instead of failing the command.

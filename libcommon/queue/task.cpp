@@ -25,6 +25,14 @@ std::optional<TaskStatus> parse_task_status(std::string_view text) {
   return std::nullopt;
 }
 
+std::string cut_for_message(std::string_view text) {
+  constexpr std::size_t k_max = 64;
+  if (text.size() <= k_max) return std::string(text);
+  auto end = k_max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;  // a continuation byte
+  return std::string(text.substr(0, end)) + "…";
+}
+
 std::expected<void, std::string> check_name(std::string_view what, std::string_view name) {
   bool ok = !name.empty() && name.size() <= 64;
   for (char c : name) {
@@ -34,7 +42,7 @@ std::expected<void, std::string> check_name(std::string_view what, std::string_v
   }
   if (ok) return {};
   auto subject = what.empty() ? std::string("invalid name") : "invalid " + std::string(what) + " name";
-  return std::unexpected(subject + " '" + std::string(name) + "': use 1-64 letters, digits, '_', '-', '.' or ':'");
+  return std::unexpected(subject + " '" + cut_for_message(name) + "': use 1-64 letters, digits, '_', '-', '.' or ':'");
 }
 
 }  // namespace oos::queue

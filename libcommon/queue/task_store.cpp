@@ -7,6 +7,7 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/task_rows.hpp"
+#include "util/files.hpp"
 #include "util/json.hpp"
 
 namespace oos::queue {
@@ -31,9 +32,11 @@ std::string_view outcome_name(policy::FailureKind kind) {
   return "failed";
 }
 
-void validate(const NewTask& task) {
+void validate(const NewTask& task, const config::Config& config) {
   for (auto [what, name] : {std::pair{"queue", &task.queue}, std::pair{"type", &task.type}})
     if (auto ok = check_name(what, *name); !ok) throw Error(ExitCode::data_error, ok.error());
+  if (auto max = config.queue_settings(task.queue).max_payload; task.payload.size() > max)
+    throw Error(ExitCode::data_error, payload_too_large(max));
   if (auto ok = util::check_json(task.payload); !ok) throw Error(ExitCode::data_error, "payload is " + ok.error());
   if (task.max_attempts && *task.max_attempts < 1)
     throw Error(ExitCode::data_error, "max attempts must be at least 1, got " + std::to_string(*task.max_attempts));
@@ -87,8 +90,12 @@ void TaskStore::register_queue(const std::string& queue, util::UnixMillis now) {
   q->exec();
 }
 
+std::string payload_too_large(std::uint64_t max_payload) {
+  return "payload is larger than " + util::size_words(max_payload) + " (queue.max_payload)";
+}
+
 EnqueueResult TaskStore::enqueue(const NewTask& task) {
-  validate(task);
+  validate(task, m_config);
   db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
   register_queue(task.queue, now);
@@ -98,7 +105,7 @@ EnqueueResult TaskStore::enqueue(const NewTask& task) {
 }
 
 std::vector<EnqueueResult> TaskStore::enqueue_batch(std::span<const NewTask> tasks) {
-  for (const auto& task : tasks) validate(task);
+  for (const auto& task : tasks) validate(task, m_config);
   std::vector<EnqueueResult> results;
   results.reserve(tasks.size());
   db::WriteTransaction tx(m_db);

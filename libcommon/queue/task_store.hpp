@@ -50,11 +50,15 @@ struct RecordAndClaim {
   std::optional<ClaimedTask> next;
 };
 
+// The error of a payload over the queue's max_payload: "payload is larger than 1 MiB (queue.max_payload)".
+std::string payload_too_large(std::uint64_t max_payload);
+
 class TaskStore {
  public:
   TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger);
 
-  // Adds one task in its own transaction. Throws oos::Error 65 for an invalid name or payload.
+  // Adds one task in its own transaction. Throws oos::Error 65 for an invalid name or payload
+  // (not JSON, nested deeper than util::k_max_json_depth, larger than the queue's max_payload).
   EnqueueResult enqueue(const NewTask& task);
 
   // Adds all tasks in one transaction: all or none.

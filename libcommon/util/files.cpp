@@ -4,10 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <utility>
 
 #include "util/fd.hpp"
 
@@ -29,16 +30,40 @@ std::expected<void, std::string> ensure_directory(const std::filesystem::path& d
   return {};
 }
 
-std::expected<std::string, std::string> read_file(const std::filesystem::path& path) {
+std::optional<std::string> read_at_most(std::istream& in, std::uint64_t limit) {
+  std::string content;
+  char buffer[65536];
+  while (in) {
+    auto wanted = std::min<std::uint64_t>(sizeof buffer, limit + 1 - content.size());
+    in.read(buffer, static_cast<std::streamsize>(wanted));
+    content.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (content.size() > limit) return std::nullopt;
+  }
+  return content;
+}
+
+std::string size_words(std::uint64_t bytes) {
+  constexpr std::pair<std::uint64_t, const char*> k_units[] = {
+      {1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
+  for (auto [unit, name] : k_units)
+    if (bytes >= unit && bytes % unit == 0) return std::to_string(bytes / unit) + " " + name;
+  return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+}
+
+std::expected<std::string, std::string> read_file(const std::filesystem::path& path, std::uint64_t limit) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return std::unexpected("cannot read '" + path.string() + "': Is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected("cannot read '" + path.string() + "': " + std::strerror(errno));
-  std::ostringstream content;
-  content << in.rdbuf();
+  auto content = read_at_most(in, limit);
+  if (!content) return std::unexpected("'" + path.string() + "' is larger than " + size_words(limit));
   if (in.bad()) return std::unexpected("cannot read '" + path.string() + "': " + std::strerror(errno));
-  return content.str();
+  return std::move(*content);
+}
+
+bool file_too_large(const std::string& error) {
+  return error.starts_with("'") && error.find("' is larger than ") != std::string::npos;
 }
 
 std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory) {

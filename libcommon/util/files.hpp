@@ -1,8 +1,11 @@
 // Small file-system helpers that report failures as values naming the path and the cause.
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <istream>
+#include <optional>
 #include <string>
 
 namespace oos::util {
@@ -11,8 +14,24 @@ namespace oos::util {
 // Error: "cannot create directory 'X': Permission denied".
 [[nodiscard]] std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir);
 
-// The whole content of a file. Error: "cannot read 'X': No such file or directory".
-[[nodiscard]] std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
+// The most read_file() reads unless told otherwise: every file OOS reads whole is far smaller.
+inline constexpr std::uint64_t k_max_read_size = 16ull << 20;
+
+// The whole content of a file of at most `limit` bytes; reading stops after limit + 1 bytes, so that
+// /dev/zero or a huge file costs no more memory than that. Error: "cannot read 'X': No such file or
+// directory", or "'X' is larger than 16 MiB" (file_too_large() tells that one apart).
+[[nodiscard]] std::expected<std::string, std::string> read_file(const std::filesystem::path& path,
+                                                                std::uint64_t limit = k_max_read_size);
+
+// Whether an error of read_file() says the file was larger than its limit.
+[[nodiscard]] bool file_too_large(const std::string& error);
+
+// Everything left in `in` when it is at most `limit` bytes; nullopt when there is more (after reading
+// limit + 1 bytes, no further).
+[[nodiscard]] std::optional<std::string> read_at_most(std::istream& in, std::uint64_t limit);
+
+// A size in words for messages: "1 MiB", "64 KiB", "1000 bytes".
+std::string size_words(std::uint64_t bytes);
 
 // fsync(2) of a file or a directory (after a rename in it). Error: "cannot sync 'X': Input/output error".
 [[nodiscard]] std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory = false);

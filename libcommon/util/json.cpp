@@ -16,7 +16,32 @@ std::string cause_of(const std::string& what) {
 
 }  // namespace
 
+bool json_depth_within(std::string_view text, std::size_t max_depth) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
 std::expected<void, std::string> check_json(std::string_view text) {
+  if (!json_depth_within(text))
+    return std::unexpected("nested deeper than " + std::to_string(k_max_json_depth) + " levels");
   try {
     auto ignored = nlohmann::json::parse(text.begin(), text.end());
     (void)ignored;

@@ -187,6 +187,27 @@ BOOST_FIXTURE_TEST_CASE(an_invalid_queue_name_with_batch_is_a_usage_error, CliFi
   BOOST_TEST(!std::filesystem::exists(db_path()));  // refused before anything was opened
 }
 
+BOOST_FIXTURE_TEST_CASE(a_line_longer_than_max_payload_and_its_envelope_is_exit_65_and_stores_nothing, CliFixture) {
+  write_config("[queue]\nmax_payload = \"1KB\"\n");
+  auto line = [](std::size_t size) { return R"({"type":"t","data":")" + std::string(size, 'a') + "\"}\n"; };
+  auto r = queue({"enqueue", "q", "--batch"}, line(10) + line(65 * 1024 + 1));
+  BOOST_TEST(r.exit_code == 65);
+  BOOST_TEST(r.err == "oos-queue: error: stdin line 2: longer than 65 KiB (queue.max_payload + 64 KiB)\n");
+  // Within the envelope but a payload over max_payload: refused by the store.
+  auto payload = queue({"enqueue", "q", "--batch"}, line(10) + line(2000));
+  BOOST_TEST(payload.exit_code == 65);
+  BOOST_TEST(payload.err == "oos-queue: error: payload is larger than 1 KiB (queue.max_payload)\n");
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_line_nested_too_deep_is_exit_65_before_it_is_parsed, CliFixture) {
+  auto deep = R"({"type":"t","data":)" + std::string(100000, '[') + std::string(100000, ']') + "}\n";
+  auto r = queue({"enqueue", "q", "--batch"}, deep);
+  BOOST_TEST(r.exit_code == 65);
+  BOOST_TEST(r.err == "oos-queue: error: stdin line 1: payload is nested deeper than 65 levels\n");
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_busy_database_fails_the_whole_batch_with_75, CliFixture) {
   write_config("[db]\nbusy_timeout = \"200ms\"\n");
   BOOST_TEST(queue({"status"}).exit_code == 0);

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_support.hpp"
@@ -25,6 +27,42 @@ BOOST_FIXTURE_TEST_CASE(invalid_json_payload_is_exit_65_and_stores_nothing, CliF
   BOOST_TEST(r.err == "oos-queue: error: payload is not valid JSON at offset 6: unexpected '}'\n");
   BOOST_TEST(r.out.empty());
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_payload_nested_deeper_than_65_levels_is_exit_65_and_stores_nothing, CliFixture) {
+  auto ok = queue({"enqueue", "mail", "send", "--data", std::string(65, '[') + std::string(65, ']')});
+  BOOST_TEST(ok.exit_code == 0);
+  auto payload = dir() / "deep.json";
+  oos::test::write_file(payload, std::string(100000, '[') + std::string(100000, ']'));
+  auto r = queue({"enqueue", "mail", "send", "--data", "@" + payload.string()});
+  BOOST_TEST(r.exit_code == 65);
+  BOOST_TEST(r.err == "oos-queue: error: payload is nested deeper than 65 levels\n");
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_payload_over_max_payload_is_exit_65_and_stores_nothing, CliFixture) {
+  write_config("[queue]\nmax_payload = \"1KB\"\n");
+  auto fits = dir() / "fits.json";
+  oos::test::write_file(fits, "\"" + std::string(1022, 'a') + "\"");
+  BOOST_TEST(queue({"enqueue", "mail", "send", "--data", "@" + fits.string()}).exit_code == 0);
+  auto over = dir() / "over.json";
+  oos::test::write_file(over, "\"" + std::string(1023, 'a') + "\"");
+  for (const auto& r : {queue({"enqueue", "mail", "send", "--data", "@" + over.string()}),
+                        queue({"enqueue", "mail", "send", "--data", "-"}, "\"" + std::string(1023, 'a') + "\""),
+                        queue({"enqueue", "mail", "send", "--data", "\"" + std::string(1023, 'a') + "\""})}) {
+    BOOST_TEST(r.exit_code == 65);
+    BOOST_TEST(r.err == "oos-queue: error: payload is larger than 1 KiB (queue.max_payload)\n");
+  }
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(data_from_dev_zero_is_refused_at_the_limit_not_read_to_the_end, CliFixture) {
+  auto started = std::chrono::steady_clock::now();
+  auto r = queue({"enqueue", "mail", "send", "--data", "@/dev/zero"});
+  BOOST_TEST(r.exit_code == 65);
+  BOOST_TEST(r.err == "oos-queue: error: payload is larger than 1 MiB (queue.max_payload)\n");
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  BOOST_TEST(seconds.count() < 10);
 }
 
 BOOST_FIXTURE_TEST_CASE(without_options_the_task_gets_the_defaults, CliFixture) {

@@ -340,6 +340,34 @@ BOOST_FIXTURE_TEST_CASE(a_missing_config_file_is_exit_78, CliFixture) {
   BOOST_TEST(r.err == "oos-queue: error: config: cannot read '" + missing.string() + "': No such file or directory\n");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_config_file_over_1_mib_is_exit_78, CliFixture) {
+  auto r = run({oos::test::binary_from_env("OOS_QUEUE_BIN"), "--state-dir", state_dir().string(), "--config",
+                "/dev/zero", "status"});
+  BOOST_TEST(r.exit_code == 78);
+  BOOST_TEST(r.err == "oos-queue: error: config file '/dev/zero' is larger than 1 MiB\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_task_id_beyond_64_bits_is_exit_64_not_clamped, CliFixture) {
+  for (const auto& r : {queue({"show", "99999999999999999999"}), queue({"cancel", "99999999999999999999"}),
+                        retry({"show", "99999999999999999999"}), retry({"requeue", "99999999999999999999"})}) {
+    BOOST_TEST(r.exit_code == 64);
+    BOOST_TEST(r.err.find("task id '99999999999999999999' is out of range") != std::string::npos, r.err);
+    BOOST_TEST(oos::test::is_one_error_line(r.err, r.err.substr(0, r.err.find(':'))), r.err);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_long_bad_name_is_cut_in_the_error, CliFixture) {
+  auto name = std::string(10000, '!');
+  auto r = queue({"enqueue", name, "t"});
+  BOOST_TEST(r.exit_code == 64);
+  BOOST_TEST(r.err == "oos-queue: error: queue: invalid name '" + std::string(64, '!') +
+                          "…': use 1-64 letters, digits, '_', '-', '.' or ':' (see --help)\n");
+  auto batch = queue({"enqueue", "q", "--batch"}, R"({"type":")" + name + "\"}\n");
+  BOOST_TEST(batch.exit_code == 65);
+  BOOST_TEST(batch.err == "oos-queue: error: stdin line 1: invalid type name '" + std::string(64, '!') +
+                              "…': use 1-64 letters, digits, '_', '-', '.' or ':'\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(a_config_error_stores_nothing, CliFixture) {
   BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "send"}).exit_code == 0);
   write_config("[queue]\nmax_attempts = 0\n");

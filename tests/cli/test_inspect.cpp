@@ -54,6 +54,19 @@ const json k_closed_breaker = json::parse(oos::test::k_closed_breaker_json);
 
 BOOST_AUTO_TEST_SUITE(inspect)
 
+// A database written before the depth limit may hold a payload nested 100,000 levels deep: the --json
+// listings print it as a string instead of overflowing the stack.
+BOOST_FIXTURE_TEST_CASE(a_stored_payload_nested_too_deep_is_printed_as_a_string, CliFixture) {
+  BOOST_TEST_REQUIRE(queue({"enqueue", "work", "job"}).exit_code == 0);
+  auto deep = std::string(100000, '[') + std::string(100000, ']');
+  sql_exec("UPDATE tasks SET payload = '" + deep + "', status = 'dead' WHERE id = 1");
+  for (const auto& r : {queue({"show", "1", "--json"}), queue({"list", "work", "--json"}),
+                        retry({"show", "1", "--json"}), retry({"list", "--json"})}) {
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    BOOST_TEST(json::parse(r.out)["payload"] == deep);
+  }
+}
+
 BOOST_FIXTURE_TEST_CASE(status_without_queues_says_how_to_add_one, CliFixture) {
   auto text = queue({"status"});
   BOOST_TEST(text.exit_code == 0);
@@ -243,6 +256,31 @@ BOOST_FIXTURE_TEST_CASE(stats_and_list_of_an_unknown_queue_are_exit_66, CliFixtu
   }
 }
 
+// Handler output and payloads are shown, never obeyed by the terminal: control characters are escaped in
+// every text output (the JSON output is escaped by the serializer).
+BOOST_FIXTURE_TEST_CASE(terminal_escapes_in_task_fields_are_printed_escaped, CliFixture) {
+  BOOST_TEST_REQUIRE(queue({"enqueue", "work", "job", "--unique-key", "k\x1b[1m"}).exit_code == 0);
+  const std::string evil = "\x1b]0;PWNED\x07\x1b[31m";
+  // Not valid JSON (a raw control character in a string), but a database may hold anything.
+  sql_exec("UPDATE tasks SET payload = '\"\x1b[2J\"' WHERE id = 1");
+  sql_exec("UPDATE tasks SET status = 'dead', attempts = 1, last_error = '" + evil + "', result = '" + evil +
+           "\xc2\x9b' WHERE id = 1");
+  sql_exec(
+      "INSERT INTO task_attempts (task_id, run, replay, attempt, queue, worker, ended_at, outcome, exit_code, "
+      "error) VALUES (1, 1, 0, 1, 'work', 'w1', 0, 'failed', 1, '" +
+      evil + "')");
+  for (const auto& r : {queue({"show", "1"}), queue({"list", "work"}), retry({"list"}), retry({"show", "1"})}) {
+    BOOST_TEST(r.exit_code == 0, r.err);
+    BOOST_TEST(r.out.find('\x1b') == std::string::npos, r.out);
+    BOOST_TEST(r.out.find('\x07') == std::string::npos, r.out);
+    BOOST_TEST(r.out.find("\\x1b]0;PWNED\\x07\\x1b[31m") != std::string::npos, r.out);
+  }
+  auto shown = queue({"show", "1"}).out;
+  BOOST_TEST(shown.find("payload:       \"\\x1b[2J\"\n") != std::string::npos, shown);
+  BOOST_TEST(shown.find("unique key:    k\\x1b[1m\n") != std::string::npos, shown);
+  BOOST_TEST(shown.find("\\xc2\\x9b") != std::string::npos, shown);
+}
+
 BOOST_FIXTURE_TEST_CASE(list_text_shows_the_newest_task_first, CliFixture) {
   BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "a"}).exit_code == 0);
   BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "b", "--priority", "7", "--max-attempts", "2"}).exit_code == 0);
@@ -257,7 +295,7 @@ BOOST_FIXTURE_TEST_CASE(list_text_shows_the_newest_task_first, CliFixture) {
   auto r = queue({"list", "mail"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.out == "      ID STATUS     TYPE             PRIORITY ATTEMPTS RUN_AT                   LAST_ERROR\n" +
-                          list_row("3", "pending", "c", "0", "1/10", run_at(3), "line one line two") +
+                          list_row("3", "pending", "c", "0", "1/10", run_at(3), "line one\\nline two") +
                           list_row("2", "pending", "b", "7", "0/2", run_at(2), "-") +
                           list_row("1", "cancelled", "a", "0", "0/10", run_at(1), "-"));
 }
@@ -345,7 +383,7 @@ BOOST_FIXTURE_TEST_CASE(show_text_has_the_task_and_its_attempt_history, CliFixtu
                  "attempts:\n"
                  "  #1   failed     " +
                  format_iso8601(start + 1000) +
-                 " worker=w1 exit=3 boom again\n"
+                 " worker=w1 exit=3 boom\\nagain\n"
                  "  #2   temporary  " +
                  format_iso8601(start + 1750) + " worker=w1 exit=75 busy\n");
   BOOST_TEST(run_at == format_iso8601(start + 1750));

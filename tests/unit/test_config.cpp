@@ -544,6 +544,27 @@ BOOST_AUTO_TEST_CASE(load_config_reads_the_explicit_path) {
   BOOST_TEST(c.queue.max_attempts == 3);
 }
 
+BOOST_AUTO_TEST_CASE(queue_max_payload_defaults_to_1_mib_and_is_a_size) {
+  BOOST_TEST(parse_config("", "oos.toml").queue.max_payload == 1024u * 1024u);
+  auto c = parse_config("[queue]\nmax_payload = \"64KB\"\n[queues.big]\nmax_payload = \"8MB\"\n", "oos.toml");
+  BOOST_TEST(c.queue.max_payload == 64u * 1024u);
+  BOOST_TEST(c.queue_settings("big").max_payload == 8u * 1024u * 1024u);
+  BOOST_CHECK_THROW(parse_config("[queue]\nmax_payload = \"2GB\"\n", "oos.toml"), Error);
+  BOOST_CHECK_THROW(parse_config("[queue]\nmax_payload = 100\n", "oos.toml"), Error);
+}
+
+BOOST_AUTO_TEST_CASE(load_config_refuses_a_file_over_1_mib_without_reading_it_all) {
+  for (std::filesystem::path path : {std::filesystem::path("/dev/zero")}) {
+    try {
+      oos::config::load_config(path);
+      BOOST_FAIL("no error");
+    } catch (const Error& e) {
+      BOOST_TEST(static_cast<int>(e.code()) == 78);
+      BOOST_TEST(std::string(e.what()) == "config file '/dev/zero' is larger than 1 MiB");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(load_config_with_a_missing_explicit_path_fails_with_code_78_naming_the_path) {
   TempDir tmp;
   auto path = tmp / "missing.toml";

@@ -70,6 +70,29 @@ BOOST_AUTO_TEST_CASE(check_json_rejects_a_second_value_after_the_first) {
   }
 }
 
+std::string nested(std::size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
+
+BOOST_AUTO_TEST_CASE(check_json_refuses_nesting_deeper_than_the_limit_without_recursing) {
+  BOOST_TEST(check_json(nested(k_max_json_depth)).has_value());
+  auto deeper = check_json(nested(k_max_json_depth + 1));
+  BOOST_TEST_REQUIRE(!deeper.has_value());
+  BOOST_TEST(deeper.error() == "nested deeper than 65 levels");
+  // 100,000 levels: refused by the scan, not by a crash.
+  BOOST_TEST(!check_json(nested(100000)).has_value());
+  BOOST_TEST(!check_json(std::string(100000, '{')).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(json_depth_counts_arrays_and_objects_but_not_brackets_in_strings) {
+  BOOST_TEST(json_depth_within("[[1]]", 2));
+  BOOST_TEST(!json_depth_within("[[1]]", 1));
+  BOOST_TEST(!json_depth_within(R"({"a":{"b":1}})", 1));
+  BOOST_TEST(json_depth_within(R"({"a":"[[[[\"[["})", 1));
+  BOOST_TEST(json_depth_within("[1][2][3]", 1));
+  BOOST_TEST(json_depth_within("", 0));
+}
+
 struct QuoteCase {
   std::string text;
   std::string expected;

@@ -40,12 +40,12 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   list->callback([&] { c.verb = Verb::list; });
 
   auto* show = app.add_subcommand("show", "One task with its attempt history");
-  show->add_option("id", c.id, "Task id")->required();
+  show->add_option("id", c.id, "Task id")->required()->check(app::k_task_id);
   show->add_flag("--json", c.json, "Print JSON");
   show->callback([&] { c.verb = Verb::show; });
 
   auto* cancel = app.add_subcommand("cancel", "Cancel a pending task");
-  cancel->add_option("id", c.id, "Task id")->required();
+  cancel->add_option("id", c.id, "Task id")->required()->check(app::k_task_id);
   cancel->callback([&] { c.verb = Verb::cancel; });
 
   auto* pause = app.add_subcommand("pause", "Stop workers from claiming tasks of a queue");

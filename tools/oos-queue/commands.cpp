@@ -2,10 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "app/output.hpp"
 #include "error.hpp"
@@ -13,6 +14,7 @@
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "util/files.hpp"
+#include "util/json.hpp"
 
 namespace oos::tools::queue {
 namespace {
@@ -22,16 +24,24 @@ using namespace oos::app;
 using nlohmann::json;
 using oos::queue::NewTask;
 
-std::string read_stdin() {
-  return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-}
+// Room for a batch line's fields around its payload ("type", "priority", "delay", "unique_key" ...).
+constexpr std::uint64_t k_batch_envelope = 64ull << 10;
+// The most `enqueue --batch` reads from stdin, whatever the payload limit.
+constexpr std::uint64_t k_max_batch_input = 256ull << 20;
 
-// --data: JSON text, @FILE or - for stdin.
-std::string read_payload(const std::optional<std::string>& data) {
+// --data: JSON text, @FILE or - for stdin. Reading stops one byte past `max_payload`: /dev/zero or endless
+// stdin is refused (65) without growing.
+std::string read_payload(const std::optional<std::string>& data, std::uint64_t max_payload) {
   if (!data) return "{}";
-  if (*data == "-") return read_stdin();
+  if (*data == "-") {
+    auto content = util::read_at_most(std::cin, max_payload);
+    if (!content) throw Error(ExitCode::data_error, oos::queue::payload_too_large(max_payload));
+    return *content;
+  }
   if (data->starts_with("@")) {
-    auto content = util::read_file(data->substr(1));
+    auto content = util::read_file(data->substr(1), max_payload);
+    if (!content && util::file_too_large(content.error()))
+      throw Error(ExitCode::data_error, oos::queue::payload_too_large(max_payload));
     if (!content) throw Error(ExitCode::no_input, "--data: " + content.error());
     return *content;
   }
@@ -49,6 +59,11 @@ bool fits_int(const json& value, long long min) {
 // One line of `enqueue --batch`: {"type":..,"data":..,"priority":..,"delay":"5s","max_attempts":..,"unique_key":..}.
 NewTask parse_batch_line(const std::string& line, int number, const std::string& queue) {
   auto where = fmt::format("stdin line {}", number);
+  // The envelope adds one level to the payload's: deeper lines are refused before parsing (and the dump of
+  // "data" below, which recurses once per level).
+  if (!util::json_depth_within(line, util::k_max_json_depth + 1))
+    throw Error(ExitCode::data_error,
+                fmt::format("{}: payload is nested deeper than {} levels", where, util::k_max_json_depth));
   auto doc = json::parse(line, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     throw Error(ExitCode::data_error, where + ": expected a JSON object such as {\"type\":\"t\",\"data\":{}}");
@@ -99,19 +114,32 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
   if (c.batch) {
     if (!c.type.empty() || c.data)
       throw Error(ExitCode::usage, "enqueue --batch takes the type and data from each stdin line, not arguments");
+    auto line_limit = ctx.config.queue_settings(c.queue).max_payload + k_batch_envelope;
+    auto input = util::read_at_most(std::cin, std::max(k_max_batch_input, line_limit));
+    if (!input)
+      throw Error(
+          ExitCode::data_error,
+          "stdin is larger than " + util::size_words(std::max(k_max_batch_input, line_limit)) + ": split the batch");
     std::vector<NewTask> tasks;
-    std::istringstream in(read_stdin());
+    std::istringstream in(std::move(*input));
     std::string line;
-    for (int number = 1; std::getline(in, line); ++number)
+    for (int number = 1; std::getline(in, line); ++number) {
+      if (line.size() > line_limit)
+        throw Error(ExitCode::data_error,
+                    fmt::format("stdin line {}: longer than {} (queue.max_payload + {})", number,
+                                util::size_words(line_limit), util::size_words(k_batch_envelope)));
       if (line.find_first_not_of(" \t\r") != std::string::npos)
         tasks.push_back(parse_batch_line(line, number, c.queue));
+    }
     auto results = store.enqueue_batch(tasks);
     for (std::size_t i = 0; i < results.size(); ++i) print_enqueued(results[i], tasks[i], c.json);
     ctx.logger->debug(fmt::format("enqueued {} tasks in queue {}", results.size(), c.queue), {{"queue", c.queue}});
     return 0;
   }
   if (c.type.empty()) throw Error(ExitCode::usage, "enqueue: TYPE is required (or use --batch)");
-  NewTask task{c.queue, c.type, read_payload(c.data), c.priority, util::Millis(0), c.max_attempts, c.unique_key};
+  NewTask task{c.queue,     c.type,          read_payload(c.data, ctx.config.queue_settings(c.queue).max_payload),
+               c.priority,  util::Millis(0), c.max_attempts,
+               c.unique_key};
   if (c.delay) {
     auto delay = util::parse_duration(*c.delay);
     if (!delay) throw Error(ExitCode::usage, "--delay: " + delay.error());

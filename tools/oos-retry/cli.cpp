@@ -20,7 +20,7 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   app.fallthrough();
   app.require_subcommand(0, 1);
   app::add_common_options(app, c.common);
-  app.add_option("ids", c.ids, "Task ids to requeue (the same as 'oos-retry requeue ID...')");
+  app.add_option("ids", c.ids, "Task ids to requeue (the same as 'oos-retry requeue ID...')")->check(app::k_task_id);
 
   auto* list = app.add_subcommand("list", "Dead tasks, newest first");
   add_filters(list, c);
@@ -29,12 +29,12 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   list->callback([&] { c.verb = Verb::list; });
 
   auto* show = app.add_subcommand("show", "One task with its attempt history");
-  show->add_option("id", c.ids, "Task id")->required()->expected(1);
+  show->add_option("id", c.ids, "Task id")->required()->expected(1)->check(app::k_task_id);
   show->add_flag("--json", c.json, "Print JSON");
   show->callback([&] { c.verb = Verb::show; });
 
   auto* requeue = app.add_subcommand("requeue", "Put dead tasks back to pending, attempts reset");
-  requeue->add_option("ids", c.ids, "Task ids");
+  requeue->add_option("ids", c.ids, "Task ids")->check(app::k_task_id);
   requeue->add_flag("--all", c.all, "Every dead task matching the filters");
   add_filters(requeue, c);
   app::add_dry_run_flag(*requeue, c.dry_run, "Print what would be requeued, change nothing");

@@ -87,7 +87,12 @@ CopyStats copy_database(SQLite::Database& source, const fs::path& target) {
   return stats;
 }
 
+void create_private(const fs::path& path) {
+  if (auto created = util::create_private(path); !created) throw Error(ExitCode::io_error, created.error());
+}
+
 void write_file_synced(const fs::path& path, const std::string& text) {
+  create_private(path);
   {
     std::ofstream out(path, std::ios::trunc);
     out << text;
@@ -316,6 +321,7 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
   restored.kept_aside = live.path().parent_path() / (live.path().filename().string() + ".pre-restore-" + stamp);
   if (fs::exists(restored.kept_aside))
     throw Error(ExitCode::temp_fail, fmt::format("'{}' already exists; try again", restored.kept_aside.string()));
+  create_private(restored.kept_aside);
   copy_database(live.raw(), restored.kept_aside);
   fsync_path(restored.kept_aside, false);
 

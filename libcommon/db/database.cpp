@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "db/schema.hpp"
+#include "util/files.hpp"
 #include "util/time.hpp"
 
 namespace oos::db {
@@ -47,6 +48,12 @@ int checkpoint_hook(void* context, sqlite3* db, const char* name, int pages) {
   state->deadline_seconds = deadline;
   state->next_checkpoint_pages = rc == SQLITE_OK ? k_checkpoint_pages : pages + k_checkpoint_pages;
   return SQLITE_OK;
+}
+
+// `path`, created 0600 first when absent (util::create_private); a failure is left for SQLite to report.
+const std::filesystem::path& created_private(const std::filesystem::path& path) {
+  [[maybe_unused]] auto created = util::create_private(path);
+  return path;
 }
 
 int read_user_version(SQLite::Database& db) {
@@ -100,7 +107,7 @@ void migrate(Database& db) {
 Database::Database(const OpenOptions& options) try
     : m_path(options.path),
       m_busy(std::make_unique<BusyState>()),
-      m_db(options.path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+      m_db(created_private(options.path).string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
   m_busy->deadline_seconds = static_cast<double>(options.busy_timeout.count()) / 1000.0;
   m_busy->seed = static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(util::monotonic_seconds() * 1e6);
   sqlite3_extended_result_codes(m_db.getHandle(), 1);

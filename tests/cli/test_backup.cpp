@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -167,6 +169,36 @@ BOOST_FIXTURE_TEST_CASE(prune_removes_the_temporary_files_of_a_killed_create, Cl
   auto done = backup({"prune"});
   BOOST_TEST(done.exit_code == 0, done.err);
   for (const auto& f : orphans) BOOST_TEST(!fs::exists(f), f);
+}
+
+namespace {
+unsigned mode_of(const fs::path& file) {
+  struct stat st {};
+  BOOST_TEST_REQUIRE(::stat(file.c_str(), &st) == 0, file);
+  return st.st_mode & 07777;
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(the_database_backups_manifests_copies_aside_and_cleanup_logs_are_0600_under_umask_022,
+                        CliFixture) {
+  auto previous = ::umask(022);  // the tools inherit it
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
+  auto created = backup({"--json"});
+  BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+  fs::path file = json::parse(created.out)["path"].get<std::string>();
+  auto restored = backup({"restore", file.string(), "--json"});
+  BOOST_TEST_REQUIRE(restored.exit_code == 0, restored.err);
+  auto cleaned = cleanup({});
+  BOOST_TEST_REQUIRE(cleaned.exit_code == 0, cleaned.err);
+  ::umask(previous);
+
+  std::vector<fs::path> files{db_path(), file, file.string() + ".manifest.json",
+                              json::parse(restored.out)["kept_aside"].get<std::string>()};
+  for (const char* suffix : {"-wal", "-shm"})
+    if (fs::exists(db_path().string() + suffix)) files.push_back(db_path().string() + suffix);
+  for (const auto& e : fs::directory_iterator(state_dir() / "cleanup_logs")) files.push_back(e.path());
+  BOOST_TEST(files.size() >= 5u);
+  for (const auto& f : files) BOOST_TEST(mode_of(f) == 0600u, f);
 }
 
 BOOST_FIXTURE_TEST_CASE(restore_needs_a_file_or_latest_and_fails_69_without_a_good_backup, CliFixture) {

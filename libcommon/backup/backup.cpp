@@ -321,9 +321,20 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
   restored.kept_aside = live.path().parent_path() / (live.path().filename().string() + ".pre-restore-" + stamp);
   if (fs::exists(restored.kept_aside))
     throw Error(ExitCode::temp_fail, fmt::format("'{}' already exists; try again", restored.kept_aside.string()));
-  create_private(restored.kept_aside);
-  copy_database(live.raw(), restored.kept_aside);
-  fsync_path(restored.kept_aside, false);
+  // Copied under a temporary name and renamed: a restore killed midway leaves no partial copy named as a
+  // complete one.
+  auto aside_temporary = restored.kept_aside.parent_path() / ("." + restored.kept_aside.filename().string() + ".tmp");
+  try {
+    remove_temporaries(aside_temporary);
+    create_private(aside_temporary);
+    copy_database(live.raw(), aside_temporary);
+    fsync_path(aside_temporary, false);
+    fs::rename(aside_temporary, restored.kept_aside);
+    fsync_path(restored.kept_aside.parent_path(), true);
+  } catch (...) {
+    remove_temporaries(aside_temporary);
+    throw;
+  }
 
   int rc = SQLITE_OK;
   {

@@ -95,9 +95,10 @@ struct Restored {
 };
 
 // Replaces the live database's content with `backup` after verifying it (oos::Error 65 if it does not).
-// The current database is first copied to <live dir>/oos.db.pre-restore-YYYYMMDDTHHMMSSZ. The restore is
-// one write transaction on the live database: other connections see the old content or the new, never a
-// mix, and need not reopen anything. Records a "backup.restored" event in the restored database.
+// The current database is first copied to <live dir>/oos.db.pre-restore-YYYYMMDDTHHMMSSZ (written as
+// .oos.db.pre-restore-<time>.tmp and renamed once complete; a failed copy is removed and nothing restored). The restore
+// is one write transaction on the live database: other connections see the old content or the new, never a mix, and
+// need not reopen anything. Records a "backup.restored" event in the restored database.
 Restored restore_backup(db::Database& live, const std::filesystem::path& backup, util::UnixMillis now);
 
 struct PruneResult {

@@ -190,4 +190,25 @@ BOOST_FIXTURE_TEST_CASE(create_and_prune_remove_the_temporary_files_of_killed_cr
   BOOST_TEST(verify_backup(created.path).ok);
 }
 
+BOOST_FIXTURE_TEST_CASE(the_copy_aside_of_a_restore_is_written_under_a_temporary_name_and_renamed, test::StoreFixture) {
+  add();
+  auto created = create_backup(*db, dir / "backups", k_noon);
+  add();
+  // A copy aside that cannot be written (a directory holds its temporary name): nothing under the final
+  // name, nothing restored.
+  auto blocked = dir / ".oos.db.pre-restore-20261128T130000Z.tmp";
+  fs::create_directory(blocked);
+  touch(blocked / "keeps-it");
+  BOOST_CHECK_THROW(restore_backup(*db, created.path, k_noon + 3'600'000), Error);
+  BOOST_TEST(!fs::exists(dir / "oos.db.pre-restore-20261128T130000Z"));
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 2);
+  fs::remove_all(blocked);
+
+  auto restored = restore_backup(*db, created.path, k_noon + 3'600'000);
+  BOOST_TEST(restored.kept_aside == dir / "oos.db.pre-restore-20261128T130000Z");
+  BOOST_TEST(fs::exists(restored.kept_aside));
+  for (const auto& e : fs::directory_iterator(dir / ""))
+    BOOST_TEST(!e.path().filename().string().ends_with(".tmp"), e.path());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

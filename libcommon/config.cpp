@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <concepts>
 #include <cstdlib>
 #include <limits>
@@ -92,6 +93,8 @@ class Value {
       value = static_cast<double>(*integer);
     else
       value = expect<double>(m_node, m_key, "a number");
+    // nan fails no comparison, so it would pass the range check below.
+    if (!std::isfinite(value)) fail("must be a finite number");
     if (value < min || value > max) fail("must be between " + format_number(min) + " and " + format_number(max));
     return value;
   }

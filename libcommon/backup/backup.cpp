@@ -6,13 +6,22 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <map>
 
 #include "db/events.hpp"
 #include "error.hpp"
+#include "util/fd.hpp"
 #include "util/files.hpp"
 #include "util/sha256.hpp"
 
@@ -78,7 +87,12 @@ CopyStats copy_database(SQLite::Database& source, const fs::path& target) {
   return stats;
 }
 
+void create_private(const fs::path& path) {
+  if (auto created = util::create_private(path); !created) throw Error(ExitCode::io_error, created.error());
+}
+
 void write_file_synced(const fs::path& path, const std::string& text) {
+  create_private(path);
   {
     std::ofstream out(path, std::ios::trunc);
     out << text;
@@ -91,6 +105,55 @@ void write_file_synced(const fs::path& path, const std::string& text) {
 void remove_quietly(const fs::path& path) {
   std::error_code ignored;
   fs::remove(path, ignored);
+}
+
+// What SQLite and create_backup put beside a temporary backup file `.oos-<time>.db.tmp`.
+constexpr std::array<const char*, 5> k_temporary_suffixes{"", "-journal", "-wal", "-shm", ".manifest"};
+
+void remove_temporaries(const fs::path& temporary) {
+  for (const char* suffix : k_temporary_suffixes) remove_quietly(fs::path(temporary.string() + suffix));
+}
+
+// The temporary file a create writes, `.oos-<time>.db.tmp`, that `name` is or belongs to; nullopt for any
+// other name.
+std::optional<std::string> temporary_of(const std::string& name) {
+  constexpr std::string_view k_ending = ".db.tmp";
+  auto at = name.find(k_ending);
+  if (!name.starts_with(".oos-") || at == std::string::npos) return std::nullopt;
+  auto base = name.substr(0, at + k_ending.size());
+  if (!parse_backup_name(base.substr(1, base.size() - 5))) return std::nullopt;
+  auto suffix = name.substr(base.size());
+  for (const char* known : k_temporary_suffixes)
+    if (suffix == known) return base;
+  return std::nullopt;
+}
+
+// An exclusive flock(2) on a create's temporary file, held while the create runs (flock and SQLite's fcntl
+// locks do not interact). The descriptor is closed only after every SQLite connection to the file is.
+class TemporaryLock {
+ public:
+  // Creates `path` (0600) and locks it; retries when a sweep removed the file between the open and the lock.
+  explicit TemporaryLock(const fs::path& path) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      m_fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+      if (!m_fd) throw io_error(path, std::string("cannot create: ") + std::strerror(errno));
+      struct stat held {
+      }, named{};
+      if (::flock(m_fd.get(), LOCK_EX) == 0 && ::fstat(m_fd.get(), &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+          held.st_ino == named.st_ino)
+        return;
+    }
+    throw io_error(path, "cannot lock the temporary file");
+  }
+
+ private:
+  util::Fd m_fd;
+};
+
+// Whether a running create holds the lock on `temporary` (false when the file is gone).
+bool in_use(const fs::path& temporary) {
+  util::Fd fd(::open(temporary.c_str(), O_RDONLY | O_CLOEXEC));
+  return fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 }
 
 }  // namespace
@@ -181,10 +244,32 @@ Verification verify_backup(const fs::path& file) {
   return v;
 }
 
+std::vector<fs::path> remove_orphaned_temporaries(const fs::path& dir, DryRun dry_run) {
+  std::map<std::string, std::vector<fs::path>> groups;  // temporary file name -> it and its companions
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (auto base = temporary_of(entry.path().filename().string())) groups[*base].push_back(entry.path());
+  std::vector<fs::path> removed;
+  for (auto& [base, files] : groups) {
+    if (in_use(dir / base)) continue;
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      if (dry_run == DryRun::no) {
+        std::error_code failed;
+        fs::remove(file, failed);
+        if (failed) throw io_error(file, "cannot delete an orphaned temporary file: " + failed.message());
+      }
+      removed.push_back(file);
+    }
+  }
+  return removed;
+}
+
 Created create_backup(db::Database& source, const fs::path& dir, util::UnixMillis now) {
   if (auto made = util::ensure_directory(dir); !made)
     throw Error(ExitCode::io_error, "backup directory: " + made.error());
   Created created;
+  created.orphans_removed = remove_orphaned_temporaries(dir);
   created.path = dir / backup_name(now);
   if (fs::exists(created.path))
     throw Error(ExitCode::temp_fail,
@@ -192,7 +277,8 @@ Created create_backup(db::Database& source, const fs::path& dir, util::UnixMilli
   auto temporary = dir / ("." + created.path.filename().string() + ".tmp");
   auto temporary_manifest = fs::path(temporary.string() + ".manifest");
   try {
-    remove_quietly(temporary);
+    remove_temporaries(temporary);
+    TemporaryLock lock(temporary);
     created.copy = copy_database(source.raw(), temporary);
     fsync_path(temporary, false);
     Manifest& m = created.manifest;
@@ -211,8 +297,7 @@ Created create_backup(db::Database& source, const fs::path& dir, util::UnixMilli
     fs::rename(temporary, created.path);
     fsync_path(dir, true);
   } catch (...) {
-    remove_quietly(temporary);
-    remove_quietly(temporary_manifest);
+    remove_temporaries(temporary);
     if (!fs::exists(created.path)) remove_quietly(manifest_path(created.path));
     throw;
   }
@@ -236,8 +321,20 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
   restored.kept_aside = live.path().parent_path() / (live.path().filename().string() + ".pre-restore-" + stamp);
   if (fs::exists(restored.kept_aside))
     throw Error(ExitCode::temp_fail, fmt::format("'{}' already exists; try again", restored.kept_aside.string()));
-  copy_database(live.raw(), restored.kept_aside);
-  fsync_path(restored.kept_aside, false);
+  // Copied under a temporary name and renamed: a restore killed midway leaves no partial copy named as a
+  // complete one.
+  auto aside_temporary = restored.kept_aside.parent_path() / ("." + restored.kept_aside.filename().string() + ".tmp");
+  try {
+    remove_temporaries(aside_temporary);
+    create_private(aside_temporary);
+    copy_database(live.raw(), aside_temporary);
+    fsync_path(aside_temporary, false);
+    fs::rename(aside_temporary, restored.kept_aside);
+    fsync_path(restored.kept_aside.parent_path(), true);
+  } catch (...) {
+    remove_temporaries(aside_temporary);
+    throw;
+  }
 
   int rc = SQLITE_OK;
   {
@@ -260,6 +357,7 @@ PruneResult prune_backups(const fs::path& dir, const policy::RetentionPolicy& po
   for (const auto& b : backups) times.push_back(b.created);
   auto keep = policy::backups_to_keep(times, policy);
   PruneResult result;
+  result.orphans_removed = remove_orphaned_temporaries(dir, dry_run);
   for (std::size_t i = 0; i < backups.size(); ++i) {
     if (keep[i]) {
       result.kept.push_back(backups[i].path);

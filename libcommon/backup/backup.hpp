@@ -66,9 +66,17 @@ struct Created {
   std::filesystem::path path;
   Manifest manifest;
   CopyStats copy;
+  std::vector<std::filesystem::path> orphans_removed;  // see remove_orphaned_temporaries
 };
 
-// Copies the live database with SQLite's backup API into a temporary file in `dir` while other processes
+// Removes the temporary files of creates that no longer run (killed midway): .oos-<time>.db.tmp and its
+// -journal, -wal, -shm and .manifest. A running create holds a lock (flock) on its .tmp file for its whole
+// life, so its files are left alone. Returns what was (with DryRun::yes: would be) removed.
+std::vector<std::filesystem::path> remove_orphaned_temporaries(const std::filesystem::path& dir,
+                                                               DryRun dry_run = DryRun::no);
+
+// First removes the orphaned temporary files of killed creates (remove_orphaned_temporaries). Then copies
+// the live database with SQLite's backup API into a temporary file in `dir` while other processes
 // keep writing: in steps, and after k_max_restarts restarts in one step under a read transaction. Then
 // fsyncs it, verifies it, writes the manifest and only then renames it into place. On any failure the
 // temporary files are removed and an oos::Error is thrown (74 for I/O, 1 when the copy does not verify);
@@ -87,17 +95,20 @@ struct Restored {
 };
 
 // Replaces the live database's content with `backup` after verifying it (oos::Error 65 if it does not).
-// The current database is first copied to <live dir>/oos.db.pre-restore-YYYYMMDDTHHMMSSZ. The restore is
-// one write transaction on the live database: other connections see the old content or the new, never a
-// mix, and need not reopen anything. Records a "backup.restored" event in the restored database.
+// The current database is first copied to <live dir>/oos.db.pre-restore-YYYYMMDDTHHMMSSZ (written as
+// .oos.db.pre-restore-<time>.tmp and renamed once complete; a failed copy is removed and nothing restored). The restore
+// is one write transaction on the live database: other connections see the old content or the new, never a mix, and
+// need not reopen anything. Records a "backup.restored" event in the restored database.
 Restored restore_backup(db::Database& live, const std::filesystem::path& backup, util::UnixMillis now);
 
 struct PruneResult {
   std::vector<std::filesystem::path> deleted;
   std::vector<std::filesystem::path> kept;
+  std::vector<std::filesystem::path> orphans_removed;  // see remove_orphaned_temporaries
 };
 
-// Deletes the backups (and their manifests) that `policy` does not keep; with DryRun::yes only reports.
+// Deletes the backups (and their manifests) that `policy` does not keep, and the orphaned temporary files of
+// killed creates; with DryRun::yes only reports.
 PruneResult prune_backups(const std::filesystem::path& dir, const policy::RetentionPolicy& policy, DryRun dry_run);
 
 }  // namespace oos::backup

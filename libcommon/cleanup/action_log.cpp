@@ -11,6 +11,8 @@ namespace oos::cleanup {
 ActionLog::ActionLog(const std::filesystem::path& dir, util::UnixMillis now, DryRun dry_run) : m_dry_run(dry_run) {
   if (auto made = util::ensure_directory(dir); !made) throw Error(ExitCode::io_error, "cleanup log: " + made.error());
   m_path = dir / ("cleanup-" + util::format_iso8601(now).substr(0, 10) + ".jsonl");
+  if (auto created = util::create_private(m_path); !created)
+    throw Error(ExitCode::io_error, "cleanup log: " + created.error());
   m_out.open(m_path, std::ios::app);
   if (!m_out)
     throw Error(ExitCode::io_error,

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "backup/backup.hpp"
 #include "cleanup/action_log.hpp"
 #include "db/events.hpp"
 #include "error.hpp"
@@ -96,6 +97,13 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
   if (report.rules_applied)
     for (const auto& rule : settings.rules) apply_rule(rule, context, now, dry_run, log, report);
   report.after = report.rules_applied ? measure(dirs, log, now) : report.before;
+  for (const auto& file : backup::remove_orphaned_temporaries(context.backup_dir, dry_run)) {
+    log.write({{"action", "delete"}, {"path", file.string()}, {"rule", "orphaned temporary file of a killed backup"}},
+              now);
+    context.logger.warn(fmt::format("cleanup: {} the orphaned temporary file {} of a backup create that was killed",
+                                    dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
+    ++report.orphans;
+  }
 
   queue::TaskStore store(context.db, context.config, context.clock, context.logger);
   queue::PurgeOptions purge;

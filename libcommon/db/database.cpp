@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "db/schema.hpp"
+#include "util/files.hpp"
 #include "util/time.hpp"
 
 namespace oos::db {
@@ -49,8 +50,38 @@ int checkpoint_hook(void* context, sqlite3* db, const char* name, int pages) {
   return SQLITE_OK;
 }
 
+// `path`, created 0600 first when absent (util::create_private); a failure is left for SQLite to report.
+const std::filesystem::path& created_private(const std::filesystem::path& path) {
+  [[maybe_unused]] auto created = util::create_private(path);
+  return path;
+}
+
 int read_user_version(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+// Refuses (exit 65) a database that another program wrote, before anything is written to it: schema objects
+// without OOS's user_version (every migration sets it in the transaction that creates the tables), or a
+// user_version of this build's range without OOS's tasks table. One statement, so one snapshot: a concurrent first
+// migration is seen whole or not at all.
+void refuse_foreign(SQLite::Database& db, const std::filesystem::path& path) {
+  SQLite::Statement probe(db,
+                          "SELECT (SELECT user_version FROM pragma_user_version),"
+                          " (SELECT count(*) FROM sqlite_master),"
+                          " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tasks'),"
+                          " (SELECT group_concat(name, ', ') FROM (SELECT name FROM sqlite_master"
+                          "  WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 5))");
+  probe.executeStep();
+  int version = probe.getColumn(0).getInt();
+  bool has_objects = probe.getColumn(1).getInt64() > 0;
+  bool has_tasks = probe.getColumn(2).getInt64() > 0;
+  // A version newer than this build is left to migrate(): 69, install the newer OOS.
+  if ((version == 0 && !has_objects) || (version > 0 && has_tasks) || version > latest_schema_version()) return;
+  auto tables = probe.getColumn(3).getString();
+  throw Error(ExitCode::data_error, "database '" + path.string() + "' is not an OOS database (" +
+                                        (tables.empty() ? "no tasks table" : "tables: " + tables) + ", user_version " +
+                                        std::to_string(version) +
+                                        "); it was left unchanged: point --state-dir or paths.state_dir elsewhere");
 }
 
 void migrate(Database& db) {
@@ -76,12 +107,13 @@ void migrate(Database& db) {
 Database::Database(const OpenOptions& options) try
     : m_path(options.path),
       m_busy(std::make_unique<BusyState>()),
-      m_db(options.path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+      m_db(created_private(options.path).string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
   m_busy->deadline_seconds = static_cast<double>(options.busy_timeout.count()) / 1000.0;
   m_busy->seed = static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(util::monotonic_seconds() * 1e6);
   sqlite3_extended_result_codes(m_db.getHandle(), 1);
   sqlite3_busy_handler(m_db.getHandle(), busy_handler, m_busy.get());
   sqlite3_wal_hook(m_db.getHandle(), checkpoint_hook, m_busy.get());
+  refuse_foreign(m_db, m_path);
   m_db.exec("PRAGMA journal_mode = WAL");
   m_db.exec(options.synchronous == config::Synchronous::full ? "PRAGMA synchronous = FULL"
                                                              : "PRAGMA synchronous = NORMAL");

@@ -73,4 +73,10 @@ std::expected<void, std::string> fsync_path(const std::filesystem::path& path, b
   return {};
 }
 
+std::expected<void, std::string> create_private(const std::filesystem::path& path) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd && errno != EEXIST) return std::unexpected("cannot create '" + path.string() + "': " + std::strerror(errno));
+  return {};
+}
+
 }  // namespace oos::util

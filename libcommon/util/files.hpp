@@ -36,4 +36,10 @@ std::string size_words(std::uint64_t bytes);
 // fsync(2) of a file or a directory (after a rename in it). Error: "cannot sync 'X': Input/output error".
 [[nodiscard]] std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory = false);
 
+// Creates `path` empty with mode 0600 (whatever the umask) unless it exists; an existing file keeps its
+// mode. For files that hold task data (the database, backups, manifests, logs): SQLite gives a new
+// database 0644 less the umask, and its -wal and -shm take the database's mode.
+// Error: "cannot create 'X': Permission denied".
+[[nodiscard]] std::expected<void, std::string> create_private(const std::filesystem::path& path);
+
 }  // namespace oos::util

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -118,6 +120,85 @@ BOOST_FIXTURE_TEST_CASE(restore_latest_skips_a_backup_that_does_not_verify_and_k
   BOOST_TEST(fs::exists(aside));
   // Tools keep working on the restored database.
   BOOST_TEST(queue({"status"}).exit_code == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_create_killed_midway_leaves_temporary_files_that_the_next_create_removes, CliFixture) {
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
+  // 64 MiB of filler so that the copy takes a while.
+  sql_exec(
+      "CREATE TABLE filler(b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 256) "
+      "INSERT INTO filler SELECT randomblob(262144) FROM n;");
+  auto backups = state_dir() / "backups";
+  auto temporaries = [&] {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(backups, ec))
+      if (e.path().filename().string().starts_with(".oos-")) out.push_back(e.path());
+    return out;
+  };
+  auto creating = start("OOS_BACKUP_BIN", {});
+  bool copying = false;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       !copying && std::chrono::steady_clock::now() < until;)
+    copying = !temporaries().empty();
+  creating->signal(SIGKILL);
+  BOOST_TEST(creating->wait(std::chrono::seconds(10)) == 128 + SIGKILL);
+  BOOST_TEST_REQUIRE(copying);
+  auto orphans = temporaries();
+  BOOST_TEST_REQUIRE(!orphans.empty());
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // another second, another backup name
+  auto next = backup({});
+  BOOST_TEST_REQUIRE(next.exit_code == 0, next.err);
+  BOOST_TEST(temporaries().empty());
+  for (const auto& f : orphans)
+    BOOST_TEST(next.err.find("removed the orphaned temporary file " + f.string()) != std::string::npos, next.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(prune_removes_the_temporary_files_of_a_killed_create, CliFixture) {
+  auto backups = state_dir() / "backups";
+  fs::create_directories(backups);
+  std::vector<fs::path> orphans;
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+    orphans.push_back(backups / (std::string(".oos-20261128T120000Z.db.tmp") + suffix));
+    std::ofstream(orphans.back()) << "partial";
+  }
+  auto dry = backup({"prune", "--dry-run"});
+  BOOST_TEST(dry.exit_code == 0, dry.err);
+  for (const auto& f : orphans) BOOST_TEST(fs::exists(f));
+  auto done = backup({"prune"});
+  BOOST_TEST(done.exit_code == 0, done.err);
+  for (const auto& f : orphans) BOOST_TEST(!fs::exists(f), f);
+}
+
+namespace {
+unsigned mode_of(const fs::path& file) {
+  struct stat st {};
+  BOOST_TEST_REQUIRE(::stat(file.c_str(), &st) == 0, file);
+  return st.st_mode & 07777;
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(the_database_backups_manifests_copies_aside_and_cleanup_logs_are_0600_under_umask_022,
+                        CliFixture) {
+  auto previous = ::umask(022);  // the tools inherit it
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "job"}).exit_code == 0);
+  auto created = backup({"--json"});
+  BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+  fs::path file = json::parse(created.out)["path"].get<std::string>();
+  auto restored = backup({"restore", file.string(), "--json"});
+  BOOST_TEST_REQUIRE(restored.exit_code == 0, restored.err);
+  auto cleaned = cleanup({});
+  BOOST_TEST_REQUIRE(cleaned.exit_code == 0, cleaned.err);
+  ::umask(previous);
+
+  std::vector<fs::path> files{db_path(), file, file.string() + ".manifest.json",
+                              json::parse(restored.out)["kept_aside"].get<std::string>()};
+  for (const char* suffix : {"-wal", "-shm"})
+    if (fs::exists(db_path().string() + suffix)) files.push_back(db_path().string() + suffix);
+  for (const auto& e : fs::directory_iterator(state_dir() / "cleanup_logs")) files.push_back(e.path());
+  BOOST_TEST(files.size() >= 5u);
+  for (const auto& f : files) BOOST_TEST(mode_of(f) == 0600u, f);
 }
 
 BOOST_FIXTURE_TEST_CASE(restore_needs_a_file_or_latest_and_fails_69_without_a_good_backup, CliFixture) {

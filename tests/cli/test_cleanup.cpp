@@ -119,6 +119,26 @@ BOOST_FIXTURE_TEST_CASE(below_the_threshold_the_rules_wait_but_retention_applies
   BOOST_TEST(retention_logged);
 }
 
+BOOST_FIXTURE_TEST_CASE(the_temporary_files_of_a_killed_backup_create_are_removed_and_logged, CleanupFixture) {
+  config(100);  // below the threshold: the rules wait, the orphans do not
+  auto backups = state_dir() / "backups";
+  fs::create_directories(backups);
+  std::vector<fs::path> orphans;
+  for (const char* suffix : {"", "-journal", "-wal", "-shm", ".manifest"}) {
+    orphans.push_back(backups / (std::string(".oos-20261128T120000Z.db.tmp") + suffix));
+    std::ofstream(orphans.back()) << "partial";
+  }
+  auto r = cleanup({});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  for (const auto& f : orphans) BOOST_TEST(!fs::exists(f), f);
+  int logged = 0;
+  for (const auto& line : log_lines())
+    if (line.value("action", "") == "delete" &&
+        line.value("path", "").find(".oos-20261128T120000Z.db.tmp") != std::string::npos)
+      ++logged;
+  BOOST_TEST(logged == 5);
+}
+
 BOOST_FIXTURE_TEST_CASE(rows_of_workers_silent_for_over_a_day_are_removed, CleanupFixture) {
   config(100);
   BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);  // the database

@@ -223,6 +223,26 @@ BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_exit_74_pointing_to_oos_integrity,
   BOOST_TEST(read_bytes(db_path()) == garbage);
 }
 
+BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged, CliFixture) {
+  std::filesystem::create_directories(state_dir());
+  {
+    SQLite::Database other(db_path().string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    other.exec("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users(name) VALUES ('ada')");
+  }
+  auto before = read_bytes(db_path());
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"status"}, std::vector<std::string>{"enqueue", "mail", "send"}}) {
+    auto r = queue(args);
+    BOOST_TEST(r.exit_code == 65);
+    BOOST_TEST(r.out.empty());
+    BOOST_TEST(is_one_error_line(r.err), r.err);
+    BOOST_TEST(r.err.starts_with("oos-queue: error: database '" + db_path().string() + "' is not an OOS database"),
+               r.err);
+  }
+  BOOST_TEST(integrity({"check"}).exit_code == 65);  // not taken for a corrupt database and replaced
+  BOOST_TEST(read_bytes(db_path()) == before);
+}
+
 // --- 75 temporary failure --------------------------------------------------------------------------
 
 BOOST_FIXTURE_TEST_CASE(a_database_busy_past_the_timeout_is_exit_75_and_nothing_is_stored, CliFixture) {

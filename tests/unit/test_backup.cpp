@@ -1,5 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -23,6 +27,21 @@ void overwrite(const fs::path& file, std::streamoff offset, const std::string& b
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
   f.seekp(offset);
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+void touch(const fs::path& file) {
+  std::ofstream(file) << "partial";
+}
+
+// The files a create killed at `time` leaves: its temporary copy with SQLite's companions and the manifest.
+std::vector<fs::path> plant_orphans(const fs::path& dir, util::UnixMillis time) {
+  fs::create_directories(dir);
+  std::vector<fs::path> files;
+  for (const char* suffix : {"", "-journal", "-wal", "-shm", ".manifest"}) {
+    files.push_back(dir / ("." + backup_name(time) + ".tmp" + suffix));
+    touch(files.back());
+  }
+  return files;
 }
 
 }  // namespace
@@ -136,6 +155,60 @@ BOOST_FIXTURE_TEST_CASE(prune_deletes_what_the_policy_does_not_keep_and_dry_run_
   BOOST_TEST(left[0].created == k_noon + 4 * 3'600'000);  // the newest two
   BOOST_TEST(left[1].created == k_noon + 3 * 3'600'000);
   for (const auto& d : done.deleted) BOOST_TEST(!fs::exists(manifest_path(d)));
+}
+
+BOOST_FIXTURE_TEST_CASE(create_and_prune_remove_the_temporary_files_of_killed_creates_only, test::StoreFixture) {
+  add();
+  auto backups = dir / "backups";
+  auto orphans = plant_orphans(backups, k_noon - 3'600'000);
+  // A create still running: it holds the lock on its temporary file.
+  auto running = plant_orphans(backups, k_noon - 60'000);
+  int held = ::open(running[0].c_str(), O_RDONLY | O_CLOEXEC);
+  BOOST_REQUIRE(held >= 0);
+  BOOST_REQUIRE(::flock(held, LOCK_EX) == 0);
+  // Names that only look alike are not touched.
+  for (const char* other : {".oos-notes.db.tmp", ".oos-20261128T120000Z.db.tmp-other", "notes.txt"})
+    touch(backups / other);
+
+  auto created = create_backup(*db, backups, k_noon);
+  std::sort(created.orphans_removed.begin(), created.orphans_removed.end());
+  std::sort(orphans.begin(), orphans.end());
+  BOOST_TEST(created.orphans_removed == orphans, boost::test_tools::per_element());
+  for (const auto& f : orphans) BOOST_TEST(!fs::exists(f), f);
+  for (const auto& f : running) BOOST_TEST(fs::exists(f), f);
+  for (const char* other : {".oos-notes.db.tmp", ".oos-20261128T120000Z.db.tmp-other", "notes.txt"})
+    BOOST_TEST(fs::exists(backups / other), other);
+
+  // Once that create is gone (killed: its lock went with it), prune removes its files; a dry run only reports.
+  ::close(held);
+  auto dry = prune_backups(backups, {10, 0, 0}, DryRun::yes);
+  BOOST_TEST(dry.orphans_removed.size() == running.size());
+  for (const auto& f : running) BOOST_TEST(fs::exists(f), f);
+  auto pruned = prune_backups(backups, {10, 0, 0}, DryRun::no);
+  BOOST_TEST(pruned.orphans_removed.size() == running.size());
+  for (const auto& f : running) BOOST_TEST(!fs::exists(f), f);
+  BOOST_TEST(verify_backup(created.path).ok);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_copy_aside_of_a_restore_is_written_under_a_temporary_name_and_renamed, test::StoreFixture) {
+  add();
+  auto created = create_backup(*db, dir / "backups", k_noon);
+  add();
+  // A copy aside that cannot be written (a directory holds its temporary name): nothing under the final
+  // name, nothing restored.
+  auto blocked = dir / ".oos.db.pre-restore-20261128T130000Z.tmp";
+  fs::create_directory(blocked);
+  touch(blocked / "keeps-it");
+  BOOST_CHECK_THROW(restore_backup(*db, created.path, k_noon + 3'600'000), Error);
+  BOOST_TEST(!fs::exists(dir / "oos.db.pre-restore-20261128T130000Z"));
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 2);
+  fs::remove_all(blocked);
+
+  auto restored = restore_backup(*db, created.path, k_noon + 3'600'000);
+  BOOST_TEST(restored.kept_aside == dir / "oos.db.pre-restore-20261128T130000Z");
+  BOOST_TEST(fs::exists(restored.kept_aside));
+  for (const auto& e : fs::directory_iterator(dir / ""))
+    BOOST_TEST(!e.path().filename().string().ends_with(".tmp"), e.path());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

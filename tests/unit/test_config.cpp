@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -484,6 +486,35 @@ BOOST_AUTO_TEST_CASE(invalid_configs_fail_with_code_78_naming_file_line_and_key)
       BOOST_TEST(config_error(c.text) == c.expected_message);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(no_key_accepts_nan_or_infinity_and_float_keys_say_it_must_be_finite) {
+  // Every key line of the full config in turn gets a non-finite value; every float key must refuse it (nan
+  // fails no comparison, so a plain range check lets it through).
+  std::vector<std::string> lines;
+  std::istringstream in(k_full_config);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::set<std::string> float_keys;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto eq = lines[i].find(" = ");
+    if (eq == std::string::npos) continue;
+    auto key = lines[i].substr(0, eq);
+    for (const std::string value : {"nan", "+nan", "-nan", "inf", "+inf", "-inf"}) {
+      auto changed = lines;
+      changed[i] = key + " = " + value;
+      std::string text;
+      for (const auto& line : changed) text += line + "\n";
+      BOOST_TEST_CONTEXT("line " << i + 1 << ": " << changed[i]) {
+        auto message = config_error(text);
+        if (contains(message, "must be a finite number")) {
+          BOOST_TEST(contains(message, "." + key + "': must be a finite number"));
+          float_keys.insert(key);
+        }
+      }
+    }
+  }
+  BOOST_TEST(float_keys ==
+             (std::set<std::string>{"backoff_jitter", "load_threshold", "memory_pressure_psi_some_avg10"}));
 }
 
 BOOST_AUTO_TEST_CASE(every_section_and_every_table_in_one_rejects_an_unknown_key) {

@@ -158,6 +158,42 @@ BOOST_AUTO_TEST_CASE(a_database_from_a_newer_version_is_refused_with_69) {
   });
 }
 
+namespace {
+std::string bytes_of(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(another_programs_database_is_refused_with_65_and_left_unchanged) {
+  for (int version : {0, 2}) {
+    BOOST_TEST_CONTEXT("user_version " << version) {
+      TempDir dir;
+      {
+        SQLite::Database raw((dir / "oos.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        raw.exec("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users(name) VALUES ('ada')");
+        raw.exec("PRAGMA user_version = " + std::to_string(version));
+      }
+      auto before = bytes_of(dir / "oos.db");
+      BOOST_CHECK_EXCEPTION(db::Database{options_for(dir)}, Error, [&](const Error& e) {
+        std::string what = e.what();
+        return has_code(e, ExitCode::data_error) && what.find((dir / "oos.db").string()) != std::string::npos &&
+               what.find("not an OOS database (tables: users") != std::string::npos &&
+               what.find('\n') == std::string::npos;
+      });
+      BOOST_TEST(bytes_of(dir / "oos.db") == before);
+      BOOST_TEST(!std::filesystem::exists(dir / "oos.db-wal"));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_file_is_a_new_database) {
+  TempDir dir;
+  oos::test::write_file(dir / "oos.db", "");
+  db::Database db(options_for(dir));
+  BOOST_TEST(db.schema_version() == db::latest_schema_version());
+}
+
 // Thrown as the SQLite error itself, so that oos-integrity can tell it from other failures; translated,
 // it is 74 pointing to oos-integrity.
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_a_corruption_translated_to_74_pointing_to_oos_integrity) {

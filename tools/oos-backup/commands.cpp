@@ -22,8 +22,15 @@ std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
+void log_orphans(app::Context& context, const std::vector<fs::path>& removed, DryRun dry_run) {
+  for (const auto& file : removed)
+    context.logger->warn(fmt::format("{} the orphaned temporary file {} of a backup create that was killed",
+                                     dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
+}
+
 int create(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {
   auto created = create_backup(db, context.backup_dir(), context.clock.now());
+  log_orphans(context, created.orphans_removed, DryRun::no);
   const auto& m = created.manifest;
   auto detail = fmt::format("{} bytes, {} tasks, sha256 {}, copied in {:.2f}s ({} steps, {} restarts{})", m.size,
                             m.tasks, m.sha256, created.copy.seconds, created.copy.steps, created.copy.restarts,
@@ -136,6 +143,7 @@ int prune(const Command& c, app::Context& context, db::Database& db) {
   bool dry = c.dry_run == DryRun::yes;
   auto result =
       prune_backups(context.backup_dir(), {settings.keep_last, settings.keep_daily, settings.keep_weekly}, c.dry_run);
+  log_orphans(context, result.orphans_removed, c.dry_run);
   if (!dry && !result.deleted.empty())
     db::record_event_alone(db, context.clock.now(), "backup.pruned", "backups",
                            fmt::format("deleted {}, kept {}", result.deleted.size(), result.kept.size()));

@@ -445,12 +445,12 @@ Config load_config(const std::optional<std::filesystem::path>& explicit_path) {
     if (!std::filesystem::exists("/etc/oos/oos.toml", ec)) return Config{};
     path = "/etc/oos/oos.toml";
   }
-  auto text = util::read_file(path, k_max_config_size);
-  if (!text && util::file_too_large(text.error()))
+  auto text = util::read_file_within(path, k_max_config_size);
+  if (!text) throw Error(ExitCode::config, "config: " + text.error());
+  if (!*text)
     throw Error(ExitCode::config,
                 "config file '" + path.string() + "' is larger than " + util::size_words(k_max_config_size));
-  if (!text) throw Error(ExitCode::config, "config: " + text.error());
-  return parse_config(*text, path);
+  return parse_config(**text, path);
 }
 
 std::string to_string(LogLevel level) {

@@ -50,20 +50,23 @@ std::string size_words(std::uint64_t bytes) {
   return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
 }
 
-std::expected<std::string, std::string> read_file(const std::filesystem::path& path, std::uint64_t limit) {
+std::expected<std::optional<std::string>, std::string> read_file_within(const std::filesystem::path& path,
+                                                                        std::uint64_t limit) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return std::unexpected("cannot read '" + path.string() + "': Is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected("cannot read '" + path.string() + "': " + std::strerror(errno));
   auto content = read_at_most(in, limit);
-  if (!content) return std::unexpected("'" + path.string() + "' is larger than " + size_words(limit));
   if (in.bad()) return std::unexpected("cannot read '" + path.string() + "': " + std::strerror(errno));
-  return std::move(*content);
+  return content;
 }
 
-bool file_too_large(const std::string& error) {
-  return error.starts_with("'") && error.find("' is larger than ") != std::string::npos;
+std::expected<std::string, std::string> read_file(const std::filesystem::path& path, std::uint64_t limit) {
+  auto content = read_file_within(path, limit);
+  if (!content) return std::unexpected(content.error());
+  if (!*content) return std::unexpected("'" + path.string() + "' is larger than " + size_words(limit));
+  return std::move(**content);
 }
 
 std::expected<void, std::string> fsync_path(const std::filesystem::path& path, bool directory) {

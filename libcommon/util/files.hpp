@@ -17,14 +17,15 @@ namespace oos::util {
 // The most read_file() reads unless told otherwise: every file OOS reads whole is far smaller.
 inline constexpr std::uint64_t k_max_read_size = 16ull << 20;
 
-// The whole content of a file of at most `limit` bytes; reading stops after limit + 1 bytes, so that
-// /dev/zero or a huge file costs no more memory than that. Error: "cannot read 'X': No such file or
-// directory", or "'X' is larger than 16 MiB" (file_too_large() tells that one apart).
+// The whole content of a file of at most `limit` bytes, or nullopt when it is larger; reading stops after
+// limit + 1 bytes, so that /dev/zero or a huge file costs no more memory than that. Error: "cannot read 'X':
+// No such file or directory".
+[[nodiscard]] std::expected<std::optional<std::string>, std::string> read_file_within(const std::filesystem::path& path,
+                                                                                      std::uint64_t limit);
+
+// read_file_within() with a file over `limit` as one more error: "'X' is larger than 16 MiB".
 [[nodiscard]] std::expected<std::string, std::string> read_file(const std::filesystem::path& path,
                                                                 std::uint64_t limit = k_max_read_size);
-
-// Whether an error of read_file() says the file was larger than its limit.
-[[nodiscard]] bool file_too_large(const std::string& error);
 
 // Everything left in `in` when it is at most `limit` bytes; nullopt when there is more (after reading
 // limit + 1 bytes, no further).

@@ -117,4 +117,25 @@ BOOST_AUTO_TEST_CASE(read_file_reports_a_directory_as_unreadable_instead_of_retu
   if (!read) BOOST_TEST(read.error().starts_with("cannot read '" + tmp.path().string() + "': "));
 }
 
+// A limit of N bytes reads a file of N bytes and refuses one of N + 1, as a value (not an error text to parse),
+// and stops reading there: /dev/zero is refused at once.
+BOOST_AUTO_TEST_CASE(a_file_over_the_limit_is_told_apart_from_an_unreadable_one) {
+  TempDir tmp;
+  write_file(tmp / "exact", std::string(1024, 'x'));
+  write_file(tmp / "over", std::string(1025, 'x'));
+  auto exact = oos::util::read_file_within(tmp / "exact", 1024);
+  BOOST_TEST_REQUIRE(exact.has_value());
+  BOOST_TEST(exact->value_or("").size() == 1024u);
+  auto over = oos::util::read_file_within(tmp / "over", 1024);
+  BOOST_TEST_REQUIRE(over.has_value());
+  BOOST_TEST(!over->has_value());
+  auto zero = oos::util::read_file_within("/dev/zero", 1 << 20);
+  BOOST_TEST_REQUIRE(zero.has_value());
+  BOOST_TEST(!zero->has_value());
+  BOOST_TEST(!oos::util::read_file_within(tmp / "missing", 1024).has_value());
+  auto text = read_file(tmp / "over", 1024);
+  BOOST_TEST_REQUIRE(!text.has_value());
+  BOOST_TEST(text.error() == "'" + (tmp / "over").string() + "' is larger than 1 KiB");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -39,11 +39,10 @@ std::string read_payload(const std::optional<std::string>& data, std::uint64_t m
     return *content;
   }
   if (data->starts_with("@")) {
-    auto content = util::read_file(data->substr(1), max_payload);
-    if (!content && util::file_too_large(content.error()))
-      throw Error(ExitCode::data_error, oos::queue::payload_too_large(max_payload));
+    auto content = util::read_file_within(data->substr(1), max_payload);
     if (!content) throw Error(ExitCode::no_input, "--data: " + content.error());
-    return *content;
+    if (!*content) throw Error(ExitCode::data_error, oos::queue::payload_too_large(max_payload));
+    return **content;
   }
   return *data;
 }

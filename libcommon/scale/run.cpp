@@ -53,18 +53,25 @@ std::vector<std::string> recommendations(const RunContext& context, const policy
 
 }  // namespace
 
-RunReport run(const RunContext& context, sd::UnitManager* manager, DryRun dry_run) {
-  const auto& settings = context.config.scale;
+Sample record_sample(const RunContext& context) {
   auto now = context.clock.now();
   queue::TaskStore tasks(context.db, context.config, context.clock, context.logger);
   auto sample = take_sample(now, tasks.runnable_count(context.config.worker.queues), context.sources);
   if (!sample) throw Error(ExitCode::io_error, "cannot sample the host: " + sample.error());
   SampleStore samples(context.db);
   samples.record(*sample);
-  samples.prune(now - (settings.load_window + k_sample_retention).count());
+  samples.prune(now - (context.config.scale.load_window + k_sample_retention).count());
+  return *sample;
+}
+
+RunReport run(const RunContext& context, sd::UnitManager* manager, DryRun dry_run) {
+  const auto& settings = context.config.scale;
+  auto sample = record_sample(context);
+  auto now = sample.at;
+  SampleStore samples(context.db);
 
   RunReport report;
-  report.sample = *sample;
+  report.sample = sample;
   std::vector<std::string> running;
   if (manager) {
     running = running_instances(*manager, settings.unit);
@@ -74,7 +81,7 @@ RunReport run(const RunContext& context, sd::UnitManager* manager, DryRun dry_ru
   }
   policy::ScaleInput input;
   input.current_workers = report.current;
-  input.runnable = sample->runnable;
+  input.runnable = sample.runnable;
   input.now = now;
   input.history = samples.history(now - settings.load_window.count());
   report.decision = policy::decide_scale(settings, input);

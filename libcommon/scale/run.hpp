@@ -46,4 +46,9 @@ struct RunReport {
 // decision is only reported. Throws oos::Error: 74 when the host cannot be sampled, 69 when systemd fails.
 RunReport run(const RunContext& context, sd::UnitManager* manager, DryRun dry_run);
 
+// Takes and records a sample only (pruning as run() does): for a run that cannot go on because systemd is
+// unreachable, so the load history the next decisions read has no gap. Throws oos::Error 74 when the host
+// cannot be sampled.
+Sample record_sample(const RunContext& context);
+
 }  // namespace oos::scale

@@ -1,5 +1,6 @@
 // oos-scale without systemd: scale.manager = "none" and --dry-run decide and report, touch nothing; a real
-// run that cannot reach systemd is 69 with one line. (Under systemd: tests/system/test_scale.cpp.)
+// run that cannot reach systemd is 69 with one line, and still records its sample. (Under systemd:
+// tests/system/test_scale.cpp.)
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,8 @@ BOOST_FIXTURE_TEST_CASE(without_systemd_a_dry_run_reports_and_a_real_run_is_69, 
   auto real = start("OOS_SCALE_BIN", {}, {k_no_bus});
   BOOST_TEST(real->wait(oos::test::scaled(std::chrono::seconds(10))) == 69, real->err());
   BOOST_TEST(real->err().find("oos-scale: error: cannot connect to the system bus") != std::string::npos, real->err());
+  // Both runs sampled the host: the load history the next decision reads has no gap.
+  BOOST_TEST(sql_int("SELECT count(*) FROM samples WHERE runnable = 50") == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,10 +53,16 @@ void add_metrics(const oos::scale::RunReport& r, metrics::Exposition& metrics) {
 }
 
 int scale(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {
-  auto manager = connect(c, context);
-  auto report =
-      oos::scale::run({db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir()},
-                      manager.get(), c.dry_run);
+  const oos::scale::RunContext run_context{
+      db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir()};
+  std::unique_ptr<sd::UnitManager> manager;
+  try {
+    manager = connect(c, context);
+  } catch (const Error&) {
+    oos::scale::record_sample(run_context);  // the load history keeps this run's sample
+    throw;
+  }
+  auto report = oos::scale::run(run_context, manager.get(), c.dry_run);
   add_metrics(report, metrics);
   if (c.json) {
     std::cout << app::dump(json{{"current", report.current},

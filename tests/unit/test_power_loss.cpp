@@ -375,4 +375,29 @@ BOOST_AUTO_TEST_CASE(the_backup_check_finds_a_backup_published_without_syncs_los
   BOOST_TEST(figures.wrongly_accepted == 0, describe(figures));
 }
 
+// A create that makes the backup directory itself: the directory's entry in its parent is durable before
+// the create returns (util::ensure_directory syncs the parent of what it creates), or the backup could vanish
+// with the directory.
+BOOST_AUTO_TEST_CASE(a_backup_into_a_new_directory_keeps_the_directory_once_created) {
+  test::TempDir state(scratch_parent()), parent(scratch_parent());
+  config::Config config;
+  auto logger = log::Logger::discard();
+  util::ManualClock clock(k_start);
+  db::Database db({state / "oos.db", config::Synchronous::full, util::Millis(2000)});
+  queue::NewTask task;
+  task.type = "job";
+  queue::TaskStore(db, config, clock, *logger).enqueue(task);
+  std::vector<DirEvent> events;
+  {
+    test::DirRecorder recorder(parent.path());
+    backup::create_backup(db, parent / "backups" / "daily", k_start);
+    events = recorder.events();
+  }
+  auto returned = events.size() - 1;
+  for (auto entries = test::first_possible_entries(events, returned); entries <= returned; ++entries)
+    BOOST_TEST(events[entries].entries.contains("backups"), "a cut after the create may find the parent as at event "
+                                                                << entries << " (of " << events.size()
+                                                                << "): without the backup directory");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,20 @@
 #include "util/fd.hpp"
 
 namespace oos::util {
+namespace {
+
+// Syncs the directory holding the new entry `path`. A parent we cannot open (write and search permission
+// without read, as mkdir needs) is left unsynced: failing the whole creation for it would help no one.
+std::expected<void, std::string> sync_new_entry(const std::filesystem::path& path) {
+  auto parent = path.parent_path();
+  if (parent.empty()) parent = ".";
+  Fd fd(::open(parent.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (fd && ::fsync(fd.get()) != 0)
+    return std::unexpected("cannot sync '" + parent.string() + "': " + std::strerror(errno));
+  return {};
+}
+
+}  // namespace
 
 std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -22,8 +36,13 @@ std::expected<void, std::string> ensure_directory(const std::filesystem::path& d
   for (const auto& part : dir) {
     partial /= part;
     if (std::filesystem::is_directory(partial, ec)) continue;
-    if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST)
+    if (::mkdir(partial.c_str(), 0750) != 0) {
+      if (errno == EEXIST) continue;
       return std::unexpected("cannot create directory '" + dir.string() + "': " + std::strerror(errno));
+    }
+    // The new entry is in the parent: until the parent is synced, a power cut may take the directory away
+    // with whatever is later written and synced inside it.
+    if (auto synced = sync_new_entry(partial); !synced) return std::unexpected(synced.error());
   }
   if (!std::filesystem::is_directory(dir, ec))
     return std::unexpected("cannot create directory '" + dir.string() + "': " + std::strerror(ENOTDIR));

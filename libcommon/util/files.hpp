@@ -10,8 +10,9 @@
 
 namespace oos::util {
 
-// Creates `dir` and its parents (mode 0750 for new ones) unless it exists as a directory.
-// Error: "cannot create directory 'X': Permission denied".
+// Creates `dir` and its parents (mode 0750 for new ones) unless it exists as a directory, and syncs the
+// parent of each one it creates, so that a power cut cannot take away a directory (and what is later synced
+// in it) once this returned. Error: "cannot create directory 'X': Permission denied", "cannot sync 'X': ...".
 [[nodiscard]] std::expected<void, std::string> ensure_directory(const std::filesystem::path& dir);
 
 // The most read_file() reads unless told otherwise: every file OOS reads whole is far smaller.

@@ -8,6 +8,8 @@ namespace oos::test {
 class TempDir {
  public:
   TempDir();
+  // In `parent` rather than the temporary directory (e.g. a tmpfs, where fsync costs nothing).
+  explicit TempDir(const std::filesystem::path& parent);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -156,8 +156,12 @@ BOOST_FIXTURE_TEST_CASE(a_result_finished_on_a_full_disk_is_recorded_once_space_
                             oos::test::scaled(std::chrono::seconds(10)), {worker.get()}),
       worker->err());
   BOOST_TEST(worker->err().find("\"critical\"") != std::string::npos, worker->err());
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a few more tries fail
-  BOOST_TEST(worker->pump() == false, worker->err());            // still trying, not gone
+  // A few more tries fail, and the heartbeat due 10 s after the start fails too without ending the worker.
+  BOOST_TEST(
+      oos::test::eventually([&] { return worker->err().find("cannot write the heartbeat") != std::string::npos; },
+                            oos::test::scaled(std::chrono::seconds(15)), {worker.get()}),
+      worker->err());
+  BOOST_TEST(worker->pump() == false, worker->err());  // still trying, not gone
   BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = " + std::to_string(id)) == "running");
 
   disk.free_space();

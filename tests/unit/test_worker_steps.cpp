@@ -342,18 +342,48 @@ BOOST_FIXTURE_TEST_CASE(an_outcome_that_cannot_be_written_is_kept_and_recorded_o
 
 // The retries are bounded by the lease: past it another worker may take the task and run it again, so the worker
 // gives up (the step throws, the worker exits 74) and the task waits for its reclaim.
+// The lease is renewed meanwhile (a renewal updates in place, which a full database allows): the handler ran
+// 15 s (renewed at 10 s, to 40 s), so without renewals while waiting the worker would give up at 40 s, 25 s
+// after the first failure.
 BOOST_FIXTURE_TEST_CASE(an_outcome_that_stays_unwritable_is_given_up_after_one_lease, FakeFixture) {
   config.queue.lease = std::chrono::seconds(30);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 15'000;
+  launcher->script.exit.out = std::string(60'000, 'r');
+  auto claimed_at = clock.now();
+  BOOST_TEST(w.step() == Step::claimed);
+  fill_the_disk(*db);
+  BOOST_TEST(run_to_end() == Step::recording);
+  double first_failure = clock.monotonic();
+  BOOST_CHECK_THROW(step_while_recording(w), SQLite::Exception);
+  BOOST_TEST(clock.monotonic() - first_failure == 30.0, boost::test_tools::tolerance(0.01));
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::running);                        // reclaimed once its lease expires
+  BOOST_TEST(t.lease_expires_at.value_or(0) - claimed_at >= 60'000);  // renewed at 40 s at the latest
+  BOOST_TEST(w.counters().succeeded == 0);
+}
+
+// Another worker took the task while the outcome waited (the worker stalled past its lease): the write is
+// fenced off, this run's result is dropped, and the task is the other worker's.
+BOOST_FIXTURE_TEST_CASE(an_outcome_whose_task_was_taken_meanwhile_is_dropped, FakeFixture) {
+  config.queue.lease = std::chrono::seconds(30);
+  config.queue.backoff_seconds = {0};
   auto id = add();
   auto& w = make_worker();
   launcher->script.exit.out = std::string(60'000, 'r');
   fill_the_disk(*db);
   BOOST_TEST(w.step() == Step::claimed);
   BOOST_TEST(run_to_end() == Step::recording);
-  double first_failure = clock.monotonic();
-  BOOST_CHECK_THROW(step_while_recording(w), SQLite::Exception);
-  BOOST_TEST(clock.monotonic() - first_failure == 30.0, boost::test_tools::tolerance(0.01));
-  BOOST_TEST(task(id).status == TaskStatus::running);  // reclaimed once its lease expires
+  free_the_disk(*db);
+  clock.advance(31'000);
+  BOOST_TEST(tasks.reclaim_expired() == 1);
+  BOOST_REQUIRE(tasks.claim(std::vector<std::string>{"default"}, "w2"));
+  BOOST_TEST(step_while_recording(w) == Step::finished);
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::running);
+  BOOST_TEST(t.lease_owner.value_or("") == "w2");
+  BOOST_TEST(!t.result);
   BOOST_TEST(w.counters().succeeded == 0);
 }
 

@@ -175,6 +175,17 @@ bool is_corruption(const SQLite::Exception& e) {
   return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
 }
 
+bool is_storage_failure(const SQLite::Exception& e) {
+  switch (e.getErrorCode() & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM: return true;
+    default: return false;
+  }
+}
+
 Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path) {
   auto where = "database '" + db_path.string() + "'";
   if (is_corruption(e))

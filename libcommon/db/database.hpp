@@ -115,6 +115,11 @@ class WriteTransaction {
 // oos-integrity recovers from.
 bool is_corruption(const SQLite::Exception& e);
 
+// Whether a write failed for the storage beneath a sound file: disk full, an I/O error, a read-only or
+// unreadable file system (SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM). Such a
+// write may succeed later, once space is freed or the disk is back.
+bool is_storage_failure(const SQLite::Exception& e);
+
 // The exit code and one-line message for a SQLite failure: busy -> 75 ("try again"), corrupt -> 74
 // pointing to oos-integrity, I/O and permission problems -> 74, anything else -> 70.
 Error translate(const SQLite::Exception& e, const std::filesystem::path& db_path);

@@ -47,11 +47,20 @@ class Heartbeat {
 
   bool due(double now) const { return now >= m_next; }
 
-  // Writes the row if it is due at monotonic time `now`. Throws SQLite::Exception (busy: try again later).
-  void beat_if_due(double now) {
+  // Writes the row if it is due at monotonic time `now`. Throws SQLite::Exception (busy: try again later),
+  // except for a failure of the storage (disk full): a missed heartbeat is logged and tried again at the next
+  // interval, so that it does not end a worker that still has an outcome to record (worker.hpp).
+  void beat_if_due(double now, log::Logger& logger) {
     if (!due(now)) return;
-    m_registry.heartbeat(m_worker.options().name, ::getpid(), m_host, m_started_at, m_worker.clock().now(),
-                         m_worker.status(), m_worker.counters().started);
+    try {
+      m_registry.heartbeat(m_worker.options().name, ::getpid(), m_host, m_started_at, m_worker.clock().now(),
+                           m_worker.status(), m_worker.counters().started);
+    } catch (const SQLite::Exception& e) {
+      if (!db::is_storage_failure(e)) throw;
+      logger.warn(
+          fmt::format("cannot write the heartbeat of worker '{}': {}, ignoring", m_worker.options().name, e.what()),
+          {{"worker", m_worker.options().name}});
+    }
     m_next = now + m_every;
   }
 
@@ -139,7 +148,7 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     }
     Step step = Step::idle;
     try {
-      heartbeat.beat_if_due(clock.monotonic());
+      heartbeat.beat_if_due(clock.monotonic(), logger);
       step = worker.step();
       if (double now = clock.monotonic(); now >= next_metrics) {
         log_metrics(worker, logger);
@@ -168,7 +177,7 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
       now = clock.monotonic();
       if (heartbeat.due(now)) {
         try {
-          heartbeat.beat_if_due(now);
+          heartbeat.beat_if_due(now, logger);
         } catch (const SQLite::Exception& e) {
           warn_busy_or_rethrow(e, worker, logger, options);
           continue;  // no progress, no watchdog ping

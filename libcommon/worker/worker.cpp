@@ -1,5 +1,6 @@
 #include "worker/worker.hpp"
 
+#include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -30,12 +31,16 @@ struct Worker::Run {
   double timeout_at = 0;
   double renew_at = 0;
   double renew_every = 0;
+  double lease_until = 0;         // when the lease expires as last renewed
   std::optional<double> kill_at;  // SIGKILL due after a SIGTERM
   bool timed_out = false;
   bool release = false;     // the shutdown grace ran out: hand the task back
   bool lease_lost = false;  // another worker reclaimed it: record nothing
   // How the run ended, once known; written to the store by finish() (retried if the database was busy).
   std::optional<RunOutcome> ending;
+  // Writes of `ending` that failed for the storage, and when to try again (record_retry.hpp).
+  std::optional<RecordFailures> failed_writes;
+  double record_at = 0;
 };
 
 Worker::Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
@@ -70,8 +75,9 @@ void Worker::log_task(log::LogLevel level, const queue::Task& task, const std::s
 }
 
 Step Worker::step() {
-  if (m_run) return m_run->ending ? finish() : step_running();
-  return claim_next();
+  if (!m_run) return claim_next();
+  if (!m_run->ending) return step_running();
+  return m_run->failed_writes ? retry_record() : finish();
 }
 
 void Worker::request_stop() {
@@ -103,6 +109,7 @@ void Worker::start(queue::ClaimedTask claimed) {
   run->started = m_clock.monotonic();
   run->renew_every = seconds(m_config.queue_settings(run->claimed.task.queue).lease) / 3;
   run->renew_at = run->started + run->renew_every;
+  run->lease_until = run->started + run->renew_every * 3;
   const auto& task = run->claimed.task;
   ++m_counters.started;
   log_task(log::LogLevel::info, task,
@@ -204,6 +211,7 @@ void Worker::enforce_deadlines(Run& run, double now) {
   if (!run.lease_lost && now >= run.renew_at) {
     if (m_store.renew(run.claimed.lease, task.queue)) {
       run.renew_at = now + run.renew_every;
+      run.lease_until = now + run.renew_every * 3;
     } else {
       run.lease_lost = true;
       log_task(
@@ -244,9 +252,25 @@ void Worker::end_of_child(Run& run) {
 Step Worker::finish() {
   auto& run = *m_run;
   const auto& task = run.claimed.task;
-  const auto& ending = *run.ending;
   auto took = fmt::format("{:.3f}s", m_clock.monotonic() - run.started);
   std::optional<queue::ClaimedTask> next;
+  try {
+    write_outcome(run, next, took);
+  } catch (const SQLite::Exception& e) {
+    if (!db::is_storage_failure(e) || !keep_for_retry(run, e)) throw;
+    return Step::recording;
+  }
+  if (run.failed_writes)
+    log_task(log::LogLevel::warn, task,
+             fmt::format("outcome recorded after {} failed writes", run.failed_writes->failures));
+  m_run.reset();
+  if (next) start(std::move(*next));
+  return Step::finished;
+}
+
+void Worker::write_outcome(Run& run, std::optional<queue::ClaimedTask>& next, const std::string& took) {
+  const auto& task = run.claimed.task;
+  const auto& ending = *run.ending;
   switch (ending.verdict) {
     case Verdict::complete:
     case Verdict::fail: {
@@ -274,9 +298,79 @@ Step Worker::finish() {
       break;
     case Verdict::abandon: ++m_counters.lost; break;
   }
-  m_run.reset();
-  if (next) start(std::move(*next));
-  return Step::finished;
+}
+
+namespace {
+
+const char* outcome_name(const RunOutcome& ending) {
+  switch (ending.verdict) {
+    case Verdict::complete: return "succeeded";
+    case Verdict::fail: return "failed";
+    case Verdict::release: return "released";
+    case Verdict::abandon: break;
+  }
+  return "abandoned";
+}
+
+}  // namespace
+
+bool Worker::keep_for_retry(Run& run, const SQLite::Exception& e) {
+  const auto& task = run.claimed.task;
+  double now = m_clock.monotonic();
+  ++m_counters.record_failures;
+  if (!run.failed_writes) run.failed_writes = RecordFailures{now, 0, 0, run.renew_every * 3, std::nullopt};
+  auto& failures = *run.failed_writes;
+  ++failures.failures;
+  failures.lease_until = run.lease_until;
+  failures.stop_deadline = m_stop_deadline;
+  auto plan = plan_record_retry(failures, now);
+  if (plan.give_up) {
+    log_task(log::LogLevel::critical, task,
+             fmt::format("its outcome ({}) could not be written in {} tries over {:.1f}s: {}; giving up, the worker "
+                         "exits and the task is run again once its lease expires",
+                         outcome_name(*run.ending), failures.failures, now - failures.first_failed, e.what()));
+    return false;
+  }
+  run.record_at = plan.retry_at;
+  if (failures.failures == 1)
+    log_task(log::LogLevel::critical, task,
+             fmt::format("its outcome ({}) cannot be written: {}; it is kept in memory and written again for up to "
+                         "{:.1f}s (while the lease lasts)",
+                         outcome_name(*run.ending), e.what(), record_deadline(failures) - now));
+  else
+    log_task(log::LogLevel::warn, task,
+             fmt::format("its outcome still cannot be written (try {}): {}", failures.failures, e.what()));
+  return true;
+}
+
+Step Worker::retry_record() {
+  auto& run = *m_run;
+  const auto& task = run.claimed.task;
+  double now = m_clock.monotonic();
+  if (m_stop_deadline) run.record_at = std::min(run.record_at, *m_stop_deadline);
+  if (now >= run.record_at) return finish();
+  if (!run.lease_lost && now >= run.renew_at) {
+    try {
+      if (m_store.renew(run.claimed.lease, task.queue)) {
+        run.renew_at = now + run.renew_every;
+        run.lease_until = now + run.renew_every * 3;
+      } else {
+        // Reclaimed by another worker: whatever this run found, the task is that worker's now.
+        log_task(log::LogLevel::error, task,
+                 "lease lost while its outcome waited to be written; the task was reclaimed, this result is dropped");
+        run.ending = RunOutcome{Verdict::abandon, {}, {}};
+        run.failed_writes.reset();
+        return finish();
+      }
+    } catch (const SQLite::Exception& e) {
+      if (!db::is_storage_failure(e)) throw;
+      run.renew_at = run.record_at;  // tried again with the outcome
+    }
+    return Step::recording;
+  }
+  double wait = std::min(run.record_at - now, 0.1);
+  m_clock.sleep_for(static_cast<std::int64_t>(std::ceil(wait * 1000.0)));
+  return Step::recording;
 }
 
 void Worker::log_recorded(const queue::Task& task, const queue::RunRecord& record, const queue::FailOutcome& recorded,
@@ -318,6 +412,11 @@ void Worker::reclaim_if_due() {
 }
 
 std::string Worker::status() const {
+  if (m_run && m_run->failed_writes) {
+    const auto& task = m_run->claimed.task;
+    return fmt::format("writing the outcome of task {} ({}, queue {}): {} writes failed, trying again", task.id,
+                       task.type, task.queue, m_run->failed_writes->failures);
+  }
   if (m_run) {
     const auto& task = m_run->claimed.task;
     return fmt::format("{}task {} ({}, queue {}, attempt {}/{})", stopping() ? "stopping, finishing " : "running ",

@@ -20,6 +20,7 @@
 #include "util/time.hpp"
 #include "worker/handler.hpp"
 #include "worker/launcher.hpp"
+#include "worker/record_retry.hpp"
 
 namespace oos::worker {
 
@@ -51,19 +52,21 @@ struct InProcessResult {
 using InProcessHandler = std::function<InProcessResult(const queue::Task&)>;
 
 enum class Step {
-  claimed,   // a handler was started
-  running,   // a handler is running
-  finished,  // a task's outcome was written (and the next task may have been claimed with it)
-  idle,      // nothing runnable: wait worker.poll_interval
-  done,      // stopped, drained, or --max-tasks reached: exit
+  claimed,    // a handler was started
+  running,    // a handler is running
+  finished,   // a task's outcome was written (and the next task may have been claimed with it)
+  recording,  // a finished run's outcome could not be written (disk full): kept, tried again (record_retry.hpp)
+  idle,       // nothing runnable: wait worker.poll_interval
+  done,       // stopped, drained, or --max-tasks reached: exit
 };
 
 struct WorkerCounters {
   std::int64_t started = 0;
   std::int64_t succeeded = 0;
-  std::int64_t failed = 0;    // retried or dead
-  std::int64_t released = 0;  // handed back on shutdown
-  std::int64_t lost = 0;      // lease lost while running (another worker reclaimed it)
+  std::int64_t failed = 0;           // retried or dead
+  std::int64_t released = 0;         // handed back on shutdown
+  std::int64_t lost = 0;             // lease lost while running (another worker reclaimed it)
+  std::int64_t record_failures = 0;  // writes of an outcome that failed for the storage (disk full, I/O)
 };
 
 class Worker {
@@ -81,7 +84,10 @@ class Worker {
 
   // One bounded unit of work: at most one database transaction and about 100 ms of waiting on a handler.
   // Database errors propagate as SQLite::Exception; after "busy" the step can simply be retried (the
-  // outcome of a finished run is kept until it is written).
+  // outcome of a finished run is kept until it is written). An outcome that cannot be written for the
+  // storage (db::is_storage_failure: disk full, I/O error) is logged at critical and kept: the steps return
+  // `recording`, renew the lease and write it again as plan_record_retry() says; when that gives up, the
+  // step throws the last SQLite::Exception (74) and the task is reclaimed after its lease.
   Step step();
 
   // A flag set by a signal handler: once set, no further task is claimed, even inside a step (the loop
@@ -115,6 +121,12 @@ class Worker {
   // Writes the outcome of the run; unless the worker must stop claiming, claims the next task in the same
   // transaction and starts it.
   Step finish();
+  // The store's side of finish(): complete, fail (with the next claim when allowed) or release.
+  void write_outcome(Run& run, std::optional<queue::ClaimedTask>& next, const std::string& took);
+  // After an outcome write failed for the storage: plans the next try (true) or logs giving up (false).
+  bool keep_for_retry(Run& run, const SQLite::Exception& e);
+  // While an outcome waits to be written again: renews the lease when due, waits, then writes.
+  Step retry_record();
   void log_recorded(const queue::Task& task, const queue::RunRecord& record, const queue::FailOutcome& recorded,
                     const std::string& took);
   bool may_claim() const;       // no stop requested, --max-tasks not reached

@@ -42,6 +42,7 @@ static std::ostream& operator<<(std::ostream& out, Step step) {
     case Step::claimed: return out << "claimed";
     case Step::running: return out << "running";
     case Step::finished: return out << "finished";
+    case Step::recording: return out << "recording";
     case Step::idle: return out << "idle";
     case Step::done: return out << "done";
   }

@@ -2,6 +2,7 @@
 // driven in-process: handlers are scripted fakes (support/fake_launcher.hpp) and the store and the worker share
 // a ManualClock that the fakes advance while the worker waits on them, so no test sleeps. test_worker.cpp runs
 // real processes for what only they can show (process groups, the environment, output capture).
+#include <SQLiteCpp/Exception.h>
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
@@ -88,6 +89,27 @@ struct FakeFixture {
     return Step::running;
   }
 };
+
+// The database may grow no further than it is now: a write that needs a new page fails with SQLITE_FULL, as it
+// does on a full disk (an update in place, like a lease renewal, still succeeds).
+void fill_the_disk(db::Database& db) {
+  auto pages = db.raw().execAndGet("PRAGMA page_count").getInt64();
+  db.raw().exec("PRAGMA max_page_count = " + std::to_string(pages));
+}
+void free_the_disk(db::Database& db) {
+  db.raw().exec("PRAGMA max_page_count = 1073741823");
+}
+
+// Steps while the worker waits to record an outcome; returns the first other step (a give-up throws).
+Step step_while_recording(worker::Worker& w, std::int64_t until_failures = -1) {
+  for (int i = 0; i < 100'000; ++i) {
+    if (until_failures >= 0 && w.counters().record_failures >= until_failures) return Step::recording;
+    auto step = w.step();
+    if (step != Step::recording) return step;
+  }
+  BOOST_FAIL("the worker kept recording");
+  return Step::recording;
+}
 
 }  // namespace
 
@@ -287,6 +309,97 @@ BOOST_FIXTURE_TEST_CASE(a_handler_that_cannot_start_is_a_retryable_failure_namin
   BOOST_TEST(t.status == TaskStatus::pending);
   BOOST_TEST(t.last_error.value_or("").starts_with("handler 'job': cannot start '/usr/bin/job'"),
              t.last_error.value_or("(none)"));
+}
+
+// Reliability issue, item 10: a finished task whose outcome cannot be written (disk full) is not rerun. The
+// result stays in memory, the write is tried again with a backoff, and once space returns the task is recorded
+// once, from the one run.
+BOOST_FIXTURE_TEST_CASE(an_outcome_that_cannot_be_written_is_kept_and_recorded_once_space_returns, FakeFixture) {
+  config.queue.lease = std::chrono::seconds(60);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 1'000;
+  launcher->script.exit.out = std::string(60'000, 'r');  // needs new pages
+  BOOST_TEST(w.step() == Step::claimed);
+  fill_the_disk(*db);
+  BOOST_TEST(run_to_end() == Step::recording);
+  double first_failure = clock.monotonic();
+  BOOST_TEST(step_while_recording(w, 3) == Step::recording);  // written and failed 3 times
+  BOOST_TEST(task(id).status == TaskStatus::running);
+  BOOST_TEST(w.status().starts_with("writing the outcome of task 1"), w.status());
+  free_the_disk(*db);
+  BOOST_TEST(step_while_recording(w) == Step::finished);
+  // Failed at once, 0.5 s later and 1 s after that; written at the try 2 s later.
+  BOOST_TEST(clock.monotonic() - first_failure == 3.5, boost::test_tools::tolerance(0.01));
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::succeeded);
+  BOOST_TEST(t.result.value_or("").size() == 60'000u);
+  BOOST_TEST(t.attempts == 1);
+  BOOST_TEST(launcher->launched.size() == 1u);
+  BOOST_TEST(w.counters().succeeded == 1);
+  BOOST_TEST(w.counters().record_failures == 3);
+}
+
+// The retries are bounded by the lease: past it another worker may take the task and run it again, so the worker
+// gives up (the step throws, the worker exits 74) and the task waits for its reclaim.
+// The lease is renewed meanwhile (a renewal updates in place, which a full database allows): the handler ran
+// 15 s (renewed at 10 s, to 40 s), so without renewals while waiting the worker would give up at 40 s, 25 s
+// after the first failure.
+BOOST_FIXTURE_TEST_CASE(an_outcome_that_stays_unwritable_is_given_up_after_one_lease, FakeFixture) {
+  config.queue.lease = std::chrono::seconds(30);
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 15'000;
+  launcher->script.exit.out = std::string(60'000, 'r');
+  auto claimed_at = clock.now();
+  BOOST_TEST(w.step() == Step::claimed);
+  fill_the_disk(*db);
+  BOOST_TEST(run_to_end() == Step::recording);
+  double first_failure = clock.monotonic();
+  BOOST_CHECK_THROW(step_while_recording(w), SQLite::Exception);
+  BOOST_TEST(clock.monotonic() - first_failure == 30.0, boost::test_tools::tolerance(0.01));
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::running);                        // reclaimed once its lease expires
+  BOOST_TEST(t.lease_expires_at.value_or(0) - claimed_at >= 60'000);  // renewed at 40 s at the latest
+  BOOST_TEST(w.counters().succeeded == 0);
+}
+
+// Another worker took the task while the outcome waited (the worker stalled past its lease): the write is
+// fenced off, this run's result is dropped, and the task is the other worker's.
+BOOST_FIXTURE_TEST_CASE(an_outcome_whose_task_was_taken_meanwhile_is_dropped, FakeFixture) {
+  config.queue.lease = std::chrono::seconds(30);
+  config.queue.backoff_seconds = {0};
+  auto id = add();
+  auto& w = make_worker();
+  launcher->script.exit.out = std::string(60'000, 'r');
+  fill_the_disk(*db);
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(run_to_end() == Step::recording);
+  free_the_disk(*db);
+  clock.advance(31'000);
+  BOOST_TEST(tasks.reclaim_expired() == 1);
+  BOOST_REQUIRE(tasks.claim(std::vector<std::string>{"default"}, "w2"));
+  BOOST_TEST(step_while_recording(w) == Step::finished);
+  auto t = task(id);
+  BOOST_TEST(t.status == TaskStatus::running);
+  BOOST_TEST(t.lease_owner.value_or("") == "w2");
+  BOOST_TEST(!t.result);
+  BOOST_TEST(w.counters().succeeded == 0);
+}
+
+// A stop request bounds the retries by the shutdown grace.
+BOOST_FIXTURE_TEST_CASE(a_stop_while_an_outcome_waits_gives_up_at_the_end_of_the_grace, FakeFixture) {
+  config.queue.lease = std::chrono::minutes(5);
+  add();
+  auto& w = make_worker();
+  launcher->script.exit.out = std::string(60'000, 'r');
+  fill_the_disk(*db);
+  BOOST_TEST(w.step() == Step::claimed);
+  BOOST_TEST(run_to_end() == Step::recording);
+  double stop_at = clock.monotonic();
+  w.request_stop();
+  BOOST_CHECK_THROW(step_while_recording(w), SQLite::Exception);
+  BOOST_TEST(clock.monotonic() - stop_at == 25.0, boost::test_tools::tolerance(0.01));  // worker.shutdown_grace
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "backup/backup.hpp"
 #include "cleanup/action_log.hpp"
@@ -97,11 +98,15 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
   if (report.rules_applied)
     for (const auto& rule : settings.rules) apply_rule(rule, context, now, dry_run, log, report);
   report.after = report.rules_applied ? measure(dirs, log, now) : report.before;
-  for (const auto& file : backup::remove_orphaned_temporaries(context.backup_dir, dry_run)) {
+  // Creates leave theirs in the backup directory, restores beside the database.
+  auto orphans = backup::remove_orphaned_temporaries(context.backup_dir, dry_run);
+  std::ranges::copy(backup::remove_orphaned_temporaries(context.state_dir, dry_run), std::back_inserter(orphans));
+  for (const auto& file : orphans) {
     log.write({{"action", "delete"}, {"path", file.string()}, {"rule", "orphaned temporary file of a killed backup"}},
               now);
-    context.logger.warn(fmt::format("cleanup: {} the orphaned temporary file {} of a backup create that was killed",
-                                    dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
+    context.logger.warn(
+        fmt::format("cleanup: {} the orphaned temporary file {} of a backup create or restore that was killed",
+                    dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
     ++report.orphans;
   }
 

@@ -39,7 +39,7 @@ struct RunReport {
   std::int64_t failed = 0;  // files that could not be deleted (each logged with its error)
   queue::PurgeResult purged;
   int silent_workers = 0;  // rows of the workers table removed
-  int orphans = 0;         // temporary files of killed backup creates removed from backup_dir (whatever the disk)
+  int orphans = 0;         // temporary files of killed backup creates and restores removed (whatever the disk)
   std::filesystem::path log;
   std::string summary;  // one line: what was (or would be) deleted, purged and removed, and where the log is
 };

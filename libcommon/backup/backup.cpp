@@ -147,27 +147,14 @@ std::optional<std::string> temporary_of(const std::string& name) {
   return std::nullopt;
 }
 
-// An exclusive flock(2) on a create's temporary file, held while the create runs (flock and SQLite's fcntl
-// locks do not interact). The descriptor is closed only after every SQLite connection to the file is.
-class TemporaryLock {
- public:
-  // Creates `path` (0600) and locks it; retries when a sweep removed the file between the open and the lock.
-  explicit TemporaryLock(const fs::path& path) {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      m_fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-      if (!m_fd) throw io_error(path, std::string("cannot create: ") + std::strerror(errno));
-      struct stat held {
-      }, named{};
-      if (::flock(m_fd.get(), LOCK_EX) == 0 && ::fstat(m_fd.get(), &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
-          held.st_ino == named.st_ino)
-        return;
-    }
-    throw io_error(path, "cannot lock the temporary file");
-  }
-
- private:
-  util::Fd m_fd;
-};
+// The backup name `oos-<time>.db` whose manifest `name` is; nullopt for any other name.
+std::optional<std::string> manifest_backup(const std::string& name) {
+  constexpr std::string_view k_ending = ".manifest.json";
+  if (!name.ends_with(k_ending)) return std::nullopt;
+  auto backup = name.substr(0, name.size() - k_ending.size());
+  if (!parse_backup_name(backup)) return std::nullopt;
+  return backup;
+}
 
 // Whether a running create holds the lock on `temporary` (false when the file is gone).
 bool in_use(const fs::path& temporary) {
@@ -176,6 +163,20 @@ bool in_use(const fs::path& temporary) {
 }
 
 }  // namespace
+
+TemporaryLock::TemporaryLock(const fs::path& path) {
+  // Retried when a sweep removed the file between the open and the lock.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    m_fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!m_fd) throw io_error(path, std::string("cannot create: ") + std::strerror(errno));
+    struct stat held {
+    }, named{};
+    if (::flock(m_fd.get(), LOCK_EX) == 0 && ::fstat(m_fd.get(), &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+        held.st_ino == named.st_ino)
+      return;
+  }
+  throw io_error(path, "cannot lock the temporary file");
+}
 
 std::string to_json(const Manifest& m) {
   return json{{"file", m.file},
@@ -269,13 +270,18 @@ std::vector<fs::path> remove_orphaned_temporaries(const fs::path& dir, DryRun dr
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::error_code not_regular;
     if (!entry.is_regular_file(not_regular)) continue;
-    if (auto base = temporary_of(entry.path().filename().string())) groups[*base].push_back(entry.path());
+    auto name = entry.path().filename().string();
+    if (auto base = temporary_of(name)) groups[*base].push_back(entry.path());
+    if (auto backup = manifest_backup(name)) groups["." + *backup + ".tmp"].push_back(entry.path());
   }
   std::vector<fs::path> removed;
   for (auto& [base, files] : groups) {
     if (in_use(dir / base)) continue;
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
+      // A manifest is an orphan only when its backup is missing; asked after in_use, since a create renames the
+      // manifest into place first and its backup last, both while it holds the lock.
+      if (auto backup = manifest_backup(file.filename().string()); backup && fs::exists(dir / *backup)) continue;
       if (dry_run == DryRun::no) {
         std::error_code failed;
         fs::remove(file, failed);

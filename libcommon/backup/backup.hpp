@@ -13,6 +13,7 @@
 #include "db/database.hpp"
 #include "dry_run.hpp"
 #include "policy/retention.hpp"
+#include "util/fd.hpp"
 #include "util/time.hpp"
 
 namespace oos::backup {
@@ -69,11 +70,24 @@ struct Created {
   std::vector<std::filesystem::path> orphans_removed;  // see remove_orphaned_temporaries
 };
 
+// An exclusive flock(2) on a temporary file (created 0600 if missing), held while a create, restore or recovery
+// writes it, so that remove_orphaned_temporaries leaves it alone (flock and SQLite's fcntl locks do not
+// interact). Keep it until every SQLite connection to the file is closed. Throws oos::Error 74.
+class TemporaryLock {
+ public:
+  explicit TemporaryLock(const std::filesystem::path& path);
+
+ private:
+  util::Fd m_fd;
+};
+
 // Removes from `dir` the temporary files of creates and restores that no longer run (killed midway): a create's
 // .oos-<time>.db.tmp (in the backup directory) and a restore's .<db>.pre-restore-<time>.tmp and
-// .<db>.restore-<time>.tmp (beside the live database), each with its -journal, -wal, -shm and .manifest. A
-// running create or restore holds a lock (flock) on its .tmp file for as long as it writes it, so its files are
-// left alone. Returns what was (with DryRun::yes: would be) removed.
+// .<db>.restore-<time>.tmp (beside the live database), each with its -journal, -wal, -shm and .manifest, and the
+// manifest oos-<time>.db.manifest.json of a backup that is not there (a create killed between its two renames, a
+// prune between its two deletions). A running create, restore or recovery holds a lock (flock) on its .tmp file
+// for as long as it writes it, so its files are left alone. Returns what was (with DryRun::yes: would be)
+// removed.
 std::vector<std::filesystem::path> remove_orphaned_temporaries(const std::filesystem::path& dir,
                                                                DryRun dry_run = DryRun::no);
 

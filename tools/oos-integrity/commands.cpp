@@ -8,6 +8,7 @@
 
 #include "app/job.hpp"
 #include "app/output.hpp"
+#include "backup/backup.hpp"
 #include "db/events.hpp"
 #include "error.hpp"
 #include "integrity/integrity.hpp"
@@ -132,6 +133,10 @@ int run(const Command& c, app::Context& context) {
     throw Error(ExitCode::io_error, "state directory: " + made.error());
   auto lock = util::FileLock::acquire(context.state_dir / "integrity.lock");
   if (!lock) throw Error(ExitCode::io_error, lock.error());
+  // A recovery killed midway leaves its copy of the backup beside the database.
+  for (const auto& file : oos::backup::remove_orphaned_temporaries(context.state_dir))
+    context.logger->warn(
+        fmt::format("removed the orphaned temporary file {} of a recovery or restore that was killed", file.string()));
   if (c.vacuum) return vacuum(context);
   // Exit 1 (recovered from a backup) is the job done; 2 (nothing to recover from) is a failure, not
   // recorded in the database it found damaged.

@@ -169,6 +169,8 @@ class Storm : public CliFixture {
       auto start = line.find_first_not_of("0123456789 ");
       if (open != std::string::npos && start < open) calls.insert(line.substr(start, open - start));
     }
+    BOOST_TEST_REQUIRE(!calls.empty(), command << ": strace saw no file step (is ptrace allowed here?): "
+                                               << oos::test::read_file(trace));
     int steps = 0;
     for (const auto& call : calls)
       for (int n = 1; n < 1000; ++n) {

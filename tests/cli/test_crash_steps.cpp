@@ -470,6 +470,9 @@ BOOST_FIXTURE_TEST_CASE(a_killed_recovery_leaves_the_damaged_database_or_the_bac
                where << ": the next check exited " << next.exit_code << ": " << next.err);
     check_sound(where + ", then checked again");
     BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == tasks, where << ", then checked again");
+    // The backup holds no integrity.recovered event: the one there came with the recovery that put it in place.
+    BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'integrity.recovered'") == 1,
+               where << ", then checked again: the recovery in place has no integrity.recovered event");
     BOOST_TEST(leftover_list() == "", where << ", then checked again");
   };
   auto duration = measure("OOS_INTEGRITY_BIN", {"check"}, {1}, damage);

@@ -33,7 +33,13 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
     if (c.json) std::cout << app::dump(json{{"ok", false}, {"problems", {cause}}, {"repaired", false}}) << '\n';
     return 2;
   }
-  auto recovery = oos::integrity::recover(context.db_path(), context.backup_dir(), now);
+  auto describe = [&](const oos::integrity::Recovery& r) {
+    auto window = fmt::format("changes after {} up to {} may be lost", util::format_iso8601(*r.backup_time),
+                              util::format_iso8601(now));
+    return fmt::format("corrupt ({}); restored from {}; {}; the damaged files are in {}", cause,
+                       r.restored_from->string(), window, r.quarantine.string());
+  };
+  auto recovery = oos::integrity::recover(context.db_path(), context.backup_dir(), now, describe);
   for (const auto& skipped : recovery.skipped) log.warn(skipped + "; skipped");
   metrics.add("oos_integrity_recovered", metrics::Type::gauge,
               "Whether the last run restored the database from a backup", recovery.restored_from ? 1 : 0);
@@ -55,12 +61,7 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
       std::cerr << "oos-integrity: error: " << message << '\n';
     return 2;
   }
-  auto window = fmt::format("changes after {} up to {} may be lost", util::format_iso8601(*recovery.backup_time),
-                            util::format_iso8601(now));
-  auto detail = fmt::format("corrupt ({}); restored from {}; {}; the damaged files are in {}", cause,
-                            recovery.restored_from->string(), window, recovery.quarantine.string());
-  auto db = app::open_database(context);
-  db::record_event_alone(*db, now, "integrity.recovered", "database", detail);
+  auto detail = describe(recovery);  // recorded by recover() as the integrity.recovered event
   log.critical("database " + detail);
   if (c.json)
     std::cout << app::dump(json{{"ok", false},

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include "db/events.hpp"
@@ -107,48 +108,53 @@ void remove_quietly(const fs::path& path) {
   fs::remove(path, ignored);
 }
 
-// What SQLite and create_backup put beside a temporary backup file `.oos-<time>.db.tmp`.
+// What SQLite and create_backup put beside a temporary file (`.oos-<time>.db.tmp`, `.oos.db.pre-restore-<time>.tmp`,
+// `.oos.db.restore-<time>.tmp`).
 constexpr std::array<const char*, 5> k_temporary_suffixes{"", "-journal", "-wal", "-shm", ".manifest"};
 
 void remove_temporaries(const fs::path& temporary) {
   for (const char* suffix : k_temporary_suffixes) remove_quietly(fs::path(temporary.string() + suffix));
 }
 
-// The temporary file a create writes, `.oos-<time>.db.tmp`, that `name` is or belongs to; nullopt for any
-// other name.
+// Whether `stamp` is a time as backup names carry it, YYYYMMDDTHHMMSSZ.
+bool is_stamp(std::string_view stamp) {
+  return parse_backup_name("oos-" + std::string(stamp) + ".db").has_value();
+}
+
+// Whether `inner` (a temporary file's name without its leading '.' and trailing ".tmp") is what a create
+// (`oos-<time>.db`) or a restore (`<db>.pre-restore-<time>`, `<db>.restore-<time>`) writes.
+bool is_temporary_inner(std::string_view inner) {
+  if (parse_backup_name(std::string(inner))) return true;
+  constexpr std::size_t k_stamp = 16;
+  for (std::string_view marker : {".pre-restore-", ".restore-"}) {
+    if (inner.size() <= marker.size() + k_stamp) continue;
+    auto at = inner.size() - k_stamp - marker.size();
+    if (inner.substr(at, marker.size()) == marker && is_stamp(inner.substr(at + marker.size()))) return true;
+  }
+  return false;
+}
+
+// The temporary file that `name` is or belongs to; nullopt for any other name.
 std::optional<std::string> temporary_of(const std::string& name) {
-  constexpr std::string_view k_ending = ".db.tmp";
-  auto at = name.find(k_ending);
-  if (!name.starts_with(".oos-") || at == std::string::npos) return std::nullopt;
-  auto base = name.substr(0, at + k_ending.size());
-  if (!parse_backup_name(base.substr(1, base.size() - 5))) return std::nullopt;
-  auto suffix = name.substr(base.size());
-  for (const char* known : k_temporary_suffixes)
-    if (suffix == known) return base;
+  constexpr std::string_view k_ending = ".tmp";
+  for (std::string_view suffix : k_temporary_suffixes) {
+    if (!name.ends_with(std::string(k_ending) + std::string(suffix))) continue;
+    auto base = name.substr(0, name.size() - suffix.size());
+    if (base.size() > 1 + k_ending.size() && base.starts_with('.') &&
+        is_temporary_inner(std::string_view(base).substr(1, base.size() - 1 - k_ending.size())))
+      return base;
+  }
   return std::nullopt;
 }
 
-// An exclusive flock(2) on a create's temporary file, held while the create runs (flock and SQLite's fcntl
-// locks do not interact). The descriptor is closed only after every SQLite connection to the file is.
-class TemporaryLock {
- public:
-  // Creates `path` (0600) and locks it; retries when a sweep removed the file between the open and the lock.
-  explicit TemporaryLock(const fs::path& path) {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      m_fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-      if (!m_fd) throw io_error(path, std::string("cannot create: ") + std::strerror(errno));
-      struct stat held {
-      }, named{};
-      if (::flock(m_fd.get(), LOCK_EX) == 0 && ::fstat(m_fd.get(), &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
-          held.st_ino == named.st_ino)
-        return;
-    }
-    throw io_error(path, "cannot lock the temporary file");
-  }
-
- private:
-  util::Fd m_fd;
-};
+// The backup name `oos-<time>.db` whose manifest `name` is; nullopt for any other name.
+std::optional<std::string> manifest_backup(const std::string& name) {
+  constexpr std::string_view k_ending = ".manifest.json";
+  if (!name.ends_with(k_ending)) return std::nullopt;
+  auto backup = name.substr(0, name.size() - k_ending.size());
+  if (!parse_backup_name(backup)) return std::nullopt;
+  return backup;
+}
 
 // Whether a running create holds the lock on `temporary` (false when the file is gone).
 bool in_use(const fs::path& temporary) {
@@ -157,6 +163,20 @@ bool in_use(const fs::path& temporary) {
 }
 
 }  // namespace
+
+TemporaryLock::TemporaryLock(const fs::path& path) {
+  // Retried when a sweep removed the file between the open and the lock.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    m_fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!m_fd) throw io_error(path, std::string("cannot create: ") + std::strerror(errno));
+    struct stat held {
+    }, named{};
+    if (::flock(m_fd.get(), LOCK_EX) == 0 && ::fstat(m_fd.get(), &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+        held.st_ino == named.st_ino)
+      return;
+  }
+  throw io_error(path, "cannot lock the temporary file");
+}
 
 std::string to_json(const Manifest& m) {
   return json{{"file", m.file},
@@ -247,13 +267,21 @@ Verification verify_backup(const fs::path& file) {
 std::vector<fs::path> remove_orphaned_temporaries(const fs::path& dir, DryRun dry_run) {
   std::map<std::string, std::vector<fs::path>> groups;  // temporary file name -> it and its companions
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (auto base = temporary_of(entry.path().filename().string())) groups[*base].push_back(entry.path());
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::error_code not_regular;
+    if (!entry.is_regular_file(not_regular)) continue;
+    auto name = entry.path().filename().string();
+    if (auto base = temporary_of(name)) groups[*base].push_back(entry.path());
+    if (auto backup = manifest_backup(name)) groups["." + *backup + ".tmp"].push_back(entry.path());
+  }
   std::vector<fs::path> removed;
   for (auto& [base, files] : groups) {
     if (in_use(dir / base)) continue;
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
+      // A manifest is an orphan only when its backup is missing; asked after in_use, since a create renames the
+      // manifest into place first and its backup last, both while it holds the lock.
+      if (auto backup = manifest_backup(file.filename().string()); backup && fs::exists(dir / *backup)) continue;
       if (dry_run == DryRun::no) {
         std::error_code failed;
         fs::remove(file, failed);
@@ -270,6 +298,9 @@ Created create_backup(db::Database& source, const fs::path& dir, util::UnixMilli
     throw Error(ExitCode::io_error, "backup directory: " + made.error());
   Created created;
   created.orphans_removed = remove_orphaned_temporaries(dir);
+  // Restores write their temporary files beside the live database (a second sweep of one directory finds nothing).
+  std::ranges::copy(remove_orphaned_temporaries(source.path().parent_path()),
+                    std::back_inserter(created.orphans_removed));
   created.path = dir / backup_name(now);
   if (fs::exists(created.path))
     throw Error(ExitCode::temp_fail,
@@ -314,40 +345,69 @@ std::optional<fs::path> newest_verified_backup(const fs::path& dir, std::vector<
 }
 
 Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMillis now) {
+  auto live_dir = live.path().parent_path();
+  Restored restored;
+  restored.orphans_removed = remove_orphaned_temporaries(live_dir);
   auto v = verify_backup(backup);
   if (!v.ok) throw Error(ExitCode::data_error, v.problem + "; nothing was restored");
-  Restored restored{*v.manifest, {}};
+  restored.manifest = *v.manifest;
   auto stamp = backup_name(now).substr(4, 16);  // YYYYMMDDTHHMMSSZ
-  restored.kept_aside = live.path().parent_path() / (live.path().filename().string() + ".pre-restore-" + stamp);
+  auto live_name = live.path().filename().string();
+  restored.kept_aside = live_dir / (live_name + ".pre-restore-" + stamp);
   if (fs::exists(restored.kept_aside))
     throw Error(ExitCode::temp_fail, fmt::format("'{}' already exists; try again", restored.kept_aside.string()));
-  // Copied under a temporary name and renamed: a restore killed midway leaves no partial copy named as a
-  // complete one.
-  auto aside_temporary = restored.kept_aside.parent_path() / ("." + restored.kept_aside.filename().string() + ".tmp");
+  // Copied under a temporary name (locked while it is written) and renamed: a restore killed midway leaves no
+  // partial copy named as a complete one, and the next restore, create, prune or cleanup removes its leftovers.
+  auto aside_temporary = live_dir / ("." + restored.kept_aside.filename().string() + ".tmp");
   try {
     remove_temporaries(aside_temporary);
-    create_private(aside_temporary);
+    TemporaryLock lock(aside_temporary);
     copy_database(live.raw(), aside_temporary);
     fsync_path(aside_temporary, false);
     fs::rename(aside_temporary, restored.kept_aside);
-    fsync_path(restored.kept_aside.parent_path(), true);
+    fsync_path(live_dir, true);
   } catch (...) {
     remove_temporaries(aside_temporary);
     throw;
   }
 
+  // The backup is copied beside the live database and the backup.restored event recorded in that copy; only
+  // then does one write transaction on the live database take the copy's pages. The event therefore commits
+  // with the restored content or not at all: a restore killed at any moment is either not done or done with
+  // its event.
+  auto staged = live_dir / ("." + live_name + ".restore-" + stamp + ".tmp");
   int rc = SQLITE_OK;
-  {
-    SQLite::Database source(backup.string(), SQLite::OPEN_READONLY);
-    SQLite::Backup copy(live.raw(), source);
-    rc = copy.executeStep(-1);  // all pages in one write transaction on the live database
+  try {
+    remove_temporaries(staged);
+    TemporaryLock lock(staged);
+    {
+      SQLite::Database source(backup.string(), SQLite::OPEN_READONLY);
+      copy_database(source, staged);
+    }
+    {
+      db::Database copy({.path = staged, .synchronous = config::Synchronous::normal});
+      db::record_event_alone(
+          copy, now, "backup.restored", "backup/" + restored.manifest.file,
+          fmt::format("{} tasks as of {}; the previous database is kept as {}", restored.manifest.tasks,
+                      util::format_iso8601(restored.manifest.created_at), restored.kept_aside.string()));
+      copy.raw().exec("PRAGMA journal_mode = DELETE");
+    }
+    {
+      SQLite::Database source(staged.string(), SQLite::OPEN_READONLY);
+      SQLite::Backup copy(live.raw(), source);
+      rc = copy.executeStep(-1);  // all pages in one write transaction on the live database
+    }
+  } catch (const SQLite::Exception& e) {
+    remove_temporaries(staged);
+    throw io_error(staged, std::string("cannot stage the restore: ") + e.what() + "; nothing was restored");
+  } catch (...) {
+    remove_temporaries(staged);
+    throw;
   }
+  remove_temporaries(staged);
   if (rc != SQLITE_DONE)
     throw Error(ExitCode::temp_fail,
                 fmt::format("restore of '{}' found the database busy; it is unchanged, try again", backup.string()));
-  db::record_event_alone(live, now, "backup.restored", "backup/" + restored.manifest.file,
-                         fmt::format("{} tasks as of {}; the previous database is kept as {}", restored.manifest.tasks,
-                                     util::format_iso8601(restored.manifest.created_at), restored.kept_aside.string()));
   return restored;
 }
 

@@ -13,6 +13,7 @@
 #include "db/database.hpp"
 #include "dry_run.hpp"
 #include "policy/retention.hpp"
+#include "util/fd.hpp"
 #include "util/time.hpp"
 
 namespace oos::backup {
@@ -69,13 +70,29 @@ struct Created {
   std::vector<std::filesystem::path> orphans_removed;  // see remove_orphaned_temporaries
 };
 
-// Removes the temporary files of creates that no longer run (killed midway): .oos-<time>.db.tmp and its
-// -journal, -wal, -shm and .manifest. A running create holds a lock (flock) on its .tmp file for its whole
-// life, so its files are left alone. Returns what was (with DryRun::yes: would be) removed.
+// An exclusive flock(2) on a temporary file (created 0600 if missing), held while a create, restore or recovery
+// writes it, so that remove_orphaned_temporaries leaves it alone (flock and SQLite's fcntl locks do not
+// interact). Keep it until every SQLite connection to the file is closed. Throws oos::Error 74.
+class TemporaryLock {
+ public:
+  explicit TemporaryLock(const std::filesystem::path& path);
+
+ private:
+  util::Fd m_fd;
+};
+
+// Removes from `dir` the temporary files of creates and restores that no longer run (killed midway): a create's
+// .oos-<time>.db.tmp (in the backup directory) and a restore's .<db>.pre-restore-<time>.tmp and
+// .<db>.restore-<time>.tmp (beside the live database), each with its -journal, -wal, -shm and .manifest, and the
+// manifest oos-<time>.db.manifest.json of a backup that is not there (a create killed between its two renames, a
+// prune between its two deletions). A running create, restore or recovery holds a lock (flock) on its .tmp file
+// for as long as it writes it, so its files are left alone. Returns what was (with DryRun::yes: would be)
+// removed.
 std::vector<std::filesystem::path> remove_orphaned_temporaries(const std::filesystem::path& dir,
                                                                DryRun dry_run = DryRun::no);
 
-// First removes the orphaned temporary files of killed creates (remove_orphaned_temporaries). Then copies
+// First removes the orphaned temporary files of killed creates and restores from `dir` and from the directory of
+// `source` (remove_orphaned_temporaries). Then copies
 // the live database with SQLite's backup API into a temporary file in `dir` while other processes
 // keep writing: in steps, and after k_max_restarts restarts in one step under a read transaction. Then
 // fsyncs it, verifies it, writes the manifest and only then renames it into place. On any failure the
@@ -90,15 +107,19 @@ std::optional<std::filesystem::path> newest_verified_backup(const std::filesyste
                                                             std::vector<std::string>& skipped);
 
 struct Restored {
-  Manifest manifest;                 // of the backup restored
-  std::filesystem::path kept_aside;  // the database as it was, oos.db.pre-restore-<time>
+  Manifest manifest;                                   // of the backup restored
+  std::filesystem::path kept_aside;                    // the database as it was, oos.db.pre-restore-<time>
+  std::vector<std::filesystem::path> orphans_removed;  // beside the live database: see remove_orphaned_temporaries
 };
 
 // Replaces the live database's content with `backup` after verifying it (oos::Error 65 if it does not).
-// The current database is first copied to <live dir>/oos.db.pre-restore-YYYYMMDDTHHMMSSZ (written as
-// .oos.db.pre-restore-<time>.tmp and renamed once complete; a failed copy is removed and nothing restored). The restore
-// is one write transaction on the live database: other connections see the old content or the new, never a mix, and
-// need not reopen anything. Records a "backup.restored" event in the restored database.
+// First removes the orphaned temporary files of killed restores beside the live database. The current database
+// is copied to <live dir>/oos.db.pre-restore-YYYYMMDDTHHMMSSZ (written as .oos.db.pre-restore-<time>.tmp and
+// renamed once complete; a failed copy is removed and nothing restored). The backup is then copied to
+// .oos.db.restore-<time>.tmp, a "backup.restored" event is recorded in that copy, and the copy's pages replace
+// the live database's in one write transaction: other connections see the old content or the new (with its
+// event), never a mix, and need not reopen anything; a restore killed at any moment is not done or done with
+// its event.
 Restored restore_backup(db::Database& live, const std::filesystem::path& backup, util::UnixMillis now);
 
 struct PruneResult {

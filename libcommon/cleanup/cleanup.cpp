@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -46,6 +47,28 @@ std::vector<Match> matching_files(const config::CleanupRule& rule, util::UnixMil
     if (modified >= cutoff) continue;
     out.push_back({it->path(), static_cast<std::uint64_t>(st.st_size), modified});
   }
+  return out;
+}
+
+std::vector<Match> stale_worker_textfiles(const std::filesystem::path& dir,
+                                          const std::map<std::string, util::UnixMillis>& heartbeats,
+                                          util::UnixMillis now, std::int64_t gone_ms) {
+  constexpr std::string_view k_prefix = "oos_worker_", k_suffix = ".prom";
+  std::vector<Match> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    auto name = entry.path().filename().string();
+    if (!name.starts_with(k_prefix) || !name.ends_with(k_suffix) || name.size() <= k_prefix.size() + k_suffix.size())
+      continue;
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    auto modified = static_cast<util::UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    if (modified >= now - gone_ms) continue;
+    auto worker = name.substr(k_prefix.size(), name.size() - k_prefix.size() - k_suffix.size());
+    if (auto beat = heartbeats.find(worker); beat != heartbeats.end() && beat->second >= now - gone_ms) continue;
+    out.push_back({entry.path(), static_cast<std::uint64_t>(st.st_size), modified});
+  }
+  std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.path < b.path; });
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,13 @@ struct Match {
 // glob, fnmatch) and that were last modified more than rule.older_than before `now`. Symbolic links are
 // never followed (a linked directory is not entered) and never selected. A missing dir selects nothing.
 std::vector<Match> matching_files(const config::CleanupRule& rule, util::UnixMillis now);
+
+// The textfiles oos_worker_<name>.prom in `dir` (metrics.textfile_dir) of workers gone for `gone_ms`: a running
+// worker rewrites its file every worker.metrics_interval, so the file was last modified more than gone_ms before
+// `now`, and the worker has not beaten either: `heartbeats` (name -> heartbeat_at, the workers table) holds no
+// heartbeat of that name within gone_ms. Regular files only; a missing dir selects nothing.
+std::vector<Match> stale_worker_textfiles(const std::filesystem::path& dir,
+                                          const std::map<std::string, util::UnixMillis>& heartbeats,
+                                          util::UnixMillis now, std::int64_t gone_ms);
 
 }  // namespace oos::cleanup

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <map>
 
 #include "backup/backup.hpp"
 #include "cleanup/action_log.hpp"
@@ -71,13 +73,16 @@ void apply_rule(const config::CleanupRule& rule, const RunContext& context, util
 std::string summary(const RunReport& r, int threshold_percent, DryRun dry_run) {
   bool dry = dry_run == DryRun::yes;
   return fmt::format(
-      "{}{} files ({:.1f} MiB) {}by the rules{}, {} dead and {} succeeded tasks past retention {}{}; actions in {}",
+      "{}{} files ({:.1f} MiB) {}by the rules{}, {} dead and {} succeeded tasks past retention {}{}{}; actions in {}",
       dry ? "dry run: " : "", r.files, static_cast<double>(r.bytes) / (1 << 20), dry ? "would be deleted " : "deleted ",
       r.rules_applied ? "" : fmt::format(" (disk below {}%: rules not applied)", threshold_percent), r.purged.dead,
       r.purged.succeeded, dry ? "would be purged" : "purged",
       r.silent_workers ? fmt::format(", {} rows of workers silent for over a day {}", r.silent_workers,
                                      dry ? "would be removed" : "removed")
                        : "",
+      r.stale_textfiles ? fmt::format(", {} textfiles of workers gone for over a day {}", r.stale_textfiles,
+                                      dry ? "would be deleted" : "deleted")
+                        : "",
       r.log.string());
 }
 
@@ -97,12 +102,39 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
   if (report.rules_applied)
     for (const auto& rule : settings.rules) apply_rule(rule, context, now, dry_run, log, report);
   report.after = report.rules_applied ? measure(dirs, log, now) : report.before;
-  for (const auto& file : backup::remove_orphaned_temporaries(context.backup_dir, dry_run)) {
+  // Creates leave theirs in the backup directory, restores beside the database.
+  auto orphans = backup::remove_orphaned_temporaries(context.backup_dir, dry_run);
+  std::ranges::copy(backup::remove_orphaned_temporaries(context.state_dir, dry_run), std::back_inserter(orphans));
+  for (const auto& file : orphans) {
     log.write({{"action", "delete"}, {"path", file.string()}, {"rule", "orphaned temporary file of a killed backup"}},
               now);
-    context.logger.warn(fmt::format("cleanup: {} the orphaned temporary file {} of a backup create that was killed",
-                                    dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
+    context.logger.warn(
+        fmt::format("cleanup: {} the orphaned temporary file {} of a backup create or restore that was killed",
+                    dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
     ++report.orphans;
+  }
+
+  if (const auto& metrics_dir = context.config.metrics.textfile_dir; !metrics_dir.empty()) {
+    std::map<std::string, util::UnixMillis> heartbeats;
+    for (const auto& row : queue::WorkerRegistry(context.db).list()) heartbeats[row.name] = row.heartbeat_at;
+    for (const auto& stale :
+         stale_worker_textfiles(metrics_dir, heartbeats, now, queue::k_silent_worker_retention_ms)) {
+      std::string error;
+      if (dry_run == DryRun::no && ::unlink(stale.path.c_str()) != 0) error = std::strerror(errno);
+      json entry{{"action", "delete"},
+                 {"path", stale.path.string()},
+                 {"size", stale.size},
+                 {"modified", util::format_iso8601(stale.modified)},
+                 {"rule", "textfile of a worker gone for over a day"}};
+      if (!error.empty()) {
+        entry["error"] = error;
+        ++report.failed;
+        context.logger.warn(fmt::format("cleanup: cannot delete '{}': {}", stale.path.string(), error));
+      } else {
+        ++report.stale_textfiles;
+      }
+      log.write(entry, now);
+    }
   }
 
   queue::TaskStore store(context.db, context.config, context.clock, context.logger);

@@ -1,6 +1,6 @@
 // One oos-cleanup run (docs/reference.md section 8.6): measure the filesystems of the state and backup directories;
 // when one is above cleanup.threshold_percent (or forced) delete what the cleanup rules select; apply task
-// retention and forget workers silent for over a day; log every action (cleanup/action_log).
+// retention, forget workers silent for over a day and delete their textfiles; log every action (cleanup/action_log).
 #pragma once
 
 #include <cstdint>
@@ -39,7 +39,9 @@ struct RunReport {
   std::int64_t failed = 0;  // files that could not be deleted (each logged with its error)
   queue::PurgeResult purged;
   int silent_workers = 0;  // rows of the workers table removed
-  int orphans = 0;         // temporary files of killed backup creates removed from backup_dir (whatever the disk)
+  int stale_textfiles =
+      0;            // oos_worker_<name>.prom of workers gone for over a day deleted (see stale_worker_textfiles)
+  int orphans = 0;  // temporary files of killed backup creates and restores removed (whatever the disk)
   std::filesystem::path log;
   std::string summary;  // one line: what was (or would be) deleted, purged and removed, and where the log is
 };

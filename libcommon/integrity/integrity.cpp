@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backup/backup.hpp"
+#include "db/events.hpp"
 #include "error.hpp"
 #include "util/files.hpp"
 
@@ -72,7 +73,8 @@ VacuumResult vacuum(db::Database& db) {
   return result;
 }
 
-Recovery recover(const fs::path& db_path, const fs::path& backup_dir, util::UnixMillis now) {
+Recovery recover(const fs::path& db_path, const fs::path& backup_dir, util::UnixMillis now,
+                 const std::function<std::string(const Recovery&)>& describe) {
   Recovery recovery;
   auto stamp = backup::backup_name(now).substr(4, 16);
   recovery.quarantine = db_path.parent_path() / "corrupt" / stamp;
@@ -85,16 +87,41 @@ Recovery recover(const fs::path& db_path, const fs::path& backup_dir, util::Unix
       fs::copy_file(file, recovery.quarantine / file.filename(), fs::copy_options::overwrite_existing);
     return recovery;
   }
-  // Copy the backup next to the database first, so the swap below is two renames on one filesystem.
-  auto incoming = fs::path(db_path.string() + ".restoring");
-  fs::copy_file(*newest, incoming, fs::copy_options::overwrite_existing);
-  fsync_path(incoming, false);
-  for (const auto& file : files) fs::rename(file, recovery.quarantine / file.filename());
-  fs::rename(incoming, db_path);
-  fsync_path(db_path.parent_path(), true);
-  fsync_path(recovery.quarantine, true);
+  // The backup is copied beside the database under a temporary name (locked while written: a killed recovery's
+  // copy is swept like a killed restore's), the damaged files are linked into the quarantine, the damaged -wal
+  // and -shm are removed (a database must never meet another one's WAL), and one rename puts the copy in place.
+  // Killed at any moment, the database in place is the damaged one (found damaged again by the next check) or
+  // the backup, never none.
+  auto incoming = db_path.parent_path() / ("." + db_path.filename().string() + ".restore-" + stamp + ".tmp");
   recovery.restored_from = *newest;
   recovery.backup_time = backup::parse_backup_name(newest->filename().string());
+  try {
+    backup::TemporaryLock lock(incoming);
+    fs::copy_file(*newest, incoming, fs::copy_options::overwrite_existing);
+    // The event goes into the copy, so that it is in place with the backup or not at all.
+    {
+      db::Database copy({.path = incoming});
+      db::record_event_alone(copy, now, "integrity.recovered", "database", describe(recovery));
+      copy.raw().exec("PRAGMA journal_mode = DELETE");
+    }
+    fsync_path(incoming, false);
+    for (const auto& file : files) {
+      auto kept = recovery.quarantine / file.filename();
+      std::error_code linked;
+      fs::remove(kept, linked);
+      fs::create_hard_link(file, kept, linked);
+      if (linked) fs::copy_file(file, kept, fs::copy_options::overwrite_existing);
+    }
+    fsync_path(recovery.quarantine, true);
+    for (const auto& file : files)
+      if (file != db_path) fs::remove(file);
+    fs::rename(incoming, db_path);
+    fsync_path(db_path.parent_path(), true);
+  } catch (...) {
+    std::error_code ignored;  // once renamed into place, none of these names is there any more
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(incoming.string() + suffix, ignored);
+    throw;
+  }
   return recovery;
 }
 

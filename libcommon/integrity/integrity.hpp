@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,9 +50,12 @@ struct Recovery {
 };
 
 // Recovers the database at `db_path` (closed by the caller) from the newest backup in `backup_dir` that
-// verifies: moves oos.db and its -wal/-shm into <state_dir>/corrupt/<time>/ and puts a copy of the backup
-// in place. Without a verifiable backup it only leaves a copy of the files in the quarantine directory and
-// changes nothing else (restored_from is nullopt).
-Recovery recover(const std::filesystem::path& db_path, const std::filesystem::path& backup_dir, util::UnixMillis now);
+// verifies: sets oos.db and its -wal/-shm aside in <state_dir>/corrupt/<time>/ and puts a copy of the backup
+// in place, with an "integrity.recovered" event whose detail is describe(the recovery) recorded in the copy
+// before it goes in place (killed at any moment: the damaged database, or the backup with its event). Without a
+// verifiable backup it only leaves a copy of the files in the quarantine directory and changes nothing else
+// (restored_from is nullopt, describe is not called).
+Recovery recover(const std::filesystem::path& db_path, const std::filesystem::path& backup_dir, util::UnixMillis now,
+                 const std::function<std::string(const Recovery&)>& describe);
 
 }  // namespace oos::integrity

@@ -159,4 +159,45 @@ BOOST_FIXTURE_TEST_CASE(rows_of_workers_silent_for_over_a_day_are_removed, Clean
   BOOST_TEST(sql_text("SELECT group_concat(name) FROM workers") == "recent");
 }
 
+// A worker run by hand leaves oos_worker_<host:pid>.prom behind. oos-cleanup deletes the textfile of a worker gone
+// for over a day: its file not rewritten for a day and no heartbeat of that name within a day.
+BOOST_FIXTURE_TEST_CASE(textfiles_of_workers_gone_for_a_day_are_deleted, CliFixture) {
+  auto metrics = dir() / "metrics";
+  write_config(fmt::format("[metrics]\ntextfile_dir = \"{}\"\n", metrics.string()));
+  make_file(metrics / "oos_worker_host:111.prom", 2);      // gone: old file, no row
+  make_file(metrics / "oos_worker_silent.prom", 2);        // gone: old file, a row silent for two days
+  make_file(metrics / "oos_worker_host:222.prom", 0);      // running: rewritten now
+  make_file(metrics / "oos_worker_stuck-writer.prom", 2);  // beating, though its file is old: kept
+  make_file(metrics / "oos_queue.prom", 2);                // not a worker's
+  make_file(metrics / "oos_worker_notes.txt", 2);          // not a textfile
+  BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);    // the database exists
+  auto now = now_ms();
+  sql_exec(
+      fmt::format("INSERT INTO workers (name, pid, host, started_at, heartbeat_at) VALUES "
+                  "('silent', 1, 'h', {0}, {0}), ('stuck-writer', 2, 'h', {1}, {1})",
+                  now - 2 * 86'400'000, now - 60'000));
+
+  auto dry = cleanup({"--dry-run", "--json"});
+  BOOST_TEST_REQUIRE(dry.exit_code == 0, dry.err);
+  BOOST_TEST(json::parse(dry.out)["stale_textfiles"] == 2);
+  BOOST_TEST(fs::exists(metrics / "oos_worker_host:111.prom"));
+
+  auto r = cleanup({"--json"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(json::parse(r.out)["stale_textfiles"] == 2);
+  BOOST_TEST(!fs::exists(metrics / "oos_worker_host:111.prom"));
+  BOOST_TEST(!fs::exists(metrics / "oos_worker_silent.prom"));
+  for (const char* kept :
+       {"oos_worker_host:222.prom", "oos_worker_stuck-writer.prom", "oos_queue.prom", "oos_worker_notes.txt"})
+    BOOST_TEST(fs::exists(metrics / kept), kept);
+  bool logged = false;
+  for (const auto& f : fs::directory_iterator(state_dir() / "cleanup_logs")) {
+    std::ifstream in(f.path());
+    for (std::string line; std::getline(in, line);)
+      logged = logged || (line.find("oos_worker_host:111.prom") != std::string::npos &&
+                          line.find("textfile of a worker gone") != std::string::npos);
+  }
+  BOOST_TEST(logged);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -149,4 +149,18 @@ BOOST_FIXTURE_TEST_CASE(a_worker_exits_75_when_its_database_file_is_replaced, Cl
   BOOST_TEST(worker->err().find("was replaced on disk") != std::string::npos, worker->err());
 }
 
+// A recovery killed midway leaves its copy of the backup beside the database; the next check removes it (a
+// running one holds its lock).
+BOOST_FIXTURE_TEST_CASE(a_check_removes_the_copy_a_killed_recovery_left, CliFixture) {
+  fill(*this, 10);
+  auto orphan = state_dir() / ".oos.db.restore-20260101T000000Z.tmp";
+  oos::test::write_file(orphan, "partial");
+  oos::test::write_file(state_dir() / ".oos.db.restore-20260101T000000Z.tmp-journal", "partial");
+  auto r = integrity({"check"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(!fs::exists(orphan));
+  BOOST_TEST(!fs::exists(state_dir() / ".oos.db.restore-20260101T000000Z.tmp-journal"));
+  BOOST_TEST(r.err.find("orphaned temporary file") != std::string::npos, r.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -211,4 +211,82 @@ BOOST_FIXTURE_TEST_CASE(the_copy_aside_of_a_restore_is_written_under_a_temporary
     BOOST_TEST(!e.path().filename().string().ends_with(".tmp"), e.path());
 }
 
+// The backup.restored event is written with the restored content, in the same step: a restore that cannot
+// record its event restores nothing (before, the content was committed first and the event could be lost, as a
+// kill between the two steps lost it).
+BOOST_FIXTURE_TEST_CASE(a_restore_whose_event_cannot_be_recorded_leaves_the_database_as_it_was, test::StoreFixture) {
+  add();
+  // A sound backup in which nothing can be added to the events table.
+  db->raw().exec("CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  auto created = create_backup(*db, dir / "backups", k_noon);
+  db->raw().exec("DROP TRIGGER refuse_events");
+  add();
+
+  BOOST_CHECK_THROW(restore_backup(*db, created.path, k_noon + 3'600'000), std::exception);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 2);  // not restored
+  BOOST_TEST(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'refuse_events'") == 0);
+  for (const auto& e : fs::directory_iterator(dir / ""))
+    BOOST_TEST(!e.path().filename().string().ends_with(".tmp"), e.path());
+
+  // A restore that succeeds carries its event in the restored content.
+  db->raw().exec("DELETE FROM tasks WHERE id = (SELECT max(id) FROM tasks)");
+  auto good = create_backup(*db, dir / "backups", k_noon + 60'000);
+  add();
+  auto restored = restore_backup(*db, good.path, k_noon + 7'200'000);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.restored'") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_temporary_files_of_killed_restores_are_removed_by_the_next_restore_create_and_prune,
+                        test::StoreFixture) {
+  add();
+  auto backups = dir / "backups";
+  auto created = create_backup(*db, backups, k_noon);
+  // What restores killed midway leave beside the database: the copy aside and the staged backup, each with
+  // SQLite's companions.
+  auto plant = [&](const std::string& stamp) {
+    std::vector<fs::path> files;
+    for (const std::string kind : {".oos.db.pre-restore-", ".oos.db.restore-"})
+      for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+        files.push_back(dir / (kind + stamp + ".tmp" + suffix));
+        touch(files.back());
+      }
+    std::sort(files.begin(), files.end());
+    return files;
+  };
+  auto killed = plant("20261128T110000Z");
+  // Names that only look alike, and a finished copy aside, are not touched.
+  std::vector<std::string> others{".oos.db.pre-restore-notatime.tmp", ".oos.db.restore-20261128T110000Z.tmp-other",
+                                  "oos.db.pre-restore-20261128T100000Z", ".oos.db.tmp"};
+  for (const auto& other : others) touch(dir / other);
+
+  auto restored = restore_backup(*db, created.path, k_noon + 3'600'000);
+  std::sort(restored.orphans_removed.begin(), restored.orphans_removed.end());
+  BOOST_TEST(restored.orphans_removed == killed, boost::test_tools::per_element());
+  for (const auto& other : others) BOOST_TEST(fs::exists(dir / other), other);
+
+  // A restore still running holds the lock on its temporary file; once it is gone, create removes its files.
+  auto running = plant("20261128T111500Z");
+  std::vector<int> held;
+  for (const auto& f : running)
+    if (f.string().ends_with(".tmp")) {
+      held.push_back(::open(f.c_str(), O_RDONLY | O_CLOEXEC));
+      BOOST_REQUIRE(held.back() >= 0);
+      BOOST_REQUIRE(::flock(held.back(), LOCK_EX) == 0);
+    }
+  auto another = create_backup(*db, backups, k_noon + 60'000);
+  for (const auto& f : running) BOOST_TEST(fs::exists(f), f);
+  for (int fd : held) ::close(fd);
+  auto swept = create_backup(*db, backups, k_noon + 120'000);
+  std::sort(swept.orphans_removed.begin(), swept.orphans_removed.end());
+  BOOST_TEST(swept.orphans_removed == running, boost::test_tools::per_element());
+  // And a sweep of the database's directory (what prune and oos-cleanup add) finds the next ones.
+  auto more = plant("20261128T113000Z");
+  BOOST_TEST(remove_orphaned_temporaries(dir / "", DryRun::yes).size() == more.size());
+  for (const auto& f : more) BOOST_TEST(fs::exists(f), f);
+  BOOST_TEST(remove_orphaned_temporaries(dir / "").size() == more.size());
+  for (const auto& f : more) BOOST_TEST(!fs::exists(f), f);
+  for (const auto& other : others) BOOST_TEST(fs::exists(dir / other), other);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,7 +24,7 @@ std::string mib(std::uint64_t bytes) {
 
 void log_orphans(app::Context& context, const std::vector<fs::path>& removed, DryRun dry_run) {
   for (const auto& file : removed)
-    context.logger->warn(fmt::format("{} the orphaned temporary file {} of a backup create that was killed",
+    context.logger->warn(fmt::format("{} the orphaned temporary file {} of a backup create or restore that was killed",
                                      dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
 }
 
@@ -122,6 +122,7 @@ int restore(const Command& c, app::Context& context, db::Database& db) {
     file = *newest;
   }
   auto restored = restore_backup(db, file, context.clock.now());
+  log_orphans(context, restored.orphans_removed, DryRun::no);
   context.logger->warn(fmt::format("database restored from {} ({} tasks as of {}); the previous one is kept as {}",
                                    file.string(), restored.manifest.tasks,
                                    util::format_iso8601(restored.manifest.created_at), restored.kept_aside.string()));
@@ -144,6 +145,8 @@ int prune(const Command& c, app::Context& context, db::Database& db) {
   auto result =
       prune_backups(context.backup_dir(), {settings.keep_last, settings.keep_daily, settings.keep_weekly}, c.dry_run);
   log_orphans(context, result.orphans_removed, c.dry_run);
+  // Restores leave theirs beside the database (a second sweep of one directory finds nothing).
+  log_orphans(context, remove_orphaned_temporaries(context.state_dir, c.dry_run), c.dry_run);
   if (!dry && !result.deleted.empty())
     db::record_event_alone(db, context.clock.now(), "backup.pruned", "backups",
                            fmt::format("deleted {}, kept {}", result.deleted.size(), result.kept.size()));

@@ -51,6 +51,7 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
                                 {"dead_tasks", report.purged.dead},
                                 {"succeeded_tasks", report.purged.succeeded},
                                 {"silent_workers", report.silent_workers},
+                                {"stale_textfiles", report.stale_textfiles},
                                 {"log", report.log.string()}})
               << '\n';
   else

@@ -8,6 +8,7 @@
 
 #include "app/job.hpp"
 #include "app/output.hpp"
+#include "backup/backup.hpp"
 #include "db/events.hpp"
 #include "error.hpp"
 #include "integrity/integrity.hpp"
@@ -32,7 +33,13 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
     if (c.json) std::cout << app::dump(json{{"ok", false}, {"problems", {cause}}, {"repaired", false}}) << '\n';
     return 2;
   }
-  auto recovery = oos::integrity::recover(context.db_path(), context.backup_dir(), now);
+  auto describe = [&](const oos::integrity::Recovery& r) {
+    auto window = fmt::format("changes after {} up to {} may be lost", util::format_iso8601(*r.backup_time),
+                              util::format_iso8601(now));
+    return fmt::format("corrupt ({}); restored from {}; {}; the damaged files are in {}", cause,
+                       r.restored_from->string(), window, r.quarantine.string());
+  };
+  auto recovery = oos::integrity::recover(context.db_path(), context.backup_dir(), now, describe);
   for (const auto& skipped : recovery.skipped) log.warn(skipped + "; skipped");
   metrics.add("oos_integrity_recovered", metrics::Type::gauge,
               "Whether the last run restored the database from a backup", recovery.restored_from ? 1 : 0);
@@ -54,12 +61,7 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
       std::cerr << "oos-integrity: error: " << message << '\n';
     return 2;
   }
-  auto window = fmt::format("changes after {} up to {} may be lost", util::format_iso8601(*recovery.backup_time),
-                            util::format_iso8601(now));
-  auto detail = fmt::format("corrupt ({}); restored from {}; {}; the damaged files are in {}", cause,
-                            recovery.restored_from->string(), window, recovery.quarantine.string());
-  auto db = app::open_database(context);
-  db::record_event_alone(*db, now, "integrity.recovered", "database", detail);
+  auto detail = describe(recovery);  // recorded by recover() as the integrity.recovered event
   log.critical("database " + detail);
   if (c.json)
     std::cout << app::dump(json{{"ok", false},
@@ -132,6 +134,10 @@ int run(const Command& c, app::Context& context) {
     throw Error(ExitCode::io_error, "state directory: " + made.error());
   auto lock = util::FileLock::acquire(context.state_dir / "integrity.lock");
   if (!lock) throw Error(ExitCode::io_error, lock.error());
+  // A recovery killed midway leaves its copy of the backup beside the database.
+  for (const auto& file : oos::backup::remove_orphaned_temporaries(context.state_dir))
+    context.logger->warn(
+        fmt::format("removed the orphaned temporary file {} of a recovery or restore that was killed", file.string()));
   if (c.vacuum) return vacuum(context);
   // Exit 1 (recovered from a backup) is the job done; 2 (nothing to recover from) is a failure, not
   // recorded in the database it found damaged.

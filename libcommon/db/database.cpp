@@ -86,6 +86,11 @@ bool readable(SQLite::Database& db) {
 // The connection of `options`: read-write, creating a missing file 0600; or read-only of an existing file.
 SQLite::Database connect(const OpenOptions& options) {
   const auto& path = options.path;
+  // A FIFO or a device gives SQLite's bare "disk I/O error", a directory "unable to open database file":
+  // neither says what is wrong.
+  if (std::error_code ec; std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw Error(ExitCode::io_error,
+                "database '" + path.string() + "' is not a regular file: move it away or point --state-dir elsewhere");
   if (options.access == Access::read_write)
     return SQLite::Database(created_private(path).string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   std::error_code ec;
@@ -128,14 +133,21 @@ void refuse_foreign(SQLite::Database& db, const std::filesystem::path& path) {
                                         "); it was left unchanged: point --state-dir or paths.state_dir elsewhere");
 }
 
-void migrate(Database& db, const OpenOptions& options) {
-  int version = read_user_version(db.raw());
+// Refuses (exit 69) a database that a newer OOS wrote, before anything is written to it (journal_mode = WAL
+// would rewrite the header of one in another journal mode).
+void refuse_newer(SQLite::Database& db, const std::filesystem::path& path) {
+  int version = read_user_version(db);
   int latest = latest_schema_version();
   if (version > latest)
-    throw Error(ExitCode::unavailable, "database '" + db.path().string() + "' has schema version " +
+    throw Error(ExitCode::unavailable, "database '" + path.string() + "' has schema version " +
                                            std::to_string(version) + ", newer than this build supports (" +
                                            std::to_string(latest) + "); install the newer OOS that wrote it");
-  if (version == latest) return;
+}
+
+void migrate(Database& db, const OpenOptions& options) {
+  refuse_newer(db.raw(), db.path());  // again: another process may have migrated since
+  int version = read_user_version(db.raw());
+  if (version == latest_schema_version()) return;
   if (options.access == Access::read_only) {
     // Migrated by a connection of its own; this one sees the new schema at its next statement.
     Database writer(OpenOptions{db.path(), options.synchronous, options.busy_timeout, Access::read_write});
@@ -161,6 +173,7 @@ Database::Database(const OpenOptions& options) try
   sqlite3_busy_handler(m_db.getHandle(), busy_handler, m_busy.get());
   sqlite3_wal_hook(m_db.getHandle(), checkpoint_hook, m_busy.get());
   refuse_foreign(m_db, m_path);
+  refuse_newer(m_db, m_path);
   if (options.access == Access::read_write) m_db.exec("PRAGMA journal_mode = WAL");
   m_db.exec(options.synchronous == config::Synchronous::full ? "PRAGMA synchronous = FULL"
                                                              : "PRAGMA synchronous = NORMAL");

@@ -13,6 +13,7 @@
 
 #include "error.hpp"
 #include "util/files.hpp"
+#include "util/name.hpp"
 
 namespace oos::config {
 namespace {
@@ -38,10 +39,13 @@ std::string format_number(double v) {
   return s;
 }
 
+// Why a table name of [queues.NAME] or [handlers.TYPE], or a worker.queues entry, is refused.
+constexpr const char* k_name_rule = "invalid name: use 1-64 letters, digits, '_', '-', '.' or ':'";
+
 [[noreturn]] void fail_at(const fs::path& source, const toml::source_region& where, const std::string& key,
                           const std::string& cause) {
-  throw Error(ExitCode::config,
-              source.string() + ":" + std::to_string(where.begin.line) + ": key '" + key + "': " + cause);
+  throw Error(ExitCode::config, source.string() + ":" + std::to_string(where.begin.line) + ": key '" +
+                                    util::cut_for_message(key) + "': " + cause);
 }
 
 class Value;
@@ -153,15 +157,16 @@ class Value {
       bool known = std::ranges::any_of(keys.keys, [&](const Key<S>& key) { return key.name == name.str(); });
       if (!known)
         throw Error(ExitCode::config, m_source.string() + ":" + std::to_string(name.source().begin.line) +
-                                          ": unknown key '" + child_key(name.str()) + "'");
+                                          ": unknown key '" + util::cut_for_message(child_key(name.str())) + "'");
     }
     if (keys.check) keys.check(*this, out);
   }
-  // This value as a table of named tables ([queues.NAME]): each read by `keys` into out[NAME], starting from
-  // `initial`.
+  // This value as a table of named tables ([queues.NAME], [handlers.TYPE]): each read by `keys` into out[NAME],
+  // starting from `initial`. NAME must be a name a command line can give (util::is_plain_name).
   template <typename S>
   void read_each(const Keys<S>& keys, std::map<std::string, S>& out, const S& initial) const {
     for (const auto& [name, node] : table()) {
+      if (!util::is_plain_name(name.str())) fail_at(m_source, name.source(), child_key(name.str()), k_name_rule);
       S settings = initial;
       child(node, std::string(name.str())).read(keys, settings);
       out[std::string(name.str())] = std::move(settings);
@@ -279,7 +284,12 @@ const Keys<BreakerSettings> k_breaker{
 
 const Keys<WorkerSettings> k_worker{
     {
-        {"queues", [](const Value& v, WorkerSettings& s) { s.queues = v.strings(); }},
+        {"queues",
+         [](const Value& v, WorkerSettings& s) {
+           s.queues = v.strings();
+           for (const auto& name : s.queues)
+             if (!util::is_plain_name(name)) v.fail("'" + util::cut_for_message(name) + "': " + k_name_rule);
+         }},
         {"poll_interval", [](const Value& v, WorkerSettings& s) { s.poll_interval = v.duration(); }},
         {"shutdown_grace", [](const Value& v, WorkerSettings& s) { s.shutdown_grace = v.duration(); }},
         {"metrics_interval", [](const Value& v, WorkerSettings& s) { s.metrics_interval = v.duration(); }},
@@ -300,6 +310,11 @@ const Keys<HandlerConfig> k_handler{
     },
     [](const Value& table, const HandlerConfig& h) {
       if (h.command.empty() || h.command.front().empty()) table.fail_key("command", "must name a program");
+      // A relative program would be looked up in the worker's PATH or its working directory, which the unit
+      // and a hand run do not share.
+      if (!h.command.front().starts_with('/'))
+        table.fail_key("command",
+                       "the program must be an absolute path, not '" + util::cut_for_message(h.command.front()) + "'");
     }};
 
 const Keys<BackupSettings> k_backup{{

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "util/files.hpp"
 #include "util/json.hpp"
 #include "util/time.hpp"
 
@@ -80,10 +81,21 @@ Logger::Logger(std::string tool, LogLevel level, LogFormat format, const config:
     }
   }
   if (m_format != LogFormat::journal) m_stderr = make_logger(m_tool, std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  if (!settings.file.empty())
-    m_file = make_logger(m_tool + "-file",
-                         std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-                             settings.file, settings.max_size, static_cast<std::size_t>(settings.max_files)));
+  if (!settings.file.empty()) {
+    // spdlog creates the log (and each new one after a rotation) with fopen, 0644 under umask 022; the log
+    // holds what the tools say about tasks, so each is created 0600 first (an existing file keeps its mode).
+    spdlog::file_event_handlers handlers;
+    handlers.before_open = [](const spdlog::filename_t& name) {
+      // spdlog would create a missing directory after this; a failure is left for spdlog to report.
+      if (auto dir = std::filesystem::path(name).parent_path(); !dir.empty()) {
+        [[maybe_unused]] auto made = util::ensure_directory(dir);
+      }
+      [[maybe_unused]] auto created = util::create_private(name);
+    };
+    m_file = make_logger(m_tool + "-file", std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+                                               settings.file, settings.max_size,
+                                               static_cast<std::size_t>(settings.max_files), false, handlers));
+  }
 }
 
 Logger::~Logger() = default;

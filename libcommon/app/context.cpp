@@ -49,11 +49,19 @@ Context make_context(std::string tool, const CommonOptions& options) {
   return context;
 }
 
-std::unique_ptr<db::Database> open_database(const Context& context) {
-  if (auto made = util::ensure_directory(context.state_dir); !made)
-    throw Error(ExitCode::io_error, "state directory: " + made.error());
+std::unique_ptr<db::Database> open_database(const Context& context, db::Access access) {
+  if (access == db::Access::read_write) {
+    if (auto made = util::ensure_directory(context.state_dir); !made)
+      throw Error(ExitCode::io_error, "state directory: " + made.error());
+  } else if (std::error_code ec; !std::filesystem::is_directory(context.state_dir, ec)) {
+    auto dir = "state directory '" + context.state_dir.string() + "'";
+    if (std::filesystem::exists(context.state_dir, ec)) throw Error(ExitCode::io_error, dir + " is not a directory");
+    throw Error(ExitCode::no_input, dir +
+                                        " does not exist: a command that only reads does not create it (check "
+                                        "--state-dir, $OOS_STATE_DIR and paths.state_dir)");
+  }
   return std::make_unique<db::Database>(
-      db::OpenOptions{context.db_path(), context.config.db.synchronous, context.config.db.busy_timeout});
+      db::OpenOptions{context.db_path(), context.config.db.synchronous, context.config.db.busy_timeout, access});
 }
 
 Failure describe_failure(std::exception_ptr error, const std::filesystem::path& db_path) {
@@ -86,12 +94,12 @@ int run_main(std::string_view tool, const std::function<int(RunState&)>& body) {
   return code;
 }
 
-int run_with_database(std::string_view tool, const CommonOptions& options,
+int run_with_database(std::string_view tool, const CommonOptions& options, db::Access access,
                       const std::function<int(Context&, db::Database&)>& command) {
   return run_main(tool, [&](RunState& state) {
     auto context = make_context(std::string(tool), options);
     state.db_path = context.db_path();
-    auto db = open_database(context);
+    auto db = open_database(context, access);
     return command(context, *db);
   });
 }

@@ -47,8 +47,10 @@ struct Context {
 // An invalid --log-level is a usage error (64).
 Context make_context(std::string tool, const CommonOptions& options);
 
-// Creates the state directory if needed (exit 74 when it cannot) and opens oos.db.
-std::unique_ptr<db::Database> open_database(const Context& context);
+// Creates the state directory if needed (exit 74 when it cannot) and opens oos.db. With Access::read_only
+// (a command that only reads) it creates neither: a missing state directory or database is 66, a state
+// directory that is not a directory 74.
+std::unique_ptr<db::Database> open_database(const Context& context, db::Access access = db::Access::read_write);
 
 // Filled in by the body as it learns more, so that errors can name their object.
 struct RunState {
@@ -68,8 +70,8 @@ Failure describe_failure(std::exception_ptr error, const std::filesystem::path& 
 int run_main(std::string_view tool, const std::function<int(RunState&)>& body);
 
 // What a tool's main does after parsing its command line: run_main() around make_context(), opening the
-// database and `command(context, db)`.
-int run_with_database(std::string_view tool, const CommonOptions& options,
+// database (read-only for a command that only reads) and `command(context, db)`.
+int run_with_database(std::string_view tool, const CommonOptions& options, db::Access access,
                       const std::function<int(Context&, db::Database&)>& command);
 
 }  // namespace oos::app

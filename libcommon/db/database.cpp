@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -56,6 +58,53 @@ const std::filesystem::path& created_private(const std::filesystem::path& path) 
   return path;
 }
 
+// `path` as an SQLite URI that opens it read-only and immutable (no locks, no -wal or -shm).
+std::string immutable_uri(const std::filesystem::path& path) {
+  std::string uri = "file:";
+  for (char c : path.string()) {
+    if (c == '%' || c == '?' || c == '#')
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else
+      uri += c;
+  }
+  return uri + "?immutable=1";
+}
+
+// Whether `db`, opened read-only, can be read: false when SQLite can neither open nor create the -shm (a
+// read-only directory); other failures are thrown.
+bool readable(SQLite::Database& db) {
+  try {
+    db.execAndGet("SELECT count(*) FROM sqlite_master");
+    return true;
+  } catch (const SQLite::Exception& e) {
+    int code = e.getErrorCode() & 0xff;
+    if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY) return false;
+    throw;
+  }
+}
+
+// The connection of `options`: read-write, creating a missing file 0600; or read-only of an existing file.
+SQLite::Database connect(const OpenOptions& options) {
+  const auto& path = options.path;
+  // A FIFO or a device gives SQLite's bare "disk I/O error", a directory "unable to open database file":
+  // neither says what is wrong.
+  if (std::error_code ec; std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw Error(ExitCode::io_error,
+                "database '" + path.string() + "' is not a regular file: move it away or point --state-dir elsewhere");
+  if (options.access == Access::read_write)
+    return SQLite::Database(created_private(path).string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw Error(ExitCode::no_input, "database '" + path.string() +
+                                        "' does not exist: a command that only reads does not create it (check "
+                                        "--state-dir, $OOS_STATE_DIR and paths.state_dir)");
+  SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+  if (readable(db)) return db;
+  // A WAL that exists cannot be read without its -shm: the failure is reported as it is.
+  if (std::filesystem::exists(path.string() + "-wal", ec)) db.execAndGet("SELECT count(*) FROM sqlite_master");
+  return SQLite::Database(immutable_uri(path), SQLite::OPEN_READONLY | SQLite::OPEN_URI);
+}
+
 int read_user_version(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
 }
@@ -84,14 +133,26 @@ void refuse_foreign(SQLite::Database& db, const std::filesystem::path& path) {
                                         "); it was left unchanged: point --state-dir or paths.state_dir elsewhere");
 }
 
-void migrate(Database& db) {
-  int version = read_user_version(db.raw());
+// Refuses (exit 69) a database that a newer OOS wrote, before anything is written to it (journal_mode = WAL
+// would rewrite the header of one in another journal mode).
+void refuse_newer(SQLite::Database& db, const std::filesystem::path& path) {
+  int version = read_user_version(db);
   int latest = latest_schema_version();
   if (version > latest)
-    throw Error(ExitCode::unavailable, "database '" + db.path().string() + "' has schema version " +
+    throw Error(ExitCode::unavailable, "database '" + path.string() + "' has schema version " +
                                            std::to_string(version) + ", newer than this build supports (" +
                                            std::to_string(latest) + "); install the newer OOS that wrote it");
-  if (version == latest) return;
+}
+
+void migrate(Database& db, const OpenOptions& options) {
+  refuse_newer(db.raw(), db.path());  // again: another process may have migrated since
+  int version = read_user_version(db.raw());
+  if (version == latest_schema_version()) return;
+  if (options.access == Access::read_only) {
+    // Migrated by a connection of its own; this one sees the new schema at its next statement.
+    Database writer(OpenOptions{db.path(), options.synchronous, options.busy_timeout, Access::read_write});
+    return;
+  }
   WriteTransaction tx(db);
   version = read_user_version(db.raw());  // another process may have migrated while we waited
   for (const auto& migration : migrations()) {
@@ -105,20 +166,19 @@ void migrate(Database& db) {
 }  // namespace
 
 Database::Database(const OpenOptions& options) try
-    : m_path(options.path),
-      m_busy(std::make_unique<BusyState>()),
-      m_db(created_private(options.path).string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+    : m_path(options.path), m_busy(std::make_unique<BusyState>()), m_db(connect(options)) {
   m_busy->deadline_seconds = static_cast<double>(options.busy_timeout.count()) / 1000.0;
   m_busy->seed = static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(util::monotonic_seconds() * 1e6);
   sqlite3_extended_result_codes(m_db.getHandle(), 1);
   sqlite3_busy_handler(m_db.getHandle(), busy_handler, m_busy.get());
   sqlite3_wal_hook(m_db.getHandle(), checkpoint_hook, m_busy.get());
   refuse_foreign(m_db, m_path);
-  m_db.exec("PRAGMA journal_mode = WAL");
+  refuse_newer(m_db, m_path);
+  if (options.access == Access::read_write) m_db.exec("PRAGMA journal_mode = WAL");
   m_db.exec(options.synchronous == config::Synchronous::full ? "PRAGMA synchronous = FULL"
                                                              : "PRAGMA synchronous = NORMAL");
   m_db.exec("PRAGMA foreign_keys = ON");
-  migrate(*this);
+  migrate(*this, options);
   struct stat st {};
   if (::stat(m_path.c_str(), &st) == 0) m_inode = st.st_ino;
 } catch (const SQLite::Exception& e) {

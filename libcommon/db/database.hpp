@@ -16,10 +16,14 @@
 
 namespace oos::db {
 
+// How a command uses the database: a command that only reads opens it read-only (docs/reference.md section 2).
+enum class Access { read_write, read_only };
+
 struct OpenOptions {
   std::filesystem::path path;
   config::Synchronous synchronous = config::Synchronous::full;
   util::Millis busy_timeout = std::chrono::seconds(5);
+  Access access = Access::read_write;
 };
 
 // SQL given as a string literal, the key of the statement cache (by address: a literal lives as long as the
@@ -65,6 +69,10 @@ class Database {
   // 74 when the file cannot be opened, 69 when its schema is newer than this build, 75 when it stays busy
   // past the timeout; a corrupt file throws the SQLite::Exception itself (is_corruption(): what
   // oos-integrity recovers from; run_main() turns it into 74 for the other tools).
+  // Access::read_only opens an existing file with SQLITE_OPEN_READONLY (66 when it does not exist) and
+  // writes nothing to it, so it works in a read-only directory: where the -wal and -shm are missing and
+  // cannot be created there, nothing can be in a WAL, and the file is read as it is (immutable). Only an
+  // older schema is migrated first, through a read-write connection.
   explicit Database(const OpenOptions& options);
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

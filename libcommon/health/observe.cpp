@@ -117,7 +117,7 @@ policy::HealthInput observe(const Sources& s, log::Logger& logger) {
     return in;
   }
   try {
-    db::Database db({path, s.config.db.synchronous, s.config.db.busy_timeout});
+    db::Database db({path, s.config.db.synchronous, s.config.db.busy_timeout, db::Access::read_only});
     observe_database(s, db, logger, in);
   } catch (const SQLite::Exception& e) {
     in = files_only();

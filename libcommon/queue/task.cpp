@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "util/name.hpp"
+
 namespace oos::queue {
 namespace {
 
@@ -25,22 +27,8 @@ std::optional<TaskStatus> parse_task_status(std::string_view text) {
   return std::nullopt;
 }
 
-std::string cut_for_message(std::string_view text) {
-  constexpr std::size_t k_max = 64;
-  if (text.size() <= k_max) return std::string(text);
-  auto end = k_max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;  // a continuation byte
-  return std::string(text.substr(0, end)) + "…";
-}
-
 std::expected<void, std::string> check_name(std::string_view what, std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 64;
-  for (char c : name) {
-    bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                   c == '.' || c == ':';
-    ok = ok && allowed;
-  }
-  if (ok) return {};
+  if (util::is_plain_name(name)) return {};
   auto subject = what.empty() ? std::string("invalid name") : "invalid " + std::string(what) + " name";
   return std::unexpected(subject + " '" + cut_for_message(name) + "': use 1-64 letters, digits, '_', '-', '.' or ':'");
 }

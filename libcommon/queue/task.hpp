@@ -9,6 +9,7 @@
 
 #include "policy/backoff.hpp"
 #include "util/duration.hpp"
+#include "util/name.hpp"
 #include "util/time.hpp"
 
 namespace oos::queue {
@@ -20,12 +21,12 @@ enum class TaskStatus { pending, running, succeeded, dead, cancelled };
 std::string_view to_string(TaskStatus status);
 std::optional<TaskStatus> parse_task_status(std::string_view text);
 
-// Queue and type names: 1-64 characters of letters, digits, '_', '-', '.', ':'.
+// `text` for an error message (util::cut_for_message: control characters escaped, cut at 64 bytes).
+using util::cut_for_message;
+
+// Queue and type names: 1-64 characters of letters, digits, '_', '-', '.', ':' (util::is_plain_name).
 // Error: "invalid queue name 'a b': use 1-64 letters, digits, '_', '-', '.' or ':'" ("invalid name ..."
 // when `what` is empty).
-// `text` for an error message: at most 64 bytes (not cutting a UTF-8 character), then "…" when it was longer.
-std::string cut_for_message(std::string_view text);
-
 [[nodiscard]] std::expected<void, std::string> check_name(std::string_view what, std::string_view name);
 
 // The longest delay a task may be given (about ten years): beyond it, a typo rather than a plan.

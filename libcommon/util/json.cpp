@@ -42,6 +42,10 @@ bool json_depth_within(std::string_view text, std::size_t max_depth) {
 std::expected<void, std::string> check_json(std::string_view text) {
   if (!json_depth_within(text))
     return std::unexpected("nested deeper than " + std::to_string(k_max_json_depth) + " levels");
+  // nlohmann's lexer takes a NUL byte for the end of the input, so "{}\0anything" would pass; JSON text never
+  // holds one (in a string it is written \u0000).
+  if (auto nul = text.find('\0'); nul != std::string_view::npos)
+    return std::unexpected("not valid JSON at offset " + std::to_string(nul) + ": a NUL byte");
   try {
     auto ignored = nlohmann::json::parse(text.begin(), text.end());
     (void)ignored;

@@ -16,9 +16,9 @@ inline constexpr std::size_t k_max_json_depth = 65;
 // text without parsing or recursion, safe on any input; brackets inside strings do not count.
 [[nodiscard]] bool json_depth_within(std::string_view text, std::size_t max_depth = k_max_json_depth);
 
-// Ok when `text` is exactly one JSON value (surrounding whitespace allowed) nested at most k_max_json_depth
-// levels. Otherwise an error such as "not valid JSON at offset 12: unexpected '}'" or "nested deeper than 65
-// levels".
+// Ok when `text` is exactly one JSON value (surrounding whitespace allowed, no NUL byte anywhere) nested at most
+// k_max_json_depth levels. Otherwise an error such as "not valid JSON at offset 12: unexpected '}'" or "nested deeper
+// than 65 levels".
 [[nodiscard]] std::expected<void, std::string> check_json(std::string_view text);
 
 // `text` as a JSON string literal, with quotes and escapes; invalid UTF-8 is replaced by U+FFFD.

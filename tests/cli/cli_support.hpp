@@ -105,11 +105,11 @@ class CliFixture {
   void write_config(const std::string& toml);
   const TempDir& dir() const { return m_dir; }
 
- private:
   // The tool named by `binary_env` with --state-dir `state_dir` and this fixture's --config, then `args`.
   std::vector<std::string> tool_argv(const char* binary_env, const std::filesystem::path& state_dir,
                                      const std::vector<std::string>& args) const;
 
+ private:
   TempDir m_dir;
 };
 

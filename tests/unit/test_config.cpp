@@ -541,6 +541,49 @@ BOOST_AUTO_TEST_CASE(every_section_and_every_table_in_one_rejects_an_unknown_key
   }
 }
 
+BOOST_AUTO_TEST_CASE(queue_and_handler_names_follow_the_command_line_name_rule) {
+  // A [queues.NAME] or [handlers.TYPE] that no command line can name (the rule of util::is_plain_name) is a
+  // typo or an attack on a path built from it: refused, naming the key, its control characters escaped.
+  const std::string rule = "invalid name: use 1-64 letters, digits, '_', '-', '.' or ':'";
+  const std::vector<ErrorCase> cases{
+      {"a queue name with ../", "[queues.\"../../x\"]\nlease = \"5s\"\n", "oos.toml:1: key 'queues.../../x': " + rule},
+      {"a queue name with a slash", "[queues.\"a/b\"]\n", "oos.toml:1: key 'queues.a/b': " + rule},
+      {"a queue name with a space", "\n[queues.\"a b\"]\n", "oos.toml:2: key 'queues.a b': " + rule},
+      {"a queue name with a control character", "[queues.\"a\\u001b]0;x\\u0007\"]\n",
+       "oos.toml:1: key 'queues.a\\x1b]0;x\\x07': " + rule},
+      {"an empty queue name", "[queues.\"\"]\n", "oos.toml:1: key 'queues.': " + rule},
+      {"a queue name of 65 characters", "[queues." + std::string(65, 'q') + "]\n",
+       "oos.toml:1: key 'queues." + std::string(57, 'q') + "…': " + rule},
+      {"a handler type with a space", "[handlers.\"a b\"]\ncommand = [\"/bin/true\"]\n",
+       "oos.toml:1: key 'handlers.a b': " + rule},
+      {"a handler type with a shell metacharacter", "[handlers.\"x;rm\"]\ncommand = [\"/bin/true\"]\n",
+       "oos.toml:1: key 'handlers.x;rm': " + rule},
+      {"a worker queue with ../", "[worker]\nqueues = [\"ok\", \"../x\"]\n",
+       "oos.toml:2: key 'worker.queues': '../x': " + rule},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      BOOST_TEST(config_error(c.text) == c.expected_message);
+    }
+  }
+  auto fine =
+      parse_config("[queues.\"mail.out:v2\"]\n[handlers.\"thumb-2_x\"]\ncommand = [\"/bin/true\"]\n", "oos.toml");
+  BOOST_TEST(fine.queues.count("mail.out:v2") == 1u);
+  BOOST_TEST(fine.handlers.count("thumb-2_x") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_command_must_start_with_an_absolute_path) {
+  for (const std::string program : {"./run.sh", "run.sh", "bin/run", "~/run.sh"}) {
+    BOOST_TEST_CONTEXT(program) {
+      BOOST_TEST(config_error("[handlers.h]\ncommand = [\"" + program + "\", \"/abs/arg\"]\n") ==
+                 "oos.toml:1: key 'handlers.h.command': the program must be an absolute path, not '" + program + "'");
+    }
+  }
+  BOOST_TEST(parse_config("[handlers.h]\ncommand = [\"/usr/bin/env\", \"relative-arg\"]\n", "oos.toml")
+                 .handlers.at("h")
+                 .command.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_toml_fails_with_code_78_naming_file_and_line) {
   const std::vector<ErrorCase> cases{
       {"unclosed table header", "[queue\n", "oos.toml:1: malformed TOML: "},

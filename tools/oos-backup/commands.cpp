@@ -59,29 +59,6 @@ int create(const Command& c, app::Context& context, db::Database& db, metrics::E
   return 0;
 }
 
-int list(const Command& c, app::Context& context) {
-  auto now = context.clock.now();
-  auto backups = list_backups(context.backup_dir());
-  if (c.json) {
-    for (const auto& b : backups)
-      std::cout << app::dump(json{{"path", b.path.string()},
-                                  {"created_at", util::format_iso8601(b.created)},
-                                  {"size", b.size},
-                                  {"verified", b.has_manifest}})
-                << '\n';
-    return 0;
-  }
-  if (backups.empty()) {
-    std::cout << "no backups in " << context.backup_dir().string() << "; create one with 'oos-backup'\n";
-    return 0;
-  }
-  std::cout << fmt::format("{:<24} {:>8} {:>12}  {}\n", "BACKUP", "AGE", "SIZE", "VERIFIED");
-  for (const auto& b : backups)
-    std::cout << fmt::format("{:<24} {:>8} {:>12}  {}\n", b.path.filename().string(), app::age(b.created, now),
-                             mib(b.size), b.has_manifest ? "yes (manifest)" : "no manifest: not usable");
-  return 0;
-}
-
 int verify(const Command& c, app::Context& context, db::Database& db) {
   fs::path file;
   if (c.file) {
@@ -175,6 +152,29 @@ int run(const Command& c, app::Context& context, db::Database& db) {
     case Verb::restore: return restore(c, context, db);
     case Verb::prune: return prune(c, context, db);
   }
+  return 0;
+}
+
+int list(const Command& c, app::Context& context) {
+  auto now = context.clock.now();
+  auto backups = list_backups(context.backup_dir());
+  if (c.json) {
+    for (const auto& b : backups)
+      std::cout << app::dump(json{{"path", b.path.string()},
+                                  {"created_at", util::format_iso8601(b.created)},
+                                  {"size", b.size},
+                                  {"verified", b.has_manifest}})
+                << '\n';
+    return 0;
+  }
+  if (backups.empty()) {
+    std::cout << "no backups in " << context.backup_dir().string() << "; create one with 'oos-backup'\n";
+    return 0;
+  }
+  std::cout << fmt::format("{:<24} {:>8} {:>12}  {}\n", "BACKUP", "AGE", "SIZE", "VERIFIED");
+  for (const auto& b : backups)
+    std::cout << fmt::format("{:<24} {:>8} {:>12}  {}\n", b.path.filename().string(), app::age(b.created, now),
+                             mib(b.size), b.has_manifest ? "yes (manifest)" : "no manifest: not usable");
   return 0;
 }
 

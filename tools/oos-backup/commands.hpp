@@ -10,4 +10,8 @@ namespace oos::tools::backup {
 // Runs `command`; returns the exit code. Failures are thrown as oos::Error.
 int run(const Command& command, app::Context& context, db::Database& db);
 
+// `oos-backup list`: reads only the backup directory, never the state directory or the database (which
+// may be the very thing lost).
+int list(const Command& command, app::Context& context);
+
 }  // namespace oos::tools::backup

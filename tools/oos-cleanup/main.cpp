@@ -7,7 +7,7 @@
 int main(int argc, char** argv) {
   oos::tools::cleanup::Command command;
   if (auto done = oos::tools::cleanup::parse(argc, argv, command)) return *done;
-  return oos::app::run_with_database("oos-cleanup", command.common, [&](auto& context, auto& db) {
-    return oos::tools::cleanup::run(command, context, db);
-  });
+  return oos::app::run_with_database(
+      "oos-cleanup", command.common, oos::db::Access::read_write,
+      [&](auto& context, auto& db) { return oos::tools::cleanup::run(command, context, db); });
 }

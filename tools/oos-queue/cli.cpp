@@ -70,4 +70,16 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   return app::parse_command_line(app, argc, argv);
 }
 
+db::Access access(const Command& c) {
+  switch (c.verb) {
+    case Verb::status:
+    case Verb::stats:
+    case Verb::list:
+    case Verb::show:
+    case Verb::metrics: return db::Access::read_only;
+    case Verb::breaker: return c.reset ? db::Access::read_write : db::Access::read_only;
+    default: return db::Access::read_write;
+  }
+}
+
 }  // namespace oos::tools::queue

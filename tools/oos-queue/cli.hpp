@@ -33,4 +33,8 @@ struct Command {
 // error), nullopt to go on.
 std::optional<int> parse(int argc, char** argv, Command& command);
 
+// How `command` uses the database: read-only for the commands that only read (status, stats, list, show, breaker
+// without --reset, metrics).
+db::Access access(const Command& command);
+
 }  // namespace oos::tools::queue

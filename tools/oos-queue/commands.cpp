@@ -63,7 +63,8 @@ NewTask parse_batch_line(const std::string& line, int number, const std::string&
   if (!util::json_depth_within(line, util::k_max_json_depth + 1))
     throw Error(ExitCode::data_error,
                 fmt::format("{}: payload is nested deeper than {} levels", where, util::k_max_json_depth));
-  auto doc = json::parse(line, nullptr, false);
+  // A NUL byte ends the input for nlohmann's lexer: what follows it would be ignored, not refused.
+  auto doc = line.find('\0') == std::string::npos ? json::parse(line, nullptr, false) : json(json::value_t::discarded);
   if (doc.is_discarded() || !doc.is_object())
     throw Error(ExitCode::data_error, where + ": expected a JSON object such as {\"type\":\"t\",\"data\":{}}");
   NewTask task;

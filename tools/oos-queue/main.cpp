@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   oos::tools::queue::Command command;
   if (auto done = oos::tools::queue::parse(argc, argv, command)) return *done;
-  return oos::app::run_with_database("oos-queue", command.common, [&](auto& context, auto& db) {
-    return oos::tools::queue::run(command, context, db);
-  });
+  return oos::app::run_with_database(
+      "oos-queue", command.common, oos::tools::queue::access(command),
+      [&](auto& context, auto& db) { return oos::tools::queue::run(command, context, db); });
 }

@@ -53,4 +53,8 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   return std::nullopt;
 }
 
+db::Access access(const Command& c) {
+  return c.verb == Verb::list || c.verb == Verb::show ? db::Access::read_only : db::Access::read_write;
+}
+
 }  // namespace oos::tools::retry

@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   oos::tools::retry::Command command;
   if (auto done = oos::tools::retry::parse(argc, argv, command)) return *done;
-  return oos::app::run_with_database("oos-retry", command.common, [&](auto& context, auto& db) {
-    return oos::tools::retry::run(command, context, db);
-  });
+  return oos::app::run_with_database(
+      "oos-retry", command.common, oos::tools::retry::access(command),
+      [&](auto& context, auto& db) { return oos::tools::retry::run(command, context, db); });
 }

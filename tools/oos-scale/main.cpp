@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   oos::tools::scale::Command command;
   if (auto done = oos::tools::scale::parse(argc, argv, command)) return *done;
-  return oos::app::run_with_database("oos-scale", command.common, [&](auto& context, auto& db) {
-    return oos::tools::scale::run(command, context, db);
-  });
+  return oos::app::run_with_database(
+      "oos-scale", command.common, oos::db::Access::read_write,
+      [&](auto& context, auto& db) { return oos::tools::scale::run(command, context, db); });
 }

@@ -27,4 +27,7 @@ struct Command {
 // error), nullopt to go on.
 std::optional<int> parse(int argc, char** argv, Command& command);
 
+// How `command` uses the database: read-only for the commands that only read (quota without --reset-breaker).
+db::Access access(const Command& command);
+
 }  // namespace oos::tools::search

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   oos::tools::worker::Command command;
   if (auto done = oos::tools::worker::parse(argc, argv, command)) return *done;
   install_signal_handlers();
-  return oos::app::run_with_database("oos-worker", command.common, [&](auto& context, auto& db) {
-    return oos::tools::worker::run(command, context, db, g_stop, g_release_memory);
-  });
+  return oos::app::run_with_database(
+      "oos-worker", command.common, oos::db::Access::read_write,
+      [&](auto& context, auto& db) { return oos::tools::worker::run(command, context, db, g_stop, g_release_memory); });
 }

@@ -320,6 +320,11 @@ std::string CliFixture::sql_text(const std::string& sql) {
   return db.execAndGet(sql).getString();
 }
 
+void CliFixture::create_database() {
+  std::filesystem::create_directories(state_dir());
+  db::Database created({db_path()});
+}
+
 void CliFixture::sql_exec(const std::string& sql) {
   SQLite::Database db(db_path().string(), SQLite::OPEN_READWRITE, static_cast<int>(scaled(10s).count()));
   db.exec(sql);

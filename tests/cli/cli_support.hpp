@@ -99,6 +99,9 @@ class CliFixture {
   // Runs SQL statements on the state database through a read-write connection, to set up states that no
   // oos-queue command creates (running tasks, attempt history, open breakers).
   void sql_exec(const std::string& sql);
+  // Creates the state dir and an empty current-schema database, as a first writing command does (the
+  // commands that only read create nothing).
+  void create_database();
   std::filesystem::path db_path() const { return state_dir() / "oos.db"; }
   std::filesystem::path state_dir() const { return m_dir / "state"; }
   std::filesystem::path config_path() const { return m_dir / "oos.toml"; }

@@ -210,10 +210,7 @@ BOOST_FIXTURE_TEST_CASE(a_line_nested_too_deep_is_exit_65_before_it_is_parsed, C
 
 BOOST_FIXTURE_TEST_CASE(a_busy_database_fails_the_whole_batch_with_75, CliFixture) {
   write_config("[db]\nbusy_timeout = \"200ms\"\n");
-  {  // the database, as a first writing command creates it (reading commands create nothing)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   {
     SQLite::Database holder(db_path().string(), SQLite::OPEN_READWRITE);
     holder.exec("BEGIN IMMEDIATE");

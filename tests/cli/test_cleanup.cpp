@@ -141,10 +141,7 @@ BOOST_FIXTURE_TEST_CASE(the_temporary_files_of_a_killed_backup_create_are_remove
 
 BOOST_FIXTURE_TEST_CASE(rows_of_workers_silent_for_over_a_day_are_removed, CleanupFixture) {
   config(100);
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto now = oos::test::now_ms();
   auto row = [&](const std::string& name, std::int64_t age_ms) {
     sql_exec("INSERT INTO workers (name, pid, host, started_at, heartbeat_at, status, tasks_run) VALUES ('" + name +
@@ -173,7 +170,7 @@ BOOST_FIXTURE_TEST_CASE(textfiles_of_workers_gone_for_a_day_are_deleted, CliFixt
   make_file(metrics / "oos_worker_stuck-writer.prom", 2);  // beating, though its file is old: kept
   make_file(metrics / "oos_queue.prom", 2);                // not a worker's
   make_file(metrics / "oos_worker_notes.txt", 2);          // not a textfile
-  BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);    // the database exists
+  create_database();
   auto now = now_ms();
   sql_exec(
       fmt::format("INSERT INTO workers (name, pid, host, started_at, heartbeat_at) VALUES "

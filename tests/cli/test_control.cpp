@@ -197,10 +197,7 @@ BOOST_FIXTURE_TEST_CASE(reset_json_shows_the_state_before_and_after, CliFixture)
 }
 
 BOOST_FIXTURE_TEST_CASE(a_queue_known_only_by_its_breaker_can_be_reset, CliFixture) {
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   open_breaker(db_path(), "ghost", 10, 1000);
   auto r = queue({"breaker", "ghost", "--reset"});
   BOOST_TEST(r.exit_code == 0);

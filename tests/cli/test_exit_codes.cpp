@@ -247,10 +247,7 @@ BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged,
 
 BOOST_FIXTURE_TEST_CASE(a_database_busy_past_the_timeout_is_exit_75_and_nothing_is_stored, CliFixture) {
   write_config("[db]\nbusy_timeout = \"200ms\"\n");
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   {
     SQLite::Database holder(db_path().string(), SQLite::OPEN_READWRITE);
     holder.exec("BEGIN IMMEDIATE");

@@ -68,10 +68,7 @@ BOOST_FIXTURE_TEST_CASE(a_stored_payload_nested_too_deep_is_printed_as_a_string,
 }
 
 BOOST_FIXTURE_TEST_CASE(status_without_queues_says_how_to_add_one, CliFixture) {
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto text = queue({"status"});
   BOOST_TEST(text.exit_code == 0);
   BOOST_TEST(text.out == "no queues yet: add a task with 'oos-queue enqueue QUEUE TYPE'\n");
@@ -241,10 +238,7 @@ BOOST_FIXTURE_TEST_CASE(stats_of_a_queue_without_runs_has_no_mean_and_lists_aler
 }
 
 BOOST_FIXTURE_TEST_CASE(stats_of_a_queue_known_only_from_the_config_is_all_zero, CliFixture) {
-  {  // the database, as a first writing command creates it (reading commands create nothing)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   write_config("[queues.zeta]\nmax_attempts = 3\n");
   auto r = queue({"stats", "zeta", "--json"});
   BOOST_TEST(r.exit_code == 0);
@@ -452,10 +446,7 @@ BOOST_FIXTURE_TEST_CASE(show_json_of_a_task_never_run_has_an_empty_history, CliF
 }
 
 BOOST_FIXTURE_TEST_CASE(show_of_an_unknown_task_is_exit_66, CliFixture) {
-  {  // the database, as a first writing command creates it (reading commands create nothing)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto r = queue({"show", "42"});
   BOOST_TEST(r.exit_code == 66);
   BOOST_TEST(r.out.empty());

@@ -136,10 +136,7 @@ BOOST_FIXTURE_TEST_CASE(fragmentation_above_the_threshold_is_vacuumed_and_the_fi
 BOOST_FIXTURE_TEST_CASE(a_worker_exits_75_when_its_database_file_is_replaced, CliFixture) {
   using namespace std::chrono_literals;
   write_config("[queue]\nlease = \"1s\"\n\n[worker]\npoll_interval = \"50ms\"\n");
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto worker = start_worker({});
   // Replace the file only once the worker has opened it (it logs "started" after opening the database).
   BOOST_TEST_REQUIRE(oos::test::eventually([&] { return worker->err().find("started on") != std::string::npos; },

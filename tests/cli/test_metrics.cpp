@@ -157,10 +157,7 @@ BOOST_FIXTURE_TEST_CASE(oos_queue_metrics_textfile_writes_oos_queue_prom_and_pri
 }
 
 BOOST_FIXTURE_TEST_CASE(oos_queue_metrics_textfile_needs_the_directory_in_the_config, CliFixture) {
-  {  // the database, as a first writing command creates it (reading commands create nothing)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto r = queue({"metrics", "--textfile"});
   BOOST_TEST(r.exit_code == 78);
   BOOST_TEST(oos::test::is_one_error_line(r.err), r.err);

@@ -115,10 +115,7 @@ BOOST_FIXTURE_TEST_CASE(promtool_reports_a_badly_named_metric, PromtoolFixture) 
 }
 
 BOOST_FIXTURE_TEST_CASE(oos_queue_metrics_passes, PromtoolFixture) {
-  {  // the database, as a first writing command creates it (reading commands create nothing)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   check("oos-queue metrics of an empty database", queue({"metrics"}).out);
   fill_the_queues();
   auto r = queue({"metrics"});

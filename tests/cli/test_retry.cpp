@@ -45,10 +45,7 @@ BOOST_FIXTURE_TEST_CASE(list_shows_dead_tasks_newest_first_with_their_errors, Cl
 }
 
 BOOST_FIXTURE_TEST_CASE(an_empty_dead_letter_queue_says_so, CliFixture) {
-  {  // the database, as a first writing command creates it (reading commands create nothing)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto r = retry({});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.out == "the dead letter queue is empty\n");

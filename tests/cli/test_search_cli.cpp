@@ -285,10 +285,7 @@ BOOST_FIXTURE_TEST_CASE(an_expired_entry_is_served_as_stale_when_every_provider_
 BOOST_FIXTURE_TEST_CASE(twenty_processes_against_a_quota_of_ten_send_ten_requests, GoogleOnly) {
   configure(R"(["google"])", "daily_quota = 10\nburst = 10\n");
   std::vector<std::unique_ptr<oos::test::BackgroundProcess>> processes;
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   for (int i = 0; i < 20; ++i)
     processes.push_back(start("OOS_SEARCH_BIN", {"--json", "query", std::to_string(i), "--max-wait", "0s"}, keys()));
   int succeeded = 0, unavailable = 0;
@@ -378,10 +375,7 @@ BOOST_FIXTURE_TEST_CASE(quota_is_a_verb_only_alone, GoogleOnly) {
 }
 
 BOOST_FIXTURE_TEST_CASE(a_probe_gets_one_request_and_a_stuck_probe_is_taken_over, GoogleOnly) {
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto long_ago = std::to_string(oos::test::now_ms() - 3'600'000);
   auto insert = [&](const std::string& state) {
     sql_exec(
@@ -406,10 +400,7 @@ BOOST_FIXTURE_TEST_CASE(a_probe_gets_one_request_and_a_stuck_probe_is_taken_over
 }
 
 BOOST_FIXTURE_TEST_CASE(a_breaker_is_closed_by_hand_with_quota_reset_breaker, GoogleOnly) {
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto now = std::to_string(oos::test::now_ms());
   sql_exec(
       "INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, updated_at) "

@@ -205,10 +205,7 @@ BOOST_FIXTURE_TEST_CASE(no_ping_while_the_database_is_locked_and_pings_resume_af
   NotifySocket socket(dir() / "notify");
   write_config("[worker]\npoll_interval = \"100ms\"\n\n[db]\nbusy_timeout = \"10s\"\n\n" +
                handler_toml("noop", "/bin/true"));
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   auto w = start_worker({"--name", "w1"}, {socket.env(), "WATCHDOG_USEC=400000"});
   BOOST_TEST_REQUIRE(socket.receive_until("READY=1", scaled(5s), *w).has_value(), all_text(socket));
   BOOST_TEST(socket.receive_until([&] { return socket.pings().size() >= 2u; }, scaled(600ms), *w),

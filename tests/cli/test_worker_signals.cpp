@@ -216,10 +216,7 @@ BOOST_FIXTURE_TEST_CASE(workers_started_together_on_a_new_state_directory_all_wo
 
 BOOST_FIXTURE_TEST_CASE(four_workers_run_300_tasks_enqueued_one_by_one, CliFixture) {
   write_config("[worker]\npoll_interval = \"100ms\"\n\n" + handler_toml("noop", "/bin/true"));
-  {  // the database, as a first writing command creates it (status only reads)
-    std::filesystem::create_directories(state_dir());
-    oos::db::Database created({db_path()});
-  }
+  create_database();
   std::vector<std::unique_ptr<BackgroundProcess>> workers;
   std::vector<BackgroundProcess*> pumped;
   for (int i = 1; i <= 4; ++i) {

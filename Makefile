@@ -1,6 +1,9 @@
 # The operator's and developer's entry points. `make demo` and `make test` work on a fresh Debian 12.
 BUILD_DIR ?= build
 DEV_DIR   ?= build-dev
+FUZZ_DIR  ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS      ?= 2
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -10,7 +13,7 @@ MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
 TEST_LABELS = unit cli system fuzz queue worker watchdog durability scale metrics health search reliability
 
-.PHONY: all deps configure build test dev-test demo bench format lint tidy clean \
+.PHONY: all deps configure build test dev-test fuzz fuzz-build fuzz-merge demo bench format lint tidy clean \
         install uninstall start stop restart status logs validate $(addprefix test-,$(TEST_LABELS))
 
 all: build
@@ -41,6 +44,22 @@ dev-test: deps
 	@cmake --build $(DEV_DIR) -j$(JOBS)
 	@ctest --test-dir $(DEV_DIR) --output-on-failure -j$(JOBS)
 
+# Coverage-guided fuzzing (tests/fuzz; docs/reliability.md, "Fuzzing"): a build of its own in $(FUZZ_DIR), under
+# ASan and UBSan with GCC's coverage callbacks and libFuzzer, then an engine check and each target for
+# $(FUZZ_SECONDS) s over its committed corpus. New inputs and findings go to $(FUZZ_DIR)/fuzz-out, never into the
+# repository; exit 1 on a finding. FUZZ_TARGETS="json batch" runs only those. `make test` does not need this
+# build: it replays each corpus once (make test-fuzz).
+fuzz: fuzz-build
+	@scripts/fuzz run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Merges the inputs of the last `make fuzz` that add coverage into tests/fuzz/corpus, to review and commit.
+fuzz-merge: fuzz-build
+	@scripts/fuzz merge $(FUZZ_DIR) $(FUZZ_TARGETS)
+
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOOS_FUZZ=ON -DOOS_WERROR=ON >/dev/null
+	@cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz-targets
+
 demo: build
 	@scripts/demo $(BUILD_DIR)
 
@@ -60,7 +79,7 @@ tidy: configure
 	@clang-tidy --quiet -p $(BUILD_DIR) $(filter %.cpp,$(SOURCES))
 
 clean:
-	@rm -rf $(BUILD_DIR) $(DEV_DIR) demo-state bench-state
+	@rm -rf $(BUILD_DIR) $(DEV_DIR) $(FUZZ_DIR) demo-state bench-state
 
 # Installs the tools into $(PREFIX)/bin, the units into $(PREFIX)/lib/systemd/system (with ExecStart= paths
 # for that PREFIX), sysusers.d/tmpfiles.d entries into $(PREFIX)/lib, the README, docs/reference.md,

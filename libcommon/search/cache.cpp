@@ -37,7 +37,17 @@ std::optional<Page> page_from_json(const json& doc) {
   Page page;
   for (const auto& r : doc["results"]) {
     if (!r.is_object()) return std::nullopt;
-    page.results.push_back({r.value("title", ""), r.value("link", ""), r.value("snippet", "")});
+    // json::value() would throw json::type_error for a field that is not a string, out of every search for
+    // this query: such an entry is not a page.
+    Result result;
+    for (auto [key, field] :
+         {std::pair{"title", &result.title}, {"link", &result.link}, {"snippet", &result.snippet}}) {
+      auto it = r.find(key);
+      if (it == r.end()) continue;
+      if (!it->is_string()) return std::nullopt;
+      *field = it->get<std::string>();
+    }
+    page.results.push_back(std::move(result));
   }
   if (doc.contains("total_results") && doc["total_results"].is_number_integer())
     page.total_results = doc["total_results"].get<std::int64_t>();

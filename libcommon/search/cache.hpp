@@ -21,7 +21,7 @@ inline constexpr util::Millis k_stale_keep{30LL * 24 * 60 * 60 * 1000};
 std::string normalise_query(std::string_view text);
 
 nlohmann::json to_json(const Page& page);
-// nullopt when `doc` is not a page as to_json() writes it.
+// nullopt when `doc` is not a page as to_json() writes it (a result field that is not a string included).
 std::optional<Page> page_from_json(const nlohmann::json& doc);
 
 struct CachedPage {

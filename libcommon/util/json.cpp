@@ -54,6 +54,11 @@ std::expected<void, std::string> check_json(std::string_view text) {
     // e.byte counts from 1 and points past the offending character; report a 0-based offset.
     auto offset = e.byte > 0 ? e.byte - 1 : 0;
     return std::unexpected("not valid JSON at offset " + std::to_string(offset) + ": " + cause_of(e.what()));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double ("1e400") is out_of_range 406, not a parse error, and says no offset.
+    std::string what = e.what();
+    auto end = what.find("] ");
+    return std::unexpected("not valid JSON: " + (end == std::string::npos ? what : what.substr(end + 2)));
   }
 }
 

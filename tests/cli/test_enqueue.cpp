@@ -29,6 +29,15 @@ BOOST_FIXTURE_TEST_CASE(invalid_json_payload_is_exit_65_and_stores_nothing, CliF
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
 }
 
+// Found by fuzz_json: a number beyond double was an internal error (70, "this is a bug").
+BOOST_FIXTURE_TEST_CASE(a_payload_with_a_number_beyond_double_is_exit_65_and_stores_nothing, CliFixture) {
+  auto r = queue({"enqueue", "mail", "send", "--data", R"({"n":[1e400]})"});
+  BOOST_TEST(r.exit_code == 65);
+  BOOST_TEST(r.err == "oos-queue: error: payload is not valid JSON: number overflow parsing '1e400'\n");
+  BOOST_TEST(r.out.empty());
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_payload_nested_deeper_than_65_levels_is_exit_65_and_stores_nothing, CliFixture) {
   auto ok = queue({"enqueue", "mail", "send", "--data", std::string(65, '[') + std::string(65, ']')});
   BOOST_TEST(ok.exit_code == 0);

@@ -56,6 +56,17 @@ BOOST_AUTO_TEST_CASE(names_round_trip_and_other_names_are_not_backups) {
     }
 }
 
+// A manifest is read back from disk: nested 100k deep anywhere, it is not valid rather than a crash.
+BOOST_AUTO_TEST_CASE(a_manifest_nested_100k_deep_is_not_valid) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  std::string deep_object;
+  for (int i = 0; i < 100'000; ++i) deep_object += R"({"file":)";
+  deep_object += "1" + std::string(100'000, '}');
+  for (const auto& text :
+       {deep, deep_object, R"({"file":)" + deep + "}", R"({"file":"a","sha256":)" + deep_object + "}"})
+    BOOST_TEST(!parse_manifest(text).has_value());
+}
+
 BOOST_FIXTURE_TEST_CASE(a_backup_is_a_verified_copy_with_its_manifest, test::StoreFixture) {
   for (int i = 0; i < 5; ++i) add();
   auto created = create_backup(*db, dir / "backups", k_noon);

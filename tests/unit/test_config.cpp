@@ -591,6 +591,11 @@ BOOST_AUTO_TEST_CASE(malformed_toml_fails_with_code_78_naming_file_and_line) {
       {"double equals", "\n\na = = 1", "oos.toml:3: malformed TOML: "},
       {"duplicate key", "[queue]\nmax_attempts = 1\nmax_attempts = 2\n", "oos.toml:3: malformed TOML: "},
       {"unterminated string", "[log]\nfile = \"/var/log\n", "oos.toml:2: malformed TOML: "},
+      // Characters toml++ 3.3.0 tested for whitespace by reaching __builtin_unreachable() (config.cpp; under
+      // UBSan, as in `make dev-test`, this case fails without the fix).
+      {"e acute after a value", "a = 1\u00e9\n", "oos.toml:1: malformed TOML: "},
+      {"ideographic comma after a table header", "[log]\u3001\n", "oos.toml:1: malformed TOML: "},
+      {"cyrillic letter as a key", "\u0416 = 1\n", "oos.toml:1: malformed TOML: "},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.what) {

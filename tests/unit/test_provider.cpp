@@ -270,6 +270,34 @@ BOOST_AUTO_TEST_CASE(real_error_bodies_are_classified_by_what_they_say) {
   }
 }
 
+// nlohmann's parser does not recurse and neither does destroying what it built, but copying, comparing or
+// dumping a value does (once per level): a body nested 100k deep anywhere must be read without any of those.
+BOOST_AUTO_TEST_CASE(bodies_nested_100k_deep_are_failures_not_crashes) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  std::string deep_object;
+  for (int i = 0; i < 100'000; ++i) deep_object += R"({"a":)";
+  deep_object += "1" + std::string(100'000, '}');
+  const std::vector<std::string> wrapped = {
+      R"({"items":)" + deep + "}",
+      R"({"items":[)" + deep_object + "]}",
+      R"({"error":{"message":)" + deep + R"(,"errors":[)" + deep + R"(],"details":[)" + deep_object + "]}}",
+      R"({"results":[)" + deep_object + R"(],"number_of_results":)" + deep + "}",
+      R"({"web":{"results":[)" + deep_object + "]}}",
+      R"({"searchInformation":{"totalResults":)" + deep + R"(},"queries":{"nextPage":[)" + deep_object + "]}}",
+      R"({"type":"ErrorResponse","error":{"code":)" + deep + R"(,"meta":)" + deep_object + "}}",
+  };
+  for (const std::string name : {"google", "searxng", "brave"}) {
+    auto p = make(name, "http://x");
+    for (long status : {200L, 403L, 429L, 500L}) {
+      BOOST_TEST(!p->read({"q", 10, 1}, HttpResponse{status, deep, std::nullopt}).has_value(), name << " " << status);
+      auto object = p->read({"q", 10, 1}, HttpResponse{status, deep_object, std::nullopt});
+      if (status != 200) BOOST_TEST(!object.has_value(), name << " " << status);
+      if (object) BOOST_TEST(object->results.empty());  // an object without results: an empty page
+      for (const auto& body : wrapped) (void)p->read({"q", 3, 5}, HttpResponse{status, body, std::nullopt});
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(unknown_providers_are_refused) {
   BOOST_CHECK_THROW(make("bing", "http://x"), oos::Error);
 }

@@ -17,6 +17,7 @@
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
+#include "worker/search_task.hpp"
 
 using namespace oos;
 using oos::test::TempDir;
@@ -226,6 +227,45 @@ BOOST_FIXTURE_TEST_CASE(a_busy_database_after_the_answer_costs_the_cache_entry_n
   on_request = nullptr;  // the lock gone, the next search caches as before
   BOOST_TEST(find("q").cached == false);
   BOOST_TEST(find("q").cached == true);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cache_entry_or_a_search_payload_nested_100k_deep_is_refused_not_a_crash, ClientFixture) {
+  config.search.providers = {"google"};
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  std::string deep_object;
+  for (int i = 0; i < 100'000; ++i) deep_object += R"({"results":)";
+  deep_object += "[]" + std::string(100'000, '}');
+
+  auto set_cached_page = [&](const std::string& page) {
+    SQLite::Statement update(db->raw(), "UPDATE search_cache SET page = ?");
+    update.bind(1, page);
+    BOOST_TEST_REQUIRE(update.exec() == 1);
+  };
+  BOOST_TEST_REQUIRE(find("q").cached == false);
+  // An entry that is not a page cannot be read: asked again, and the fresh answer replaces it.
+  for (const auto& page : {deep, deep_object, R"({"results":[{"title":)" + deep + "}]}",
+                           R"({"results":[{"title":"t","link":)" + deep_object + "}]}"}) {
+    set_cached_page(page);
+    auto again = find("q");
+    BOOST_TEST(again.cached == false);
+    BOOST_TEST(again.page.results.size() == 3u);
+  }
+  // A page whose deep parts are ones the reader ignores is served.
+  set_cached_page(R"({"results":[{"title":"t","other":)" + deep + R"(}],"total_results":)" + deep +
+                  R"(,"next_start":)" + deep_object + "}");
+  auto served = find("q");
+  BOOST_TEST(served.cached == true);
+  BOOST_TEST_REQUIRE(served.page.results.size() == 1u);
+  BOOST_TEST(served.page.results[0].title == "t");
+
+  for (const auto& payload : {deep, deep_object, R"({"query":)" + deep + "}", R"({"query":"q","num":)" + deep + "}"}) {
+    queue::Task task;
+    task.type = "search";
+    task.payload = payload;
+    auto result = worker::run_search_task(*client, task, config);
+    BOOST_TEST(!result.succeeded);
+    BOOST_TEST((result.failure.kind == policy::FailureKind::permanent));
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(a_one_character_engine_id_leaves_error_messages_readable, ClientFixture) {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <climits>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,10 +10,10 @@
 #include "app/output.hpp"
 #include "error.hpp"
 #include "metrics/queue_metrics.hpp"
+#include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "util/files.hpp"
-#include "util/json.hpp"
 
 namespace oos::tools::queue {
 namespace {
@@ -47,62 +46,6 @@ std::string read_payload(const std::optional<std::string>& data, std::uint64_t m
   return *data;
 }
 
-// Whether a JSON integer lies in [min, INT_MAX].
-bool fits_int(const json& value, long long min) {
-  if (value.is_number_unsigned() && value.get<unsigned long long>() > static_cast<unsigned long long>(INT_MAX))
-    return false;
-  auto v = value.get<long long>();
-  return v >= min && v <= INT_MAX;
-}
-
-// One line of `enqueue --batch`: {"type":..,"data":..,"priority":..,"delay":"5s","max_attempts":..,"unique_key":..}.
-NewTask parse_batch_line(const std::string& line, int number, const std::string& queue) {
-  auto where = fmt::format("stdin line {}", number);
-  // The envelope adds one level to the payload's: deeper lines are refused before parsing (and the dump of
-  // "data" below, which recurses once per level).
-  if (!util::json_depth_within(line, util::k_max_json_depth + 1))
-    throw Error(ExitCode::data_error,
-                fmt::format("{}: payload is nested deeper than {} levels", where, util::k_max_json_depth));
-  // A NUL byte ends the input for nlohmann's lexer: what follows it would be ignored, not refused.
-  auto doc = line.find('\0') == std::string::npos ? json::parse(line, nullptr, false) : json(json::value_t::discarded);
-  if (doc.is_discarded() || !doc.is_object())
-    throw Error(ExitCode::data_error, where + ": expected a JSON object such as {\"type\":\"t\",\"data\":{}}");
-  NewTask task;
-  task.queue = queue;
-  auto bad = [&](const std::string& key, const std::string& expected) {
-    return Error(ExitCode::data_error, fmt::format("{}: field '{}' must be {}", where, key, expected));
-  };
-  for (const auto& [key, value] : doc.items()) {
-    if (key == "type") {
-      if (!value.is_string()) throw bad(key, "a string");
-      task.type = value.get<std::string>();
-    } else if (key == "data") {
-      task.payload = value.dump();
-    } else if (key == "priority") {
-      if (!value.is_number_integer() || !fits_int(value, INT_MIN)) throw bad(key, "an integer that fits 32 bits");
-      task.priority = value.get<int>();
-    } else if (key == "delay") {
-      auto delay = value.is_string() ? util::parse_duration(value.get<std::string>())
-                                     : std::unexpected<std::string>("not a string");
-      if (!delay || *delay > oos::queue::k_max_delay)
-        throw bad(key, "a duration string such as \"30s\", at most " + util::format_duration(oos::queue::k_max_delay));
-      task.delay = *delay;
-    } else if (key == "max_attempts") {
-      if (!value.is_number_integer() || !fits_int(value, 1)) throw bad(key, "an integer of at least 1");
-      task.max_attempts = value.get<int>();
-    } else if (key == "unique_key") {
-      if (!value.is_string()) throw bad(key, "a string");
-      task.unique_key = value.get<std::string>();
-    } else {
-      throw Error(ExitCode::data_error, fmt::format("{}: unknown field '{}'", where, key));
-    }
-  }
-  if (task.type.empty()) throw Error(ExitCode::data_error, where + ": missing field 'type'");
-  if (auto ok = oos::queue::check_name("type", task.type); !ok)
-    throw Error(ExitCode::data_error, where + ": " + ok.error());
-  return task;
-}
-
 void print_enqueued(const oos::queue::EnqueueResult& r, const NewTask& task, bool as_json) {
   if (as_json)
     std::cout << dump(json{{"id", r.id}, {"created", r.created}, {"queue", task.queue}, {"type", task.type}}) << '\n';
@@ -129,7 +72,7 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
                     fmt::format("stdin line {}: longer than {} (queue.max_payload + {})", number,
                                 util::size_words(line_limit), util::size_words(k_batch_envelope)));
       if (line.find_first_not_of(" \t\r") != std::string::npos)
-        tasks.push_back(parse_batch_line(line, number, c.queue));
+        tasks.push_back(oos::queue::parse_batch_line(line, number, c.queue));
     }
     auto results = store.enqueue_batch(tasks);
     for (std::size_t i = 0; i < results.size(); ++i) print_enqueued(results[i], tasks[i], c.json);

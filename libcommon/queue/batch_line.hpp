@@ -1,0 +1,17 @@
+// One line of `oos-queue enqueue --batch`: a JSON object naming the task, as a producer writes it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "queue/task.hpp"
+
+namespace oos::queue {
+
+// The task `line` describes, for `queue`: {"type":..,"data":..,"priority":..,"delay":"5s","max_attempts":..,
+// "unique_key":..}, "type" required. Throws oos::Error (data_error, 65) naming "stdin line NUMBER" and the
+// field for anything else: not an object, an unknown field, a wrong type, a bad name, a delay over
+// k_max_delay, nesting deeper than util::k_max_json_depth below "data" (refused before parsing).
+NewTask parse_batch_line(std::string_view line, int number, const std::string& queue);
+
+}  // namespace oos::queue

@@ -46,27 +46,36 @@ std::vector<DiskUsage> measure(const std::vector<fs::path>& dirs, ActionLog& log
   return usages;
 }
 
+// Deletes `match` (unless a dry run) and logs it under `rule`; false, with a warning and the error in the log,
+// when it cannot be deleted.
+bool delete_logged(const Match& match, const std::string& rule, const RunContext& context, util::UnixMillis now,
+                   DryRun dry_run, ActionLog& log) {
+  std::string error;
+  if (dry_run == DryRun::no && ::unlink(match.path.c_str()) != 0) error = std::strerror(errno);
+  json entry{{"action", "delete"},
+             {"path", match.path.string()},
+             {"size", match.size},
+             {"modified", util::format_iso8601(match.modified)},
+             {"rule", rule}};
+  if (!error.empty()) {
+    entry["error"] = error;
+    context.logger.warn(fmt::format("cleanup: cannot delete '{}': {}", match.path.string(), error));
+  }
+  log.write(entry, now);
+  return error.empty();
+}
+
 // Deletes (unless a dry run) what `rule` selects, logging each file; adds to the report's counts.
 void apply_rule(const config::CleanupRule& rule, const RunContext& context, util::UnixMillis now, DryRun dry_run,
                 ActionLog& log, RunReport& report) {
+  auto name = fmt::format("{} {} older than {}", rule.dir, rule.pattern, util::format_duration(rule.older_than));
   for (const auto& match : matching_files(rule, now)) {
-    std::string error;
-    if (dry_run == DryRun::no && ::unlink(match.path.c_str()) != 0) error = std::strerror(errno);
-    json entry{
-        {"action", "delete"},
-        {"path", match.path.string()},
-        {"size", match.size},
-        {"modified", util::format_iso8601(match.modified)},
-        {"rule", fmt::format("{} {} older than {}", rule.dir, rule.pattern, util::format_duration(rule.older_than))}};
-    if (!error.empty()) {
-      entry["error"] = error;
+    if (!delete_logged(match, name, context, now, dry_run, log)) {
       ++report.failed;
-      context.logger.warn(fmt::format("cleanup: cannot delete '{}': {}", match.path.string(), error));
-    } else {
-      ++report.files;
-      report.bytes += match.size;
+      continue;
     }
-    log.write(entry, now);
+    ++report.files;
+    report.bytes += match.size;
   }
 }
 
@@ -119,21 +128,10 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
     for (const auto& row : queue::WorkerRegistry(context.db).list()) heartbeats[row.name] = row.heartbeat_at;
     for (const auto& stale :
          stale_worker_textfiles(metrics_dir, heartbeats, now, queue::k_silent_worker_retention_ms)) {
-      std::string error;
-      if (dry_run == DryRun::no && ::unlink(stale.path.c_str()) != 0) error = std::strerror(errno);
-      json entry{{"action", "delete"},
-                 {"path", stale.path.string()},
-                 {"size", stale.size},
-                 {"modified", util::format_iso8601(stale.modified)},
-                 {"rule", "textfile of a worker gone for over a day"}};
-      if (!error.empty()) {
-        entry["error"] = error;
-        ++report.failed;
-        context.logger.warn(fmt::format("cleanup: cannot delete '{}': {}", stale.path.string(), error));
-      } else {
+      if (delete_logged(stale, "textfile of a worker gone for over a day", context, now, dry_run, log))
         ++report.stale_textfiles;
-      }
-      log.write(entry, now);
+      else
+        ++report.failed;
     }
   }
 

@@ -16,11 +16,6 @@ using oos::test::is_one_error_line;
 
 namespace {
 
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(exit_codes)
@@ -202,7 +197,7 @@ BOOST_FIXTURE_TEST_CASE(a_state_dir_that_cannot_be_created_is_exit_74, CliFixtur
   BOOST_TEST(r.out.empty());
   BOOST_TEST(r.err ==
              "oos-queue: error: state directory: cannot create directory '" + state.string() + "': Not a directory\n");
-  BOOST_TEST(read_bytes(file) == "not a directory");
+  BOOST_TEST(oos::test::read_file(file) == "not a directory");
 }
 
 BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_exit_74_pointing_to_oos_integrity, CliFixture) {
@@ -220,7 +215,7 @@ BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_exit_74_pointing_to_oos_integrity,
     BOOST_TEST(r.err.find("oos-integrity") != std::string::npos, r.err);
   }
   // The damaged file is left as it was for oos-integrity to examine.
-  BOOST_TEST(read_bytes(db_path()) == garbage);
+  BOOST_TEST(oos::test::read_file(db_path()) == garbage);
 }
 
 BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged, CliFixture) {
@@ -229,7 +224,7 @@ BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged,
     SQLite::Database other(db_path().string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     other.exec("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users(name) VALUES ('ada')");
   }
-  auto before = read_bytes(db_path());
+  auto before = oos::test::read_file(db_path());
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"status"}, std::vector<std::string>{"enqueue", "mail", "send"}}) {
     auto r = queue(args);
@@ -240,7 +235,7 @@ BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged,
                r.err);
   }
   BOOST_TEST(integrity({"check"}).exit_code == 65);  // not taken for a corrupt database and replaced
-  BOOST_TEST(read_bytes(db_path()) == before);
+  BOOST_TEST(oos::test::read_file(db_path()) == before);
 }
 
 // --- 75 temporary failure --------------------------------------------------------------------------

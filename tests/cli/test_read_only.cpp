@@ -15,11 +15,6 @@ using oos::test::is_one_error_line;
 
 namespace {
 
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 struct ReadCommand {
   const char* binary_env;
   const char* tool;
@@ -58,7 +53,7 @@ void require_root() {
 void every_read_command_works_read_only(CliFixture& f) {
   std::map<std::string, std::string> before;
   for (const auto& entry : std::filesystem::directory_iterator(f.state_dir()))
-    before[entry.path().filename().string()] = read_bytes(entry.path());
+    before[entry.path().filename().string()] = oos::test::read_file(entry.path());
   for (const auto& c : k_read_commands) {
     BOOST_TEST_CONTEXT(c.tool << " " << c.args.front()) {
       auto r = run_on_read_only(f, f.state_dir(), f.tool_argv(c.binary_env, f.state_dir(), c.args));
@@ -75,7 +70,7 @@ void every_read_command_works_read_only(CliFixture& f) {
   BOOST_TEST(health.out.find("UNKNOWN") == std::string::npos, health.out);
   std::map<std::string, std::string> after;
   for (const auto& entry : std::filesystem::directory_iterator(f.state_dir()))
-    after[entry.path().filename().string()] = read_bytes(entry.path());
+    after[entry.path().filename().string()] = oos::test::read_file(entry.path());
   BOOST_TEST((after == before));
 }
 
@@ -153,18 +148,18 @@ BOOST_FIXTURE_TEST_CASE(a_state_dir_that_is_a_file_is_74_for_read_commands_too, 
   auto r = queue({"status"});
   BOOST_TEST(r.exit_code == 74);
   BOOST_TEST(r.err == "oos-queue: error: state directory '" + state_dir().string() + "' is not a directory\n");
-  BOOST_TEST(read_bytes(state_dir()) == "a file");
+  BOOST_TEST(oos::test::read_file(state_dir()) == "a file");
 }
 
 BOOST_FIXTURE_TEST_CASE(writing_commands_on_a_read_only_state_dir_fail_with_74_and_one_line, CliFixture) {
   require_root();
   enqueue("mail", "send");
-  auto before = read_bytes(db_path());
+  auto before = oos::test::read_file(db_path());
   auto r = run_on_read_only(*this, state_dir(), tool_argv("OOS_QUEUE_BIN", state_dir(), {"enqueue", "mail", "send"}));
   BOOST_TEST(r.exit_code == 74);
   BOOST_TEST(is_one_error_line(r.err), r.err);
   BOOST_TEST(r.err.find("database '" + db_path().string() + "'") != std::string::npos, r.err);
-  BOOST_TEST(read_bytes(db_path()) == before);
+  BOOST_TEST(oos::test::read_file(db_path()) == before);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
 }
 

@@ -54,18 +54,6 @@ bool living(char state) {
   return state != 'Z' && state != 'X' && state != 'x';
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool k_address_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool k_address_sanitizer = true;
-#else
-constexpr bool k_address_sanitizer = false;
-#endif
-#else
-constexpr bool k_address_sanitizer = false;
-#endif
-
 double time_scale_from_environment() {
   if (const char* text = std::getenv("OOS_TEST_TIME_SCALE"); text && *text) {
     char* end = nullptr;

@@ -24,6 +24,20 @@
 
 namespace oos::test {
 
+// Whether the tests and tools are built with AddressSanitizer (make dev-test): time runs slower and freed memory
+// is held in ASan's quarantine.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool k_address_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool k_address_sanitizer = true;
+#else
+inline constexpr bool k_address_sanitizer = false;
+#endif
+#else
+inline constexpr bool k_address_sanitizer = false;
+#endif
+
 // A tool running in the background (util::ChildProcess, its own process group) whose output is collected
 // whenever the test pumps it. The destructor kills its group (not the process groups of the handlers it
 // started: guard those with KillAtExit).

@@ -240,7 +240,8 @@ class Storm : public CliFixture {
     auto status = queue({"status", "--json"});
     if (status.exit_code != 0) return "oos-queue status exited " + std::to_string(status.exit_code) + ": " + status.err;
     std::map<std::string, long long> printed, counted;
-    for (const auto& q : json::parse(status.out)["queues"])
+    auto doc = json::parse(status.out);  // named: a range-for over a temporary's member would outlive it
+    for (const auto& q : doc["queues"])
       for (const char* state : {"pending", "running", "succeeded", "dead", "cancelled"})
         printed[q["name"].get<std::string>() + "/" + state] = q[state].get<long long>();
     for (const auto& [key, count] : printed) {

@@ -57,7 +57,10 @@ BOOST_FIXTURE_TEST_CASE(a_gigabyte_on_stdout_is_capped_and_memory_stays_flat, Cl
                      << peak / 1024 << " KiB; the run took "
                      << logged_seconds(worker->err(), "started (type", "succeeded in") << " s");
   BOOST_TEST(peak > 0);
-  BOOST_TEST(peak < 64ll << 20, peak / 1024 << " KiB");
+  // Under AddressSanitizer freed buffers wait in its quarantine (256 MiB by default) before reuse, so the bound
+  // grows by that much there: still far below a worker that keeps the gigabyte.
+  constexpr long long k_asan_quarantine = oos::test::k_address_sanitizer ? 256ll << 20 : 0;
+  BOOST_TEST(peak < (64ll << 20) + k_asan_quarantine, peak / 1024 << " KiB");
   auto result = sql_text("SELECT result FROM tasks WHERE id = " + id);
   BOOST_TEST(result.substr(0, 65536) == std::string(65536, 'a'));
   BOOST_TEST(result.substr(65536) == "\n[oos: output cut at 65536 of 1073741824 bytes]");

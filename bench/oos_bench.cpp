@@ -3,6 +3,8 @@
 //
 //   oos-bench enqueue|enqueue-batch|claim STATE_DIR N     prints "MODE OPS_PER_SECOND"
 //   oos-bench fill STATE_DIR PENDING DONE                  a database for the start-up benchmark
+//   oos-bench status STATE_DIR PENDING RUNS                QueueStore::status against a raw COUNT(*) on PENDING
+//                                                          tasks: prints "status FILL_S STATUS_MS COUNT_MS"
 //   oos-bench cold-start RUNS -- ARGV...                   prints "cold-start MEDIAN_MS P90_MS MAX_MS"
 //   oos-bench worker STATE_DIR NAME                        the worker's own loop with an in-process no-op
 //                                                          handler, until drained: prints "worker NAME TASKS"
@@ -18,6 +20,7 @@
 
 #include "db/database.hpp"
 #include "log.hpp"
+#include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "util/time.hpp"
 #include "worker/runner.hpp"
@@ -100,6 +103,58 @@ int fill(const std::string& state_dir, long pending, long done) {
   return 0;
 }
 
+double median_ms(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+// PENDING runnable tasks written in one transaction by one INSERT ... SELECT (the schema's triggers count them as
+// the store's inserts do), then the median of RUNS calls of QueueStore::status (what `oos-queue status` and
+// `stats`, the metrics, oos-health and oos-scale read) against the median of a raw COUNT(*) of the queue's pending
+// tasks over the same table: what status cost when it counted the rows (schema 4).
+int status_bench(const std::string& state_dir, long pending, long runs) {
+  config::Config config;
+  util::SystemClock clock;
+  auto logger = log::Logger::discard();
+  db::Database db({std::filesystem::path(state_dir) / "oos.db", config::Synchronous::normal, config.db.busy_timeout});
+  double start = util::monotonic_seconds();
+  {
+    db::WriteTransaction tx(db);
+    SQLite::Statement fill(db.raw(),
+                           "WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < ?1) "
+                           "INSERT INTO tasks (queue, type, payload, status, run_at, max_attempts, created_at, "
+                           "updated_at) SELECT 'default', 'bench', '{\"n\":' || k || '}', 'pending', ?2, 10, ?2, ?2 "
+                           "FROM i");
+    fill.bind(1, static_cast<std::int64_t>(pending));
+    fill.bind(2, static_cast<std::int64_t>(clock.now()));
+    fill.exec();
+    db.raw().exec("INSERT OR IGNORE INTO queues (name, updated_at) VALUES ('default', 0)");
+    tx.commit();
+  }
+  double fill_s = util::monotonic_seconds() - start;
+  queue::QueueStore view(db, config, *logger);
+  SQLite::Statement count(db.raw(), "SELECT count(*) FROM tasks WHERE status = 'pending' AND queue = 'default'");
+  std::vector<double> status_ms;
+  std::vector<double> count_ms;
+  for (long i = 0; i < runs; ++i) {
+    start = util::monotonic_seconds();
+    auto status = view.status(clock.now());
+    status_ms.push_back((util::monotonic_seconds() - start) * 1000.0);
+    start = util::monotonic_seconds();
+    count.executeStep();
+    auto counted = count.getColumn(0).getInt64();
+    count.reset();
+    count_ms.push_back((util::monotonic_seconds() - start) * 1000.0);
+    if (status.size() != 1 || status[0].counts.pending != pending || status[0].counts.runnable != pending ||
+        counted != pending) {
+      std::fprintf(stderr, "oos-bench: status or count(*) does not show %ld pending tasks\n", pending);
+      return 1;
+    }
+  }
+  std::printf("status %.2f %.3f %.3f\n", fill_s, median_ms(status_ms), median_ms(count_ms));
+  return 0;
+}
+
 // Wall time of whole process runs (spawn to exit), to measure a tool's start-up.
 int cold_start(long runs, std::vector<std::string> argv) {
   std::vector<char*> args;
@@ -164,11 +219,13 @@ int main(int argc, char** argv) {
   if (args.size() >= 4 && args[0] == "cold-start" && args[2] == "--")
     return cold_start(std::stol(args[1]), std::vector<std::string>(args.begin() + 3, args.end()));
   if (args.size() == 4 && args[0] == "fill") return fill(args[1], std::stol(args[2]), std::stol(args[3]));
+  if (args.size() == 4 && args[0] == "status") return status_bench(args[1], std::stol(args[2]), std::stol(args[3]));
   if (args.size() == 3 && args[0] == "worker") return worker_loop(args[1], args[2]);
   if (args.size() == 3) return queue_bench(args[0], args[1], std::stol(args[2]));
   std::fprintf(stderr,
                "usage: oos-bench enqueue|enqueue-batch|claim STATE_DIR N\n"
                "       oos-bench fill STATE_DIR PENDING DONE\n"
+               "       oos-bench status STATE_DIR PENDING RUNS\n"
                "       oos-bench cold-start RUNS -- ARGV...\n"
                "       oos-bench worker STATE_DIR NAME\n");
   return 64;

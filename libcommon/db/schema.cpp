@@ -206,7 +206,57 @@ DROP TABLE task_attempts;
 ALTER TABLE task_attempts_v4 RENAME TO task_attempts;
 )sql";
 
-constexpr std::array<Migration, 4> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}}};
+// Version 5: status reads counts instead of counting rows (a scan of the pending tasks took 0.14 s at 1M).
+// `queue_counts` holds, per queue and status, the number of tasks (n) and how many of them ran before
+// (retried: attempts > 0; for pending tasks, the retries). Triggers on `tasks` keep it: every statement that
+// inserts, deletes or changes a task's status, queue or attempts changes the counts in the same statement, so
+// in the same transaction: a crash or a rollback keeps both or neither, and no code path can forget them. They
+// replace version 1's finished-state triggers and columns of `queue_counters` (which keeps the run totals).
+// `tasks_pending_by_queue` answers what is not a count: the oldest pending task of a queue (its first entry)
+// and the delayed ones (the range after now), without walking the queue's runnable tasks.
+constexpr const char* k_v5 = R"sql(
+DROP TRIGGER tasks_count_finished;
+DROP TRIGGER tasks_count_reopened;
+DROP TRIGGER tasks_count_deleted;
+ALTER TABLE queue_counters DROP COLUMN succeeded;
+ALTER TABLE queue_counters DROP COLUMN dead;
+ALTER TABLE queue_counters DROP COLUMN cancelled;
+
+CREATE TABLE queue_counts (
+  queue   TEXT    NOT NULL,
+  status  TEXT    NOT NULL,
+  n       INTEGER NOT NULL DEFAULT 0,
+  retried INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, status)
+) WITHOUT ROWID;
+INSERT INTO queue_counts (queue, status, n, retried)
+SELECT queue, status, count(*), sum(attempts > 0) FROM tasks GROUP BY queue, status;
+
+CREATE TRIGGER tasks_counts_inserted AFTER INSERT ON tasks
+BEGIN
+  INSERT INTO queue_counts (queue, status, n, retried) VALUES (NEW.queue, NEW.status, 1, NEW.attempts > 0)
+  ON CONFLICT (queue, status) DO UPDATE SET n = n + 1, retried = retried + excluded.retried;
+END;
+
+CREATE TRIGGER tasks_counts_deleted AFTER DELETE ON tasks
+BEGIN
+  UPDATE queue_counts SET n = n - 1, retried = retried - (OLD.attempts > 0)
+  WHERE queue = OLD.queue AND status = OLD.status;
+END;
+
+CREATE TRIGGER tasks_counts_updated AFTER UPDATE OF status, queue, attempts ON tasks
+WHEN OLD.status != NEW.status OR OLD.queue != NEW.queue OR (OLD.attempts > 0) != (NEW.attempts > 0)
+BEGIN
+  UPDATE queue_counts SET n = n - 1, retried = retried - (OLD.attempts > 0)
+  WHERE queue = OLD.queue AND status = OLD.status;
+  INSERT INTO queue_counts (queue, status, n, retried) VALUES (NEW.queue, NEW.status, 1, NEW.attempts > 0)
+  ON CONFLICT (queue, status) DO UPDATE SET n = n + 1, retried = retried + excluded.retried;
+END;
+
+CREATE INDEX tasks_pending_by_queue ON tasks (queue, run_at) WHERE status = 'pending';
+)sql";
+
+constexpr std::array<Migration, 5> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}, {5, k_v5}}};
 
 }  // namespace
 

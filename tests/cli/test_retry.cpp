@@ -59,7 +59,7 @@ BOOST_FIXTURE_TEST_CASE(requeue_by_id_resets_attempts_and_counts_the_replay, Cli
   BOOST_TEST(sql_text("SELECT status || '/' || attempts || '/' || replays FROM tasks WHERE id = 2") == "pending/0/1");
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 2);
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'task.requeue' AND object = 'task/2'") == 1);
-  BOOST_TEST(sql_int("SELECT dead FROM queue_counters WHERE queue = 'mail' AND minute = 0") == 1);
+  BOOST_TEST(sql_int("SELECT n FROM queue_counts WHERE queue = 'mail' AND status = 'dead'") == 1);
 }
 
 BOOST_FIXTURE_TEST_CASE(requeue_all_with_filters_and_dry_run, CliFixture) {

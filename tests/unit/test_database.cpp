@@ -65,8 +65,8 @@ BOOST_AUTO_TEST_CASE(open_creates_the_schema_with_wal_and_full_sync) {
   BOOST_TEST(db.raw().tableExists("search_cache"));
 }
 
-BOOST_AUTO_TEST_CASE(the_schema_is_at_version_4) {
-  BOOST_TEST(db::latest_schema_version() == 4);
+BOOST_AUTO_TEST_CASE(the_schema_is_at_version_5) {
+  BOOST_TEST(db::latest_schema_version() == 5);
   int expected = 1;
   for (const auto& migration : db::migrations()) BOOST_TEST(migration.version == expected++);
 }
@@ -115,11 +115,49 @@ BOOST_AUTO_TEST_CASE(a_version_3_history_migrates_in_the_order_runs_ended_with_t
         "INSERT INTO task_attempts (task_id, attempt, queue, ended_at, outcome) VALUES (7, 3, 'q', 30, 'failed');");
   }
   db::Database db(options_for(dir));
-  BOOST_TEST(db.schema_version() == 4);
+  BOOST_TEST(db.schema_version() == db::latest_schema_version());
   BOOST_TEST(db.raw()
                  .execAndGet("SELECT group_concat(run || ':' || replay || '.' || attempt, ' ') FROM "
                              "(SELECT * FROM task_attempts WHERE task_id = 7 ORDER BY run)")
                  .getString() == "1:0.2 2:0.3 3:1.1");
+}
+
+// Version 5 counts tasks by queue and status in `queue_counts`, filled from the tasks a version 4 database
+// holds in the migration's transaction, and kept from then on by triggers; version 1's finished-state counters
+// in `queue_counters` are gone, its run totals stay.
+BOOST_AUTO_TEST_CASE(a_version_4_database_migrates_with_its_tasks_counted) {
+  TempDir dir;
+  {
+    SQLite::Database raw((dir / "oos.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (std::size_t v = 0; v < 4; ++v) raw.exec(db::migrations()[v].sql);
+    raw.exec("PRAGMA user_version = 4");
+    std::string rows;
+    for (const auto* row : {"'a', 'pending', 0", "'a', 'pending', 2", "'a', 'pending', 0", "'a', 'running', 1",
+                            "'a', 'succeeded', 1", "'a', 'succeeded', 1", "'b', 'dead', 3", "'b', 'cancelled', 0"})
+      raw.exec(std::string("INSERT INTO tasks (queue, status, attempts, type, payload, run_at, max_attempts, "
+                           "created_at, updated_at) VALUES (") +
+               row + ", 't', '{}', 0, 3, 0, 0)");
+    raw.exec("INSERT INTO queue_counters (queue, minute, runs, failures, run_ms) VALUES ('a', 0, 5, 1, 70)");
+  }
+  db::Database db(options_for(dir));
+  BOOST_TEST(db.schema_version() == 5);
+  auto counts = [&] {
+    return db.raw()
+        .execAndGet(
+            "SELECT group_concat(queue || '.' || status || '=' || n || '/' || retried, ' ') FROM "
+            "(SELECT * FROM queue_counts WHERE n != 0 ORDER BY queue, status)")
+        .getString();
+  };
+  BOOST_TEST(counts() == "a.pending=3/1 a.running=1/1 a.succeeded=2/2 b.cancelled=1/0 b.dead=1/1");
+  BOOST_TEST(db.raw().execAndGet("SELECT runs || '/' || failures || '/' || run_ms FROM queue_counters").getString() ==
+             "5/1/70");
+  BOOST_TEST(db.raw()
+                 .execAndGet("SELECT count(*) FROM pragma_table_info('queue_counters') WHERE name = 'succeeded'")
+                 .getInt() == 0);
+  // The triggers count from here on.
+  db.raw().exec("UPDATE tasks SET status = 'dead' WHERE queue = 'a' AND status = 'running'");
+  db.raw().exec("DELETE FROM tasks WHERE queue = 'a' AND status = 'succeeded'");
+  BOOST_TEST(counts() == "a.dead=1/1 a.pending=3/1 b.cancelled=1/0 b.dead=1/1");
 }
 
 BOOST_AUTO_TEST_CASE(release_memory_keeps_the_connection_usable) {

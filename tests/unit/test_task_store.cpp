@@ -367,7 +367,7 @@ BOOST_FIXTURE_TEST_CASE(purge_deletes_finished_tasks_past_their_retention, Store
   BOOST_TEST(!tasks.find(old_dead).has_value());
   BOOST_TEST(tasks.find(fresh).has_value());
   BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 1);  // cascaded
-  BOOST_TEST(sql_int("SELECT succeeded FROM queue_counters WHERE queue = 'default' AND minute = 0") == 1);
+  BOOST_TEST(sql_int("SELECT n FROM queue_counts WHERE queue = 'default' AND status = 'succeeded'") == 1);
 }
 
 BOOST_FIXTURE_TEST_CASE(purge_of_dead_tasks_only_keeps_the_succeeded_ones, StoreFixture) {
@@ -386,7 +386,7 @@ BOOST_FIXTURE_TEST_CASE(purge_of_dead_tasks_only_keeps_the_succeeded_ones, Store
   BOOST_TEST(purged.succeeded == 0);
   BOOST_TEST(!tasks.find(dead).has_value());
   BOOST_TEST(tasks.find(done).has_value());
-  BOOST_TEST(sql_int("SELECT dead FROM queue_counters WHERE queue = 'default' AND minute = 0") == 0);
+  BOOST_TEST(sql_int("SELECT n FROM queue_counts WHERE queue = 'default' AND status = 'dead'") == 0);
 }
 
 // Both connections claim in lockstep rounds (a barrier), so their claims certainly interleave on the same file;

@@ -1,0 +1,215 @@
+// oos-api as a process on a free loopback port, spoken to over real HTTP (libcurl): every endpoint, its
+// errors, and the bodies compared with the CLI's --json output.
+#include <curl/curl.h>
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <cctype>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/cli_support.hpp"
+
+using nlohmann::json;
+using oos::test::BackgroundProcess;
+using oos::test::CliFixture;
+using oos::test::eventually;
+using oos::test::scaled;
+
+namespace {
+
+struct HttpReply {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* out) {
+  std::string line(data, size * count);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
+  }
+  return size * count;
+}
+
+// One request; `body` sent as it is (with a Content-Length) when not empty.
+HttpReply http(const std::string& method, const std::string& url, const std::string& body = "") {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  HttpReply reply;
+  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+  if (!body.empty()) {
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &reply.headers);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(scaled(std::chrono::seconds(10)).count()));
+  auto rc = curl_easy_perform(curl.get());
+  if (rc != CURLE_OK) throw std::runtime_error(url + ": " + curl_easy_strerror(rc));
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &reply.status);
+  return reply;
+}
+
+// A CliFixture with oos-api serving its state directory on a free loopback port.
+struct ApiFixture : CliFixture {
+  std::unique_ptr<BackgroundProcess> api;
+  std::string base;
+
+  ApiFixture() { create_database(); }
+
+  void start_api() {
+    api = start("OOS_API_BIN", {"--listen", "127.0.0.1:0"});
+    const std::string marker = "listening on ";
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return api->out().find('\n') != std::string::npos; },
+                                     scaled(std::chrono::seconds(10)), {api.get()}),
+                          "oos-api did not start: " << api->err());
+    auto line = api->out().substr(0, api->out().find('\n'));
+    BOOST_REQUIRE(line.starts_with(marker + "127.0.0.1:"));
+    base = "http://" + line.substr(marker.size());
+  }
+  HttpReply get(const std::string& path) { return http("GET", base + path); }
+};
+
+// The CLI's JSON lines as one array.
+json lines_array(const std::string& out) {
+  auto list = json::array();
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) list.push_back(json::parse(line));
+  return list;
+}
+
+// The message of a CLI failure, without "TOOL: error: " and the newline.
+std::string cli_message(const std::string& err) {
+  auto start = err.find(": error: ");
+  auto message = err.substr(start + 9);
+  if (!message.empty() && message.back() == '\n') message.pop_back();
+  return message;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api)
+
+// Not runnable (delayed) and dead tasks only: no document holds an age that moves between two calls.
+BOOST_FIXTURE_TEST_CASE(every_read_endpoint_serves_the_clis_json_document, ApiFixture) {
+  auto id = enqueue("mail", "send", {"--data", R"({"to":"a@example.org"})", "--delay", "1h"});
+  enqueue("mail", "send");
+  enqueue("mail", "send");
+  sql_exec(
+      "UPDATE tasks SET status = 'dead', attempts = 1, last_error = 'smtp 550', finished_at = created_at "
+      "WHERE id > 1");
+  start_api();
+
+  auto status = get("/api/v1/queue/status");
+  BOOST_TEST(status.status == 200);
+  BOOST_TEST(status.headers["content-type"] == "application/json");
+  BOOST_TEST(status.body == queue({"status", "--json"}).out);
+  BOOST_TEST(get("/api/v1/queue/mail/stats").body == queue({"stats", "mail", "--json"}).out);
+  BOOST_TEST(get("/api/v1/tasks/" + std::to_string(id)).body == queue({"show", std::to_string(id), "--json"}).out);
+  BOOST_TEST(get("/api/v1/queue/mail/circuit-breaker").body == queue({"breaker", "mail", "--json"}).out);
+  auto dead = get("/api/v1/queue/mail/dead-letter");
+  BOOST_TEST(dead.status == 200);
+  BOOST_TEST(json::parse(dead.body) == lines_array(retry({"list", "--queue", "mail", "--json"}).out));
+  BOOST_TEST(json::parse(dead.body).size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(health_serves_the_oos_health_document_without_auth, ApiFixture) {
+  enqueue("default", "send");  // runnable in worker.queues with no worker: CRITICAL
+  start_api();
+  auto reply = get("/health");
+  BOOST_TEST(reply.status == 503);
+  auto doc = json::parse(reply.body);
+  auto cli = json::parse(health({"--json"}).out);
+  BOOST_TEST(doc["status"] == "CRITICAL");
+  BOOST_TEST(doc["status"] == cli["status"]);
+  BOOST_TEST(doc["exit_code"] == cli["exit_code"]);
+  BOOST_TEST(doc["checks"].size() == cli["checks"].size());
+  for (std::size_t i = 0; i < doc["checks"].size(); ++i) {
+    BOOST_TEST(doc["checks"][i]["name"] == cli["checks"][i]["name"]);
+    BOOST_TEST(doc["checks"][i]["status"] == cli["checks"][i]["status"]);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(unknown_queues_and_tasks_are_404_problems_with_the_clis_wording, ApiFixture) {
+  enqueue("mail", "send");
+  start_api();
+  auto reply = get("/api/v1/queue/nope/stats");
+  BOOST_TEST(reply.status == 404);
+  BOOST_TEST(reply.headers["content-type"] == "application/problem+json");
+  auto problem = json::parse(reply.body);
+  BOOST_TEST(problem["type"] == "about:blank");
+  BOOST_TEST(problem["title"] == "Not Found");
+  BOOST_TEST(problem["status"] == 404);
+  BOOST_TEST(problem["detail"] == cli_message(queue({"stats", "nope", "--json"}).err));
+  for (const auto* path : {"/api/v1/queue/nope/dead-letter", "/api/v1/queue/nope/circuit-breaker"}) {
+    reply = get(path);
+    BOOST_TEST(reply.status == 404, path);
+    BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(queue({"breaker", "nope", "--json"}).err), path);
+  }
+  reply = get("/api/v1/tasks/99");
+  BOOST_TEST(reply.status == 404);
+  BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(queue({"show", "99", "--json"}).err));
+  BOOST_TEST(get("/api/v1/nothing").status == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(wrong_methods_bad_parameters_and_large_bodies_are_refused, ApiFixture) {
+  write_config("[api]\nmax_body = \"1KB\"\n");
+  enqueue("mail", "send");
+  start_api();
+  auto reply = http("DELETE", base + "/api/v1/queue/status");
+  BOOST_TEST(reply.status == 405);
+  BOOST_TEST(reply.headers["allow"] == "GET, HEAD");
+  reply = get("/api/v1/queue/mail/dead-letter?limit=abc");
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(json::parse(reply.body)["detail"] == "limit: 'abc' is not a number from 1 to 1000000");
+  reply = http("POST", base + "/api/v1/queue/status", std::string(2048, 'x'));
+  BOOST_TEST(reply.status == 413);
+  BOOST_TEST(json::parse(reply.body)["status"] == 413);
+  BOOST_TEST(http("HEAD", base + "/api/v1/queue/status").status == 200);
+}
+
+BOOST_FIXTURE_TEST_CASE(every_reply_carries_the_security_headers, ApiFixture) {
+  write_config("[api]\nmax_body = \"1KB\"\n");
+  start_api();
+  for (const auto& reply : {get("/api/v1/queue/status"), get("/health"), get("/nowhere"),
+                            http("POST", base + "/api/v1/queue/status", std::string(2048, 'x'))}) {
+    BOOST_TEST(reply.headers.at("x-content-type-options") == "nosniff");
+    BOOST_TEST(reply.headers.at("cache-control") == "no-store");
+    BOOST_TEST(reply.headers.at("content-security-policy") == "default-src 'self'");
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(sigterm_stops_it_with_exit_0, ApiFixture) {
+  start_api();
+  BOOST_TEST(get("/api/v1/queue/status").status == 200);
+  api->signal(SIGTERM);
+  BOOST_TEST(api->wait(scaled(std::chrono::seconds(10))) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_listen_address_without_a_port_is_a_usage_error, CliFixture) {
+  auto r = run_tool("OOS_API_BIN", {"--listen", "127.0.0.1"});
+  BOOST_TEST(r.exit_code == 64);
+  BOOST_TEST(oos::test::is_one_error_line(r.err, "oos-api"), r.err);
+  BOOST_TEST(r.err.find("has no port") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

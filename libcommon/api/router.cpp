@@ -73,7 +73,8 @@ int limit_of(const Request& r) {
 Response Router::handle(const Request& request) {
   Response reply;
   try {
-    reply = route(request);
+    auto access = authorize(request, m_sources.access, request.path == "/health");
+    reply = access.refusal ? std::move(*access.refusal) : route(request);
   } catch (const std::exception&) {
     auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
     reply = problem(http_status(static_cast<ExitCode>(failure.code)), failure.message);

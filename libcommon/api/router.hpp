@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "api/access.hpp"
 #include "api/message.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
@@ -22,6 +23,7 @@ struct Sources {
   log::Logger& logger;
   std::filesystem::path state_dir;
   std::filesystem::path backup_dir;
+  AccessSettings access;  // tokens and allowed hosts
 };
 
 // The routes; handle() is not reentrant (one database connection).
@@ -29,7 +31,8 @@ class Router {
  public:
   explicit Router(Sources sources) : m_sources(std::move(sources)) {}
 
-  // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). Never
+  // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
+  // request passes authorize() first (GET /health is public). Never
   // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,
   // with the CLI's message; an unknown path is 404, a known path with another method 405 with Allow.
   Response handle(const Request& request);

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cctype>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -45,9 +46,13 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* out
   return size * count;
 }
 
-// One request; `body` sent as it is (with a Content-Length) when not empty.
-HttpReply http(const std::string& method, const std::string& url, const std::string& body = "") {
+// One request; `body` sent as it is (with a Content-Length) when not empty, `headers` as "Name: value".
+HttpReply http(const std::string& method, const std::string& url, const std::string& body = "",
+               const std::vector<std::string>& headers = {}) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(nullptr, &curl_slist_free_all);
+  for (const auto& h : headers) list.reset(curl_slist_append(list.release(), h.c_str()));
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list.get());
   HttpReply reply;
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
@@ -75,8 +80,8 @@ struct ApiFixture : CliFixture {
 
   ApiFixture() { create_database(); }
 
-  void start_api() {
-    api = start("OOS_API_BIN", {"--listen", "127.0.0.1:0"});
+  void start_api(const std::vector<std::string>& env = {}) {
+    api = start("OOS_API_BIN", {"--listen", "127.0.0.1:0"}, env);
     const std::string marker = "listening on ";
     BOOST_REQUIRE_MESSAGE(eventually([&] { return api->out().find('\n') != std::string::npos; },
                                      scaled(std::chrono::seconds(10)), {api.get()}),
@@ -174,17 +179,19 @@ BOOST_FIXTURE_TEST_CASE(unknown_queues_and_tasks_are_404_problems_with_the_clis_
 BOOST_FIXTURE_TEST_CASE(wrong_methods_bad_parameters_and_large_bodies_are_refused, ApiFixture) {
   write_config("[api]\nmax_body = \"1KB\"\n");
   enqueue("mail", "send");
-  start_api();
-  auto reply = http("DELETE", base + "/api/v1/queue/status");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto reply = http("DELETE", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"});
   BOOST_TEST(reply.status == 405);
   BOOST_TEST(reply.headers["allow"] == "GET, HEAD");
-  reply = get("/api/v1/queue/mail/dead-letter?limit=abc");
+  reply =
+      http("GET", base + "/api/v1/queue/mail/dead-letter?limit=abc", "", {"Authorization: Bearer admin-token-123456"});
   BOOST_TEST(reply.status == 400);
   BOOST_TEST(json::parse(reply.body)["detail"] == "limit: 'abc' is not a number from 1 to 1000000");
   reply = http("POST", base + "/api/v1/queue/status", std::string(2048, 'x'));
   BOOST_TEST(reply.status == 413);
   BOOST_TEST(json::parse(reply.body)["status"] == 413);
-  BOOST_TEST(http("HEAD", base + "/api/v1/queue/status").status == 200);
+  BOOST_TEST(http("HEAD", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"}).status ==
+             200);
 }
 
 BOOST_FIXTURE_TEST_CASE(every_reply_carries_the_security_headers, ApiFixture) {
@@ -210,6 +217,42 @@ BOOST_FIXTURE_TEST_CASE(a_listen_address_without_a_port_is_a_usage_error, CliFix
   BOOST_TEST(r.exit_code == 64);
   BOOST_TEST(oos::test::is_one_error_line(r.err, "oos-api"), r.err);
   BOOST_TEST(r.err.find("has no port") != std::string::npos, r.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(without_a_token_configured_loopback_may_read_but_not_write, ApiFixture) {
+  start_api();
+  BOOST_TEST(get("/api/v1/queue/status").status == 200);
+  auto reply = http("POST", base + "/api/v1/queue/mail/pause");
+  BOOST_TEST(reply.status == 403);
+  BOOST_TEST(json::parse(reply.body)["detail"] == "writes need the admin token OOS_API_TOKEN, and none is configured");
+}
+
+BOOST_FIXTURE_TEST_CASE(with_tokens_configured_every_request_but_health_needs_one, ApiFixture) {
+  auto credentials = dir() / "credentials";
+  std::filesystem::create_directories(credentials);
+  { std::ofstream(credentials / "OOS_API_TOKEN") << "admin-token-123456\n"; }
+  start_api({"CREDENTIALS_DIRECTORY=" + credentials.string(), "OOS_API_READONLY_TOKEN=reader-token-123456"});
+  auto reply = get("/api/v1/queue/status");
+  BOOST_TEST(reply.status == 401);
+  BOOST_TEST(reply.headers["www-authenticate"] == "Bearer realm=\"oos\"");
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer nope"}).status == 401);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer reader-token-123456"}).status ==
+             200);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"}).status ==
+             200);
+  reply = http("DELETE", base + "/api/v1/queue/status", "", {"Authorization: Bearer reader-token-123456"});
+  BOOST_TEST(reply.status == 403);
+  BOOST_TEST(json::parse(reply.body)["detail"] == "the read-only token cannot write: use OOS_API_TOKEN");
+  BOOST_TEST(get("/health").status != 401);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_host_header_outside_the_allowlist_is_421, ApiFixture) {
+  start_api();
+  auto reply = http("GET", base + "/api/v1/queue/status", "", {"Host: rebound.example"});
+  BOOST_TEST(reply.status == 421);
+  BOOST_TEST(json::parse(reply.body)["detail"] ==
+             "host 'rebound.example' is not in the allowed hosts: use an address oos-api serves");
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Host: localhost"}).status == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

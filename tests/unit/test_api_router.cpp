@@ -15,7 +15,13 @@ namespace {
 
 // The router over the fixture's database, as oos-api builds it.
 struct RouterFixture : StoreFixture {
-  api::Router router{{*db, config, clock, *logger, dir.path(), dir / "backups"}};
+  api::Router router{{*db,
+                      config,
+                      clock,
+                      *logger,
+                      dir.path(),
+                      dir / "backups",
+                      {std::nullopt, std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
 
   api::Response get(const std::string& path, std::map<std::string, std::string> query = {}) {
     return router.handle({"GET", path, std::move(query), {}, "", true});
@@ -130,7 +136,17 @@ BOOST_FIXTURE_TEST_CASE(unknown_paths_are_404_and_other_methods_405, RouterFixtu
   for (const auto* path : {"/", "/api", "/api/v1", "/api/v1/queue", "/api/v2/queue/status", "/api/v1/queue/status/",
                            "/api/v1/queue/mail/nothing", "/health/x"})
     BOOST_TEST(get(path).status == 404, path);
-  auto reply = router.handle({"DELETE", "/api/v1/queue/status", {}, {}, "", true});
+  // A write needs the admin token before its method is even looked at.
+  BOOST_TEST(router.handle({"DELETE", "/api/v1/queue/status", {}, {}, "", true}).status == 403);
+  api::Router admin{{*db,
+                     config,
+                     clock,
+                     *logger,
+                     dir.path(),
+                     dir / "backups",
+                     {"admin-token-123456", std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+  auto reply =
+      admin.handle({"DELETE", "/api/v1/queue/status", {}, {{"authorization", "Bearer admin-token-123456"}}, "", true});
   BOOST_TEST(reply.status == 405);
   BOOST_TEST(header(reply, "Allow") == "GET, HEAD");
   BOOST_TEST(router.handle({"HEAD", "/api/v1/queue/status", {}, {}, "", true}).status == 200);
@@ -148,6 +164,21 @@ BOOST_FIXTURE_TEST_CASE(health_is_the_oos_health_document_and_503_when_critical,
   reply = get("/health");
   BOOST_TEST(body(reply)["status"] == "CRITICAL", reply.body);
   BOOST_TEST(reply.status == 503);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_refused_request_is_not_routed_and_carries_the_headers, StoreFixture) {
+  api::Router guarded{{*db,
+                       config,
+                       clock,
+                       *logger,
+                       dir.path(),
+                       dir / "backups",
+                       {"admin-token-123456", std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+  auto reply = guarded.handle({"GET", "/api/v1/tasks/1", {}, {}, "", true});
+  BOOST_TEST(reply.status == 401);
+  BOOST_TEST(header(reply, "Cache-Control") == "no-store");
+  reply = guarded.handle({"GET", "/api/v1/tasks/1", {}, {{"authorization", "Bearer admin-token-123456"}}, "", true});
+  BOOST_TEST(reply.status == 404);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,7 @@
 #include "api/http_server.hpp"
 #include "api/listen.hpp"
 #include "api/router.hpp"
+#include "secrets.hpp"
 
 namespace oos::tools::api {
 namespace {
@@ -34,8 +35,11 @@ int run(const Command& command, app::Context& context, db::Database& db) {
       passed ? std::move(*passed)
              : oos::api::listen_on(command.listen ? std::string_view(*command.listen) : oos::api::k_default_listen);
   auto address = oos::api::local_address(listener.get());
+  auto secrets = secrets::SecretStore::from_environment();
+  oos::api::AccessSettings access{secrets.get("OOS_API_TOKEN"), secrets.get("OOS_API_READONLY_TOKEN"),
+                                  oos::api::default_allowed_hosts(address)};
   oos::api::Router router(
-      {db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir()});
+      {db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir(), access});
   const auto& limits = context.config.api;
   oos::api::ServerSettings settings{limits.max_body, static_cast<unsigned>(limits.max_connections),
                                     std::chrono::duration_cast<std::chrono::seconds>(limits.connection_timeout)};

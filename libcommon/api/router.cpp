@@ -11,10 +11,13 @@
 #include "api/problem.hpp"
 #include "app/context.hpp"
 #include "app/output.hpp"
+#include "db/events.hpp"
 #include "health/observe.hpp"
 #include "policy/health.hpp"
+#include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
+#include "util/json.hpp"
 
 namespace oos::api {
 namespace {
@@ -75,6 +78,10 @@ Response Router::handle(const Request& request) {
   try {
     auto access = authorize(request, m_sources.access, request.path == "/health");
     reply = access.refusal ? std::move(*access.refusal) : route(request);
+    bool write = request.method != "GET" && request.method != "HEAD";
+    if (write && reply.status < 300)
+      db::record_event_alone(m_sources.db, m_sources.clock.now(), "api.write", request.path,
+                             fmt::format("{} by {} token: {}", request.method, to_string(access.role), reply.status));
   } catch (const std::exception&) {
     auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
     reply = problem(http_status(static_cast<ExitCode>(failure.code)), failure.message);
@@ -137,8 +144,69 @@ Response Router::route(const Request& r) {
       queues.require_known(name);
       return json_reply(200, app::breaker_document(name, queues.breakers().load("queue", name)));
     }
+    if (parts[4] == "tasks") {
+      if (auto refused = refuse_method(r, "POST")) return *refused;
+      return enqueue(r, name);
+    }
+  }
+  if (parts.size() == 6 && parts[2] == "queue" && parts[4] == "circuit-breaker" && parts[5] == "reset") {
+    if (auto refused = refuse_method(r, "POST")) return *refused;
+    std::string name(parts[3]);
+    queues.require_known(name);
+    auto before = queues.breakers().reset("queue", name, now);
+    return json_reply(200, app::breaker_reset_document(name, before, queues.breakers().load("queue", name)));
+  }
+  if (parts.size() == 7 && parts[2] == "queue" && parts[4] == "dead-letter" && parts[6] == "retry") {
+    if (auto refused = refuse_method(r, "POST")) return *refused;
+    auto id = parse_int(parts[5]);
+    auto task = id && *id > 0 ? tasks.find(*id) : std::nullopt;
+    if (!task || task->queue != parts[3])
+      throw Error(ExitCode::no_input, fmt::format("task {} not found in queue {}", parts[5], parts[3]));
+    const std::vector<queue::TaskId> ids{task->id};
+    return json_reply(200, app::requeued_document(tasks.requeue(ids, {}, DryRun::no), false));
   }
   return problem(404, fmt::format("no such resource: {}", r.path));
+}
+
+// The body is one batch-line object or an array of them; nothing is written unless all of them parse. The
+// Idempotency-Key header is the unique key of a single task.
+Response Router::enqueue(const Request& r, const std::string& name) {
+  if (auto ok = queue::check_name("queue", name); !ok) throw Error(ExitCode::usage, ok.error());
+  if (!util::json_depth_within(r.body, util::k_max_json_depth + 2))
+    throw Error(ExitCode::data_error,
+                fmt::format("the body: payload is nested deeper than {} levels", util::k_max_json_depth));
+  auto body =
+      r.body.find('\0') == std::string::npos ? json::parse(r.body, nullptr, false) : json(json::value_t::discarded);
+  if (body.is_discarded() || !(body.is_object() || body.is_array()))
+    throw Error(ExitCode::data_error,
+                "the body must be a JSON object such as {\"type\":\"t\",\"data\":{}} or an array of them");
+  auto key = r.headers.find("idempotency-key");
+  std::vector<queue::NewTask> items;
+  if (body.is_object()) {
+    items.push_back(queue::parse_batch_item(body.dump(), "the body", name));
+    if (key != r.headers.end()) {
+      if (items[0].unique_key && *items[0].unique_key != key->second)
+        throw Error(ExitCode::usage, "Idempotency-Key and unique_key differ: give one of them");
+      items[0].unique_key = key->second;
+    }
+  } else {
+    if (body.empty()) throw Error(ExitCode::data_error, "the body is an empty array: nothing to enqueue");
+    if (key != r.headers.end())
+      throw Error(ExitCode::usage, "Idempotency-Key names one task: give each item of an array its unique_key");
+    for (std::size_t i = 0; i < body.size(); ++i)
+      items.push_back(queue::parse_batch_item(body[i].dump(), fmt::format("item {}", i + 1), name));
+  }
+  queue::TaskStore tasks(m_sources.db, m_sources.config, m_sources.clock, m_sources.logger);
+  if (body.is_object()) {
+    auto result = tasks.enqueue(items[0]);
+    auto reply = json_reply(result.created ? 201 : 200, app::enqueued_document(result, items[0]));
+    reply.headers.emplace_back("Location", fmt::format("/api/v1/tasks/{}", result.id));
+    return reply;
+  }
+  auto results = tasks.enqueue_batch(items);
+  auto list = json::array();
+  for (std::size_t i = 0; i < results.size(); ++i) list.push_back(app::enqueued_document(results[i], items[i]));
+  return json_reply(201, list);
 }
 
 }  // namespace oos::api

@@ -32,13 +32,15 @@ class Router {
   explicit Router(Sources sources) : m_sources(std::move(sources)) {}
 
   // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
-  // request passes authorize() first (GET /health is public). Never
+  // request passes authorize() first (GET /health is public); a write that succeeds is recorded as the event
+  // "api.write" naming the role that did it (never the token). Never
   // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,
   // with the CLI's message; an unknown path is 404, a known path with another method 405 with Allow.
   Response handle(const Request& request);
 
  private:
   Response route(const Request& request);
+  Response enqueue(const Request& request, const std::string& queue);
 
   Sources m_sources;
 };

@@ -252,6 +252,10 @@ json enqueued_document(const oos::queue::EnqueueResult& result, const oos::queue
   return json{{"id", result.id}, {"created", result.created}, {"queue", task.queue}, {"type", task.type}};
 }
 
+json requeued_document(const std::vector<oos::queue::TaskId>& ids, bool dry_run) {
+  return json{{"requeued", ids}, {"dry_run", dry_run}};
+}
+
 json health_document(const std::vector<policy::HealthCheck>& checks, int exit_code, const std::string& perfdata) {
   auto list = json::array();
   for (const auto& c : checks)

@@ -255,4 +255,71 @@ BOOST_FIXTURE_TEST_CASE(a_host_header_outside_the_allowlist_is_421, ApiFixture) 
   BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Host: localhost"}).status == 200);
 }
 
+namespace {
+const std::string k_admin = "Authorization: Bearer admin-token-123456";
+}
+
+BOOST_FIXTURE_TEST_CASE(posting_a_task_enqueues_it_once_per_idempotency_key, ApiFixture) {
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto url = base + "/api/v1/queue/mail/tasks";
+  auto reply = http("POST", url, R"({"type":"send","data":{"to":"a@example.org"},"priority":5})",
+                    {k_admin, "Idempotency-Key: order-7"});
+  BOOST_TEST(reply.status == 201);
+  BOOST_TEST(reply.headers["location"] == "/api/v1/tasks/1");
+  BOOST_TEST(json::parse(reply.body) == (json{{"id", 1}, {"created", true}, {"queue", "mail"}, {"type", "send"}}));
+  BOOST_TEST(sql_text("SELECT payload FROM tasks WHERE id = 1") == R"({"to":"a@example.org"})");
+  BOOST_TEST(sql_int("SELECT priority FROM tasks WHERE id = 1") == 5);
+  // Again with the same key: the task that exists, 200, the CLI's document for the same case byte for byte.
+  reply = http("POST", url, R"({"type":"send"})", {k_admin, "Idempotency-Key: order-7"});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.body == queue({"enqueue", "mail", "send", "--unique-key", "order-7", "--json"}).out);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write' AND detail LIKE 'POST by admin token%'") ==
+             2);
+}
+
+BOOST_FIXTURE_TEST_CASE(posting_an_array_enqueues_all_or_nothing, ApiFixture) {
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto url = base + "/api/v1/queue/mail/tasks";
+  auto reply = http("POST", url, R"([{"type":"a"},{"type":"b","delay":"1h"}])", {k_admin});
+  BOOST_TEST(reply.status == 201);
+  BOOST_TEST(json::parse(reply.body).size() == 2u);
+  BOOST_TEST(json::parse(reply.body)[1]["type"] == "b");
+  for (const auto* bad :
+       {R"({"type":"a")", R"([{"type":"a"},{"type":"b c"}])", R"([])", R"("text")", R"({"type":"a","colour":"red"})"}) {
+    reply = http("POST", url, bad, {k_admin});
+    BOOST_TEST(reply.status == 400, bad);
+    BOOST_TEST(reply.headers["content-type"] == "application/problem+json", bad);
+  }
+  BOOST_TEST(json::parse(http("POST", url, R"([{"type":"a"},{"type":"b c"}])", {k_admin}).body)["detail"] ==
+             "item 2: invalid type name 'b c': use 1-64 letters, digits, '_', '-', '.' or ':'");
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 2);  // nothing of the refused bodies
+  BOOST_TEST(http("POST", url, R"([{"type":"a"}])", {k_admin, "Idempotency-Key: k"}).status == 400);
+  BOOST_TEST(http("POST", url, R"({"type":"a"})", {"Authorization: Bearer reader"}).status == 401);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_dead_task_is_retried_and_a_breaker_reset_as_the_cli_does, ApiFixture) {
+  enqueue("mail", "send");
+  enqueue("mail", "send");
+  enqueue("mail", "send");
+  sql_exec("UPDATE tasks SET status = 'dead', attempts = 3, last_error = 'x', finished_at = created_at");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto reply = http("POST", base + "/api/v1/queue/mail/dead-letter/1/retry", "", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(json::parse(reply.body) == json::parse(R"({"requeued":[1],"dry_run":false})"));
+  BOOST_TEST(json::parse(retry({"requeue", "2", "--json"}).out) == json::parse(R"({"requeued":[2],"dry_run":false})"));
+  BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = 1") == "pending");
+  reply = http("POST", base + "/api/v1/queue/mail/dead-letter/1/retry", "", {k_admin});
+  BOOST_TEST(reply.status == 409);
+  BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(retry({"requeue", "1", "--json"}).err));
+  BOOST_TEST(http("POST", base + "/api/v1/queue/other/dead-letter/3/retry", "", {k_admin}).status == 404);
+  BOOST_TEST(http("POST", base + "/api/v1/queue/mail/dead-letter/99/retry", "", {k_admin}).status == 404);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/mail/dead-letter/3/retry", "", {k_admin}).status == 405);
+
+  reply = http("POST", base + "/api/v1/queue/mail/circuit-breaker/reset", "", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.body == queue({"breaker", "mail", "--reset", "--json"}).out);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -181,4 +181,28 @@ BOOST_FIXTURE_TEST_CASE(a_refused_request_is_not_routed_and_carries_the_headers,
   BOOST_TEST(reply.status == 404);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_write_is_recorded_with_the_role_and_a_refused_body_writes_nothing, StoreFixture) {
+  api::Router admin{{*db,
+                     config,
+                     clock,
+                     *logger,
+                     dir.path(),
+                     dir / "backups",
+                     {"admin-token-123456", std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+  std::map<std::string, std::string> headers{{"authorization", "Bearer admin-token-123456"}, {"idempotency-key", "k1"}};
+  auto reply =
+      admin.handle({"POST", "/api/v1/queue/mail/tasks", {}, headers, R"({"type":"t","unique_key":"k2"})", true});
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(body(reply)["detail"] == "Idempotency-Key and unique_key differ: give one of them");
+  reply = admin.handle({"POST", "/api/v1/queue/a b/tasks", {}, headers, R"({"type":"t"})", true});
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 0);
+  reply = admin.handle({"POST", "/api/v1/queue/mail/tasks", {}, headers, R"({"type":"t"})", true});
+  BOOST_TEST(reply.status == 201);
+  BOOST_TEST(sql_text("SELECT unique_key FROM tasks") == "k1");
+  BOOST_TEST(sql_text("SELECT detail FROM events WHERE kind = 'api.write'") == "POST by admin token: 201");
+  BOOST_TEST(sql_text("SELECT object FROM events WHERE kind = 'api.write'") == "/api/v1/queue/mail/tasks");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -144,6 +144,13 @@ Response Router::route(const Request& r) {
       queues.require_known(name);
       return json_reply(200, app::breaker_document(name, queues.breakers().load("queue", name)));
     }
+    if (parts[4] == "pause" || parts[4] == "resume") {
+      if (auto refused = refuse_method(r, "POST")) return *refused;
+      if (auto ok = queue::check_name("queue", name); !ok) throw Error(ExitCode::usage, ok.error());
+      bool pause = parts[4] == "pause";
+      bool changed = queues.set_paused(name, pause, now);
+      return json_reply(200, app::paused_document(name, pause, changed));
+    }
     if (parts[4] == "tasks") {
       if (auto refused = refuse_method(r, "POST")) return *refused;
       return enqueue(r, name);

@@ -252,6 +252,10 @@ json enqueued_document(const oos::queue::EnqueueResult& result, const oos::queue
   return json{{"id", result.id}, {"created", result.created}, {"queue", task.queue}, {"type", task.type}};
 }
 
+json paused_document(const std::string& queue, bool paused, bool changed) {
+  return json{{"queue", queue}, {"paused", paused}, {"changed", changed}};
+}
+
 json requeued_document(const std::vector<oos::queue::TaskId>& ids, bool dry_run) {
   return json{{"requeued", ids}, {"dry_run", dry_run}};
 }

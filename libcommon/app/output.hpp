@@ -32,6 +32,8 @@ nlohmann::json breaker_reset_document(const std::string& queue, const policy::Br
                                       const policy::BreakerRecord& after);
 // One line of `oos-queue enqueue --json`: {"id", "created", "queue", "type"}.
 nlohmann::json enqueued_document(const oos::queue::EnqueueResult& result, const oos::queue::NewTask& task);
+// `oos-queue pause|resume --json`: {"queue", "paused": the flag now, "changed": whether this call changed it}.
+nlohmann::json paused_document(const std::string& queue, bool paused, bool changed);
 // `oos-retry requeue --json`: {"requeued": [ids], "dry_run"}.
 nlohmann::json requeued_document(const std::vector<oos::queue::TaskId>& ids, bool dry_run);
 // `oos-health --json`: the overall status, the exit code, the summary line, the perfdata and every check.

@@ -322,4 +322,23 @@ BOOST_FIXTURE_TEST_CASE(a_dead_task_is_retried_and_a_breaker_reset_as_the_cli_do
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 2);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_queue_is_paused_and_resumed_as_the_cli_does, ApiFixture) {
+  enqueue("mail", "send");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto reply = http("POST", base + "/api/v1/queue/mail/pause", "", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(json::parse(reply.body) == json::parse(R"({"queue":"mail","paused":true,"changed":true})"));
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'queue.pause'") == 1);
+  // The second pause changes nothing, and the CLI says so in the same document.
+  BOOST_TEST(http("POST", base + "/api/v1/queue/mail/pause", "", {k_admin}).body ==
+             queue({"pause", "mail", "--json"}).out);
+  reply = http("POST", base + "/api/v1/queue/mail/resume", "", {k_admin});
+  BOOST_TEST(reply.body == R"({"changed":true,"paused":false,"queue":"mail"})"
+                           "\n");
+  BOOST_TEST(http("POST", base + "/api/v1/queue/mail/resume", "", {k_admin}).body ==
+             queue({"resume", "mail", "--json"}).out);
+  BOOST_TEST(http("POST", base + "/api/v1/queue/a%20b/pause", "", {k_admin}).status == 400);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/mail/pause", "", {k_admin}).status == 405);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -160,7 +160,11 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
     case Verb::resume: {
       bool pause = c.verb == Verb::pause;
       bool changed = queues.set_paused(c.queue, pause, now);
-      std::cout << fmt::format("queue {} {}{}\n", c.queue, changed ? "" : "was already ", pause ? "paused" : "resumed");
+      if (c.json)
+        std::cout << dump(paused_document(c.queue, pause, changed)) << '\n';
+      else
+        std::cout << fmt::format("queue {} {}{}\n", c.queue, changed ? "" : "was already ",
+                                 pause ? "paused" : "resumed");
       return 0;
     }
     case Verb::breaker: {

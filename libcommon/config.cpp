@@ -415,6 +415,17 @@ const Keys<MetricsSettings> k_metrics{{
     {"textfile_dir", [](const Value& v, MetricsSettings& s) { s.textfile_dir = v.string(); }},
 }};
 
+const Keys<ApiSettings> k_api{
+    {
+        {"max_body", [](const Value& v, ApiSettings& s) { s.max_body = v.size(); }},
+        {"max_connections", [](const Value& v, ApiSettings& s) { s.max_connections = v.integer(1, 100000); }},
+        {"connection_timeout", [](const Value& v, ApiSettings& s) { s.connection_timeout = v.duration(); }},
+    },
+    [](const Value& table, const ApiSettings& s) {
+      if (s.max_body < 1) table.fail_key("max_body", "must be more than 0");
+      if (s.connection_timeout < 1s) table.fail_key("connection_timeout", "must be at least 1s");
+    }};
+
 // The sections, in the order they are read: [queues.NAME] start from [queue], so [queue] comes first.
 const Keys<Config> k_sections{{
     {"paths", [](const Value& v, Config& c) { v.read(k_paths, c); }},
@@ -431,6 +442,7 @@ const Keys<Config> k_sections{{
     {"scale", [](const Value& v, Config& c) { v.read(k_scale, c.scale); }},
     {"search", [](const Value& v, Config& c) { v.read(k_search, c.search); }},
     {"metrics", [](const Value& v, Config& c) { v.read(k_metrics, c.metrics); }},
+    {"api", [](const Value& v, Config& c) { v.read(k_api, c.api); }},
 }};
 
 }  // namespace

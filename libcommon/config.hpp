@@ -130,6 +130,13 @@ struct MetricsSettings {
   std::string textfile_dir;  // empty: no textfile
 };
 
+// [api]: oos-api's limits (docs/reference.md, HTTP API).
+struct ApiSettings {
+  std::uint64_t max_body = 1ull << 20;  // a larger request body is refused with 413
+  int max_connections = 64;             // connections beyond are closed at once
+  Millis connection_timeout = 30s;      // an idle connection is closed after this
+};
+
 struct Config {
   std::filesystem::path source;          // the file it came from; empty for built-in defaults
   std::optional<std::string> state_dir;  // paths.state_dir, if set
@@ -146,6 +153,7 @@ struct Config {
   ScaleSettings scale;
   SearchSettings search;
   MetricsSettings metrics;
+  ApiSettings api;
 
   // The settings of queue `name`: its [queues.NAME] table, else the [queue] defaults.
   const QueueSettings& queue_settings(const std::string& name) const;

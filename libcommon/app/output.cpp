@@ -223,10 +223,52 @@ void print_task(std::ostream& out, oos::queue::TaskStore& store, oos::queue::Tas
     out << task_text(*task, attempts);
     return;
   }
-  auto doc = to_json(*task);
+  out << dump(task_document(*task, attempts)) << '\n';
+}
+
+json status_document(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now) {
+  json out{{"queues", json::array()}};
+  for (const auto& s : queues) out["queues"].push_back(to_json(s, now));
+  return out;
+}
+
+json task_document(const Task& task, const std::vector<oos::queue::Attempt>& attempts) {
+  auto doc = to_json(task);
   doc["attempt_history"] = json::array();
   for (const auto& a : attempts) doc["attempt_history"].push_back(to_json(a));
-  out << dump(doc) << '\n';
+  return doc;
+}
+
+json breaker_document(const std::string& queue, const policy::BreakerRecord& breaker) {
+  return json{{"queue", queue}, {"breaker", to_json(breaker)}};
+}
+
+json breaker_reset_document(const std::string& queue, const policy::BreakerRecord& before,
+                            const policy::BreakerRecord& after) {
+  return json{{"queue", queue}, {"was", to_json(before)}, {"breaker", to_json(after)}};
+}
+
+json enqueued_document(const oos::queue::EnqueueResult& result, const oos::queue::NewTask& task) {
+  return json{{"id", result.id}, {"created", result.created}, {"queue", task.queue}, {"type", task.type}};
+}
+
+json paused_document(const std::string& queue, bool paused, bool changed) {
+  return json{{"queue", queue}, {"paused", paused}, {"changed", changed}};
+}
+
+json requeued_document(const std::vector<oos::queue::TaskId>& ids, bool dry_run) {
+  return json{{"requeued", ids}, {"dry_run", dry_run}};
+}
+
+json health_document(const std::vector<policy::HealthCheck>& checks, int exit_code, const std::string& perfdata) {
+  auto list = json::array();
+  for (const auto& c : checks)
+    list.push_back({{"name", c.name}, {"status", policy::to_string(c.status)}, {"message", c.message}});
+  return json{{"status", policy::to_string(policy::overall(checks))},
+              {"exit_code", exit_code},
+              {"summary", policy::summary_line(checks)},
+              {"perfdata", perfdata},
+              {"checks", list}};
 }
 
 std::string breaker_text(const std::string& queue, const policy::BreakerRecord& b, util::UnixMillis now) {

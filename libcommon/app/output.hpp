@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/health.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task.hpp"
 #include "queue/task_store.hpp"
@@ -18,6 +19,26 @@ nlohmann::json to_json(const oos::queue::Attempt& attempt);
 nlohmann::json to_json(const oos::queue::QueueStatus& status, util::UnixMillis now);
 nlohmann::json to_json(const oos::queue::QueueStats& stats, util::UnixMillis now);
 nlohmann::json to_json(const policy::BreakerRecord& breaker);
+
+// The `--json` documents of the tools, which oos-api serves as they are (one schema for both, docs/reference.md
+// section "HTTP API"). `oos-queue status`: {"queues": [...]}.
+nlohmann::json status_document(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now);
+// `oos-queue show` and `oos-retry show`: the task with its "attempt_history".
+nlohmann::json task_document(const oos::queue::Task& task, const std::vector<oos::queue::Attempt>& attempts);
+// `oos-queue breaker Q`: {"queue", "breaker"}.
+nlohmann::json breaker_document(const std::string& queue, const policy::BreakerRecord& breaker);
+// `oos-queue breaker Q --reset`: {"queue", "was", "breaker"}.
+nlohmann::json breaker_reset_document(const std::string& queue, const policy::BreakerRecord& before,
+                                      const policy::BreakerRecord& after);
+// One line of `oos-queue enqueue --json`: {"id", "created", "queue", "type"}.
+nlohmann::json enqueued_document(const oos::queue::EnqueueResult& result, const oos::queue::NewTask& task);
+// `oos-queue pause|resume --json`: {"queue", "paused": the flag now, "changed": whether this call changed it}.
+nlohmann::json paused_document(const std::string& queue, bool paused, bool changed);
+// `oos-retry requeue --json`: {"requeued": [ids], "dry_run"}.
+nlohmann::json requeued_document(const std::vector<oos::queue::TaskId>& ids, bool dry_run);
+// `oos-health --json`: the overall status, the exit code, the summary line, the perfdata and every check.
+nlohmann::json health_document(const std::vector<policy::HealthCheck>& checks, int exit_code,
+                               const std::string& perfdata);
 
 std::string status_table(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now);
 std::string stats_text(const oos::queue::QueueStats& stats, util::UnixMillis now);

@@ -24,7 +24,10 @@ bool fits_int(const json& value, long long min) {
 }  // namespace
 
 NewTask parse_batch_line(std::string_view line, int number, const std::string& queue) {
-  auto where = fmt::format("stdin line {}", number);
+  return parse_batch_item(line, fmt::format("stdin line {}", number), queue);
+}
+
+NewTask parse_batch_item(std::string_view line, const std::string& where, const std::string& queue) {
   // The envelope adds one level to the payload's: deeper lines are refused before parsing (and the dump of
   // "data" below, which recurses once per level).
   if (!util::json_depth_within(line, util::k_max_json_depth + 1))

@@ -14,4 +14,8 @@ namespace oos::queue {
 // k_max_delay, nesting deeper than util::k_max_json_depth below "data" (refused before parsing).
 NewTask parse_batch_line(std::string_view line, int number, const std::string& queue);
 
+// parse_batch_line() for one object that came another way (an item of oos-api's POST body): the errors name
+// `where` ("item 2") instead of a stdin line.
+NewTask parse_batch_item(std::string_view text, const std::string& where, const std::string& queue);
+
 }  // namespace oos::queue

@@ -57,6 +57,15 @@ bool QueueStore::set_paused(const std::string& queue, bool paused, util::UnixMil
   return true;
 }
 
+Error unknown_queue(const std::string& name) {
+  return Error(ExitCode::no_input,
+               fmt::format("queue '{}' not found: it has no tasks and no [queues.{}] settings", name, name));
+}
+
+void QueueStore::require_known(const std::string& queue) {
+  if (!exists(queue)) throw unknown_queue(queue);
+}
+
 bool QueueStore::exists(const std::string& queue) {
   if (m_config.queues.contains(queue)) return true;
   auto q = m_db.query(

@@ -10,6 +10,7 @@
 #include "breaker/breaker_store.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
+#include "error.hpp"
 #include "log.hpp"
 #include "util/time.hpp"
 
@@ -50,6 +51,10 @@ struct QueueStats {
   std::optional<double> mean_run_ms;    // over the last hour's runs
 };
 
+// The error for a queue that does not exist (66): "queue 'NAME' not found: it has no tasks and no [queues.NAME]
+// settings", the same for the CLI and the API.
+Error unknown_queue(const std::string& name);
+
 // Alerts for a queue in this state; pure.
 std::vector<std::string> queue_alerts(const QueueCounts& counts, const policy::BreakerRecord& breaker,
                                       const config::QueueSettings& settings);
@@ -64,6 +69,8 @@ class QueueStore {
 
   // Whether the queue is known: it has tasks, a flag, a breaker, or a [queues.NAME] table.
   bool exists(const std::string& queue);
+  // Throws unknown_queue(queue) unless exists(queue).
+  void require_known(const std::string& queue);
 
   // Every known queue, sorted by name.
   std::vector<QueueStatus> status(util::UnixMillis now);

@@ -697,4 +697,16 @@ BOOST_AUTO_TEST_CASE(log_levels_round_trip_through_their_names) {
   BOOST_TEST(!oos::config::parse_log_level("INFO").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(the_api_section_sets_the_servers_limits) {
+  auto defaults = parse_config("", "oos.toml").api;
+  BOOST_TEST(defaults.max_body == 1ull << 20);
+  BOOST_TEST(defaults.max_connections == 64);
+  BOOST_TEST(defaults.connection_timeout.count() == 30'000);
+  auto c = parse_config("[api]\nmax_body = \"64KB\"\nmax_connections = 8\nconnection_timeout = \"5s\"\n", "oos.toml");
+  BOOST_TEST(c.api.max_body == 64ull << 10);
+  BOOST_TEST(c.api.max_connections == 8);
+  BOOST_TEST(c.api.connection_timeout.count() == 5'000);
+  BOOST_TEST(config_error("[api]\nconnection_timeout = \"0s\"\n").find("api.connection_timeout") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

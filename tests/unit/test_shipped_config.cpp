@@ -32,6 +32,9 @@ BOOST_AUTO_TEST_CASE(the_documented_config_parses_to_the_built_in_defaults) {
   BOOST_TEST(parsed.scale.memory_pressure_psi_some_avg10 == defaults.scale.memory_pressure_psi_some_avg10);
   BOOST_TEST(parsed.search.provider.at("google").daily_quota == defaults.search.provider.at("google").daily_quota);
   BOOST_TEST(parsed.search.provider.at("brave").endpoint == defaults.search.provider.at("brave").endpoint);
+  BOOST_TEST(parsed.api.max_body == defaults.api.max_body);
+  BOOST_TEST(parsed.api.max_connections == defaults.api.max_connections);
+  BOOST_TEST(parsed.api.connection_timeout.count() == defaults.api.connection_timeout.count());
   BOOST_TEST(parsed.handlers.empty());
   BOOST_TEST(parsed.queues.empty());
 }

@@ -14,27 +14,17 @@
 namespace oos::tools::health {
 namespace {
 
-using nlohmann::json;
 using policy::Health;
 using policy::HealthCheck;
 
 // The summary line (with Nagios performance data after " | ", when there is any), then one line per check; or
 // the same as one JSON document.
 void print(const std::vector<HealthCheck>& checks, bool as_json, int exit_code, const std::string& perfdata = "") {
-  auto summary = policy::summary_line(checks);
   if (as_json) {
-    auto list = json::array();
-    for (const auto& c : checks)
-      list.push_back({{"name", c.name}, {"status", policy::to_string(c.status)}, {"message", c.message}});
-    std::cout << app::dump(json{{"status", policy::to_string(policy::overall(checks))},
-                                {"exit_code", exit_code},
-                                {"summary", summary},
-                                {"perfdata", perfdata},
-                                {"checks", list}})
-              << '\n';
+    std::cout << app::dump(app::health_document(checks, exit_code, perfdata)) << '\n';
     return;
   }
-  std::cout << summary << (perfdata.empty() ? "" : " | " + perfdata) << '\n';
+  std::cout << policy::summary_line(checks) << (perfdata.empty() ? "" : " | " + perfdata) << '\n';
   for (const auto& c : checks) std::cout << policy::to_string(c.status) << ' ' << c.name << ": " << c.message << '\n';
 }
 

@@ -50,10 +50,12 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
 
   auto* pause = app.add_subcommand("pause", "Stop workers from claiming tasks of a queue");
   pause->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
+  pause->add_flag("--json", c.json, "Print JSON");
   pause->callback([&] { c.verb = Verb::pause; });
 
   auto* resume = app.add_subcommand("resume", "Let workers claim tasks of a paused queue again");
   resume->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
+  resume->add_flag("--json", c.json, "Print JSON");
   resume->callback([&] { c.verb = Verb::resume; });
 
   auto* breaker = app.add_subcommand("breaker", "Show a queue's circuit breaker; --reset closes it");

@@ -20,7 +20,6 @@ namespace {
 
 using namespace oos::app;
 
-using nlohmann::json;
 using oos::queue::NewTask;
 
 // Room for a batch line's fields around its payload ("type", "priority", "delay", "unique_key" ...).
@@ -48,7 +47,7 @@ std::string read_payload(const std::optional<std::string>& data, std::uint64_t m
 
 void print_enqueued(const oos::queue::EnqueueResult& r, const NewTask& task, bool as_json) {
   if (as_json)
-    std::cout << dump(json{{"id", r.id}, {"created", r.created}, {"queue", task.queue}, {"type", task.type}}) << '\n';
+    std::cout << dump(enqueued_document(r, task)) << '\n';
   else
     std::cout << r.id << '\n';
 }
@@ -99,15 +98,6 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
   return 0;
 }
 
-Error unknown_queue(const std::string& name) {
-  return Error(ExitCode::no_input,
-               fmt::format("queue '{}' not found: it has no tasks and no [queues.{}] settings", name, name));
-}
-
-void require_known(oos::queue::QueueStore& queues, const std::string& name) {
-  if (!queues.exists(name)) throw unknown_queue(name);
-}
-
 // `metrics`: the queues' exposition on stdout, or with --textfile in <metrics.textfile_dir>/oos_queue.prom
 // (the file the workers write too).
 int export_metrics(const Command& c, app::Context& ctx, db::Database& db) {
@@ -135,9 +125,7 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
     case Verb::status: {
       auto all = queues.status(now);
       if (c.json) {
-        json out{{"queues", json::array()}};
-        for (const auto& s : all) out["queues"].push_back(to_json(s, now));
-        std::cout << dump(out) << '\n';
+        std::cout << dump(status_document(all, now)) << '\n';
       } else {
         std::cout << status_table(all, now);
       }
@@ -148,12 +136,12 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
     }
     case Verb::stats: {
       auto stats = queues.stats(c.queue, now);
-      if (!stats) throw unknown_queue(c.queue);
+      if (!stats) throw oos::queue::unknown_queue(c.queue);
       std::cout << (c.json ? dump(to_json(*stats, now)) + "\n" : stats_text(*stats, now));
       return 0;
     }
     case Verb::list: {
-      require_known(queues, c.queue);
+      queues.require_known(c.queue);
       auto status = c.status ? oos::queue::parse_task_status(*c.status) : std::nullopt;
       auto tasks = store.list(c.queue, status, c.limit);
       if (c.json) {
@@ -172,23 +160,27 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
     case Verb::resume: {
       bool pause = c.verb == Verb::pause;
       bool changed = queues.set_paused(c.queue, pause, now);
-      std::cout << fmt::format("queue {} {}{}\n", c.queue, changed ? "" : "was already ", pause ? "paused" : "resumed");
+      if (c.json)
+        std::cout << dump(paused_document(c.queue, pause, changed)) << '\n';
+      else
+        std::cout << fmt::format("queue {} {}{}\n", c.queue, changed ? "" : "was already ",
+                                 pause ? "paused" : "resumed");
       return 0;
     }
     case Verb::breaker: {
-      require_known(queues, c.queue);
+      queues.require_known(c.queue);
       if (c.reset) {
         auto before = queues.breakers().reset("queue", c.queue, now);
         auto after = queues.breakers().load("queue", c.queue);
         if (c.json)
-          std::cout << dump(json{{"queue", c.queue}, {"was", to_json(before)}, {"breaker", to_json(after)}}) << '\n';
+          std::cout << dump(breaker_reset_document(c.queue, before, after)) << '\n';
         else
           std::cout << fmt::format("breaker of queue {} closed (was {})\n", c.queue, policy::to_string(before.state));
         return 0;
       }
       auto record = queues.breakers().load("queue", c.queue);
       if (c.json)
-        std::cout << dump(json{{"queue", c.queue}, {"breaker", to_json(record)}}) << '\n';
+        std::cout << dump(breaker_document(c.queue, record)) << '\n';
       else
         std::cout << breaker_text(c.queue, record, now);
       return 0;

@@ -25,7 +25,7 @@ int requeue(const Command& c, queue::TaskStore& store) {
   bool dry = c.dry_run == DryRun::yes;
   auto ids = store.requeue(c.ids, filter_of(c), c.dry_run);
   if (c.json) {
-    std::cout << app::dump(json{{"requeued", ids}, {"dry_run", dry}}) << '\n';
+    std::cout << app::dump(app::requeued_document(ids, dry)) << '\n';
   } else {
     for (auto id : ids) std::cout << fmt::format("{} task {}\n", dry ? "would requeue" : "requeued", id);
     if (ids.empty()) std::cout << "no dead task matches\n";

@@ -1,0 +1,87 @@
+#include "api/access.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "api/problem.hpp"
+#include "util/constant_time.hpp"
+
+namespace oos::api {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool reads_only(const Request& r) {
+  return r.method == "GET" || r.method == "HEAD";
+}
+
+Access refuse(int status, const std::string& detail) {
+  auto reply = problem(status, detail);
+  if (status == 401) reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"oos\"");
+  return {Role::anonymous, std::move(reply)};
+}
+
+}  // namespace
+
+std::string_view to_string(Role role) {
+  switch (role) {
+    case Role::anonymous: return "anonymous";
+    case Role::readonly: return "readonly";
+    case Role::admin: return "admin";
+  }
+  return "anonymous";
+}
+
+std::vector<std::string> default_allowed_hosts(std::string_view listen_address) {
+  std::vector<std::string> hosts{"localhost", "127.0.0.1", "::1"};
+  auto host = host_of(listen_address);
+  if (!host.empty() && std::ranges::find(hosts, host) == hosts.end()) hosts.push_back(host);
+  return hosts;
+}
+
+std::string host_of(std::string_view header) {
+  if (header.starts_with('[')) {
+    auto close = header.find(']');
+    return lower(header.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+  }
+  auto colon = header.find(':');
+  // More than one colon without brackets: a bare IPv6 address, no port.
+  if (colon != std::string_view::npos && header.find(':', colon + 1) == std::string_view::npos)
+    header = header.substr(0, colon);
+  return lower(header);
+}
+
+Access authorize(const Request& r, const AccessSettings& s, bool public_path) {
+  if (auto host = r.headers.find("host"); host != r.headers.end()) {
+    auto name = host_of(host->second);
+    bool allowed = std::ranges::any_of(s.allowed_hosts, [&](const std::string& h) { return lower(h) == name; });
+    if (!allowed) return refuse(421, "host '" + name + "' is not in the allowed hosts: use an address oos-api serves");
+  }
+  auto authorization = r.headers.find("authorization");
+  if (authorization == r.headers.end()) {
+    if (public_path && reads_only(r)) return {Role::anonymous, std::nullopt};
+    if (s.admin_token || s.readonly_token) return refuse(401, "this request needs a bearer token");
+    if (!r.peer_loopback)
+      return refuse(403, "no API token is configured (OOS_API_TOKEN): only GET from loopback is served");
+    if (!reads_only(r)) return refuse(403, "writes need the admin token OOS_API_TOKEN, and none is configured");
+    return {Role::anonymous, std::nullopt};
+  }
+  const std::string_view scheme = "bearer ";
+  std::string_view value = authorization->second;
+  if (value.size() <= scheme.size() || lower(value.substr(0, scheme.size())) != scheme)
+    return refuse(401, "the Authorization header must be 'Bearer TOKEN'");
+  auto token = value.substr(scheme.size());
+  // Both compared every time, so that the time does not tell which token matched.
+  bool admin = s.admin_token && util::equal_in_constant_time(token, *s.admin_token);
+  bool readonly = s.readonly_token && util::equal_in_constant_time(token, *s.readonly_token);
+  if (admin) return {Role::admin, std::nullopt};
+  if (!readonly) return refuse(401, "the bearer token is not valid");
+  if (!reads_only(r)) return refuse(403, "the read-only token cannot write: use OOS_API_TOKEN");
+  return {Role::readonly, std::nullopt};
+}
+
+}  // namespace oos::api

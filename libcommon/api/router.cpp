@@ -1,0 +1,219 @@
+#include "api/router.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "api/problem.hpp"
+#include "app/context.hpp"
+#include "app/output.hpp"
+#include "db/events.hpp"
+#include "health/observe.hpp"
+#include "policy/health.hpp"
+#include "queue/batch_line.hpp"
+#include "queue/queue_store.hpp"
+#include "queue/task_store.hpp"
+#include "util/json.hpp"
+
+namespace oos::api {
+namespace {
+
+using nlohmann::json;
+
+// The most tasks one dead-letter listing returns, and how many without ?limit= (as `oos-retry list`).
+constexpr int k_max_limit = 1'000'000;
+constexpr int k_default_limit = 100;
+
+// The path split at '/', without the empty first segment: "/api/v1/queue/q/stats" -> api v1 queue q stats.
+// A trailing slash or an empty segment is kept as an empty segment, which no route matches.
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.starts_with('/')) return out;
+  path.remove_prefix(1);
+  while (true) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+Response json_reply(int status, const json& doc) {
+  return {status, {{"Content-Type", "application/json"}}, app::dump(doc) + "\n"};
+}
+
+// Only `allowed` may read this path: anything else is 405 with Allow.
+std::optional<Response> refuse_method(const Request& r, std::string_view allowed) {
+  if (r.method == allowed || (allowed == "GET" && r.method == "HEAD")) return std::nullopt;
+  auto reply = problem(405, fmt::format("{} {}: only {} is allowed", r.method, r.path, allowed));
+  reply.headers.emplace_back("Allow", allowed == "GET" ? "GET, HEAD" : std::string(allowed));
+  return reply;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+int limit_of(const Request& r) {
+  auto it = r.query.find("limit");
+  if (it == r.query.end()) return k_default_limit;
+  auto value = parse_int(it->second);
+  if (!value || *value < 1 || *value > k_max_limit)
+    throw Error(ExitCode::usage, fmt::format("limit: '{}' is not a number from 1 to {}", it->second, k_max_limit));
+  return static_cast<int>(*value);
+}
+
+}  // namespace
+
+Response Router::handle(const Request& request) {
+  Response reply;
+  try {
+    auto access = authorize(request, m_sources.access, request.path == "/health");
+    reply = access.refusal ? std::move(*access.refusal) : route(request);
+    bool write = request.method != "GET" && request.method != "HEAD";
+    if (write && reply.status < 300)
+      db::record_event_alone(m_sources.db, m_sources.clock.now(), "api.write", request.path,
+                             fmt::format("{} by {} token: {}", request.method, to_string(access.role), reply.status));
+  } catch (const std::exception&) {
+    auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
+    reply = problem(http_status(static_cast<ExitCode>(failure.code)), failure.message);
+    if (reply.status >= 500)
+      m_sources.logger.warn(fmt::format("{} {}: {}", request.method, request.path, failure.message));
+  }
+  add_security_headers(reply);
+  return reply;
+}
+
+Response Router::route(const Request& r) {
+  auto& s = m_sources;
+  auto parts = segments(r.path);
+  auto now = s.clock.now();
+
+  if (parts.size() == 1 && parts[0] == "health") {
+    if (auto refused = refuse_method(r, "GET")) return *refused;
+    auto input = health::observe({s.config, s.state_dir, s.backup_dir, now}, s.logger);
+    auto checks = policy::assess(input);
+    auto status = policy::overall(checks);
+    bool serving = status == policy::Health::ok || status == policy::Health::warning;
+    return json_reply(serving ? 200 : 503,
+                      app::health_document(checks, static_cast<int>(status), policy::perfdata(input)));
+  }
+  if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1")
+    return problem(404, fmt::format("no such resource: {}", r.path));
+
+  queue::QueueStore queues(s.db, s.config, s.logger);
+  queue::TaskStore tasks(s.db, s.config, s.clock, s.logger);
+  if (parts.size() == 3 && parts[2] == "queue") return problem(404, fmt::format("no such resource: {}", r.path));
+  if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "status") {
+    if (auto refused = refuse_method(r, "GET")) return *refused;
+    return json_reply(200, app::status_document(queues.status(now), now));
+  }
+  if (parts.size() == 4 && parts[2] == "tasks") {
+    if (auto refused = refuse_method(r, "GET")) return *refused;
+    auto id = parse_int(parts[3]);
+    auto task = id && *id > 0 ? tasks.find(*id) : std::nullopt;
+    if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", parts[3]));
+    return json_reply(200, app::task_document(*task, tasks.attempts(task->id)));
+  }
+  if (parts.size() == 5 && parts[2] == "queue") {
+    std::string name(parts[3]);
+    if (parts[4] == "stats") {
+      if (auto refused = refuse_method(r, "GET")) return *refused;
+      auto stats = queues.stats(name, now);
+      if (!stats) throw queue::unknown_queue(name);
+      return json_reply(200, app::to_json(*stats, now));
+    }
+    if (parts[4] == "dead-letter") {
+      if (auto refused = refuse_method(r, "GET")) return *refused;
+      auto limit = limit_of(r);
+      queues.require_known(name);
+      auto list = json::array();
+      for (const auto& t : tasks.list_dead({name, std::nullopt, std::nullopt}, limit)) list.push_back(app::to_json(t));
+      return json_reply(200, list);
+    }
+    if (parts[4] == "circuit-breaker") {
+      if (auto refused = refuse_method(r, "GET")) return *refused;
+      queues.require_known(name);
+      return json_reply(200, app::breaker_document(name, queues.breakers().load("queue", name)));
+    }
+    if (parts[4] == "pause" || parts[4] == "resume") {
+      if (auto refused = refuse_method(r, "POST")) return *refused;
+      if (auto ok = queue::check_name("queue", name); !ok) throw Error(ExitCode::usage, ok.error());
+      bool pause = parts[4] == "pause";
+      bool changed = queues.set_paused(name, pause, now);
+      return json_reply(200, app::paused_document(name, pause, changed));
+    }
+    if (parts[4] == "tasks") {
+      if (auto refused = refuse_method(r, "POST")) return *refused;
+      return enqueue(r, name);
+    }
+  }
+  if (parts.size() == 6 && parts[2] == "queue" && parts[4] == "circuit-breaker" && parts[5] == "reset") {
+    if (auto refused = refuse_method(r, "POST")) return *refused;
+    std::string name(parts[3]);
+    queues.require_known(name);
+    auto before = queues.breakers().reset("queue", name, now);
+    return json_reply(200, app::breaker_reset_document(name, before, queues.breakers().load("queue", name)));
+  }
+  if (parts.size() == 7 && parts[2] == "queue" && parts[4] == "dead-letter" && parts[6] == "retry") {
+    if (auto refused = refuse_method(r, "POST")) return *refused;
+    auto id = parse_int(parts[5]);
+    auto task = id && *id > 0 ? tasks.find(*id) : std::nullopt;
+    if (!task || task->queue != parts[3])
+      throw Error(ExitCode::no_input, fmt::format("task {} not found in queue {}", parts[5], parts[3]));
+    const std::vector<queue::TaskId> ids{task->id};
+    return json_reply(200, app::requeued_document(tasks.requeue(ids, {}, DryRun::no), false));
+  }
+  return problem(404, fmt::format("no such resource: {}", r.path));
+}
+
+// The body is one batch-line object or an array of them; nothing is written unless all of them parse. The
+// Idempotency-Key header is the unique key of a single task.
+Response Router::enqueue(const Request& r, const std::string& name) {
+  if (auto ok = queue::check_name("queue", name); !ok) throw Error(ExitCode::usage, ok.error());
+  if (!util::json_depth_within(r.body, util::k_max_json_depth + 2))
+    throw Error(ExitCode::data_error,
+                fmt::format("the body: payload is nested deeper than {} levels", util::k_max_json_depth));
+  auto body =
+      r.body.find('\0') == std::string::npos ? json::parse(r.body, nullptr, false) : json(json::value_t::discarded);
+  if (body.is_discarded() || !(body.is_object() || body.is_array()))
+    throw Error(ExitCode::data_error,
+                "the body must be a JSON object such as {\"type\":\"t\",\"data\":{}} or an array of them");
+  auto key = r.headers.find("idempotency-key");
+  std::vector<queue::NewTask> items;
+  if (body.is_object()) {
+    items.push_back(queue::parse_batch_item(body.dump(), "the body", name));
+    if (key != r.headers.end()) {
+      if (items[0].unique_key && *items[0].unique_key != key->second)
+        throw Error(ExitCode::usage, "Idempotency-Key and unique_key differ: give one of them");
+      items[0].unique_key = key->second;
+    }
+  } else {
+    if (body.empty()) throw Error(ExitCode::data_error, "the body is an empty array: nothing to enqueue");
+    if (key != r.headers.end())
+      throw Error(ExitCode::usage, "Idempotency-Key names one task: give each item of an array its unique_key");
+    for (std::size_t i = 0; i < body.size(); ++i)
+      items.push_back(queue::parse_batch_item(body[i].dump(), fmt::format("item {}", i + 1), name));
+  }
+  queue::TaskStore tasks(m_sources.db, m_sources.config, m_sources.clock, m_sources.logger);
+  if (body.is_object()) {
+    auto result = tasks.enqueue(items[0]);
+    auto reply = json_reply(result.created ? 201 : 200, app::enqueued_document(result, items[0]));
+    reply.headers.emplace_back("Location", fmt::format("/api/v1/tasks/{}", result.id));
+    return reply;
+  }
+  auto results = tasks.enqueue_batch(items);
+  auto list = json::array();
+  for (std::size_t i = 0; i < results.size(); ++i) list.push_back(app::enqueued_document(results[i], items[i]));
+  return json_reply(201, list);
+}
+
+}  // namespace oos::api

@@ -1,0 +1,48 @@
+// The HTTP API's routes (docs/reference.md, HTTP API): a request in, a reply out, over the same stores and the
+// same JSON documents as the CLI (app/output.hpp). Knows nothing of sockets: the tests call handle() directly,
+// HttpServer calls it for every request.
+#pragma once
+
+#include <filesystem>
+
+#include "api/access.hpp"
+#include "api/message.hpp"
+#include "config.hpp"
+#include "db/database.hpp"
+#include "log.hpp"
+#include "util/time.hpp"
+
+namespace oos::api {
+
+// What the routes read: one database connection (the caller serialises the calls), the config, the clock,
+// and the directories oos-health looks at.
+struct Sources {
+  db::Database& db;
+  const config::Config& config;
+  const util::Clock& clock;
+  log::Logger& logger;
+  std::filesystem::path state_dir;
+  std::filesystem::path backup_dir;
+  AccessSettings access;  // tokens and allowed hosts
+};
+
+// The routes; handle() is not reentrant (one database connection).
+class Router {
+ public:
+  explicit Router(Sources sources) : m_sources(std::move(sources)) {}
+
+  // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
+  // request passes authorize() first (GET /health is public); a write that succeeds is recorded as the event
+  // "api.write" naming the role that did it (never the token). Never
+  // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,
+  // with the CLI's message; an unknown path is 404, a known path with another method 405 with Allow.
+  Response handle(const Request& request);
+
+ private:
+  Response route(const Request& request);
+  Response enqueue(const Request& request, const std::string& queue);
+
+  Sources m_sources;
+};
+
+}  // namespace oos::api

@@ -1,0 +1,344 @@
+// oos-api as a process on a free loopback port, spoken to over real HTTP (libcurl): every endpoint, its
+// errors, and the bodies compared with the CLI's --json output.
+#include <curl/curl.h>
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <cctype>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/cli_support.hpp"
+
+using nlohmann::json;
+using oos::test::BackgroundProcess;
+using oos::test::CliFixture;
+using oos::test::eventually;
+using oos::test::scaled;
+
+namespace {
+
+struct HttpReply {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* out) {
+  std::string line(data, size * count);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
+  }
+  return size * count;
+}
+
+// One request; `body` sent as it is (with a Content-Length) when not empty, `headers` as "Name: value".
+HttpReply http(const std::string& method, const std::string& url, const std::string& body = "",
+               const std::vector<std::string>& headers = {}) {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(nullptr, &curl_slist_free_all);
+  for (const auto& h : headers) list.reset(curl_slist_append(list.release(), h.c_str()));
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list.get());
+  HttpReply reply;
+  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+  if (!body.empty()) {
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &reply.headers);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(scaled(std::chrono::seconds(10)).count()));
+  auto rc = curl_easy_perform(curl.get());
+  if (rc != CURLE_OK) throw std::runtime_error(url + ": " + curl_easy_strerror(rc));
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &reply.status);
+  return reply;
+}
+
+// A CliFixture with oos-api serving its state directory on a free loopback port.
+struct ApiFixture : CliFixture {
+  std::unique_ptr<BackgroundProcess> api;
+  std::string base;
+
+  ApiFixture() { create_database(); }
+
+  void start_api(const std::vector<std::string>& env = {}) {
+    api = start("OOS_API_BIN", {"--listen", "127.0.0.1:0"}, env);
+    const std::string marker = "listening on ";
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return api->out().find('\n') != std::string::npos; },
+                                     scaled(std::chrono::seconds(10)), {api.get()}),
+                          "oos-api did not start: " << api->err());
+    auto line = api->out().substr(0, api->out().find('\n'));
+    BOOST_REQUIRE(line.starts_with(marker + "127.0.0.1:"));
+    base = "http://" + line.substr(marker.size());
+  }
+  HttpReply get(const std::string& path) { return http("GET", base + path); }
+};
+
+// The CLI's JSON lines as one array.
+json lines_array(const std::string& out) {
+  auto list = json::array();
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) list.push_back(json::parse(line));
+  return list;
+}
+
+// The message of a CLI failure, without "TOOL: error: " and the newline.
+std::string cli_message(const std::string& err) {
+  auto start = err.find(": error: ");
+  auto message = err.substr(start + 9);
+  if (!message.empty() && message.back() == '\n') message.pop_back();
+  return message;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api)
+
+// Not runnable (delayed) and dead tasks only: no document holds an age that moves between two calls.
+BOOST_FIXTURE_TEST_CASE(every_read_endpoint_serves_the_clis_json_document, ApiFixture) {
+  auto id = enqueue("mail", "send", {"--data", R"({"to":"a@example.org"})", "--delay", "1h"});
+  enqueue("mail", "send");
+  enqueue("mail", "send");
+  sql_exec(
+      "UPDATE tasks SET status = 'dead', attempts = 1, last_error = 'smtp 550', finished_at = created_at "
+      "WHERE id > 1");
+  start_api();
+
+  auto status = get("/api/v1/queue/status");
+  BOOST_TEST(status.status == 200);
+  BOOST_TEST(status.headers["content-type"] == "application/json");
+  BOOST_TEST(status.body == queue({"status", "--json"}).out);
+  BOOST_TEST(get("/api/v1/queue/mail/stats").body == queue({"stats", "mail", "--json"}).out);
+  BOOST_TEST(get("/api/v1/tasks/" + std::to_string(id)).body == queue({"show", std::to_string(id), "--json"}).out);
+  BOOST_TEST(get("/api/v1/queue/mail/circuit-breaker").body == queue({"breaker", "mail", "--json"}).out);
+  auto dead = get("/api/v1/queue/mail/dead-letter");
+  BOOST_TEST(dead.status == 200);
+  BOOST_TEST(json::parse(dead.body) == lines_array(retry({"list", "--queue", "mail", "--json"}).out));
+  BOOST_TEST(json::parse(dead.body).size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(health_serves_the_oos_health_document_without_auth, ApiFixture) {
+  enqueue("default", "send");  // runnable in worker.queues with no worker: CRITICAL
+  start_api();
+  auto reply = get("/health");
+  BOOST_TEST(reply.status == 503);
+  auto doc = json::parse(reply.body);
+  auto cli = json::parse(health({"--json"}).out);
+  BOOST_TEST(doc["status"] == "CRITICAL");
+  BOOST_TEST(doc["status"] == cli["status"]);
+  BOOST_TEST(doc["exit_code"] == cli["exit_code"]);
+  BOOST_TEST(doc["checks"].size() == cli["checks"].size());
+  for (std::size_t i = 0; i < doc["checks"].size(); ++i) {
+    BOOST_TEST(doc["checks"][i]["name"] == cli["checks"][i]["name"]);
+    BOOST_TEST(doc["checks"][i]["status"] == cli["checks"][i]["status"]);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(unknown_queues_and_tasks_are_404_problems_with_the_clis_wording, ApiFixture) {
+  enqueue("mail", "send");
+  start_api();
+  auto reply = get("/api/v1/queue/nope/stats");
+  BOOST_TEST(reply.status == 404);
+  BOOST_TEST(reply.headers["content-type"] == "application/problem+json");
+  auto problem = json::parse(reply.body);
+  BOOST_TEST(problem["type"] == "about:blank");
+  BOOST_TEST(problem["title"] == "Not Found");
+  BOOST_TEST(problem["status"] == 404);
+  BOOST_TEST(problem["detail"] == cli_message(queue({"stats", "nope", "--json"}).err));
+  for (const auto* path : {"/api/v1/queue/nope/dead-letter", "/api/v1/queue/nope/circuit-breaker"}) {
+    reply = get(path);
+    BOOST_TEST(reply.status == 404, path);
+    BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(queue({"breaker", "nope", "--json"}).err), path);
+  }
+  reply = get("/api/v1/tasks/99");
+  BOOST_TEST(reply.status == 404);
+  BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(queue({"show", "99", "--json"}).err));
+  BOOST_TEST(get("/api/v1/nothing").status == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(wrong_methods_bad_parameters_and_large_bodies_are_refused, ApiFixture) {
+  write_config("[api]\nmax_body = \"1KB\"\n");
+  enqueue("mail", "send");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto reply = http("DELETE", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"});
+  BOOST_TEST(reply.status == 405);
+  BOOST_TEST(reply.headers["allow"] == "GET, HEAD");
+  reply =
+      http("GET", base + "/api/v1/queue/mail/dead-letter?limit=abc", "", {"Authorization: Bearer admin-token-123456"});
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(json::parse(reply.body)["detail"] == "limit: 'abc' is not a number from 1 to 1000000");
+  reply = http("POST", base + "/api/v1/queue/status", std::string(2048, 'x'));
+  BOOST_TEST(reply.status == 413);
+  BOOST_TEST(json::parse(reply.body)["status"] == 413);
+  BOOST_TEST(http("HEAD", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"}).status ==
+             200);
+}
+
+BOOST_FIXTURE_TEST_CASE(every_reply_carries_the_security_headers, ApiFixture) {
+  write_config("[api]\nmax_body = \"1KB\"\n");
+  start_api();
+  for (const auto& reply : {get("/api/v1/queue/status"), get("/health"), get("/nowhere"),
+                            http("POST", base + "/api/v1/queue/status", std::string(2048, 'x'))}) {
+    BOOST_TEST(reply.headers.at("x-content-type-options") == "nosniff");
+    BOOST_TEST(reply.headers.at("cache-control") == "no-store");
+    BOOST_TEST(reply.headers.at("content-security-policy") == "default-src 'self'");
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(sigterm_stops_it_with_exit_0, ApiFixture) {
+  start_api();
+  BOOST_TEST(get("/api/v1/queue/status").status == 200);
+  api->signal(SIGTERM);
+  BOOST_TEST(api->wait(scaled(std::chrono::seconds(10))) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_listen_address_without_a_port_is_a_usage_error, CliFixture) {
+  auto r = run_tool("OOS_API_BIN", {"--listen", "127.0.0.1"});
+  BOOST_TEST(r.exit_code == 64);
+  BOOST_TEST(oos::test::is_one_error_line(r.err, "oos-api"), r.err);
+  BOOST_TEST(r.err.find("has no port") != std::string::npos, r.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(without_a_token_configured_loopback_may_read_but_not_write, ApiFixture) {
+  start_api();
+  BOOST_TEST(get("/api/v1/queue/status").status == 200);
+  auto reply = http("POST", base + "/api/v1/queue/mail/pause");
+  BOOST_TEST(reply.status == 403);
+  BOOST_TEST(json::parse(reply.body)["detail"] == "writes need the admin token OOS_API_TOKEN, and none is configured");
+}
+
+BOOST_FIXTURE_TEST_CASE(with_tokens_configured_every_request_but_health_needs_one, ApiFixture) {
+  auto credentials = dir() / "credentials";
+  std::filesystem::create_directories(credentials);
+  { std::ofstream(credentials / "OOS_API_TOKEN") << "admin-token-123456\n"; }
+  start_api({"CREDENTIALS_DIRECTORY=" + credentials.string(), "OOS_API_READONLY_TOKEN=reader-token-123456"});
+  auto reply = get("/api/v1/queue/status");
+  BOOST_TEST(reply.status == 401);
+  BOOST_TEST(reply.headers["www-authenticate"] == "Bearer realm=\"oos\"");
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer nope"}).status == 401);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer reader-token-123456"}).status ==
+             200);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"}).status ==
+             200);
+  reply = http("DELETE", base + "/api/v1/queue/status", "", {"Authorization: Bearer reader-token-123456"});
+  BOOST_TEST(reply.status == 403);
+  BOOST_TEST(json::parse(reply.body)["detail"] == "the read-only token cannot write: use OOS_API_TOKEN");
+  BOOST_TEST(get("/health").status != 401);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_host_header_outside_the_allowlist_is_421, ApiFixture) {
+  start_api();
+  auto reply = http("GET", base + "/api/v1/queue/status", "", {"Host: rebound.example"});
+  BOOST_TEST(reply.status == 421);
+  BOOST_TEST(json::parse(reply.body)["detail"] ==
+             "host 'rebound.example' is not in the allowed hosts: use an address oos-api serves");
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Host: localhost"}).status == 200);
+}
+
+namespace {
+const std::string k_admin = "Authorization: Bearer admin-token-123456";
+}
+
+BOOST_FIXTURE_TEST_CASE(posting_a_task_enqueues_it_once_per_idempotency_key, ApiFixture) {
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto url = base + "/api/v1/queue/mail/tasks";
+  auto reply = http("POST", url, R"({"type":"send","data":{"to":"a@example.org"},"priority":5})",
+                    {k_admin, "Idempotency-Key: order-7"});
+  BOOST_TEST(reply.status == 201);
+  BOOST_TEST(reply.headers["location"] == "/api/v1/tasks/1");
+  BOOST_TEST(json::parse(reply.body) == (json{{"id", 1}, {"created", true}, {"queue", "mail"}, {"type", "send"}}));
+  BOOST_TEST(sql_text("SELECT payload FROM tasks WHERE id = 1") == R"({"to":"a@example.org"})");
+  BOOST_TEST(sql_int("SELECT priority FROM tasks WHERE id = 1") == 5);
+  // Again with the same key: the task that exists, 200, the CLI's document for the same case byte for byte.
+  reply = http("POST", url, R"({"type":"send"})", {k_admin, "Idempotency-Key: order-7"});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.body == queue({"enqueue", "mail", "send", "--unique-key", "order-7", "--json"}).out);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write' AND detail LIKE 'POST by admin token%'") ==
+             2);
+}
+
+BOOST_FIXTURE_TEST_CASE(posting_an_array_enqueues_all_or_nothing, ApiFixture) {
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto url = base + "/api/v1/queue/mail/tasks";
+  auto reply = http("POST", url, R"([{"type":"a"},{"type":"b","delay":"1h"}])", {k_admin});
+  BOOST_TEST(reply.status == 201);
+  BOOST_TEST(json::parse(reply.body).size() == 2u);
+  BOOST_TEST(json::parse(reply.body)[1]["type"] == "b");
+  for (const auto* bad :
+       {R"({"type":"a")", R"([{"type":"a"},{"type":"b c"}])", R"([])", R"("text")", R"({"type":"a","colour":"red"})"}) {
+    reply = http("POST", url, bad, {k_admin});
+    BOOST_TEST(reply.status == 400, bad);
+    BOOST_TEST(reply.headers["content-type"] == "application/problem+json", bad);
+  }
+  BOOST_TEST(json::parse(http("POST", url, R"([{"type":"a"},{"type":"b c"}])", {k_admin}).body)["detail"] ==
+             "item 2: invalid type name 'b c': use 1-64 letters, digits, '_', '-', '.' or ':'");
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 2);  // nothing of the refused bodies
+  BOOST_TEST(http("POST", url, R"([{"type":"a"}])", {k_admin, "Idempotency-Key: k"}).status == 400);
+  BOOST_TEST(http("POST", url, R"({"type":"a"})", {"Authorization: Bearer reader"}).status == 401);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_dead_task_is_retried_and_a_breaker_reset_as_the_cli_does, ApiFixture) {
+  enqueue("mail", "send");
+  enqueue("mail", "send");
+  enqueue("mail", "send");
+  sql_exec("UPDATE tasks SET status = 'dead', attempts = 3, last_error = 'x', finished_at = created_at");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto reply = http("POST", base + "/api/v1/queue/mail/dead-letter/1/retry", "", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(json::parse(reply.body) == json::parse(R"({"requeued":[1],"dry_run":false})"));
+  BOOST_TEST(json::parse(retry({"requeue", "2", "--json"}).out) == json::parse(R"({"requeued":[2],"dry_run":false})"));
+  BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = 1") == "pending");
+  reply = http("POST", base + "/api/v1/queue/mail/dead-letter/1/retry", "", {k_admin});
+  BOOST_TEST(reply.status == 409);
+  BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(retry({"requeue", "1", "--json"}).err));
+  BOOST_TEST(http("POST", base + "/api/v1/queue/other/dead-letter/3/retry", "", {k_admin}).status == 404);
+  BOOST_TEST(http("POST", base + "/api/v1/queue/mail/dead-letter/99/retry", "", {k_admin}).status == 404);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/mail/dead-letter/3/retry", "", {k_admin}).status == 405);
+
+  reply = http("POST", base + "/api/v1/queue/mail/circuit-breaker/reset", "", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.body == queue({"breaker", "mail", "--reset", "--json"}).out);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_queue_is_paused_and_resumed_as_the_cli_does, ApiFixture) {
+  enqueue("mail", "send");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto reply = http("POST", base + "/api/v1/queue/mail/pause", "", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(json::parse(reply.body) == json::parse(R"({"queue":"mail","paused":true,"changed":true})"));
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'queue.pause'") == 1);
+  // The second pause changes nothing, and the CLI says so in the same document.
+  BOOST_TEST(http("POST", base + "/api/v1/queue/mail/pause", "", {k_admin}).body ==
+             queue({"pause", "mail", "--json"}).out);
+  reply = http("POST", base + "/api/v1/queue/mail/resume", "", {k_admin});
+  BOOST_TEST(reply.body == R"({"changed":true,"paused":false,"queue":"mail"})"
+                           "\n");
+  BOOST_TEST(http("POST", base + "/api/v1/queue/mail/resume", "", {k_admin}).body ==
+             queue({"resume", "mail", "--json"}).out);
+  BOOST_TEST(http("POST", base + "/api/v1/queue/a%20b/pause", "", {k_admin}).status == 400);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/mail/pause", "", {k_admin}).status == 405);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,17 @@
+// oos-api's run: the socket, the server over the routes, until SIGTERM or SIGINT.
+#pragma once
+
+#include "app/context.hpp"
+#include "cli.hpp"
+#include "db/database.hpp"
+
+namespace oos::tools::api {
+
+// Blocks SIGTERM and SIGINT in this thread and every thread it starts later: run() waits for them.
+void block_stop_signals();
+
+// Listens (--listen, else the socket systemd passed, else 127.0.0.1:8765), prints "listening on ADDR:PORT" on
+// stdout, serves until SIGTERM or SIGINT; returns 0.
+int run(const Command& command, app::Context& context, db::Database& db);
+
+}  // namespace oos::tools::api

@@ -15,13 +15,18 @@ namespace {
 
 // The router over the fixture's database, as oos-api builds it.
 struct RouterFixture : StoreFixture {
-  api::Router router{{*db,
-                      config,
-                      clock,
-                      *logger,
-                      dir.path(),
-                      dir / "backups",
-                      {std::nullopt, std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+  // A router with `admin_token` as the admin token (none: only GET from loopback).
+  api::Router router_with(std::optional<std::string> admin_token) {
+    return api::Router{{*db,
+                        config,
+                        clock,
+                        *logger,
+                        dir.path(),
+                        dir / "backups",
+                        {std::move(admin_token), std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+  }
+
+  api::Router router = router_with(std::nullopt);
 
   api::Response get(const std::string& path, std::map<std::string, std::string> query = {}) {
     return router.handle({"GET", path, std::move(query), {}, "", true});
@@ -138,13 +143,7 @@ BOOST_FIXTURE_TEST_CASE(unknown_paths_are_404_and_other_methods_405, RouterFixtu
     BOOST_TEST(get(path).status == 404, path);
   // A write needs the admin token before its method is even looked at.
   BOOST_TEST(router.handle({"DELETE", "/api/v1/queue/status", {}, {}, "", true}).status == 403);
-  api::Router admin{{*db,
-                     config,
-                     clock,
-                     *logger,
-                     dir.path(),
-                     dir / "backups",
-                     {"admin-token-123456", std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+  auto admin = router_with("admin-token-123456");
   auto reply =
       admin.handle({"DELETE", "/api/v1/queue/status", {}, {{"authorization", "Bearer admin-token-123456"}}, "", true});
   BOOST_TEST(reply.status == 405);
@@ -166,14 +165,8 @@ BOOST_FIXTURE_TEST_CASE(health_is_the_oos_health_document_and_503_when_critical,
   BOOST_TEST(reply.status == 503);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_refused_request_is_not_routed_and_carries_the_headers, StoreFixture) {
-  api::Router guarded{{*db,
-                       config,
-                       clock,
-                       *logger,
-                       dir.path(),
-                       dir / "backups",
-                       {"admin-token-123456", std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+BOOST_FIXTURE_TEST_CASE(a_refused_request_is_not_routed_and_carries_the_headers, RouterFixture) {
+  auto guarded = router_with("admin-token-123456");
   auto reply = guarded.handle({"GET", "/api/v1/tasks/1", {}, {}, "", true});
   BOOST_TEST(reply.status == 401);
   BOOST_TEST(header(reply, "Cache-Control") == "no-store");
@@ -181,14 +174,8 @@ BOOST_FIXTURE_TEST_CASE(a_refused_request_is_not_routed_and_carries_the_headers,
   BOOST_TEST(reply.status == 404);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_write_is_recorded_with_the_role_and_a_refused_body_writes_nothing, StoreFixture) {
-  api::Router admin{{*db,
-                     config,
-                     clock,
-                     *logger,
-                     dir.path(),
-                     dir / "backups",
-                     {"admin-token-123456", std::nullopt, api::default_allowed_hosts("127.0.0.1:8765")}}};
+BOOST_FIXTURE_TEST_CASE(a_write_is_recorded_with_the_role_and_a_refused_body_writes_nothing, RouterFixture) {
+  auto admin = router_with("admin-token-123456");
   std::map<std::string, std::string> headers{{"authorization", "Bearer admin-token-123456"}, {"idempotency-key", "k1"}};
   auto reply =
       admin.handle({"POST", "/api/v1/queue/mail/tasks", {}, headers, R"({"type":"t","unique_key":"k2"})", true});

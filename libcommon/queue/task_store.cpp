@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/task_rows.hpp"
 #include "util/files.hpp"
 #include "util/json.hpp"
+#include "util/name.hpp"
 
 namespace oos::queue {
 namespace {
@@ -406,12 +409,34 @@ void TaskStore::cancel(TaskId id) {
   m_logger.info(fmt::format("task {} cancelled", id), {{"task_id", std::to_string(id)}, {"queue", task->queue}});
 }
 
+void TaskStore::refuse_unique_key_conflicts(const std::vector<Task>& dead) {
+  std::map<std::pair<std::string, std::string>, TaskId> claimed;  // (queue, key) -> the requeued task holding it
+  for (const auto& task : dead) {
+    if (!task.unique_key) continue;
+    auto holder = m_db.query(
+        "SELECT id, status FROM tasks WHERE queue = ? AND unique_key = ? AND (status = 'pending' OR status = "
+        "'running')");
+    holder->bind(1, task.queue);
+    holder->bind(2, *task.unique_key);
+    std::string by;
+    if (holder->executeStep())
+      by = fmt::format("task {} ({})", holder->getColumn(0).getInt64(), holder->getColumn(1).getString());
+    else if (auto [it, fresh] = claimed.try_emplace({task.queue, *task.unique_key}, task.id); !fresh)
+      by = fmt::format("task {} (dead, requeued by the same command)", it->second);
+    if (!by.empty())
+      throw Error(ExitCode::problem_reported,
+                  fmt::format("task {} cannot be requeued: {} holds its unique key '{}' in queue '{}' (only one "
+                              "pending or running task per key); nothing is requeued, leave it dead or purge it",
+                              task.id, by, util::cut_for_message(*task.unique_key), task.queue));
+  }
+}
+
 std::vector<TaskId> TaskStore::requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) {
   db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  std::vector<TaskId> selected;
+  std::vector<Task> dead;
   if (ids.empty()) {
-    for (const auto& task : list_dead(filter, -1)) selected.push_back(task.id);
+    dead = list_dead(filter, -1);
   } else {
     for (auto id : ids) {
       auto task = find(id);
@@ -419,9 +444,12 @@ std::vector<TaskId> TaskStore::requeue(std::span<const TaskId> ids, const DeadFi
       if (task->status != TaskStatus::dead)
         throw Error(ExitCode::problem_reported,
                     fmt::format("task {} is {}; only dead tasks can be requeued", id, to_string(task->status)));
-      selected.push_back(id);
+      dead.push_back(std::move(*task));
     }
   }
+  refuse_unique_key_conflicts(dead);
+  std::vector<TaskId> selected;
+  for (const auto& task : dead) selected.push_back(task.id);
   if (dry_run == DryRun::yes) return selected;
   for (auto id : selected) {
     auto q = m_db.query(

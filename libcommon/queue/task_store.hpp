@@ -94,7 +94,8 @@ class TaskStore {
 
   // Puts dead tasks back to pending with attempts reset and replays + 1. `ids` empty: every dead task
   // matching `filter`. Returns the ids requeued (or that would be, with DryRun::yes). Throws 66 for an
-  // unknown id and 1 for a task that is not dead.
+  // unknown id, 1 for a task that is not dead and 1 when a task's unique key is held by a pending or running
+  // task (or by another task of the same requeue): nothing is requeued then, dry run or not.
   std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run);
 
   // Deletes finished tasks past their retention (see PurgeOptions); with DryRun::yes only counts them.
@@ -114,6 +115,8 @@ class TaskStore {
   std::vector<Task> list_dead(const DeadFilter& filter, int limit);
 
  private:
+  // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue).
+  void refuse_unique_key_conflicts(const std::vector<Task>& dead);
   struct RunningRow;
   // Lists the queue in `queues` (where status finds it) unless it is there already.
   void register_queue(const std::string& queue, util::UnixMillis now);

@@ -1,10 +1,14 @@
 #include <boost/test/unit_test.hpp>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <barrier>
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <span>
+#include <string>
 #include <thread>
 
 #include "error.hpp"
@@ -314,6 +318,54 @@ BOOST_FIXTURE_TEST_CASE(requeue_brings_dead_tasks_back_with_attempts_reset, Stor
   BOOST_TEST(tasks.find(other_dead)->status == TaskStatus::dead);
   std::array<TaskId, 1> not_dead{dead_id};
   BOOST_CHECK_THROW(tasks.requeue(not_dead, {}, DryRun::no), Error);
+}
+
+// A dead task whose unique key a newer active task holds cannot come back beside it (the unique index allows one
+// pending or running task per key): 1 with a line naming both, nothing requeued, dry run or not; also two dead
+// tasks of the same key in one requeue. (It was SQLite's raw UNIQUE constraint message.)
+BOOST_FIXTURE_TEST_CASE(a_requeue_whose_unique_key_is_taken_is_refused_and_changes_nothing, StoreFixture) {
+  NewTask t;
+  t.type = "digest";
+  t.unique_key = "daily";
+  auto kill = [&] {
+    auto c = tasks.claim(k_default, "w");
+    BOOST_REQUIRE(c);
+    tasks.fail(c->lease, {policy::FailureKind::permanent, "broken", 1});
+    return c->task.id;
+  };
+  auto first = tasks.enqueue(t).id;
+  BOOST_TEST(kill() == first);
+  auto second = tasks.enqueue(t).id;  // the key is free again: a new task takes it
+  // The message of the refusal (its code checked), "" when nothing was refused.
+  auto refusal = [&](std::span<const TaskId> ids, DryRun dry_run) -> std::string {
+    try {
+      (void)tasks.requeue(ids, {}, dry_run);
+    } catch (const Error& e) {
+      BOOST_TEST((e.code() == ExitCode::problem_reported));
+      return e.what();
+    }
+    return "";
+  };
+  std::array<TaskId, 1> ids{first};
+  auto expected = fmt::format(
+      "task {} cannot be requeued: task {} (pending) holds its unique key 'daily' in queue "
+      "'default'",
+      first, second);
+  for (auto dry_run : {DryRun::no, DryRun::yes}) {
+    auto by_id = refusal(ids, dry_run);
+    BOOST_TEST(by_id.find(expected) == 0, by_id);
+  }
+  auto all = refusal({}, DryRun::no);
+  BOOST_TEST(all.find(expected) == 0, all);
+  BOOST_TEST(tasks.find(first)->status == TaskStatus::dead);
+  BOOST_TEST(tasks.find(first)->replays == 0);
+  // Both dead now: requeueing both at once would put two pending tasks on one key.
+  BOOST_TEST(kill() == second);
+  auto both = refusal({}, DryRun::no);
+  BOOST_TEST(both.find("(dead, requeued by the same command) holds its unique key 'daily'") != std::string::npos, both);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 2);
+  std::array<TaskId, 1> one{second};
+  BOOST_TEST(tasks.requeue(one, {}, DryRun::no) == std::vector<TaskId>{second});  // one alone comes back
 }
 
 // Every run stays in the history across a replay: fail (max attempts 1), requeue, fail again: two rows, in

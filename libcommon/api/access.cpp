@@ -64,10 +64,18 @@ Access authorize(const Request& r, const AccessSettings& s, bool public_path) {
   auto authorization = r.headers.find("authorization");
   if (authorization == r.headers.end()) {
     if (public_path && reads_only(r)) return {Role::anonymous, std::nullopt};
-    if (s.admin_token || s.readonly_token) return refuse(401, "this request needs a bearer token");
+    if (s.admin_token || s.readonly_token)
+      return refuse(401,
+                    "this request needs a token: send 'Authorization: Bearer TOKEN' with the secret "
+                    "OOS_API_TOKEN or OOS_API_READONLY_TOKEN");
     if (!r.peer_loopback)
-      return refuse(403, "no API token is configured (OOS_API_TOKEN): only GET from loopback is served");
-    if (!reads_only(r)) return refuse(403, "writes need the admin token OOS_API_TOKEN, and none is configured");
+      return refuse(403,
+                    "no API token is configured, so only GET from loopback is served: set the secret "
+                    "OOS_API_TOKEN (or OOS_API_READONLY_TOKEN) and restart oos-api");
+    if (!reads_only(r))
+      return refuse(403,
+                    "writes need the admin token, and none is configured: set the secret OOS_API_TOKEN and restart "
+                    "oos-api");
     return {Role::anonymous, std::nullopt};
   }
   const std::string_view scheme = "bearer ";
@@ -79,7 +87,10 @@ Access authorize(const Request& r, const AccessSettings& s, bool public_path) {
   bool admin = s.admin_token && util::equal_in_constant_time(token, *s.admin_token);
   bool readonly = s.readonly_token && util::equal_in_constant_time(token, *s.readonly_token);
   if (admin) return {Role::admin, std::nullopt};
-  if (!readonly) return refuse(401, "the bearer token is not valid");
+  if (!readonly)
+    return refuse(401,
+                  "the bearer token is neither OOS_API_TOKEN nor OOS_API_READONLY_TOKEN: send one of them (oos-api "
+                  "reads them when it starts)");
   if (!reads_only(r)) return refuse(403, "the read-only token cannot write: use OOS_API_TOKEN");
   return {Role::readonly, std::nullopt};
 }

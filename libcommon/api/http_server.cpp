@@ -75,7 +75,8 @@ MHD_Result send(MHD_Connection* connection, const Response& reply) {
 }
 
 Response too_large(std::uint64_t max_body) {
-  auto reply = problem(413, "the request body is larger than api.max_body (" + std::to_string(max_body) + " bytes)");
+  auto reply = problem(413, "the request body is larger than api.max_body (" + std::to_string(max_body) +
+                                " bytes): send a smaller body, or an array split in parts");
   add_security_headers(reply);
   return reply;
 }

@@ -62,6 +62,13 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
   return value;
 }
 
+// 404 for a path no route serves.
+Response no_such_resource(const Request& r) {
+  return problem(404, fmt::format("no such resource: {}: the API serves /health and the /api/v1/ paths of "
+                                  "docs/reference.md section 8.10",
+                                  r.path));
+}
+
 int limit_of(const Request& r) {
   auto it = r.query.find("limit");
   if (it == r.query.end()) return k_default_limit;
@@ -106,12 +113,10 @@ Response Router::route(const Request& r) {
     return json_reply(serving ? 200 : 503,
                       app::health_document(checks, static_cast<int>(status), policy::perfdata(input)));
   }
-  if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1")
-    return problem(404, fmt::format("no such resource: {}", r.path));
+  if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return no_such_resource(r);
 
   queue::QueueStore queues(s.db, s.config, s.logger);
   queue::TaskStore tasks(s.db, s.config, s.clock, s.logger);
-  if (parts.size() == 3 && parts[2] == "queue") return problem(404, fmt::format("no such resource: {}", r.path));
   if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "status") {
     if (auto refused = refuse_method(r, "GET")) return *refused;
     return json_reply(200, app::status_document(queues.status(now), now));
@@ -168,11 +173,13 @@ Response Router::route(const Request& r) {
     auto id = parse_int(parts[5]);
     auto task = id && *id > 0 ? tasks.find(*id) : std::nullopt;
     if (!task || task->queue != parts[3])
-      throw Error(ExitCode::no_input, fmt::format("task {} not found in queue {}", parts[5], parts[3]));
+      throw Error(ExitCode::no_input,
+                  fmt::format("task {} not found in queue {}: GET /api/v1/queue/{}/dead-letter lists its dead tasks",
+                              parts[5], parts[3], parts[3]));
     const std::vector<queue::TaskId> ids{task->id};
     return json_reply(200, app::requeued_document(tasks.requeue(ids, {}, DryRun::no), false));
   }
-  return problem(404, fmt::format("no such resource: {}", r.path));
+  return no_such_resource(r);
 }
 
 // The body is one batch-line object or an array of them; nothing is written unless all of them parse. The
@@ -197,7 +204,7 @@ Response Router::enqueue(const Request& r, const std::string& name) {
       items[0].unique_key = key->second;
     }
   } else {
-    if (body.empty()) throw Error(ExitCode::data_error, "the body is an empty array: nothing to enqueue");
+    if (body.empty()) throw Error(ExitCode::data_error, "the body is an empty array: send at least one task object");
     if (key != r.headers.end())
       throw Error(ExitCode::usage, "Idempotency-Key names one task: give each item of an array its unique_key");
     for (std::size_t i = 0; i < body.size(); ++i)

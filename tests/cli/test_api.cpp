@@ -224,7 +224,8 @@ BOOST_FIXTURE_TEST_CASE(without_a_token_configured_loopback_may_read_but_not_wri
   BOOST_TEST(get("/api/v1/queue/status").status == 200);
   auto reply = http("POST", base + "/api/v1/queue/mail/pause");
   BOOST_TEST(reply.status == 403);
-  BOOST_TEST(json::parse(reply.body)["detail"] == "writes need the admin token OOS_API_TOKEN, and none is configured");
+  BOOST_TEST(json::parse(reply.body)["detail"] ==
+             "writes need the admin token, and none is configured: set the secret OOS_API_TOKEN and restart oos-api");
 }
 
 BOOST_FIXTURE_TEST_CASE(with_tokens_configured_every_request_but_health_needs_one, ApiFixture) {

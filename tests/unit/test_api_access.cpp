@@ -49,8 +49,14 @@ BOOST_AUTO_TEST_CASE(with_tokens_a_request_needs_one) {
   bool challenged = false;
   for (const auto& [name, value] : missing.refusal->headers) challenged |= name == "WWW-Authenticate";
   BOOST_TEST(challenged);
-  BOOST_TEST(refused_with(api::authorize(request("GET", true, {{"authorization", "Bearer wrong"}}), k_tokens, false)) ==
-             401);
+  BOOST_TEST(nlohmann::json::parse(missing.refusal->body)["detail"] ==
+             "this request needs a token: send 'Authorization: Bearer TOKEN' with the secret OOS_API_TOKEN or "
+             "OOS_API_READONLY_TOKEN");
+  auto wrong = api::authorize(request("GET", true, {{"authorization", "Bearer wrong"}}), k_tokens, false);
+  BOOST_REQUIRE(refused_with(wrong) == 401);
+  BOOST_TEST(nlohmann::json::parse(wrong.refusal->body)["detail"] ==
+             "the bearer token is neither OOS_API_TOKEN nor OOS_API_READONLY_TOKEN: send one of them (oos-api reads "
+             "them when it starts)");
   BOOST_TEST(refused_with(api::authorize(request("GET", true, {{"authorization", "Basic YTpi"}}), k_tokens, false)) ==
              401);
   BOOST_TEST(!api::authorize(request("GET", false), k_tokens, true).refusal);

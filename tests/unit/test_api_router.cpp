@@ -141,6 +141,9 @@ BOOST_FIXTURE_TEST_CASE(unknown_paths_are_404_and_other_methods_405, RouterFixtu
   for (const auto* path : {"/", "/api", "/api/v1", "/api/v1/queue", "/api/v2/queue/status", "/api/v1/queue/status/",
                            "/api/v1/queue/mail/nothing", "/health/x"})
     BOOST_TEST(get(path).status == 404, path);
+  BOOST_TEST(body(get("/nowhere"))["detail"] ==
+             "no such resource: /nowhere: the API serves /health and the /api/v1/ paths of docs/reference.md section "
+             "8.10");
   // A write needs the admin token before its method is even looked at.
   BOOST_TEST(router.handle({"DELETE", "/api/v1/queue/status", {}, {}, "", true}).status == 403);
   auto admin = router_with("admin-token-123456");

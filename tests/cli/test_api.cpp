@@ -190,6 +190,15 @@ BOOST_FIXTURE_TEST_CASE(wrong_methods_bad_parameters_and_large_bodies_are_refuse
   reply = http("POST", base + "/api/v1/queue/status", std::string(2048, 'x'));
   BOOST_TEST(reply.status == 413);
   BOOST_TEST(json::parse(reply.body)["status"] == 413);
+  // A chunked body announces no length: it is kept up to the cap and refused at its end, nothing enqueued.
+  const std::string chunked = "Transfer-Encoding: chunked";
+  auto big = R"({"type":"t","data":")" + std::string(2048, 'x') + R"("})";
+  reply = http("POST", base + "/api/v1/queue/mail/tasks", big, {"Authorization: Bearer admin-token-123456", chunked});
+  BOOST_TEST(reply.status == 413);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+  reply = http("POST", base + "/api/v1/queue/mail/tasks", R"({"type":"t"})",
+               {"Authorization: Bearer admin-token-123456", chunked});
+  BOOST_TEST(reply.status == 201);
   BOOST_TEST(http("HEAD", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"}).status ==
              200);
 }

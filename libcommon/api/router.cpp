@@ -86,9 +86,7 @@ Response Router::handle(const Request& request) {
     auto access = authorize(request, m_sources.access, request.path == "/health");
     reply = access.refusal ? std::move(*access.refusal) : route(request);
     bool write = request.method != "GET" && request.method != "HEAD";
-    if (write && reply.status < 300)
-      db::record_event_alone(m_sources.db, m_sources.clock.now(), "api.write", request.path,
-                             fmt::format("{} by {} token: {}", request.method, to_string(access.role), reply.status));
+    if (write && reply.status < 300) record_write(request, access.role, reply.status);
   } catch (const std::exception&) {
     auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
     reply = problem(http_status(static_cast<ExitCode>(failure.code)), failure.message);
@@ -97,6 +95,17 @@ Response Router::handle(const Request& request) {
   }
   add_security_headers(reply);
   return reply;
+}
+
+void Router::record_write(const Request& request, Role role, int status) {
+  try {
+    db::record_event_alone(m_sources.db, m_sources.clock.now(), "api.write", request.path,
+                           fmt::format("{} by {} token: {}", request.method, to_string(role), status));
+  } catch (const std::exception&) {
+    auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
+    m_sources.logger.warn(fmt::format("{} {}: done ({}), but its api.write event was not recorded: {}", request.method,
+                                      request.path, status, failure.message));
+  }
 }
 
 Response Router::route(const Request& r) {

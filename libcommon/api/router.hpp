@@ -33,7 +33,8 @@ class Router {
 
   // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
   // request passes authorize() first (GET /health is public); a write that succeeds is recorded as the event
-  // "api.write" naming the role that did it (never the token). Never
+  // "api.write" naming the role that did it (never the token; a failure to record it is logged, and the reply
+  // still tells of the write, which is committed). Never
   // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,
   // with the CLI's message; an unknown path is 404, a known path with another method 405 with Allow.
   Response handle(const Request& request);
@@ -41,6 +42,8 @@ class Router {
  private:
   Response route(const Request& request);
   Response enqueue(const Request& request, const std::string& queue);
+  // The event "api.write" for a write that succeeded; a failure is logged, never thrown.
+  void record_write(const Request& request, Role role, int status);
 
   Sources m_sources;
 };

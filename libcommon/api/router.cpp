@@ -167,7 +167,7 @@ Response Router::route(const Request& r) {
     }
     if (parts[4] == "tasks") {
       if (auto refused = refuse_method(r, "POST")) return *refused;
-      return enqueue(r, name);
+      return enqueue(r, name, tasks);
     }
   }
   if (parts.size() == 6 && parts[2] == "queue" && parts[4] == "circuit-breaker" && parts[5] == "reset") {
@@ -193,7 +193,7 @@ Response Router::route(const Request& r) {
 
 // The body is one batch-line object or an array of them; nothing is written unless all of them parse. The
 // Idempotency-Key header is the unique key of a single task.
-Response Router::enqueue(const Request& r, const std::string& name) {
+Response Router::enqueue(const Request& r, const std::string& name, queue::TaskStore& tasks) {
   if (auto ok = queue::check_name("queue", name); !ok) throw Error(ExitCode::usage, ok.error());
   if (!util::json_depth_within(r.body, util::k_max_json_depth + 2))
     throw Error(ExitCode::data_error,
@@ -206,7 +206,7 @@ Response Router::enqueue(const Request& r, const std::string& name) {
   auto key = r.headers.find("idempotency-key");
   std::vector<queue::NewTask> items;
   if (body.is_object()) {
-    items.push_back(queue::parse_batch_item(body.dump(), "the body", name));
+    items.push_back(queue::parse_batch_item(r.body, "the body", name));  // the text as sent, not a dump of it
     if (key != r.headers.end()) {
       if (items[0].unique_key && *items[0].unique_key != key->second)
         throw Error(ExitCode::usage, "Idempotency-Key and unique_key differ: give one of them");
@@ -219,7 +219,6 @@ Response Router::enqueue(const Request& r, const std::string& name) {
     for (std::size_t i = 0; i < body.size(); ++i)
       items.push_back(queue::parse_batch_item(body[i].dump(), fmt::format("item {}", i + 1), name));
   }
-  queue::TaskStore tasks(m_sources.db, m_sources.config, m_sources.clock, m_sources.logger);
   if (body.is_object()) {
     auto result = tasks.enqueue(items[0]);
     auto reply = json_reply(result.created ? 201 : 200, app::enqueued_document(result, items[0]));

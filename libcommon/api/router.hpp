@@ -10,6 +10,7 @@
 #include "config.hpp"
 #include "db/database.hpp"
 #include "log.hpp"
+#include "queue/task_store.hpp"
 #include "util/time.hpp"
 
 namespace oos::api {
@@ -41,7 +42,7 @@ class Router {
 
  private:
   Response route(const Request& request);
-  Response enqueue(const Request& request, const std::string& queue);
+  Response enqueue(const Request& request, const std::string& queue, queue::TaskStore& tasks);
   // The event "api.write" for a write that succeeded; a failure is logged, never thrown.
   void record_write(const Request& request, Role role, int status);
 

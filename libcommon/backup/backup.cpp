@@ -112,10 +112,6 @@ void remove_quietly(const fs::path& path) {
 // `.oos.db.restore-<time>.tmp`).
 constexpr std::array<const char*, 5> k_temporary_suffixes{"", "-journal", "-wal", "-shm", ".manifest"};
 
-void remove_temporaries(const fs::path& temporary) {
-  for (const char* suffix : k_temporary_suffixes) remove_quietly(fs::path(temporary.string() + suffix));
-}
-
 // Whether `stamp` is a time as backup names carry it, YYYYMMDDTHHMMSSZ.
 bool is_stamp(std::string_view stamp) {
   return parse_backup_name("oos-" + std::string(stamp) + ".db").has_value();
@@ -163,6 +159,10 @@ bool in_use(const fs::path& temporary) {
 }
 
 }  // namespace
+
+void remove_temporaries(const fs::path& temporary) {
+  for (const char* suffix : k_temporary_suffixes) remove_quietly(fs::path(temporary.string() + suffix));
+}
 
 TemporaryLock::TemporaryLock(const fs::path& path) {
   // Retried when a sweep removed the file between the open and the lock.

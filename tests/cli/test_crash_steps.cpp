@@ -220,12 +220,11 @@ class Storm : public CliFixture {
     return out;
   }
 
-  // Leftovers: hidden files beside the database and in the backup directory, "oos.db.restoring", and manifests
-  // whose backup is missing.
+  // Leftovers: hidden files beside the database and in the backup directory (every temporary name of a create,
+  // restore or recovery starts with '.'), and manifests whose backup is missing.
   std::vector<std::string> leftovers() {
     auto out = hidden_files(state_dir());
     for (const auto& name : hidden_files(backups())) out.push_back("backups/" + name);
-    if (fs::exists(state_dir() / "oos.db.restoring")) out.push_back("oos.db.restoring");
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(backups(), ec)) {
       auto name = e.path().string();

@@ -399,7 +399,8 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
     }
   } catch (const SQLite::Exception& e) {
     remove_temporaries(staged);
-    throw io_error(staged, std::string("cannot stage the restore: ") + e.what() + "; nothing was restored");
+    throw io_error(staged, std::string("cannot stage the restore: ") + e.what() +
+                               "; nothing was restored, check the free space and permissions there and try again");
   } catch (...) {
     remove_temporaries(staged);
     throw;

@@ -293,6 +293,11 @@ std::vector<fs::path> remove_orphaned_temporaries(const fs::path& dir, DryRun dr
   return removed;
 }
 
+std::string orphan_warning(const fs::path& file, DryRun dry_run) {
+  return fmt::format("{} the orphaned temporary file {} of a backup create, restore or recovery that was killed",
+                     dry_run == DryRun::yes ? "would remove" : "removed", file.string());
+}
+
 Created create_backup(db::Database& source, const fs::path& dir, util::UnixMillis now) {
   if (auto made = util::ensure_directory(dir); !made)
     throw Error(ExitCode::io_error, "backup directory: " + made.error());

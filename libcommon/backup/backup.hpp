@@ -95,6 +95,9 @@ void remove_temporaries(const std::filesystem::path& temporary);
 std::vector<std::filesystem::path> remove_orphaned_temporaries(const std::filesystem::path& dir,
                                                                DryRun dry_run = DryRun::no);
 
+// The warning for `file`, which remove_orphaned_temporaries removed (with DryRun::yes: would remove).
+std::string orphan_warning(const std::filesystem::path& file, DryRun dry_run);
+
 // First removes the orphaned temporary files of killed creates and restores from `dir` and from the directory of
 // `source` (remove_orphaned_temporaries). Then copies
 // the live database with SQLite's backup API into a temporary file in `dir` while other processes

@@ -120,9 +120,7 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
   for (const auto& file : orphans) {
     log.write({{"action", "delete"}, {"path", file.string()}, {"rule", "orphaned temporary file of a killed backup"}},
               now);
-    context.logger.warn(
-        fmt::format("cleanup: {} the orphaned temporary file {} of a backup create or restore that was killed",
-                    dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
+    context.logger.warn("cleanup: " + backup::orphan_warning(file, dry_run));
     ++report.orphans;
   }
 

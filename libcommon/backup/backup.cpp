@@ -112,10 +112,6 @@ void remove_quietly(const fs::path& path) {
 // `.oos.db.restore-<time>.tmp`).
 constexpr std::array<const char*, 5> k_temporary_suffixes{"", "-journal", "-wal", "-shm", ".manifest"};
 
-void remove_temporaries(const fs::path& temporary) {
-  for (const char* suffix : k_temporary_suffixes) remove_quietly(fs::path(temporary.string() + suffix));
-}
-
 // Whether `stamp` is a time as backup names carry it, YYYYMMDDTHHMMSSZ.
 bool is_stamp(std::string_view stamp) {
   return parse_backup_name("oos-" + std::string(stamp) + ".db").has_value();
@@ -163,6 +159,10 @@ bool in_use(const fs::path& temporary) {
 }
 
 }  // namespace
+
+void remove_temporaries(const fs::path& temporary) {
+  for (const char* suffix : k_temporary_suffixes) remove_quietly(fs::path(temporary.string() + suffix));
+}
 
 TemporaryLock::TemporaryLock(const fs::path& path) {
   // Retried when a sweep removed the file between the open and the lock.
@@ -293,6 +293,11 @@ std::vector<fs::path> remove_orphaned_temporaries(const fs::path& dir, DryRun dr
   return removed;
 }
 
+std::string orphan_warning(const fs::path& file, DryRun dry_run) {
+  return fmt::format("{} the orphaned temporary file {} of a backup create, restore or recovery that was killed",
+                     dry_run == DryRun::yes ? "would remove" : "removed", file.string());
+}
+
 Created create_backup(db::Database& source, const fs::path& dir, util::UnixMillis now) {
   if (auto made = util::ensure_directory(dir); !made)
     throw Error(ExitCode::io_error, "backup directory: " + made.error());
@@ -399,7 +404,8 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
     }
   } catch (const SQLite::Exception& e) {
     remove_temporaries(staged);
-    throw io_error(staged, std::string("cannot stage the restore: ") + e.what() + "; nothing was restored");
+    throw io_error(staged, std::string("cannot stage the restore: ") + e.what() +
+                               "; nothing was restored, check the free space and permissions there and try again");
   } catch (...) {
     remove_temporaries(staged);
     throw;

@@ -81,6 +81,10 @@ class TemporaryLock {
   util::Fd m_fd;
 };
 
+// Removes the temporary file `temporary` of a create, restore or recovery and what SQLite and a create put beside
+// it (its -journal, -wal, -shm and .manifest), ignoring any that is not there or cannot be removed.
+void remove_temporaries(const std::filesystem::path& temporary);
+
 // Removes from `dir` the temporary files of creates and restores that no longer run (killed midway): a create's
 // .oos-<time>.db.tmp (in the backup directory) and a restore's .<db>.pre-restore-<time>.tmp and
 // .<db>.restore-<time>.tmp (beside the live database), each with its -journal, -wal, -shm and .manifest, and the
@@ -90,6 +94,9 @@ class TemporaryLock {
 // removed.
 std::vector<std::filesystem::path> remove_orphaned_temporaries(const std::filesystem::path& dir,
                                                                DryRun dry_run = DryRun::no);
+
+// The warning for `file`, which remove_orphaned_temporaries removed (with DryRun::yes: would remove).
+std::string orphan_warning(const std::filesystem::path& file, DryRun dry_run);
 
 // First removes the orphaned temporary files of killed creates and restores from `dir` and from the directory of
 // `source` (remove_orphaned_temporaries). Then copies

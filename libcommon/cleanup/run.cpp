@@ -82,7 +82,7 @@ void apply_rule(const config::CleanupRule& rule, const RunContext& context, util
 std::string summary(const RunReport& r, int threshold_percent, DryRun dry_run) {
   bool dry = dry_run == DryRun::yes;
   return fmt::format(
-      "{}{} files ({:.1f} MiB) {}by the rules{}, {} dead and {} succeeded tasks past retention {}{}{}; actions in {}",
+      "{}{} files ({:.1f} MiB) {}by the rules{}, {} dead and {} succeeded tasks past retention {}{}{}{}; actions in {}",
       dry ? "dry run: " : "", r.files, static_cast<double>(r.bytes) / (1 << 20), dry ? "would be deleted " : "deleted ",
       r.rules_applied ? "" : fmt::format(" (disk below {}%: rules not applied)", threshold_percent), r.purged.dead,
       r.purged.succeeded, dry ? "would be purged" : "purged",
@@ -92,6 +92,9 @@ std::string summary(const RunReport& r, int threshold_percent, DryRun dry_run) {
       r.stale_textfiles ? fmt::format(", {} textfiles of workers gone for over a day {}", r.stale_textfiles,
                                       dry ? "would be deleted" : "deleted")
                         : "",
+      r.orphans ? fmt::format(", {} orphaned temporary files of killed backups {}", r.orphans,
+                              dry ? "would be removed" : "removed")
+                : "",
       r.log.string());
 }
 
@@ -117,9 +120,7 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
   for (const auto& file : orphans) {
     log.write({{"action", "delete"}, {"path", file.string()}, {"rule", "orphaned temporary file of a killed backup"}},
               now);
-    context.logger.warn(
-        fmt::format("cleanup: {} the orphaned temporary file {} of a backup create or restore that was killed",
-                    dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
+    context.logger.warn("cleanup: " + backup::orphan_warning(file, dry_run));
     ++report.orphans;
   }
 

@@ -118,8 +118,7 @@ Recovery recover(const fs::path& db_path, const fs::path& backup_dir, util::Unix
     fs::rename(incoming, db_path);
     fsync_path(db_path.parent_path(), true);
   } catch (...) {
-    std::error_code ignored;  // once renamed into place, none of these names is there any more
-    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(incoming.string() + suffix, ignored);
+    backup::remove_temporaries(incoming);  // once renamed into place, none of these names is there any more
     throw;
   }
   return recovery;

@@ -134,6 +134,23 @@ class Storm : public CliFixture {
     return code == 128 + SIGKILL;
   }
 
+  // Kills the tool crash_runs() times at random moments across a measured uninterrupted run of it (each run ends
+  // with one of `codes`): `before` runs ahead of every run, measured or killed, and `after` (given where) after
+  // every kill. Returns the measured duration.
+  Micros kill_at_random(const std::string& command, const char* binary_env, const std::vector<std::string>& args,
+                        std::set<int> codes, const std::function<void()>& before,
+                        const std::function<void(const std::string&)>& after) {
+    int runs = crash_runs();
+    auto duration = measure(binary_env, args, std::move(codes), before);
+    for (int run = 0; run < runs; ++run) {
+      before();
+      auto delay = kill_time(duration, run, runs);
+      m_interrupted += kill_after(binary_env, args, delay);
+      after(at(command, run, delay));
+    }
+    return duration;
+  }
+
   // The system calls that make a file step: SQLite's commits, our copies, renames and sweeps are made of these.
   static constexpr const char* k_file_calls =
       "rename,renameat,renameat2,link,linkat,unlink,unlinkat,mkdir,mkdirat,fsync,fdatasync,ftruncate";
@@ -203,12 +220,11 @@ class Storm : public CliFixture {
     return out;
   }
 
-  // Leftovers: hidden files beside the database and in the backup directory, "oos.db.restoring", and manifests
-  // whose backup is missing.
+  // Leftovers: hidden files beside the database and in the backup directory (every temporary name of a create,
+  // restore or recovery starts with '.'), and manifests whose backup is missing.
   std::vector<std::string> leftovers() {
     auto out = hidden_files(state_dir());
     for (const auto& name : hidden_files(backups())) out.push_back("backups/" + name);
-    if (fs::exists(state_dir() / "oos.db.restoring")) out.push_back("oos.db.restoring");
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(backups(), ec)) {
       auto name = e.path().string();
@@ -319,12 +335,7 @@ BOOST_FIXTURE_TEST_CASE(a_killed_create_never_leaves_a_backup_that_is_listed_or_
     clear();
   };
   fs::create_directories(backups());
-  auto duration = measure("OOS_BACKUP_BIN", {"create"}, {0}, clear);
-  for (int run = 0; run < runs; ++run) {
-    auto delay = kill_time(duration, run, runs);
-    m_interrupted += kill_after("OOS_BACKUP_BIN", {"create"}, delay);
-    check(at("create", run, delay));
-  }
+  kill_at_random("create", "OOS_BACKUP_BIN", {"create"}, {0}, clear, check);
   report(*this, "create", runs);
   use_step_database();
   each_step(
@@ -368,13 +379,7 @@ BOOST_FIXTURE_TEST_CASE(a_killed_restore_is_not_done_or_done_with_its_event, Sto
       BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'backup.restored'") == events, where);
     }
   };
-  auto duration = measure("OOS_BACKUP_BIN", {"restore", file}, {0}, mark);
-  for (int run = 0; run < runs; ++run) {
-    mark();
-    auto delay = kill_time(duration, run, runs);
-    m_interrupted += kill_after("OOS_BACKUP_BIN", {"restore", file}, delay);
-    check(at("restore", run, delay));
-  }
+  kill_at_random("restore", "OOS_BACKUP_BIN", {"restore", file}, {0}, mark, check);
   BOOST_TEST_MESSAGE("restore: " << committed << " of " << runs << " killed restores had committed");
   report(*this, "restore", runs);
   use_step_database();
@@ -404,19 +409,9 @@ BOOST_FIXTURE_TEST_CASE(a_killed_prune_leaves_only_whole_backups_with_their_mani
       fs::copy_file(file.string() + ".manifest.json", manifest);
     }
   };
-  auto check = [&](const std::string& where) {
-    auto listed = backup({"list", "--json"});
-    std::istringstream lines(listed.out);
-    for (std::string line; std::getline(lines, line);)
-      BOOST_TEST(json::parse(line)["verified"] == true, where << ": listed without its manifest: " << line);
-  };
-  auto duration = measure("OOS_BACKUP_BIN", {"prune"}, {0}, replenish);
-  for (int run = 0; run < runs; ++run) {
-    replenish();
-    auto delay = kill_time(duration, run, runs);
-    m_interrupted += kill_after("OOS_BACKUP_BIN", {"prune"}, delay);
-    check(at("prune", run, delay));
-  }
+  // The old backups are links to one file, so each name is verified once (check_listed_backups remembers it).
+  auto check = [&](const std::string& where) { check_listed_backups(where); };
+  auto duration = kill_at_random("prune", "OOS_BACKUP_BIN", {"prune"}, {0}, replenish, check);
   BOOST_TEST_MESSAGE("prune: " << m_interrupted << " of " << runs << " runs killed mid-run (a prune takes "
                                << duration.count() / 1000 << " ms, mostly the process start)");
   each_step("prune", "OOS_BACKUP_BIN", {"prune"}, replenish, check);
@@ -434,13 +429,7 @@ BOOST_FIXTURE_TEST_CASE(a_killed_vacuum_leaves_the_database_sound_and_whole, Sto
     check_sound(where);
     BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == tasks, where);
   };
-  auto duration = measure("OOS_INTEGRITY_BIN", {"vacuum"}, {0}, setup);
-  for (int run = 0; run < runs; ++run) {
-    setup();
-    auto delay = kill_time(duration, run, runs);
-    m_interrupted += kill_after("OOS_INTEGRITY_BIN", {"vacuum"}, delay);
-    check(at("vacuum", run, delay));
-  }
+  kill_at_random("vacuum", "OOS_INTEGRITY_BIN", {"vacuum"}, {0}, setup, check);
   report(*this, "vacuum", runs);
   use_step_database();
   tasks = sql_int("SELECT count(*) FROM tasks");
@@ -476,13 +465,7 @@ BOOST_FIXTURE_TEST_CASE(a_killed_recovery_leaves_the_damaged_database_or_the_bac
                where << ", then checked again: the recovery in place has no integrity.recovered event");
     BOOST_TEST(leftover_list() == "", where << ", then checked again");
   };
-  auto duration = measure("OOS_INTEGRITY_BIN", {"check"}, {1}, damage);
-  for (int run = 0; run < runs; ++run) {
-    damage();
-    auto delay = kill_time(duration, run, runs);
-    m_interrupted += kill_after("OOS_INTEGRITY_BIN", {"check"}, delay);
-    check(at("recovery", run, delay));
-  }
+  kill_at_random("recovery", "OOS_INTEGRITY_BIN", {"check"}, {1}, damage, check);
   BOOST_TEST_MESSAGE("recovery: " << recovered << " of " << runs << " killed recoveries had put the backup in place");
   report(*this, "recovery", runs);
   use_step_database();
@@ -502,13 +485,7 @@ BOOST_FIXTURE_TEST_CASE(a_killed_cleanup_leaves_the_database_sound_and_the_next_
     oos::test::write_file(state_dir() / ".oos.db.restore-20260101T000000Z.tmp", "partial");
   };
   auto check = [&](const std::string& where) { check_sound(where); };
-  auto duration = measure("OOS_CLEANUP_BIN", {"--force"}, {0}, setup);
-  for (int run = 0; run < runs; ++run) {
-    setup();
-    auto delay = kill_time(duration, run, runs);
-    m_interrupted += kill_after("OOS_CLEANUP_BIN", {"--force"}, delay);
-    check(at("cleanup", run, delay));
-  }
+  kill_at_random("cleanup", "OOS_CLEANUP_BIN", {"--force"}, {0}, setup, check);
   report(*this, "cleanup", runs);
   use_step_database();
   each_step("cleanup", "OOS_CLEANUP_BIN", {"--force"}, setup, check);

@@ -233,7 +233,14 @@ BOOST_FIXTURE_TEST_CASE(a_restore_whose_event_cannot_be_recorded_leaves_the_data
   db->raw().exec("DROP TRIGGER refuse_events");
   add();
 
-  BOOST_CHECK_THROW(restore_backup(*db, created.path, k_noon + 3'600'000), std::exception);
+  // One line naming the staged copy and SQLite's cause, saying that nothing was restored and what to do.
+  BOOST_CHECK_EXCEPTION(restore_backup(*db, created.path, k_noon + 3'600'000), Error, [](const Error& e) {
+    std::string message = e.what();
+    return e.code() == ExitCode::io_error &&
+           message.find(".oos.db.restore-20261128T130000Z.tmp") != std::string::npos &&
+           message.find("refused") != std::string::npos && message.find("nothing was restored") != std::string::npos &&
+           message.find("try again") != std::string::npos;
+  });
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 2);  // not restored
   BOOST_TEST(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'refuse_events'") == 0);
   for (const auto& e : fs::directory_iterator(dir / ""))

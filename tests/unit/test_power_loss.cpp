@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -25,6 +23,7 @@
 #include "support/recording_dir.hpp"
 #include "support/recording_vfs.hpp"
 #include "support/temp_dir.hpp"
+#include "util/files.hpp"
 #include "util/time.hpp"
 
 using namespace oos;
@@ -200,10 +199,8 @@ BackupRecording record_backups(const fs::path& state, const fs::path& backups) {
     }
     recording.events = recorder.events();
   }
-  for (const auto& entry : fs::directory_iterator(backups)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    recording.complete[entry.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  for (const auto& entry : fs::directory_iterator(backups))
+    recording.complete[entry.path().filename().string()] = util::read_file(entry.path()).value();
   return recording;
 }
 
@@ -362,8 +359,7 @@ BOOST_AUTO_TEST_CASE(the_backup_check_finds_a_backup_published_without_syncs_los
       auto name = entry.path().filename().string();
       fs::copy_file(entry.path(), backups / ("." + name + ".tmp"));
       fs::rename(backups / ("." + name + ".tmp"), backups / name);
-      std::ifstream in(entry.path(), std::ios::binary);
-      recording.complete[name] = std::string(std::istreambuf_iterator<char>(in), {});
+      recording.complete[name] = util::read_file(entry.path()).value();
       if (backup::parse_backup_name(name)) recording.created.emplace_back(name, 0);
     }
     recording.events = recorder.events();

@@ -23,9 +23,7 @@ std::string mib(std::uint64_t bytes) {
 }
 
 void log_orphans(app::Context& context, const std::vector<fs::path>& removed, DryRun dry_run) {
-  for (const auto& file : removed)
-    context.logger->warn(fmt::format("{} the orphaned temporary file {} of a backup create or restore that was killed",
-                                     dry_run == DryRun::yes ? "would remove" : "removed", file.string()));
+  for (const auto& file : removed) context.logger->warn(orphan_warning(file, dry_run));
 }
 
 int create(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {

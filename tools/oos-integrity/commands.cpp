@@ -136,8 +136,7 @@ int run(const Command& c, app::Context& context) {
   if (!lock) throw Error(ExitCode::io_error, lock.error());
   // A recovery killed midway leaves its copy of the backup beside the database.
   for (const auto& file : oos::backup::remove_orphaned_temporaries(context.state_dir))
-    context.logger->warn(
-        fmt::format("removed the orphaned temporary file {} of a recovery or restore that was killed", file.string()));
+    context.logger->warn(oos::backup::orphan_warning(file, DryRun::no));
   if (c.vacuum) return vacuum(context);
   // Exit 1 (recovered from a backup) is the job done; 2 (nothing to recover from) is a failure, not
   // recorded in the database it found damaged.

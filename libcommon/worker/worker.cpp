@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <system_error>
 
 #include "error.hpp"
@@ -314,6 +315,11 @@ const char* outcome_name(const RunOutcome& ending) {
   return "abandoned";
 }
 
+// What to do about an outcome that cannot be written for the storage.
+std::string storage_advice(const std::filesystem::path& db_path) {
+  return "free space on, or repair, the file system of '" + db_path.string() + "'";
+}
+
 }  // namespace
 
 bool Worker::keep_for_retry(Run& run, const SQLite::Exception& e) {
@@ -329,16 +335,18 @@ bool Worker::keep_for_retry(Run& run, const SQLite::Exception& e) {
   if (plan.give_up) {
     log_task(log::LogLevel::critical, task,
              fmt::format("its outcome ({}) could not be written in {} tries over {:.1f}s: {}; giving up, the worker "
-                         "exits and the task is run again once its lease expires",
-                         outcome_name(*run.ending), failures.failures, now - failures.first_failed, e.what()));
+                         "exits and the task is run again once its lease expires: {}",
+                         outcome_name(*run.ending), failures.failures, now - failures.first_failed, e.what(),
+                         storage_advice(m_db.path())));
     return false;
   }
   run.record_at = plan.retry_at;
   if (failures.failures == 1)
-    log_task(log::LogLevel::critical, task,
-             fmt::format("its outcome ({}) cannot be written: {}; it is kept in memory and written again for up to "
-                         "{:.1f}s (while the lease lasts)",
-                         outcome_name(*run.ending), e.what(), record_deadline(failures) - now));
+    log_task(
+        log::LogLevel::critical, task,
+        fmt::format("its outcome ({}) cannot be written: {}; it is kept in memory and written again for up to "
+                    "{:.1f}s (while the lease lasts): {}",
+                    outcome_name(*run.ending), e.what(), record_deadline(failures) - now, storage_advice(m_db.path())));
   else
     log_task(log::LogLevel::warn, task,
              fmt::format("its outcome still cannot be written (try {}): {}", failures.failures, e.what()));

@@ -51,7 +51,9 @@ std::string format_number(double v) {
 }
 
 // Why a table name of [queues.NAME] or [handlers.TYPE], or a worker.queues entry, is refused.
-constexpr const char* k_name_rule = "invalid name: use 1-64 letters, digits, '_', '-', '.' or ':'";
+std::string name_rule() {
+  return "invalid name: " + std::string(util::k_plain_name_rule);
+}
 
 [[noreturn]] void fail_at(const fs::path& source, const toml::source_region& where, const std::string& key,
                           const std::string& cause) {
@@ -177,7 +179,7 @@ class Value {
   template <typename S>
   void read_each(const Keys<S>& keys, std::map<std::string, S>& out, const S& initial) const {
     for (const auto& [name, node] : table()) {
-      if (!util::is_plain_name(name.str())) fail_at(m_source, name.source(), child_key(name.str()), k_name_rule);
+      if (!util::is_plain_name(name.str())) fail_at(m_source, name.source(), child_key(name.str()), name_rule());
       S settings = initial;
       child(node, std::string(name.str())).read(keys, settings);
       out[std::string(name.str())] = std::move(settings);
@@ -299,7 +301,7 @@ const Keys<WorkerSettings> k_worker{
          [](const Value& v, WorkerSettings& s) {
            s.queues = v.strings();
            for (const auto& name : s.queues)
-             if (!util::is_plain_name(name)) v.fail("'" + util::cut_for_message(name) + "': " + k_name_rule);
+             if (!util::is_plain_name(name)) v.fail("'" + util::cut_for_message(name) + "': " + name_rule());
          }},
         {"poll_interval", [](const Value& v, WorkerSettings& s) { s.poll_interval = v.duration(); }},
         {"shutdown_grace", [](const Value& v, WorkerSettings& s) { s.shutdown_grace = v.duration(); }},

@@ -55,7 +55,8 @@ std::unique_ptr<db::Database> open_database(const Context& context, db::Access a
       throw Error(ExitCode::io_error, "state directory: " + made.error());
   } else if (std::error_code ec; !std::filesystem::is_directory(context.state_dir, ec)) {
     auto dir = "state directory '" + context.state_dir.string() + "'";
-    if (std::filesystem::exists(context.state_dir, ec)) throw Error(ExitCode::io_error, dir + " is not a directory");
+    if (std::filesystem::exists(context.state_dir, ec))
+      throw Error(ExitCode::io_error, dir + " is not a directory: move it away or point --state-dir elsewhere");
     throw Error(ExitCode::no_input, dir +
                                         " does not exist: a command that only reads does not create it (check "
                                         "--state-dir, $OOS_STATE_DIR and paths.state_dir)");

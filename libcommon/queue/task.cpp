@@ -30,7 +30,7 @@ std::optional<TaskStatus> parse_task_status(std::string_view text) {
 std::expected<void, std::string> check_name(std::string_view what, std::string_view name) {
   if (util::is_plain_name(name)) return {};
   auto subject = what.empty() ? std::string("invalid name") : "invalid " + std::string(what) + " name";
-  return std::unexpected(subject + " '" + cut_for_message(name) + "': use 1-64 letters, digits, '_', '-', '.' or ':'");
+  return std::unexpected(subject + " '" + cut_for_message(name) + "': " + std::string(util::k_plain_name_rule));
 }
 
 }  // namespace oos::queue

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <system_error>
 
 #include "error.hpp"
@@ -208,18 +209,20 @@ void Worker::enforce_deadlines(Run& run, double now) {
     if (!run.kill_at) stop_group(SIGTERM);
   }
   if (run.kill_at && now >= *run.kill_at) stop_group(SIGKILL);
-  if (!run.lease_lost && now >= run.renew_at) {
-    if (m_store.renew(run.claimed.lease, task.queue)) {
-      run.renew_at = now + run.renew_every;
-      run.lease_until = now + run.renew_every * 3;
-    } else {
-      run.lease_lost = true;
-      log_task(
-          log::LogLevel::error, task,
-          "lease lost (it expired and the task was reclaimed); killing the handler, its result will not be recorded");
-      stop_group(SIGKILL);
-    }
+  if (!run.lease_lost && now >= run.renew_at && !renew_lease(run, now)) {
+    run.lease_lost = true;
+    log_task(
+        log::LogLevel::error, task,
+        "lease lost (it expired and the task was reclaimed); killing the handler, its result will not be recorded");
+    stop_group(SIGKILL);
   }
+}
+
+bool Worker::renew_lease(Run& run, double now) {
+  if (!m_store.renew(run.claimed.lease, run.claimed.task.queue)) return false;
+  run.renew_at = now + run.renew_every;
+  run.lease_until = now + run.renew_every * 3;
+  return true;
 }
 
 void Worker::end_of_child(Run& run) {
@@ -312,6 +315,11 @@ const char* outcome_name(const RunOutcome& ending) {
   return "abandoned";
 }
 
+// What to do about an outcome that cannot be written for the storage.
+std::string storage_advice(const std::filesystem::path& db_path) {
+  return "free space on, or repair, the file system of '" + db_path.string() + "'";
+}
+
 }  // namespace
 
 bool Worker::keep_for_retry(Run& run, const SQLite::Exception& e) {
@@ -327,16 +335,18 @@ bool Worker::keep_for_retry(Run& run, const SQLite::Exception& e) {
   if (plan.give_up) {
     log_task(log::LogLevel::critical, task,
              fmt::format("its outcome ({}) could not be written in {} tries over {:.1f}s: {}; giving up, the worker "
-                         "exits and the task is run again once its lease expires",
-                         outcome_name(*run.ending), failures.failures, now - failures.first_failed, e.what()));
+                         "exits and the task is run again once its lease expires: {}",
+                         outcome_name(*run.ending), failures.failures, now - failures.first_failed, e.what(),
+                         storage_advice(m_db.path())));
     return false;
   }
   run.record_at = plan.retry_at;
   if (failures.failures == 1)
-    log_task(log::LogLevel::critical, task,
-             fmt::format("its outcome ({}) cannot be written: {}; it is kept in memory and written again for up to "
-                         "{:.1f}s (while the lease lasts)",
-                         outcome_name(*run.ending), e.what(), record_deadline(failures) - now));
+    log_task(
+        log::LogLevel::critical, task,
+        fmt::format("its outcome ({}) cannot be written: {}; it is kept in memory and written again for up to "
+                    "{:.1f}s (while the lease lasts): {}",
+                    outcome_name(*run.ending), e.what(), record_deadline(failures) - now, storage_advice(m_db.path())));
   else
     log_task(log::LogLevel::warn, task,
              fmt::format("its outcome still cannot be written (try {}): {}", failures.failures, e.what()));
@@ -350,23 +360,20 @@ Step Worker::retry_record() {
   if (m_stop_deadline) run.record_at = std::min(run.record_at, *m_stop_deadline);
   if (now >= run.record_at) return finish();
   if (!run.lease_lost && now >= run.renew_at) {
+    bool renewed = true;
     try {
-      if (m_store.renew(run.claimed.lease, task.queue)) {
-        run.renew_at = now + run.renew_every;
-        run.lease_until = now + run.renew_every * 3;
-      } else {
-        // Reclaimed by another worker: whatever this run found, the task is that worker's now.
-        log_task(log::LogLevel::error, task,
-                 "lease lost while its outcome waited to be written; the task was reclaimed, this result is dropped");
-        run.ending = RunOutcome{Verdict::abandon, {}, {}};
-        run.failed_writes.reset();
-        return finish();
-      }
+      renewed = renew_lease(run, now);
     } catch (const SQLite::Exception& e) {
       if (!db::is_storage_failure(e)) throw;
       run.renew_at = run.record_at;  // tried again with the outcome
     }
-    return Step::recording;
+    if (renewed) return Step::recording;
+    // Reclaimed by another worker: whatever this run found, the task is that worker's now.
+    log_task(log::LogLevel::error, task,
+             "lease lost while its outcome waited to be written; the task was reclaimed, this result is dropped");
+    run.ending = RunOutcome{Verdict::abandon, {}, {}};
+    run.failed_writes.reset();
+    return finish();
   }
   double wait = std::min(run.record_at - now, 0.1);
   m_clock.sleep_for(static_cast<std::int64_t>(std::ceil(wait * 1000.0)));

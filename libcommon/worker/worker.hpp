@@ -118,6 +118,9 @@ class Worker {
   void enforce_deadlines(Run& run, double now);
   void run_builtin(Run& run);
   void end_of_child(Run& run);
+  // Renews the lease of `run` at monotonic time `now` (renew_at, lease_until); false when the task was reclaimed.
+  // Throws SQLite::Exception.
+  bool renew_lease(Run& run, double now);
   // Writes the outcome of the run; unless the worker must stop claiming, claims the next task in the same
   // transaction and starts it.
   Step finish();

@@ -156,6 +156,10 @@ BOOST_FIXTURE_TEST_CASE(a_result_finished_on_a_full_disk_is_recorded_once_space_
                             oos::test::scaled(std::chrono::seconds(10)), {worker.get()}),
       worker->err());
   BOOST_TEST(worker->err().find("\"critical\"") != std::string::npos, worker->err());
+  // The line says what to do.
+  BOOST_TEST(worker->err().find("free space on, or repair, the file system of '" + db_path().string() + "'") !=
+                 std::string::npos,
+             worker->err());
   // A few more tries fail, and the heartbeat due 10 s after the start fails too without ending the worker.
   BOOST_TEST(
       oos::test::eventually([&] { return worker->err().find("cannot write the heartbeat") != std::string::npos; },

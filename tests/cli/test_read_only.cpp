@@ -147,7 +147,8 @@ BOOST_FIXTURE_TEST_CASE(a_state_dir_that_is_a_file_is_74_for_read_commands_too, 
   oos::test::write_file(state_dir(), "a file");
   auto r = queue({"status"});
   BOOST_TEST(r.exit_code == 74);
-  BOOST_TEST(r.err == "oos-queue: error: state directory '" + state_dir().string() + "' is not a directory\n");
+  BOOST_TEST(r.err == "oos-queue: error: state directory '" + state_dir().string() +
+                          "' is not a directory: move it away or point --state-dir elsewhere\n");
   BOOST_TEST(oos::test::read_file(state_dir()) == "a file");
 }
 

@@ -87,7 +87,7 @@ QueueStatus QueueStore::status_of(const std::string& queue, util::UnixMillis now
     q->bind(1, queue);
     while (q->executeStep()) {
       auto status = parse_task_status(q->getColumn(0).getString());
-      if (!status) continue;  // the table's CHECK admits none other
+      if (!status) continue;  // none: the triggers copy `tasks.status`, whose CHECK admits no other
       auto n = q->getColumn(1).getInt64();
       switch (*status) {
         case TaskStatus::pending:

@@ -8,20 +8,21 @@
 #include "queue/task.hpp"
 
 namespace oos::queue {
-namespace {
-
-// The queue's pending tasks not runnable before `now`.
-std::int64_t delayed_count(db::Database& db, const std::string& queue, util::UnixMillis now) {
-  auto q = db.query(
-      "SELECT count(*) FROM tasks INDEXED BY tasks_pending_by_queue WHERE status = 'pending' AND queue = ?1 "
-      "AND run_at > ?2");
-  q->bind(1, queue);
-  q->bind(2, static_cast<std::int64_t>(now));
-  q->executeStep();
-  return q->getColumn(0).getInt64();
+std::int64_t runnable_tasks(db::Database& db, std::span<const std::string> queues, util::UnixMillis now) {
+  std::set<std::string> distinct(queues.begin(), queues.end());
+  std::int64_t total = 0;
+  for (const auto& queue : distinct) {
+    auto q = db.query(
+        "SELECT coalesce((SELECT n FROM queue_counts WHERE queue = ?1 AND status = 'pending'), 0) - "
+        "(SELECT count(*) FROM tasks INDEXED BY tasks_pending_by_queue WHERE status = 'pending' AND queue = ?1 "
+        "AND run_at > ?2)");
+    q->bind(1, queue);
+    q->bind(2, static_cast<std::int64_t>(now));
+    q->executeStep();
+    total += q->getColumn(0).getInt64();
+  }
+  return total;
 }
-
-}  // namespace
 
 std::vector<std::string> queue_alerts(const QueueCounts& counts, const policy::BreakerRecord& breaker,
                                       const config::QueueSettings& settings) {
@@ -86,7 +87,7 @@ QueueStatus QueueStore::status_of(const std::string& queue, util::UnixMillis now
     q->bind(1, queue);
     while (q->executeStep()) {
       auto status = parse_task_status(q->getColumn(0).getString());
-      if (!status) continue;  // the table's CHECK admits none other
+      if (!status) continue;  // none: the triggers copy `tasks.status`, whose CHECK admits no other
       auto n = q->getColumn(1).getInt64();
       switch (*status) {
         case TaskStatus::pending:
@@ -117,9 +118,9 @@ QueueStatus QueueStore::status_of(const std::string& queue, util::UnixMillis now
     if (q->executeStep() && q->getColumn(0).getInt64() <= now)
       s.counts.oldest_runnable_since = q->getColumn(0).getInt64();
   }
-  // Runnable: the pending tasks less the delayed ones (retries in backoff, tasks enqueued with a delay), which
-  // are the range of the index after now: a walk over the delayed tasks only.
-  s.counts.runnable = s.counts.pending - delayed_count(m_db, queue, now);
+  // Runnable: the pending tasks less the delayed ones (retries in backoff, tasks enqueued with a delay): a walk
+  // over the delayed tasks only.
+  s.counts.runnable = runnable_tasks(m_db, std::span(&queue, 1), now);
   {
     auto q = m_db.query("SELECT paused FROM queues WHERE name = ?");
     q->bind(1, queue);

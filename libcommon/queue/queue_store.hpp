@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct QueueStats {
 // The error for a queue that does not exist (66): "queue 'NAME' not found: it has no tasks and no [queues.NAME]
 // settings", the same for the CLI and the API.
 Error unknown_queue(const std::string& name);
+
+// The pending tasks of `queues` (each counted once) runnable at `now`: per queue, the pending count the schema's
+// triggers keep less the delayed tasks (the pending index's range after now), so no runnable task is walked. What
+// status shows as runnable and what oos-scale and oos-health sample (TaskStore::runnable_count).
+std::int64_t runnable_tasks(db::Database& db, std::span<const std::string> queues, util::UnixMillis now);
 
 // Alerts for a queue in this state; pure.
 std::vector<std::string> queue_alerts(const QueueCounts& counts, const policy::BreakerRecord& breaker,

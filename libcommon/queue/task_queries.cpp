@@ -1,6 +1,5 @@
 // The read side of TaskStore: single tasks, attempt history and listings.
-#include <set>
-
+#include "queue/queue_store.hpp"
 #include "queue/task_rows.hpp"
 #include "queue/task_store.hpp"
 
@@ -23,21 +22,7 @@ std::optional<util::UnixMillis> TaskStore::next_run_at(std::span<const std::stri
 }
 
 std::int64_t TaskStore::runnable_count(std::span<const std::string> queues) {
-  // Per queue: the pending count the schema's triggers keep, less the delayed tasks (the pending index's range
-  // after now), so that oos-scale and oos-health do not walk the runnable tasks.
-  std::set<std::string> distinct(queues.begin(), queues.end());
-  std::int64_t total = 0;
-  for (const auto& queue : distinct) {
-    auto q = m_db.query(
-        "SELECT coalesce((SELECT n FROM queue_counts WHERE queue = ?1 AND status = 'pending'), 0) - "
-        "(SELECT count(*) FROM tasks INDEXED BY tasks_pending_by_queue WHERE status = 'pending' AND queue = ?1 "
-        "AND run_at > ?2)");
-    q->bind(1, queue);
-    q->bind(2, static_cast<std::int64_t>(m_clock.now()));
-    q->executeStep();
-    total += q->getColumn(0).getInt64();
-  }
-  return total;
+  return runnable_tasks(m_db, queues, m_clock.now());
 }
 
 std::optional<Task> TaskStore::find(TaskId id) {

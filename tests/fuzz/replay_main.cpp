@@ -2,7 +2,9 @@
 // (a crash, a sanitizer report or an unexpected exception fails it) and the way to replay one finding.
 //   fuzz-TARGET PATH...   (a directory: every regular file in it, in name order)
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -38,10 +40,19 @@ int main(int argc, char** argv) {
     for (const auto& file : inputs_of(argv[i])) {
       std::ifstream in(file, std::ios::binary);
       std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (in.bad() || !in.is_open()) {
+        std::fprintf(stderr, "%s: error: cannot read '%s': %s\n", argv[0], file.c_str(), std::strerror(errno));
+        return 66;
+      }
       LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
       ++count;
     }
   }
+  if (count == 0) {
+    // An empty corpus would make the regression run pass without running anything.
+    std::fprintf(stderr, "%s: error: no input files in the paths given: a corpus needs at least one seed\n", argv[0]);
+    return 1;
+  }
   std::printf("%zu inputs run without a crash\n", count);
-  return count > 0 ? 0 : 1;
+  return 0;
 }

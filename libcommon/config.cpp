@@ -422,10 +422,19 @@ const Keys<ApiSettings> k_api{
         {"max_body", [](const Value& v, ApiSettings& s) { s.max_body = v.size(); }},
         {"max_connections", [](const Value& v, ApiSettings& s) { s.max_connections = v.integer(1, 100000); }},
         {"connection_timeout", [](const Value& v, ApiSettings& s) { s.connection_timeout = v.duration(); }},
+        {"max_connections_per_ip",
+         [](const Value& v, ApiSettings& s) { s.max_connections_per_ip = v.integer(1, 100000); }},
+        {"idle_exit", [](const Value& v, ApiSettings& s) { s.idle_exit = v.duration(); }},
+        {"allowed_hosts", [](const Value& v, ApiSettings& s) { s.allowed_hosts = v.strings(); }},
     },
     [](const Value& table, const ApiSettings& s) {
       if (s.max_body < 1) table.fail_key("max_body", "must be more than 0");
       if (s.connection_timeout < 1s) table.fail_key("connection_timeout", "must be at least 1s");
+      if (s.idle_exit < 1s) table.fail_key("idle_exit", "must be at least 1s");
+      for (const auto& host : s.allowed_hosts)
+        if (host.empty() || host.find_first_of(" \t/:@[]") != std::string::npos)
+          table.fail_key("allowed_hosts", "'" + host + "' is not a host name: give names such as \"oos.example.org\", "
+                                          "without scheme, port or path");
     }};
 
 // The sections, in the order they are read: [queues.NAME] start from [queue], so [queue] comes first.

@@ -709,4 +709,20 @@ BOOST_AUTO_TEST_CASE(the_api_section_sets_the_servers_limits) {
   BOOST_TEST(config_error("[api]\nconnection_timeout = \"0s\"\n").find("api.connection_timeout") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_api_section_sets_idle_exit_per_ip_limit_and_allowed_hosts) {
+  auto defaults = parse_config("", "oos.toml").api;
+  BOOST_TEST(defaults.max_connections_per_ip == 16);
+  BOOST_TEST(defaults.idle_exit.count() == 60'000);
+  BOOST_TEST(defaults.allowed_hosts.empty());
+  auto c = parse_config(
+      "[api]\nmax_connections_per_ip = 2\nidle_exit = \"5s\"\nallowed_hosts = [\"oos.example.org\"]\n", "oos.toml");
+  BOOST_TEST(c.api.max_connections_per_ip == 2);
+  BOOST_TEST(c.api.idle_exit.count() == 5'000);
+  BOOST_TEST(c.api.allowed_hosts == std::vector<std::string>{"oos.example.org"});
+  BOOST_TEST(config_error("[api]\nidle_exit = \"500ms\"\n").find("api.idle_exit") != std::string::npos);
+  auto bad_host = config_error("[api]\nallowed_hosts = [\"http://oos.example.org\"]\n");
+  BOOST_TEST(bad_host.find("api.allowed_hosts") != std::string::npos);
+  BOOST_TEST(bad_host.find("without scheme") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

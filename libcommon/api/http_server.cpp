@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 
+#include "api/idle.hpp"
 #include "api/problem.hpp"
 #include "error.hpp"
 
@@ -18,9 +21,18 @@ struct HttpServer::State {
   ServerSettings settings;
   Handler handler;
   MHD_Daemon* daemon = nullptr;
+  util::Fd quiesced;  // the socket after MHD_quiesce_daemon: ours to close (never shut down) after the daemon stops
+  // The open connections, counted on libmicrohttpd's thread, read by the one that waits for the idle exit.
+  mutable std::mutex mutex;
+  std::condition_variable closed;
+  std::optional<IdleClock> idle;
 };
 
 namespace {
+
+util::Millis monotonic_now() {
+  return std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now().time_since_epoch());
+}
 
 // What one request has sent so far: its body up to the cap.
 struct Upload {
@@ -122,24 +134,61 @@ void completed(void*, MHD_Connection*, void** request_state, MHD_RequestTerminat
   *request_state = nullptr;
 }
 
+void connection_changed(void* cls, MHD_Connection*, void**, MHD_ConnectionNotificationCode code) {
+  auto& state = *static_cast<HttpServer::State*>(cls);
+  std::lock_guard lock(state.mutex);
+  if (!state.idle) return;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    state.idle->opened();
+  } else {
+    state.idle->closed(monotonic_now());
+    state.closed.notify_all();
+  }
+}
+
 }  // namespace
 
 HttpServer::HttpServer(util::Fd listener, ServerSettings settings, Handler handler)
-    : m_state(std::make_unique<State>(State{settings, std::move(handler), nullptr})) {
+    : m_state(std::make_unique<State>()) {
+  m_state->settings = settings;
+  m_state->handler = std::move(handler);
+  if (settings.idle_exit) m_state->idle.emplace(*settings.idle_exit, monotonic_now());
   // MHD_USE_ITC: stopping wakes the polling thread through a pipe, never shutdown(2) on a socket that systemd
   // passed and will pass again.
-  m_state->daemon =
-      MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, nullptr,
-                       nullptr, &answer, m_state.get(), MHD_OPTION_LISTEN_SOCKET, listener.get(),
-                       MHD_OPTION_CONNECTION_LIMIT, m_state->settings.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                       static_cast<unsigned>(m_state->settings.connection_timeout.count()), MHD_OPTION_NOTIFY_COMPLETED,
-                       &completed, nullptr, MHD_OPTION_END);
+  m_state->daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, nullptr, nullptr, &answer,
+      m_state.get(), MHD_OPTION_LISTEN_SOCKET, listener.get(), MHD_OPTION_CONNECTION_LIMIT,
+      m_state->settings.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, m_state->settings.max_connections_per_ip,
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(m_state->settings.connection_timeout.count()),
+      MHD_OPTION_NOTIFY_COMPLETED, &completed, nullptr, MHD_OPTION_NOTIFY_CONNECTION, &connection_changed,
+      m_state.get(), MHD_OPTION_END);
   if (!m_state->daemon) throw Error(ExitCode::unavailable, "the HTTP server (libmicrohttpd) could not start");
   (void)listener.release();  // libmicrohttpd closes it when it stops
 }
 
 HttpServer::~HttpServer() {
   if (m_state && m_state->daemon) MHD_stop_daemon(m_state->daemon);
+  // Only now: libmicrohttpd's thread may use the quiesced socket until it has stopped.
+  if (m_state) m_state->quiesced.reset();
+}
+
+std::optional<util::Millis> HttpServer::idle_check_in() const {
+  std::lock_guard lock(m_state->mutex);
+  if (!m_state->idle) return std::nullopt;
+  return m_state->idle->next_check(monotonic_now());
+}
+
+bool HttpServer::quiesce_if_idle() {
+  {
+    std::lock_guard lock(m_state->mutex);
+    if (!m_state->idle || !m_state->idle->expired(monotonic_now())) return false;
+  }
+  // Not under the lock: libmicrohttpd's thread may be counting a connection it has just accepted.
+  MHD_socket listener = MHD_quiesce_daemon(m_state->daemon);
+  if (listener != MHD_INVALID_SOCKET) m_state->quiesced = util::Fd(listener);
+  std::unique_lock lock(m_state->mutex);
+  m_state->closed.wait_for(lock, m_state->settings.connection_timeout, [&] { return m_state->idle->open() == 0; });
+  return true;
 }
 
 }  // namespace oos::api

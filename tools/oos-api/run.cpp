@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <ctime>
 #include <iostream>
 
 #include "api/http_server.hpp"
 #include "api/listen.hpp"
 #include "api/router.hpp"
 #include "secrets.hpp"
+#include "worker/notify.hpp"
 
 namespace oos::tools::api {
 namespace {
@@ -19,6 +21,18 @@ sigset_t stop_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   return set;
+}
+
+// Waits for SIGTERM or SIGINT, at most `timeout` (forever without one); the signal, or 0 when the time ran out.
+int wait_for_stop(const sigset_t& set, std::optional<util::Millis> timeout) {
+  if (!timeout) {
+    int signal = 0;
+    sigwait(&set, &signal);
+    return signal;
+  }
+  timespec wait{static_cast<time_t>(timeout->count() / 1000), static_cast<long>(timeout->count() % 1000) * 1000000};
+  int signal = sigtimedwait(&set, nullptr, &wait);
+  return signal > 0 ? signal : 0;
 }
 
 }  // namespace
@@ -42,15 +56,33 @@ int run(const Command& command, app::Context& context, db::Database& db) {
       {db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir(), access});
   const auto& limits = context.config.api;
   oos::api::ServerSettings settings{limits.max_body, static_cast<unsigned>(limits.max_connections),
-                                    std::chrono::duration_cast<std::chrono::seconds>(limits.connection_timeout)};
+                                    std::chrono::duration_cast<std::chrono::seconds>(limits.connection_timeout),
+                                    static_cast<unsigned>(limits.max_connections_per_ip), std::nullopt};
+  // Only a socket systemd passed: systemd keeps it while we are gone and starts us again on the next
+  // connection. A socket we bound ourselves would be gone with us.
+  if (passed) settings.idle_exit = limits.idle_exit;
   oos::api::HttpServer server(std::move(listener), settings,
                               [&](const oos::api::Request& request) { return router.handle(request); });
   std::cout << "listening on " << address << std::endl;
   context.logger->info(fmt::format("listening on {}", address), {{"address", address}});
+  worker::SystemdNotifier notifier;
+  if (!notifier.problem().empty()) context.logger->warn(notifier.problem());
+  notifier.notify("READY=1");
   auto set = stop_signals();
-  int signal = 0;
-  sigwait(&set, &signal);
-  context.logger->info(fmt::format("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+  while (true) {
+    if (int signal = wait_for_stop(set, server.idle_check_in())) {
+      context.logger->info(fmt::format("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      break;
+    }
+    if (server.quiesce_if_idle()) {
+      context.logger->info(
+          fmt::format("exiting after {} without a connection (api.idle_exit); systemd keeps the socket",
+                      util::format_duration(limits.idle_exit)),
+          {{"address", address}});
+      break;
+    }
+  }
+  notifier.notify("STOPPING=1");
   return 0;
 }
 

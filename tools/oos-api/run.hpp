@@ -11,7 +11,8 @@ namespace oos::tools::api {
 void block_stop_signals();
 
 // Listens (--listen, else the socket systemd passed, else 127.0.0.1:8765), prints "listening on ADDR:PORT" on
-// stdout, serves until SIGTERM or SIGINT; returns 0.
+// stdout, tells systemd READY=1, serves until SIGTERM or SIGINT, or, on a socket systemd passed, until
+// api.idle_exit has passed without a connection; returns 0.
 int run(const Command& command, app::Context& context, db::Database& db);
 
 }  // namespace oos::tools::api

@@ -94,7 +94,7 @@ install: build
 uninstall:
 	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD_DIR="$(BUILD_DIR)" scripts/install uninstall
 
-# Enables oos.target and starts it: one worker and the backup, integrity and cleanup timers, now and at boot.
+# Enables oos.target and starts it: one worker, the timers and the API's socket, now and at boot.
 start:
 	@systemctl enable --now oos.target
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "system/oos_container.hpp"
 
@@ -71,6 +72,23 @@ BOOST_AUTO_TEST_CASE(the_credentials_drop_in_gives_the_api_its_token) {
   BOOST_TEST(get_status(c, "/api/v1/queue/status") == "401", journal(c));
   BOOST_TEST(get_status(c, "/api/v1/queue/status", "Authorization: Bearer " + k_token) == "200", journal(c));
   BOOST_TEST(journal(c).find(k_token) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_config_fails_the_socket_after_a_few_starts_then_a_fixed_one_serves) {
+  OosContainer c("api-bad", api_config());
+  c.must("printf '[api]\\nno_such_key = 1\\n' > /etc/oos/oos.toml");
+  c.must("systemctl start " + k_socket);
+  BOOST_TEST(get_status(c, "/api/v1/queue/status") != "200");
+  // The connection nobody accepted triggers the service again at once, until the start limit (5 in 10 s).
+  BOOST_TEST_REQUIRE(c.wait_for_property(k_socket, "ActiveState", "failed", 10s), journal(c));
+  BOOST_TEST(c.property(k_socket, "Result") == "service-start-limit-hit");
+  BOOST_TEST(c.property(k_service, "ExecMainStatus") == "78");
+  BOOST_TEST(journal(c).find("unknown key 'api.no_such_key'") != std::string::npos, journal(c));
+
+  // What docs/reference.md section 15 tells the operator to do.
+  c.must("cat > /etc/oos/oos.toml", api_config());
+  c.must("systemctl reset-failed " + k_socket + " " + k_service + " && systemctl start " + k_socket);
+  BOOST_TEST(get_status(c, "/api/v1/queue/status") == "200", journal(c));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,6 +19,7 @@ namespace oos::health {
 const std::vector<std::string> k_installed_units{
     "oos.target",          "oos-worker@.service", "oos-backup.service", "oos-backup.timer",  "oos-integrity.service",
     "oos-integrity.timer", "oos-cleanup.service", "oos-cleanup.timer",  "oos-scale.service", "oos-scale.timer",
+    "oos-api.socket",      "oos-api.service",
 };
 
 namespace {

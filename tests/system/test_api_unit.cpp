@@ -1,11 +1,11 @@
 // oos-api.socket and oos-api.service under a real systemd: oos.target listens on 127.0.0.1:8765, the first
 // connection starts the service, which exits 0 after api.idle_exit while the socket keeps listening, and the
-// next connection starts it again; the tokens come through the credentials drop-in of units/examples/.
+// next connection starts it again; the tokens come through the credentials drop-in of units/examples/; a bad
+// config fails the socket after systemd's start limit, and the documented reset serves again.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include "system/oos_container.hpp"
 

@@ -1,6 +1,7 @@
 // oos-api on a socket passed as systemd passes it (systemd-socket-activate): the first request is served, the
 // process exits 0 after api.idle_exit without a connection, an open keep-alive connection keeps it; with
-// --listen it never exits idle; api.max_connections_per_ip closes the connections from one address beyond it.
+// --listen it never exits idle; api.max_connections_per_ip closes the connections from one address beyond it;
+// SIGTERM stops it while it waits for the idle exit.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -179,6 +180,11 @@ BOOST_FIXTURE_TEST_CASE(connections_from_one_address_beyond_max_connections_per_
   second.close();  // a place is free again
   BOOST_TEST(eventually([&] { return Connection(port).get("/api/v1/queue/status").starts_with("HTTP/1.1 200"); },
                         scaled(5s), {api.get()}));
+
+  // SIGTERM stops it at once while it waits for its idle exit (1 minute), a connection still open.
+  api->signal(SIGTERM);
+  BOOST_TEST(api->wait(scaled(5s)) == 0, api->err());
+  BOOST_TEST(api->err().find("stopping on SIGTERM") != std::string::npos, api->err());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,6 +20,18 @@ const state = {
   needToken: false,
 };
 
+// The server could not be reached (fetch rejected): shown, retried at the next poll, not a bug.
+class NetworkError extends Error {}
+
+// fetch() with its rejection (no connection) as a NetworkError, so that a script error is never mistaken for one.
+async function request(url, options) {
+  try {
+    return await fetch(url, options);
+  } catch (e) {
+    throw new NetworkError(String(e));
+  }
+}
+
 class ApiError extends Error {
   constructor(status, detail) {
     super(detail || `HTTP ${status}`);
@@ -101,7 +113,7 @@ async function get(url, accept = []) {
   const cached = state.cache.get(url);
   const headers = authHeaders();
   if (cached && cached.etag) headers["If-None-Match"] = cached.etag;
-  const response = await fetch(url, { headers, cache: "no-store" });
+  const response = await request(url, { headers, cache: "no-store" });
   if (response.status === 304 && cached) return cached.data;
   if (response.status === 401) {
     askForToken();
@@ -115,7 +127,7 @@ async function get(url, accept = []) {
 
 // The CSRF token for the next write; none while the server has no /api/v1/csrf (404).
 async function csrfToken() {
-  const response = await fetch("/api/v1/csrf", { headers: authHeaders(), cache: "no-store" });
+  const response = await request("/api/v1/csrf", { headers: authHeaders(), cache: "no-store" });
   if (response.status === 404) return "";
   if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
   const doc = await response.json();
@@ -127,7 +139,7 @@ async function post(url, body) {
   const headers = { ...authHeaders(), "Content-Type": "application/json" };
   const csrf = await csrfToken();
   if (csrf) headers["X-CSRF-Token"] = csrf;
-  const response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body || {}), cache: "no-store" });
+  const response = await request(url, { method: "POST", headers, body: JSON.stringify(body || {}), cache: "no-store" });
   if (response.status === 401) askForToken();
   if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
   return response.json();
@@ -141,6 +153,7 @@ async function act(button, what, run, describe = () => "done") {
     toast(`${what}: ${describe(await run())}`);
   } catch (e) {
     toast(`${what}: ${e.message}`, true);
+    if (!(e instanceof ApiError) && !(e instanceof NetworkError)) console.error(e);
   } finally {
     button.disabled = false;
     poll();
@@ -453,11 +466,13 @@ async function poll() {
     renderSession();
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
-    if (!(e instanceof ApiError)) {
+    if (e instanceof NetworkError) {
       $("updated").textContent = "cannot reach oos-api; retrying";
-      if (!(e instanceof TypeError)) console.error(e);
-    } else if (e.status !== 401) {
-      $("updated").textContent = e.message;
+    } else if (e instanceof ApiError) {
+      if (e.status !== 401) $("updated").textContent = e.message;
+    } else {
+      $("updated").textContent = `the dashboard failed: ${e.message}`;
+      console.error(e);
     }
   } finally {
     polling = false;

@@ -293,7 +293,9 @@ function renderChart(activity) {
   const buckets = activity[range] || [];
   const chart = $("chart");
   chart.replaceChildren();
-  const width = 720, height = 180, bottom = 18, top = 14;
+  // The drawing is in the chart's own pixels, so that its text is not stretched.
+  const width = Math.max(240, Math.round(chart.getBoundingClientRect().width) || 720), height = 180, bottom = 18, top = 14;
+  chart.setAttribute("viewBox", `0 0 ${width} ${height}`);
   const max = Math.max(1, ...buckets.map((b) => b.runs));
   const step = width / Math.max(1, buckets.length);
   const scale = (n) => (n / max) * (height - bottom - top);

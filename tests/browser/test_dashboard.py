@@ -4,7 +4,8 @@
 Starts oos-api on a free loopback port against a temporary state directory with OOS_API_TOKEN set, prepares
 queues with oos-queue (and SQL for what the CLI cannot make quickly: a dead task, an open breaker), then drives
 the dashboard: sign in with the token, see a queue's counts change after an enqueue, reset an open breaker,
-open a dead task (its hostile payload shown as text), retry it. Fails on any console error or CSP violation.
+open a dead task (its hostile payload shown as text), retry it; then against a server without a token: it reads
+without asking for one and its buttons are disabled with the hint. Fails on any console error or CSP violation.
 CTest runs it as browser.dashboard with OOS_API_BIN and OOS_QUEUE_BIN set.
 """
 import json
@@ -65,9 +66,12 @@ class State:
             db.close()
 
 
-def start_api(state):
-    env = dict(os.environ, OOS_API_TOKEN=TOKEN)
-    env.pop("OOS_API_READONLY_TOKEN", None)
+def start_api(state, token=TOKEN):
+    env = dict(os.environ)
+    for name in ("OOS_API_TOKEN", "OOS_API_READONLY_TOKEN", "CREDENTIALS_DIRECTORY"):
+        env.pop(name, None)
+    if token:
+        env["OOS_API_TOKEN"] = token
     api = subprocess.Popen([binary("OOS_API_BIN"), "--state-dir", state.dir, "--config", state.config,
                             "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                            text=True)
@@ -198,6 +202,19 @@ def main():
             assert driver.title == "OOS", driver.title
 
             check_console(driver, signed_in_ms)
+
+            # A server without a token: the dashboard reads (loopback GET) and says how to act.
+            api.terminate()
+            api.wait(timeout=10)
+            api, base = start_api(state, token=None)
+            driver.execute_script("sessionStorage.clear()")
+            driver.get(base + "/")
+            wait_for(driver, "the queues without a token", lambda d: cell(d, "mail", "runnable") == "4")
+            assert not driver.find_element(By.ID, "token-form").is_displayed(), "asked for a token it does not need"
+            assert driver.find_element(By.ID, "write-hint").is_displayed()
+            pause = driver.find_element(By.CSS_SELECTOR, '#queues tr[data-queue="mail"] button.pause')
+            assert not pause.is_enabled() and "OOS_API_TOKEN" in pause.get_attribute("title"), pause.get_attribute("title")
+            check_console(driver, 0)
         finally:
             driver.quit()
             api.terminate()

@@ -4,7 +4,8 @@
 Starts oos-api on a free loopback port against a temporary state directory with OOS_API_TOKEN set, prepares
 queues with oos-queue (and SQL for what the CLI cannot make quickly: a dead task, an open breaker), then drives
 the dashboard: sign in with the token, see a queue's counts change after an enqueue, reset an open breaker,
-open a dead task (its hostile payload shown as text), retry it; then against a server without a token: it reads
+filter the dead letter by error, open and cancel the bulk retry's confirmation, open a dead task (its hostile
+payload shown as text), retry it; then against a server without a token: it reads
 without asking for one and its buttons are disabled with the hint. Fails on any console error or CSP violation.
 CTest runs it as browser.dashboard with OOS_API_BIN and OOS_QUEUE_BIN set.
 """
@@ -119,10 +120,13 @@ def cell(driver, queue, column):
 
 
 # What the browser may log at SEVERE besides script errors: HTTP statuses the dashboard expects and handles
-# (/health's 503 when CRITICAL, the 404 of /api/v1/csrf on a server without it; before the sign-in, the 401s that
-# make it ask for a token).
+# (/health's 503 when CRITICAL, the 404s of /api/v1/csrf and of the bulk retry on a server without them; before the
+# sign-in, the 401s that make it ask for a token).
 EXPECTED_STATUSES = ("/health - Failed to load resource: the server responded with a status of 503",
-                     "/api/v1/csrf - Failed to load resource: the server responded with a status of 404")
+                     "/api/v1/csrf - Failed to load resource: the server responded with a status of 404",
+                     # The bulk retry's dry run on a server without it (the dashboard then counts the list).
+                     "/dead-letter/retry?dry_run=true - Failed to load resource: the server responded with a "
+                     "status of 404")
 UNAUTHORIZED = "Failed to load resource: the server responded with a status of 401"
 
 
@@ -189,6 +193,19 @@ def main():
                      .first_selected_option.text == "mail")
             wait_for(driver, "the dead task's row with its error", lambda d: "smtp: connection refused" in d.find_element(
                 By.CSS_SELECTOR, f'#dead tr[data-task="{dead_id}"]').text)
+            # The error filter, and the bulk retry's confirmation step (cancelled: the single retry follows).
+            driver.find_element(By.ID, "dead-error").send_keys("no such error")
+            wait_for(driver, "an empty filtered list", lambda d: d.find_element(By.ID, "dead-empty").is_displayed())
+            driver.find_element(By.ID, "dead-error").clear()
+            driver.find_element(By.ID, "dead-error").send_keys("smtp")
+            wait_for(driver, "the filtered list", lambda d: d.find_elements(By.CSS_SELECTOR, f'#dead tr[data-task="{dead_id}"]'))
+            click(driver, "the bulk retry button", "#bulk-retry")
+            wait_for(driver, "the confirmation", lambda d: d.find_element(By.ID, "bulk-confirm").is_displayed())
+            text = driver.find_element(By.ID, "bulk-confirm-text").text
+            assert text.startswith('Retry 1 dead task of queue mail whose error contains "smtp"?'), text
+            click(driver, "cancel", "#bulk-confirm-no")
+            assert not driver.find_element(By.ID, "bulk-confirm").is_displayed()
+            assert json.loads(state.queue("show", str(dead_id), "--json"))["status"] == "dead", "retried unconfirmed"
             click(driver, "the dead task's row", f'#dead tr[data-task="{dead_id}"] td:nth-child(2)')
             wait_for(driver, "the task view", lambda d: f"Task #{dead_id} (dead)" in d.find_element(By.ID, "task-title").text)
             payload = driver.find_element(By.ID, "task-payload").text

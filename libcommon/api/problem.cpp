@@ -50,7 +50,10 @@ Response problem(int status, const std::string& detail) {
 
 void add_security_headers(Response& reply) {
   reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  reply.headers.emplace_back("Cache-Control", "no-store");
+  // The dashboard's files set their own (no-cache: kept, revalidated with their ETag); nothing else is kept.
+  bool has_cache_control = false;
+  for (const auto& [name, value] : reply.headers) has_cache_control = has_cache_control || name == "Cache-Control";
+  if (!has_cache_control) reply.headers.emplace_back("Cache-Control", "no-store");
   reply.headers.emplace_back("Content-Security-Policy", "default-src 'self'");
 }
 

@@ -21,8 +21,8 @@ std::string_view reason_phrase(int status);
 // "detail":detail}, `detail` being the CLI's message for the same failure.
 Response problem(int status, const std::string& detail);
 
-// Adds the headers every reply carries: X-Content-Type-Options: nosniff, Cache-Control: no-store and
-// Content-Security-Policy: default-src 'self'.
+// Adds the headers every reply carries: X-Content-Type-Options: nosniff, Cache-Control: no-store (unless the reply
+// has its own, as the dashboard's files) and Content-Security-Policy: default-src 'self'.
 void add_security_headers(Response& reply);
 
 }  // namespace oos::api

@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "api/overview_routes.hpp"
 #include "api/problem.hpp"
+#include "api/static_files.hpp"
 #include "app/context.hpp"
 #include "app/output.hpp"
 #include "db/events.hpp"
@@ -83,7 +85,7 @@ int limit_of(const Request& r) {
 Response Router::handle(const Request& request) {
   Response reply;
   try {
-    auto access = authorize(request, m_sources.access, request.path == "/health");
+    auto access = authorize(request, m_sources.access, is_public_path(request.path));
     reply = access.refusal ? std::move(*access.refusal) : route(request);
     bool write = request.method != "GET" && request.method != "HEAD";
     if (write && reply.status < 300) record_write(request, access.role, reply.status);
@@ -113,6 +115,7 @@ Response Router::route(const Request& r) {
   auto parts = segments(r.path);
   auto now = s.clock.now();
 
+  if (auto file = static_file(r)) return *file;
   if (parts.size() == 1 && parts[0] == "health") {
     if (auto refused = refuse_method(r, "GET")) return *refused;
     auto input = health::observe({s.config, s.state_dir, s.backup_dir, now}, s.logger);
@@ -123,6 +126,7 @@ Response Router::route(const Request& r) {
                       app::health_document(checks, static_cast<int>(status), policy::perfdata(input)));
   }
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return no_such_resource(r);
+  if (auto overview = overview_route(r, s)) return *overview;
 
   queue::QueueStore queues(s.db, s.config, s.logger);
   queue::TaskStore tasks(s.db, s.config, s.clock, s.logger);

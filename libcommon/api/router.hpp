@@ -33,7 +33,7 @@ class Router {
   explicit Router(Sources sources) : m_sources(std::move(sources)) {}
 
   // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
-  // request passes authorize() first (GET /health is public); a write that succeeds is recorded as the event
+  // request passes authorize() first (public: is_public_path()); a write that succeeds is recorded as the event
   // "api.write" naming the role that did it (never the token; a failure to record it is logged, and the reply
   // still tells of the write, which is committed). Never
   // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,

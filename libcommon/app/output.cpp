@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "error.hpp"
@@ -269,6 +270,57 @@ json health_document(const std::vector<policy::HealthCheck>& checks, int exit_co
               {"summary", policy::summary_line(checks)},
               {"perfdata", perfdata},
               {"checks", list}};
+}
+
+json quota_document(const std::vector<oos::search::ProviderStatus>& providers) {
+  auto list = json::array();
+  for (const auto& s : providers) {
+    json doc{{"provider", s.name},
+             {"usable", s.missing.empty()},
+             {"missing_secrets", s.missing},
+             {"daily_quota", s.daily_quota},
+             {"used", s.used},
+             {"spent", s.spent},
+             {"resets_at", util::format_iso8601(s.resets_at)},
+             {"breaker", to_json(s.breaker)}};
+    // A spent day has nothing left, also for an unlimited provider that said so; otherwise unlimited is null.
+    doc["remaining"] = s.spent             ? json(0)
+                       : s.daily_quota > 0 ? json(std::max<std::int64_t>(0, s.daily_quota - s.used))
+                                           : json(nullptr);
+    list.push_back(std::move(doc));
+  }
+  return json{{"providers", list}};
+}
+
+json workers_document(const std::vector<oos::queue::WorkerRow>& workers,
+                      const std::map<std::string, oos::queue::CurrentTask>& current, util::UnixMillis now) {
+  auto list = json::array();
+  for (const auto& w : workers) {
+    auto task = current.find(w.name);
+    list.push_back({{"name", w.name},
+                    {"pid", w.pid},
+                    {"host", w.host},
+                    {"started_at", util::format_iso8601(w.started_at)},
+                    {"heartbeat_at", util::format_iso8601(w.heartbeat_at)},
+                    {"heartbeat_age_seconds", std::max<util::UnixMillis>(0, now - w.heartbeat_at) / 1000},
+                    {"status", w.status},
+                    {"tasks_run", w.tasks_run},
+                    {"current_task",
+                     task == current.end()
+                         ? json(nullptr)
+                         : json{{"id", task->second.id}, {"queue", task->second.queue}, {"type", task->second.type}}}});
+  }
+  return json{{"workers", list}};
+}
+
+json activity_document(const std::optional<std::string>& queue, const oos::queue::Activity& activity) {
+  auto buckets = [](const std::vector<oos::queue::ActivityBucket>& in) {
+    auto out = json::array();
+    for (const auto& b : in)
+      out.push_back({{"start", util::format_iso8601(b.start)}, {"runs", b.runs}, {"failures", b.failures}});
+    return out;
+  };
+  return json{{"queue", opt(queue)}, {"minutes", buckets(activity.minutes)}, {"hours", buckets(activity.hours)}};
 }
 
 std::string breaker_text(const std::string& queue, const policy::BreakerRecord& b, util::UnixMillis now) {

@@ -1,7 +1,9 @@
 // How the tools print queues and tasks: aligned text for people, JSON for scripts.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -11,6 +13,8 @@
 #include "queue/queue_store.hpp"
 #include "queue/task.hpp"
 #include "queue/task_store.hpp"
+#include "queue/worker_registry.hpp"
+#include "search/quota_status.hpp"
 
 namespace oos::app {
 
@@ -39,6 +43,13 @@ nlohmann::json requeued_document(const std::vector<oos::queue::TaskId>& ids, boo
 // `oos-health --json`: the overall status, the exit code, the summary line, the perfdata and every check.
 nlohmann::json health_document(const std::vector<policy::HealthCheck>& checks, int exit_code,
                                const std::string& perfdata);
+// `oos-search quota --json` and GET /api/v1/search/quota: {"providers": [...]}.
+nlohmann::json quota_document(const std::vector<oos::search::ProviderStatus>& providers);
+// GET /api/v1/workers: {"workers": [...]}, each heartbeat row with its age and the task it holds now.
+nlohmann::json workers_document(const std::vector<oos::queue::WorkerRow>& workers,
+                                const std::map<std::string, oos::queue::CurrentTask>& current, util::UnixMillis now);
+// GET /api/v1/activity: {"queue", "minutes": [...], "hours": [...]}, each bucket {"start", "runs", "failures"}.
+nlohmann::json activity_document(const std::optional<std::string>& queue, const oos::queue::Activity& activity);
 
 std::string status_table(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now);
 std::string stats_text(const oos::queue::QueueStats& stats, util::UnixMillis now);

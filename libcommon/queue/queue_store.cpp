@@ -170,4 +170,39 @@ std::optional<QueueStats> QueueStore::stats(const std::string& queue, util::Unix
   return stats;
 }
 
+Activity QueueStore::activity(const std::optional<std::string>& queue, util::UnixMillis now) {
+  constexpr std::int64_t k_minute = 60'000;
+  constexpr std::int64_t k_minutes = 60;
+  constexpr std::int64_t k_hours = 24;
+  auto this_minute = now / k_minute;
+  auto this_hour = this_minute / 60;
+  auto first_hour = this_hour - (k_hours - 1);
+  Activity out;
+  for (std::int64_t m = this_minute - (k_minutes - 1); m <= this_minute; ++m) out.minutes.push_back({m * k_minute});
+  for (std::int64_t h = first_hour; h <= this_hour; ++h) out.hours.push_back({h * 60 * k_minute});
+  auto add = [&](std::int64_t minute, std::int64_t runs, std::int64_t failures) {
+    if (auto i = minute - (this_minute - (k_minutes - 1)); i >= 0 && i < k_minutes) {
+      out.minutes[static_cast<std::size_t>(i)].runs += runs;
+      out.minutes[static_cast<std::size_t>(i)].failures += failures;
+    }
+    if (auto i = minute / 60 - first_hour; i >= 0 && i < k_hours) {
+      out.hours[static_cast<std::size_t>(i)].runs += runs;
+      out.hours[static_cast<std::size_t>(i)].failures += failures;
+    }
+  };
+  auto since = first_hour * 60;
+  if (queue) {
+    auto q = m_db.query("SELECT minute, runs, failures FROM queue_counters WHERE queue = ? AND minute >= ?");
+    q->bind(1, *queue);
+    q->bind(2, since);
+    while (q->executeStep()) add(q->getColumn(0).getInt64(), q->getColumn(1).getInt64(), q->getColumn(2).getInt64());
+  } else {
+    auto q =
+        m_db.query("SELECT minute, sum(runs), sum(failures) FROM queue_counters WHERE minute >= ? GROUP BY minute");
+    q->bind(1, since);
+    while (q->executeStep()) add(q->getColumn(0).getInt64(), q->getColumn(1).getInt64(), q->getColumn(2).getInt64());
+  }
+  return out;
+}
+
 }  // namespace oos::queue

@@ -52,6 +52,19 @@ struct QueueStats {
   std::optional<double> mean_run_ms;    // over the last hour's runs
 };
 
+// Runs and failures of one minute or one hour (the queue_counters minute rows summed).
+struct ActivityBucket {
+  util::UnixMillis start = 0;  // the bucket's first millisecond
+  std::int64_t runs = 0;
+  std::int64_t failures = 0;  // runs that did not succeed
+};
+
+// The dashboard's chart: the last 60 minutes and the last 24 hours (the current one included), oldest first.
+struct Activity {
+  std::vector<ActivityBucket> minutes;  // 60 buckets of a minute
+  std::vector<ActivityBucket> hours;    // 24 buckets of an hour (the counters keep a day: the oldest may be partial)
+};
+
 // The error for a queue that does not exist (66): "queue 'NAME' not found: it has no tasks and no [queues.NAME]
 // settings", the same for the CLI and the API.
 Error unknown_queue(const std::string& name);
@@ -83,6 +96,10 @@ class QueueStore {
 
   // One queue in detail; nullopt when unknown.
   std::optional<QueueStats> stats(const std::string& queue, util::UnixMillis now);
+
+  // Runs and failures per minute and per hour of `queue`, or of every queue when nullopt (an unknown queue has
+  // only zeros).
+  Activity activity(const std::optional<std::string>& queue, util::UnixMillis now);
 
   // Per queue, the tasks dead-lettered at or after `since` that are still dead (oos-health's dead letter
   // growth). Reads every dead task row: for a check, not for a hot path.

@@ -69,4 +69,15 @@ std::vector<WorkerRow> WorkerRegistry::list() {
   return rows;
 }
 
+std::map<std::string, CurrentTask> WorkerRegistry::current_tasks() {
+  auto q = m_db.query("SELECT lease_owner, id, queue, type FROM tasks WHERE status = 'running' ORDER BY id");
+  std::map<std::string, CurrentTask> out;
+  while (q->executeStep()) {
+    if (q->getColumn(0).isNull()) continue;
+    out.try_emplace(q->getColumn(0).getString(),
+                    CurrentTask{q->getColumn(1).getInt64(), q->getColumn(2).getString(), q->getColumn(3).getString()});
+  }
+  return out;
+}
+
 }  // namespace oos::queue

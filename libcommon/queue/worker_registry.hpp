@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ struct WorkerRow {
   util::UnixMillis heartbeat_at = 0;
   std::string status;  // the STATUS= line at the heartbeat
   std::int64_t tasks_run = 0;
+};
+
+// A task a worker holds now (a running task whose lease owner is the worker's name).
+struct CurrentTask {
+  std::int64_t id = 0;
+  std::string queue;
+  std::string type;
 };
 
 // How long the row of a worker that stopped beating stays for oos-health to report.
@@ -44,6 +52,10 @@ class WorkerRegistry {
 
   // Every row, by name.
   std::vector<WorkerRow> list();
+
+  // The running tasks by lease owner (a worker's name): what each worker is running now. Reads the running
+  // tasks only (the tasks_running index).
+  std::map<std::string, CurrentTask> current_tasks();
 
  private:
   db::Database& m_db;

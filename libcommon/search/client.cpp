@@ -331,25 +331,7 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
 }
 
 std::vector<ProviderStatus> SearchClient::status() {
-  std::vector<ProviderStatus> out;
-  breaker::BreakerStore breakers(m_db, m_config.breaker, m_logger);
-  RateLimitStore ledger(m_db);
-  auto now = m_clock.now();
-  for (const auto& name : m_config.search.providers) {
-    ProviderStatus s;
-    s.name = name;
-    const auto& settings = m_config.search.provider.at(name);
-    s.daily_quota = settings.daily_quota;
-    for (const auto& key : make_provider(name, settings)->secret_names())
-      if (!m_secrets.get(key)) s.missing.push_back(key);
-    auto use = ledger.today(name, settings.daily_quota, now);
-    s.used = use.used;
-    s.spent = use.spent;
-    s.resets_at = use.resets_at;
-    s.breaker = breakers.load(k_breaker_kind, name);
-    out.push_back(std::move(s));
-  }
-  return out;
+  return provider_status(m_db, m_config, m_secrets, m_clock.now(), m_logger);
 }
 
 void SearchClient::reset_breaker(const std::string& provider) {

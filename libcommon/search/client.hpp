@@ -20,6 +20,7 @@
 #include "search/decision.hpp"
 #include "search/http.hpp"
 #include "search/provider.hpp"
+#include "search/quota_status.hpp"
 #include "secrets.hpp"
 #include "util/time.hpp"
 
@@ -56,17 +57,6 @@ class SearchError : public Error {
 // The answer as `oos-search --json` prints it and a `search` task stores it: {"query","num","start","provider",
 // "cached","stale","fetched_at","results":[{"title","link","snippet"}],"total_results","next_start","skipped"}.
 nlohmann::json to_json(const SearchAnswer& answer);
-
-// Per provider, what `oos-search quota` shows.
-struct ProviderStatus {
-  std::string name;
-  std::vector<std::string> missing;  // secrets it needs that are absent
-  std::int64_t daily_quota = 0;      // 0: unlimited
-  std::int64_t used = 0;             // today
-  bool spent = false;                // used up, or the provider said so
-  util::UnixMillis resets_at = 0;
-  policy::BreakerRecord breaker;
-};
 
 class SearchClient {
  public:

@@ -138,7 +138,7 @@ BOOST_FIXTURE_TEST_CASE(the_dead_letter_queue_is_an_array_of_the_clis_lines, Rou
 }
 
 BOOST_FIXTURE_TEST_CASE(unknown_paths_are_404_and_other_methods_405, RouterFixture) {
-  for (const auto* path : {"/", "/api", "/api/v1", "/api/v1/queue", "/api/v2/queue/status", "/api/v1/queue/status/",
+  for (const auto* path : {"/api", "/api/v1", "/api/v1/queue", "/api/v2/queue/status", "/api/v1/queue/status/",
                            "/api/v1/queue/mail/nothing", "/health/x"})
     BOOST_TEST(get(path).status == 404, path);
   BOOST_TEST(body(get("/nowhere"))["detail"] ==

@@ -42,27 +42,9 @@ void print_answer(const SearchAnswer& a, bool as_json, util::UnixMillis now) {
   }
 }
 
-json status_json(const ProviderStatus& s) {
-  json doc{{"provider", s.name},
-           {"usable", s.missing.empty()},
-           {"missing_secrets", s.missing},
-           {"daily_quota", s.daily_quota},
-           {"used", s.used},
-           {"spent", s.spent},
-           {"resets_at", util::format_iso8601(s.resets_at)},
-           {"breaker", app::to_json(s.breaker)}};
-  // A spent day has nothing left, also for an unlimited provider that said so; otherwise unlimited is null.
-  doc["remaining"] = s.spent             ? json(0)
-                     : s.daily_quota > 0 ? json(std::max<std::int64_t>(0, s.daily_quota - s.used))
-                                         : json(nullptr);
-  return doc;
-}
-
 void print_quota(const std::vector<ProviderStatus>& providers, bool as_json) {
   if (as_json) {
-    auto list = json::array();
-    for (const auto& s : providers) list.push_back(status_json(s));
-    std::cout << app::dump(json{{"providers", list}}) << '\n';
+    std::cout << app::dump(app::quota_document(providers)) << '\n';
     return;
   }
   std::cout << fmt::format("{:<10} {:<28} {:>15} {:>10}  {:<21} {}\n", "PROVIDER", "KEYS", "USED/QUOTA", "REMAINING",

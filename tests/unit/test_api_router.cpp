@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -323,6 +324,37 @@ BOOST_FIXTURE_TEST_CASE(the_tasks_of_a_queue_are_the_clis_list_lines_a_page_at_a
   BOOST_TEST(walk(router, {"GET", "/api/v1/queue/mail/tasks", {{"status", "running"}}, {}, "", true}) ==
              (std::vector<queue::TaskId>{1}));
   BOOST_TEST(header(get("/api/v1/queue/mail/tasks", {{"limit", "7"}}), "Link") == "");
+}
+
+namespace {
+
+// SQLite's plan for each statement the connection holds prepared (the store's cache) whose SQL contains `needle`.
+std::vector<std::string> plans_of(db::Database& db, std::string_view needle) {
+  std::vector<std::string> sqls;
+  auto* handle = db.raw().getHandle();
+  for (auto* stmt = sqlite3_next_stmt(handle, nullptr); stmt; stmt = sqlite3_next_stmt(handle, stmt))
+    if (std::string sql = sqlite3_sql(stmt); sql.find(needle) != std::string::npos) sqls.push_back(sql);
+  std::vector<std::string> plans;
+  for (const auto& sql : sqls) {
+    SQLite::Statement q(db.raw(), "EXPLAIN QUERY PLAN " + sql);
+    std::string plan;
+    while (q.executeStep()) plan += q.getColumn(3).getString() + ";";
+    plans.push_back(plan);
+  }
+  return plans;
+}
+
+}  // namespace
+
+// A page costs the rows between its cursor and its end, not the rows before it: the plan walks the rowid down
+// from the cursor (a bound that may be NULL, `? IS NULL OR id < ?`, makes it a scan of the whole table).
+BOOST_FIXTURE_TEST_CASE(a_page_is_a_rowid_range_search_from_its_cursor, RouterFixture) {
+  add("mail");
+  BOOST_TEST(get("/api/v1/queue/mail/tasks", {{"cursor", "5"}, {"status", "pending"}}).status == 200);
+  BOOST_TEST(get("/api/v1/queue/mail/dead-letter", {{"cursor", "5"}, {"type", "job"}}).status == 200);
+  auto plans = plans_of(*db, "ORDER BY id DESC");
+  BOOST_TEST(plans.size() == 2u);
+  for (const auto& plan : plans) BOOST_TEST(plan == "SEARCH tasks USING INTEGER PRIMARY KEY (rowid<?);");
 }
 
 BOOST_FIXTURE_TEST_CASE(the_task_list_has_the_clis_default_limit_of_50, RouterFixture) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/overview_routes.hpp"
+#include "api/list_routes.hpp"
 #include "api/problem.hpp"
 #include "api/static_files.hpp"
 #include "app/context.hpp"
@@ -25,10 +26,6 @@ namespace oos::api {
 namespace {
 
 using nlohmann::json;
-
-// The most tasks one dead-letter listing returns, and how many without ?limit= (as `oos-retry list`).
-constexpr int k_max_limit = 1'000'000;
-constexpr int k_default_limit = 100;
 
 // The path split at '/', without the empty first segment: "/api/v1/queue/q/stats" -> api v1 queue q stats.
 // A trailing slash or an empty segment is kept as an empty segment, which no route matches.
@@ -69,15 +66,6 @@ Response no_such_resource(const Request& r) {
   return problem(404, fmt::format("no such resource: {}: the API serves /health and the /api/v1/ paths of "
                                   "docs/reference.md section 8.10",
                                   r.path));
-}
-
-int limit_of(const Request& r) {
-  auto it = r.query.find("limit");
-  if (it == r.query.end()) return k_default_limit;
-  auto value = parse_int(it->second);
-  if (!value || *value < 1 || *value > k_max_limit)
-    throw Error(ExitCode::usage, fmt::format("limit: '{}' is not a number from 1 to {}", it->second, k_max_limit));
-  return static_cast<int>(*value);
 }
 
 }  // namespace
@@ -125,6 +113,10 @@ Response Router::route(const Request& r) {
     return json_reply(serving ? 200 : 503,
                       app::health_document(checks, static_cast<int>(status), policy::perfdata(input)));
   }
+  if (parts.size() == 1 && parts[0] == "metrics") {
+    if (auto refused = refuse_method(r, "GET")) return *refused;
+    return metrics_text(s.db, s.config, s.logger, now);
+  }
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return no_such_resource(r);
   if (auto overview = overview_route(r, s)) return *overview;
 
@@ -151,11 +143,7 @@ Response Router::route(const Request& r) {
     }
     if (parts[4] == "dead-letter") {
       if (auto refused = refuse_method(r, "GET")) return *refused;
-      auto limit = limit_of(r);
-      queues.require_known(name);
-      auto list = json::array();
-      for (const auto& t : tasks.list_dead({name, std::nullopt, std::nullopt}, limit)) list.push_back(app::to_json(t));
-      return json_reply(200, list);
+      return list_dead_letter(r, name, queues, tasks);
     }
     if (parts[4] == "circuit-breaker") {
       if (auto refused = refuse_method(r, "GET")) return *refused;
@@ -170,8 +158,11 @@ Response Router::route(const Request& r) {
       return json_reply(200, app::paused_document(name, pause, changed));
     }
     if (parts[4] == "tasks") {
-      if (auto refused = refuse_method(r, "POST")) return *refused;
-      return enqueue(r, name, tasks);
+      if (r.method == "POST") return enqueue(r, name, tasks);
+      if (r.method == "GET" || r.method == "HEAD") return list_tasks(r, name, queues, tasks);
+      auto reply = problem(405, fmt::format("{} {}: only GET and POST are allowed", r.method, r.path));
+      reply.headers.emplace_back("Allow", "GET, HEAD, POST");
+      return reply;
     }
   }
   if (parts.size() == 6 && parts[2] == "queue" && parts[4] == "circuit-breaker" && parts[5] == "reset") {
@@ -180,6 +171,10 @@ Response Router::route(const Request& r) {
     queues.require_known(name);
     auto before = queues.breakers().reset("queue", name, now);
     return json_reply(200, app::breaker_reset_document(name, before, queues.breakers().load("queue", name)));
+  }
+  if (parts.size() == 6 && parts[2] == "queue" && parts[4] == "dead-letter" && parts[5] == "retry") {
+    if (auto refused = refuse_method(r, "POST")) return *refused;
+    return retry_dead_letter(r, std::string(parts[3]), queues, tasks);
   }
   if (parts.size() == 7 && parts[2] == "queue" && parts[4] == "dead-letter" && parts[6] == "retry") {
     if (auto refused = refuse_method(r, "POST")) return *refused;

@@ -1,4 +1,6 @@
 // The read side of TaskStore: single tasks, attempt history and listings.
+#include <limits>
+
 #include "queue/queue_store.hpp"
 #include "queue/task_rows.hpp"
 #include "queue/task_store.hpp"
@@ -9,6 +11,15 @@ using rows::bind_opt;
 using rows::opt_int;
 using rows::opt_text;
 using rows::read_task;
+
+namespace {
+
+// The highest id a listing that stops before `before` may return (every id without it).
+std::int64_t highest_below(std::optional<TaskId> before) {
+  return before ? *before - 1 : std::numeric_limits<std::int64_t>::max();
+}
+
+}  // namespace
 
 std::optional<util::UnixMillis> TaskStore::next_run_at(std::span<const std::string> queues) {
   std::vector<breaker::NamedBreaker> probes;
@@ -53,28 +64,34 @@ std::vector<Attempt> TaskStore::attempts(TaskId id) {
   return out;
 }
 
-std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskStatus> status, int limit) {
+std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskStatus> status, std::int64_t limit,
+                                  std::optional<TaskId> before) {
+  // `id <= ?4` rather than an optional bound: the planner then walks the rowid down from the cursor.
   auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
-                      " FROM tasks WHERE queue = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3");
+                      " FROM tasks WHERE queue = ?1 AND (?2 IS NULL OR status = ?2) AND id <= ?4 ORDER BY id DESC "
+                      "LIMIT ?3");
   q->bind(1, queue);
   if (status)
     q->bind(2, std::string(to_string(*status)));
   else
     q->bind(2);
   q->bind(3, limit);
+  q->bind(4, highest_below(before));
   std::vector<Task> out;
   while (q->executeStep()) out.push_back(read_task(*q));
   return out;
 }
 
-std::vector<Task> TaskStore::list_dead(const DeadFilter& filter, int limit) {
+std::vector<Task> TaskStore::list_dead(const DeadFilter& filter, std::int64_t limit, std::optional<TaskId> before) {
   auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
                       " FROM tasks WHERE status = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2) "
-                      "AND (?3 IS NULL OR instr(coalesce(last_error, ''), ?3) > 0) ORDER BY id DESC LIMIT ?4");
+                      "AND (?3 IS NULL OR instr(coalesce(last_error, ''), ?3) > 0) AND id <= ?5 ORDER BY id DESC "
+                      "LIMIT ?4");
   bind_opt(*q, 1, filter.queue);
   bind_opt(*q, 2, filter.type);
   bind_opt(*q, 3, filter.error_match);
   q->bind(4, limit);
+  q->bind(5, highest_below(before));
   std::vector<Task> out;
   while (q->executeStep()) out.push_back(read_task(*q));
   return out;

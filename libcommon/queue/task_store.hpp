@@ -109,10 +109,13 @@ class TaskStore {
 
   std::optional<Task> find(TaskId id);
   std::vector<Attempt> attempts(TaskId id);
-  // Tasks of `queue`, optionally of one status, newest first.
-  std::vector<Task> list(const std::string& queue, std::optional<TaskStatus> status, int limit);
-  // Dead tasks matching `filter`, newest first.
-  std::vector<Task> list_dead(const DeadFilter& filter, int limit);
+  // Tasks of `queue`, optionally of one status, newest first; with `before`, only those of smaller id (the
+  // next page of a keyset pagination: a walk of the rowid downwards, no OFFSET). `limit` -1: all.
+  std::vector<Task> list(const std::string& queue, std::optional<TaskStatus> status, std::int64_t limit,
+                         std::optional<TaskId> before = std::nullopt);
+  // Dead tasks matching `filter`, newest first; `before` and `limit` as for list().
+  std::vector<Task> list_dead(const DeadFilter& filter, std::int64_t limit,
+                              std::optional<TaskId> before = std::nullopt);
 
  private:
   // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue).

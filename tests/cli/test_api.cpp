@@ -263,4 +263,167 @@ BOOST_FIXTURE_TEST_CASE(a_queue_is_paused_and_resumed_as_the_cli_does, ApiFixtur
   BOOST_TEST(http("GET", base + "/api/v1/queue/mail/pause", "", {k_admin}).status == 405);
 }
 
+namespace {
+
+// The target of a reply's `Link: <TARGET>; rel="next"`, "" without one.
+std::string next_of(const HttpReply& reply) {
+  auto it = reply.headers.find("link");
+  if (it == reply.headers.end()) return "";
+  BOOST_TEST(it->second.ends_with(">; rel=\"next\""), it->second);
+  return it->second.substr(1, it->second.find('>') - 1);
+}
+
+// Every row of the tasks table, to tell that a refused request changed nothing.
+const std::string k_all_tasks =
+    "SELECT group_concat(id || ',' || status || ',' || attempts || ',' || replays || ',' || run_at || ',' || "
+    "updated_at || ',' || coalesce(finished_at, '-'), ';') FROM tasks";
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(the_task_list_is_the_clis_and_its_links_walk_every_task_once, ApiFixture) {
+  for (int i = 0; i < 7; ++i) enqueue("mail", i == 2 ? "fetch" : "send");
+  enqueue("other", "send");
+  sql_exec(
+      "UPDATE tasks SET status = 'dead', attempts = 1, last_error = 'x', finished_at = created_at WHERE id % 3 = 0");
+  start_api();
+  auto reply = get("/api/v1/queue/mail/tasks");
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.headers["content-type"] == "application/json");
+  BOOST_TEST(json::parse(reply.body) == lines_array(queue({"list", "mail", "--json"}).out));
+  BOOST_TEST(json::parse(reply.body).size() == 7u);
+  BOOST_TEST(json::parse(get("/api/v1/queue/mail/tasks?status=dead").body) ==
+             lines_array(queue({"list", "mail", "--status", "dead", "--json"}).out));
+  BOOST_TEST(json::parse(get("/api/v1/queue/mail/tasks?limit=3").body) ==
+             lines_array(queue({"list", "mail", "--limit", "3", "--json"}).out));
+
+  // Two at a time: every task once, newest first; a task enqueued during the walk has a newer id and stays out.
+  std::vector<long long> ids;
+  std::string next = "/api/v1/queue/mail/tasks?limit=2";
+  int pages = 0;
+  while (!next.empty()) {
+    reply = get(next);
+    BOOST_REQUIRE_MESSAGE(reply.status == 200, next << ": " << reply.body);
+    for (const auto& task : json::parse(reply.body)) ids.push_back(task["id"].get<long long>());
+    if (++pages == 1) enqueue("mail", "send");
+    next = next_of(reply);
+    BOOST_REQUIRE(pages < 20);
+  }
+  BOOST_TEST(pages == 4);
+  BOOST_TEST(ids == (std::vector<long long>{7, 6, 5, 4, 3, 2, 1}));
+  ids.clear();
+  for (next = "/api/v1/queue/mail/tasks?status=pending&limit=1"; !next.empty(); next = next_of(reply)) {
+    reply = get(next);
+    for (const auto& task : json::parse(reply.body)) ids.push_back(task["id"].get<long long>());
+    BOOST_REQUIRE(ids.size() < 20u);
+  }
+  BOOST_TEST(ids == (std::vector<long long>{9, 7, 5, 4, 2, 1}));
+
+  reply = get("/api/v1/queue/mail/tasks?status=done");
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST("--" + json::parse(reply.body)["detail"].get<std::string>() + " (see --help)" ==
+             cli_message(queue({"list", "mail", "--status", "done"}).err));
+  reply = get("/api/v1/queue/mail/tasks?cursor=abc");
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(json::parse(reply.body)["detail"].get<std::string>().starts_with("cursor: 'abc' is not a cursor"));
+  reply = get("/api/v1/queue/nope/tasks");
+  BOOST_TEST(reply.status == 404);
+  BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(queue({"list", "nope", "--json"}).err));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_dead_letter_filters_are_the_clis_and_paginate_by_links, ApiFixture) {
+  for (int i = 0; i < 5; ++i) enqueue("mail", i == 2 ? "fetch" : "send");
+  sql_exec(
+      "UPDATE tasks SET status = 'dead', attempts = 1, finished_at = created_at, last_error = CASE id % 2 WHEN 1 THEN "
+      "'smtp 550 & refused' ELSE 'SMTP 550 timeout' END");
+  start_api();
+  auto reply = get("/api/v1/queue/mail/dead-letter?type=send&error=smtp%20550%20%26");
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(
+      json::parse(reply.body) ==
+      lines_array(retry({"list", "--queue", "mail", "--type", "send", "--error-match", "smtp 550 &", "--json"}).out));
+  BOOST_TEST(json::parse(reply.body).size() == 2u);  // 5 and 1: 3 is a fetch, 2 and 4 say SMTP
+  std::vector<long long> ids;
+  for (std::string next = "/api/v1/queue/mail/dead-letter?error=smtp%20550%20%26&limit=1"; !next.empty();
+       next = next_of(reply)) {
+    reply = get(next);
+    BOOST_REQUIRE_MESSAGE(reply.status == 200, next << ": " << reply.body);
+    for (const auto& task : json::parse(reply.body)) ids.push_back(task["id"].get<long long>());
+    BOOST_REQUIRE(ids.size() < 20u);
+  }
+  BOOST_TEST(ids == (std::vector<long long>{5, 3, 1}));
+}
+
+BOOST_FIXTURE_TEST_CASE(bulk_retry_does_what_oos_retry_requeue_all_does, ApiFixture) {
+  for (int i = 0; i < 4; ++i) enqueue("mail", "send");
+  enqueue("other", "send");
+  sql_exec(
+      "UPDATE tasks SET status = 'dead', attempts = 3, finished_at = created_at, last_error = CASE WHEN id <= 2 OR "
+      "id = 5 THEN 'smtp 550' ELSE 'timeout' END");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto url = base + "/api/v1/queue/mail/dead-letter/retry";
+  auto reply = http("POST", url + "?dry_run=true", R"({"error":"smtp"})", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.headers["content-type"] == "application/json");
+  BOOST_TEST(reply.body ==
+             retry({"requeue", "--all", "--queue", "mail", "--error-match", "smtp", "--dry-run", "--json"}).out);
+  BOOST_TEST(json::parse(reply.body) == json::parse(R"({"requeued":[2,1],"dry_run":true})"));
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 5);
+
+  reply = http("POST", url, R"({"error":"smtp","type":"send"})", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(json::parse(reply.body) == json::parse(R"({"requeued":[2,1],"dry_run":false})"));
+  BOOST_TEST(sql_text("SELECT group_concat(id || status) FROM tasks WHERE status != 'dead'") == "1pending,2pending");
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'pending' AND attempts = 0 AND replays = 1") == 2);
+  // Nothing matches any more: the CLI's answer for the same state.
+  reply = http("POST", url, R"({"error":"smtp"})", {k_admin});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.body == retry({"requeue", "--all", "--queue", "mail", "--error-match", "smtp", "--json"}).out);
+  // No body: every dead task of the queue, none of another queue.
+  reply = http("POST", url, "", {k_admin});
+  BOOST_TEST(json::parse(reply.body) == json::parse(R"({"requeued":[4,3],"dry_run":false})"));
+  BOOST_TEST(sql_text("SELECT status FROM tasks WHERE queue = 'other'") == "dead");
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'task.requeue'") == 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_refused_or_bad_bulk_retry_leaves_the_database_as_it_was, ApiFixture) {
+  enqueue("mail", "send", {"--unique-key", "k"});
+  sql_exec("UPDATE tasks SET status = 'dead', attempts = 3, finished_at = created_at, last_error = 'x'");
+  enqueue("mail", "send", {"--unique-key", "k"});  // pending: holds the key of dead task 1
+  enqueue("mail", "send");
+  sql_exec("UPDATE tasks SET status = 'dead', attempts = 3, finished_at = created_at, last_error = 'x' WHERE id = 3");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  auto url = base + "/api/v1/queue/mail/dead-letter/retry";
+  auto before = sql_text(k_all_tasks);
+  auto events = sql_int("SELECT count(*) FROM events");
+  for (const auto* dry : {"", "?dry_run=true"}) {
+    auto reply = http("POST", url + dry, "{}", {k_admin});
+    BOOST_TEST(reply.status == 409, dry);
+    std::vector<std::string> args{"requeue", "--all", "--queue", "mail", "--json"};
+    if (*dry) args.push_back("--dry-run");
+    BOOST_TEST(json::parse(reply.body)["detail"] == cli_message(retry(args).err), dry);
+  }
+  for (const auto* bad : {R"({"queue":"other"})", R"([1])", R"({"type":5})", R"({"type":"a b"})", "not json"}) {
+    auto reply = http("POST", url, bad, {k_admin});
+    BOOST_TEST(reply.status == 400, bad);
+    BOOST_TEST(reply.headers["content-type"] == "application/problem+json", bad);
+  }
+  BOOST_TEST(http("POST", url + "?dry_run=maybe", "{}", {k_admin}).status == 400);
+  BOOST_TEST(http("POST", base + "/api/v1/queue/nope/dead-letter/retry", "{}", {k_admin}).status == 404);
+  BOOST_TEST(sql_text(k_all_tasks) == before);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events") == events);
+}
+
+BOOST_FIXTURE_TEST_CASE(metrics_are_the_text_of_oos_queue_metrics_for_a_reader, ApiFixture) {
+  enqueue("mail", "send", {"--delay", "1h"});
+  enqueue("mail", "send", {"--delay", "1h"});
+  sql_exec("UPDATE tasks SET status = 'dead', attempts = 1, last_error = 'x', finished_at = created_at WHERE id = 2");
+  start_api({"OOS_API_READONLY_TOKEN=reader-token-123456"});
+  auto reply = http("GET", base + "/metrics", "", {"Authorization: Bearer reader-token-123456"});
+  BOOST_TEST(reply.status == 200);
+  BOOST_TEST(reply.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8");
+  BOOST_TEST(reply.body == queue({"metrics"}).out);
+  BOOST_TEST(reply.body.find("oos_queue_dead_letter_tasks 1\n") != std::string::npos, reply.body);
+  BOOST_TEST(get("/metrics").status == 401);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

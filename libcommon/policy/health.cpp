@@ -111,9 +111,10 @@ HealthCheck queue_check(const HealthInput& in, const QueueHealth& q) {
                       "workers would run",
                       q.runnable, q.depth_alert));
   if (q.dead_recent > 0)
-    f.add(Health::warning, fmt::format("{} tasks dead-lettered in the last {} ({} dead in all): 'oos-retry list "
+    f.add(Health::warning, fmt::format("{} {} dead-lettered in the last {} ({} dead in all): 'oos-retry list "
                                        "--queue {}'",
-                                       q.dead_recent, format_duration(k_dead_recent), q.dead, q.name));
+                                       q.dead_recent, q.dead_recent == 1 ? "task" : "tasks",
+                                       format_duration(k_dead_recent), q.dead, q.name));
   return f.check("queue " + q.name,
                  fmt::format("{} runnable, {} dead{}", q.runnable, q.dead, q.paused ? ", paused" : ""));
 }

@@ -166,7 +166,7 @@ BOOST_FIXTURE_TEST_CASE(dead_letter_growth_warns, HealthFixture) {
   worker.fail(worker.claim("default"), oos::policy::FailureKind::permanent, "bad input", 65);
   auto r = check();
   BOOST_TEST(r.exit_code == 1, r.out);
-  BOOST_TEST(line_of(r, "queue default").find("1 tasks dead-lettered in the last 1d") != std::string::npos, r.out);
+  BOOST_TEST(line_of(r, "queue default").find("1 task dead-lettered in the last 1d") != std::string::npos, r.out);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_missing_database_is_critical_and_not_created, CliFixture) {

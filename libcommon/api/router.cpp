@@ -83,7 +83,7 @@ int limit_of(const Request& r) {
 Response Router::handle(const Request& request) {
   Response reply;
   try {
-    auto access = authorize(request, m_sources.access, request.path == "/health");
+    auto access = authorize(request, m_sources.access, request.path == "/health", m_csrf_token);
     reply = access.refusal ? std::move(*access.refusal) : route(request);
     bool write = request.method != "GET" && request.method != "HEAD";
     if (write && reply.status < 300) record_write(request, access.role, reply.status);
@@ -124,6 +124,10 @@ Response Router::route(const Request& r) {
   }
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return no_such_resource(r);
 
+  if (parts.size() == 3 && parts[2] == "csrf") {
+    if (auto refused = refuse_method(r, "GET")) return *refused;
+    return json_reply(200, json{{"csrf_token", m_csrf_token}});
+  }
   queue::QueueStore queues(s.db, s.config, s.logger);
   queue::TaskStore tasks(s.db, s.config, s.clock, s.logger);
   if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "status") {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/etag.hpp"
 #include "api/problem.hpp"
 #include "app/context.hpp"
 #include "app/output.hpp"
@@ -78,6 +79,18 @@ int limit_of(const Request& r) {
   return static_cast<int>(*value);
 }
 
+// A 200 reply to GET or HEAD carries the ETag of its body; when If-None-Match names it, the reply is 304 with the
+// same headers and no body.
+void apply_entity_tag(const Request& r, Response& reply) {
+  if (reply.status != 200 || (r.method != "GET" && r.method != "HEAD")) return;
+  auto tag = entity_tag(reply.body);
+  reply.headers.emplace_back("ETag", tag);
+  auto condition = r.headers.find("if-none-match");
+  if (condition == r.headers.end() || !none_match_hits(condition->second, tag)) return;
+  reply.status = 304;
+  reply.body.clear();
+}
+
 }  // namespace
 
 Response Router::handle(const Request& request) {
@@ -87,6 +100,7 @@ Response Router::handle(const Request& request) {
     reply = access.refusal ? std::move(*access.refusal) : route(request);
     bool write = request.method != "GET" && request.method != "HEAD";
     if (write && reply.status < 300) record_write(request, access.role, reply.status);
+    apply_entity_tag(request, reply);
   } catch (const std::exception&) {
     auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
     reply = problem(http_status(static_cast<ExitCode>(failure.code)), failure.message);

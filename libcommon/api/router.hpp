@@ -35,7 +35,8 @@ class Router {
 
   // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
   // request passes authorize() first (GET /health is public; a browser's write needs this Router's CSRF
-  // token, 32 random bytes in hex, which GET /api/v1/csrf returns); a write that succeeds is recorded as the event
+  // token, 32 random bytes in hex, which GET /api/v1/csrf returns); a 200 to GET or HEAD carries an ETag of its body,
+  // and is 304 without the body when If-None-Match names that tag; a write that succeeds is recorded as the event
   // "api.write" naming the role that did it (never the token; a failure to record it is logged, and the reply
   // still tells of the write, which is committed). Never
   // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,

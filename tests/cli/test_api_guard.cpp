@@ -1,5 +1,5 @@
 // oos-api's protections against browsers, over real HTTP: the configured Host allowlist, a browser's writes
-// (Sec-Fetch-Site, Origin, the CSRF token of GET /api/v1/csrf).
+// (Sec-Fetch-Site, Origin, the CSRF token of GET /api/v1/csrf), and ETag / If-None-Match on GET replies.
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
@@ -127,6 +127,56 @@ BOOST_FIXTURE_TEST_CASE(without_tokens_loopback_reads_the_csrf_token, ApiFixture
   BOOST_TEST(reply.headers["content-type"] == "application/json");
   BOOST_TEST(json::parse(reply.body)["csrf_token"].get<std::string>().size() == 64u);
   BOOST_TEST(http("POST", base + "/api/v1/csrf").status == 403);  // a write, and no admin token configured
+}
+
+BOOST_FIXTURE_TEST_CASE(a_get_reply_carries_an_etag_and_if_none_match_gives_304, ApiFixture) {
+  enqueue("mail", "send", {"--delay", "1h"});  // not runnable: no age in the document moves
+  start_api();
+  const std::string url = base + "/api/v1/queue/mail/stats";
+  auto first = http("GET", url);
+  BOOST_TEST(first.status == 200);
+  auto tag = first.headers["etag"];
+  BOOST_TEST(tag.size() == 34u, tag);  // "<32 hex digits>"
+  BOOST_TEST(http("GET", url).headers["etag"] == tag);
+
+  for (const auto& condition : {tag, "\"00000000000000000000000000000000\", " + tag, "W/" + tag, std::string("*")}) {
+    auto again = http("GET", url, "", {"If-None-Match: " + condition});
+    BOOST_TEST(again.status == 304, condition);
+    BOOST_TEST(again.body.empty());
+    BOOST_TEST(again.headers["etag"] == tag);
+    BOOST_TEST(again.headers["x-content-type-options"] == "nosniff");
+    BOOST_TEST(again.headers["cache-control"] == "no-store");
+    BOOST_TEST(again.headers["content-security-policy"] == "default-src 'self'");
+  }
+  auto head = http("HEAD", url, "", {"If-None-Match: " + tag});
+  BOOST_TEST(head.status == 304);
+  BOOST_TEST(head.headers["etag"] == tag);
+  auto head_plain = http("HEAD", url);
+  BOOST_TEST(head_plain.status == 200);
+  BOOST_TEST(head_plain.headers["etag"] == tag);
+  BOOST_TEST(http("GET", url, "", {"If-None-Match: \"0000000000000000\""}).status == 200);
+
+  enqueue("mail", "send", {"--delay", "1h"});  // the state changes: a new body, a new tag
+  auto changed = http("GET", url, "", {"If-None-Match: " + tag});
+  BOOST_TEST(changed.status == 200);
+  BOOST_TEST(!changed.body.empty());
+  BOOST_TEST(changed.body != first.body);
+  BOOST_TEST(changed.headers["etag"] != tag);
+  BOOST_TEST(changed.headers["etag"].size() == 34u);
+  BOOST_TEST(http("GET", url, "", {"If-None-Match: " + changed.headers["etag"]}).status == 304);
+}
+
+BOOST_FIXTURE_TEST_CASE(only_a_200_to_get_or_head_carries_an_etag, ApiFixture) {
+  enqueue("mail", "send");
+  start_api({"OOS_API_TOKEN=admin-token-123456"});
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {k_admin}).headers.contains("etag"));
+  auto missing = http("GET", base + "/api/v1/queue/nope/stats", "", {k_admin, "If-None-Match: *"});
+  BOOST_TEST(missing.status == 404);
+  BOOST_TEST(!missing.headers.contains("etag"));
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"If-None-Match: *"}).status == 401);
+  auto write = http("POST", base + "/api/v1/queue/mail/pause", "", {k_admin, "If-None-Match: *"});
+  BOOST_TEST(write.status == 200);
+  BOOST_TEST(!write.headers.contains("etag"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,8 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "api/overview_routes.hpp"
+#include "api/etag.hpp"
 #include "api/list_routes.hpp"
+#include "api/overview_routes.hpp"
 #include "api/problem.hpp"
 #include "api/static_files.hpp"
 #include "app/context.hpp"
@@ -68,15 +69,30 @@ Response no_such_resource(const Request& r) {
                                   r.path));
 }
 
+// A 200 reply to GET or HEAD carries the ETag of its body; when If-None-Match names it, the reply is 304 with the
+// same headers and no body.
+void apply_entity_tag(const Request& r, Response& reply) {
+  if (reply.status != 200 || (r.method != "GET" && r.method != "HEAD")) return;
+  for (const auto& [name, value] : reply.headers)
+    if (name == "ETag") return;  // a dashboard file's own tag, computed once (static_files)
+  auto tag = entity_tag(reply.body);
+  reply.headers.emplace_back("ETag", tag);
+  auto condition = r.headers.find("if-none-match");
+  if (condition == r.headers.end() || !none_match_hits(condition->second, tag)) return;
+  reply.status = 304;
+  reply.body.clear();
+}
+
 }  // namespace
 
 Response Router::handle(const Request& request) {
   Response reply;
   try {
-    auto access = authorize(request, m_sources.access, is_public_path(request.path));
+    auto access = authorize(request, m_sources.access, is_public_path(request.path), m_csrf_token);
     reply = access.refusal ? std::move(*access.refusal) : route(request);
     bool write = request.method != "GET" && request.method != "HEAD";
     if (write && reply.status < 300) record_write(request, access.role, reply.status);
+    apply_entity_tag(request, reply);
   } catch (const std::exception&) {
     auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
     reply = problem(http_status(static_cast<ExitCode>(failure.code)), failure.message);
@@ -120,6 +136,10 @@ Response Router::route(const Request& r) {
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return no_such_resource(r);
   if (auto overview = overview_route(r, s)) return *overview;
 
+  if (parts.size() == 3 && parts[2] == "csrf") {
+    if (auto refused = refuse_method(r, "GET")) return *refused;
+    return json_reply(200, json{{"csrf_token", m_csrf_token}});
+  }
   queue::QueueStore queues(s.db, s.config, s.logger);
   queue::TaskStore tasks(s.db, s.config, s.clock, s.logger);
   if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "status") {

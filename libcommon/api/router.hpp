@@ -11,6 +11,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/task_store.hpp"
+#include "util/random.hpp"
 #include "util/time.hpp"
 
 namespace oos::api {
@@ -33,7 +34,9 @@ class Router {
   explicit Router(Sources sources) : m_sources(std::move(sources)) {}
 
   // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
-  // request passes authorize() first (public: is_public_path()); a write that succeeds is recorded as the event
+  // request passes authorize() first (public: is_public_path(); a browser's write needs this Router's CSRF
+  // token, 32 random bytes in hex, which GET /api/v1/csrf returns); a 200 to GET or HEAD carries an ETag of its body,
+  // and is 304 without the body when If-None-Match names that tag; a write that succeeds is recorded as the event
   // "api.write" naming the role that did it (never the token; a failure to record it is logged, and the reply
   // still tells of the write, which is committed). Never
   // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,
@@ -47,6 +50,7 @@ class Router {
   void record_write(const Request& request, Role role, int status);
 
   Sources m_sources;
+  std::string m_csrf_token = util::random_token(32);  // one per process: a restart makes pages read it again
 };
 
 }  // namespace oos::api

@@ -1,10 +1,10 @@
 #include "util/random.hpp"
 
 #include <sys/random.h>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace oos::util {
 namespace {
@@ -24,8 +24,8 @@ void fill_random(void* buffer, std::size_t size) {
 
 }  // namespace
 
-std::string random_token() {
-  std::array<unsigned char, 16> bytes{};
+std::string random_token(std::size_t count) {
+  std::vector<unsigned char> bytes(count);
   fill_random(bytes.data(), bytes.size());
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string token;

@@ -1,14 +1,16 @@
 // Randomness: unguessable tokens from the kernel, and a cheap seeded generator for jitter.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <string>
 
 namespace oos::util {
 
-// 32 hex characters from getrandom(2): a lease token no other worker can guess or reuse.
-std::string random_token();
+// `count` random bytes from getrandom(2) as lower-case hex (32 characters by default): a lease token no other
+// worker can guess or reuse, the API's CSRF token (32 bytes).
+std::string random_token(std::size_t count = 16);
 
 // A fast generator for jitter and busy back-off; seeded from getrandom(2) unless a seed is given.
 class Rng {

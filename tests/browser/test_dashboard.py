@@ -5,7 +5,7 @@ Starts oos-api on a free loopback port against a temporary state directory with 
 queues with oos-queue (and SQL for what the CLI cannot make quickly: a dead task, an open breaker), then drives
 the dashboard: sign in with the token, see a queue's counts change after an enqueue, reset an open breaker,
 filter the dead letter by error, open and cancel the bulk retry's confirmation, open a dead task (its hostile
-payload shown as text), retry it; then against a server without a token: it reads
+payload shown as text), retry it, then retry another in bulk, confirmed (each write with the CSRF token); then against a server without a token: it reads
 without asking for one and its buttons are disabled with the hint. Fails on any console error or CSP violation.
 CTest runs it as browser.dashboard with OOS_API_BIN and OOS_QUEUE_BIN set.
 """
@@ -120,13 +120,8 @@ def cell(driver, queue, column):
 
 
 # What the browser may log at SEVERE besides script errors: HTTP statuses the dashboard expects and handles
-# (/health's 503 when CRITICAL, the 404s of /api/v1/csrf and of the bulk retry on a server without them; before the
-# sign-in, the 401s that make it ask for a token).
-EXPECTED_STATUSES = ("/health - Failed to load resource: the server responded with a status of 503",
-                     "/api/v1/csrf - Failed to load resource: the server responded with a status of 404",
-                     # The bulk retry's dry run on a server without it (the dashboard then counts the list).
-                     "/dead-letter/retry?dry_run=true - Failed to load resource: the server responded with a "
-                     "status of 404")
+# (/health's 503 when CRITICAL; before the sign-in, the 401s that make it ask for a token).
+EXPECTED_STATUSES = ("/health - Failed to load resource: the server responded with a status of 503",)
 UNAUTHORIZED = "Failed to load resource: the server responded with a status of 401"
 
 
@@ -157,6 +152,9 @@ def main():
         now_ms = int(time.time() * 1000)
         state.sql("UPDATE tasks SET status = 'dead', attempts = 1, max_attempts = 1, finished_at = ?, updated_at = ?, "
                   "last_error = 'exit 3: smtp: connection refused' WHERE id = ?", now_ms, now_ms, dead_id)
+        bulk_id = state.enqueue("mail")
+        state.sql("UPDATE tasks SET status = 'dead', attempts = 1, max_attempts = 1, finished_at = ?, updated_at = ?, "
+                  "last_error = 'exit 3: smtp: timeout' WHERE id = ?", now_ms, now_ms, bulk_id)
         state.enqueue("flaky")
         state.sql("INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, updated_at) "
                   "VALUES ('queue', 'flaky', 'open', 5, ?, 600000, ?)", now_ms, now_ms)
@@ -175,7 +173,7 @@ def main():
             wait_for(driver, "the queue mail", lambda d: cell(d, "mail", "runnable") == "2")
             verdict = driver.find_element(By.ID, "verdict-status").text
             assert verdict in ("OK", "WARNING", "CRITICAL", "UNKNOWN"), verdict
-            wait_for(driver, "one dead task in mail", lambda d: cell(d, "mail", "dead") == "1")
+            wait_for(driver, "two dead tasks in mail", lambda d: cell(d, "mail", "dead") == "2")
 
             # Counts follow the queue: an enqueue shows within a poll.
             state.enqueue("mail")
@@ -202,7 +200,7 @@ def main():
             click(driver, "the bulk retry button", "#bulk-retry")
             wait_for(driver, "the confirmation", lambda d: d.find_element(By.ID, "bulk-confirm").is_displayed())
             text = driver.find_element(By.ID, "bulk-confirm-text").text
-            assert text.startswith('Retry 1 dead task of queue mail whose error contains "smtp"?'), text
+            assert text.startswith('Retry 2 dead tasks of queue mail whose error contains "smtp"?'), text
             click(driver, "cancel", "#bulk-confirm-no")
             assert not driver.find_element(By.ID, "bulk-confirm").is_displayed()
             assert json.loads(state.queue("show", str(dead_id), "--json"))["status"] == "dead", "retried unconfirmed"
@@ -218,6 +216,20 @@ def main():
             assert json.loads(state.queue("show", str(dead_id), "--json"))["status"] == "pending"
             assert driver.title == "OOS", driver.title
 
+            # The bulk retry, confirmed: the one dead task left whose error matches goes back to pending.
+            click(driver, "the dead letter tab", '#nav a[data-view="dead"]')
+            driver.find_element(By.ID, "dead-error").clear()
+            driver.find_element(By.ID, "dead-error").send_keys("timeout")
+            wait_for(driver, "the filtered list", lambda d: d.find_elements(By.CSS_SELECTOR, f'#dead tr[data-task="{bulk_id}"]'))
+            click(driver, "the bulk retry button", "#bulk-retry")
+            wait_for(driver, "the confirmation", lambda d: d.find_element(By.ID, "bulk-confirm").is_displayed())
+            text = driver.find_element(By.ID, "bulk-confirm-text").text
+            assert text.startswith('Retry 1 dead task of queue mail whose error contains "timeout"?'), text
+            click(driver, "confirm", "#bulk-confirm-yes")
+            wait_for(driver, "the task pending after the bulk retry",
+                     lambda d: json.loads(state.queue("show", str(bulk_id), "--json"))["status"] == "pending")
+            wait_for(driver, "the emptied dead letter list", lambda d: d.find_element(By.ID, "dead-empty").is_displayed())
+
             check_console(driver, signed_in_ms)
 
             # A server without a token: the dashboard reads (loopback GET) and says how to act.
@@ -226,7 +238,7 @@ def main():
             api, base = start_api(state, token=None)
             driver.execute_script("sessionStorage.clear()")
             driver.get(base + "/")
-            wait_for(driver, "the queues without a token", lambda d: cell(d, "mail", "runnable") == "4")
+            wait_for(driver, "the queues without a token", lambda d: cell(d, "mail", "runnable") == "5")
             assert not driver.find_element(By.ID, "token-form").is_displayed(), "asked for a token it does not need"
             assert driver.find_element(By.ID, "write-hint").is_displayed()
             pause = driver.find_element(By.CSS_SELECTOR, '#queues tr[data-queue="mail"] button.pause')

@@ -25,6 +25,13 @@ BOOST_AUTO_TEST_CASE(random_token_is_32_lowercase_hex_characters) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(random_token_takes_its_length_in_bytes) {
+  auto token = random_token(32);  // the API's CSRF token
+  BOOST_TEST(token.size() == 64u);
+  BOOST_TEST(token.find_first_not_of("0123456789abcdef") == std::string::npos);
+  BOOST_TEST(token != random_token(32));
+}
+
 BOOST_AUTO_TEST_CASE(random_tokens_differ_across_calls) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) seen.insert(random_token());

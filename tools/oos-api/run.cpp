@@ -51,7 +51,7 @@ int run(const Command& command, app::Context& context, db::Database& db) {
   auto address = oos::api::local_address(listener.get());
   auto secrets = secrets::SecretStore::from_environment();
   oos::api::AccessSettings access{secrets.get("OOS_API_TOKEN"), secrets.get("OOS_API_READONLY_TOKEN"),
-                                  oos::api::default_allowed_hosts(address)};
+                                  oos::api::allowed_hosts(address, context.config.api.allowed_hosts)};
   oos::api::Router router(
       {db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir(), access});
   const auto& limits = context.config.api;

@@ -256,7 +256,66 @@ END;
 CREATE INDEX tasks_pending_by_queue ON tasks (queue, run_at) WHERE status = 'pending';
 )sql";
 
-constexpr std::array<Migration, 5> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}, {5, k_v5}}};
+// Version 6: the same counts, kept with plain UPDATEs. Version 5's triggers added a task with an upsert
+// (INSERT ... ON CONFLICT DO UPDATE) into `queue_counts`; on a WITHOUT ROWID table SQLite codes that upsert as
+// able to abort, and a statement that fires a trigger and may abort runs in a statement journal: every page the
+// claim's or the completion's UPDATE changed was copied aside first (with the upsert itself, about a fifth of
+// what the counts cost a claim + complete). Now every queue that has a row has all five (the migration adds the
+// missing ones, zero; a BEFORE INSERT trigger adds them for the first task of a new queue, before the AFTER
+// triggers run), so adding to a count is an UPDATE of a row that exists. A change of queue (no command makes
+// one) has a trigger of its own, which adds the new queue's rows first. The store's hot writes say OR FAIL
+// (queue/task_store.cpp), which with these triggers needs no statement journal. And QueueStore::dead_since
+// gets an index of the dead tasks by when they died.
+constexpr const char* k_v6 = R"sql(
+INSERT OR IGNORE INTO queue_counts (queue, status, n, retried)
+SELECT q.queue, s.status, 0, 0 FROM (SELECT DISTINCT queue FROM queue_counts) q,
+  (SELECT 'pending' AS status UNION ALL SELECT 'running' UNION ALL SELECT 'succeeded' UNION ALL SELECT 'dead'
+   UNION ALL SELECT 'cancelled') s;
+
+DROP TRIGGER tasks_counts_inserted;
+DROP TRIGGER tasks_counts_updated;
+
+CREATE TRIGGER tasks_counts_queue_rows BEFORE INSERT ON tasks
+WHEN NOT EXISTS (SELECT 1 FROM queue_counts WHERE queue = NEW.queue AND status = 'pending')
+BEGIN
+  INSERT INTO queue_counts (queue, status, n, retried) VALUES (NEW.queue, 'pending', 0, 0),
+    (NEW.queue, 'running', 0, 0), (NEW.queue, 'succeeded', 0, 0), (NEW.queue, 'dead', 0, 0),
+    (NEW.queue, 'cancelled', 0, 0);
+END;
+
+CREATE TRIGGER tasks_counts_inserted AFTER INSERT ON tasks
+BEGIN
+  UPDATE queue_counts SET n = n + 1, retried = retried + (NEW.attempts > 0)
+  WHERE queue = NEW.queue AND status = NEW.status;
+END;
+
+CREATE TRIGGER tasks_counts_updated AFTER UPDATE OF status, attempts ON tasks
+WHEN OLD.queue = NEW.queue AND (OLD.status != NEW.status OR (OLD.attempts > 0) != (NEW.attempts > 0))
+BEGIN
+  UPDATE queue_counts SET n = n - 1, retried = retried - (OLD.attempts > 0)
+  WHERE queue = OLD.queue AND status = OLD.status;
+  UPDATE queue_counts SET n = n + 1, retried = retried + (NEW.attempts > 0)
+  WHERE queue = NEW.queue AND status = NEW.status;
+END;
+
+CREATE TRIGGER tasks_counts_moved AFTER UPDATE OF queue ON tasks
+WHEN OLD.queue != NEW.queue
+BEGIN
+  UPDATE queue_counts SET n = n - 1, retried = retried - (OLD.attempts > 0)
+  WHERE queue = OLD.queue AND status = OLD.status;
+  INSERT INTO queue_counts (queue, status, n, retried)
+  SELECT NEW.queue, column1, 0, 0 FROM (VALUES ('pending'), ('running'), ('succeeded'), ('dead'), ('cancelled'))
+  WHERE NOT EXISTS (SELECT 1 FROM queue_counts WHERE queue = NEW.queue AND status = 'pending');
+  UPDATE queue_counts SET n = n + 1, retried = retried + (NEW.attempts > 0)
+  WHERE queue = NEW.queue AND status = NEW.status;
+END;
+
+-- The tasks that died since a time, per queue (oos-health's recent dead letters): a range of this index instead
+-- of a scan of every task. It holds the dead tasks only, so the claim and the completion never write it.
+CREATE INDEX tasks_dead_by_finished ON tasks (finished_at, queue) WHERE status = 'dead';
+)sql";
+
+constexpr std::array<Migration, 6> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}, {5, k_v5}, {6, k_v6}}};
 
 }  // namespace
 

@@ -63,6 +63,11 @@ struct TaskStore::RunningRow {
 TaskStore::TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger)
     : m_db(db), m_config(config), m_clock(clock), m_logger(logger), m_breakers(db, config.breaker, logger) {}
 
+// The writes of a task's life (insert, claim, complete, fail) say OR FAIL: each changes one row, and with
+// ABORT, the default, SQLite copies every page the statement changes into a statement journal first, because
+// the statement fires the count triggers (schema version 6) and could abort halfway. FAIL keeps what a failed
+// statement changed before the failure; here a failure throws, and the WriteTransaction around every write
+// rolls the whole transaction back, so nothing of it is kept either way.
 EnqueueResult TaskStore::insert(const NewTask& task, util::UnixMillis now) {
   if (task.unique_key) {
     auto existing = m_db.query(
@@ -72,8 +77,8 @@ EnqueueResult TaskStore::insert(const NewTask& task, util::UnixMillis now) {
     if (existing->executeStep()) return {existing->getColumn(0).getInt64(), false};
   }
   auto q = m_db.query(
-      "INSERT INTO tasks (queue, type, payload, status, priority, run_at, max_attempts, unique_key, created_at, "
-      "updated_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?8)");
+      "INSERT OR FAIL INTO tasks (queue, type, payload, status, priority, run_at, max_attempts, unique_key, "
+      "created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?8)");
   q->bind(1, task.queue);
   q->bind(2, task.type);
   q->bind(3, task.payload);
@@ -178,8 +183,8 @@ std::optional<ClaimedTask> TaskStore::claim_locked(std::span<const std::string> 
   task.updated_at = now;
   claimed.lease = {task.id, util::random_token(), *task.lease_expires_at};
   auto q = m_db.query(
-      "UPDATE tasks SET status = 'running', attempts = ?1, lease_owner = ?2, lease_token = ?3, lease_expires_at = ?4, "
-      "started_at = ?5, updated_at = ?5 WHERE id = ?6");
+      "UPDATE OR FAIL tasks SET status = 'running', attempts = ?1, lease_owner = ?2, lease_token = ?3, "
+      "lease_expires_at = ?4, started_at = ?5, updated_at = ?5 WHERE id = ?6");
   q->bind(1, task.attempts);
   q->bind(2, std::string(worker));
   q->bind(3, claimed.lease.token);
@@ -262,8 +267,8 @@ Fence TaskStore::complete_locked(const Lease& lease, std::string_view result, st
   auto row = running_row(lease, "completion");
   if (!row) return Fence::stale;
   auto q = m_db.query(
-      "UPDATE tasks SET status = 'succeeded', result = ?1, finished_at = ?2, updated_at = ?2, lease_token = NULL, "
-      "lease_expires_at = NULL WHERE id = ?3");
+      "UPDATE OR FAIL tasks SET status = 'succeeded', result = ?1, finished_at = ?2, updated_at = ?2, "
+      "lease_token = NULL, lease_expires_at = NULL WHERE id = ?3");
   q->bind(1, std::string(result));
   q->bind(2, static_cast<std::int64_t>(now));
   q->bind(3, lease.task_id);
@@ -301,7 +306,7 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
     auto delay = policy::retry_delay(row.attempts, settings.backoff_seconds, settings.backoff_jitter, m_rng.fraction());
     outcome = {Fence::applied, TaskStatus::pending, now + delay.count()};
     auto q = m_db.query(
-        "UPDATE tasks SET status = 'pending', run_at = ?1, last_error = ?2, lease_token = NULL, "
+        "UPDATE OR FAIL tasks SET status = 'pending', run_at = ?1, last_error = ?2, lease_token = NULL, "
         "lease_expires_at = NULL, updated_at = ?3 WHERE id = ?4");
     q->bind(1, static_cast<std::int64_t>(outcome.retry_at));
     q->bind(2, failure.error);
@@ -310,8 +315,8 @@ FailOutcome TaskStore::fail_locked(const RunningRow& row, const Failure& failure
     q->exec();
   } else {
     auto q = m_db.query(
-        "UPDATE tasks SET status = 'dead', last_error = ?1, finished_at = ?2, updated_at = ?2, lease_token = NULL, "
-        "lease_expires_at = NULL WHERE id = ?3");
+        "UPDATE OR FAIL tasks SET status = 'dead', last_error = ?1, finished_at = ?2, updated_at = ?2, "
+        "lease_token = NULL, lease_expires_at = NULL WHERE id = ?3");
     q->bind(1, failure.error);
     q->bind(2, static_cast<std::int64_t>(now));
     q->bind(3, row.id);

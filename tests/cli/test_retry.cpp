@@ -70,7 +70,8 @@ BOOST_FIXTURE_TEST_CASE(requeue_all_with_filters_and_dry_run, CliFixture) {
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 3);  // nothing changed
   auto done = retry({"requeue", "--all", "--queue", "mail", "--type", "send"});
   BOOST_TEST(done.out == "requeued task 1\n");
-  BOOST_TEST(sql_text("SELECT group_concat(id) FROM tasks WHERE status = 'dead' ORDER BY id") == "2,3");
+  BOOST_TEST(sql_text("SELECT group_concat(id) FROM (SELECT id FROM tasks WHERE status = 'dead' ORDER BY id)") ==
+             "2,3");
 }
 
 BOOST_FIXTURE_TEST_CASE(requeue_refuses_unknown_and_live_tasks_and_changes_nothing, CliFixture) {

@@ -1,12 +1,28 @@
+#include <sqlite3.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <string>
+#include <vector>
 
 #include "store_fixture.hpp"
 
 using namespace oos;
 using namespace oos::queue;
 using oos::test::StoreFixture;
+
+namespace {
+
+int record_statement(unsigned, void* sink, void* statement, void*) {
+  if (char* sql = sqlite3_expanded_sql(static_cast<sqlite3_stmt*>(statement))) {
+    static_cast<std::vector<std::string>*>(sink)->emplace_back(sql);
+    sqlite3_free(sql);
+  }
+  return 0;
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(queue_store)
 
@@ -90,6 +106,36 @@ BOOST_FIXTURE_TEST_CASE(stats_report_the_last_hours_runs_and_failures, StoreFixt
   clock.advance(62 * 60'000);  // counted per minute: gone once 61 whole minutes have passed
   BOOST_TEST(queues.stats("default", clock.now())->runs_last_hour == 0);
   BOOST_TEST(!queues.stats("missing", clock.now()).has_value());
+}
+
+// The tasks that died since a time, per queue (oos-health), read from the index of dead tasks by when they
+// died: its plan walks that range, never all the tasks.
+BOOST_FIXTURE_TEST_CASE(dead_since_counts_recent_dead_tasks_from_an_index, StoreFixture) {
+  const std::array<std::string, 2> both{"mail", "images"};
+  for (int i = 0; i < 3; ++i) add("mail");
+  add("images");
+  for (int i = 0; i < 4; ++i) {
+    auto c = tasks.claim(both, "w");
+    BOOST_REQUIRE(c);
+    tasks.fail(c->lease, {policy::FailureKind::permanent, "x", 1});
+    clock.advance(60'000);
+  }
+  auto since = clock.now() - 150'000;  // the last two deaths (60 and 120 s ago)
+  std::vector<std::string> statements;
+  sqlite3_trace_v2(db->raw().getHandle(), SQLITE_TRACE_STMT, &record_statement, &statements);
+  auto dead = queues.dead_since(since);
+  sqlite3_trace_v2(db->raw().getHandle(), 0, nullptr, nullptr);
+  std::int64_t total = 0;
+  for (const auto& [queue, n] : dead) total += n;
+  BOOST_TEST(total == 2);
+  BOOST_TEST(total ==
+             sql_int("SELECT count(*) FROM tasks WHERE status = 'dead' AND finished_at >= " + std::to_string(since)));
+  BOOST_REQUIRE(statements.size() == 1U);
+  SQLite::Statement plan(db->raw(), "EXPLAIN QUERY PLAN " + statements[0]);
+  std::string details;
+  while (plan.executeStep()) details += plan.getColumn(3).getString() + "; ";
+  BOOST_TEST(details.find("SCAN tasks") == std::string::npos, details);
+  BOOST_TEST(details.find("tasks_dead_by_finished") != std::string::npos, details);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

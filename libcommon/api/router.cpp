@@ -15,6 +15,7 @@
 #include "api/static_files.hpp"
 #include "app/context.hpp"
 #include "app/output.hpp"
+#include "db/database.hpp"
 #include "db/events.hpp"
 #include "health/observe.hpp"
 #include "policy/health.hpp"
@@ -89,9 +90,24 @@ Response Router::handle(const Request& request) {
   Response reply;
   try {
     auto access = authorize(request, m_sources.access, is_public_path(request.path), m_csrf_token);
-    reply = access.refusal ? std::move(*access.refusal) : route(request);
     bool write = request.method != "GET" && request.method != "HEAD";
-    if (write && reply.status < 300) record_write(request, access.role, reply.status);
+    if (access.refusal) {
+      reply = std::move(*access.refusal);
+    } else if (write) {
+      // The change and its api.write event commit together, or neither does: a failed write changed nothing, so
+      // a client may repeat it. One commit (one fsync) per request.
+      db::WriteTransaction transaction(m_sources.db);
+      reply = route(request);
+      if (reply.status < 300) {
+        bool dry_run = request.query.contains("dry_run") && request.query.at("dry_run") == "true";
+        if (!dry_run)
+          db::record_event(m_sources.db, m_sources.clock.now(), "api.write", request.path,
+                           fmt::format("{} by {} token: {}", request.method, to_string(access.role), reply.status));
+        transaction.commit();
+      }
+    } else {
+      reply = route(request);
+    }
     apply_entity_tag(request, reply);
   } catch (const std::exception&) {
     auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
@@ -101,17 +117,6 @@ Response Router::handle(const Request& request) {
   }
   add_security_headers(reply);
   return reply;
-}
-
-void Router::record_write(const Request& request, Role role, int status) {
-  try {
-    db::record_event_alone(m_sources.db, m_sources.clock.now(), "api.write", request.path,
-                           fmt::format("{} by {} token: {}", request.method, to_string(role), status));
-  } catch (const std::exception&) {
-    auto failure = app::describe_failure(std::current_exception(), m_sources.state_dir / "oos.db");
-    m_sources.logger.warn(fmt::format("{} {}: done ({}), but its api.write event was not recorded: {}", request.method,
-                                      request.path, status, failure.message));
-  }
 }
 
 Response Router::route(const Request& r) {

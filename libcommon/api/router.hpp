@@ -36,18 +36,16 @@ class Router {
   // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
   // request passes authorize() first (public: is_public_path(); a browser's write needs this Router's CSRF
   // token, 32 random bytes in hex, which GET /api/v1/csrf returns); a 200 to GET or HEAD carries an ETag of its body,
-  // and is 304 without the body when If-None-Match names that tag; a write that succeeds is recorded as the event
-  // "api.write" naming the role that did it (never the token; a failure to record it is logged, and the reply
-  // still tells of the write, which is committed). Never
-  // throws: a failure becomes a problem document whose status http_status() maps from the CLI's exit code,
-  // with the CLI's message; an unknown path is 404, a known path with another method 405 with Allow.
+  // and is 304 without the body when If-None-Match names that tag; a write runs in one transaction with the event
+  // "api.write" naming the role that did it (never the token; not for ?dry_run=true): both commit, or neither
+  // does and the reply is the failure. Never throws: a failure becomes a problem document whose status http_status()
+  // maps from the CLI's exit code, with the CLI's message; an unknown path is 404, a known path with another method 405
+  // with Allow.
   Response handle(const Request& request);
 
  private:
   Response route(const Request& request);
   Response enqueue(const Request& request, const std::string& queue, queue::TaskStore& tasks);
-  // The event "api.write" for a write that succeeded; a failure is logged, never thrown.
-  void record_write(const Request& request, Role role, int status);
 
   Sources m_sources;
   std::string m_csrf_token = util::random_token(32);  // one per process: a restart makes pages read it again

@@ -212,16 +212,19 @@ void Database::release_memory() {
   sqlite3_db_release_memory(m_db.getHandle());
 }
 
-WriteTransaction::WriteTransaction(Database& db) : m_db(db) {
-  m_db.query("BEGIN IMMEDIATE")->exec();
+WriteTransaction::WriteTransaction(Database& db)
+    : m_db(db), m_nested(sqlite3_get_autocommit(db.raw().getHandle()) == 0) {
+  m_db.query(m_nested ? Sql("SAVEPOINT oos_nested") : Sql("BEGIN IMMEDIATE"))->exec();
 }
 
 WriteTransaction::~WriteTransaction() {
-  if (!m_done) sqlite3_exec(m_db.raw().getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (m_done) return;
+  sqlite3_exec(m_db.raw().getHandle(), m_nested ? "ROLLBACK TO oos_nested; RELEASE oos_nested" : "ROLLBACK", nullptr,
+               nullptr, nullptr);
 }
 
 void WriteTransaction::commit() {
-  m_db.query("COMMIT")->exec();
+  m_db.query(m_nested ? Sql("RELEASE oos_nested") : Sql("COMMIT"))->exec();
   m_done = true;
 }
 

@@ -106,6 +106,8 @@ class Database {
 
 // A write transaction started with BEGIN IMMEDIATE (the write lock is taken up front, so it never
 // fails half-way on an upgrade). Rolls back unless commit() was called; the destructor never throws.
+// Inside another one (oos-api wraps a store's write and its api.write event in one) it is a savepoint:
+// commit() releases it into the outer transaction, and without commit() only its own changes are undone.
 class WriteTransaction {
  public:
   explicit WriteTransaction(Database& db);
@@ -116,6 +118,7 @@ class WriteTransaction {
 
  private:
   Database& m_db;
+  bool m_nested = false;  // a SAVEPOINT inside the caller's transaction
   bool m_done = false;
 };
 

@@ -248,8 +248,8 @@ BOOST_FIXTURE_TEST_CASE(a_write_is_recorded_with_the_role_and_a_refused_body_wri
   BOOST_TEST(sql_text("SELECT object FROM events WHERE kind = 'api.write'") == "/api/v1/queue/mail/tasks");
 }
 
-// The task is committed before the event is written: a failed event must not make the client repeat the write.
-BOOST_FIXTURE_TEST_CASE(a_write_whose_event_cannot_be_recorded_still_answers_its_success, RouterFixture) {
+// The write and its event commit together: when the event cannot be written, nothing is (a client may repeat it).
+BOOST_FIXTURE_TEST_CASE(a_write_whose_event_cannot_be_recorded_changes_nothing, RouterFixture) {
   db->raw().exec(
       "CREATE TRIGGER no_api_events BEFORE INSERT ON events WHEN NEW.kind = 'api.write' "
       "BEGIN SELECT RAISE(ABORT, 'no room for events'); END");
@@ -260,9 +260,31 @@ BOOST_FIXTURE_TEST_CASE(a_write_whose_event_cannot_be_recorded_still_answers_its
                              {{"authorization", "Bearer admin-token-123456"}},
                              R"({"type":"t"})",
                              true});
+  BOOST_TEST(reply.status >= 500, reply.body);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 0);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 0);
+  db->raw().exec("DROP TRIGGER no_api_events");
+  reply = admin.handle({"POST",
+                        "/api/v1/queue/mail/tasks",
+                        {},
+                        {{"authorization", "Bearer admin-token-123456"}},
+                        R"({"type":"t"})",
+                        true});
   BOOST_TEST(reply.status == 201, reply.body);
-  BOOST_TEST(body(reply)["created"] == true);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 1);
+}
+
+// A dry run changes nothing, so it is no write to record.
+BOOST_FIXTURE_TEST_CASE(a_dry_run_is_not_recorded_as_a_write, RouterFixture) {
+  auto admin = router_with("admin-token-123456");
+  auto reply = admin.handle({"POST",
+                             "/api/v1/queue/mail/dead-letter/retry",
+                             {{"dry_run", "true"}},
+                             {{"authorization", "Bearer admin-token-123456"}},
+                             "{}",
+                             true});
+  BOOST_TEST(reply.status < 500, reply.body);
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 0);
 }
 

@@ -348,4 +348,37 @@ BOOST_AUTO_TEST_CASE(cached_queries_are_reset_after_use) {
              SQLITE_OK);
 }
 
+// Inside a transaction, a WriteTransaction is a savepoint: committed, its changes join the outer transaction;
+// not committed, only they are undone; the outer commit or rollback decides for all.
+BOOST_AUTO_TEST_CASE(a_write_transaction_inside_another_is_a_savepoint) {
+  TempDir dir;
+  db::Database db(options_for(dir));
+  db.raw().exec("CREATE TABLE t (v INTEGER)");
+  {
+    db::WriteTransaction outer(db);
+    db.raw().exec("INSERT INTO t VALUES (1)");
+    {
+      db::WriteTransaction undone(db);
+      db.raw().exec("INSERT INTO t VALUES (2)");
+    }
+    {
+      db::WriteTransaction kept(db);
+      db.raw().exec("INSERT INTO t VALUES (3)");
+      kept.commit();
+    }
+    BOOST_TEST(db.raw().execAndGet("SELECT group_concat(v) FROM t").getString() == "1,3");
+  }
+  BOOST_TEST(db.raw().execAndGet("SELECT count(*) FROM t").getInt() == 0);
+  {
+    db::WriteTransaction outer(db);
+    {
+      db::WriteTransaction inner(db);
+      db.raw().exec("INSERT INTO t VALUES (4)");
+      inner.commit();
+    }
+    outer.commit();
+  }
+  BOOST_TEST(db.raw().execAndGet("SELECT group_concat(v) FROM t").getString() == "4");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -144,6 +144,23 @@ void refuse_newer(SQLite::Database& db, const std::filesystem::path& path) {
                                            std::to_string(latest) + "); install the newer OOS that wrote it");
 }
 
+// Switches the database to WAL (a no-op once it is). Converting a new database needs an exclusive lock, and when
+// processes open a new database together, each holds a shared lock while it asks for it: SQLite then answers
+// SQLITE_BUSY at once, without calling the busy handler (it would wait for itself). Tried again after a random
+// 1-5 ms until the busy timeout has passed (cli.worker_signals: four workers on a new state directory).
+void switch_to_wal(SQLite::Database& db, BusyState& busy) {
+  double deadline = util::monotonic_seconds() + busy.deadline_seconds;
+  while (true) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || util::monotonic_seconds() > deadline) throw;
+    }
+    ::usleep(static_cast<useconds_t>(1000 + rand_r(&busy.seed) % 4001));
+  }
+}
+
 void migrate(Database& db, const OpenOptions& options) {
   refuse_newer(db.raw(), db.path());  // again: another process may have migrated since
   int version = read_user_version(db.raw());
@@ -174,7 +191,7 @@ Database::Database(const OpenOptions& options) try
   sqlite3_wal_hook(m_db.getHandle(), checkpoint_hook, m_busy.get());
   refuse_foreign(m_db, m_path);
   refuse_newer(m_db, m_path);
-  if (options.access == Access::read_write) m_db.exec("PRAGMA journal_mode = WAL");
+  if (options.access == Access::read_write) switch_to_wal(m_db, *m_busy);
   m_db.exec(options.synchronous == config::Synchronous::full ? "PRAGMA synchronous = FULL"
                                                              : "PRAGMA synchronous = NORMAL");
   m_db.exec("PRAGMA foreign_keys = ON");

@@ -235,12 +235,12 @@ def main():
             # A server without a token: the dashboard reads (loopback GET) and says how to act. The page leaves
             # before its server stops, and what the browser logged until then is read and dropped: a poll of the
             # stopped server (connection refused) is the test's doing, not the dashboard's.
+            driver.execute_script("sessionStorage.clear()")
             driver.get("about:blank")
             driver.get_log("browser")
             api.terminate()
             api.wait(timeout=10)
             api, base = start_api(state, token=None)
-            driver.execute_script("sessionStorage.clear()")
             driver.get(base + "/")
             wait_for(driver, "the queues without a token", lambda d: cell(d, "mail", "runnable") == "5")
             assert not driver.find_element(By.ID, "token-form").is_displayed(), "asked for a token it does not need"

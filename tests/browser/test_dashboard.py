@@ -119,6 +119,17 @@ def cell(driver, queue, column):
     return driver.find_element(By.CSS_SELECTOR, f'#queues tr[data-queue="{queue}"] td.{column}').text
 
 
+def ask_bulk_retry(driver, error, task_id):
+    """Filters the dead letter list by `error`, waits for task `task_id` in it, asks for the bulk retry and
+    returns the confirmation's text."""
+    driver.find_element(By.ID, "dead-error").clear()
+    driver.find_element(By.ID, "dead-error").send_keys(error)
+    wait_for(driver, "the filtered list", lambda d: d.find_elements(By.CSS_SELECTOR, f'#dead tr[data-task="{task_id}"]'))
+    click(driver, "the bulk retry button", "#bulk-retry")
+    wait_for(driver, "the confirmation", lambda d: d.find_element(By.ID, "bulk-confirm").is_displayed())
+    return driver.find_element(By.ID, "bulk-confirm-text").text
+
+
 # What the browser may log at SEVERE besides script errors: HTTP statuses the dashboard expects and handles
 # (/health's 503 when CRITICAL; before the sign-in, the 401s that make it ask for a token).
 EXPECTED_STATUSES = ("/health - Failed to load resource: the server responded with a status of 503",)
@@ -194,12 +205,7 @@ def main():
             # The error filter, and the bulk retry's confirmation step (cancelled: the single retry follows).
             driver.find_element(By.ID, "dead-error").send_keys("no such error")
             wait_for(driver, "an empty filtered list", lambda d: d.find_element(By.ID, "dead-empty").is_displayed())
-            driver.find_element(By.ID, "dead-error").clear()
-            driver.find_element(By.ID, "dead-error").send_keys("smtp")
-            wait_for(driver, "the filtered list", lambda d: d.find_elements(By.CSS_SELECTOR, f'#dead tr[data-task="{dead_id}"]'))
-            click(driver, "the bulk retry button", "#bulk-retry")
-            wait_for(driver, "the confirmation", lambda d: d.find_element(By.ID, "bulk-confirm").is_displayed())
-            text = driver.find_element(By.ID, "bulk-confirm-text").text
+            text = ask_bulk_retry(driver, "smtp", dead_id)
             assert text.startswith('Retry 2 dead tasks of queue mail whose error contains "smtp"?'), text
             click(driver, "cancel", "#bulk-confirm-no")
             assert not driver.find_element(By.ID, "bulk-confirm").is_displayed()
@@ -218,12 +224,7 @@ def main():
 
             # The bulk retry, confirmed: the one dead task left whose error matches goes back to pending.
             click(driver, "the dead letter tab", '#nav a[data-view="dead"]')
-            driver.find_element(By.ID, "dead-error").clear()
-            driver.find_element(By.ID, "dead-error").send_keys("timeout")
-            wait_for(driver, "the filtered list", lambda d: d.find_elements(By.CSS_SELECTOR, f'#dead tr[data-task="{bulk_id}"]'))
-            click(driver, "the bulk retry button", "#bulk-retry")
-            wait_for(driver, "the confirmation", lambda d: d.find_element(By.ID, "bulk-confirm").is_displayed())
-            text = driver.find_element(By.ID, "bulk-confirm-text").text
+            text = ask_bulk_retry(driver, "timeout", bulk_id)
             assert text.startswith('Retry 1 dead task of queue mail whose error contains "timeout"?'), text
             click(driver, "confirm", "#bulk-confirm-yes")
             wait_for(driver, "the task pending after the bulk retry",

@@ -1,11 +1,15 @@
 // A real SQLite state database in a temporary directory, with a manual clock, for the store tests.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "config.hpp"
 #include "db/database.hpp"
@@ -17,6 +21,22 @@
 #include "util/time.hpp"
 
 namespace oos::test {
+
+// The statements SQLite runs on `db` while `what` runs, with their bound values (for EXPLAIN checks).
+inline std::vector<std::string> statements_run(db::Database& db, const std::function<void()>& what) {
+  std::vector<std::string> statements;
+  auto record = [](unsigned, void* sink, void* statement, void*) {
+    if (char* sql = sqlite3_expanded_sql(static_cast<sqlite3_stmt*>(statement))) {
+      static_cast<std::vector<std::string>*>(sink)->emplace_back(sql);
+      sqlite3_free(sql);
+    }
+    return 0;
+  };
+  sqlite3_trace_v2(db.raw().getHandle(), SQLITE_TRACE_STMT, record, &statements);
+  what();
+  sqlite3_trace_v2(db.raw().getHandle(), 0, nullptr, nullptr);
+  return statements;
+}
 
 // A wall clock that another thread may move (ManualClock is not meant to be shared between threads).
 struct SharedClock final : util::Clock {

@@ -107,14 +107,6 @@ long vm_steps(db::Database& db, F what) {
   return steps;
 }
 
-int record_statement(unsigned, void* sink, void* statement, void*) {
-  if (char* sql = sqlite3_expanded_sql(static_cast<sqlite3_stmt*>(statement))) {
-    static_cast<std::vector<std::string>*>(sink)->emplace_back(sql);
-    sqlite3_free(sql);
-  }
-  return 0;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(queue_counts)
@@ -316,12 +308,11 @@ BOOST_FIXTURE_TEST_CASE(status_does_not_grow_with_the_pending_tasks, CountsFixtu
 BOOST_FIXTURE_TEST_CASE(no_status_query_scans_the_tasks_table, CountsFixture) {
   fill("a", 1000, 5);
   fill("b", 10, 0);
-  std::vector<std::string> statements;
-  sqlite3_trace_v2(db->raw().getHandle(), SQLITE_TRACE_STMT, &record_statement, &statements);
-  view.status(clock.now());
-  BOOST_TEST(view.stats("a", clock.now()).has_value());
-  store.runnable_count(k_queues);
-  sqlite3_trace_v2(db->raw().getHandle(), 0, nullptr, nullptr);
+  auto statements = oos::test::statements_run(*db, [&] {
+    view.status(clock.now());
+    BOOST_TEST(view.stats("a", clock.now()).has_value());
+    store.runnable_count(k_queues);
+  });
   BOOST_TEST(statements.size() >= 8U);
   int on_tasks = 0;
   for (const auto& sql : statements) {

@@ -12,18 +12,6 @@ using namespace oos;
 using namespace oos::queue;
 using oos::test::StoreFixture;
 
-namespace {
-
-int record_statement(unsigned, void* sink, void* statement, void*) {
-  if (char* sql = sqlite3_expanded_sql(static_cast<sqlite3_stmt*>(statement))) {
-    static_cast<std::vector<std::string>*>(sink)->emplace_back(sql);
-    sqlite3_free(sql);
-  }
-  return 0;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(queue_store)
 
 BOOST_FIXTURE_TEST_CASE(status_counts_every_state_per_queue, StoreFixture) {
@@ -121,10 +109,8 @@ BOOST_FIXTURE_TEST_CASE(dead_since_counts_recent_dead_tasks_from_an_index, Store
     clock.advance(60'000);
   }
   auto since = clock.now() - 150'000;  // the last two deaths (60 and 120 s ago)
-  std::vector<std::string> statements;
-  sqlite3_trace_v2(db->raw().getHandle(), SQLITE_TRACE_STMT, &record_statement, &statements);
-  auto dead = queues.dead_since(since);
-  sqlite3_trace_v2(db->raw().getHandle(), 0, nullptr, nullptr);
+  std::map<std::string, std::int64_t> dead;
+  auto statements = oos::test::statements_run(*db, [&] { dead = queues.dead_since(since); });
   std::int64_t total = 0;
   for (const auto& [queue, n] : dead) total += n;
   BOOST_TEST(total == 2);

@@ -11,7 +11,7 @@ CONFIG    ?= config/oos.toml
 LOG_LINES ?= 200
 MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
-TEST_LABELS = unit cli system fuzz browser api queue worker watchdog durability scale metrics health search reliability
+TEST_LABELS = unit cli system fuzz browser api queue worker watchdog durability scale metrics health search reliability pg
 
 .PHONY: all deps configure build test dev-test fuzz fuzz-build fuzz-merge demo bench format lint tidy clean \
         install uninstall start stop restart status logs validate $(addprefix test-,$(TEST_LABELS))
@@ -33,7 +33,7 @@ test: build
 # One group of tests by CTest label: by kind test-unit, test-cli, test-fuzz (each fuzz target over its corpus
 # once, tests/fuzz), test-browser (tests/browser: the dashboard in headless chromium), test-system
 # (tests/system: the units under a real systemd); by topic test-queue, test-worker, test-watchdog, test-durability, test-scale,
-# test-metrics, test-health, test-search, test-reliability, test-api (tests/CMakeLists.txt).
+# test-metrics, test-health, test-search, test-reliability, test-api, test-pg (tests/CMakeLists.txt).
 # A label without tests is an error, not a silent pass.
 $(addprefix test-,$(TEST_LABELS)): test-%: build
 	@ctest --test-dir $(BUILD_DIR) -L '^$*$$' --no-tests=error --output-on-failure -j$(JOBS)

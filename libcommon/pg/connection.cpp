@@ -1,0 +1,174 @@
+#include "pg/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <array>
+#include <charconv>
+#include <string>
+
+namespace oos::pg {
+
+namespace {
+
+// libpq's messages may span lines ("...failed: ...\n\tIs the server running...?"): one line, spaces collapsed.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// A parse error of libpq quotes the fragment it stumbled on, which may be a password: quoted text dropped.
+std::string without_quoted(std::string_view text) {
+  std::string out;
+  bool quoted = false;
+  for (const char c : text) {
+    if (c == '"') {
+      if (!quoted) out += "\"...\"";
+      quoted = !quoted;
+    } else if (!quoted) {
+      out += c;
+    }
+  }
+  return one_line(out);
+}
+
+std::string or_empty(const char* text) {
+  return text ? text : "";
+}
+
+// host:port/database of a connection, even a failed one (libpq fills in its defaults).
+std::string describe(const PGconn* conn) {
+  std::string host = or_empty(PQhost(conn));
+  if (host.empty()) host = "localhost";
+  std::string port = or_empty(PQport(conn));
+  if (port.empty()) port = "5432";
+  return host + ":" + port + "/" + or_empty(PQdb(conn));
+}
+
+// Notices (e.g. "schema ... does not exist, skipping") are not our output: libpq would print them to stderr.
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
+Result::Result(pg_result* result) : m_result(result) {}
+
+void Result::Free::operator()(pg_result* result) const {
+  PQclear(result);
+}
+
+int Result::rows() const {
+  return PQntuples(m_result.get());
+}
+
+int Result::columns() const {
+  return PQnfields(m_result.get());
+}
+
+bool Result::is_null(int row, int column) const {
+  return PQgetisnull(m_result.get(), row, column) == 1;
+}
+
+std::string_view Result::text(int row, int column) const {
+  return {PQgetvalue(m_result.get(), row, column), static_cast<std::size_t>(PQgetlength(m_result.get(), row, column))};
+}
+
+std::optional<std::string> Result::value(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return std::string(text(row, column));
+}
+
+long Result::affected_rows() const {
+  const std::string_view tuples = PQcmdTuples(m_result.get());
+  long count = 0;
+  std::from_chars(tuples.data(), tuples.data() + tuples.size(), count);
+  return count;
+}
+
+void Connection::Finish::operator()(pg_conn* conn) const {
+  PQfinish(conn);
+}
+
+Connection::Connection(const std::string& conninfo) {
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (!options) {
+    const std::string cause = parse_error ? without_quoted(parse_error) : "out of memory";
+    PQfreemem(parse_error);
+    throw Error(ExitCode::config, "invalid PostgreSQL connection string: " + cause);
+  }
+  PQconninfoFree(options);
+
+  // dbname is expanded from the whole string; what the string sets overrides the keywords before it.
+  const std::array<const char*, 4> keywords{"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const std::array<const char*, 4> values{"10", "oos", conninfo.c_str(), nullptr};
+  m_conn.reset(PQconnectdbParams(keywords.data(), values.data(), 1));
+  if (!m_conn) throw Error(ExitCode::unavailable, "cannot connect to PostgreSQL: out of memory");
+  m_server = describe(m_conn.get());
+  if (PQstatus(m_conn.get()) != CONNECTION_OK) {
+    throw Error(ExitCode::unavailable,
+                "cannot connect to PostgreSQL at " + m_server + ": " + one_line(PQerrorMessage(m_conn.get())));
+  }
+  PQsetNoticeProcessor(m_conn.get(), ignore_notice, nullptr);
+}
+
+Connection::~Connection() = default;
+
+Result Connection::exec_params(std::string_view sql, const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& param : params) values.push_back(param ? param->c_str() : nullptr);
+  const std::string statement(sql);
+  PGresult* raw = PQexecParams(m_conn.get(), statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                               nullptr, nullptr, 0);
+  Result result(raw);
+  // A null PGresult (out of memory, no connection) reads as PGRES_FATAL_ERROR.
+  const ExecStatusType status = PQresultStatus(raw);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return result;
+  const std::string sqlstate = raw ? or_empty(PQresultErrorField(raw, PG_DIAG_SQLSTATE)) : "";
+  std::string cause = raw ? or_empty(PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY)) : "";
+  if (cause.empty()) cause = one_line(PQerrorMessage(m_conn.get()));
+  if (cause.empty()) cause = PQresStatus(status);
+  throw Error(exit_code_for_sqlstate(sqlstate),
+              "PostgreSQL at " + m_server + ": " + cause + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+}
+
+int Connection::backend_pid() const {
+  return PQbackendPID(m_conn.get());
+}
+
+Transaction::Transaction(Connection& connection) : m_connection(connection) {
+  m_connection.exec_params("BEGIN");
+}
+
+Transaction::~Transaction() {
+  if (!m_open) return;
+  try {
+    m_connection.exec_params("ROLLBACK");
+  } catch (...) {
+    // The connection is gone or broken: the server ends the transaction itself.
+  }
+}
+
+void Transaction::commit() {
+  m_open = false;
+  m_connection.exec_params("COMMIT");
+}
+
+ExitCode exit_code_for_sqlstate(std::string_view sqlstate) {
+  if (sqlstate.empty()) return ExitCode::temp_fail;
+  if (sqlstate == "53100") return ExitCode::io_error;  // disk_full
+  for (const std::string_view retry : {"08", "53", "57P", "40001", "40P01", "55P03"}) {
+    if (sqlstate.starts_with(retry)) return ExitCode::temp_fail;
+  }
+  return ExitCode::software;
+}
+
+}  // namespace oos::pg

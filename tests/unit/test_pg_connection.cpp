@@ -1,0 +1,170 @@
+// pg::Connection, Result and Transaction against the throwaway PostgreSQL cluster (support/pg_cluster).
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "error.hpp"
+#include "pg/connection.hpp"
+#include "support/pg_cluster.hpp"
+#include "support/printers.hpp"
+
+namespace oos {
+namespace {
+
+// Runs `action`, which must throw oos::Error, and returns it.
+template <typename Action>
+Error error_of(Action action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e;
+  }
+  BOOST_FAIL("no oos::Error thrown");
+  return Error(ExitCode::ok, "");
+}
+
+long count_rows(pg::Connection& connection, const std::string& table) {
+  return std::stol(std::string(connection.exec_params("SELECT count(*) FROM " + table).text(0, 0)));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(pg_connection)
+
+BOOST_AUTO_TEST_CASE(text_null_and_unicode_parameters_round_trip_unchanged) {
+  pg::Connection connection(test::PgCluster::instance().conninfo());
+  const std::string unicode = "żółw 🐢 \"quoted\" 'single' back\\slash";
+  const std::string injection = "x'); DROP TABLE pg_class; --";
+  const pg::Result result =
+      connection.exec_params("SELECT $1::text, $2::text, $3::text, $4::text, $2::text IS NULL, octet_length($3)",
+                             {pg::Param{"plain"}, std::nullopt, unicode, injection});
+  BOOST_TEST(result.rows() == 1);
+  BOOST_TEST(result.columns() == 6);
+  BOOST_TEST(result.text(0, 0) == "plain");
+  BOOST_TEST(result.is_null(0, 1));
+  BOOST_TEST(!result.value(0, 1).has_value());
+  BOOST_TEST(result.value(0, 2).value() == unicode);
+  BOOST_TEST(result.text(0, 3) == injection);
+  BOOST_TEST(result.text(0, 4) == "t");
+  BOOST_TEST(result.text(0, 5) == std::to_string(unicode.size()));
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_string_parameter_is_not_null) {
+  pg::Connection connection(test::PgCluster::instance().conninfo());
+  const pg::Result result = connection.exec_params("SELECT $1::text IS NULL, $1::text", {pg::Param{""}});
+  BOOST_TEST(result.text(0, 0) == "f");
+  BOOST_TEST(!result.is_null(0, 1));
+}
+
+BOOST_AUTO_TEST_CASE(affected_rows_counts_what_a_statement_changed) {
+  const test::PgSchema schema = test::PgCluster::instance().fresh_schema();
+  pg::Connection connection(schema.conninfo());
+  connection.exec_params("CREATE TABLE t (v text)");
+  BOOST_TEST(connection.exec_params("INSERT INTO t VALUES ($1), ($2), ($3)", {"a", "b", "c"}).affected_rows() == 3);
+  BOOST_TEST(connection.exec_params("DELETE FROM t WHERE v <> $1", {"a"}).affected_rows() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(bad_sql_is_a_clear_error_and_the_connection_stays_usable) {
+  pg::Connection connection(test::PgCluster::instance().conninfo());
+  const Error error = error_of([&] { connection.exec_params("SELEC 1"); });
+  BOOST_TEST(error.code() == ExitCode::software);
+  const std::string message = error.what();
+  BOOST_TEST(message.find("syntax error") != std::string::npos, message);
+  BOOST_TEST(message.find("SQLSTATE 42601") != std::string::npos, message);
+  BOOST_TEST(message.find(connection.server()) != std::string::npos, message);
+  BOOST_TEST(message.find('\n') == std::string::npos, message);
+  BOOST_TEST(connection.exec_params("SELECT 1").text(0, 0) == "1");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_exits_69_naming_it_and_not_the_password) {
+  const test::PgCluster& cluster = test::PgCluster::instance();
+  const std::string missing = (cluster.socket_dir() / "no-such-dir").string();
+  const Error socket =
+      error_of([&] { pg::Connection("host=" + missing + " port=5999 user=oos password=hunter2-secret dbname=queue"); });
+  BOOST_TEST(socket.code() == ExitCode::unavailable);
+  const std::string message = socket.what();
+  BOOST_TEST(message.find("cannot connect to PostgreSQL at " + missing + ":5999/queue: ") == 0, message);
+  BOOST_TEST(message.find("No such file or directory") != std::string::npos, message);
+  BOOST_TEST(message.find("hunter2") == std::string::npos, message);
+  BOOST_TEST(message.find('\n') == std::string::npos, message);
+
+  // A URL, over TCP, to a loopback port nothing listens on.
+  const Error url = error_of([] { pg::Connection("postgresql://oos:hunter2-secret@127.0.0.1:1/queue"); });
+  BOOST_TEST(url.code() == ExitCode::unavailable);
+  const std::string url_message = url.what();
+  BOOST_TEST(url_message.find("127.0.0.1:1/queue") != std::string::npos, url_message);
+  BOOST_TEST(url_message.find("hunter2") == std::string::npos, url_message);
+}
+
+BOOST_AUTO_TEST_CASE(an_unparsable_connection_string_exits_78_without_quoting_it) {
+  const Error error = error_of([] { pg::Connection("host=db sslmode=require hunter2-secret"); });
+  BOOST_TEST(error.code() == ExitCode::config);
+  const std::string message = error.what();
+  BOOST_TEST(message.find("invalid PostgreSQL connection string") == 0, message);
+  BOOST_TEST(message.find("hunter2") == std::string::npos, message);
+}
+
+BOOST_AUTO_TEST_CASE(a_transaction_rolls_back_unless_committed) {
+  const test::PgSchema schema = test::PgCluster::instance().fresh_schema();
+  pg::Connection connection(schema.conninfo());
+  connection.exec_params("CREATE TABLE t (v text)");
+  {
+    pg::Transaction transaction(connection);
+    connection.exec_params("INSERT INTO t VALUES ($1)", {"dropped"});
+    BOOST_TEST(count_rows(connection, "t") == 1);
+  }
+  BOOST_TEST(count_rows(connection, "t") == 0);
+  BOOST_CHECK_THROW(
+      {
+        pg::Transaction transaction(connection);
+        connection.exec_params("INSERT INTO t VALUES ($1)", {"dropped too"});
+        connection.exec_params("SELEC 1");
+        transaction.commit();
+      },
+      Error);
+  BOOST_TEST(count_rows(connection, "t") == 0);
+  {
+    pg::Transaction transaction(connection);
+    connection.exec_params("INSERT INTO t VALUES ($1)", {"kept"});
+    transaction.commit();
+  }
+  BOOST_TEST(count_rows(connection, "t") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(each_test_schema_is_its_own) {
+  test::PgCluster& cluster = test::PgCluster::instance();
+  const test::PgSchema first = cluster.fresh_schema();
+  const test::PgSchema second = cluster.fresh_schema();
+  BOOST_TEST(first.name() != second.name());
+  pg::Connection one(first.conninfo());
+  pg::Connection two(second.conninfo());
+  one.exec_params("CREATE TABLE only_here (v text)");
+  BOOST_TEST(one.exec_params("SELECT current_schema()").text(0, 0) == first.name());
+  BOOST_TEST(two.exec_params("SELECT to_regclass('only_here') IS NULL").text(0, 0) == "t");
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_the_server_ended_is_a_temporary_failure) {
+  pg::Connection victim(test::PgCluster::instance().conninfo());
+  pg::Connection admin(test::PgCluster::instance().conninfo());
+  admin.exec_params("SELECT pg_terminate_backend($1::int)", {std::to_string(victim.backend_pid())});
+  const Error error = error_of([&] { victim.exec_params("SELECT 1"); });
+  BOOST_TEST(error.code() == ExitCode::temp_fail, error.what());
+}
+
+BOOST_AUTO_TEST_CASE(sqlstates_map_to_exit_codes) {
+  BOOST_TEST(pg::exit_code_for_sqlstate("") == ExitCode::temp_fail);
+  BOOST_TEST(pg::exit_code_for_sqlstate("08006") == ExitCode::temp_fail);  // connection_failure
+  BOOST_TEST(pg::exit_code_for_sqlstate("40001") == ExitCode::temp_fail);  // serialization_failure
+  BOOST_TEST(pg::exit_code_for_sqlstate("40P01") == ExitCode::temp_fail);  // deadlock_detected
+  BOOST_TEST(pg::exit_code_for_sqlstate("55P03") == ExitCode::temp_fail);  // lock_not_available
+  BOOST_TEST(pg::exit_code_for_sqlstate("57P01") == ExitCode::temp_fail);  // admin_shutdown
+  BOOST_TEST(pg::exit_code_for_sqlstate("53300") == ExitCode::temp_fail);  // too_many_connections
+  BOOST_TEST(pg::exit_code_for_sqlstate("53100") == ExitCode::io_error);   // disk_full
+  BOOST_TEST(pg::exit_code_for_sqlstate("42601") == ExitCode::software);   // syntax_error
+  BOOST_TEST(pg::exit_code_for_sqlstate("23505") == ExitCode::software);   // unique_violation
+  BOOST_TEST(pg::exit_code_for_sqlstate("40002") == ExitCode::software);   // integrity violation at commit
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace oos

@@ -1,10 +1,12 @@
 #include "support/pg_cluster.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <pwd.h>
@@ -14,6 +16,7 @@
 
 #include "pg/connection.hpp"
 #include "support/temp_dir.hpp"
+#include "util/child_process.hpp"
 #include "util/subprocess.hpp"
 
 namespace oos::test {
@@ -27,10 +30,10 @@ std::filesystem::path bin_dir() {
 }
 
 // As root, the server's programs run as nobody (initdb and postgres refuse root).
-std::vector<std::string> as_server_user(const std::string& program, std::vector<std::string> args) {
+std::vector<std::string> as_server_user(const std::filesystem::path& program, std::vector<std::string> args) {
   std::vector<std::string> argv;
   if (::geteuid() == 0) argv = {"runuser", "-u", "nobody", "--"};
-  argv.push_back((bin_dir() / program).string());
+  argv.push_back(program.string());
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
@@ -45,6 +48,21 @@ void run_or_throw(const std::string& what, const std::vector<std::string>& argv,
   throw std::runtime_error(message);
 }
 
+// Debian's PgBouncer (scripts/install-deps).
+constexpr const char* k_pgbouncer = "/usr/sbin/pgbouncer";
+constexpr int k_bouncer_port = 6432;
+
+std::string bouncer_address(const std::filesystem::path& dir, const std::string& database) {
+  return "host=" + dir.string() + " port=" + std::to_string(k_bouncer_port) + " dbname=" + database;
+}
+
+// Ends the PgBouncer whose pid file is in `dir`, if one is (an orphan's: ours is our child).
+void stop_bouncer(const std::filesystem::path& dir) {
+  std::ifstream pid_file(dir / "pgbouncer.pid");
+  pid_t pid = 0;
+  if (pid_file >> pid && pid > 0) ::kill(pid, SIGTERM);
+}
+
 // The file in a cluster's directory naming the test process that owns it.
 constexpr const char* k_owner_file = "owner.pid";
 
@@ -57,9 +75,10 @@ void sweep_orphans() {
     std::ifstream owner_file(entry.path() / k_owner_file);
     pid_t owner = 0;
     if (!(owner_file >> owner) || owner <= 0 || ::kill(owner, 0) == 0 || errno != ESRCH) continue;
+    stop_bouncer(entry.path());
     if (std::filesystem::exists(entry.path() / "data" / "postmaster.pid")) {
-      util::run_program(
-          as_server_user("pg_ctl", {"-D", (entry.path() / "data").string(), "-m", "immediate", "-w", "stop"}));
+      util::run_program(as_server_user(bin_dir() / "pg_ctl",
+                                       {"-D", (entry.path() / "data").string(), "-m", "immediate", "-w", "stop"}));
     }
     std::filesystem::remove_all(entry.path(), ec);
   }
@@ -112,13 +131,14 @@ PgCluster::PgCluster() {
       }
     }
     const std::string data = (m_dir / "data").string();
-    run_or_throw("initdb", as_server_user("initdb", {"-D", data, "-U", "postgres", "-A", "trust", "-N",
-                                                     "--no-instructions", "-E", "UTF8", "--locale=C"}));
+    run_or_throw("initdb", as_server_user(bin_dir() / "initdb", {"-D", data, "-U", "postgres", "-A", "trust", "-N",
+                                                                 "--no-instructions", "-E", "UTF8", "--locale=C"}));
     const std::string options = "-c listen_addresses='' -c unix_socket_directories=" + m_dir.string() +
                                 " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
     m_running = true;  // from here on, a half-started server is stopped too
     run_or_throw("pg_ctl start",
-                 as_server_user("pg_ctl", {"-D", data, "-l", (m_dir / "log").string(), "-w", "-o", options, "start"}),
+                 as_server_user(bin_dir() / "pg_ctl",
+                                {"-D", data, "-l", (m_dir / "log").string(), "-w", "-o", options, "start"}),
                  m_dir / "log");
   } catch (...) {
     stop();
@@ -132,8 +152,10 @@ PgCluster::~PgCluster() {
 
 void PgCluster::stop() noexcept {
   try {
+    m_bouncer.reset();  // SIGKILL to its process group, then reaped
     if (m_running) {
-      util::run_program(as_server_user("pg_ctl", {"-D", (m_dir / "data").string(), "-m", "immediate", "-w", "stop"}));
+      util::run_program(
+          as_server_user(bin_dir() / "pg_ctl", {"-D", (m_dir / "data").string(), "-m", "immediate", "-w", "stop"}));
       m_running = false;
     }
   } catch (...) {
@@ -144,6 +166,41 @@ void PgCluster::stop() noexcept {
 
 std::string PgCluster::conninfo(const std::string& database) const {
   return "host=" + m_dir.string() + " user=postgres dbname=" + database;
+}
+
+std::string PgCluster::bouncer_conninfo(const std::string& database) {
+  if (!m_bouncer) {
+    if (!std::filesystem::exists(k_pgbouncer)) {
+      throw std::runtime_error(std::string("PostgreSQL test cluster: ") + k_pgbouncer +
+                               " not found: run scripts/install-deps (package pgbouncer)");
+    }
+    const std::string dir = m_dir.string();
+    write_file(m_dir / "pgbouncer.ini",
+               "[databases]\n* = host=" + dir + " user=postgres\n[pgbouncer]\n" +
+                   "listen_addr =\nunix_socket_dir = " + dir + "\nlisten_port = " + std::to_string(k_bouncer_port) +
+                   "\nauth_type = any\n" + "pool_mode = transaction\ndefault_pool_size = 1\n" + "logfile = " + dir +
+                   "/pgbouncer.log\npidfile = " + dir + "/pgbouncer.pid\n");
+    // In the foreground, as our child (-d would fork a daemon that run_program's end could kill before it
+    // leaves our process group); -q: it logs to its file only, so its unread stderr pipe never fills.
+    util::ChildSpec spec;
+    spec.argv = as_server_user(k_pgbouncer, {"-q", (m_dir / "pgbouncer.ini").string()});
+    for (char** entry = environ; *entry; ++entry) spec.env.emplace_back(*entry);
+    m_bouncer = std::make_unique<util::ChildProcess>(spec);
+    // Its socket file appears before it listens: wait for a connection.
+    for (int waited_ms = 0;; waited_ms += 10) {
+      try {
+        pg::Connection probe(bouncer_address(m_dir, "postgres"));
+        break;
+      } catch (const Error&) {
+      }
+      if (waited_ms >= 5'000) {
+        throw std::runtime_error("PostgreSQL test cluster: pgbouncer did not listen within 5 s: " +
+                                 util::run_program({"tail", "-n", "20", (m_dir / "pgbouncer.log").string()}).out);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return bouncer_address(m_dir, database);
 }
 
 PgSchema PgCluster::fresh_schema() {

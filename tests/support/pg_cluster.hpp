@@ -8,7 +8,10 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
+
+#include "util/child_process.hpp"
 
 namespace oos::test {
 
@@ -40,6 +43,10 @@ class PgCluster {
 
   // key=value connection string for `database` as user postgres (trust: no password).
   std::string conninfo(const std::string& database = "postgres") const;
+  // key=value connection string for `database` through a PgBouncer in transaction mode (a pool of one server
+  // connection, which its clients share) in front of the cluster, started on the first call, ended at exit. It passes
+  // no startup options: a schema's search_path does not reach the server, qualify names instead.
+  std::string bouncer_conninfo(const std::string& database = "postgres");
   // The directory holding the server's socket (and data directory).
   const std::filesystem::path& socket_dir() const { return m_dir; }
   // A new, empty schema (oos_test_<n>).
@@ -51,6 +58,7 @@ class PgCluster {
 
   std::filesystem::path m_dir;
   bool m_running = false;
+  std::unique_ptr<util::ChildProcess> m_bouncer;  // PgBouncer, once bouncer_conninfo() started it
   int m_schemas = 0;
 };
 

@@ -151,6 +151,35 @@ BOOST_AUTO_TEST_CASE(a_connection_the_server_ended_is_a_temporary_failure) {
   BOOST_TEST(error.code() == ExitCode::temp_fail, error.what());
 }
 
+BOOST_AUTO_TEST_CASE(statements_and_transactions_work_behind_pgbouncer_in_transaction_mode) {
+  test::PgCluster& cluster = test::PgCluster::instance();
+  const test::PgSchema schema = cluster.fresh_schema();
+  pg::Connection one(cluster.bouncer_conninfo());
+  pg::Connection two(cluster.bouncer_conninfo());
+  // One server connection serves both clients, statement after statement (a named statement prepared by one
+  // client would collide with the other's, or be missing on the next server connection).
+  BOOST_TEST(one.exec_params("SELECT pg_backend_pid()").text(0, 0) ==
+             two.exec_params("SELECT pg_backend_pid()").text(0, 0));
+  const std::string table = schema.name() + ".t";
+  one.exec_params("CREATE TABLE " + table + " (v text)");
+  const std::string insert = "INSERT INTO " + table + " VALUES ($1)";
+  for (int i = 0; i < 20; ++i) {
+    one.exec_params(insert, {"one " + std::to_string(i)});
+    two.exec_params(insert, {"two " + std::to_string(i)});
+  }
+  {
+    pg::Transaction transaction(one);
+    one.exec_params(insert, {"rolled back"});
+  }
+  {
+    pg::Transaction transaction(two);
+    two.exec_params(insert, {"committed"});
+    transaction.commit();
+  }
+  BOOST_TEST(count_rows(one, table) == 41);
+  BOOST_TEST(one.exec_params("SELECT count(*) FROM " + table + " WHERE v = $1", {"rolled back"}).text(0, 0) == "0");
+}
+
 BOOST_AUTO_TEST_CASE(sqlstates_map_to_exit_codes) {
   BOOST_TEST(pg::exit_code_for_sqlstate("") == ExitCode::temp_fail);
   BOOST_TEST(pg::exit_code_for_sqlstate("08006") == ExitCode::temp_fail);  // connection_failure

@@ -143,6 +143,18 @@ BOOST_AUTO_TEST_CASE(each_test_schema_is_its_own) {
   BOOST_TEST(two.exec_params("SELECT to_regclass('only_here') IS NULL").text(0, 0) == "t");
 }
 
+BOOST_AUTO_TEST_CASE(a_test_schema_is_dropped_with_its_tables_when_it_goes_out_of_scope) {
+  test::PgCluster& cluster = test::PgCluster::instance();
+  pg::Connection admin(cluster.conninfo());
+  std::string name;
+  {
+    const test::PgSchema schema = cluster.fresh_schema();
+    name = schema.name();
+    pg::Connection(schema.conninfo()).exec_params("CREATE TABLE t (v text)");
+  }
+  BOOST_TEST(admin.exec_params("SELECT count(*) FROM pg_namespace WHERE nspname = $1", {name}).text(0, 0) == "0");
+}
+
 BOOST_AUTO_TEST_CASE(a_connection_the_server_ended_is_a_temporary_failure) {
   pg::Connection victim(test::PgCluster::instance().conninfo());
   pg::Connection admin(test::PgCluster::instance().conninfo());

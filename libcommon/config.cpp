@@ -433,8 +433,9 @@ const Keys<ApiSettings> k_api{
       if (s.idle_exit < 1s) table.fail_key("idle_exit", "must be at least 1s");
       for (const auto& host : s.allowed_hosts)
         if (host.empty() || host.find_first_of(" \t/:@[]") != std::string::npos)
-          table.fail_key("allowed_hosts", "'" + host + "' is not a host name: give names such as \"oos.example.org\", "
-                                          "without scheme, port or path");
+          table.fail_key("allowed_hosts", "'" + host +
+                                              "' is not a host name: give names such as \"oos.example.org\", "
+                                              "without scheme, port or path");
     }};
 
 // The sections, in the order they are read: [queues.NAME] start from [queue], so [queue] comes first.

@@ -132,11 +132,11 @@ struct MetricsSettings {
 
 // [api]: oos-api's limits (docs/reference.md, HTTP API).
 struct ApiSettings {
-  std::uint64_t max_body = 1ull << 20;  // a larger request body is refused with 413
-  int max_connections = 64;             // connections beyond are closed at once
-  Millis connection_timeout = 30s;      // an idle connection is closed after this
-  int max_connections_per_ip = 16;      // connections from one address beyond are closed at once
-  Millis idle_exit = 60s;               // under socket activation, exit after this long without a connection
+  std::uint64_t max_body = 1ull << 20;     // a larger request body is refused with 413
+  int max_connections = 64;                // connections beyond are closed at once
+  Millis connection_timeout = 30s;         // an idle connection is closed after this
+  int max_connections_per_ip = 16;         // connections from one address beyond are closed at once
+  Millis idle_exit = 60s;                  // under socket activation, exit after this long without a connection
   std::vector<std::string> allowed_hosts;  // Host names served besides the loopback names and the listen address
 };
 

@@ -14,10 +14,6 @@
 using oos::test::CliFixture;
 using oos::test::is_one_error_line;
 
-namespace {
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(exit_codes)
 
 // --- 0 ---------------------------------------------------------------------------------------------

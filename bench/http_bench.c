@@ -197,9 +197,8 @@ static int load_main(int argc, char** argv) {
 
   struct client* c = calloc((size_t)clients, sizeof *c);
   pthread_t* threads = calloc((size_t)clients, sizeof *threads);
-  double* latencies = calloc((size_t)load.total, sizeof *latencies);
   double* merged = calloc((size_t)load.total, sizeof *merged);
-  if (!c || !threads || !latencies || !merged) die("calloc");
+  if (!c || !threads || !merged) die("calloc");
   for (int i = 0; i < clients; ++i) {
     c[i].load = &load;
     c[i].latencies = calloc((size_t)load.total, sizeof(double));
@@ -313,7 +312,11 @@ static int first_byte_main(int argc, char** argv) {
   for (int r = 0; r < runs; ++r) {
     snprintf(listen, sizeof listen, "127.0.0.1:%d", free_port());
     pid_t pid = 0;
-    if (posix_spawnp(&pid, args[0], &actions, NULL, args, environ) != 0) die("posix_spawnp systemd-socket-activate");
+    int spawned = posix_spawnp(&pid, args[0], &actions, NULL, args, environ);
+    if (spawned != 0) { /* posix_spawnp returns the error instead of setting errno */
+      errno = spawned;
+      die("systemd-socket-activate (package systemd) cannot be started");
+    }
     struct sockaddr_in address = parse_address(listen);
     int fd = -1;
     double deadline = now() + 5.0;

@@ -16,6 +16,12 @@
 namespace oos::db {
 namespace {
 
+// Sleeps between `min_us` and `max_us` µs, drawn from the connection's seed: processes that retry together
+// spread out instead of colliding again.
+void sleep_at_random(BusyState& state, unsigned min_us, unsigned max_us) {
+  ::usleep(static_cast<useconds_t>(min_us + static_cast<unsigned>(rand_r(&state.seed)) % (max_us - min_us + 1)));
+}
+
 // Sleeps 100-1000 µs at random between tries until the deadline; returning 0 makes SQLite report BUSY.
 // SQLite's own handler sleeps in growing steps (up to 100 ms), which lets one process starve others.
 int busy_handler(void* context, int count) {
@@ -25,7 +31,7 @@ int busy_handler(void* context, int count) {
     state->first_attempt = now;
   else if (now - state->first_attempt > state->deadline_seconds)
     return 0;
-  ::usleep(static_cast<useconds_t>(100 + rand_r(&state->seed) % 901));
+  sleep_at_random(*state, 100, 1000);
   return 1;
 }
 
@@ -157,7 +163,7 @@ void switch_to_wal(SQLite::Database& db, BusyState& busy) {
     } catch (const SQLite::Exception& e) {
       if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || util::monotonic_seconds() > deadline) throw;
     }
-    ::usleep(static_cast<useconds_t>(1000 + rand_r(&busy.seed) % 4001));
+    sleep_at_random(busy, 1000, 5000);
   }
 }
 

@@ -1,6 +1,10 @@
 // WorkerRegistry on a real SQLite file.
 #include <boost/test/unit_test.hpp>
 
+#include <array>
+#include <map>
+#include <string>
+
 #include "db/database.hpp"
 #include "queue/worker_registry.hpp"
 #include "store_fixture.hpp"
@@ -84,6 +88,31 @@ BOOST_FIXTURE_TEST_CASE(remove_silent_deletes_only_rows_older_than_the_cutoff, R
   auto rows = registry.list();
   BOOST_REQUIRE(rows.size() == 1u);
   BOOST_TEST(rows[0].name == "fresh");
+}
+
+// What each worker runs now: the running tasks by lease owner, read from the index of running tasks (its plan
+// never walks every task: the dashboard asks for it on every refresh).
+BOOST_FIXTURE_TEST_CASE(current_tasks_reads_the_running_tasks_from_their_index, RegistryFixture) {
+  const std::array<std::string, 1> names{"default"};
+  for (int i = 0; i < 3; ++i) add();
+  auto first = tasks.claim(names, "w1");
+  auto second = tasks.claim(names, "w2");
+  BOOST_REQUIRE(first);
+  BOOST_REQUIRE(second);
+  std::map<std::string, queue::CurrentTask> current;
+  auto statements = test::statements_run(*db, [&] { current = registry.current_tasks(); });
+  BOOST_REQUIRE(current.size() == 2u);
+  BOOST_TEST(current.at("w1").id == first->task.id);
+  BOOST_TEST(current.at("w2").id == second->task.id);
+  BOOST_TEST(current.at("w1").queue == "default");
+  BOOST_REQUIRE(statements.size() == 1u);
+  SQLite::Statement plan(db->raw(), "EXPLAIN QUERY PLAN " + statements[0]);
+  std::string details;
+  while (plan.executeStep()) details += plan.getColumn(3).getString() + "; ";
+  // A walk of the partial index (running tasks only) is "SCAN tasks USING INDEX tasks_running"; of every task,
+  // a bare "SCAN tasks".
+  BOOST_TEST(details.find("SCAN tasks; ") == std::string::npos, details);
+  BOOST_TEST(details.find("tasks_running") != std::string::npos, details);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

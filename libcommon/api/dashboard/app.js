@@ -13,9 +13,6 @@ const state = {
   arg: "",
   timer: 0,
   cache: new Map(), // url -> {etag, data}
-  queues: [],
-  health: null,
-  deadRows: [],
   task: null,
   needToken: false,
 };
@@ -339,14 +336,12 @@ function deadUrl() {
   return `/api/v1/queue/${encodeURIComponent(queue)}/dead-letter?${params}`;
 }
 
+// The rows as the server filtered them (?error= of deadUrl()).
 function renderDead(rows) {
-  const error = $("dead-error").value;
-  // The server filters too (?error=); this keeps the list right with a server that does not yet.
-  state.deadRows = rows.filter((t) => !error || (t.last_error || "").includes(error));
   const body = document.querySelector("#dead tbody");
   body.replaceChildren();
-  $("dead-empty").hidden = state.deadRows.length > 0;
-  for (const t of state.deadRows) {
+  $("dead-empty").hidden = rows.length > 0;
+  for (const t of rows) {
     const row = el("tr", { cls: "clickable", attrs: { "data-task": String(t.id) } }, [
       el("td", {}, [el("a", { text: `#${t.id}`, attrs: { href: `#task/${t.id}` } })]),
       el("td", { text: t.type }),
@@ -447,8 +442,6 @@ async function poll() {
   polling = true;
   try {
     const [health, status] = await Promise.all([get("/health", [503]), get("/api/v1/queue/status")]);
-    state.health = health;
-    state.queues = status.queues;
     renderVerdict(health);
     renderQueues(status.queues);
     if (state.view === "overview") {

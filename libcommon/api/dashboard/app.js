@@ -126,15 +126,12 @@ async function get(url, accept = []) {
 async function csrfToken() {
   const response = await request("/api/v1/csrf", { headers: authHeaders(), cache: "no-store" });
   if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
-  const doc = await response.json();
-  return doc.csrf_token || "";
+  return (await response.json()).csrf_token;
 }
 
 async function post(url, body) {
   if (!state.token) throw new ApiError(403, WRITE_HINT);
-  const headers = { ...authHeaders(), "Content-Type": "application/json" };
-  const csrf = await csrfToken();
-  if (csrf) headers["X-CSRF-Token"] = csrf;
+  const headers = { ...authHeaders(), "Content-Type": "application/json", "X-CSRF-Token": await csrfToken() };
   const response = await request(url, { method: "POST", headers, body: JSON.stringify(body || {}), cache: "no-store" });
   if (response.status === 401) askForToken();
   if (!response.ok) throw new ApiError(response.status, await problemDetail(response));

@@ -12,6 +12,9 @@
 
 namespace oos::test {
 
+// The Authorization header of the admin token the tests configure as OOS_API_TOKEN=admin-token-123456.
+inline const std::string k_admin = "Authorization: Bearer admin-token-123456";
+
 struct HttpReply {
   long status = 0;
   std::map<std::string, std::string> headers;  // names in lower case

@@ -21,6 +21,7 @@ using oos::test::CliFixture;
 using oos::test::eventually;
 using oos::test::http;
 using oos::test::HttpReply;
+using oos::test::k_admin;
 using oos::test::lines_array;
 using oos::test::scaled;
 
@@ -92,11 +93,10 @@ BOOST_FIXTURE_TEST_CASE(wrong_methods_bad_parameters_and_large_bodies_are_refuse
   write_config("[api]\nmax_body = \"1KB\"\n");
   enqueue("mail", "send");
   start_api({"OOS_API_TOKEN=admin-token-123456"});
-  auto reply = http("DELETE", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"});
+  auto reply = http("DELETE", base + "/api/v1/queue/status", "", {k_admin});
   BOOST_TEST(reply.status == 405);
   BOOST_TEST(reply.headers["allow"] == "GET, HEAD");
-  reply =
-      http("GET", base + "/api/v1/queue/mail/dead-letter?limit=abc", "", {"Authorization: Bearer admin-token-123456"});
+  reply = http("GET", base + "/api/v1/queue/mail/dead-letter?limit=abc", "", {k_admin});
   BOOST_TEST(reply.status == 400);
   BOOST_TEST(json::parse(reply.body)["detail"] == "limit: 'abc' is not a number from 1 to 1000000");
   reply = http("POST", base + "/api/v1/queue/status", std::string(2048, 'x'));
@@ -105,14 +105,12 @@ BOOST_FIXTURE_TEST_CASE(wrong_methods_bad_parameters_and_large_bodies_are_refuse
   // A chunked body announces no length: it is kept up to the cap and refused at its end, nothing enqueued.
   const std::string chunked = "Transfer-Encoding: chunked";
   auto big = R"({"type":"t","data":")" + std::string(2048, 'x') + R"("})";
-  reply = http("POST", base + "/api/v1/queue/mail/tasks", big, {"Authorization: Bearer admin-token-123456", chunked});
+  reply = http("POST", base + "/api/v1/queue/mail/tasks", big, {k_admin, chunked});
   BOOST_TEST(reply.status == 413);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
-  reply = http("POST", base + "/api/v1/queue/mail/tasks", R"({"type":"t"})",
-               {"Authorization: Bearer admin-token-123456", chunked});
+  reply = http("POST", base + "/api/v1/queue/mail/tasks", R"({"type":"t"})", {k_admin, chunked});
   BOOST_TEST(reply.status == 201);
-  BOOST_TEST(http("HEAD", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"}).status ==
-             200);
+  BOOST_TEST(http("HEAD", base + "/api/v1/queue/status", "", {k_admin}).status == 200);
 }
 
 BOOST_FIXTURE_TEST_CASE(every_reply_carries_the_security_headers, ApiFixture) {
@@ -160,8 +158,7 @@ BOOST_FIXTURE_TEST_CASE(with_tokens_configured_every_request_but_health_needs_on
   BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer nope"}).status == 401);
   BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer reader-token-123456"}).status ==
              200);
-  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Authorization: Bearer admin-token-123456"}).status ==
-             200);
+  BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {k_admin}).status == 200);
   reply = http("DELETE", base + "/api/v1/queue/status", "", {"Authorization: Bearer reader-token-123456"});
   BOOST_TEST(reply.status == 403);
   BOOST_TEST(json::parse(reply.body)["detail"] == "the read-only token cannot write: use OOS_API_TOKEN");
@@ -175,10 +172,6 @@ BOOST_FIXTURE_TEST_CASE(a_host_header_outside_the_allowlist_is_421, ApiFixture) 
   BOOST_TEST(json::parse(reply.body)["detail"] ==
              "host 'rebound.example' is not in the allowed hosts: use an address oos-api serves");
   BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Host: localhost"}).status == 200);
-}
-
-namespace {
-const std::string k_admin = "Authorization: Bearer admin-token-123456";
 }
 
 BOOST_FIXTURE_TEST_CASE(posting_a_task_enqueues_it_once_per_idempotency_key, ApiFixture) {

@@ -12,10 +12,10 @@ using nlohmann::json;
 using oos::test::ApiFixture;
 using oos::test::http;
 using oos::test::HttpReply;
+using oos::test::k_admin;
 
 namespace {
 
-const std::string k_admin = "Authorization: Bearer admin-token-123456";
 const std::string k_no_csrf =
     "a write from a browser needs the header X-CSRF-Token: read its value with GET /api/v1/csrf";
 

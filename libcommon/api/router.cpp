@@ -95,7 +95,8 @@ Response Router::handle(const Request& request) {
       reply = std::move(*access.refusal);
     } else if (write) {
       // The change and its api.write event commit together, or neither does: a failed write changed nothing, so
-      // a client may repeat it. One commit (one fsync) per request.
+      // a client may repeat it. One commit (one fsync) per request. The event names the role, never the token, and
+      // a dry run records none.
       db::WriteTransaction transaction(m_sources.db);
       reply = route(request);
       if (reply.status < 300) {

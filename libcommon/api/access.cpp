@@ -107,7 +107,10 @@ Access authorize(const Request& r, const AccessSettings& s, bool public_path, st
   if (auto host = r.headers.find("host"); host != r.headers.end()) {
     auto name = host_of(host->second);
     bool allowed = std::ranges::any_of(s.allowed_hosts, [&](const std::string& h) { return lower(h) == name; });
-    if (!allowed) return refuse(421, "host '" + name + "' is not in the allowed hosts: use an address oos-api serves");
+    if (!allowed)
+      return refuse(421,
+                    "host '" + name +
+                        "' is not in the allowed hosts: use an address oos-api serves or add it to api.allowed_hosts");
   }
   // Before the token: a write a page of another site forged is refused whatever credentials came with it.
   if (auto forged = refuse_browser_write(r, csrf_token)) return {Role::anonymous, std::move(*forged)};

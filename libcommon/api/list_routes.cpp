@@ -12,6 +12,7 @@
 #include "app/output.hpp"
 #include "error.hpp"
 #include "metrics/queue_metrics.hpp"
+#include "queue/list_limits.hpp"
 #include "util/json.hpp"
 #include "util/name.hpp"
 
@@ -20,11 +21,8 @@ namespace {
 
 using nlohmann::json;
 
-// The limits of `oos-queue list --limit` (at least 1, an int) and `oos-retry list --limit` (1-1000000).
+// The most of `oos-queue list --limit` (at least 1, an int); the other limits are queue/list_limits.hpp's.
 constexpr std::int64_t k_max_task_limit = std::numeric_limits<int>::max();
-constexpr std::int64_t k_default_task_limit = 50;
-constexpr std::int64_t k_max_dead_limit = 1'000'000;
-constexpr std::int64_t k_default_dead_limit = 100;
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
@@ -144,7 +142,7 @@ Response list_tasks(const Request& r, const std::string& queue, queue::QueueStor
       throw Error(ExitCode::usage, fmt::format("status: {} not in {{pending,running,succeeded,dead,cancelled}}",
                                                util::cut_for_message(*text)));
   }
-  auto limit = limit_of(r, k_default_task_limit, k_max_task_limit);
+  auto limit = limit_of(r, queue::k_default_task_limit, k_max_task_limit);
   auto cursor = cursor_of(r);
   queues.require_known(queue);
   return page_reply(r, tasks.list(queue, status, limit + 1, cursor), limit);
@@ -154,7 +152,7 @@ Response list_dead_letter(const Request& r, const std::string& queue, queue::Que
                           queue::TaskStore& tasks) {
   queue::DeadFilter filter{queue, type_of(query_value(r, "type")), std::nullopt};
   if (const auto* error = query_value(r, "error")) filter.error_match = *error;
-  auto limit = limit_of(r, k_default_dead_limit, k_max_dead_limit);
+  auto limit = limit_of(r, queue::k_default_dead_limit, queue::k_max_dead_limit);
   auto cursor = cursor_of(r);
   queues.require_known(queue);
   return page_reply(r, tasks.list_dead(filter, limit + 1, cursor), limit);

@@ -95,7 +95,8 @@ Response Router::handle(const Request& request) {
       reply = std::move(*access.refusal);
     } else if (write) {
       // The change and its api.write event commit together, or neither does: a failed write changed nothing, so
-      // a client may repeat it. One commit (one fsync) per request.
+      // a client may repeat it. One commit (one fsync) per request. The event names the role, never the token, and
+      // a dry run records none.
       db::WriteTransaction transaction(m_sources.db);
       reply = route(request);
       if (reply.status < 300) {
@@ -219,7 +220,10 @@ Response Router::route(const Request& r) {
 // Idempotency-Key header is the unique key of a single task.
 Response Router::enqueue(const Request& r, const std::string& name, queue::TaskStore& tasks) {
   if (auto ok = queue::check_name("queue", name); !ok) throw Error(ExitCode::usage, ok.error());
-  if (!util::json_depth_within(r.body, util::k_max_json_depth + 2))
+  // The envelope adds one level to the payload's, an array one more: deeper bodies are refused before parsing.
+  auto first = r.body.find_first_not_of(" \t\r\n");
+  bool array = first != std::string::npos && r.body[first] == '[';
+  if (!util::json_depth_within(r.body, util::k_max_json_depth + (array ? 2 : 1)))
     throw Error(ExitCode::data_error,
                 fmt::format("the body: payload is nested deeper than {} levels", util::k_max_json_depth));
   auto body =
@@ -230,7 +234,7 @@ Response Router::enqueue(const Request& r, const std::string& name, queue::TaskS
   auto key = r.headers.find("idempotency-key");
   std::vector<queue::NewTask> items;
   if (body.is_object()) {
-    items.push_back(queue::parse_batch_item(r.body, "the body", name));  // the text as sent, not a dump of it
+    items.push_back(queue::batch_item_from_json(body, "the body", name));
     if (key != r.headers.end()) {
       if (items[0].unique_key && *items[0].unique_key != key->second)
         throw Error(ExitCode::usage, "Idempotency-Key and unique_key differ: give one of them");
@@ -241,7 +245,7 @@ Response Router::enqueue(const Request& r, const std::string& name, queue::TaskS
     if (key != r.headers.end())
       throw Error(ExitCode::usage, "Idempotency-Key names one task: give each item of an array its unique_key");
     for (std::size_t i = 0; i < body.size(); ++i)
-      items.push_back(queue::parse_batch_item(body[i].dump(), fmt::format("item {}", i + 1), name));
+      items.push_back(queue::batch_item_from_json(body[i], fmt::format("item {}", i + 1), name));
   }
   if (body.is_object()) {
     auto result = tasks.enqueue(items[0]);

@@ -33,14 +33,9 @@ class Router {
  public:
   explicit Router(Sources sources) : m_sources(std::move(sources)) {}
 
-  // The reply to `request`, with the security headers of every reply (nosniff, no-store, the CSP). The
-  // request passes authorize() first (public: is_public_path(); a browser's write needs this Router's CSRF
-  // token, 32 random bytes in hex, which GET /api/v1/csrf returns); a 200 to GET or HEAD carries an ETag of its body,
-  // and is 304 without the body when If-None-Match names that tag; a write runs in one transaction with the event
-  // "api.write" naming the role that did it (never the token; not for ?dry_run=true): both commit, or neither
-  // does and the reply is the failure. Never throws: a failure becomes a problem document whose status http_status()
-  // maps from the CLI's exit code, with the CLI's message; an unknown path is 404, a known path with another method 405
-  // with Allow.
+  // The reply to `request`; never throws. Access first (authorize()), then the route; a write commits with its
+  // "api.write" event or not at all; a 200 to GET or HEAD carries an ETag (304 on If-None-Match); a failure is a
+  // problem document with the CLI's message (http_status()). Every reply has the security headers.
   Response handle(const Request& request);
 
  private:

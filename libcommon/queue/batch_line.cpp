@@ -35,6 +35,10 @@ NewTask parse_batch_item(std::string_view line, const std::string& where, const 
                 fmt::format("{}: payload is nested deeper than {} levels", where, util::k_max_json_depth));
   // A NUL byte ends the input for nlohmann's lexer: what follows it would be ignored, not refused.
   auto doc = line.find('\0') == std::string::npos ? json::parse(line, nullptr, false) : json(json::value_t::discarded);
+  return batch_item_from_json(doc, where, queue);
+}
+
+NewTask batch_item_from_json(const json& doc, const std::string& where, const std::string& queue) {
   if (doc.is_discarded() || !doc.is_object())
     throw Error(ExitCode::data_error, where + ": expected a JSON object such as {\"type\":\"t\",\"data\":{}}");
   NewTask task;

@@ -1,6 +1,7 @@
 // One line of `oos-queue enqueue --batch`: a JSON object naming the task, as a producer writes it.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -17,5 +18,9 @@ NewTask parse_batch_line(std::string_view line, int number, const std::string& q
 // parse_batch_line() for one object that came another way (an item of oos-api's POST body): the errors name
 // `where` ("item 2") instead of a stdin line.
 NewTask parse_batch_item(std::string_view text, const std::string& where, const std::string& queue);
+
+// parse_batch_item() for a value already parsed (oos-api's POST body, parsed once): the same checks but depth,
+// which the caller bounded on the text.
+NewTask batch_item_from_json(const nlohmann::json& doc, const std::string& where, const std::string& queue);
 
 }  // namespace oos::queue

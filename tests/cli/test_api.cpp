@@ -170,7 +170,8 @@ BOOST_FIXTURE_TEST_CASE(a_host_header_outside_the_allowlist_is_421, ApiFixture) 
   auto reply = http("GET", base + "/api/v1/queue/status", "", {"Host: rebound.example"});
   BOOST_TEST(reply.status == 421);
   BOOST_TEST(json::parse(reply.body)["detail"] ==
-             "host 'rebound.example' is not in the allowed hosts: use an address oos-api serves");
+             "host 'rebound.example' is not in the allowed hosts: use an address oos-api serves or add it to "
+             "api.allowed_hosts");
   BOOST_TEST(http("GET", base + "/api/v1/queue/status", "", {"Host: localhost"}).status == 200);
 }
 

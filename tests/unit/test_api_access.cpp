@@ -98,8 +98,9 @@ BOOST_AUTO_TEST_CASE(a_host_outside_the_allowlist_is_421) {
   BOOST_TEST(!api::authorize(request("GET", true, {{"host", "[::1]:8765"}}), k_no_tokens, false, k_csrf).refusal);
   auto rebound = api::authorize(request("GET", true, {{"host", "evil.example:8765"}}), k_no_tokens, true, k_csrf);
   BOOST_TEST(refused_with(rebound) == 421);
-  BOOST_TEST(nlohmann::json::parse(rebound.refusal->body)["detail"] ==
-             "host 'evil.example' is not in the allowed hosts: use an address oos-api serves");
+  BOOST_TEST(
+      nlohmann::json::parse(rebound.refusal->body)["detail"] ==
+      "host 'evil.example' is not in the allowed hosts: use an address oos-api serves or add it to api.allowed_hosts");
 }
 
 BOOST_AUTO_TEST_CASE(host_of_drops_the_port_and_brackets) {

@@ -11,6 +11,7 @@
 #include "app/output.hpp"
 #include "metrics/queue_metrics.hpp"
 #include "store_fixture.hpp"
+#include "util/json.hpp"
 
 using namespace oos;
 using nlohmann::json;
@@ -246,6 +247,27 @@ BOOST_FIXTURE_TEST_CASE(a_write_is_recorded_with_the_role_and_a_refused_body_wri
   BOOST_TEST(sql_text("SELECT unique_key FROM tasks") == "k1");
   BOOST_TEST(sql_text("SELECT detail FROM events WHERE kind = 'api.write'") == "POST by admin token: 201");
   BOOST_TEST(sql_text("SELECT object FROM events WHERE kind = 'api.write'") == "/api/v1/queue/mail/tasks");
+}
+
+// The body is parsed once: its depth is bounded on the text, one level more for an array of tasks than for one.
+BOOST_FIXTURE_TEST_CASE(a_posted_payload_nested_past_the_limit_is_400, RouterFixture) {
+  auto admin = router_with("admin-token-123456");
+  auto post = [&](const std::string& text) {
+    return admin.handle(
+        {"POST", "/api/v1/queue/mail/tasks", {}, {{"authorization", "Bearer admin-token-123456"}}, text, true});
+  };
+  auto nested = [](std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  auto deepest = nested(util::k_max_json_depth);
+  auto too_deep = nested(util::k_max_json_depth + 1);
+  BOOST_TEST(post(R"({"type":"t","data":)" + deepest + "}").status == 201);
+  BOOST_TEST(post(R"([{"type":"t","data":)" + deepest + "}]").status == 201);
+  for (const auto& text : {R"({"type":"t","data":)" + too_deep + "}", R"( [{"type":"t","data":)" + too_deep + "}]"}) {
+    auto reply = post(text);
+    BOOST_TEST(reply.status == 400);
+    BOOST_TEST(body(reply)["detail"] ==
+               fmt::format("the body: payload is nested deeper than {} levels", util::k_max_json_depth));
+  }
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 2);
 }
 
 // The write and its event commit together: when the event cannot be written, nothing is (a client may repeat it).

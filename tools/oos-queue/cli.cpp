@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include <fmt/format.h>
+
 #include "app/cli.hpp"
 #include "queue/task.hpp"
 
@@ -35,7 +37,8 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   list->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
   list->add_option("--status", c.status, "pending, running, succeeded, dead or cancelled")
       ->check(CLI::IsMember({"pending", "running", "succeeded", "dead", "cancelled"}));
-  list->add_option("--limit", c.limit, "At most this many (default 50)")->check(app::k_at_least_one);
+  list->add_option("--limit", c.limit, fmt::format("At most this many (default {})", oos::queue::k_default_task_limit))
+      ->check(app::k_at_least_one);
   list->add_flag("--json", c.json, "Print JSON");
   list->callback([&] { c.verb = Verb::list; });
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/context.hpp"
+#include "queue/list_limits.hpp"
 
 namespace oos::tools::queue {
 
@@ -23,7 +24,7 @@ struct Command {
   bool batch = false;
   bool json = false;
   std::optional<std::string> status;  // list --status
-  int limit = 50;
+  int limit = static_cast<int>(oos::queue::k_default_task_limit);
   std::int64_t id = 0;
   bool reset = false;     // breaker --reset
   bool textfile = false;  // metrics --textfile

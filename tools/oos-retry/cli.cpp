@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include <fmt/format.h>
+
 #include "app/cli.hpp"
 #include "error.hpp"
 #include "queue/task.hpp"
@@ -24,7 +26,8 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
 
   auto* list = app.add_subcommand("list", "Dead tasks, newest first");
   add_filters(list, c);
-  list->add_option("--limit", c.limit, "At most this many (default 100)")->check(CLI::Range(1, 1'000'000));
+  list->add_option("--limit", c.limit, fmt::format("At most this many (default {})", oos::queue::k_default_dead_limit))
+      ->check(CLI::Range(1, static_cast<int>(oos::queue::k_max_dead_limit)));
   list->add_flag("--json", c.json, "Print JSON lines");
   list->callback([&] { c.verb = Verb::list; });
 

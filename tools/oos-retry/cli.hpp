@@ -7,6 +7,7 @@
 
 #include "app/context.hpp"
 #include "dry_run.hpp"
+#include "queue/list_limits.hpp"
 
 namespace oos::tools::retry {
 
@@ -21,7 +22,7 @@ struct Command {
   std::optional<std::string> type;
   std::optional<std::string> error_match;
   std::optional<std::string> older_than;  // purge --older-than DUR
-  int limit = 100;
+  int limit = static_cast<int>(oos::queue::k_default_dead_limit);
   DryRun dry_run = DryRun::no;
   bool json = false;
 };

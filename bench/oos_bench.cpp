@@ -22,7 +22,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "util/time.hpp"
 #include "worker/runner.hpp"
 #include "worker/worker.hpp"
@@ -48,7 +48,7 @@ int queue_bench(const std::string& mode, const std::string& state_dir, long n) {
   util::SystemClock clock;
   auto logger = log::Logger::discard();
   db::Database db({std::filesystem::path(state_dir) / "oos.db", config.db.synchronous, config.db.busy_timeout});
-  queue::TaskStore store(db, config, clock, *logger);
+  queue::SqliteTaskStore store(db, config, clock, *logger);
   double start = 0;
   if (mode == "enqueue") {
     auto tasks = make_tasks(0, n);
@@ -93,7 +93,7 @@ int fill(const std::string& state_dir, long pending, long done) {
   util::SystemClock clock;
   auto logger = log::Logger::discard();
   db::Database db({std::filesystem::path(state_dir) / "oos.db", config::Synchronous::normal, config.db.busy_timeout});
-  queue::TaskStore store(db, config, clock, *logger);
+  queue::SqliteTaskStore store(db, config, clock, *logger);
   const std::array<std::string, 1> queues{"default"};
   for (long i = 0; i < done; i += 1000) {
     auto tasks = make_tasks(i, std::min(1000L, done - i));

@@ -15,6 +15,7 @@
 #include "cleanup/action_log.hpp"
 #include "db/events.hpp"
 #include "error.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "queue/worker_registry.hpp"
 #include "util/duration.hpp"
 
@@ -136,7 +137,7 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
     }
   }
 
-  queue::TaskStore store(context.db, context.config, context.clock, context.logger);
+  queue::SqliteTaskStore store(context.db, context.config, context.clock, context.logger);
   queue::PurgeOptions purge;
   purge.dry_run = dry_run;
   report.purged = store.purge(purge);

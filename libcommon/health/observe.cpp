@@ -12,7 +12,7 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "queue/worker_registry.hpp"
 #include "search/ledger.hpp"
 #include "util/process_usage.hpp"
@@ -77,7 +77,7 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
     in.queues.push_back(std::move(h));
   }
   util::SystemClock clock;
-  in.runnable_for_workers = queue::TaskStore(db, config, clock, logger).runnable_count(config.worker.queues);
+  in.runnable_for_workers = queue::SqliteTaskStore(db, config, clock, logger).runnable_count(config.worker.queues);
 
   auto host = util::host_name();
   for (const auto& row : queue::WorkerRegistry(db).list())

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "breaker/breaker_store.hpp"
+#include "breaker/sqlite_breaker_store.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
 #include "error.hpp"
@@ -113,7 +113,7 @@ class QueueStore {
   db::Database& m_db;
   const config::Config& m_config;
   log::Logger& m_logger;
-  breaker::BreakerStore m_breakers;
+  breaker::SqliteBreakerStore m_breakers;
 };
 
 }  // namespace oos::queue

@@ -1,19 +1,22 @@
-// The task queue's storage and lifecycle (docs/reference.md section 5): enqueue, claim with a lease, renewal,
-// fenced completion and failure with retry/backoff/dead-lettering, reclaim of expired leases, cancel,
-// requeue from the dead letter queue and retention purge. All SQL of the task lifecycle lives here.
+// The task queue's storage and lifecycle (docs/reference.md section 5) as one interface: enqueue, claim with a
+// lease, renewal, fenced completion and failure with retry/backoff/dead-lettering, reclaim of expired leases,
+// cancel, requeue from the dead letter queue and retention purge. Two implementations keep the same semantics:
+// SqliteTaskStore (queue/sqlite_task_store.hpp, the state directory's oos.db) and pg::PgTaskStore (PostgreSQL,
+// docs/reference.md section 19). Tools and policies hold a TaskStore& and do not know which one runs.
 #pragma once
 
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
-#include "breaker/breaker_store.hpp"
-#include "config.hpp"
-#include "db/database.hpp"
 #include "dry_run.hpp"
-#include "log.hpp"
 #include "queue/task.hpp"
-#include "util/random.hpp"
 #include "util/time.hpp"
+
+namespace oos::config {
+struct Config;
+}
 
 namespace oos::queue {
 
@@ -50,106 +53,83 @@ struct RecordAndClaim {
   std::optional<ClaimedTask> next;
 };
 
+// Checks a task before it is stored: throws oos::Error 65 for an invalid queue or type name, a payload that is
+// not JSON, nested deeper than util::k_max_json_depth or larger than the queue's max_payload, max_attempts
+// below 1 or a delay out of range.
+void validate(const NewTask& task, const config::Config& config);
+
+// The outcome a failed run of `kind` has in its task's history: failed, temporary or permanent.
+std::string_view outcome_name(policy::FailureKind kind);
+
+// Per-minute run counters are kept this long (for stats, metrics and the dashboard), then folded by purge().
+inline constexpr std::int64_t k_counter_minutes_kept = 24 * 60;
+
 // The error of a payload over the queue's max_payload: "payload is larger than 1 MiB (queue.max_payload)".
 std::string payload_too_large(std::uint64_t max_payload);
 
 class TaskStore {
  public:
-  TaskStore(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger);
+  virtual ~TaskStore() = default;
 
   // Adds one task in its own transaction. Throws oos::Error 65 for an invalid name or payload
   // (not JSON, nested deeper than util::k_max_json_depth, larger than the queue's max_payload).
-  EnqueueResult enqueue(const NewTask& task);
+  virtual EnqueueResult enqueue(const NewTask& task) = 0;
 
   // Adds all tasks in one transaction: all or none.
-  std::vector<EnqueueResult> enqueue_batch(std::span<const NewTask> tasks);
+  virtual std::vector<EnqueueResult> enqueue_batch(std::span<const NewTask> tasks) = 0;
 
   // Claims the next runnable task of `queues` for `worker`: highest priority, then earliest run_at, then
   // lowest id, skipping paused queues and queues whose breaker is open. nullopt when nothing is runnable.
-  std::optional<ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker);
+  virtual std::optional<ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker) = 0;
 
   // Extends the lease by the queue's lease period. False when the lease is no longer ours.
-  bool renew(Lease& lease, std::string_view queue);
+  virtual bool renew(Lease& lease, std::string_view queue) = 0;
 
   // Marks the task succeeded with `result`, if `lease` is still current.
-  Fence complete(const Lease& lease, std::string_view result, std::optional<int> exit_code = 0);
+  virtual Fence complete(const Lease& lease, std::string_view result, std::optional<int> exit_code = 0) = 0;
 
   // Records a failed attempt, if `lease` is still current: retry after the backoff delay, or dead.
-  FailOutcome fail(const Lease& lease, const Failure& failure);
+  virtual FailOutcome fail(const Lease& lease, const Failure& failure) = 0;
 
   // complete() or fail() for `run`, and claim() of the next task, in one transaction: one commit (one
   // fsync) per task instead of two, and one turn at the write lock when several workers share it.
-  RecordAndClaim record_and_claim(const Lease& lease, const RunRecord& run, std::span<const std::string> queues,
-                                  std::string_view worker);
+  virtual RecordAndClaim record_and_claim(const Lease& lease, const RunRecord& run, std::span<const std::string> queues,
+                                          std::string_view worker) = 0;
 
   // Hands the task back without counting the run (the worker is shutting down): pending at once.
-  Fence release(const Lease& lease);
+  virtual Fence release(const Lease& lease) = 0;
 
   // Treats every running task whose lease expired as a failed attempt ("lease expired (worker lost)").
   // Returns how many were reclaimed.
-  int reclaim_expired();
+  virtual int reclaim_expired() = 0;
 
   // Cancels a pending task. Throws oos::Error 66 if there is no such task, 1 if it is not pending.
-  void cancel(TaskId id);
+  virtual void cancel(TaskId id) = 0;
 
   // Puts dead tasks back to pending with attempts reset and replays + 1. `ids` empty: every dead task
   // matching `filter`. Returns the ids requeued (or that would be, with DryRun::yes). Throws 66 for an
   // unknown id, 1 for a task that is not dead and 1 when a task's unique key is held by a pending or running
   // task (or by another task of the same requeue): nothing is requeued then, dry run or not.
-  std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run);
+  virtual std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) = 0;
 
   // Deletes finished tasks past their retention (see PurgeOptions); with DryRun::yes only counts them.
-  PurgeResult purge(const PurgeOptions& options);
+  virtual PurgeResult purge(const PurgeOptions& options) = 0;
 
   // The earliest run_at of a pending task that claim() could take from `queues` once due (paused queues
   // and open breakers excluded); nullopt when there is none. `oos-worker --drain` waits for it.
-  std::optional<util::UnixMillis> next_run_at(std::span<const std::string> queues);
+  virtual std::optional<util::UnixMillis> next_run_at(std::span<const std::string> queues) = 0;
   // Runnable pending tasks of `queues` (the worker's queue depth).
-  std::int64_t runnable_count(std::span<const std::string> queues);
+  virtual std::int64_t runnable_count(std::span<const std::string> queues) = 0;
 
-  std::optional<Task> find(TaskId id);
-  std::vector<Attempt> attempts(TaskId id);
+  virtual std::optional<Task> find(TaskId id) = 0;
+  virtual std::vector<Attempt> attempts(TaskId id) = 0;
   // Tasks of `queue`, optionally of one status, newest first; with `before`, only those of smaller id (the
   // next page of a keyset pagination: a walk of the rowid downwards, no OFFSET). `limit` -1: all.
-  std::vector<Task> list(const std::string& queue, std::optional<TaskStatus> status, std::int64_t limit,
-                         std::optional<TaskId> before = std::nullopt);
+  virtual std::vector<Task> list(const std::string& queue, std::optional<TaskStatus> status, std::int64_t limit,
+                                 std::optional<TaskId> before = std::nullopt) = 0;
   // Dead tasks matching `filter`, newest first; `before` and `limit` as for list().
-  std::vector<Task> list_dead(const DeadFilter& filter, std::int64_t limit,
-                              std::optional<TaskId> before = std::nullopt);
-
- private:
-  // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue).
-  void refuse_unique_key_conflicts(const std::vector<Task>& dead);
-  struct RunningRow;
-  // Lists the queue in `queues` (where status finds it) unless it is there already.
-  void register_queue(const std::string& queue, util::UnixMillis now);
-  EnqueueResult insert(const NewTask& task, util::UnixMillis now);
-  // The running task `lease` still owns, read inside the caller's transaction; nullopt (and a warning
-  // naming the late `what`) when the lease is no longer current.
-  std::optional<RunningRow> running_row(const Lease& lease, std::string_view what);
-  static RunningRow read_running_row(SQLite::Statement& q);
-  // The bodies of claim() and complete() inside the caller's transaction.
-  std::optional<ClaimedTask> claim_locked(std::span<const std::string> queues, std::string_view worker,
-                                          util::UnixMillis now);
-  Fence complete_locked(const Lease& lease, std::string_view result, std::optional<int> exit_code,
-                        util::UnixMillis now);
-  // `queues` without the paused ones and those whose breaker is open; cooled-down breakers that may let
-  // a probe through are added to `probes`.
-  std::vector<std::string> eligible_queues(std::span<const std::string> queues, util::UnixMillis now,
-                                           std::vector<breaker::NamedBreaker>& probes);
-  // Records a failed run inside the caller's transaction; the attempt's outcome is named after the failure
-  // kind unless `outcome_override` is given ("lost" for a reclaimed lease).
-  FailOutcome fail_locked(const RunningRow& row, const Failure& failure, util::UnixMillis now,
-                          std::string_view outcome_override = {});
-  void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
-                      const std::optional<std::string>& error, util::UnixMillis now);
-
-  db::Database& m_db;
-  const config::Config& m_config;
-  const util::Clock& m_clock;
-  log::Logger& m_logger;
-  breaker::BreakerStore m_breakers;
-  util::Rng m_rng;
+  virtual std::vector<Task> list_dead(const DeadFilter& filter, std::int64_t limit,
+                                      std::optional<TaskId> before = std::nullopt) = 0;
 };
 
 }  // namespace oos::queue

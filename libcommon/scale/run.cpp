@@ -8,7 +8,7 @@
 #include "integrity/integrity.hpp"
 #include "policy/health.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "queue/worker_registry.hpp"
 #include "scale/apply.hpp"
 #include "scale/recommendations.hpp"
@@ -55,7 +55,7 @@ std::vector<std::string> recommendations(const RunContext& context, const policy
 
 Sample record_sample(const RunContext& context) {
   auto now = context.clock.now();
-  queue::TaskStore tasks(context.db, context.config, context.clock, context.logger);
+  queue::SqliteTaskStore tasks(context.db, context.config, context.clock, context.logger);
   auto sample = take_sample(now, tasks.runnable_count(context.config.worker.queues), context.sources);
   if (!sample) throw Error(ExitCode::io_error, "cannot sample the host: " + sample.error());
   SampleStore samples(context.db);

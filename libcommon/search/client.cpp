@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "breaker/breaker_store.hpp"
+#include "breaker/sqlite_breaker_store.hpp"
 #include "search/cache.hpp"
 #include "search/http.hpp"
 #include "search/ledger.hpp"
@@ -240,7 +240,7 @@ class Chain {
   log::Logger& m_logger;
   const HttpGet& m_http;
   const SearchRequest& m_request;
-  breaker::BreakerStore m_breakers;
+  breaker::SqliteBreakerStore m_breakers;
   RateLimitStore m_ledger;
   double m_started;
   util::Millis m_slept{0};
@@ -339,7 +339,7 @@ void SearchClient::reset_breaker(const std::string& provider) {
   if (std::find(chain.begin(), chain.end(), provider) == chain.end())
     throw Error(ExitCode::no_input,
                 fmt::format("no search provider '{}' in search.providers ({})", provider, fmt::join(chain, ", ")));
-  breaker::BreakerStore breakers(m_db, m_config.breaker, m_logger);
+  breaker::SqliteBreakerStore breakers(m_db, m_config.breaker, m_logger);
   auto before = breakers.reset(k_breaker_kind, provider, m_clock.now());
   m_logger.info(
       fmt::format("search provider {}: breaker closed by hand (was {})", provider, policy::to_string(before.state)));

@@ -1,6 +1,6 @@
 #include "search/quota_status.hpp"
 
-#include "breaker/breaker_store.hpp"
+#include "breaker/sqlite_breaker_store.hpp"
 #include "search/ledger.hpp"
 #include "search/provider.hpp"
 
@@ -10,7 +10,7 @@ std::vector<ProviderStatus> provider_status(db::Database& db, const config::Conf
                                             const secrets::SecretStore& secrets, util::UnixMillis now,
                                             log::Logger& logger) {
   std::vector<ProviderStatus> out;
-  breaker::BreakerStore breakers(db, config.breaker, logger);
+  breaker::SqliteBreakerStore breakers(db, config.breaker, logger);
   RateLimitStore ledger(db);
   for (const auto& name : config.search.providers) {
     ProviderStatus s;

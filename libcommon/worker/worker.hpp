@@ -16,7 +16,7 @@
 #include "config.hpp"
 #include "db/database.hpp"
 #include "log.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "util/time.hpp"
 #include "worker/handler.hpp"
 #include "worker/launcher.hpp"
@@ -142,7 +142,7 @@ class Worker {
   const config::Config& m_config;
   const util::Clock& m_clock;
   log::Logger& m_logger;
-  queue::TaskStore m_store;
+  queue::SqliteTaskStore m_store;
   WorkerOptions m_options;
   HandlerInputs m_inputs;
   std::unique_ptr<ProcessLauncher> m_launcher;

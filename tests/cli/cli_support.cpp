@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "queue/sqlite_task_store.hpp"
 #include "util/time.hpp"
 
 extern char** environ;
@@ -324,7 +325,7 @@ LibraryWorker::LibraryWorker(const std::filesystem::path& db_path, util::UnixMil
       m_logger(log::Logger::discard()),
       m_db(
           std::make_unique<db::Database>(db::OpenOptions{db_path, config::Synchronous::full, std::chrono::seconds(5)})),
-      m_store(std::make_unique<queue::TaskStore>(*m_db, m_config, m_clock, *m_logger)) {
+      m_store(std::make_unique<queue::SqliteTaskStore>(*m_db, m_config, m_clock, *m_logger)) {
   m_config.queue.backoff_seconds = {0};
   m_config.queue.backoff_jitter = 0;
 }

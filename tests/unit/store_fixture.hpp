@@ -15,7 +15,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -52,7 +52,7 @@ struct StoreFixture {
   util::ManualClock clock{1'700'000'000'000};
   std::unique_ptr<log::Logger> logger = log::Logger::discard();
   std::unique_ptr<db::Database> db = open();
-  queue::TaskStore tasks{*db, config, clock, *logger};
+  queue::SqliteTaskStore tasks{*db, config, clock, *logger};
   queue::QueueStore queues{*db, config, *logger};
 
   std::unique_ptr<db::Database> open() {

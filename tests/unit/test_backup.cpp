@@ -10,6 +10,7 @@
 
 #include "backup/backup.hpp"
 #include "error.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "store_fixture.hpp"
 #include "util/sha256.hpp"
 
@@ -134,7 +135,7 @@ BOOST_FIXTURE_TEST_CASE(a_backup_completes_while_another_connection_keeps_writin
   std::atomic<int> writes{0};
   std::thread writer([&] {
     auto other = open();
-    queue::TaskStore store(*other, config, clock, *logger);
+    queue::SqliteTaskStore store(*other, config, clock, *logger);
     while (!stop) {
       queue::NewTask t;
       t.type = "w";

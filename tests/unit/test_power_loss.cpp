@@ -18,7 +18,7 @@
 #include "config.hpp"
 #include "db/database.hpp"
 #include "log.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "support/crash_image.hpp"
 #include "support/recording_dir.hpp"
 #include "support/recording_vfs.hpp"
@@ -76,7 +76,7 @@ Recording record_workload(const fs::path& dir, config::Synchronous synchronous) 
   const std::string padding(700, 'p');
   for (int session_tasks : k_tasks_per_session) {
     db::Database db({dir / "oos.db", synchronous, util::Millis(2000)});
-    queue::TaskStore tasks(db, config, clock, *logger);
+    queue::SqliteTaskStore tasks(db, config, clock, *logger);
     for (int i = 0; i < session_tasks; ++i) {
       queue::NewTask task;
       task.type = "job";
@@ -178,7 +178,7 @@ BackupRecording record_backups(const fs::path& state, const fs::path& backups) {
   auto logger = log::Logger::discard();
   util::ManualClock clock(k_start);
   db::Database db({state / "oos.db", config::Synchronous::full, util::Millis(2000)});
-  queue::TaskStore tasks(db, config, clock, *logger);
+  queue::SqliteTaskStore tasks(db, config, clock, *logger);
   auto enqueue = [&](int count) {
     for (int i = 0; i < count; ++i) {
       queue::NewTask task;
@@ -349,7 +349,7 @@ BOOST_AUTO_TEST_CASE(the_backup_check_finds_a_backup_published_without_syncs_los
     db::Database db({state / "oos.db", config::Synchronous::full, util::Millis(2000)});
     queue::NewTask task;
     task.type = "job";
-    queue::TaskStore(db, config, clock, *logger).enqueue(task);
+    queue::SqliteTaskStore(db, config, clock, *logger).enqueue(task);
     backup::create_backup(db, made.path(), k_start);
   }
   BackupRecording recording;
@@ -382,7 +382,7 @@ BOOST_AUTO_TEST_CASE(a_backup_into_a_new_directory_keeps_the_directory_once_crea
   db::Database db({state / "oos.db", config::Synchronous::full, util::Millis(2000)});
   queue::NewTask task;
   task.type = "job";
-  queue::TaskStore(db, config, clock, *logger).enqueue(task);
+  queue::SqliteTaskStore(db, config, clock, *logger).enqueue(task);
   std::vector<DirEvent> events;
   {
     test::DirRecorder recorder(parent.path());

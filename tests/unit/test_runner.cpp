@@ -28,7 +28,7 @@
 #include "config.hpp"
 #include "db/database.hpp"
 #include "log.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "queue/worker_registry.hpp"
 #include "support/deadline.hpp"
 #include "support/temp_dir.hpp"
@@ -150,7 +150,7 @@ struct Setup {
       logger = log::Logger::discard();
     }
     db = std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, busy_timeout});
-    tasks = std::make_unique<queue::TaskStore>(*db, config, clock, *logger);
+    tasks = std::make_unique<queue::SqliteTaskStore>(*db, config, clock, *logger);
     worker::WorkerOptions options;
     options.name = "w1";
     options.queues = {"default"};

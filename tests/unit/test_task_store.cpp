@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "error.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -253,7 +254,7 @@ BOOST_FIXTURE_TEST_CASE(renewal_extends_the_lease_past_its_first_expiry, StoreFi
 // it waited must not shorten the lease.
 BOOST_FIXTURE_TEST_CASE(a_lease_is_granted_from_the_time_the_write_lock_is_held, StoreFixture) {
   oos::test::SharedClock shared;
-  queue::TaskStore store(*db, config, shared, *logger);
+  queue::SqliteTaskStore store(*db, config, shared, *logger);
   add();
   add();
   std::optional<queue::ClaimedTask> claimed;
@@ -446,7 +447,7 @@ BOOST_FIXTURE_TEST_CASE(purge_of_dead_tasks_only_keeps_the_succeeded_ones, Store
 BOOST_AUTO_TEST_CASE(two_connections_never_claim_the_same_task) {
   StoreFixture a;
   auto second_db = a.open();
-  queue::TaskStore other(*second_db, a.config, a.clock, *a.logger);
+  queue::SqliteTaskStore other(*second_db, a.config, a.clock, *a.logger);
   constexpr std::size_t k_rounds = 50;
   for (std::size_t i = 0; i < 2 * k_rounds; ++i) a.add();
   std::barrier round(2);

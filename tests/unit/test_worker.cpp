@@ -21,7 +21,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -67,7 +67,7 @@ struct WorkerFixture {
   std::unique_ptr<log::Logger> logger = log::Logger::discard();
   std::unique_ptr<db::Database> db =
       std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
-  TaskStore tasks{*db, config, clock, *logger};
+  SqliteTaskStore tasks{*db, config, clock, *logger};
   QueueStore queues{*db, config, *logger};
   std::map<std::string, std::string> secrets;
   std::unique_ptr<Worker> worker;

@@ -15,7 +15,7 @@
 #include "config.hpp"
 #include "db/database.hpp"
 #include "log.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "support/fake_launcher.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
@@ -53,7 +53,7 @@ struct FakeFixture {
   std::unique_ptr<log::Logger> logger = log::Logger::discard();
   std::unique_ptr<db::Database> db =
       std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
-  TaskStore tasks{*db, config, clock, *logger};
+  SqliteTaskStore tasks{*db, config, clock, *logger};
   FakeLauncher* launcher = nullptr;  // owned by the worker
   std::unique_ptr<worker::Worker> worker;
 

@@ -12,7 +12,7 @@
 #include "metrics/queue_metrics.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "util/files.hpp"
 
 namespace oos::tools::queue {
@@ -117,7 +117,7 @@ int export_metrics(const Command& c, app::Context& ctx, db::Database& db) {
 }  // namespace
 
 int run(const Command& c, app::Context& ctx, db::Database& db) {
-  oos::queue::TaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
+  oos::queue::SqliteTaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
   oos::queue::QueueStore queues(db, ctx.config, *ctx.logger);
   auto now = ctx.clock.now();
   switch (c.verb) {

@@ -6,7 +6,7 @@
 
 #include "app/output.hpp"
 #include "error.hpp"
-#include "queue/task_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 
 namespace oos::tools::retry {
 namespace {
@@ -58,7 +58,7 @@ int purge(const Command& c, const app::Context& ctx, queue::TaskStore& store) {
 }  // namespace
 
 int run(const Command& c, app::Context& ctx, db::Database& db) {
-  queue::TaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
+  queue::SqliteTaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
   switch (c.verb) {
     case Verb::list: {
       auto tasks = store.list_dead(filter_of(c), c.limit);

@@ -1,4 +1,4 @@
-#include "breaker/breaker_store.hpp"
+#include "breaker/sqlite_breaker_store.hpp"
 
 #include <fmt/format.h>
 
@@ -18,7 +18,7 @@ policy::BreakerRecord read_record(SQLite::Statement& q, int first_column) {
 
 }  // namespace
 
-policy::BreakerRecord BreakerStore::load(std::string_view kind, std::string_view name) {
+policy::BreakerRecord SqliteBreakerStore::load(std::string_view kind, std::string_view name) {
   auto q = m_db.query(
       "SELECT state, consecutive_failures, coalesce(opened_at, 0), cooldown_ms FROM breakers "
       "WHERE kind = ? AND name = ?");
@@ -27,7 +27,7 @@ policy::BreakerRecord BreakerStore::load(std::string_view kind, std::string_view
   return q->executeStep() ? read_record(*q, 0) : policy::closed_breaker(m_settings);
 }
 
-std::vector<NamedBreaker> BreakerStore::load_not_closed(std::string_view kind) {
+std::vector<NamedBreaker> SqliteBreakerStore::load_not_closed(std::string_view kind) {
   auto q = m_db.query(
       "SELECT name, state, consecutive_failures, coalesce(opened_at, 0), cooldown_ms FROM breakers "
       "WHERE kind = ? AND state != 'closed'");
@@ -37,8 +37,8 @@ std::vector<NamedBreaker> BreakerStore::load_not_closed(std::string_view kind) {
   return out;
 }
 
-void BreakerStore::save(std::string_view kind, std::string_view name, const policy::BreakerRecord& before,
-                        const policy::BreakerRecord& next, util::UnixMillis now) {
+void SqliteBreakerStore::save(std::string_view kind, std::string_view name, const policy::BreakerRecord& before,
+                              const policy::BreakerRecord& next, util::UnixMillis now) {
   if (before == next) return;
   auto q = m_db.query(
       "INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, updated_at) "
@@ -62,22 +62,22 @@ void BreakerStore::save(std::string_view kind, std::string_view name, const poli
                {{"breaker", object}, {"state", std::string(policy::to_string(next.state))}});
 }
 
-void BreakerStore::record_success(std::string_view kind, std::string_view name, util::UnixMillis now) {
+void SqliteBreakerStore::record_success(std::string_view kind, std::string_view name, util::UnixMillis now) {
   auto before = load(kind, name);
   save(kind, name, before, policy::on_success(before, m_settings), now);
 }
 
-void BreakerStore::record_failure(std::string_view kind, std::string_view name, util::UnixMillis now) {
+void SqliteBreakerStore::record_failure(std::string_view kind, std::string_view name, util::UnixMillis now) {
   auto before = load(kind, name);
   save(kind, name, before, policy::on_failure(before, m_settings, now), now);
 }
 
-void BreakerStore::record_neutral(std::string_view kind, std::string_view name, util::UnixMillis now) {
+void SqliteBreakerStore::record_neutral(std::string_view kind, std::string_view name, util::UnixMillis now) {
   auto before = load(kind, name);
   save(kind, name, before, policy::on_neutral(before), now);
 }
 
-std::optional<util::UnixMillis> BreakerStore::changed_at(std::string_view kind, std::string_view name) {
+std::optional<util::UnixMillis> SqliteBreakerStore::changed_at(std::string_view kind, std::string_view name) {
   auto q = m_db.query("SELECT updated_at FROM breakers WHERE kind = ? AND name = ?");
   q->bind(1, std::string(kind));
   q->bind(2, std::string(name));
@@ -85,7 +85,7 @@ std::optional<util::UnixMillis> BreakerStore::changed_at(std::string_view kind, 
   return q->getColumn(0).getInt64();
 }
 
-void BreakerStore::touch(std::string_view kind, std::string_view name, util::UnixMillis now) {
+void SqliteBreakerStore::touch(std::string_view kind, std::string_view name, util::UnixMillis now) {
   auto q = m_db.query("UPDATE breakers SET updated_at = ? WHERE kind = ? AND name = ?");
   q->bind(1, static_cast<std::int64_t>(now));
   q->bind(2, std::string(kind));
@@ -93,7 +93,7 @@ void BreakerStore::touch(std::string_view kind, std::string_view name, util::Uni
   q->exec();
 }
 
-policy::BreakerRecord BreakerStore::reset(std::string_view kind, std::string_view name, util::UnixMillis now) {
+policy::BreakerRecord SqliteBreakerStore::reset(std::string_view kind, std::string_view name, util::UnixMillis now) {
   db::WriteTransaction tx(m_db);
   auto before = load(kind, name);
   auto next = policy::closed_breaker(m_settings);

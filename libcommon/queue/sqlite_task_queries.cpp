@@ -2,8 +2,8 @@
 #include <limits>
 
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_task_store.hpp"
 #include "queue/task_rows.hpp"
-#include "queue/task_store.hpp"
 
 namespace oos::queue {
 
@@ -21,7 +21,7 @@ std::int64_t highest_below(std::optional<TaskId> before) {
 
 }  // namespace
 
-std::optional<util::UnixMillis> TaskStore::next_run_at(std::span<const std::string> queues) {
+std::optional<util::UnixMillis> SqliteTaskStore::next_run_at(std::span<const std::string> queues) {
   std::vector<breaker::NamedBreaker> probes;
   auto eligible = eligible_queues(queues, m_clock.now(), probes);
   if (eligible.empty()) return std::nullopt;
@@ -32,18 +32,18 @@ std::optional<util::UnixMillis> TaskStore::next_run_at(std::span<const std::stri
   return opt_int(q->getColumn(0));
 }
 
-std::int64_t TaskStore::runnable_count(std::span<const std::string> queues) {
+std::int64_t SqliteTaskStore::runnable_count(std::span<const std::string> queues) {
   return runnable_tasks(m_db, queues, m_clock.now());
 }
 
-std::optional<Task> TaskStore::find(TaskId id) {
+std::optional<Task> SqliteTaskStore::find(TaskId id) {
   auto q = m_db.query("SELECT " OOS_TASK_COLUMNS " FROM tasks WHERE id = ?");
   q->bind(1, id);
   if (!q->executeStep()) return std::nullopt;
   return read_task(*q);
 }
 
-std::vector<Attempt> TaskStore::attempts(TaskId id) {
+std::vector<Attempt> SqliteTaskStore::attempts(TaskId id) {
   auto q = m_db.query(
       "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error, replay FROM task_attempts "
       "WHERE task_id = ? ORDER BY run");
@@ -64,8 +64,8 @@ std::vector<Attempt> TaskStore::attempts(TaskId id) {
   return out;
 }
 
-std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskStatus> status, std::int64_t limit,
-                                  std::optional<TaskId> before) {
+std::vector<Task> SqliteTaskStore::list(const std::string& queue, std::optional<TaskStatus> status, std::int64_t limit,
+                                        std::optional<TaskId> before) {
   // `id <= ?4` rather than an optional bound: the planner then walks the rowid down from the cursor.
   auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
                       " FROM tasks WHERE queue = ?1 AND (?2 IS NULL OR status = ?2) AND id <= ?4 ORDER BY id DESC "
@@ -82,7 +82,8 @@ std::vector<Task> TaskStore::list(const std::string& queue, std::optional<TaskSt
   return out;
 }
 
-std::vector<Task> TaskStore::list_dead(const DeadFilter& filter, std::int64_t limit, std::optional<TaskId> before) {
+std::vector<Task> SqliteTaskStore::list_dead(const DeadFilter& filter, std::int64_t limit,
+                                             std::optional<TaskId> before) {
   auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
                       " FROM tasks WHERE status = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2) "
                       "AND (?3 IS NULL OR instr(coalesce(last_error, ''), ?3) > 0) AND id <= ?5 ORDER BY id DESC "

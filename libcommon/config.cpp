@@ -253,6 +253,7 @@ const Keys<Config> k_paths{{
 const Keys<DbSettings> k_db{{
     {"synchronous", [](const Value& v, DbSettings& s) { s.synchronous = v.choice(k_synchronous); }},
     {"busy_timeout", [](const Value& v, DbSettings& s) { s.busy_timeout = v.duration(); }},
+    {"url", [](const Value& v, DbSettings& s) { s.url = v.string(); }},
 }};
 
 const Keys<LogSettings> k_log{{

@@ -22,6 +22,7 @@ enum class LogFormat { automatic, journal, json, text };
 struct DbSettings {
   Synchronous synchronous = Synchronous::full;
   Millis busy_timeout = 5s;
+  std::string url;  // postgresql://... : the shared PostgreSQL database; empty: SQLite in the state directory
 };
 
 struct LogSettings {

@@ -33,4 +33,12 @@ class Error : public std::runtime_error {
   ExitCode m_code;
 };
 
+// A failure of the shared database that the same request may not meet again (75): the connection to
+// PostgreSQL was lost (the server restarted), a serialization failure or deadlock. A command exits 75 with it;
+// the worker logs it and tries the step again (worker/runner.hpp).
+class TransientDatabaseError : public Error {
+ public:
+  explicit TransientDatabaseError(const std::string& message) : Error(ExitCode::temp_fail, message) {}
+};
+
 }  // namespace oos

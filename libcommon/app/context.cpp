@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "sd/libsystemd.hpp"
+#include "store/database_url.hpp"
 #include "util/files.hpp"
 
 namespace oos::app {
@@ -50,6 +51,14 @@ Context make_context(std::string tool, const CommonOptions& options) {
 }
 
 std::unique_ptr<db::Database> open_database(const Context& context, db::Access access) {
+  // A tool that only knows SQLite must not quietly use the state directory's file when the operator pointed the
+  // tools at a shared PostgreSQL (docs/reference.md section 19 lists which tools run there).
+  if (store::resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL")))
+    throw Error(ExitCode::unavailable,
+                context.tool +
+                    " does not run on PostgreSQL yet, and db.url or OOS_DATABASE_URL is set: there, use "
+                    "oos-queue and oos-worker; run " +
+                    context.tool + " where neither is set");
   if (access == db::Access::read_write) {
     if (auto made = util::ensure_directory(context.state_dir); !made)
       throw Error(ExitCode::io_error, "state directory: " + made.error());

@@ -127,11 +127,11 @@ Connection::~Connection() = default;
 void Connection::reconnect_if_lost() {
   if (PQstatus(m_conn.get()) == CONNECTION_OK) return;
   if (m_open_transactions > 0)
-    throw Error(ExitCode::temp_fail, "lost the connection to PostgreSQL at " + m_server + " in a transaction");
+    throw TransientDatabaseError("lost the connection to PostgreSQL at " + m_server + " in a transaction");
   PQreset(m_conn.get());
   if (PQstatus(m_conn.get()) != CONNECTION_OK)
-    throw Error(ExitCode::temp_fail,
-                "cannot connect to PostgreSQL at " + m_server + ": " + one_line(PQerrorMessage(m_conn.get())));
+    throw TransientDatabaseError("cannot connect to PostgreSQL at " + m_server + ": " +
+                                 one_line(PQerrorMessage(m_conn.get())));
   PQsetNoticeProcessor(m_conn.get(), ignore_notice, nullptr);
 }
 
@@ -151,8 +151,11 @@ Result Connection::exec_params(std::string_view sql, const std::vector<Param>& p
   std::string cause = raw ? or_empty(PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY)) : "";
   if (cause.empty()) cause = one_line(PQerrorMessage(m_conn.get()));
   if (cause.empty()) cause = PQresStatus(status);
-  throw Error(exit_code_for_sqlstate(sqlstate),
-              "PostgreSQL at " + m_server + ": " + cause + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+  std::string message =
+      "PostgreSQL at " + m_server + ": " + cause + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")");
+  const ExitCode code = exit_code_for_sqlstate(sqlstate);
+  if (code == ExitCode::temp_fail) throw TransientDatabaseError(message);
+  throw Error(code, message);
 }
 
 int Connection::backend_pid() const {

@@ -11,7 +11,7 @@
 
 #include "db/database.hpp"
 #include "error.hpp"
-#include "queue/sqlite_worker_registry.hpp"
+#include "queue/worker_registry.hpp"
 #include "util/process_usage.hpp"
 
 namespace oos::worker {
@@ -40,7 +40,7 @@ class Heartbeat {
  public:
   Heartbeat(Worker& worker, util::Millis interval)
       : m_worker(worker),
-        m_registry(worker.database()),
+        m_registry(worker.backend().workers()),
         m_started_at(worker.clock().now()),
         m_host(util::host_name()),
         m_every(static_cast<double>(interval.count()) / 1000.0) {}
@@ -77,7 +77,7 @@ class Heartbeat {
 
  private:
   Worker& m_worker;
-  queue::SqliteWorkerRegistry m_registry;
+  queue::WorkerRegistry& m_registry;
   util::UnixMillis m_started_at;
   std::string m_host;
   double m_every;
@@ -88,7 +88,7 @@ class Heartbeat {
 // them otherwise). Logs one line with the RSS before and after.
 void release_memory(Worker& worker, log::Logger& logger) {
   auto before = util::read_statm_rss().value_or(0);
-  worker.database().release_memory();
+  worker.backend().release_memory();
   ::malloc_trim(0);
   auto after = util::read_statm_rss().value_or(0);
   logger.info(fmt::format("released memory on request: rss {:.1f} MiB -> {:.1f} MiB (SQLite caches, malloc_trim)",
@@ -105,6 +105,13 @@ void warn_busy_or_rethrow(const SQLite::Exception& e, Worker& worker, log::Logge
   auto error = db::translate(e, options.db_path);
   if (error.code() != ExitCode::temp_fail) throw;
   logger.warn(std::string(error.what()) + "; the worker tries again", {{"worker", worker.options().name}});
+}
+
+// The same for a transient failure of PostgreSQL (the server is restarting or unreachable, a serialization
+// failure): logged, and the step is tried again after the poll interval, on a connection opened again
+// (pg::Connection).
+void warn_transient(const TransientDatabaseError& e, Worker& worker, log::Logger& logger) {
+  logger.warn(std::string(e.what()) + "; the worker tries again", {{"worker", worker.options().name}});
 }
 
 bool flag_set(const volatile std::sig_atomic_t* flag) {
@@ -160,6 +167,10 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
       warn_busy_or_rethrow(e, worker, logger, options);
       wait_unless_stopped(clock, options.poll_interval, stop);
       continue;  // no progress, no watchdog ping
+    } catch (const TransientDatabaseError& e) {
+      warn_transient(e, worker, logger);
+      wait_unless_stopped(clock, options.poll_interval, stop);
+      continue;
     }
     double now = clock.monotonic();
     pinger.progressed(now);
@@ -181,6 +192,9 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
         } catch (const SQLite::Exception& e) {
           warn_busy_or_rethrow(e, worker, logger, options);
           continue;  // no progress, no watchdog ping
+        } catch (const TransientDatabaseError& e) {
+          warn_transient(e, worker, logger);
+          continue;
         }
       }
       pinger.progressed(now);

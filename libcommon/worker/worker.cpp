@@ -1,5 +1,7 @@
 #include "worker/worker.hpp"
 
+#include "db/database.hpp"
+
 #include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 
@@ -44,13 +46,13 @@ struct Worker::Run {
   double record_at = 0;
 };
 
-Worker::Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
+Worker::Worker(store::Backend& backend, const config::Config& config, const util::Clock& clock, log::Logger& logger,
                WorkerOptions options, HandlerInputs inputs, std::unique_ptr<ProcessLauncher> launcher)
-    : m_db(db),
+    : m_backend(backend),
       m_config(config),
       m_clock(clock),
       m_logger(logger),
-      m_store(db, config, clock, logger),
+      m_store(backend.tasks()),
       m_options(std::move(options)),
       m_inputs(std::move(inputs)),
       m_launcher(std::move(launcher)) {
@@ -337,16 +339,16 @@ bool Worker::keep_for_retry(Run& run, const SQLite::Exception& e) {
              fmt::format("its outcome ({}) could not be written in {} tries over {:.1f}s: {}; giving up, the worker "
                          "exits and the task is run again once its lease expires: {}",
                          outcome_name(*run.ending), failures.failures, now - failures.first_failed, e.what(),
-                         storage_advice(m_db.path())));
+                         storage_advice(m_backend.describe())));
     return false;
   }
   run.record_at = plan.retry_at;
   if (failures.failures == 1)
-    log_task(
-        log::LogLevel::critical, task,
-        fmt::format("its outcome ({}) cannot be written: {}; it is kept in memory and written again for up to "
-                    "{:.1f}s (while the lease lasts): {}",
-                    outcome_name(*run.ending), e.what(), record_deadline(failures) - now, storage_advice(m_db.path())));
+    log_task(log::LogLevel::critical, task,
+             fmt::format("its outcome ({}) cannot be written: {}; it is kept in memory and written again for up to "
+                         "{:.1f}s (while the lease lasts): {}",
+                         outcome_name(*run.ending), e.what(), record_deadline(failures) - now,
+                         storage_advice(m_backend.describe())));
   else
     log_task(log::LogLevel::warn, task,
              fmt::format("its outcome still cannot be written (try {}): {}", failures.failures, e.what()));
@@ -410,10 +412,10 @@ void Worker::reclaim_if_due() {
   double now = m_clock.monotonic();
   if (m_next_reclaim && now < *m_next_reclaim) return;
   // A database restored under us (oos-integrity recovery): this connection still writes to the old file.
-  if (m_db.replaced_on_disk())
+  if (auto* db = m_backend.sqlite(); db && db->replaced_on_disk())
     throw Error(ExitCode::temp_fail, fmt::format("database '{}' was replaced on disk (restored from a backup?); "
                                                  "the worker exits so that its restart opens the new one",
-                                                 m_db.path().string()));
+                                                 db->path().string()));
   m_store.reclaim_expired();
   m_next_reclaim = now + m_reclaim_every;
 }

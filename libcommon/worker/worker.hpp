@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include <SQLiteCpp/Exception.h>
+
 #include "config.hpp"
-#include "db/database.hpp"
 #include "log.hpp"
-#include "queue/sqlite_task_store.hpp"
+#include "queue/task_store.hpp"
+#include "store/backend.hpp"
 #include "util/time.hpp"
 #include "worker/handler.hpp"
 #include "worker/launcher.hpp"
@@ -72,7 +74,7 @@ struct WorkerCounters {
 class Worker {
  public:
   // Deadlines and waits follow `clock` (its monotonic time); handler processes are started by `launcher`.
-  Worker(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
+  Worker(store::Backend& backend, const config::Config& config, const util::Clock& clock, log::Logger& logger,
          WorkerOptions options, HandlerInputs inputs,
          std::unique_ptr<ProcessLauncher> launcher = std::make_unique<ChildLauncher>());
   ~Worker();  // a handler still running is killed with its group; its lease expires and it is reclaimed
@@ -103,8 +105,8 @@ class Worker {
   std::string status() const;
   const WorkerCounters& counters() const { return m_counters; }
   const WorkerOptions& options() const { return m_options; }
-  // The connection and the clock it works with (the loop writes its heartbeat through them).
-  db::Database& database() { return m_db; }
+  // The database and the clock it works with (the loop writes its heartbeat through them).
+  store::Backend& backend() { return m_backend; }
   const util::Clock& clock() const { return m_clock; }
   // Runnable pending tasks of its queues.
   std::int64_t queue_depth() { return m_store.runnable_count(m_options.queues); }
@@ -138,11 +140,11 @@ class Worker {
   bool drained();
   void log_task(log::LogLevel level, const queue::Task& task, const std::string& message);
 
-  db::Database& m_db;
+  store::Backend& m_backend;
   const config::Config& m_config;
   const util::Clock& m_clock;
   log::Logger& m_logger;
-  queue::SqliteTaskStore m_store;
+  queue::TaskStore& m_store;
   WorkerOptions m_options;
   HandlerInputs m_inputs;
   std::unique_ptr<ProcessLauncher> m_launcher;

@@ -30,6 +30,7 @@
 #include "log.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "queue/sqlite_worker_registry.hpp"
+#include "store/sqlite_backend.hpp"
 #include "support/deadline.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -135,6 +136,7 @@ struct Setup {
   std::unique_ptr<log::Logger> logger;
   std::unique_ptr<db::Database> db;
   std::unique_ptr<queue::TaskStore> tasks;
+  std::unique_ptr<store::SqliteBackend> backend;
   std::unique_ptr<worker::Worker> worker;
 
   // `log_file`: log at info level to <dir>/worker.log (JSON lines) instead of dropping everything. `manual`:
@@ -155,7 +157,8 @@ struct Setup {
     options.name = "w1";
     options.queues = {"default"};
     options.drain = drain;
-    worker = std::make_unique<worker::Worker>(*db, config, clock, *logger, options, worker::HandlerInputs{});
+    backend = std::make_unique<store::SqliteBackend>(*db, config, clock, *logger);
+    worker = std::make_unique<worker::Worker>(*backend, config, clock, *logger, options, worker::HandlerInputs{});
   }
 
   void add(int n) {

@@ -23,6 +23,7 @@
 #include "queue/queue_store.hpp"
 #include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
+#include "store/sqlite_backend.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -71,6 +72,7 @@ struct WorkerFixture {
   SqliteTaskStore tasks{*db, config, clock, *logger};
   SqliteQueueStore queues{*db, config, *logger};
   std::map<std::string, std::string> secrets;
+  std::vector<std::unique_ptr<store::SqliteBackend>> backends;  // one per worker made
   std::unique_ptr<Worker> worker;
 
   static WorkerOptions options(bool drain = false) {
@@ -97,7 +99,8 @@ struct WorkerFixture {
 
   // A worker on `on` (another connection to the same file) or on the fixture's own connection.
   Worker& make_worker(WorkerOptions o = options(), db::Database* on = nullptr) {
-    worker = std::make_unique<Worker>(on ? *on : *db, config, clock, *logger, std::move(o), inputs());
+    backends.push_back(std::make_unique<store::SqliteBackend>(on ? *on : *db, config, clock, *logger));
+    worker = std::make_unique<Worker>(*backends.back(), config, clock, *logger, std::move(o), inputs());
     return *worker;
   }
 

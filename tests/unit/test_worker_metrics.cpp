@@ -6,6 +6,7 @@
 #include <string>
 
 #include "metrics/worker_metrics.hpp"
+#include "store/sqlite_backend.hpp"
 #include "store_fixture.hpp"
 #include "util/files.hpp"
 #include "worker/metrics_files.hpp"
@@ -34,6 +35,7 @@ metrics::WorkerSample a_sample() {
 // A worker named `name` on the fixture's database, and the files it writes into <dir>/metrics.
 struct MetricsFilesFixture : StoreFixture {
   fs::path metrics_dir = dir / "metrics";
+  store::SqliteBackend backend{*db, config, clock, *logger};
   std::unique_ptr<worker::Worker> worker;
 
   explicit MetricsFilesFixture(const std::string& name = "host:42") {
@@ -42,7 +44,7 @@ struct MetricsFilesFixture : StoreFixture {
     worker::WorkerOptions options;
     options.name = name;
     options.queues = {"default"};
-    worker = std::make_unique<worker::Worker>(*db, config, clock, *logger, options, worker::HandlerInputs{});
+    worker = std::make_unique<worker::Worker>(backend, config, clock, *logger, options, worker::HandlerInputs{});
   }
   std::string file(const std::string& name) { return util::read_file(metrics_dir / name).value_or(""); }
 };

@@ -16,6 +16,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/sqlite_task_store.hpp"
+#include "store/sqlite_backend.hpp"
 #include "support/fake_launcher.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
@@ -55,6 +56,7 @@ struct FakeFixture {
       std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
   SqliteTaskStore tasks{*db, config, clock, *logger};
   FakeLauncher* launcher = nullptr;  // owned by the worker
+  store::SqliteBackend backend{*db, config, clock, *logger};
   std::unique_ptr<worker::Worker> worker;
 
   worker::Worker& make_worker() {
@@ -66,7 +68,7 @@ struct FakeFixture {
     worker::HandlerInputs inputs;
     inputs.env = [](const std::string&) { return std::nullopt; };
     inputs.secrets = [](const std::string&) { return std::nullopt; };
-    worker = std::make_unique<worker::Worker>(*db, config, clock, *logger, options, inputs, std::move(fake));
+    worker = std::make_unique<worker::Worker>(backend, config, clock, *logger, options, inputs, std::move(fake));
     return *worker;
   }
 

@@ -12,8 +12,6 @@
 #include "metrics/queue_metrics.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/sqlite_queue_store.hpp"
-#include "queue/sqlite_task_store.hpp"
 #include "util/files.hpp"
 
 namespace oos::tools::queue {
@@ -117,9 +115,9 @@ int export_metrics(const Command& c, app::Context& ctx, db::Database& db) {
 
 }  // namespace
 
-int run(const Command& c, app::Context& ctx, db::Database& db) {
-  oos::queue::SqliteTaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
-  oos::queue::SqliteQueueStore queues(db, ctx.config, *ctx.logger);
+int run(const Command& c, app::Context& ctx, store::Backend& backend) {
+  oos::queue::TaskStore& store = backend.tasks();
+  oos::queue::QueueStore& queues = backend.queues();
   auto now = ctx.clock.now();
   switch (c.verb) {
     case Verb::enqueue: return enqueue(c, ctx, store);
@@ -186,7 +184,14 @@ int run(const Command& c, app::Context& ctx, db::Database& db) {
         std::cout << breaker_text(c.queue, record, now);
       return 0;
     }
-    case Verb::metrics: return export_metrics(c, ctx, db);
+    case Verb::metrics: {
+      db::Database* db = backend.sqlite();
+      if (!db)
+        throw Error(ExitCode::unavailable,
+                    "oos-queue metrics does not run on PostgreSQL yet: the queues' counts are in `oos-queue status "
+                    "--json`");
+      return export_metrics(c, ctx, *db);
+    }
   }
   return 0;
 }

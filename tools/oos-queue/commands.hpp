@@ -4,10 +4,11 @@
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "db/database.hpp"
+#include "store/backend.hpp"
 
 namespace oos::tools::queue {
 
 // Runs `command` against `db`; returns the exit code. Failures are thrown as oos::Error.
-int run(const Command& command, app::Context& context, db::Database& db);
+int run(const Command& command, app::Context& context, store::Backend& backend);
 
 }  // namespace oos::tools::queue

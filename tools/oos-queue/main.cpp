@@ -2,11 +2,12 @@
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "store/open.hpp"
 
 int main(int argc, char** argv) {
   oos::tools::queue::Command command;
   if (auto done = oos::tools::queue::parse(argc, argv, command)) return *done;
-  return oos::app::run_with_database(
+  return oos::store::run_with_backend(
       "oos-queue", command.common, oos::tools::queue::access(command),
-      [&](auto& context, auto& db) { return oos::tools::queue::run(command, context, db); });
+      [&](auto& context, auto& backend) { return oos::tools::queue::run(command, context, backend); });
 }

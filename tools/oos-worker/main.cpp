@@ -4,6 +4,7 @@
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "run.hpp"
+#include "store/open.hpp"
 
 namespace {
 
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
   oos::tools::worker::Command command;
   if (auto done = oos::tools::worker::parse(argc, argv, command)) return *done;
   install_signal_handlers();
-  return oos::app::run_with_database(
-      "oos-worker", command.common, oos::db::Access::read_write,
-      [&](auto& context, auto& db) { return oos::tools::worker::run(command, context, db, g_stop, g_release_memory); });
+  return oos::store::run_with_backend(
+      "oos-worker", command.common, oos::db::Access::read_write, [&](auto& context, auto& backend) {
+        return oos::tools::worker::run(command, context, backend, g_stop, g_release_memory);
+      });
 }

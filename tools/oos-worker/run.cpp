@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "secrets.hpp"
 #include "worker/runner.hpp"
@@ -31,7 +32,7 @@ std::vector<std::string> environment_names() {
 
 }  // namespace
 
-int run(const Command& command, app::Context& context, db::Database& db, const volatile std::sig_atomic_t& stop,
+int run(const Command& command, app::Context& context, store::Backend& backend, const volatile std::sig_atomic_t& stop,
         volatile std::sig_atomic_t& release_memory) {
   oos::worker::WorkerOptions options;
   options.name = command.name.value_or(default_name());
@@ -47,21 +48,28 @@ int run(const Command& command, app::Context& context, db::Database& db, const v
                                     },
                                     [&secrets](const std::string& name) { return secrets.get(name); }};
 
-  oos::worker::Worker worker(db, context.config, context.clock, *context.logger, std::move(options), std::move(inputs));
+  oos::worker::Worker worker(backend, context.config, context.clock, *context.logger, std::move(options),
+                             std::move(inputs));
+  db::Database* db = backend.sqlite();
   // The built-in `search` type, unless the config names a handler of its own for it.
-  oos::search::SearchClient search(db, context.config, secrets, context.clock, *context.logger);
-  if (!context.config.handlers.contains("search"))
+  std::optional<oos::search::SearchClient> search;
+  if (db && !context.config.handlers.contains("search")) {
+    search.emplace(*db, context.config, secrets, context.clock, *context.logger);
     worker.add_builtin(
-        "search", [&](const queue::Task& task) { return oos::worker::run_search_task(search, task, context.config); });
+        "search", [&](const queue::Task& task) { return oos::worker::run_search_task(*search, task, context.config); });
+  }
   oos::worker::SystemdNotifier notifier;
   if (!notifier.problem().empty()) context.logger->warn(notifier.problem());
   oos::worker::RunnerOptions runner{
       oos::worker::watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"), ::getpid()),
       context.config.worker.poll_interval, context.config.worker.metrics_interval, context.db_path()};
   runner.release_memory = &release_memory;
-  oos::worker::MetricsFiles metrics_files(db, context.config, context.clock, *context.logger);
-  metrics_files.write(worker);  // at once: a restarted worker's file no longer says it stopped
-  runner.metrics_files = &metrics_files;
+  std::optional<oos::worker::MetricsFiles> metrics_files;
+  if (db) {
+    metrics_files.emplace(*db, context.config, context.clock, *context.logger);
+    metrics_files->write(worker);  // at once: a restarted worker's file no longer says it stopped
+    runner.metrics_files = &*metrics_files;
+  }
   oos::worker::run_worker(worker, notifier, *context.logger, runner, stop);
   return 0;
 }

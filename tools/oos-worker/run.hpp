@@ -5,11 +5,13 @@
 
 #include "app/context.hpp"
 #include "cli.hpp"
+#include "store/backend.hpp"
 
 namespace oos::tools::worker {
 
-// `stop` and `release_memory` are set by the signal handlers (SIGTERM/SIGINT, SIGUSR1); see RunnerOptions.
-int run(const Command& command, app::Context& context, db::Database& db, const volatile std::sig_atomic_t& stop,
+// `stop` and `release_memory` are set by the signal handlers (SIGTERM/SIGINT, SIGUSR1); see RunnerOptions. On
+// PostgreSQL the built-in `search` type and the metrics files are not available yet (they live in SQLite).
+int run(const Command& command, app::Context& context, store::Backend& backend, const volatile std::sig_atomic_t& stop,
         volatile std::sig_atomic_t& release_memory);
 
 }  // namespace oos::tools::worker

@@ -1,0 +1,41 @@
+// The SQLite backend: the state directory's oos.db and the SQLite stores on it.
+#pragma once
+
+#include <memory>
+
+#include "db/database.hpp"
+#include "queue/sqlite_queue_store.hpp"
+#include "queue/sqlite_task_store.hpp"
+#include "queue/sqlite_worker_registry.hpp"
+#include "store/backend.hpp"
+
+namespace oos::store {
+
+class SqliteBackend final : public Backend {
+ public:
+  // Takes `db` over; the stores keep references to `config`, `clock` and `logger`.
+  SqliteBackend(std::unique_ptr<db::Database> db, const config::Config& config, const util::Clock& clock,
+                log::Logger& logger)
+      : SqliteBackend(*db, config, clock, logger) {
+    m_owned = std::move(db);
+  }
+  // Over a database the caller keeps open for longer than the backend.
+  SqliteBackend(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger)
+      : m_db(&db), m_tasks(db, config, clock, logger), m_queues(db, config, logger), m_workers(db) {}
+
+  std::string describe() const override { return m_db->path().string(); }
+  queue::TaskStore& tasks() override { return m_tasks; }
+  queue::QueueStore& queues() override { return m_queues; }
+  queue::WorkerRegistry& workers() override { return m_workers; }
+  void release_memory() override { m_db->release_memory(); }
+  db::Database* sqlite() override { return m_db; }
+
+ private:
+  std::unique_ptr<db::Database> m_owned;  // when the backend owns the database
+  db::Database* m_db;
+  queue::SqliteTaskStore m_tasks;
+  queue::SqliteQueueStore m_queues;
+  queue::SqliteWorkerRegistry m_workers;
+};
+
+}  // namespace oos::store

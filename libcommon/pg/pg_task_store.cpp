@@ -28,6 +28,9 @@ constexpr std::string_view k_breaker_kind = "queue";
 // The columns read_running_row() reads, in order.
 #define OOS_PG_RUNNING_COLUMNS "id, queue, attempts, max_attempts, started_at, lease_owner, replays"
 
+// The first key of the unique keys' advisory locks ("OOSK"; the breakers' class is "OOSB").
+constexpr int k_unique_key_lock_class = 0x4f4f534b;
+
 // How often enqueue tries again when the unique key's holder finished between its insert and its lookup.
 constexpr int k_unique_key_tries = 5;
 
@@ -65,6 +68,22 @@ void PgTaskStore::register_queue(const std::string& queue, util::UnixMillis now)
       {queue, param(now)});
 }
 
+void PgTaskStore::lock_unique_keys(std::span<const queue::NewTask> tasks) {
+  std::vector<std::string> keys;
+  for (const auto& task : tasks)
+    if (task.unique_key) keys.push_back(task.queue + "/" + *task.unique_key);  // no '/' in a queue name
+  if (!keys.empty()) lock_keys(keys);
+}
+
+// In the order of their hashes (a volatile function in the select list runs after the sort), so that two transactions
+// locking overlapping sets do not deadlock.
+void PgTaskStore::lock_keys(std::span<const std::string> keys) {
+  m_connection.exec_params(
+      "SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k) keys "
+      "ORDER BY h",
+      {param(k_unique_key_lock_class), text_array(keys)});
+}
+
 // A task with a unique key is inserted unless the partial unique index holds an active task of its key: the insert
 // of a concurrent enqueue of the same key waits for ours to commit and then does nothing, so one task is created.
 // The holder it then reads may have finished in between (the key is free again): the insert is tried again.
@@ -95,6 +114,7 @@ EnqueueResult PgTaskStore::enqueue(const queue::NewTask& task) {
   Transaction tx(m_connection);
   auto now = m_clock.now();
   register_queue(task.queue, now);
+  lock_unique_keys(std::span(&task, 1));
   auto result = insert(task, now);
   tx.commit();
   return result;
@@ -106,6 +126,7 @@ std::vector<EnqueueResult> PgTaskStore::enqueue_batch(std::span<const queue::New
   results.reserve(tasks.size());
   Transaction tx(m_connection);
   auto now = m_clock.now();
+  lock_unique_keys(tasks);
   std::vector<std::string_view> registered;
   for (const auto& task : tasks) {
     if (std::find(registered.begin(), registered.end(), std::string_view(task.queue)) == registered.end()) {
@@ -355,6 +376,10 @@ void PgTaskStore::cancel(queue::TaskId id) {
 }
 
 void PgTaskStore::refuse_unique_key_conflicts(const std::vector<queue::Task>& dead) {
+  std::vector<std::string> keys;
+  for (const auto& task : dead)
+    if (task.unique_key) keys.push_back(task.queue + "/" + *task.unique_key);
+  if (!keys.empty()) lock_keys(keys);
   std::map<std::pair<std::string, std::string>, queue::TaskId> claimed;  // (queue, key) -> the requeued task
   for (const auto& task : dead) {
     if (!task.unique_key) continue;

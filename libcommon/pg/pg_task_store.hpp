@@ -77,7 +77,12 @@ class PgTaskStore final : public queue::TaskStore {
                                  std::string_view outcome_override = {});
   void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
                       const std::optional<std::string>& error, util::UnixMillis now);
-  // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue).
+  // Takes the advisory locks of the unique keys of `tasks` (or of `keys`, "queue/key"), held to the commit: an
+  // enqueue and a requeue of one key take turns, so the requeue's check of the key's holder stays true until it
+  // commits (else the enqueue's insert could slip in between and the requeue fail on the unique index).
+  void lock_unique_keys(std::span<const queue::NewTask> tasks);
+  void lock_keys(std::span<const std::string> keys);
+  // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue), under the keys' locks.
   void refuse_unique_key_conflicts(const std::vector<queue::Task>& dead);
   // Dead tasks matching `filter`; `lock`: FOR UPDATE (requeue).
   std::vector<queue::Task> select_dead(const queue::DeadFilter& filter, std::int64_t limit,

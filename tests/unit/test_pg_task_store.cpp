@@ -1159,6 +1159,57 @@ BOOST_FIXTURE_TEST_CASE(concurrent_enqueues_of_one_unique_key_create_one_task, P
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == k_rounds);
 }
 
+// A requeue racing an enqueue of the dead task's unique key: the requeue wins (the enqueue is told the requeued task)
+// or the enqueue does (the requeue is refused with 1, naming the new holder), never the server's unique violation.
+BOOST_FIXTURE_TEST_CASE(a_requeue_racing_an_enqueue_of_its_unique_key_wins_or_is_refused, PgFixture) {
+  constexpr int k_rounds = 30;
+  pg::Connection producer_connection = connect();
+  auto quiet = log::Logger::discard();
+  pg::PgTaskStore producer(producer_connection, config, clock, *quiet);
+  int requeued = 0;
+  for (int round = 0; round < k_rounds; ++round) {
+    NewTask t;
+    t.queue = fmt::format("q{}", round);
+    t.type = "digest";
+    t.unique_key = "daily";
+    auto dead = tasks.enqueue(t).id;
+    const std::array<std::string, 1> queue{t.queue};
+    auto c = tasks.claim(queue, "w");
+    BOOST_REQUIRE(c);
+    tasks.fail(c->lease, {policy::FailureKind::permanent, "broken", 1});
+    std::optional<Error> refusal;
+    EnqueueResult enqueued;
+    run_together(2, [&](int side, std::barrier<>& start) {
+      const std::array<TaskId, 1> ids{dead};
+      start.arrive_and_wait();
+      if (side == 1) {
+        enqueued = producer.enqueue(t);
+        return;
+      }
+      try {
+        (void)tasks.requeue(ids, {}, DryRun::no);
+      } catch (const Error& e) {
+        refusal = e;
+      }
+    });
+    if (!refusal) {
+      ++requeued;
+      BOOST_TEST(enqueued.id == dead, "round " << round);
+      BOOST_TEST(!enqueued.created);
+    } else {
+      BOOST_TEST((refusal->code() == ExitCode::problem_reported), refusal->what());
+      BOOST_TEST(enqueued.created);
+      BOOST_TEST(
+          std::string(refusal->what()).find(fmt::format("task {} (pending) holds its unique key", enqueued.id)) !=
+              std::string::npos,
+          refusal->what());
+    }
+    BOOST_TEST(sql_int(fmt::format("SELECT count(*) FROM tasks WHERE queue = 'q{}' AND status = 'pending'", round)) ==
+               1);
+  }
+  BOOST_TEST_MESSAGE("requeued " << requeued << " of " << k_rounds);
+}
+
 // --- Plans
 
 BOOST_FIXTURE_TEST_CASE(the_claim_and_the_reclaim_use_their_partial_indexes, PgFixture) {

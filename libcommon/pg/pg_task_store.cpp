@@ -84,9 +84,10 @@ void PgTaskStore::lock_keys(std::span<const std::string> keys) {
       {param(k_unique_key_lock_class), text_array(keys)});
 }
 
-// A task with a unique key is inserted unless the partial unique index holds an active task of its key: the insert
-// of a concurrent enqueue of the same key waits for ours to commit and then does nothing, so one task is created.
-// The holder it then reads may have finished in between (the key is free again): the insert is tried again.
+// A task with a unique key is inserted unless the partial unique index holds an active task of its key (ON CONFLICT
+// DO NOTHING), and then the holder's id is returned. The caller holds the key's lock (lock_unique_keys), so no other
+// enqueue or requeue of the key runs meanwhile; a completion or failure takes no key lock, so the holder may have
+// finished between the two statements (the key is free again): the insert is tried again.
 EnqueueResult PgTaskStore::insert(const queue::NewTask& task, util::UnixMillis now) {
   for (int tries = 0;; ++tries) {
     const Result inserted = m_connection.exec_params(
@@ -113,8 +114,8 @@ EnqueueResult PgTaskStore::enqueue(const queue::NewTask& task) {
   queue::validate(task, m_config);
   Transaction tx(m_connection);
   auto now = m_clock.now();
+  lock_unique_keys(std::span(&task, 1));  // first, as enqueue_batch does: one order of locks
   register_queue(task.queue, now);
-  lock_unique_keys(std::span(&task, 1));
   auto result = insert(task, now);
   tx.commit();
   return result;

@@ -961,6 +961,25 @@ BOOST_FIXTURE_TEST_CASE(reset_closes_an_open_breaker_by_hand, PgFixture) {
   BOOST_TEST(!breakers.changed_at("queue", "never").has_value());
 }
 
+// A probe whose process died is taken over: touch() moves changed_at and nothing else.
+BOOST_FIXTURE_TEST_CASE(touch_marks_a_breaker_changed_without_changing_it, PgFixture) {
+  config.breaker.failure_threshold = 1;
+  add();
+  fail_one();
+  auto before = breakers.load("queue", "default");
+  auto opened = breakers.changed_at("queue", "default");
+  BOOST_REQUIRE(opened);
+  clock.advance(5'000);
+  {
+    pg::Transaction tx(connection);
+    breakers.touch("queue", "default", clock.now());
+    tx.commit();
+  }
+  BOOST_TEST(breakers.changed_at("queue", "default").value_or(-1) == *opened + 5'000);
+  BOOST_TEST((breakers.load("queue", "default") == before));
+  BOOST_TEST(pg::count_events(connection, "breaker.open") == 1);
+}
+
 BOOST_FIXTURE_TEST_CASE(breakers_are_per_queue, PgFixture) {
   config.queue.max_attempts = 1;
   for (int i = 0; i < 10; ++i) add();
@@ -1229,6 +1248,7 @@ BOOST_FIXTURE_TEST_CASE(the_claim_and_the_reclaim_use_their_partial_indexes, PgF
                                        pg::text_array(queues), pg::int_array(leases)});
   BOOST_TEST(claim.find("\"Index Name\": \"tasks_claim\"") != std::string::npos, claim);
   BOOST_TEST(claim.find("\"Seq Scan\"") == std::string::npos, claim);
+  BOOST_TEST(claim.find("\"Sort\"") == std::string::npos, claim);  // the index walk is the claim order
   auto reclaim = plan(pg::sql::k_expired, {pg::param(clock.now() + 1000)});
   BOOST_TEST(reclaim.find("\"Index Name\": \"tasks_running\"") != std::string::npos, reclaim);
   BOOST_TEST(reclaim.find("\"Seq Scan\"") == std::string::npos, reclaim);

@@ -1,0 +1,500 @@
+#include "pg/pg_task_store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "error.hpp"
+#include "pg/events.hpp"
+#include "pg/pg_task_rows.hpp"
+#include "pg/task_sql.hpp"
+#include "pg/values.hpp"
+#include "util/name.hpp"
+
+namespace oos::pg {
+
+using queue::ClaimedTask;
+using queue::EnqueueResult;
+using queue::FailOutcome;
+using queue::Fence;
+using queue::TaskStatus;
+
+namespace {
+
+constexpr std::string_view k_breaker_kind = "queue";
+
+// The columns read_running_row() reads, in order.
+#define OOS_PG_RUNNING_COLUMNS "id, queue, attempts, max_attempts, started_at, lease_owner, replays"
+
+// The first key of the unique keys' advisory locks ("OOSK"; the breakers' class is "OOSB").
+constexpr int k_unique_key_lock_class = 0x4f4f534b;
+
+// How often enqueue tries again when the unique key's holder finished between its insert and its lookup.
+constexpr int k_unique_key_tries = 5;
+
+Param opt_param(const std::optional<std::string>& value) {
+  return value;
+}
+
+Param opt_param(std::optional<int> value) {
+  return value ? Param(std::to_string(*value)) : std::nullopt;
+}
+
+}  // namespace
+
+PgTaskStore::PgTaskStore(Connection& connection, const config::Config& config, const util::Clock& clock,
+                         log::Logger& logger)
+    : m_connection(connection),
+      m_config(config),
+      m_clock(clock),
+      m_logger(logger),
+      m_breakers(connection, config.breaker, logger) {}
+
+PgTaskStore::RunningRow PgTaskStore::read_running_row(const Result& r, int row) {
+  return RunningRow{int_at(r, row, 0),
+                    std::string(r.text(row, 1)),
+                    static_cast<int>(int_at(r, row, 2)),
+                    static_cast<int>(int_at(r, row, 3)),
+                    opt_int_at(r, row, 4),
+                    r.value(row, 5),
+                    static_cast<int>(int_at(r, row, 6))};
+}
+
+void PgTaskStore::register_queue(const std::string& queue, util::UnixMillis now) {
+  m_connection.exec_params(
+      "INSERT INTO queues (name, paused, updated_at) VALUES ($1, false, $2) ON CONFLICT DO NOTHING",
+      {queue, param(now)});
+}
+
+void PgTaskStore::lock_unique_keys(std::span<const queue::NewTask> tasks) {
+  std::vector<std::string> keys;
+  for (const auto& task : tasks)
+    if (task.unique_key) keys.push_back(task.queue + "/" + *task.unique_key);  // no '/' in a queue name
+  if (!keys.empty()) lock_keys(keys);
+}
+
+// In the order of their hashes (a volatile function in the select list runs after the sort), so that two transactions
+// locking overlapping sets do not deadlock.
+void PgTaskStore::lock_keys(std::span<const std::string> keys) {
+  m_connection.exec_params(
+      "SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k) keys "
+      "ORDER BY h",
+      {param(k_unique_key_lock_class), text_array(keys)});
+}
+
+// A task with a unique key is inserted unless the partial unique index holds an active task of its key (ON CONFLICT
+// DO NOTHING), and then the holder's id is returned. The caller holds the key's lock (lock_unique_keys), so no other
+// enqueue or requeue of the key runs meanwhile; a completion or failure takes no key lock, so the holder may have
+// finished between the two statements (the key is free again): the insert is tried again.
+EnqueueResult PgTaskStore::insert(const queue::NewTask& task, util::UnixMillis now) {
+  for (int tries = 0;; ++tries) {
+    const Result inserted = m_connection.exec_params(
+        "INSERT INTO tasks (queue, type, payload, status, priority, run_at, max_attempts, unique_key, created_at, "
+        "updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8) ON CONFLICT (queue, unique_key) "
+        "WHERE unique_key IS NOT NULL AND status IN ('pending', 'running') DO NOTHING RETURNING id",
+        {task.queue, task.type, task.payload, param(task.priority), param(now + task.delay.count()),
+         param(task.max_attempts.value_or(m_config.queue_settings(task.queue).max_attempts)),
+         opt_param(task.unique_key), param(now)});
+    if (inserted.rows() == 1) return {int_at(inserted, 0, 0), true};
+    const Result holder = m_connection.exec_params(
+        "SELECT id FROM tasks WHERE queue = $1 AND unique_key = $2 AND status IN ('pending', 'running')",
+        {task.queue, opt_param(task.unique_key)});
+    if (holder.rows() == 1) return {int_at(holder, 0, 0), false};
+    if (tries + 1 == k_unique_key_tries)
+      throw Error(ExitCode::temp_fail,
+                  fmt::format("the unique key '{}' of queue '{}' changed hands {} times during "
+                              "the enqueue; try again",
+                              util::cut_for_message(task.unique_key.value_or("")), task.queue, k_unique_key_tries));
+  }
+}
+
+EnqueueResult PgTaskStore::enqueue(const queue::NewTask& task) {
+  queue::validate(task, m_config);
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  lock_unique_keys(std::span(&task, 1));  // first, as enqueue_batch does: one order of locks
+  register_queue(task.queue, now);
+  auto result = insert(task, now);
+  tx.commit();
+  return result;
+}
+
+std::vector<EnqueueResult> PgTaskStore::enqueue_batch(std::span<const queue::NewTask> tasks) {
+  for (const auto& task : tasks) queue::validate(task, m_config);
+  std::vector<EnqueueResult> results;
+  results.reserve(tasks.size());
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  lock_unique_keys(tasks);
+  std::vector<std::string_view> registered;
+  for (const auto& task : tasks) {
+    if (std::find(registered.begin(), registered.end(), std::string_view(task.queue)) == registered.end()) {
+      register_queue(task.queue, now);
+      registered.push_back(task.queue);
+    }
+    results.push_back(insert(task, now));
+  }
+  tx.commit();
+  return results;
+}
+
+std::vector<std::string> PgTaskStore::eligible_queues(std::span<const std::string> queues, util::UnixMillis now,
+                                                      std::vector<breaker::NamedBreaker>* probes) {
+  std::vector<std::string> eligible(queues.begin(), queues.end());
+  if (eligible.empty()) return eligible;
+  {
+    const Result paused = m_connection.exec_params("SELECT name FROM queues WHERE paused AND name = ANY($1::text[])",
+                                                   {text_array(eligible)});
+    for (int i = 0; i < paused.rows(); ++i) std::erase(eligible, std::string(paused.text(i, 0)));
+  }
+  // Read without a lock: only a breaker that may let a probe through is locked and read again, so that claims
+  // of queues whose breakers are closed (or plainly open) never wait for one another.
+  for (auto& b : m_breakers.load_not_closed(k_breaker_kind)) {
+    if (std::find(eligible.begin(), eligible.end(), b.name) == eligible.end()) continue;
+    auto admission = policy::admit(b.record, now);
+    if (admission == policy::Admission::probe && probes) {
+      if (m_breakers.lock(k_breaker_kind, b.name, PgBreakerStore::Wait::no)) {
+        b.record = m_breakers.load(k_breaker_kind, b.name);
+        admission = policy::admit(b.record, now);
+      } else {
+        admission = policy::Admission::deny;  // another claimer is deciding this probe
+      }
+    }
+    if (admission == policy::Admission::allow) continue;
+    if (admission == policy::Admission::probe) {
+      if (probes) probes->push_back(b);
+    } else {
+      std::erase(eligible, b.name);
+    }
+  }
+  return eligible;
+}
+
+std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  auto claimed = claim_locked(queues, worker, now);
+  tx.commit();
+  return claimed;
+}
+
+std::optional<ClaimedTask> PgTaskStore::claim_locked(std::span<const std::string> queues, std::string_view worker,
+                                                     util::UnixMillis now) {
+  std::vector<breaker::NamedBreaker> probes;
+  auto eligible = eligible_queues(queues, now, &probes);
+  if (eligible.empty()) return std::nullopt;
+  std::vector<std::int64_t> leases;
+  leases.reserve(eligible.size());
+  for (const auto& q : eligible) leases.push_back(m_config.queue_settings(q).lease.count());
+  auto token = util::random_token();
+  const Result r = m_connection.exec_params(sql::k_claim, {param(now), text_array(eligible), std::string(worker), token,
+                                                           text_array(eligible), int_array(leases)});
+  if (r.rows() == 0) return std::nullopt;
+  ClaimedTask claimed{rows::read_task(r, 0), {}, false};
+  claimed.lease = {claimed.task.id, token, claimed.task.lease_expires_at.value_or(now)};
+  for (const auto& b : probes) {
+    if (b.name != claimed.task.queue) continue;
+    m_breakers.save(k_breaker_kind, b.name, b.record, policy::start_probe(b.record), now);
+    claimed.probe = true;
+  }
+  return claimed;
+}
+
+bool PgTaskStore::renew(queue::Lease& lease, std::string_view queue) {
+  auto expires = m_clock.now() + m_config.queue_settings(std::string(queue)).lease.count();
+  const Result r = m_connection.exec_params(
+      "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2 AND status = 'running' AND lease_token = $3",
+      {param(expires), param(lease.task_id), lease.token});
+  bool ours = r.affected_rows() == 1;
+  if (ours) lease.expires_at = expires;
+  return ours;
+}
+
+void PgTaskStore::record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
+                                 const std::optional<std::string>& error, util::UnixMillis now) {
+  // Appended as the task's next run (the row lock this transaction holds on the task orders its runs).
+  m_connection.exec_params(
+      "INSERT INTO task_attempts (task_id, run, replay, attempt, queue, worker, started_at, ended_at, outcome, "
+      "exit_code, error) VALUES ($1::bigint, (SELECT coalesce(max(run), 0) + 1 FROM task_attempts WHERE task_id = "
+      "$1::bigint), $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      {param(row.id), param(row.replays), param(row.attempts), row.queue, opt_param(row.worker),
+       row.started_at ? Param(std::to_string(*row.started_at)) : std::nullopt, param(now), std::string(outcome),
+       opt_param(exit_code), opt_param(error)});
+  // The run is counted in its minute's row of this connection's shard (see pg/schema.cpp).
+  m_connection.exec_params(
+      "INSERT INTO queue_counters (queue, minute, shard, runs, failures, run_ms) "
+      "VALUES ($1, $2, pg_backend_pid() % 16, 1, $3, $4) ON CONFLICT (queue, minute, shard) DO UPDATE SET "
+      "runs = queue_counters.runs + 1, failures = queue_counters.failures + excluded.failures, "
+      "run_ms = queue_counters.run_ms + excluded.run_ms",
+      {row.queue, param(now / 60'000), param(outcome == "succeeded" ? 0 : 1),
+       param(row.started_at ? std::max<util::UnixMillis>(0, now - *row.started_at) : 0)});
+}
+
+void PgTaskStore::warn_late(const queue::Lease& lease, std::string_view what) {
+  m_logger.warn(fmt::format("task {}: late {} rejected, its lease is no longer current", lease.task_id, what),
+                {{"task_id", std::to_string(lease.task_id)}});
+}
+
+Fence PgTaskStore::complete(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code) {
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  auto fence = complete_locked(lease, result, exit_code, now);
+  if (fence == Fence::applied) tx.commit();
+  return fence;
+}
+
+Fence PgTaskStore::complete_locked(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code,
+                                   util::UnixMillis now) {
+  const Result r = m_connection.exec_params(
+      "UPDATE tasks SET status = 'succeeded', result = $1, finished_at = $2, updated_at = $2, lease_token = NULL, "
+      "lease_expires_at = NULL WHERE id = $3 AND status = 'running' AND lease_token = $4 "
+      "RETURNING " OOS_PG_RUNNING_COLUMNS,
+      {std::string(result), param(now), param(lease.task_id), lease.token});
+  if (r.rows() == 0) {
+    warn_late(lease, "completion");
+    return Fence::stale;
+  }
+  auto row = read_running_row(r, 0);
+  record_attempt(row, "succeeded", exit_code, std::nullopt, now);
+  m_breakers.record_success(k_breaker_kind, row.queue, now);
+  return Fence::applied;
+}
+
+FailOutcome PgTaskStore::fail_locked(const RunningRow& row, const queue::Failure& failure, util::UnixMillis now,
+                                     std::string_view outcome_override) {
+  const auto& settings = m_config.queue_settings(row.queue);
+  auto decision = policy::after_failure(failure.kind, row.attempts, row.max_attempts);
+  FailOutcome outcome{Fence::applied, TaskStatus::dead, 0};
+  if (decision == policy::AfterFailure::retry) {
+    auto delay = policy::retry_delay(row.attempts, settings.backoff_seconds, settings.backoff_jitter, m_rng.fraction());
+    outcome = {Fence::applied, TaskStatus::pending, now + delay.count()};
+    m_connection.exec_params(
+        "UPDATE tasks SET status = 'pending', run_at = $1, last_error = $2, lease_token = NULL, "
+        "lease_expires_at = NULL, updated_at = $3 WHERE id = $4",
+        {param(outcome.retry_at), failure.error, param(now), param(row.id)});
+  } else {
+    m_connection.exec_params(
+        "UPDATE tasks SET status = 'dead', last_error = $1, finished_at = $2, updated_at = $2, lease_token = NULL, "
+        "lease_expires_at = NULL WHERE id = $3",
+        {failure.error, param(now), param(row.id)});
+  }
+  record_attempt(row, outcome_override.empty() ? queue::outcome_name(failure.kind) : outcome_override,
+                 failure.exit_code, failure.error, now);
+  if (failure.kind == policy::FailureKind::temporary)
+    m_breakers.record_neutral(k_breaker_kind, row.queue, now);
+  else
+    m_breakers.record_failure(k_breaker_kind, row.queue, now);
+  return outcome;
+}
+
+// The fence is one UPDATE on the lease token, which takes the token away (and the row lock to the commit); the
+// decision, which needs the attempts it returns, is written by fail_locked().
+FailOutcome PgTaskStore::fail_fenced(const queue::Lease& lease, const queue::Failure& failure, util::UnixMillis now) {
+  const Result r = m_connection.exec_params(
+      "UPDATE tasks SET lease_token = NULL, updated_at = $1 WHERE id = $2 AND status = 'running' AND lease_token = $3 "
+      "RETURNING " OOS_PG_RUNNING_COLUMNS,
+      {param(now), param(lease.task_id), lease.token});
+  if (r.rows() == 0) {
+    warn_late(lease, "failure");
+    return {};
+  }
+  return fail_locked(read_running_row(r, 0), failure, now);
+}
+
+FailOutcome PgTaskStore::fail(const queue::Lease& lease, const queue::Failure& failure) {
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  auto outcome = fail_fenced(lease, failure, now);
+  if (outcome.fence == Fence::applied) tx.commit();
+  return outcome;
+}
+
+queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, const queue::RunRecord& run,
+                                                    std::span<const std::string> queues, std::string_view worker) {
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  queue::RecordAndClaim out;
+  if (run.succeeded) {
+    out.recorded.fence = complete_locked(lease, run.result, 0, now);
+    out.recorded.status = TaskStatus::succeeded;
+  } else {
+    out.recorded = fail_fenced(lease, run.failure, now);
+  }
+  out.next = claim_locked(queues, worker, now);
+  tx.commit();
+  return out;
+}
+
+Fence PgTaskStore::release(const queue::Lease& lease) {
+  auto now = m_clock.now();
+  const Result r = m_connection.exec_params(
+      "UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = $1, lease_token = NULL, "
+      "lease_expires_at = NULL, updated_at = $1 WHERE id = $2 AND status = 'running' AND lease_token = $3",
+      {param(now), param(lease.task_id), lease.token});
+  return r.affected_rows() == 1 ? Fence::applied : Fence::stale;
+}
+
+int PgTaskStore::reclaim_expired() {
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  std::vector<RunningRow> expired;
+  {
+    const Result r = m_connection.exec_params(sql::k_expired, {param(now)});
+    for (int i = 0; i < r.rows(); ++i) expired.push_back(read_running_row(r, i));
+  }
+  std::vector<TaskStatus> after;
+  for (const auto& row : expired)
+    after.push_back(
+        fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now, "lost")
+            .status);
+  tx.commit();
+  for (std::size_t i = 0; i < expired.size(); ++i)
+    m_logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})",
+                              expired[i].id, expired[i].worker.value_or("?"), to_string(after[i])),
+                  {{"task_id", std::to_string(expired[i].id)}, {"queue", expired[i].queue}});
+  return static_cast<int>(expired.size());
+}
+
+void PgTaskStore::cancel(queue::TaskId id) {
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  const Result r = m_connection.exec_params(
+      "UPDATE tasks SET status = 'cancelled', finished_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending' "
+      "RETURNING queue",
+      {param(now), param(id)});
+  if (r.rows() == 0) {
+    auto task = find(id);
+    if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
+    throw Error(ExitCode::problem_reported,
+                fmt::format("task {} is {}; only pending tasks can be cancelled", id, to_string(task->status)));
+  }
+  record_event(m_connection, now, "task.cancel", fmt::format("task/{}", id), "cancelled by hand");
+  tx.commit();
+  m_logger.info(fmt::format("task {} cancelled", id),
+                {{"task_id", std::to_string(id)}, {"queue", std::string(r.text(0, 0))}});
+}
+
+void PgTaskStore::refuse_unique_key_conflicts(const std::vector<queue::Task>& dead) {
+  std::vector<std::string> keys;
+  for (const auto& task : dead)
+    if (task.unique_key) keys.push_back(task.queue + "/" + *task.unique_key);
+  if (!keys.empty()) lock_keys(keys);
+  std::map<std::pair<std::string, std::string>, queue::TaskId> claimed;  // (queue, key) -> the requeued task
+  for (const auto& task : dead) {
+    if (!task.unique_key) continue;
+    const Result holder = m_connection.exec_params(
+        "SELECT id, status FROM tasks WHERE queue = $1 AND unique_key = $2 AND status IN ('pending', 'running')",
+        {task.queue, *task.unique_key});
+    std::string by;
+    if (holder.rows() > 0)
+      by = fmt::format("task {} ({})", int_at(holder, 0, 0), holder.text(0, 1));
+    else if (auto [it, fresh] = claimed.try_emplace({task.queue, *task.unique_key}, task.id); !fresh)
+      by = fmt::format("task {} (dead, requeued by the same command)", it->second);
+    if (!by.empty())
+      throw Error(ExitCode::problem_reported,
+                  fmt::format("task {} cannot be requeued: {} holds its unique key '{}' in queue '{}' (only one "
+                              "pending or running task per key); nothing is requeued, leave it dead or purge it",
+                              task.id, by, util::cut_for_message(*task.unique_key), task.queue));
+  }
+}
+
+std::vector<queue::TaskId> PgTaskStore::requeue(std::span<const queue::TaskId> ids, const queue::DeadFilter& filter,
+                                                DryRun dry_run) {
+  Transaction tx(m_connection);
+  auto now = m_clock.now();
+  std::vector<queue::Task> dead;
+  if (ids.empty()) {
+    dead = select_dead(filter, -1, std::nullopt, true);
+  } else {
+    for (auto id : ids) {
+      // Locked, so that a concurrent requeue of the same task waits and then finds it pending.
+      const Result r =
+          m_connection.exec_params("SELECT " OOS_PG_TASK_COLUMNS " FROM tasks WHERE id = $1 FOR UPDATE", {param(id)});
+      if (r.rows() == 0) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
+      auto task = rows::read_task(r, 0);
+      if (task.status != TaskStatus::dead)
+        throw Error(ExitCode::problem_reported,
+                    fmt::format("task {} is {}; only dead tasks can be requeued", id, to_string(task.status)));
+      dead.push_back(std::move(task));
+    }
+  }
+  refuse_unique_key_conflicts(dead);
+  std::vector<queue::TaskId> selected;
+  for (const auto& task : dead) selected.push_back(task.id);
+  if (dry_run == DryRun::yes) return selected;
+  for (auto id : selected) {
+    m_connection.exec_params(
+        "UPDATE tasks SET status = 'pending', attempts = 0, replays = replays + 1, run_at = $1, updated_at = $1, "
+        "finished_at = NULL WHERE id = $2 AND status = 'dead'",
+        {param(now), param(id)});
+    record_event(m_connection, now, "task.requeue", fmt::format("task/{}", id), "dead -> pending");
+  }
+  tx.commit();
+  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+  return selected;
+}
+
+// Each batch is a transaction of its own that deletes at most k_purge_batch tasks (their attempts cascade), so a
+// purge of millions never holds its locks for long. The batches walk the ids upwards from where the last one
+// stopped: one pass over the table per queue and kind, not one per batch. Rows another transaction holds are
+// skipped (SKIP LOCKED), and the conditions are checked again on the row the DELETE locks.
+queue::PurgeResult PgTaskStore::purge(const queue::PurgeOptions& options) {
+  const bool dry = options.dry_run == DryRun::yes;
+  auto now = m_clock.now();
+  std::vector<std::string> queues;
+  {
+    const Result r = m_connection.exec_params("SELECT name FROM queues ORDER BY name");
+    for (int i = 0; i < r.rows(); ++i) queues.emplace_back(r.text(i, 0));
+  }
+  auto count_or_delete = [&](std::string_view status, const std::string& queue, util::UnixMillis cutoff) {
+    if (dry)
+      return int_at(
+          m_connection.exec_params("SELECT count(*) FROM tasks WHERE queue = $1 AND status = $2 AND finished_at < $3",
+                                   {queue, std::string(status), param(cutoff)}),
+          0, 0);
+    std::int64_t deleted = 0;
+    std::int64_t after = 0;
+    for (;;) {
+      const Result r = m_connection.exec_params(
+          "WITH gone AS (DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE id > $1 AND queue = $2 AND "
+          "status = $3 AND finished_at < $4 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) AND queue = $2 AND "
+          "status = $3 AND finished_at < $4 RETURNING id) SELECT count(*), coalesce(max(id), 0) FROM gone",
+          {param(after), queue, std::string(status), param(cutoff), param(k_purge_batch)});
+      const std::int64_t n = int_at(r, 0, 0);
+      deleted += n;
+      if (n == 0) break;
+      after = int_at(r, 0, 1);
+    }
+    return deleted;
+  };
+  queue::PurgeResult result;
+  for (const auto& queue : queues) {
+    const auto& settings = m_config.queue_settings(queue);
+    if (options.dead)
+      result.dead += count_or_delete("dead", queue, now - options.older_than.value_or(settings.dead_retention).count());
+    if (options.succeeded)
+      result.succeeded +=
+          count_or_delete("succeeded", queue, now - options.older_than.value_or(settings.succeeded_retention).count());
+  }
+  if (dry) return result;
+  Transaction tx(m_connection);
+  // Old minutes are folded into the minute-0 row (shard 0), so the run totals stay whole. One statement deletes
+  // and folds what it deleted: a concurrent purge waits for the rows, finds them gone and folds nothing twice.
+  auto before = now / 60'000 - queue::k_counter_minutes_kept;
+  m_connection.exec_params(
+      "WITH old AS (DELETE FROM queue_counters WHERE minute > 0 AND minute < $1 RETURNING queue, runs, failures, "
+      "run_ms) INSERT INTO queue_counters (queue, minute, shard, runs, failures, run_ms) "
+      "SELECT queue, 0, 0, sum(runs), sum(failures), sum(run_ms) FROM old GROUP BY queue "
+      "ON CONFLICT (queue, minute, shard) DO UPDATE SET runs = queue_counters.runs + excluded.runs, "
+      "failures = queue_counters.failures + excluded.failures, run_ms = queue_counters.run_ms + excluded.run_ms",
+      {param(before)});
+  if (result.dead > 0 || result.succeeded > 0)
+    record_event(m_connection, now, "task.purge", "tasks",
+                 fmt::format("{} dead and {} succeeded tasks deleted", result.dead, result.succeeded));
+  tx.commit();
+  return result;
+}
+
+}  // namespace oos::pg

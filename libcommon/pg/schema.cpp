@@ -1,0 +1,233 @@
+#include "pg/schema.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pg/values.hpp"
+
+namespace oos::pg {
+namespace {
+
+// The key of the advisory lock every migration holds ("OOS_MIGR" in ASCII): hosts starting together queue on it.
+constexpr std::int64_t k_migration_lock = 0x4f4f535f4d494752;
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Version 1: every table of the SQLite model (db/schema.cpp, its version 6) that the stores need, translated:
+// millisecond timestamps are bigint, ids identities, flags boolean. What differs on purpose says why.
+constexpr const char* k_v1 = R"sql(
+CREATE TABLE tasks (
+  id               bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  queue            text    NOT NULL,
+  type             text    NOT NULL,
+  payload          text    NOT NULL,
+  status           text    NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'dead', 'cancelled')),
+  priority         integer NOT NULL DEFAULT 0,
+  run_at           bigint  NOT NULL,
+  attempts         integer NOT NULL DEFAULT 0,
+  max_attempts     integer NOT NULL,
+  unique_key       text,
+  lease_owner      text,
+  lease_token      text,
+  lease_expires_at bigint,
+  started_at       bigint,
+  last_error       text,
+  result           text,
+  replays          integer NOT NULL DEFAULT 0,
+  created_at       bigint  NOT NULL,
+  updated_at       bigint  NOT NULL,
+  finished_at      bigint
+);
+-- The claim walks this index in claim order (FOR UPDATE SKIP LOCKED LIMIT 1) and stops at the first runnable task
+-- of its queues that no other claimer holds. Only pending tasks are in it, so it stays as small as the backlog.
+CREATE INDEX tasks_claim ON tasks (priority DESC, run_at, id) WHERE status = 'pending';
+-- Running tasks by lease expiry: the reclaim scan; one entry per running task.
+CREATE INDEX tasks_running ON tasks (lease_expires_at) WHERE status = 'running';
+-- One pending or running task per (queue, unique key): the arbiter of enqueue's ON CONFLICT DO NOTHING.
+CREATE UNIQUE INDEX tasks_unique_active ON tasks (queue, unique_key)
+  WHERE unique_key IS NOT NULL AND status IN ('pending', 'running');
+-- A queue's tasks newest first (oos-queue list, keyset pages by id).
+CREATE INDEX tasks_by_queue ON tasks (queue, id);
+-- A queue's pending tasks by run_at: the runnable count (a range up to now), the next due task, the delayed ones.
+-- No trigger-kept count table as on SQLite (below), so counts read this index.
+CREATE INDEX tasks_pending_by_queue ON tasks (queue, run_at) WHERE status = 'pending';
+-- The dead tasks by when they died (health's recent dead letters, purge); the claim and completion never write it.
+CREATE INDEX tasks_dead_by_finished ON tasks (finished_at, queue) WHERE status = 'dead';
+
+-- No count triggers and no queue_counts table, unlike SQLite: a count row per queue and status is one hot row that
+-- every claim and completion of every host would have to lock, serialising the workers that SKIP LOCKED lets run
+-- in parallel. Counts are computed from the indexes above instead.
+
+-- One row per run, keyed by its place in the task's history (run 1, 2, ...), with the replay it belonged to.
+CREATE TABLE task_attempts (
+  task_id    bigint  NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  run        integer NOT NULL,
+  replay     integer NOT NULL,
+  attempt    integer NOT NULL,
+  queue      text    NOT NULL,
+  worker     text,
+  started_at bigint,
+  ended_at   bigint  NOT NULL,
+  outcome    text    NOT NULL,
+  exit_code  integer,
+  error      text,
+  PRIMARY KEY (task_id, run)
+);
+
+-- Runs, failures and run time per queue and Unix minute (minute 0: the totals folded from minutes older than a
+-- day). `shard` is in the key, unlike SQLite: the completions of one minute would otherwise all lock one row per
+-- queue; each connection writes the shard of its backend (pg_backend_pid() % 16), and readers sum the shards.
+CREATE TABLE queue_counters (
+  queue    text     NOT NULL,
+  minute   bigint   NOT NULL,
+  shard    smallint NOT NULL,
+  runs     bigint   NOT NULL DEFAULT 0,
+  failures bigint   NOT NULL DEFAULT 0,
+  run_ms   bigint   NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, minute, shard)
+);
+
+-- Every queue that ever had a task (registered by enqueue), with its paused flag.
+CREATE TABLE queues (
+  name       text    PRIMARY KEY,
+  paused     boolean NOT NULL DEFAULT false,
+  updated_at bigint  NOT NULL
+);
+
+CREATE TABLE breakers (
+  kind                 text    NOT NULL,
+  name                 text    NOT NULL,
+  state                text    NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),
+  consecutive_failures integer NOT NULL DEFAULT 0,
+  opened_at            bigint,
+  cooldown_ms          bigint  NOT NULL,
+  updated_at           bigint  NOT NULL,
+  PRIMARY KEY (kind, name)
+);
+
+CREATE TABLE events (
+  id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at     bigint NOT NULL,
+  kind   text   NOT NULL,
+  object text   NOT NULL,
+  detail text   NOT NULL DEFAULT ''
+);
+CREATE INDEX events_at ON events (at);
+
+-- One row per oos-scale run (the load window across oneshot runs).
+CREATE TABLE samples (
+  id                       bigint           GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at                       bigint           NOT NULL,
+  load1                    double precision NOT NULL,
+  memory_available_percent double precision NOT NULL,
+  psi_some_avg10           double precision,
+  runnable                 bigint           NOT NULL
+);
+CREATE INDEX samples_at ON samples (at);
+
+-- One row per running worker, its heartbeat written by its loop; `host` tells the hosts sharing the queue apart.
+CREATE TABLE workers (
+  name         text    PRIMARY KEY,
+  pid          integer NOT NULL,
+  host         text    NOT NULL,
+  started_at   bigint  NOT NULL,
+  heartbeat_at bigint  NOT NULL,
+  status       text    NOT NULL DEFAULT '',
+  tasks_run    bigint  NOT NULL DEFAULT 0
+);
+
+-- The search client's quota day and pacing bucket per provider, and its cache of result pages.
+CREATE TABLE rate_limits (
+  provider   text             PRIMARY KEY,
+  day        text             NOT NULL,
+  used       bigint           NOT NULL DEFAULT 0,
+  exhausted  boolean          NOT NULL DEFAULT false,
+  tokens     double precision NOT NULL,
+  tokens_at  bigint           NOT NULL,
+  updated_at bigint           NOT NULL
+);
+
+CREATE TABLE search_cache (
+  query      text    NOT NULL,
+  num        integer NOT NULL,
+  start      integer NOT NULL,
+  provider   text    NOT NULL,
+  page       text    NOT NULL,
+  fetched_at bigint  NOT NULL,
+  expires_at bigint  NOT NULL,
+  PRIMARY KEY (query, num, start)
+);
+CREATE INDEX search_cache_fetched ON search_cache (fetched_at);
+)sql";
+
+constexpr std::array<Migration, 1> k_migrations{{{1, k_v1}}};
+
+// The version row's table: one row (the CHECK on its key keeps it one).
+constexpr const char* k_version_table =
+    "CREATE TABLE IF NOT EXISTS oos_schema (one boolean PRIMARY KEY DEFAULT true CHECK (one), version integer NOT "
+    "NULL)";
+
+// A migration's statements: its text cut after each ';' that ends a line (an unnamed statement holds one command).
+// Comments never end a line with ';'.
+std::vector<std::string> statements(std::string_view sql) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t end = sql.find(";\n"); end != std::string_view::npos; end = sql.find(";\n", start)) {
+    out.emplace_back(sql.substr(start, end + 1 - start));
+    start = end + 2;
+  }
+  return out;
+}
+
+int read_version(Connection& connection) {
+  const Result exists = connection.exec_params("SELECT to_regclass('oos_schema') IS NOT NULL");
+  if (exists.text(0, 0) != "t") return 0;
+  const Result row = connection.exec_params("SELECT version FROM oos_schema");
+  return row.rows() == 0 ? 0 : static_cast<int>(int_at(row, 0, 0));
+}
+
+void refuse_newer(Connection& connection, int version) {
+  if (version <= latest_schema_version()) return;
+  throw Error(ExitCode::unavailable, "PostgreSQL database at " + connection.server() + " has OOS schema version " +
+                                         std::to_string(version) + ", newer than this build supports (" +
+                                         std::to_string(latest_schema_version()) +
+                                         "): a newer OOS migrated it; upgrade OOS on this host");
+}
+
+}  // namespace
+
+int latest_schema_version() {
+  return k_migrations.back().version;
+}
+
+int schema_version(Connection& connection) {
+  return read_version(connection);
+}
+
+void migrate(Connection& connection) {
+  refuse_newer(connection, read_version(connection));
+  Transaction tx(connection);
+  // Released at commit: a host that waited here reads the version the first one wrote (each statement of a
+  // READ COMMITTED transaction sees what committed before it started).
+  connection.exec_params("SELECT pg_advisory_xact_lock($1)", {param(k_migration_lock)});
+  connection.exec_params(k_version_table);
+  int version = read_version(connection);
+  refuse_newer(connection, version);
+  if (version == latest_schema_version()) return;  // the transaction rolls back: nothing was changed
+  for (const Migration& migration : k_migrations) {
+    if (migration.version <= version) continue;
+    for (const std::string& statement : statements(migration.sql)) connection.exec_params(statement);
+  }
+  connection.exec_params(
+      "INSERT INTO oos_schema (one, version) VALUES (true, $1) ON CONFLICT (one) DO UPDATE SET version = "
+      "excluded.version",
+      {param(latest_schema_version())});
+  tx.commit();
+}
+
+}  // namespace oos::pg

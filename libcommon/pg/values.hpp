@@ -1,0 +1,30 @@
+// Values to and from PostgreSQL's text format: array literals for `= ANY($1::text[])` (a list is bound as one
+// parameter, never spelled into the SQL) and numbers read back from a Result.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "pg/connection.hpp"
+
+namespace oos::pg {
+
+// `values` as a text array literal: {"a","b\"c"} (every element quoted, '"' and '\' escaped).
+std::string text_array(std::span<const std::string> values);
+
+// `values` as an array literal of integers: {1,-2,3}.
+std::string int_array(std::span<const std::int64_t> values);
+
+// A number as a bound parameter.
+inline Param param(std::int64_t value) {
+  return std::to_string(value);
+}
+
+// The integer at `row`, `column`; throws oos::Error 70 when it is not one (a bug in our SQL).
+std::int64_t int_at(const Result& result, int row, int column);
+// The same, or nullopt for NULL.
+std::optional<std::int64_t> opt_int_at(const Result& result, int row, int column);
+
+}  // namespace oos::pg

@@ -22,6 +22,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "util/time.hpp"
 #include "worker/runner.hpp"
@@ -133,7 +134,7 @@ int status_bench(const std::string& state_dir, long pending, long runs) {
     tx.commit();
   }
   double fill_s = util::monotonic_seconds() - start;
-  queue::QueueStore view(db, config, *logger);
+  queue::SqliteQueueStore view(db, config, *logger);
   // Schema 4's status: one pass over the claim index for the pending figures, then the running count.
   SQLite::Statement before_pending(
       db.raw(),

@@ -5,8 +5,9 @@
 #include "api/problem.hpp"
 #include "app/output.hpp"
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "queue/task.hpp"
-#include "queue/worker_registry.hpp"
 #include "search/quota_status.hpp"
 #include "secrets.hpp"
 
@@ -31,13 +32,13 @@ std::optional<Response> overview_route(const Request& r, const Sources& s) {
   }
   auto now = s.clock.now();
   if (workers) {
-    queue::WorkerRegistry registry(s.db);
+    queue::SqliteWorkerRegistry registry(s.db);
     auto rows = registry.list();
     return json_reply(app::workers_document(rows, registry.current_tasks(), now));
   }
   if (activity) {
     std::optional<std::string> name;
-    queue::QueueStore queues(s.db, s.config, s.logger);
+    queue::SqliteQueueStore queues(s.db, s.config, s.logger);
     if (auto it = r.query.find("queue"); it != r.query.end()) {
       if (auto ok = queue::check_name("queue", it->second); !ok) throw Error(ExitCode::usage, ok.error());
       queues.require_known(it->second);

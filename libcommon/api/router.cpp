@@ -21,6 +21,7 @@
 #include "policy/health.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "util/json.hpp"
 
@@ -146,7 +147,7 @@ Response Router::route(const Request& r) {
     if (auto refused = refuse_method(r, "GET")) return *refused;
     return json_reply(200, json{{"csrf_token", m_csrf_token}});
   }
-  queue::QueueStore queues(s.db, s.config, s.logger);
+  queue::SqliteQueueStore queues(s.db, s.config, s.logger);
   queue::SqliteTaskStore tasks(s.db, s.config, s.clock, s.logger);
   if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "status") {
     if (auto refused = refuse_method(r, "GET")) return *refused;

@@ -16,7 +16,7 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/sqlite_task_store.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "util/duration.hpp"
 
 namespace oos::cleanup {
@@ -127,7 +127,7 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
 
   if (const auto& metrics_dir = context.config.metrics.textfile_dir; !metrics_dir.empty()) {
     std::map<std::string, util::UnixMillis> heartbeats;
-    for (const auto& row : queue::WorkerRegistry(context.db).list()) heartbeats[row.name] = row.heartbeat_at;
+    for (const auto& row : queue::SqliteWorkerRegistry(context.db).list()) heartbeats[row.name] = row.heartbeat_at;
     for (const auto& stale :
          stale_worker_textfiles(metrics_dir, heartbeats, now, queue::k_silent_worker_retention_ms)) {
       if (delete_logged(stale, "textfile of a worker gone for over a day", context, now, dry_run, log))
@@ -142,7 +142,7 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
   purge.dry_run = dry_run;
   report.purged = store.purge(purge);
   report.silent_workers =
-      queue::WorkerRegistry(context.db).remove_silent(now - queue::k_silent_worker_retention_ms, dry_run);
+      queue::SqliteWorkerRegistry(context.db).remove_silent(now - queue::k_silent_worker_retention_ms, dry_run);
   log.write({{"action", "retention"},
              {"dead_tasks", report.purged.dead},
              {"succeeded_tasks", report.purged.succeeded},

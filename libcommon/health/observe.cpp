@@ -12,8 +12,9 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "search/ledger.hpp"
 #include "util/process_usage.hpp"
 
@@ -62,7 +63,7 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
   in.last_integrity_check = db::last_event_at(db, "integrity.ok");
   in.last_recovery = db::last_event_at(db, "integrity.recovered");
 
-  queue::QueueStore queues(db, config, logger);
+  queue::SqliteQueueStore queues(db, config, logger);
   auto dead_recent = queues.dead_since(s.now - policy::k_dead_recent.count());
   for (const auto& q : queues.status(s.now)) {
     policy::QueueHealth h;
@@ -80,7 +81,7 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
   in.runnable_for_workers = queue::SqliteTaskStore(db, config, clock, logger).runnable_count(config.worker.queues);
 
   auto host = util::host_name();
-  for (const auto& row : queue::WorkerRegistry(db).list())
+  for (const auto& row : queue::SqliteWorkerRegistry(db).list())
     in.workers.push_back({row.name, row.pid, row.heartbeat_at, process_alive(row, host)});
 
   in.configured_providers = config.search.providers;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "db/events.hpp"
+#include "queue/sqlite_queue_store.hpp"
 
 namespace oos::metrics {
 namespace {
@@ -35,7 +36,7 @@ void per_queue(Exposition& out, const QueueSnapshot& snapshot, std::string_view 
 
 QueueSnapshot read_queue_snapshot(db::Database& db, const config::Config& config, log::Logger& logger,
                                   util::UnixMillis now) {
-  queue::QueueStore store(db, config, logger);
+  queue::SqliteQueueStore store(db, config, logger);
   return {now, store.status(now), db::last_event_at(db, "integrity.recovered"),
           db::last_event_at(db, "backup.restored")};
 }

@@ -96,7 +96,7 @@ void Connection::Finish::operator()(pg_conn* conn) const {
   PQfinish(conn);
 }
 
-Connection::Connection(const std::string& conninfo) {
+Connection::Connection(const std::string& conninfo, const std::optional<std::string>& password) {
   char* parse_error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
   if (!options) {
@@ -106,9 +106,12 @@ Connection::Connection(const std::string& conninfo) {
   }
   PQconninfoFree(options);
 
-  // dbname is expanded from the whole string; what the string sets overrides the keywords before it.
-  const std::array<const char*, 4> keywords{"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const std::array<const char*, 4> values{"10", "oos", conninfo.c_str(), nullptr};
+  // dbname is expanded from the whole string; what the string sets overrides the keywords before it, and the
+  // password after it overrides the string's.
+  const std::array<const char*, 5> keywords{"connect_timeout", "fallback_application_name", "dbname",
+                                            password ? "password" : nullptr, nullptr};
+  const std::array<const char*, 5> values{"10", "oos", conninfo.c_str(), password ? password->c_str() : nullptr,
+                                          nullptr};
   m_conn.reset(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!m_conn) throw Error(ExitCode::unavailable, "cannot connect to PostgreSQL: out of memory");
   m_server = describe(m_conn.get());
@@ -121,7 +124,19 @@ Connection::Connection(const std::string& conninfo) {
 
 Connection::~Connection() = default;
 
+void Connection::reconnect_if_lost() {
+  if (PQstatus(m_conn.get()) == CONNECTION_OK) return;
+  if (m_open_transactions > 0)
+    throw Error(ExitCode::temp_fail, "lost the connection to PostgreSQL at " + m_server + " in a transaction");
+  PQreset(m_conn.get());
+  if (PQstatus(m_conn.get()) != CONNECTION_OK)
+    throw Error(ExitCode::temp_fail,
+                "cannot connect to PostgreSQL at " + m_server + ": " + one_line(PQerrorMessage(m_conn.get())));
+  PQsetNoticeProcessor(m_conn.get(), ignore_notice, nullptr);
+}
+
 Result Connection::exec_params(std::string_view sql, const std::vector<Param>& params) {
+  reconnect_if_lost();
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& param : params) values.push_back(param ? param->c_str() : nullptr);
@@ -146,10 +161,13 @@ int Connection::backend_pid() const {
 
 Transaction::Transaction(Connection& connection) : m_connection(connection) {
   m_connection.exec_params("BEGIN");
+  ++m_connection.m_open_transactions;
 }
 
 Transaction::~Transaction() {
   if (!m_open) return;
+  --m_connection.m_open_transactions;
+  if (PQstatus(m_connection.m_conn.get()) != CONNECTION_OK) return;  // the server ended it with the connection
   try {
     m_connection.exec_params("ROLLBACK");
   } catch (...) {
@@ -159,6 +177,12 @@ Transaction::~Transaction() {
 
 void Transaction::commit() {
   m_open = false;
+  // Counted open while COMMIT runs: a connection lost now must fail the commit, not reconnect and run COMMIT
+  // outside any transaction (which PostgreSQL answers with a mere warning).
+  struct Closed {
+    int& open;
+    ~Closed() { --open; }
+  } closed{m_connection.m_open_transactions};
   m_connection.exec_params("COMMIT");
 }
 

@@ -47,15 +47,17 @@ class Result {
 class Connection {
  public:
   // `conninfo`: "key=value ..." or a postgresql:// URL. A connect timeout of 10 s applies unless it sets
-  // connect_timeout.
-  explicit Connection(const std::string& conninfo);
+  // connect_timeout. `password`, when given, overrides any in `conninfo` (the secret OOS_DATABASE_PASSWORD).
+  explicit Connection(const std::string& conninfo, const std::optional<std::string>& password = std::nullopt);
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
   ~Connection();
 
   // Runs one statement with `params` bound as $1, $2, ... (text, never interpolated into the SQL), as an
   // unnamed statement. Throws oos::Error with the code of exit_code_for_sqlstate() and a message naming
-  // the server, the server's message and the SQLSTATE.
+  // the server, the server's message and the SQLSTATE. A connection found lost (the server restarted) is
+  // opened again first when no Transaction is open on it; inside one, the statement fails with 75 (the
+  // server ended the transaction) and the next transaction reconnects.
   Result exec_params(std::string_view sql, const std::vector<Param>& params = {});
 
   // The server as messages name it: host:port/database (host may be a socket directory).
@@ -67,8 +69,13 @@ class Connection {
   struct Finish {
     void operator()(pg_conn* conn) const;
   };
+  friend class Transaction;
+  // Opens the connection again if it was lost and no transaction is open; throws 75 when that fails.
+  void reconnect_if_lost();
+
   std::unique_ptr<pg_conn, Finish> m_conn;
   std::string m_server;
+  int m_open_transactions = 0;  // Transactions open on this connection (0 or 1)
 };
 
 // A transaction on `connection`: BEGIN now, ROLLBACK when destroyed without commit() (never throws).

@@ -1,5 +1,6 @@
 // Queue-level state and views: pause/resume flags, the per-queue counts of `oos-queue status`, the
-// detail of `oos-queue stats`, and the depth alert.
+// detail of `oos-queue stats`, and the depth alert. QueueStore is an interface with two implementations:
+// SqliteQueueStore (queue/sqlite_queue_store.hpp) and pg::PgQueueStore (PostgreSQL).
 #pragma once
 
 #include <map>
@@ -8,11 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "breaker/sqlite_breaker_store.hpp"
+#include "breaker/breaker_store.hpp"
 #include "config.hpp"
-#include "db/database.hpp"
 #include "error.hpp"
-#include "log.hpp"
 #include "util/time.hpp"
 
 namespace oos::queue {
@@ -69,51 +68,37 @@ struct Activity {
 // settings", the same for the CLI and the API.
 Error unknown_queue(const std::string& name);
 
-// The pending tasks of `queues` (each counted once) runnable at `now`: per queue, the pending count the schema's
-// triggers keep less the delayed tasks (the pending index's range after now), so no runnable task is walked. What
-// status shows as runnable and what oos-scale and oos-health sample (TaskStore::runnable_count).
-std::int64_t runnable_tasks(db::Database& db, std::span<const std::string> queues, util::UnixMillis now);
-
 // Alerts for a queue in this state; pure.
 std::vector<std::string> queue_alerts(const QueueCounts& counts, const policy::BreakerRecord& breaker,
                                       const config::QueueSettings& settings);
 
 class QueueStore {
  public:
-  QueueStore(db::Database& db, const config::Config& config, log::Logger& logger)
-      : m_db(db), m_config(config), m_logger(logger), m_breakers(db, config.breaker, logger) {}
+  virtual ~QueueStore() = default;
 
   // Sets or clears the paused flag (an event and a log line when it changes). Returns whether it changed.
-  bool set_paused(const std::string& queue, bool paused, util::UnixMillis now);
+  virtual bool set_paused(const std::string& queue, bool paused, util::UnixMillis now) = 0;
 
   // Whether the queue is known: it has tasks, a flag, a breaker, or a [queues.NAME] table.
-  bool exists(const std::string& queue);
+  virtual bool exists(const std::string& queue) = 0;
   // Throws unknown_queue(queue) unless exists(queue).
   void require_known(const std::string& queue);
 
   // Every known queue, sorted by name.
-  std::vector<QueueStatus> status(util::UnixMillis now);
+  virtual std::vector<QueueStatus> status(util::UnixMillis now) = 0;
 
   // One queue in detail; nullopt when unknown.
-  std::optional<QueueStats> stats(const std::string& queue, util::UnixMillis now);
+  virtual std::optional<QueueStats> stats(const std::string& queue, util::UnixMillis now) = 0;
 
   // Runs and failures per minute and per hour of `queue`, or of every queue when nullopt (an unknown queue has
   // only zeros).
-  Activity activity(const std::optional<std::string>& queue, util::UnixMillis now);
+  virtual Activity activity(const std::optional<std::string>& queue, util::UnixMillis now) = 0;
 
   // Per queue, the tasks dead-lettered at or after `since` that are still dead (oos-health's dead letter
   // growth). Reads every dead task row: for a check, not for a hot path.
-  std::map<std::string, std::int64_t> dead_since(util::UnixMillis since);
+  virtual std::map<std::string, std::int64_t> dead_since(util::UnixMillis since) = 0;
 
-  breaker::BreakerStore& breakers() { return m_breakers; }
-
- private:
-  QueueStatus status_of(const std::string& queue, util::UnixMillis now);
-
-  db::Database& m_db;
-  const config::Config& m_config;
-  log::Logger& m_logger;
-  breaker::SqliteBreakerStore m_breakers;
+  virtual breaker::BreakerStore& breakers() = 0;
 };
 
 }  // namespace oos::queue

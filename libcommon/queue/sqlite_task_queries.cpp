@@ -1,7 +1,7 @@
 // The read side of TaskStore: single tasks, attempt history and listings.
 #include <limits>
 
-#include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "queue/task_rows.hpp"
 

@@ -1,4 +1,5 @@
 #include "scale/run.hpp"
+#include "queue/sqlite_queue_store.hpp"
 
 #include <fmt/format.h>
 
@@ -9,7 +10,7 @@
 #include "policy/health.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "scale/apply.hpp"
 #include "scale/recommendations.hpp"
 #include "scale/sample_store.hpp"
@@ -23,7 +24,7 @@ constexpr util::Millis k_sample_retention{60 * 60 * 1000};
 // Workers with a fresh heartbeat (as oos-health judges it) count as running when no service manager is asked.
 int live_workers(db::Database& db, util::UnixMillis now) {
   int live = 0;
-  for (const auto& row : queue::WorkerRegistry(db).list())
+  for (const auto& row : queue::SqliteWorkerRegistry(db).list())
     if (policy::heartbeat_is_fresh(row.heartbeat_at, now)) ++live;
   return live;
 }
@@ -40,7 +41,7 @@ std::vector<std::string> recommendations(const RunContext& context, const policy
     in.runnable_earlier = input.history.front().runnable;
     in.window = util::Millis(input.now - input.history.front().at);
   }
-  queue::QueueStore queues(context.db, config, context.logger);
+  queue::SqliteQueueStore queues(context.db, config, context.logger);
   for (const auto& q : queues.status(input.now))
     in.queues.push_back({q.name, q.counts.dead, q.breaker.state == policy::BreakerState::open, q.breaker.opened_at});
   in.fragmentation_percent = integrity::fragmentation(context.db).percent;

@@ -11,7 +11,7 @@
 
 #include "db/database.hpp"
 #include "error.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "util/process_usage.hpp"
 
 namespace oos::worker {
@@ -77,7 +77,7 @@ class Heartbeat {
 
  private:
   Worker& m_worker;
-  queue::WorkerRegistry m_registry;
+  queue::SqliteWorkerRegistry m_registry;
   util::UnixMillis m_started_at;
   std::string m_host;
   double m_every;

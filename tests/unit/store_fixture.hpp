@@ -15,6 +15,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
@@ -53,7 +54,7 @@ struct StoreFixture {
   std::unique_ptr<log::Logger> logger = log::Logger::discard();
   std::unique_ptr<db::Database> db = open();
   queue::SqliteTaskStore tasks{*db, config, clock, *logger};
-  queue::QueueStore queues{*db, config, *logger};
+  queue::SqliteQueueStore queues{*db, config, *logger};
 
   std::unique_ptr<db::Database> open() {
     return std::make_unique<db::Database>(

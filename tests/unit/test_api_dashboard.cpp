@@ -6,7 +6,7 @@
 #include "api/router.hpp"
 #include "api/static_files.hpp"
 #include "app/output.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "search/quota_status.hpp"
 #include "store_fixture.hpp"
 
@@ -126,7 +126,7 @@ BOOST_FIXTURE_TEST_CASE(an_etag_gives_304_without_a_body, DashboardFixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(workers_lists_heartbeats_with_their_age_and_task, DashboardFixture) {
-  queue::WorkerRegistry registry(*db);
+  queue::SqliteWorkerRegistry registry(*db);
   auto t0 = clock.now();
   registry.heartbeat("1", 4242, "host-a", t0 - 60'000, t0 - 12'000, "idle on default; 3 tasks run", 3);
   registry.heartbeat("2", 4343, "host-a", t0 - 60'000, t0 - 2'000, "running", 0);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cleanup/run.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -37,7 +37,7 @@ struct CleanupFixture : test::StoreFixture {
     add();
     auto claimed = tasks.claim(std::vector<std::string>{"default"}, "w");
     tasks.fail(claimed->lease, {policy::FailureKind::permanent, "broken", 65});
-    queue::WorkerRegistry(*db).heartbeat("gone", 1, "h", 0, clock.now() - 25 * 3'600'000, "idle", 0);
+    queue::SqliteWorkerRegistry(*db).heartbeat("gone", 1, "h", 0, clock.now() - 25 * 3'600'000, "idle", 0);
     clock.advance(1000);
   }
   static void make_file(const fs::path& path, int age_days) {

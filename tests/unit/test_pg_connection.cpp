@@ -163,6 +163,37 @@ BOOST_AUTO_TEST_CASE(a_connection_the_server_ended_is_a_temporary_failure) {
   BOOST_TEST(error.code() == ExitCode::temp_fail, error.what());
 }
 
+BOOST_AUTO_TEST_CASE(a_lost_connection_is_opened_again_by_the_next_statement) {
+  pg::Connection victim(test::PgCluster::instance().conninfo());
+  pg::Connection admin(test::PgCluster::instance().conninfo());
+  const int first_pid = victim.backend_pid();
+  admin.exec_params("SELECT pg_terminate_backend($1::int)", {std::to_string(first_pid)});
+  BOOST_TEST(error_of([&] { victim.exec_params("SELECT 1"); }).code() == ExitCode::temp_fail);
+  BOOST_TEST(victim.exec_params("SELECT 2").text(0, 0) == "2");
+  BOOST_TEST(victim.backend_pid() != first_pid);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_lost_inside_a_transaction_fails_it_and_never_reconnects_into_it) {
+  pg::Connection victim(test::PgCluster::instance().conninfo());
+  pg::Connection admin(test::PgCluster::instance().conninfo());
+  test::PgSchema schema = test::PgCluster::instance().fresh_schema();
+  admin.exec_params("CREATE TABLE " + schema.name() + ".t (v int)");
+  {
+    pg::Transaction tx(victim);
+    victim.exec_params("INSERT INTO " + schema.name() + ".t VALUES (1)");
+    admin.exec_params("SELECT pg_terminate_backend($1::int)", {std::to_string(victim.backend_pid())});
+    // Neither the next statement nor the commit may run on a new connection outside the transaction.
+    BOOST_TEST(error_of([&] { victim.exec_params("INSERT INTO " + schema.name() + ".t VALUES (2)"); }).code() ==
+               ExitCode::temp_fail);
+    BOOST_TEST(error_of([&] { tx.commit(); }).code() == ExitCode::temp_fail);
+  }
+  BOOST_TEST(count_rows(admin, schema.name() + ".t") == 0);
+  pg::Transaction again(victim);  // the next transaction reconnects
+  victim.exec_params("INSERT INTO " + schema.name() + ".t VALUES (3)");
+  again.commit();
+  BOOST_TEST(count_rows(admin, schema.name() + ".t") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(statements_and_transactions_work_behind_pgbouncer_in_transaction_mode) {
   test::PgCluster& cluster = test::PgCluster::instance();
   const test::PgSchema schema = cluster.fresh_schema();

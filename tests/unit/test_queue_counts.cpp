@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "store_fixture.hpp"
 
@@ -72,7 +73,7 @@ struct CountsFixture {
   std::unique_ptr<db::Database> db =
       std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
   queue::SqliteTaskStore store{*db, config, clock, *logger};
-  queue::QueueStore view{*db, config, *logger};
+  queue::SqliteQueueStore view{*db, config, *logger};
 
   // Adds `n` pending tasks to queue `name` in one transaction, `delayed` of them not runnable for an hour.
   void fill(const std::string& name, int n, int delayed) {

@@ -29,7 +29,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/sqlite_task_store.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "support/deadline.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -434,7 +434,7 @@ BOOST_AUTO_TEST_CASE(the_loop_keeps_a_heartbeat_row_while_it_runs_and_deletes_it
     s.add(3);
     std::vector<long long> beats;  // heartbeat_at seen by each task
     s.worker->add_builtin("job", [&](const queue::Task& t) {
-      auto rows = queue::WorkerRegistry(*s.db).list();
+      auto rows = queue::SqliteWorkerRegistry(*s.db).list();
       if (rows.size() == 1 && rows[0].name == "w1" && rows[0].pid == ::getpid()) beats.push_back(rows[0].heartbeat_at);
       return sleep_then_succeed(s.clock)(t);
     });

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "error.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "scale/apply.hpp"
 #include "scale/run.hpp"
 #include "store_fixture.hpp"
@@ -169,7 +169,7 @@ BOOST_FIXTURE_TEST_CASE(short_memory_stops_one_worker_and_tells_the_rest_to_rele
 }
 
 BOOST_FIXTURE_TEST_CASE(without_a_manager_the_fresh_heartbeats_are_counted_and_nothing_is_applied, ScaleFixture) {
-  queue::WorkerRegistry registry(*db);
+  queue::SqliteWorkerRegistry registry(*db);
   registry.heartbeat("1", 10, "h", clock.now(), clock.now(), "idle", 0);
   registry.heartbeat("2", 11, "h", clock.now(), clock.now() - 10 * 60 * 1000, "idle", 0);  // stale
   enqueue(250);

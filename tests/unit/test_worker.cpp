@@ -21,6 +21,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
@@ -68,7 +69,7 @@ struct WorkerFixture {
   std::unique_ptr<db::Database> db =
       std::make_unique<db::Database>(db::OpenOptions{dir / "oos.db", config::Synchronous::normal, util::Millis(2000)});
   SqliteTaskStore tasks{*db, config, clock, *logger};
-  QueueStore queues{*db, config, *logger};
+  SqliteQueueStore queues{*db, config, *logger};
   std::map<std::string, std::string> secrets;
   std::unique_ptr<Worker> worker;
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "db/database.hpp"
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -16,7 +16,7 @@ namespace {
 constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
 
 struct RegistryFixture : test::StoreFixture {
-  queue::WorkerRegistry registry{*db};
+  queue::SqliteWorkerRegistry registry{*db};
 };
 
 }  // namespace
@@ -74,7 +74,7 @@ BOOST_FIXTURE_TEST_CASE(list_is_by_name_and_remove_deletes_one_row, RegistryFixt
 BOOST_FIXTURE_TEST_CASE(another_connection_sees_the_heartbeat, RegistryFixture) {
   registry.heartbeat("w", 1, "h", k_t0, k_t0 + 5, "idle", 2);
   db::Database other(db::OpenOptions{dir / "oos.db", config::Synchronous::full, util::Millis(2000)});
-  auto rows = queue::WorkerRegistry(other).list();
+  auto rows = queue::SqliteWorkerRegistry(other).list();
   BOOST_REQUIRE(rows.size() == 1u);
   BOOST_TEST(rows[0].tasks_run == 2);
 }

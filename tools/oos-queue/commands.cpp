@@ -12,6 +12,7 @@
 #include "metrics/queue_metrics.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
+#include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "util/files.hpp"
 
@@ -118,7 +119,7 @@ int export_metrics(const Command& c, app::Context& ctx, db::Database& db) {
 
 int run(const Command& c, app::Context& ctx, db::Database& db) {
   oos::queue::SqliteTaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
-  oos::queue::QueueStore queues(db, ctx.config, *ctx.logger);
+  oos::queue::SqliteQueueStore queues(db, ctx.config, *ctx.logger);
   auto now = ctx.clock.now();
   switch (c.verb) {
     case Verb::enqueue: return enqueue(c, ctx, store);

@@ -1,10 +1,10 @@
-#include "queue/worker_registry.hpp"
+#include "queue/sqlite_worker_registry.hpp"
 
 namespace oos::queue {
 
-void WorkerRegistry::heartbeat(const std::string& name, std::int64_t pid, const std::string& host,
-                               util::UnixMillis started_at, util::UnixMillis now, const std::string& status,
-                               std::int64_t tasks_run) {
+void SqliteWorkerRegistry::heartbeat(const std::string& name, std::int64_t pid, const std::string& host,
+                                     util::UnixMillis started_at, util::UnixMillis now, const std::string& status,
+                                     std::int64_t tasks_run) {
   db::WriteTransaction tx(m_db);
   {
     auto q = m_db.query(
@@ -24,7 +24,7 @@ void WorkerRegistry::heartbeat(const std::string& name, std::int64_t pid, const 
   tx.commit();
 }
 
-bool WorkerRegistry::remove(const std::string& name) {
+bool SqliteWorkerRegistry::remove(const std::string& name) {
   db::WriteTransaction tx(m_db);
   int deleted = 0;
   {
@@ -36,7 +36,7 @@ bool WorkerRegistry::remove(const std::string& name) {
   return deleted > 0;
 }
 
-int WorkerRegistry::remove_silent(util::UnixMillis before, DryRun dry_run) {
+int SqliteWorkerRegistry::remove_silent(util::UnixMillis before, DryRun dry_run) {
   db::WriteTransaction tx(m_db);
   int count = 0;
   if (dry_run == DryRun::yes) {
@@ -52,7 +52,7 @@ int WorkerRegistry::remove_silent(util::UnixMillis before, DryRun dry_run) {
   return count;
 }
 
-std::vector<WorkerRow> WorkerRegistry::list() {
+std::vector<WorkerRow> SqliteWorkerRegistry::list() {
   auto q = m_db.query("SELECT name, pid, host, started_at, heartbeat_at, status, tasks_run FROM workers ORDER BY name");
   std::vector<WorkerRow> rows;
   while (q->executeStep()) {
@@ -69,7 +69,7 @@ std::vector<WorkerRow> WorkerRegistry::list() {
   return rows;
 }
 
-std::map<std::string, CurrentTask> WorkerRegistry::current_tasks() {
+std::map<std::string, CurrentTask> SqliteWorkerRegistry::current_tasks() {
   // INDEXED BY: for ORDER BY id the planner would rather walk every task in rowid order than sort the few running.
   auto q = m_db.query(
       "SELECT lease_owner, id, queue, type FROM tasks INDEXED BY tasks_running WHERE status = 'running' ORDER BY id");

@@ -346,8 +346,8 @@ BOOST_FIXTURE_TEST_CASE(dead_since_counts_recent_dead_tasks_from_an_index, Queue
   BOOST_TEST(total == sql_int("SELECT count(*) FROM tasks WHERE status = 'dead' AND finished_at >= $1::bigint",
                               {pg::param(since)}));
   bulk_insert(20'000);
-  connection.exec_params("UPDATE tasks SET status = 'dead', finished_at = $1::bigint - id WHERE id % 2 = 0",
-                         {pg::param(clock.now())});
+  // Half of them died long ago: the range since `since` holds the two recent ones only.
+  connection.exec_params("UPDATE tasks SET status = 'dead', finished_at = 1 WHERE id % 2 = 0");
   connection.exec_params("VACUUM ANALYZE tasks");
   auto p = plan(pg::sql::k_dead_since, {pg::param(since)});
   BOOST_TEST(p.find("\"Index Name\": \"tasks_dead_by_finished\"") != std::string::npos, p);

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "error.hpp"
+#include "pg/pg_backend.hpp"
 #include "secrets.hpp"
 #include "store/database_url.hpp"
 #include "store/sqlite_backend.hpp"
@@ -10,8 +10,10 @@
 namespace oos::store {
 
 std::unique_ptr<Backend> open_backend(const app::Context& context, db::Access access) {
-  if (auto url = resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL")))
-    throw Error(ExitCode::unavailable, "PostgreSQL (db.url) is not supported by this build yet");
+  if (auto url = resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL"))) {
+    auto password = secrets::SecretStore::from_environment().get(k_database_password_secret);
+    return std::make_unique<pg::PgBackend>(*url, password, context.config, context.clock, *context.logger);
+  }
   return std::make_unique<SqliteBackend>(app::open_database(context, access), context.config, context.clock,
                                          *context.logger);
 }

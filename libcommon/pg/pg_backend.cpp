@@ -1,0 +1,25 @@
+#include "pg/pg_backend.hpp"
+
+#include "pg/schema.hpp"
+
+namespace oos::pg {
+
+namespace {
+
+// The connection, migrated before the stores are built on it.
+Connection migrated(const std::string& url, const std::optional<std::string>& password) {
+  Connection connection(url, password);
+  migrate(connection);
+  return connection;
+}
+
+}  // namespace
+
+PgBackend::PgBackend(const std::string& url, const std::optional<std::string>& password, const config::Config& config,
+                     const util::Clock& clock, log::Logger& logger)
+    : m_connection(migrated(url, password)),
+      m_tasks(m_connection, config, clock, logger),
+      m_queues(m_connection, config, logger),
+      m_workers(m_connection) {}
+
+}  // namespace oos::pg

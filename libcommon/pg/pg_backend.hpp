@@ -1,0 +1,39 @@
+// The PostgreSQL backend (docs/reference.md section 19): one connection to the shared database, migrated on
+// open under its advisory lock, and the PostgreSQL stores on it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "pg/connection.hpp"
+#include "pg/pg_queue_store.hpp"
+#include "pg/pg_task_store.hpp"
+#include "pg/pg_worker_registry.hpp"
+#include "store/backend.hpp"
+
+namespace oos::pg {
+
+class PgBackend final : public store::Backend {
+ public:
+  // Connects to `url` (with `password`, the secret OOS_DATABASE_PASSWORD, when given) and migrates the schema.
+  // Throws oos::Error like Connection and migrate(): 69 unreachable or a newer schema, 78 a bad URL.
+  PgBackend(const std::string& url, const std::optional<std::string>& password, const config::Config& config,
+            const util::Clock& clock, log::Logger& logger);
+
+  std::string describe() const override { return "PostgreSQL at " + m_connection.server(); }
+  queue::TaskStore& tasks() override { return m_tasks; }
+  queue::QueueStore& queues() override { return m_queues; }
+  queue::WorkerRegistry& workers() override { return m_workers; }
+  void release_memory() override {}  // the connection caches nothing worth freeing
+  db::Database* sqlite() override { return nullptr; }
+
+ private:
+  Connection m_connection;
+  PgTaskStore m_tasks;
+  PgQueueStore m_queues;
+  PgWorkerRegistry m_workers;
+};
+
+}  // namespace oos::pg

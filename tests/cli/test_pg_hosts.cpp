@@ -1,0 +1,203 @@
+// Many hosts, one queue (docs/reference.md section 19): oos-queue and oos-worker of two simulated hosts (two state
+// directories) pointed at one PostgreSQL schema by OOS_DATABASE_URL, against the throwaway cluster of
+// support/pg_cluster. The kill storm SIGKILLs a random worker every second while a producer enqueues.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cli_support.hpp"
+#include "pg/connection.hpp"
+#include "support/pg_cluster.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace oos::test {
+namespace {
+
+// `text` percent-encoded for a URL's query.
+std::string url_encoded(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      char buffer[4];
+      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buffer;
+    }
+  }
+  return out;
+}
+
+// Two hosts' tools on one schema of the test cluster: OOS_DATABASE_URL is set for every tool this fixture runs.
+struct PgHosts : CliFixture {
+  PgSchema schema = PgCluster::instance().fresh_schema();
+  std::string url = "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
+                    "&options=" + url_encoded("-c search_path=" + schema.name());
+  fs::path host_b = dir() / "host-b";
+
+  PgHosts() { ::setenv("OOS_DATABASE_URL", url.c_str(), 1); }
+  ~PgHosts() { ::unsetenv("OOS_DATABASE_URL"); }
+
+  // A direct connection to the test's schema, for checks.
+  pg::Connection connect() { return pg::Connection(schema.conninfo()); }
+  long long pg_int(const std::string& sql) {
+    auto c = connect();
+    return std::stoll(std::string(c.exec_params(sql).text(0, 0)));
+  }
+};
+
+// The tasks of `file` (one "ID ATTEMPT" line per run that reached its end), as id -> runs.
+std::map<long long, int> runs_in(const fs::path& file) {
+  std::map<long long, int> runs;
+  std::istringstream lines(read_file(file));
+  for (long long id = 0, attempt = 0; lines >> id >> attempt;) ++runs[id];
+  return runs;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(pg_hosts)
+
+BOOST_FIXTURE_TEST_CASE(a_task_enqueued_on_one_host_is_run_by_a_worker_of_the_other, PgHosts) {
+  auto ran = dir() / "ran";
+  write_config(handler_toml("note", write_script("note.sh", "cat >> " + ran.string() + "\n")));
+  auto enqueued = queue({"enqueue", "default", "note", "--data", R"({"n":1})"});
+  BOOST_TEST_REQUIRE(enqueued.exit_code == 0, enqueued.err);
+  BOOST_TEST(!fs::exists(db_path()), "with OOS_DATABASE_URL set, no SQLite file is created");
+
+  auto status = queue_at(host_b, {"status", "--json"});
+  BOOST_TEST_REQUIRE(status.exit_code == 0, status.err);
+  auto before = json::parse(status.out)["queues"][0];
+  BOOST_TEST(before["name"] == "default");
+  BOOST_TEST(before["pending"] == 1, status.out);
+
+  auto worked = run(tool_argv("OOS_WORKER_BIN", host_b, {"--drain", "--name", "host-b:1"}));
+  BOOST_TEST_REQUIRE(worked.exit_code == 0, worked.err);
+  BOOST_TEST(read_file(ran) == R"({"n":1})");
+  auto shown = queue({"show", enqueued.out.substr(0, enqueued.out.find('\n')), "--json"});
+  BOOST_TEST_REQUIRE(shown.exit_code == 0, shown.err);
+  auto task = json::parse(shown.out);
+  BOOST_TEST(task["status"] == "succeeded", shown.out);
+  BOOST_TEST(task["attempt_history"][0]["worker"] == "host-b:1", shown.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_tool_that_does_not_run_on_postgresql_refuses_with_69_instead_of_using_sqlite, PgHosts) {
+  auto listed = retry({"list"});
+  BOOST_TEST(listed.exit_code == 69, listed.err);
+  BOOST_TEST(listed.err.find("oos-retry does not run on PostgreSQL yet") != std::string::npos, listed.err);
+  BOOST_TEST(!fs::exists(db_path()));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_url_with_a_password_is_refused_with_78_and_not_echoed, PgHosts) {
+  ::setenv("OOS_DATABASE_URL", "postgresql://oos:hunter2hunter2@db.example/oos", 1);
+  auto r = queue({"status"});
+  BOOST_TEST(r.exit_code == 78, r.err);
+  BOOST_TEST(r.err.find("OOS_DATABASE_PASSWORD") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("hunter2") == std::string::npos, r.err);
+}
+
+// 2 hosts x 3 workers; a producer enqueues k_storm_tasks in batches while a random worker is SIGKILLed every second
+// (and started again, as systemd would) for the first part of the run. Every task must succeed exactly once in the
+// store, and a task the handler ran more than once must have lost a run to a kill (an attempt "lost").
+BOOST_FIXTURE_TEST_CASE(a_kill_storm_across_two_hosts_loses_no_task_and_completes_none_twice, PgHosts) {
+  constexpr int k_storm_tasks = 2000;
+  constexpr int k_batches = 20;
+  const auto storm = std::chrono::seconds(15);
+  auto ran = dir() / "ran";
+  // The lease is short so that a killed worker's task is rescued within the test; the handler records its run
+  // only at its end, as a handler's side effect would be.
+  write_config("[queue]\nlease = \"3s\"\nbackoff = [0]\nmax_attempts = 25\n[worker]\npoll_interval = \"100ms\"\n" +
+               handler_toml("append", write_script("append.sh", "sleep 0.05\necho \"$OOS_TASK_ID $OOS_ATTEMPT\" >> " +
+                                                                    ran.string() + "\n")));
+  std::vector<fs::path> hosts{state_dir(), host_b};
+  std::vector<std::unique_ptr<BackgroundProcess>> workers(6);
+  auto start = [&](std::size_t i) {
+    workers[i] = std::make_unique<BackgroundProcess>(
+        tool_argv("OOS_WORKER_BIN", hosts[i / 3],
+                  {"--name", "host-" + std::to_string(i / 3) + ":" + std::to_string(i)}),
+        test_environment({}));
+  };
+  for (std::size_t i = 0; i < workers.size(); ++i) start(i);
+
+  std::mt19937 random(std::random_device{}());
+  int kills = 0;
+  auto began = std::chrono::steady_clock::now();
+  for (int batch = 0; batch < k_batches || std::chrono::steady_clock::now() - began < storm; ++batch) {
+    if (batch < k_batches) {
+      std::string lines;
+      for (int n = 0; n < k_storm_tasks / k_batches; ++n)
+        lines += R"({"type":"append"})"
+                 "\n";
+      auto enqueued = queue_at(hosts[static_cast<std::size_t>(batch % 2)], {"enqueue", "default", "--batch"}, lines);
+      BOOST_TEST_REQUIRE(enqueued.exit_code == 0, enqueued.err);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(750));
+    auto victim = std::uniform_int_distribution<std::size_t>(0, workers.size() - 1)(random);
+    workers[victim]->signal(SIGKILL);
+    workers[victim]->wait(std::chrono::seconds(5));
+    ++kills;
+    start(victim);
+    for (auto& w : workers) w->pump();
+  }
+  // Every task done within the leases of the last killed runs and a margin.
+  auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(60));
+  long long done = 0;
+  while ((done = pg_int("SELECT count(*) FROM tasks WHERE status = 'succeeded'")) < k_storm_tasks &&
+         std::chrono::steady_clock::now() < deadline) {
+    for (auto& w : workers) w->pump(50);
+  }
+  // A worker started again by the storm's last turn may not have its SIGTERM handler yet: wait for its start line.
+  auto started = [](BackgroundProcess& w) { return w.err().find("started on") != std::string::npos; };
+  for (auto& w : workers)
+    for (auto until = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
+         !started(*w) && std::chrono::steady_clock::now() < until;)
+      w->pump(50);
+  for (auto& w : workers) w->signal(SIGTERM);
+  for (auto& w : workers) {
+    int code = w->wait(std::chrono::seconds(20));
+    BOOST_TEST(code == 0, "worker exit " << code << ": " << w->err());
+  }
+
+  BOOST_TEST(done == k_storm_tasks);
+  BOOST_TEST(pg_int("SELECT count(*) FROM tasks") == k_storm_tasks);
+  BOOST_TEST(pg_int("SELECT count(*) FROM tasks WHERE status <> 'succeeded'") == 0);
+  // Exactly one successful attempt per task: no completion was recorded twice.
+  BOOST_TEST(pg_int("SELECT count(*) FROM task_attempts WHERE outcome = 'succeeded'") == k_storm_tasks);
+  auto runs = runs_in(ran);
+  BOOST_TEST(runs.size() == static_cast<std::size_t>(k_storm_tasks));
+  auto c = connect();
+  int rerun = 0;
+  for (const auto& [id, count] : runs) {
+    if (count == 1) continue;
+    ++rerun;
+    auto lost = c.exec_params("SELECT count(*) FROM task_attempts WHERE task_id = $1 AND outcome = 'lost'",
+                              {std::to_string(id)});
+    BOOST_TEST(std::stoll(std::string(lost.text(0, 0))) >= count - 1,
+               "task " << id << " ran " << count << " times with fewer lost runs");
+  }
+  // Rescued within lease + 5 s: a run of 50 ms never renews its lease, so it expired lease after its start, and the
+  // reclaim that ended it as lost came at most 5 s later.
+  auto slowest =
+      c.exec_params("SELECT coalesce(max(ended_at - started_at), 0) FROM task_attempts WHERE outcome = 'lost'");
+  BOOST_TEST(std::stoll(std::string(slowest.text(0, 0))) <= 3000 + 5000);
+  BOOST_TEST(rerun > 0, "no kill landed while a task ran: the storm proved nothing");
+  BOOST_TEST_MESSAGE("kill storm: " << kills << " kills, " << rerun << " tasks run again after a kill, "
+                                    << pg_int("SELECT count(*) FROM task_attempts WHERE outcome = 'lost'")
+                                    << " lost attempts, slowest rescue " << slowest.text(0, 0)
+                                    << " ms after the claim");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace oos::test

@@ -116,8 +116,13 @@ Connection::Connection(const std::string& conninfo, const std::optional<std::str
   if (!m_conn) throw Error(ExitCode::unavailable, "cannot connect to PostgreSQL: out of memory");
   m_server = describe(m_conn.get());
   if (PQstatus(m_conn.get()) != CONNECTION_OK) {
-    throw Error(ExitCode::unavailable,
-                "cannot connect to PostgreSQL at " + m_server + ": " + one_line(PQerrorMessage(m_conn.get())));
+    const std::string message =
+        "cannot connect to PostgreSQL at " + m_server + ": " + one_line(PQerrorMessage(m_conn.get()));
+    // Whether to try again: PQping asks the server itself, in any locale. No answer, or a server starting up or
+    // shutting down, is temporary (75); a server that accepts connections refused ours (password, role,
+    // database, pg_hba.conf): 69, since trying again will not help.
+    if (PQpingParams(keywords.data(), values.data(), 1) == PQPING_OK) throw Error(ExitCode::unavailable, message);
+    throw TransientDatabaseError(message);
   }
   PQsetNoticeProcessor(m_conn.get(), ignore_notice, nullptr);
 }

@@ -42,8 +42,9 @@ class Result {
 };
 
 // One connection to a server. Throws oos::Error: 78 (config) for a connection string libpq cannot parse,
-// 69 (unavailable) when the server cannot be reached or refuses us. Messages name the server
-// (host:port/database) and the cause, never the connection string (it may hold a password).
+// TransientDatabaseError (75) when the server does not answer or is starting up or shutting down, 69
+// (unavailable) when it answers but refuses us (password, role, database, pg_hba.conf). Messages name the
+// server (host:port/database) and the cause, never the connection string (it may hold a password).
 class Connection {
  public:
   // `conninfo`: "key=value ..." or a postgresql:// URL. A connect timeout of 10 s applies unless it sets

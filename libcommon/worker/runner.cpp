@@ -68,7 +68,7 @@ class Heartbeat {
   void remove(log::Logger& logger) {
     try {
       m_registry.remove(m_worker.options().name);
-    } catch (const SQLite::Exception& e) {
+    } catch (const std::exception& e) {  // SQLite's busy or I/O error, PostgreSQL away
       logger.warn(
           fmt::format("cannot remove the heartbeat of worker '{}': {}, ignoring", m_worker.options().name, e.what()),
           {{"worker", m_worker.options().name}});

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -196,6 +197,54 @@ BOOST_FIXTURE_TEST_CASE(a_kill_storm_across_two_hosts_loses_no_task_and_complete
                                     << pg_int("SELECT count(*) FROM task_attempts WHERE outcome = 'lost'")
                                     << " lost attempts, slowest rescue " << slowest.text(0, 0)
                                     << " ms after the claim");
+}
+
+// pg_ctl stop -m fast under two busy workers, 3 s away, then started again: the workers stay up (no exit, so no
+// restart loop) and finish every task, each succeeded once; a command run while the server is away exits 75.
+BOOST_FIXTURE_TEST_CASE(workers_ride_out_a_server_restart_and_commands_exit_75_while_it_is_away, PgHosts) {
+  constexpr int k_tasks = 300;
+  auto ran = dir() / "ran";
+  write_config("[queue]\nlease = \"10s\"\nbackoff = [0]\n[worker]\npoll_interval = \"100ms\"\n" +
+               handler_toml("append", write_script("append.sh", "sleep 0.02\necho \"$OOS_TASK_ID $OOS_ATTEMPT\" >> " +
+                                                                    ran.string() + "\n")));
+  std::string lines;
+  for (int n = 0; n < k_tasks; ++n)
+    lines += R"({"type":"append"})"
+             "\n";
+  BOOST_TEST_REQUIRE(queue({"enqueue", "default", "--batch"}, lines).exit_code == 0);
+  std::vector<std::unique_ptr<BackgroundProcess>> workers;
+  for (const auto& [host, name] : {std::pair{state_dir(), "host-a:1"}, std::pair{host_b, "host-b:1"}})
+    workers.push_back(
+        std::make_unique<BackgroundProcess>(tool_argv("OOS_WORKER_BIN", host, {"--name", name}), test_environment({})));
+  auto until = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(30));
+  while (pg_int("SELECT count(*) FROM tasks WHERE status = 'succeeded'") < k_tasks / 5 &&
+         std::chrono::steady_clock::now() < until)
+    for (auto& w : workers) w->pump(50);
+
+  auto& cluster = PgCluster::instance();
+  cluster.stop_server();
+  auto away = queue({"status"});
+  BOOST_TEST(away.exit_code == 75, away.err);
+  BOOST_TEST(away.err.find("oos-queue: error: cannot connect to PostgreSQL at ") == 0, away.err);
+  BOOST_TEST(std::count(away.err.begin(), away.err.end(), '\n') == 1, away.err);
+  for (auto stop = std::chrono::steady_clock::now() + std::chrono::seconds(3); std::chrono::steady_clock::now() < stop;)
+    for (auto& w : workers) BOOST_TEST_REQUIRE(!w->pump(50), "a worker exited while the server was away: " << w->err());
+  cluster.start_server();
+
+  until = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(60));
+  long long done = 0;
+  while ((done = pg_int("SELECT count(*) FROM tasks WHERE status = 'succeeded'")) < k_tasks &&
+         std::chrono::steady_clock::now() < until)
+    for (auto& w : workers) w->pump(50);
+  for (auto& w : workers) w->signal(SIGTERM);
+  for (auto& w : workers) {
+    int code = w->wait(std::chrono::seconds(20));
+    BOOST_TEST(code == 0, "worker exit " << code << ": " << w->err());
+    BOOST_TEST(w->err().find("the worker tries again") != std::string::npos, "no retry logged: " << w->err());
+  }
+  BOOST_TEST(done == k_tasks);
+  BOOST_TEST(pg_int("SELECT count(*) FROM task_attempts WHERE outcome = 'succeeded'") == k_tasks);
+  BOOST_TEST(runs_in(ran).size() == static_cast<std::size_t>(k_tasks));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -133,17 +133,27 @@ PgCluster::PgCluster() {
     const std::string data = (m_dir / "data").string();
     run_or_throw("initdb", as_server_user(bin_dir() / "initdb", {"-D", data, "-U", "postgres", "-A", "trust", "-N",
                                                                  "--no-instructions", "-E", "UTF8", "--locale=C"}));
-    const std::string options = "-c listen_addresses='' -c unix_socket_directories=" + m_dir.string() +
-                                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+    m_options = "-c listen_addresses='' -c unix_socket_directories=" + m_dir.string() +
+                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
     m_running = true;  // from here on, a half-started server is stopped too
-    run_or_throw("pg_ctl start",
-                 as_server_user(bin_dir() / "pg_ctl",
-                                {"-D", data, "-l", (m_dir / "log").string(), "-w", "-o", options, "start"}),
-                 m_dir / "log");
+    start_server();
   } catch (...) {
     stop();
     throw;
   }
+}
+
+void PgCluster::start_server() {
+  run_or_throw("pg_ctl start",
+               as_server_user(bin_dir() / "pg_ctl", {"-D", (m_dir / "data").string(), "-l", (m_dir / "log").string(),
+                                                     "-w", "-o", m_options, "start"}),
+               m_dir / "log");
+}
+
+void PgCluster::stop_server() {
+  run_or_throw("pg_ctl stop",
+               as_server_user(bin_dir() / "pg_ctl", {"-D", (m_dir / "data").string(), "-m", "fast", "-w", "stop"}),
+               m_dir / "log");
 }
 
 PgCluster::~PgCluster() {

@@ -51,12 +51,17 @@ class PgCluster {
   const std::filesystem::path& socket_dir() const { return m_dir; }
   // A new, empty schema (oos_test_<n>).
   PgSchema fresh_schema();
+  // Stops the server as an operator's `pg_ctl stop -m fast` would (sessions ended, transactions rolled back), and
+  // starts it again with the same settings: a test of what clients do while it is away.
+  void stop_server();
+  void start_server();
 
  private:
   PgCluster();
   void stop() noexcept;
 
   std::filesystem::path m_dir;
+  std::string m_options;  // the server's -o options
   bool m_running = false;
   std::unique_ptr<util::ChildProcess> m_bouncer;  // PgBouncer, once bouncer_conninfo() started it
   int m_schemas = 0;

@@ -8,7 +8,8 @@
 //                                                          "status FILL_S STATUS_MS BEFORE_MS"
 //   oos-bench cold-start RUNS -- ARGV...                   prints "cold-start MEDIAN_MS P90_MS MAX_MS"
 //   oos-bench worker STATE_DIR NAME                        the worker's own loop with an in-process no-op
-//                                                          handler, until drained: prints "worker NAME TASKS"
+//                                                          handler, until drained: prints "worker NAME TASKS";
+//                                                          on PostgreSQL when $OOS_DATABASE_URL is set
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -16,14 +17,17 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "db/database.hpp"
 #include "log.hpp"
+#include "pg/pg_backend.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
+#include "store/sqlite_backend.hpp"
 #include "util/time.hpp"
 #include "worker/runner.hpp"
 #include "worker/worker.hpp"
@@ -215,15 +219,24 @@ int worker_loop(const std::string& state_dir, const std::string& name) {
   util::SystemClock clock;
   // Warnings reach stderr, so that bench/run sees a "database busy" if there is one.
   auto logger = std::make_unique<log::Logger>("oos-bench", log::LogLevel::warn, log::LogFormat::text, config.log);
-  db::Database db({std::filesystem::path(state_dir) / "oos.db", config.db.synchronous, config.db.busy_timeout});
+  std::unique_ptr<store::Backend> backend;
+  if (const char* url = std::getenv("OOS_DATABASE_URL"); url && *url)
+    backend = std::make_unique<pg::PgBackend>(url, std::nullopt, config, clock, *logger);
+  else
+    backend = std::make_unique<store::SqliteBackend>(
+        std::make_unique<db::Database>(db::OpenOptions{std::filesystem::path(state_dir) / "oos.db",
+                                                       config.db.synchronous, config.db.busy_timeout}),
+        config, clock, *logger);
   worker::HandlerInputs inputs{{},
                                [](const std::string&) { return std::optional<std::string>(); },
                                [](const std::string&) { return std::optional<std::string>(); }};
-  worker::Worker w(db, config, clock, *logger, {name, {"default"}, true, std::nullopt}, std::move(inputs));
+  worker::Worker w(*backend, config, clock, *logger, {name, {"default"}, true, std::nullopt}, std::move(inputs));
   w.add_builtin("bench", [](const queue::Task&) { return worker::InProcessResult{true, "", {}}; });
   NoNotifier notifier;
   static volatile std::sig_atomic_t never = 0;
-  worker::run_worker(w, notifier, *logger, {std::nullopt, util::Millis(50), util::Millis(3'600'000), db.path()}, never);
+  worker::run_worker(
+      w, notifier, *logger,
+      {std::nullopt, util::Millis(50), util::Millis(3'600'000), std::filesystem::path(state_dir) / "oos.db"}, never);
   std::printf("worker %s %lld\n", name.c_str(), static_cast<long long>(w.counters().succeeded));
   return 0;
 }

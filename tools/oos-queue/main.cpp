@@ -2,7 +2,7 @@
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
-#include "store/open.hpp"
+#include "backends/open.hpp"
 
 int main(int argc, char** argv) {
   oos::tools::queue::Command command;

@@ -4,7 +4,7 @@
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "run.hpp"
-#include "store/open.hpp"
+#include "backends/open.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "store/open.hpp"
+#include "backends/open.hpp"
 
 #include <cstdlib>
 

@@ -993,8 +993,8 @@ BOOST_FIXTURE_TEST_CASE(remove_silent_deletes_only_rows_older_than_the_cutoff, C
   BOOST_TEST(workers.remove_silent(k_t0 + 1000, DryRun::no) == 0);
 }
 
-// What each worker runs now: the running tasks by lease owner. (Which index each backend reads them from: the plan
-// checks of test_worker_registry.cpp and test_pg_queue_store.cpp.)
+// What each worker runs now: the running tasks by lease owner, the lowest id when one holds several. (Which index each
+// backend reads them from: the plan checks of test_worker_registry.cpp and test_pg_queue_store.cpp.)
 BOOST_FIXTURE_TEST_CASE(current_tasks_are_the_running_tasks_by_lease_owner, ContractFixture) {
   for (int i = 0; i < 3; ++i) add();
   BOOST_TEST(workers.current_tasks().empty());
@@ -1012,4 +1012,8 @@ BOOST_FIXTURE_TEST_CASE(current_tasks_are_the_running_tasks_by_lease_owner, Cont
   current = workers.current_tasks();
   BOOST_TEST(current.size() == 1u);
   BOOST_TEST(current.count("w2") == 1u);
+  // A worker holding several (a run handed over by record_and_claim): its lowest id.
+  auto third = tasks.claim(k_default, "w2");
+  BOOST_REQUIRE(third);
+  BOOST_TEST(workers.current_tasks().at("w2").id == second->task.id);
 }

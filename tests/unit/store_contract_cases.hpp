@@ -916,6 +916,152 @@ BOOST_FIXTURE_TEST_CASE(dead_since_counts_the_tasks_dead_since_a_time_per_queue,
   BOOST_TEST(queues.dead_since(clock.now()).empty());
 }
 
+// --- Counts
+
+// A thousand random operations of every kind that changes a task's status, attempts or existence, on three queues;
+// after every few, status equals what counting the rows shows.
+BOOST_FIXTURE_TEST_CASE(status_equals_a_count_of_the_rows_after_every_operation, ContractFixture) {
+  config.queue.backoff_jitter = 0;
+  TaskStore& store = tasks;
+  const std::vector<std::string> k_queues{"a", "b", "c"};
+  std::mt19937 rng(15);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::vector<Lease> leases;
+  auto new_task = [&] {
+    NewTask t;
+    t.queue = k_queues[static_cast<std::size_t>(pick(3))];
+    t.type = "t";
+    t.priority = pick(3);
+    t.max_attempts = 1 + pick(3);
+    if (pick(4) == 0) t.delay = util::Millis(pick(10'000));
+    if (pick(3) == 0) t.unique_key = "k" + std::to_string(pick(4));
+    return t;
+  };
+  auto take_lease = [&]() -> std::optional<Lease> {
+    if (leases.empty()) return std::nullopt;
+    auto i = static_cast<std::size_t>(pick(static_cast<int>(leases.size())));
+    auto lease = leases[i];
+    leases.erase(leases.begin() + static_cast<std::ptrdiff_t>(i));
+    return lease;
+  };
+  auto some_id = [&](TaskStatus status) -> std::optional<TaskId> {
+    std::vector<TaskId> ids;
+    for (const auto& q : k_queues)
+      for (const auto& t : store.list(q, status, -1)) ids.push_back(t.id);
+    if (ids.empty()) return std::nullopt;
+    return ids[static_cast<std::size_t>(pick(static_cast<int>(ids.size())))];
+  };
+  auto requeue = [&](std::span<const TaskId> ids, const DeadFilter& filter) -> bool {
+    try {
+      return !store.requeue(ids, filter, DryRun::no).empty();
+    } catch (const Error& e) {
+      BOOST_TEST_REQUIRE((e.code() == ExitCode::problem_reported), e.what());  // its unique key is taken
+      return false;
+    }
+  };
+  std::vector<int> kinds_done(13, 0);
+  std::set<std::string> seen;  // statuses some queue showed tasks in
+  std::int64_t retrying = 0;   // over all checks: retries waiting
+  for (int step = 0; step < 1000; ++step) {
+    int kind = pick(13);
+    bool acted = false;
+    switch (kind) {
+      case 0: acted = store.enqueue(new_task()).created; break;
+      case 1: {
+        std::vector<NewTask> batch;
+        for (int i = 0, n = 1 + pick(5); i < n; ++i) batch.push_back(new_task());
+        for (const auto& r : store.enqueue_batch(batch)) acted = acted || r.created;
+        break;
+      }
+      case 2:
+      case 3:
+        if (auto c = store.claim(k_queues, "w")) {
+          leases.push_back(c->lease);
+          acted = true;
+        }
+        break;
+      case 4:
+        if (auto l = take_lease()) acted = store.complete(*l, "ok") == Fence::applied;
+        break;
+      case 5:
+        if (auto l = take_lease())
+          acted = store.fail(*l, {policy::FailureKind::retryable, "again", 1}).fence == Fence::applied;
+        break;
+      case 6:
+        if (auto l = take_lease())
+          acted = store.fail(*l, {policy::FailureKind::permanent, "never", 2}).fence == Fence::applied;
+        break;
+      case 7:
+        if (auto l = take_lease()) acted = store.release(*l) == Fence::applied;
+        break;
+      case 8:
+        if (auto l = take_lease()) {
+          RunRecord run;
+          run.succeeded = pick(2) == 0;
+          run.failure = {policy::FailureKind::retryable, "again", 1};
+          auto r = store.record_and_claim(*l, run, k_queues, "w");
+          acted = r.recorded.fence == Fence::applied;
+          if (r.next) leases.push_back(r.next->lease);
+        }
+        break;
+      case 9:  // leases held now expire: reclaimed as lost runs
+        if (pick(8) == 0) {
+          clock.advance(config.queue_settings("a").lease.count() + 1);
+          acted = store.reclaim_expired() > 0;
+        }
+        break;
+      case 10:
+        if (auto id = some_id(pick(2) == 0 ? TaskStatus::dead : TaskStatus::pending)) {
+          if (store.find(*id)->status == TaskStatus::dead) {
+            const std::array<TaskId, 1> ids{*id};
+            acted = requeue(ids, {});
+          } else {
+            store.cancel(*id);
+            acted = true;
+          }
+        } else if (pick(2) == 0) {
+          DeadFilter filter;
+          filter.queue = k_queues[static_cast<std::size_t>(pick(3))];
+          acted = requeue({}, filter);
+        }
+        break;
+      case 11:
+        if (pick(4) == 0) {
+          PurgeOptions purge;
+          purge.older_than = util::Millis(pick(20'000));
+          purge.dead = pick(3) != 0;
+          auto purged = store.purge(purge);
+          acted = purged.dead + purged.succeeded > 0;
+        }
+        break;
+      default:
+        clock.advance(pick(3000));
+        acted = true;
+        break;
+    }
+    if (acted) ++kinds_done[static_cast<std::size_t>(kind)];
+    if (step % 5 != 0 && kind != 9 && kind != 12) continue;
+    for (const auto& s : queues.status(clock.now())) {
+      BOOST_TEST_INFO("step " << step << ", operation " << kind << ", queue " << s.name);
+      BOOST_REQUIRE_EQUAL(status_shown(s), status_by_scan(s.name, clock.now()));
+      const auto& c = s.counts;
+      if (c.pending > 0) seen.insert("pending");
+      if (c.running > 0) seen.insert("running");
+      if (c.succeeded > 0) seen.insert("succeeded");
+      if (c.dead > 0) seen.insert("dead");
+      if (c.cancelled > 0) seen.insert("cancelled");
+      retrying += c.retrying;
+      auto stats = queues.stats(s.name, clock.now());
+      BOOST_REQUIRE(stats);
+      BOOST_REQUIRE_EQUAL(status_shown(stats->status), status_shown(s));
+    }
+  }
+  for (std::size_t kind = 0; kind < kinds_done.size(); ++kind)
+    BOOST_TEST(kinds_done[kind] >= 5, "operation " << kind << " changed a task in " << kinds_done[kind] << " steps");
+  BOOST_TEST(seen.size() == 5U);
+  BOOST_TEST(retrying > 0);
+}
+
 // --- Worker registry
 
 BOOST_FIXTURE_TEST_CASE(a_heartbeat_inserts_a_row_with_every_column, ContractFixture) {

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>

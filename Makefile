@@ -13,7 +13,7 @@ MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
 TEST_LABELS = unit cli system fuzz browser api queue worker watchdog durability scale metrics health search reliability pg
 
-.PHONY: all deps configure build test dev-test fuzz fuzz-build fuzz-merge demo bench bench-pg format lint tidy clean \
+.PHONY: all deps configure build test dev-test fuzz fuzz-build fuzz-merge demo bench bench-pg bench-pg-listen format lint tidy clean \
         install uninstall start stop restart status logs validate $(addprefix test-,$(TEST_LABELS))
 
 all: build
@@ -71,6 +71,10 @@ bench: build
 bench-pg: build
 	@cmake --build $(BUILD_DIR) -j$(JOBS) --target oos-bench
 	@bench/pg_run $(BUILD_DIR)
+
+# Enqueue-to-start latency of an idle worker on PostgreSQL, LISTEN/NOTIFY against polling (bench/README.md).
+bench-pg-listen: build
+	@bench/pg_listen $(BUILD_DIR)
 
 format:
 	@clang-format -i $(SOURCES)

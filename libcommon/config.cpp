@@ -97,6 +97,7 @@ class Value {
   }
 
   std::string string() const { return expect<std::string>(m_node, m_key, "a string"); }
+  bool boolean() const { return expect<bool>(m_node, m_key, "a boolean"); }
   template <std::integral Int>
   Int integer(Int min, Int max) const {
     auto value = expect<std::int64_t>(m_node, m_key, "an integer");
@@ -254,6 +255,7 @@ const Keys<DbSettings> k_db{{
     {"synchronous", [](const Value& v, DbSettings& s) { s.synchronous = v.choice(k_synchronous); }},
     {"busy_timeout", [](const Value& v, DbSettings& s) { s.busy_timeout = v.duration(); }},
     {"url", [](const Value& v, DbSettings& s) { s.url = v.string(); }},
+    {"listen", [](const Value& v, DbSettings& s) { s.listen = v.boolean(); }},
 }};
 
 const Keys<LogSettings> k_log{{

@@ -22,7 +22,8 @@ enum class LogFormat { automatic, journal, json, text };
 struct DbSettings {
   Synchronous synchronous = Synchronous::full;
   Millis busy_timeout = 5s;
-  std::string url;  // postgresql://... : the shared PostgreSQL database; empty: SQLite in the state directory
+  std::string url;     // postgresql://... : the shared PostgreSQL database; empty: SQLite in the state directory
+  bool listen = true;  // PostgreSQL: an idle worker LISTENs for new tasks (false: it only polls, as behind PgBouncer)
 };
 
 struct LogSettings {

@@ -167,6 +167,22 @@ int Connection::backend_pid() const {
   return PQbackendPID(m_conn.get());
 }
 
+int Connection::socket() const {
+  return PQsocket(m_conn.get());
+}
+
+int Connection::take_notifications() {
+  if (PQconsumeInput(m_conn.get()) == 0 || PQstatus(m_conn.get()) != CONNECTION_OK)
+    throw TransientDatabaseError("lost the connection to PostgreSQL at " + m_server + ": " +
+                                 one_line(PQerrorMessage(m_conn.get())));
+  int count = 0;
+  while (PGnotify* notify = PQnotifies(m_conn.get())) {
+    PQfreemem(notify);
+    ++count;
+  }
+  return count;
+}
+
 Transaction::Transaction(Connection& connection) : m_connection(connection) {
   m_connection.exec_params("BEGIN");
   ++m_connection.m_open_transactions;

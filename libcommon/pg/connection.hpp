@@ -65,6 +65,11 @@ class Connection {
   const std::string& server() const { return m_server; }
   // The server process serving this connection (pg_backend_pid()).
   int backend_pid() const;
+  // The connection's socket, for poll(2); -1 when it has none.
+  int socket() const;
+  // Reads, without blocking, what the server sent and drops the notifications (LISTEN) it held: how many.
+  // Throws TransientDatabaseError, naming the server, when the connection is lost.
+  int take_notifications();
 
  private:
   struct Finish {

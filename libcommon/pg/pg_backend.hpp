@@ -1,5 +1,5 @@
 // The PostgreSQL backend (docs/reference.md section 19): one connection to the shared database, migrated on
-// open under its advisory lock, and the PostgreSQL stores on it.
+// open under its advisory lock, the PostgreSQL stores on it, and the idle wait (a second connection that LISTENs).
 #pragma once
 
 #include <optional>
@@ -8,6 +8,7 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "pg/connection.hpp"
+#include "pg/listener.hpp"
 #include "pg/pg_queue_store.hpp"
 #include "pg/pg_task_store.hpp"
 #include "pg/pg_worker_registry.hpp"
@@ -26,6 +27,10 @@ class PgBackend final : public store::Backend {
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
+  // LISTEN on a second connection, opened on the first wait (db.listen), else a sleep: pg::WorkWaiter.
+  bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
+    return m_waiter.wait(clock, timeout, stop);
+  }
   void release_memory() override {}  // the connection caches nothing worth freeing
   db::Database* sqlite() override { return nullptr; }
 
@@ -34,6 +39,7 @@ class PgBackend final : public store::Backend {
   PgTaskStore m_tasks;
   PgQueueStore m_queues;
   PgWorkerRegistry m_workers;
+  WorkWaiter m_waiter;
 };
 
 }  // namespace oos::pg

@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "pg/events.hpp"
+#include "pg/listener.hpp"
 #include "pg/pg_task_rows.hpp"
 #include "pg/task_sql.hpp"
 #include "pg/values.hpp"
@@ -40,6 +41,23 @@ Param opt_param(const std::optional<std::string>& value) {
 
 Param opt_param(std::optional<int> value) {
   return value ? Param(std::to_string(*value)) : std::nullopt;
+}
+
+// The longest payload notify_runnable() sends (the server's limit is 8000 bytes); a longer list is sent empty.
+constexpr std::size_t k_max_notify_payload = 1000;
+
+// Tells the listening workers (pg/listener.hpp) that `queues` have tasks runnable now: one NOTIFY for the caller's
+// transaction, delivered at its commit and dropped by its rollback. The payload names the queues, comma-separated,
+// for a reader; a worker wakes on any.
+void notify_runnable(Connection& connection, std::span<const std::string_view> queues) {
+  std::string payload;
+  for (const auto queue : queues) payload += (payload.empty() ? "" : ",") + std::string(queue);
+  if (payload.size() > k_max_notify_payload) payload.clear();
+  connection.exec_params("SELECT pg_notify($1, $2)", {Param{k_tasks_channel}, payload});
+}
+
+void notify_runnable(Connection& connection, std::string_view queue) {
+  notify_runnable(connection, std::span(&queue, 1));
 }
 
 }  // namespace
@@ -117,6 +135,7 @@ EnqueueResult PgTaskStore::enqueue(const queue::NewTask& task) {
   lock_unique_keys(std::span(&task, 1));  // first, as enqueue_batch does: one order of locks
   register_queue(task.queue, now);
   auto result = insert(task, now);
+  if (result.created && task.delay.count() <= 0) notify_runnable(m_connection, task.queue);
   tx.commit();
   return result;
 }
@@ -129,13 +148,18 @@ std::vector<EnqueueResult> PgTaskStore::enqueue_batch(std::span<const queue::New
   auto now = m_clock.now();
   lock_unique_keys(tasks);
   std::vector<std::string_view> registered;
+  std::vector<std::string_view> runnable;
   for (const auto& task : tasks) {
     if (std::find(registered.begin(), registered.end(), std::string_view(task.queue)) == registered.end()) {
       register_queue(task.queue, now);
       registered.push_back(task.queue);
     }
     results.push_back(insert(task, now));
+    if (results.back().created && task.delay.count() <= 0 &&
+        std::find(runnable.begin(), runnable.end(), std::string_view(task.queue)) == runnable.end())
+      runnable.push_back(task.queue);
   }
+  if (!runnable.empty()) notify_runnable(m_connection, runnable);
   tx.commit();
   return results;
 }
@@ -274,6 +298,7 @@ FailOutcome PgTaskStore::fail_locked(const RunningRow& row, const queue::Failure
         "UPDATE tasks SET status = 'pending', run_at = $1, last_error = $2, lease_token = NULL, "
         "lease_expires_at = NULL, updated_at = $3 WHERE id = $4",
         {param(outcome.retry_at), failure.error, param(now), param(row.id)});
+    if (outcome.retry_at <= now) notify_runnable(m_connection, row.queue);
   } else {
     m_connection.exec_params(
         "UPDATE tasks SET status = 'dead', last_error = $1, finished_at = $2, updated_at = $2, lease_token = NULL, "
@@ -431,6 +456,11 @@ std::vector<queue::TaskId> PgTaskStore::requeue(std::span<const queue::TaskId> i
         {param(now), param(id)});
     record_event(m_connection, now, "task.requeue", fmt::format("task/{}", id), "dead -> pending");
   }
+  std::vector<std::string_view> requeued;
+  for (const auto& task : dead)
+    if (std::find(requeued.begin(), requeued.end(), std::string_view(task.queue)) == requeued.end())
+      requeued.push_back(task.queue);
+  if (!requeued.empty()) notify_runnable(m_connection, requeued);
   tx.commit();
   for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
   return selected;

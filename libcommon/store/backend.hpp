@@ -3,11 +3,16 @@
 // out; only the host-local tools (backup, integrity) ask for the SQLite file itself.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <csignal>
 #include <string>
 
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "queue/worker_registry.hpp"
+#include "util/duration.hpp"
+#include "util/time.hpp"
 
 namespace oos::db {
 class Database;
@@ -26,6 +31,12 @@ class Backend {
   virtual queue::QueueStore& queues() = 0;
   virtual queue::WorkerRegistry& workers() = 0;
 
+  // The idle wait of a worker: waits up to `timeout` on `clock`, or until `stop` is set (checked every 100 ms).
+  // True when it returned early because work was announced (PostgreSQL's LISTEN/NOTIFY): the caller steps at once;
+  // false after the timeout or a stop. SQLite announces nothing: a plain sleep, the worker polls.
+  virtual bool wait_for_work(const util::Clock& clock, util::Millis timeout,
+                             const volatile std::sig_atomic_t& stop) = 0;
+
   // Frees what the connection caches (the worker's answer to memory pressure; SIGUSR1).
   virtual void release_memory() = 0;
 
@@ -33,5 +44,14 @@ class Backend {
   // nullptr on PostgreSQL.
   virtual db::Database* sqlite() = 0;
 };
+
+// Sleeps `timeout` on `clock` in slices of at most 100 ms, returning early once `stop` is set (a sleep resumes
+// after a signal, so one long sleep would hold a stop back).
+inline void sleep_unless_stopped(const util::Clock& clock, util::Millis timeout,
+                                 const volatile std::sig_atomic_t& stop) {
+  const double until = clock.monotonic() + static_cast<double>(timeout.count()) / 1000.0;
+  for (double now = clock.monotonic(); !stop && now < until; now = clock.monotonic())
+    clock.sleep_for(static_cast<std::int64_t>(std::ceil(std::min(100.0, (until - now) * 1000.0))));
+}
 
 }  // namespace oos::store

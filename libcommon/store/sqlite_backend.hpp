@@ -27,6 +27,10 @@ class SqliteBackend final : public Backend {
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
+  bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
+    sleep_unless_stopped(clock, timeout, stop);
+    return false;
+  }
   void release_memory() override { m_db->release_memory(); }
   db::Database* sqlite() override { return m_db; }
 

@@ -12,6 +12,7 @@
 #include "db/database.hpp"
 #include "error.hpp"
 #include "queue/worker_registry.hpp"
+#include "store/backend.hpp"
 #include "util/process_usage.hpp"
 
 namespace oos::worker {
@@ -118,14 +119,6 @@ bool flag_set(const volatile std::sig_atomic_t* flag) {
   return flag && *flag;
 }
 
-// Waits `interval` in slices of at most 100 ms, returning early once `stop` is set: a sleep resumes after a
-// signal, so one long sleep would hold a stop back for the whole interval.
-void wait_unless_stopped(const util::Clock& clock, util::Millis interval, const volatile std::sig_atomic_t& stop) {
-  double until = clock.monotonic() + static_cast<double>(interval.count()) / 1000.0;
-  for (double now = clock.monotonic(); !stop && now < until; now = clock.monotonic())
-    clock.sleep_for(static_cast<std::int64_t>(std::ceil(std::min(100.0, (until - now) * 1000.0))));
-}
-
 }  // namespace
 
 void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const RunnerOptions& options,
@@ -165,11 +158,11 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
       }
     } catch (const SQLite::Exception& e) {
       warn_busy_or_rethrow(e, worker, logger, options);
-      wait_unless_stopped(clock, options.poll_interval, stop);
+      store::sleep_unless_stopped(clock, options.poll_interval, stop);
       continue;  // no progress, no watchdog ping
     } catch (const TransientDatabaseError& e) {
       warn_transient(e, worker, logger);
-      wait_unless_stopped(clock, options.poll_interval, stop);
+      store::sleep_unless_stopped(clock, options.poll_interval, stop);
       continue;
     }
     double now = clock.monotonic();
@@ -181,10 +174,12 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     if (step == Step::done) break;
     if (step != Step::idle) continue;
     // Idle: wait for the poll interval in short slices, so a stop signal or a release request is seen at once;
-    // the heartbeat goes on meanwhile.
+    // the heartbeat goes on meanwhile. The backend ends the wait early when work is announced (PostgreSQL's
+    // LISTEN/NOTIFY): the next step claims it.
     double until = now + static_cast<double>(options.poll_interval.count()) / 1000.0;
     while (!stop && !flag_set(options.release_memory) && (now = clock.monotonic()) < until) {
-      clock.sleep_for(static_cast<std::int64_t>(std::ceil(std::min(100.0, (until - now) * 1000.0))));
+      const auto slice = util::Millis(static_cast<std::int64_t>(std::ceil(std::min(100.0, (until - now) * 1000.0))));
+      if (worker.backend().wait_for_work(clock, slice, stop)) break;
       now = clock.monotonic();
       if (heartbeat.due(now)) {
         try {

@@ -52,6 +52,7 @@ state_dir = "/srv/oos"
 [db]
 synchronous = "normal"
 busy_timeout = "2s"
+listen = false
 
 [log]
 level = "debug"
@@ -171,6 +172,7 @@ BOOST_AUTO_TEST_CASE(an_empty_config_gives_the_defaults_of_design_section_13) {
 
   BOOST_TEST((c.db.synchronous == Synchronous::full));
   BOOST_TEST(c.db.busy_timeout.count() == 5'000);
+  BOOST_TEST(c.db.listen);
 
   BOOST_TEST((c.log.level == LogLevel::info));
   BOOST_TEST((c.log.format == LogFormat::automatic));
@@ -256,6 +258,7 @@ BOOST_AUTO_TEST_CASE(a_full_config_sets_every_key_of_every_section) {
 
   BOOST_TEST((c.db.synchronous == Synchronous::normal));
   BOOST_TEST(c.db.busy_timeout.count() == 2'000);
+  BOOST_TEST(!c.db.listen);
 
   BOOST_TEST((c.log.level == LogLevel::debug));
   BOOST_TEST((c.log.format == LogFormat::json));
@@ -426,6 +429,8 @@ BOOST_AUTO_TEST_CASE(invalid_configs_fail_with_code_78_naming_file_line_and_key)
        "oos.toml:3: key 'queue.lease': expected a duration string such as \"30s\", got an integer"},
       {"wrong type for an integer", "[queue]\nmax_attempts = \"10\"",
        "oos.toml:2: key 'queue.max_attempts': expected an integer, got a string"},
+      {"a string for a boolean", "[db]\nlisten = \"no\"",
+       "oos.toml:2: key 'db.listen': expected a boolean, got a string"},
       {"wrong type for a string list", "[worker]\nqueues = \"default\"",
        "oos.toml:2: key 'worker.queues': expected an array of strings, got a string"},
       {"wrong type inside a list", "[worker]\nqueues = [\"a\", 2]",

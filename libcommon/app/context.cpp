@@ -1,5 +1,6 @@
 #include "app/context.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -48,6 +49,13 @@ Context make_context(std::string tool, const CommonOptions& options) {
   auto format = log::resolve_format(context.config.log.format, std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
   context.logger = std::make_unique<log::Logger>(context.tool, context.config.log.level, format, context.config.log);
   return context;
+}
+
+void refuse_postgresql(const Context& context, std::string_view instead) {
+  if (store::resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL")))
+    throw Error(
+        ExitCode::unavailable,
+        fmt::format("{} does not run on PostgreSQL (db.url or OOS_DATABASE_URL is set): {}", context.tool, instead));
 }
 
 std::unique_ptr<db::Database> open_database(const Context& context, db::Access access) {

@@ -1,6 +1,6 @@
 // The tools beside oos-queue and oos-worker on a shared PostgreSQL (docs/reference.md section 19): oos-retry through
 // the store interfaces with the output and exit codes it has on SQLite, against the throwaway cluster of
-// support/pg_cluster.
+// support/pg_cluster. oos-backup and oos-integrity refuse there with 69, naming what to use instead.
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
@@ -118,6 +118,35 @@ BOOST_FIXTURE_TEST_CASE(retry_purge_deletes_old_dead_tasks_only, PgHosts) {
   BOOST_TEST(done.out == "deleted 2 dead tasks\n");
   BOOST_TEST(pg_text("SELECT string_agg(id::text, ',' ORDER BY id) FROM tasks") == "2,4");
   BOOST_TEST(retry({"purge", "--older-than", "soon"}).exit_code == 64);
+}
+
+// Backups and integrity checks of PostgreSQL are the server's tools' business: every verb refuses with 69 and one
+// line naming them, before it reads or writes anything.
+BOOST_FIXTURE_TEST_CASE(backup_refuses_on_postgresql_naming_pg_dump_and_pg_restore, PgHosts) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {}, {"create"}, {"list"}, {"verify"}, {"restore", "--latest"}, {"prune"}}) {
+    auto r = backup(args);
+    BOOST_TEST(r.exit_code == 69, r.err);
+    BOOST_TEST(r.err ==
+                   "oos-backup: error: oos-backup does not run on PostgreSQL (db.url or OOS_DATABASE_URL is set): it "
+                   "copies the SQLite state database; back PostgreSQL up with 'pg_dump --format=custom' and verify "
+                   "the dump with 'pg_restore --list'\n",
+               r.err);
+  }
+  BOOST_TEST(!fs::exists(state_dir()), "nothing is created in the state directory");
+}
+
+BOOST_FIXTURE_TEST_CASE(integrity_refuses_on_postgresql_naming_amcheck, PgHosts) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{}, {"check"}, {"vacuum"}}) {
+    auto r = integrity(args);
+    BOOST_TEST(r.exit_code == 69, r.err);
+    BOOST_TEST(r.err ==
+                   "oos-integrity: error: oos-integrity does not run on PostgreSQL (db.url or OOS_DATABASE_URL is "
+                   "set): it checks and recovers the SQLite state database; PostgreSQL's integrity is the server's: "
+                   "check it with the amcheck extension (pg_amcheck) and recover from a pg_dump\n",
+               r.err);
+  }
+  BOOST_TEST(!fs::exists(state_dir()), "nothing is created in the state directory");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

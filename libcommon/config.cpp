@@ -254,6 +254,8 @@ const Keys<DbSettings> k_db{{
     {"synchronous", [](const Value& v, DbSettings& s) { s.synchronous = v.choice(k_synchronous); }},
     {"busy_timeout", [](const Value& v, DbSettings& s) { s.busy_timeout = v.duration(); }},
     {"url", [](const Value& v, DbSettings& s) { s.url = v.string(); }},
+    {"transaction_warning", [](const Value& v, DbSettings& s) { s.transaction_warning = v.duration(); }},
+    {"clock_skew_warning", [](const Value& v, DbSettings& s) { s.clock_skew_warning = v.duration(); }},
 }};
 
 const Keys<LogSettings> k_log{{

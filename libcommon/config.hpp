@@ -23,6 +23,8 @@ struct DbSettings {
   Synchronous synchronous = Synchronous::full;
   Millis busy_timeout = 5s;
   std::string url;  // postgresql://... : the shared PostgreSQL database; empty: SQLite in the state directory
+  Millis transaction_warning = 5min;  // oos-health on PostgreSQL: an open transaction older than this is a WARNING
+  Millis clock_skew_warning = 1s;     // oos-health on PostgreSQL: the server's clock this far off is a WARNING
 };
 
 struct LogSettings {

@@ -1,10 +1,14 @@
 // The tools beside oos-queue and oos-worker on a shared PostgreSQL (docs/reference.md section 19): oos-retry through
 // the store interfaces with the output and exit codes it has on SQLite, against the throwaway cluster of
-// support/pg_cluster. oos-backup and oos-integrity refuse there with 69, naming what to use instead.
+// support/pg_cluster. oos-backup and oos-integrity refuse there with 69, naming what to use instead. oos-health
+// checks the queues, the workers and the server.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "pg_support.hpp"
 
@@ -33,6 +37,14 @@ void make_dead_letters(PgHosts& f) {
   BOOST_TEST_REQUIRE(worked.exit_code == 0, worked.err);
   BOOST_TEST_REQUIRE(f.pg_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 3);
   BOOST_TEST_REQUIRE(f.enqueue("mail", "send") == 4);
+}
+
+// oos-health --json's checks as name -> {status, message}.
+std::map<std::string, json> checks_of(const std::string& out) {
+  std::map<std::string, json> checks;
+  const auto doc = json::parse(out);
+  for (const auto& c : doc["checks"]) checks[c["name"].get<std::string>()] = c;
+  return checks;
 }
 
 std::vector<long long> ids_of(const std::string& json_lines) {
@@ -147,6 +159,64 @@ BOOST_FIXTURE_TEST_CASE(integrity_refuses_on_postgresql_naming_amcheck, PgHosts)
                r.err);
   }
   BOOST_TEST(!fs::exists(state_dir()), "nothing is created in the state directory");
+}
+
+BOOST_FIXTURE_TEST_CASE(health_checks_the_queues_workers_and_server_and_not_the_host_local_files, PgHosts) {
+  BOOST_TEST_REQUIRE(queue({"pause", "mail"}).exit_code == 0);
+  auto r = health({"--json"});
+  BOOST_TEST(r.exit_code == 0, r.out << r.err);
+  auto checks = checks_of(r.out);
+  for (const auto& [name, check] : checks) BOOST_TEST(check["status"] == "OK", name << ": " << check.dump());
+  BOOST_TEST(checks.count("database") == 1u);
+  BOOST_TEST(checks["database"]["message"].get<std::string>().starts_with("PostgreSQL at "), r.out);
+  BOOST_TEST(
+      checks["postgres connections"]["message"].get<std::string>().find("connections in use") != std::string::npos,
+      r.out);
+  BOOST_TEST(checks["postgres transactions"]["message"] == "no other transaction open", r.out);
+  BOOST_TEST(checks.count("postgres clock") == 1u, r.out);
+  BOOST_TEST(checks["queue mail"]["message"] == "0 runnable, 0 dead, paused", r.out);
+  BOOST_TEST(checks.count("workers") == 1u, r.out);
+  BOOST_TEST(checks.count("backup") == 0u, "backups are the server's business: " << r.out);
+  BOOST_TEST(checks.count("integrity") == 0u, r.out);
+  BOOST_TEST(!fs::exists(db_path()), "no SQLite file is created");
+
+  // The queue checks read the shared store: a task runnable with no worker anywhere is CRITICAL.
+  BOOST_TEST_REQUIRE(queue_at(host_b, {"enqueue", "default", "note"}).exit_code == 0);
+  auto waiting = health({});
+  BOOST_TEST(waiting.exit_code == 2, waiting.out);
+  BOOST_TEST(waiting.out.find("CRITICAL workers: no worker is running and 1 tasks are runnable") != std::string::npos,
+             waiting.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(health_warns_of_a_transaction_held_open_past_db_transaction_warning, PgHosts) {
+  write_config("[db]\ntransaction_warning = \"1s\"\n");
+  auto holder = connect();
+  holder.exec_params("BEGIN");
+  holder.exec_params("SELECT txid_current()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto r = health({});
+  BOOST_TEST(r.exit_code == 1, r.out << r.err);
+  BOOST_TEST(r.out.find("WARNING postgres transactions: a transaction open for ") != std::string::npos, r.out);
+  BOOST_TEST(
+      r.out.find("idle in transaction), over db.transaction_warning 1s: it holds back vacuum") != std::string::npos,
+      r.out);
+  holder.exec_params("COMMIT");
+  auto after = health({});
+  BOOST_TEST(after.exit_code == 0, after.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(health_is_critical_naming_the_server_when_it_cannot_be_reached, PgHosts) {
+  ::setenv("OOS_DATABASE_URL", "postgresql://oos@/oos?host=%2Fnonexistent-oos-socket-dir", 1);
+  auto r = health({"--json"}, {"OOS_DATABASE_PASSWORD=hunter2hunter2"});
+  BOOST_TEST(r.exit_code == 2, r.out << r.err);
+  auto checks = checks_of(r.out);
+  BOOST_TEST(checks["database"]["status"] == "CRITICAL", r.out);
+  BOOST_TEST(checks["database"]["message"].get<std::string>().find("cannot connect to PostgreSQL at "
+                                                                   "/nonexistent-oos-socket-dir") != std::string::npos,
+             r.out);
+  BOOST_TEST(checks.count("backup") == 0u, r.out);
+  BOOST_TEST(checks.count("postgres connections") == 0u, r.out);
+  BOOST_TEST((r.out + r.err).find("hunter2") == std::string::npos, r.out << r.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -256,6 +256,8 @@ const Keys<DbSettings> k_db{{
     {"busy_timeout", [](const Value& v, DbSettings& s) { s.busy_timeout = v.duration(); }},
     {"url", [](const Value& v, DbSettings& s) { s.url = v.string(); }},
     {"listen", [](const Value& v, DbSettings& s) { s.listen = v.boolean(); }},
+    {"transaction_warning", [](const Value& v, DbSettings& s) { s.transaction_warning = v.duration(); }},
+    {"clock_skew_warning", [](const Value& v, DbSettings& s) { s.clock_skew_warning = v.duration(); }},
 }};
 
 const Keys<LogSettings> k_log{{

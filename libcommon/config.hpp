@@ -24,6 +24,8 @@ struct DbSettings {
   Millis busy_timeout = 5s;
   std::string url;     // postgresql://... : the shared PostgreSQL database; empty: SQLite in the state directory
   bool listen = true;  // PostgreSQL: an idle worker LISTENs for new tasks (false: it only polls, as behind PgBouncer)
+  Millis transaction_warning = 5min;  // oos-health on PostgreSQL: an open transaction older than this is a WARNING
+  Millis clock_skew_warning = 1s;     // oos-health on PostgreSQL: the server's clock this far off is a WARNING
 };
 
 struct LogSettings {

@@ -1,5 +1,6 @@
 #include "app/context.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -50,6 +51,13 @@ Context make_context(std::string tool, const CommonOptions& options) {
   return context;
 }
 
+void refuse_postgresql(const Context& context, std::string_view instead) {
+  if (store::resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL")))
+    throw Error(
+        ExitCode::unavailable,
+        fmt::format("{} does not run on PostgreSQL (db.url or OOS_DATABASE_URL is set): {}", context.tool, instead));
+}
+
 std::unique_ptr<db::Database> open_database(const Context& context, db::Access access) {
   // A tool that only knows SQLite must not quietly use the state directory's file when the operator pointed the
   // tools at a shared PostgreSQL (docs/reference.md section 19 lists which tools run there).
@@ -57,7 +65,7 @@ std::unique_ptr<db::Database> open_database(const Context& context, db::Access a
     throw Error(ExitCode::unavailable,
                 context.tool +
                     " does not run on PostgreSQL yet, and db.url or OOS_DATABASE_URL is set: there, use "
-                    "oos-queue and oos-worker; run " +
+                    "oos-queue, oos-worker and oos-retry; run " +
                     context.tool + " where neither is set");
   if (access == db::Access::read_write) {
     if (auto made = util::ensure_directory(context.state_dir); !made)

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "config.hpp"
 #include "db/database.hpp"
@@ -47,7 +48,13 @@ struct Context {
 // An invalid --log-level is a usage error (64).
 Context make_context(std::string tool, const CommonOptions& options);
 
-// Creates the state directory if needed (exit 74 when it cannot) and opens oos.db. With Access::read_only
+// For the host-local tools whose work a PostgreSQL server does itself (backups, integrity): throws oos::Error 69
+// "TOOL does not run on PostgreSQL (db.url or OOS_DATABASE_URL is set): `instead`" when a URL is set (78 for a bad
+// one), before anything is read or written.
+void refuse_postgresql(const Context& context, std::string_view instead);
+
+// Creates the state directory if needed (exit 74 when it cannot) and opens oos.db. While db.url or
+// $OOS_DATABASE_URL is set it refuses with 69 instead (the tool does not run on PostgreSQL yet). With Access::read_only
 // (a command that only reads) it creates neither: a missing state directory or database is 66, a state
 // directory that is not a directory 74.
 std::unique_ptr<db::Database> open_database(const Context& context, db::Access access = db::Access::read_write);

@@ -12,10 +12,8 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/sqlite_queue_store.hpp"
-#include "queue/sqlite_task_store.hpp"
-#include "queue/sqlite_worker_registry.hpp"
 #include "search/ledger.hpp"
+#include "store/sqlite_backend.hpp"
 #include "util/process_usage.hpp"
 
 namespace oos::health {
@@ -50,20 +48,22 @@ void observe_disks(const Sources& s, policy::HealthInput& in) {
   }
 }
 
+// On PostgreSQL the state directory holds no database, and nothing of OOS until a tool writes there (logs,
+// metrics): its disk is judged once it exists.
+void observe_shared_disks(const Sources& s, policy::HealthInput& in) {
+  if (fs::exists(s.state_dir)) observe_disks(s, in);
+}
+
 // Whether process `pid` exists, when the row is of this host.
 std::optional<bool> process_alive(const queue::WorkerRow& row, const std::string& this_host) {
   if (row.host != this_host) return std::nullopt;
   return util::read_process_stat(fs::path("/proc") / std::to_string(row.pid) / "stat").has_value();
 }
 
-void observe_database(const Sources& s, db::Database& db, log::Logger& logger, policy::HealthInput& in) {
+// The queues and the workers, through the store interfaces: the same on SQLite and PostgreSQL.
+void observe_stores(const Sources& s, store::Backend& backend, policy::HealthInput& in) {
   const auto& config = s.config;
-  in.schema_version = db.schema_version();
-  in.integrity_interval = config.integrity.interval;
-  in.last_integrity_check = db::last_event_at(db, "integrity.ok");
-  in.last_recovery = db::last_event_at(db, "integrity.recovered");
-
-  queue::SqliteQueueStore queues(db, config, logger);
+  auto& queues = backend.queues();
   auto dead_recent = queues.dead_since(s.now - policy::k_dead_recent.count());
   for (const auto& q : queues.status(s.now)) {
     policy::QueueHealth h;
@@ -77,12 +77,24 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
     h.breaker_opened_at = q.breaker.opened_at;
     in.queues.push_back(std::move(h));
   }
-  util::SystemClock clock;
-  in.runnable_for_workers = queue::SqliteTaskStore(db, config, clock, logger).runnable_count(config.worker.queues);
+  in.runnable_for_workers = backend.tasks().runnable_count(config.worker.queues);
 
   auto host = util::host_name();
-  for (const auto& row : queue::SqliteWorkerRegistry(db).list())
+  for (const auto& row : backend.workers().list())
     in.workers.push_back({row.name, row.pid, row.heartbeat_at, process_alive(row, host)});
+}
+
+void observe_database(const Sources& s, db::Database& db, log::Logger& logger, policy::HealthInput& in) {
+  const auto& config = s.config;
+  in.schema_version = db.schema_version();
+  in.integrity_interval = config.integrity.interval;
+  in.last_integrity_check = db::last_event_at(db, "integrity.ok");
+  in.last_recovery = db::last_event_at(db, "integrity.recovered");
+
+  util::SystemClock clock;
+  store::SqliteBackend backend(db, config, clock, logger);
+  observe_stores(s, backend, in);
+  auto& queues = backend.queues();
 
   in.configured_providers = config.search.providers;
   search::RateLimitStore ledgers(db);
@@ -134,6 +146,41 @@ policy::HealthInput observe(const Sources& s, log::Logger& logger) {
     in.database_problem = fmt::format("cannot read {}: {}", path.string(), e.what());
     in.database_problem_status = Health::unknown;
   }
+  return in;
+}
+
+policy::HealthInput observe_shared(const Sources& s, store::Backend& backend, const std::string& server,
+                                   const std::function<ServerReading(store::Backend&)>& read_server) {
+  policy::HealthInput in;
+  in.now = s.now;
+  in.on_postgresql = true;
+  in.database = server;
+  observe_shared_disks(s, in);
+  try {
+    auto reading = read_server(backend);
+    in.schema_version = reading.schema_version;
+    in.postgres = std::move(reading.server);
+    observe_stores(s, backend, in);
+  } catch (const Error& e) {
+    policy::HealthInput bare;
+    bare.now = s.now;
+    bare.on_postgresql = true;
+    bare.database = server;
+    bare.disks = std::move(in.disks);
+    bare.database_problem = e.what();
+    bare.database_problem_status = e.code() == ExitCode::unavailable ? Health::critical : Health::unknown;
+    return bare;
+  }
+  return in;
+}
+
+policy::HealthInput unreachable(const Sources& s, const std::string& problem, Health status) {
+  policy::HealthInput in;
+  in.now = s.now;
+  in.on_postgresql = true;
+  observe_shared_disks(s, in);
+  in.database_problem = problem;
+  in.database_problem_status = status;
   return in;
 }
 

@@ -4,10 +4,13 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <string>
 
 #include "config.hpp"
 #include "log.hpp"
 #include "policy/health.hpp"
+#include "store/backend.hpp"
 #include "util/time.hpp"
 
 namespace oos::health {
@@ -22,5 +25,22 @@ struct Sources {
 // Never throws for what it finds: a database that is missing, corrupt, busy or unreadable becomes
 // `database_problem` (CRITICAL when missing or corrupt, UNKNOWN when it could not be read).
 policy::HealthInput observe(const Sources& sources, log::Logger& logger);
+
+// What the caller read of the PostgreSQL server behind a backend (pg/server_health, above liboos).
+struct ServerReading {
+  int schema_version = 0;
+  policy::PostgresHealth server;
+};
+
+// On PostgreSQL (docs/reference.md section 16): the disks (once the state directory exists), `read_server(backend)` and
+// the queues and workers through `backend`'s stores; no backups or integrity events, which are the server's business
+// (on_postgresql set). `server` names the database in messages. An oos::Error while reading becomes `database_problem`
+// (CRITICAL for 69, the server gone; UNKNOWN otherwise), with the disks still judged.
+policy::HealthInput observe_shared(const Sources& sources, store::Backend& backend, const std::string& server,
+                                   const std::function<ServerReading(store::Backend&)>& read_server);
+
+// On PostgreSQL when the backend could not be opened: `problem` (which names the server, never the URL's secrets)
+// as the database check with `status`, and the disks.
+policy::HealthInput unreachable(const Sources& sources, const std::string& problem, policy::Health status);
 
 }  // namespace oos::health

@@ -33,6 +33,8 @@ class PgBackend final : public store::Backend {
   }
   void release_memory() override {}  // the connection caches nothing worth freeing
   db::Database* sqlite() override { return nullptr; }
+  // The connection the stores share, for what only PostgreSQL has (oos-health's server checks).
+  Connection& connection() { return m_connection; }
 
  private:
   Connection m_connection;

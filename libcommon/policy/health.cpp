@@ -170,6 +170,43 @@ std::vector<HealthCheck> provider_checks(const HealthInput& in) {
   return out;
 }
 
+std::vector<HealthCheck> postgres_checks(const PostgresHealth& pg) {
+  std::vector<HealthCheck> out;
+  auto percent = pg.max_connections > 0
+                     ? 100.0 * static_cast<double>(pg.connections) / static_cast<double>(pg.max_connections)
+                     : 0.0;
+  auto in_use = fmt::format("{} of {} connections in use ({:.0f}%)", pg.connections, pg.max_connections, percent);
+  if (percent > k_connections_warning_percent)
+    out.push_back({"postgres connections", Health::warning,
+                   fmt::format("{}, over {}%: workers and tools will be refused; look for idle ones in "
+                               "pg_stat_activity, or put PgBouncer in front",
+                               in_use, k_connections_warning_percent)});
+  else
+    out.push_back({"postgres connections", Health::ok, in_use});
+  if (!pg.oldest_transaction)
+    out.push_back({"postgres transactions", Health::ok, "no other transaction open"});
+  else if (*pg.oldest_transaction > pg.transaction_warning)
+    out.push_back({"postgres transactions", Health::warning,
+                   fmt::format("a transaction open for {} by {}, over db.transaction_warning {}: it holds back "
+                               "vacuum; end it with pg_terminate_backend() if it is stuck",
+                               format_age(*pg.oldest_transaction), pg.oldest_transaction_holder,
+                               format_duration(pg.transaction_warning))});
+  else
+    out.push_back({"postgres transactions", Health::ok,
+                   fmt::format("the oldest open transaction is {} old", format_age(*pg.oldest_transaction))});
+  auto skew = pg.clock_skew.count() < 0 ? -pg.clock_skew : pg.clock_skew;
+  auto side = pg.clock_skew.count() < 0 ? "behind" : "ahead of";
+  if (skew > pg.clock_skew_warning)
+    out.push_back({"postgres clock", Health::warning,
+                   fmt::format("the server's clock is {} ms {} this host's, over db.clock_skew_warning {}: leases "
+                               "compare times written by different hosts; check NTP ('timedatectl') on both",
+                               skew.count(), side, format_duration(pg.clock_skew_warning))});
+  else
+    out.push_back(
+        {"postgres clock", Health::ok, fmt::format("the server's clock is {} ms {} this host's", skew.count(), side)});
+  return out;
+}
+
 }  // namespace
 
 std::string_view to_string(Health health) {
@@ -182,9 +219,16 @@ std::vector<HealthCheck> assess(const HealthInput& in) {
   if (in.database_problem)
     out.push_back({"database", in.database_problem_status, *in.database_problem});
   else
-    out.push_back({"database", Health::ok, fmt::format("{} opened, schema v{}", in.database, in.schema_version)});
-  if (!in.database_problem) out.push_back(integrity_check(in));
-  out.push_back(backup_check(in));
+    out.push_back(
+        {"database", Health::ok,
+         fmt::format("{} {}, schema v{}", in.database, in.on_postgresql ? "connected" : "opened", in.schema_version)});
+  if (in.on_postgresql) {
+    if (in.postgres)
+      for (auto& check : postgres_checks(*in.postgres)) out.push_back(std::move(check));
+  } else {
+    if (!in.database_problem) out.push_back(integrity_check(in));
+    out.push_back(backup_check(in));
+  }
   for (const auto& disk : in.disks) out.push_back(disk_check(in, disk));
   if (in.database_problem) return out;
   for (const auto& q : in.queues) out.push_back(queue_check(in, q));

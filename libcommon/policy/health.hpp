@@ -61,6 +61,17 @@ struct DiskHealth {
   std::string problem;                 // why not
 };
 
+// What oos-health read of a PostgreSQL server (pg/server_health).
+struct PostgresHealth {
+  std::int64_t connections = 0;                     // client backends connected
+  std::int64_t max_connections = 0;                 // the server's max_connections
+  std::optional<util::Millis> oldest_transaction;   // the age of the oldest transaction open on another connection
+  std::string oldest_transaction_holder;            // "pid 4242 (oos-worker, idle in transaction)"
+  util::Millis clock_skew{0};                       // the server's clock minus this host's
+  util::Millis transaction_warning{5 * 60 * 1000};  // db.transaction_warning
+  util::Millis clock_skew_warning{1000};            // db.clock_skew_warning
+};
+
 // What oos-health observed. When the database could not be read (`database_problem` set), only the
 // backups and the disks are judged.
 struct HealthInput {
@@ -87,6 +98,11 @@ struct HealthInput {
   std::vector<WorkerHealth> workers;
   std::vector<ProviderHealth> providers;  // search providers in use: a quota ledger, or a breaker not closed
   std::vector<std::string> configured_providers;
+
+  // On PostgreSQL (db.url or $OOS_DATABASE_URL set): the server's checks instead of the integrity and backup ones,
+  // which are the server's business; `postgres` is nullopt when it could not be reached.
+  bool on_postgresql = false;
+  std::optional<PostgresHealth> postgres;
 };
 
 // A periodic result older than this many intervals is a WARNING, and older than the second a CRITICAL.
@@ -102,10 +118,13 @@ inline bool heartbeat_is_fresh(util::UnixMillis heartbeat_at, util::UnixMillis n
 inline constexpr util::Millis k_dead_recent{24 * 60 * 60 * 1000};
 // A breaker open longer than this is CRITICAL rather than WARNING.
 inline constexpr util::Millis k_breaker_open_critical{10 * 60 * 1000};
+// PostgreSQL connections in use above this share of max_connections are a WARNING.
+inline constexpr int k_connections_warning_percent = 80;
 // A disk this full is CRITICAL (or at the threshold, when the threshold is higher).
 inline constexpr double k_disk_critical_percent = 95;
 
-// The checks, in a fixed order: database, integrity, backup, disks, queues, workers, search providers.
+// The checks, in a fixed order: database, integrity, backup, disks, queues, workers, search providers; on
+// PostgreSQL: database, postgres connections, postgres transactions, postgres clock, disks, queues, workers.
 std::vector<HealthCheck> assess(const HealthInput& input);
 
 // The worst state, ranked OK < WARNING < UNKNOWN < CRITICAL; OK for no checks.

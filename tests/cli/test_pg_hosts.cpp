@@ -15,48 +15,13 @@
 #include <sstream>
 #include <thread>
 
-#include "cli_support.hpp"
-#include "pg/connection.hpp"
-#include "support/pg_cluster.hpp"
+#include "pg_support.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace oos::test {
 namespace {
-
-// `text` percent-encoded for a URL's query.
-std::string url_encoded(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buffer;
-    }
-  }
-  return out;
-}
-
-// Two hosts' tools on one schema of the test cluster: OOS_DATABASE_URL is set for every tool this fixture runs.
-struct PgHosts : CliFixture {
-  PgSchema schema = PgCluster::instance().fresh_schema();
-  std::string url = "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
-                    "&options=" + url_encoded("-c search_path=" + schema.name());
-  fs::path host_b = dir() / "host-b";
-
-  PgHosts() { ::setenv("OOS_DATABASE_URL", url.c_str(), 1); }
-  ~PgHosts() { ::unsetenv("OOS_DATABASE_URL"); }
-
-  // A direct connection to the test's schema, for checks.
-  pg::Connection connect() { return pg::Connection(schema.conninfo()); }
-  long long pg_int(const std::string& sql) {
-    auto c = connect();
-    return std::stoll(std::string(c.exec_params(sql).text(0, 0)));
-  }
-};
 
 // The tasks of `file` (one "ID ATTEMPT" line per run that reached its end), as id -> runs.
 std::map<long long, int> runs_in(const fs::path& file) {
@@ -94,9 +59,9 @@ BOOST_FIXTURE_TEST_CASE(a_task_enqueued_on_one_host_is_run_by_a_worker_of_the_ot
 }
 
 BOOST_FIXTURE_TEST_CASE(a_tool_that_does_not_run_on_postgresql_refuses_with_69_instead_of_using_sqlite, PgHosts) {
-  auto listed = retry({"list"});
+  auto listed = cleanup({"--dry-run"});
   BOOST_TEST(listed.exit_code == 69, listed.err);
-  BOOST_TEST(listed.err.find("oos-retry does not run on PostgreSQL yet") != std::string::npos, listed.err);
+  BOOST_TEST(listed.err.find("oos-cleanup does not run on PostgreSQL yet") != std::string::npos, listed.err);
   BOOST_TEST(!fs::exists(db_path()));
 }
 

@@ -53,6 +53,8 @@ state_dir = "/srv/oos"
 synchronous = "normal"
 busy_timeout = "2s"
 listen = false
+transaction_warning = "30s"
+clock_skew_warning = "250ms"
 
 [log]
 level = "debug"
@@ -173,6 +175,8 @@ BOOST_AUTO_TEST_CASE(an_empty_config_gives_the_defaults_of_design_section_13) {
   BOOST_TEST((c.db.synchronous == Synchronous::full));
   BOOST_TEST(c.db.busy_timeout.count() == 5'000);
   BOOST_TEST(c.db.listen);
+  BOOST_TEST(c.db.transaction_warning.count() == 300'000);
+  BOOST_TEST(c.db.clock_skew_warning.count() == 1'000);
 
   BOOST_TEST((c.log.level == LogLevel::info));
   BOOST_TEST((c.log.format == LogFormat::automatic));
@@ -259,6 +263,8 @@ BOOST_AUTO_TEST_CASE(a_full_config_sets_every_key_of_every_section) {
   BOOST_TEST((c.db.synchronous == Synchronous::normal));
   BOOST_TEST(c.db.busy_timeout.count() == 2'000);
   BOOST_TEST(!c.db.listen);
+  BOOST_TEST(c.db.transaction_warning.count() == 30'000);
+  BOOST_TEST(c.db.clock_skew_warning.count() == 250);
 
   BOOST_TEST((c.log.level == LogLevel::debug));
   BOOST_TEST((c.log.format == LogFormat::json));

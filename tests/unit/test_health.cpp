@@ -244,4 +244,59 @@ BOOST_AUTO_TEST_CASE(perfdata_counts_and_ages_what_was_read) {
   BOOST_TEST(policy::perfdata(in) == "'disk /var/lib/oos'=50%");
 }
 
+// On PostgreSQL: the server's checks instead of integrity and backup, each OK and its WARNING at its threshold.
+BOOST_AUTO_TEST_CASE(on_postgresql_the_server_checks_replace_integrity_and_backup) {
+  auto in = healthy();
+  in.on_postgresql = true;
+  in.database = "PostgreSQL at db.example:5432/oos";
+  in.postgres.emplace();
+  in.postgres->connections = 80;
+  in.postgres->max_connections = 100;
+  auto checks = policy::assess(in);
+  std::vector<std::string> names;
+  for (const auto& c : checks) names.push_back(c.name);
+  BOOST_TEST(names == (std::vector<std::string>{"database", "postgres connections", "postgres transactions",
+                                                "postgres clock", "disk /var/lib/oos", "queue default", "workers"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(policy::overall(checks) == Health::ok, policy::summary_line(checks));
+  BOOST_TEST(find(checks, "database")->message == "PostgreSQL at db.example:5432/oos connected, schema v2");
+
+  auto warned = [&](const std::function<void(policy::PostgresHealth&)>& induce, const std::string& check) {
+    auto changed = in;
+    induce(*changed.postgres);
+    auto result = policy::assess(changed);
+    BOOST_TEST(policy::overall(result) == Health::warning, policy::summary_line(result));
+    BOOST_TEST(find(result, check)->status == Health::warning);
+    return find(result, check)->message;
+  };
+  auto connections = warned([](auto& pg) { pg.connections = 81; }, "postgres connections");
+  BOOST_TEST(connections.find("81 of 100 connections in use (81%), over 80%") != std::string::npos, connections);
+  auto transaction = warned(
+      [](auto& pg) {
+        pg.oldest_transaction = util::Millis(5 * 60 * k_s + 1);
+        pg.oldest_transaction_holder = "pid 42 (psql, idle in transaction)";
+      },
+      "postgres transactions");
+  BOOST_TEST(transaction.find("pid 42 (psql, idle in transaction)") != std::string::npos, transaction);
+  BOOST_TEST(transaction.find("holds back vacuum") != std::string::npos, transaction);
+  auto behind = warned([](auto& pg) { pg.clock_skew = util::Millis(-1001); }, "postgres clock");
+  BOOST_TEST(behind.find("1001 ms behind this host's") != std::string::npos, behind);
+  warned([](auto& pg) { pg.clock_skew = util::Millis(1001); }, "postgres clock");
+
+  in.postgres->oldest_transaction = util::Millis(5 * 60 * k_s);  // at the threshold: still OK
+  in.postgres->clock_skew = util::Millis(-1000);
+  BOOST_TEST(policy::overall(policy::assess(in)) == Health::ok);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_postgresql_leaves_the_database_check_and_the_disks) {
+  auto in = healthy();
+  in.on_postgresql = true;
+  in.database_problem = "cannot connect to PostgreSQL at db.example:5432/oos: connection refused";
+  auto checks = policy::assess(in);
+  std::vector<std::string> names;
+  for (const auto& c : checks) names.push_back(c.name);
+  BOOST_TEST(names == (std::vector<std::string>{"database", "disk /var/lib/oos"}), boost::test_tools::per_element());
+  BOOST_TEST(policy::overall(checks) == Health::critical);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -47,6 +47,10 @@ class PgConnectionBackend final : public store::Backend {
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
+  bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
+    store::sleep_unless_stopped(clock, timeout, stop);  // the stores' contract needs no wake-up
+    return false;
+  }
   void release_memory() override {}
   db::Database* sqlite() override { return nullptr; }
   pg::Connection& connection() { return m_connection; }

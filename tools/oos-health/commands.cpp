@@ -1,6 +1,8 @@
 #include "commands.hpp"
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/job.hpp"
@@ -8,8 +10,13 @@
 #include "error.hpp"
 #include "health/observe.hpp"
 #include "health/validate.hpp"
+#include "pg/pg_backend.hpp"
+#include "pg/schema.hpp"
+#include "pg/server_health.hpp"
 #include "policy/health.hpp"
 #include "secrets.hpp"
+#include "store/database_url.hpp"
+#include "backends/open.hpp"
 
 namespace oos::tools::health {
 namespace {
@@ -34,6 +41,27 @@ int unknown(const Command& c, const std::string& cause) {
   return static_cast<int>(Health::unknown);
 }
 
+// What the check looks at: the state directory's SQLite database, or the shared PostgreSQL when db.url or
+// $OOS_DATABASE_URL is set (its server checks instead of the backups and integrity, which are the server's).
+policy::HealthInput observe(app::Context& context) {
+  oos::health::Sources sources{context.config, context.state_dir, context.backup_dir(), context.clock.now()};
+  if (!store::resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL")))
+    return oos::health::observe(sources, *context.logger);
+  std::unique_ptr<store::Backend> backend;
+  try {
+    backend = store::open_backend(context, db::Access::read_only);
+  } catch (const Error& e) {  // the message names the server, never the URL or the password
+    return oos::health::unreachable(sources, e.what(),
+                                    e.code() == ExitCode::unavailable ? Health::critical : Health::unknown);
+  }
+  return oos::health::observe_shared(sources, *backend, backend->describe(), [&](store::Backend& opened) {
+    // A URL is set, so open_backend() opened PostgreSQL.
+    auto& connection = static_cast<pg::PgBackend&>(opened).connection();
+    return oos::health::ServerReading{pg::schema_version(connection),
+                                      pg::observe_server(connection, context.config.db, context.clock)};
+  });
+}
+
 int check(const Command& c) {
   std::optional<app::Context> context;
   try {
@@ -44,8 +72,7 @@ int check(const Command& c) {
   }
   try {
     return app::run_job(*context, {"health", "", {0, 1, 2}}, [&](metrics::Exposition& metrics) {
-      auto input = oos::health::observe(
-          {context->config, context->state_dir, context->backup_dir(), context->clock.now()}, *context->logger);
+      auto input = observe(*context);
       auto checks = policy::assess(input);
       auto status = policy::overall(checks);
       metrics.add("oos_health_status", metrics::Type::gauge, "Overall health: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",

@@ -6,7 +6,6 @@
 
 #include "app/output.hpp"
 #include "error.hpp"
-#include "queue/sqlite_task_store.hpp"
 
 namespace oos::tools::retry {
 namespace {
@@ -57,8 +56,8 @@ int purge(const Command& c, const app::Context& ctx, queue::TaskStore& store) {
 
 }  // namespace
 
-int run(const Command& c, app::Context& ctx, db::Database& db) {
-  queue::SqliteTaskStore store(db, ctx.config, ctx.clock, *ctx.logger);
+int run(const Command& c, app::Context& ctx, store::Backend& backend) {
+  auto& store = backend.tasks();
   switch (c.verb) {
     case Verb::list: {
       auto tasks = store.list_dead(filter_of(c), c.limit);

@@ -3,11 +3,12 @@
 
 #include "app/context.hpp"
 #include "cli.hpp"
-#include "db/database.hpp"
+#include "store/backend.hpp"
 
 namespace oos::tools::retry {
 
-// Runs `command` against `db`; returns the exit code. Failures are thrown as oos::Error.
-int run(const Command& command, app::Context& context, db::Database& db);
+// Runs `command` against the tasks of `backend` (SQLite or PostgreSQL); returns the exit code. Failures are
+// thrown as oos::Error.
+int run(const Command& command, app::Context& context, store::Backend& backend);
 
 }  // namespace oos::tools::retry

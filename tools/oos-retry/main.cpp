@@ -2,11 +2,12 @@
 #include "app/context.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "backends/open.hpp"
 
 int main(int argc, char** argv) {
   oos::tools::retry::Command command;
   if (auto done = oos::tools::retry::parse(argc, argv, command)) return *done;
-  return oos::app::run_with_database(
+  return oos::store::run_with_backend(
       "oos-retry", command.common, oos::tools::retry::access(command),
-      [&](auto& context, auto& db) { return oos::tools::retry::run(command, context, db); });
+      [&](auto& context, auto& backend) { return oos::tools::retry::run(command, context, backend); });
 }

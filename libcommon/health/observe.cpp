@@ -168,7 +168,7 @@ policy::HealthInput observe_shared(const Sources& s, store::Backend& backend, co
     bare.database = server;
     bare.disks = std::move(in.disks);
     bare.database_problem = e.what();
-    bare.database_problem_status = e.code() == ExitCode::unavailable ? Health::critical : Health::unknown;
+    bare.database_problem_status = database_failure_status(e.code());
     return bare;
   }
   return in;
@@ -182,6 +182,10 @@ policy::HealthInput unreachable(const Sources& s, const std::string& problem, He
   in.database_problem = problem;
   in.database_problem_status = status;
   return in;
+}
+
+policy::Health database_failure_status(ExitCode code) {
+  return code == ExitCode::unavailable || code == ExitCode::temp_fail ? Health::critical : Health::unknown;
 }
 
 }  // namespace oos::health

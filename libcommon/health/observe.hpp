@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config.hpp"
+#include "error.hpp"
 #include "log.hpp"
 #include "policy/health.hpp"
 #include "store/backend.hpp"
@@ -42,5 +43,10 @@ policy::HealthInput observe_shared(const Sources& sources, store::Backend& backe
 // On PostgreSQL when the backend could not be opened: `problem` (which names the server, never the URL's secrets)
 // as the database check with `status`, and the disks.
 policy::HealthInput unreachable(const Sources& sources, const std::string& problem, policy::Health status);
+
+// The status of the database check when the shared database fails with `code`: CRITICAL when it cannot be reached
+// (75: no answer, restarting) or refuses this host (69): the queue is out of reach; UNKNOWN for anything else (a
+// bad URL is 78, a bug 70).
+policy::Health database_failure_status(ExitCode code);
 
 }  // namespace oos::health

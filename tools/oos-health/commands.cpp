@@ -7,6 +7,7 @@
 
 #include "app/job.hpp"
 #include "app/output.hpp"
+#include "backends/open.hpp"
 #include "error.hpp"
 #include "health/observe.hpp"
 #include "health/validate.hpp"
@@ -16,7 +17,6 @@
 #include "policy/health.hpp"
 #include "secrets.hpp"
 #include "store/database_url.hpp"
-#include "backends/open.hpp"
 
 namespace oos::tools::health {
 namespace {
@@ -51,8 +51,7 @@ policy::HealthInput observe(app::Context& context) {
   try {
     backend = store::open_backend(context, db::Access::read_only);
   } catch (const Error& e) {  // the message names the server, never the URL or the password
-    return oos::health::unreachable(sources, e.what(),
-                                    e.code() == ExitCode::unavailable ? Health::critical : Health::unknown);
+    return oos::health::unreachable(sources, e.what(), oos::health::database_failure_status(e.code()));
   }
   return oos::health::observe_shared(sources, *backend, backend->describe(), [&](store::Backend& opened) {
     // A URL is set, so open_backend() opened PostgreSQL.

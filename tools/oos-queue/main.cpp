@@ -1,8 +1,8 @@
 // oos-queue: enqueue and inspect tasks, pause queues, reset breakers (docs/reference.md section 8.1).
 #include "app/context.hpp"
+#include "backends/open.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
-#include "backends/open.hpp"
 
 int main(int argc, char** argv) {
   oos::tools::queue::Command command;

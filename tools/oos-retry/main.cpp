@@ -1,8 +1,8 @@
 // oos-retry: the dead letter queue (docs/reference.md section 8.3).
 #include "app/context.hpp"
+#include "backends/open.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
-#include "backends/open.hpp"
 
 int main(int argc, char** argv) {
   oos::tools::retry::Command command;

@@ -2,9 +2,9 @@
 #include <csignal>
 
 #include "app/context.hpp"
+#include "backends/open.hpp"
 #include "cli.hpp"
 #include "run.hpp"
-#include "backends/open.hpp"
 
 namespace {
 

@@ -256,11 +256,6 @@ void PgTaskStore::record_attempt(const RunningRow& row, std::string_view outcome
        param(row.started_at ? std::max<util::UnixMillis>(0, now - *row.started_at) : 0)});
 }
 
-void PgTaskStore::warn_late(const queue::Lease& lease, std::string_view what) {
-  m_logger.warn(fmt::format("task {}: late {} rejected, its lease is no longer current", lease.task_id, what),
-                {{"task_id", std::to_string(lease.task_id)}});
-}
-
 Fence PgTaskStore::complete(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code) {
   Transaction tx(m_connection);
   auto now = m_clock.now();
@@ -277,7 +272,7 @@ Fence PgTaskStore::complete_locked(const queue::Lease& lease, std::string_view r
       "RETURNING " OOS_PG_RUNNING_COLUMNS,
       {std::string(result), param(now), param(lease.task_id), lease.token});
   if (r.rows() == 0) {
-    warn_late(lease, "completion");
+    queue::warn_late(m_logger, lease.task_id, "completion");
     return Fence::stale;
   }
   auto row = read_running_row(r, 0);
@@ -322,7 +317,7 @@ FailOutcome PgTaskStore::fail_fenced(const queue::Lease& lease, const queue::Fai
       "RETURNING " OOS_PG_RUNNING_COLUMNS,
       {param(now), param(lease.task_id), lease.token});
   if (r.rows() == 0) {
-    warn_late(lease, "failure");
+    queue::warn_late(m_logger, lease.task_id, "failure");
     return {};
   }
   return fail_locked(read_running_row(r, 0), failure, now);
@@ -370,15 +365,10 @@ int PgTaskStore::reclaim_expired() {
     for (int i = 0; i < r.rows(); ++i) expired.push_back(read_running_row(r, i));
   }
   std::vector<TaskStatus> after;
-  for (const auto& row : expired)
-    after.push_back(
-        fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now, "lost")
-            .status);
+  for (const auto& row : expired) after.push_back(fail_locked(row, queue::lost_lease(), now, "lost").status);
   tx.commit();
   for (std::size_t i = 0; i < expired.size(); ++i)
-    m_logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})",
-                              expired[i].id, expired[i].worker.value_or("?"), to_string(after[i])),
-                  {{"task_id", std::to_string(expired[i].id)}, {"queue", expired[i].queue}});
+    queue::warn_reclaimed(m_logger, expired[i].id, expired[i].worker, expired[i].queue, after[i]);
   return static_cast<int>(expired.size());
 }
 
@@ -391,9 +381,8 @@ void PgTaskStore::cancel(queue::TaskId id) {
       {param(now), param(id)});
   if (r.rows() == 0) {
     auto task = find(id);
-    if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
-    throw Error(ExitCode::problem_reported,
-                fmt::format("task {} is {}; only pending tasks can be cancelled", id, to_string(task->status)));
+    if (!task) throw queue::task_not_found(id);
+    throw queue::cannot_cancel(id, task->status);
   }
   record_event(m_connection, now, "task.cancel", fmt::format("task/{}", id), "cancelled by hand");
   tx.commit();
@@ -406,23 +395,13 @@ void PgTaskStore::refuse_unique_key_conflicts(const std::vector<queue::Task>& de
   for (const auto& task : dead)
     if (task.unique_key) keys.push_back(task.queue + "/" + *task.unique_key);
   if (!keys.empty()) lock_keys(keys);
-  std::map<std::pair<std::string, std::string>, queue::TaskId> claimed;  // (queue, key) -> the requeued task
-  for (const auto& task : dead) {
-    if (!task.unique_key) continue;
+  queue::refuse_unique_key_conflicts(dead, [&](const queue::Task& task) -> std::optional<std::string> {
     const Result holder = m_connection.exec_params(
         "SELECT id, status FROM tasks WHERE queue = $1 AND unique_key = $2 AND status IN ('pending', 'running')",
         {task.queue, *task.unique_key});
-    std::string by;
-    if (holder.rows() > 0)
-      by = fmt::format("task {} ({})", int_at(holder, 0, 0), holder.text(0, 1));
-    else if (auto [it, fresh] = claimed.try_emplace({task.queue, *task.unique_key}, task.id); !fresh)
-      by = fmt::format("task {} (dead, requeued by the same command)", it->second);
-    if (!by.empty())
-      throw Error(ExitCode::problem_reported,
-                  fmt::format("task {} cannot be requeued: {} holds its unique key '{}' in queue '{}' (only one "
-                              "pending or running task per key); nothing is requeued, leave it dead or purge it",
-                              task.id, by, util::cut_for_message(*task.unique_key), task.queue));
-  }
+    if (holder.rows() == 0) return std::nullopt;
+    return fmt::format("task {} ({})", int_at(holder, 0, 0), holder.text(0, 1));
+  });
 }
 
 std::vector<queue::TaskId> PgTaskStore::requeue(std::span<const queue::TaskId> ids, const queue::DeadFilter& filter,
@@ -437,11 +416,9 @@ std::vector<queue::TaskId> PgTaskStore::requeue(std::span<const queue::TaskId> i
       // Locked, so that a concurrent requeue of the same task waits and then finds it pending.
       const Result r =
           m_connection.exec_params("SELECT " OOS_PG_TASK_COLUMNS " FROM tasks WHERE id = $1 FOR UPDATE", {param(id)});
-      if (r.rows() == 0) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
+      if (r.rows() == 0) throw queue::task_not_found(id);
       auto task = rows::read_task(r, 0);
-      if (task.status != TaskStatus::dead)
-        throw Error(ExitCode::problem_reported,
-                    fmt::format("task {} is {}; only dead tasks can be requeued", id, to_string(task.status)));
+      if (task.status != TaskStatus::dead) throw queue::cannot_requeue(id, task.status);
       dead.push_back(std::move(task));
     }
   }

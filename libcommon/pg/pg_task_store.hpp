@@ -87,7 +87,6 @@ class PgTaskStore final : public queue::TaskStore {
   // Dead tasks matching `filter`; `lock`: FOR UPDATE (requeue).
   std::vector<queue::Task> select_dead(const queue::DeadFilter& filter, std::int64_t limit,
                                        std::optional<queue::TaskId> before, bool lock);
-  void warn_late(const queue::Lease& lease, std::string_view what);
 
   Connection& m_connection;
   const config::Config& m_config;

@@ -265,8 +265,7 @@ std::optional<SqliteTaskStore::RunningRow> SqliteTaskStore::running_row(const Le
   q->bind(1, lease.task_id);
   q->bind(2, lease.token);
   if (q->executeStep()) return read_running_row(*q);
-  m_logger.warn(fmt::format("task {}: late {} rejected, its lease is no longer current", lease.task_id, what),
-                {{"task_id", std::to_string(lease.task_id)}});
+  warn_late(m_logger, lease.task_id, what);
   return std::nullopt;
 }
 
@@ -357,15 +356,10 @@ int SqliteTaskStore::reclaim_expired() {
     while (q->executeStep()) expired.push_back(read_running_row(*q));
   }
   std::vector<TaskStatus> after;
-  for (const auto& row : expired)
-    after.push_back(
-        fail_locked(row, {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt}, now, "lost")
-            .status);
+  for (const auto& row : expired) after.push_back(fail_locked(row, lost_lease(), now, "lost").status);
   tx.commit();
   for (std::size_t i = 0; i < expired.size(); ++i)
-    m_logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})",
-                              expired[i].id, expired[i].worker.value_or("?"), to_string(after[i])),
-                  {{"task_id", std::to_string(expired[i].id)}, {"queue", expired[i].queue}});
+    warn_reclaimed(m_logger, expired[i].id, expired[i].worker, expired[i].queue, after[i]);
   return static_cast<int>(expired.size());
 }
 
@@ -373,10 +367,8 @@ void SqliteTaskStore::cancel(TaskId id) {
   db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
   auto task = find(id);
-  if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
-  if (task->status != TaskStatus::pending)
-    throw Error(ExitCode::problem_reported,
-                fmt::format("task {} is {}; only pending tasks can be cancelled", id, to_string(task->status)));
+  if (!task) throw task_not_found(id);
+  if (task->status != TaskStatus::pending) throw cannot_cancel(id, task->status);
   auto q = m_db.query(
       "UPDATE tasks SET status = 'cancelled', finished_at = ?1, updated_at = ?1 WHERE id = ?2 AND status = 'pending'");
   q->bind(1, static_cast<std::int64_t>(now));
@@ -388,25 +380,15 @@ void SqliteTaskStore::cancel(TaskId id) {
 }
 
 void SqliteTaskStore::refuse_unique_key_conflicts(const std::vector<Task>& dead) {
-  std::map<std::pair<std::string, std::string>, TaskId> claimed;  // (queue, key) -> the requeued task holding it
-  for (const auto& task : dead) {
-    if (!task.unique_key) continue;
+  queue::refuse_unique_key_conflicts(dead, [&](const Task& task) -> std::optional<std::string> {
     auto holder = m_db.query(
         "SELECT id, status FROM tasks WHERE queue = ? AND unique_key = ? AND (status = 'pending' OR status = "
         "'running')");
     holder->bind(1, task.queue);
     holder->bind(2, *task.unique_key);
-    std::string by;
-    if (holder->executeStep())
-      by = fmt::format("task {} ({})", holder->getColumn(0).getInt64(), holder->getColumn(1).getString());
-    else if (auto [it, fresh] = claimed.try_emplace({task.queue, *task.unique_key}, task.id); !fresh)
-      by = fmt::format("task {} (dead, requeued by the same command)", it->second);
-    if (!by.empty())
-      throw Error(ExitCode::problem_reported,
-                  fmt::format("task {} cannot be requeued: {} holds its unique key '{}' in queue '{}' (only one "
-                              "pending or running task per key); nothing is requeued, leave it dead or purge it",
-                              task.id, by, util::cut_for_message(*task.unique_key), task.queue));
-  }
+    if (!holder->executeStep()) return std::nullopt;
+    return fmt::format("task {} ({})", holder->getColumn(0).getInt64(), holder->getColumn(1).getString());
+  });
 }
 
 std::vector<TaskId> SqliteTaskStore::requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) {
@@ -418,10 +400,8 @@ std::vector<TaskId> SqliteTaskStore::requeue(std::span<const TaskId> ids, const 
   } else {
     for (auto id : ids) {
       auto task = find(id);
-      if (!task) throw Error(ExitCode::no_input, fmt::format("task {} not found", id));
-      if (task->status != TaskStatus::dead)
-        throw Error(ExitCode::problem_reported,
-                    fmt::format("task {} is {}; only dead tasks can be requeued", id, to_string(task->status)));
+      if (!task) throw task_not_found(id);
+      if (task->status != TaskStatus::dead) throw cannot_requeue(id, task->status);
       dead.push_back(std::move(*task));
     }
   }

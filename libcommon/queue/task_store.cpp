@@ -1,10 +1,15 @@
-// What both task stores share: the checks of a new task and the names of outcomes.
+// What both task stores share: the checks of a new task, the names of outcomes and the words of their errors and
+// warnings.
 #include "queue/task_store.hpp"
 
+#include <fmt/format.h>
+
+#include <map>
 #include <utility>
 
 #include "config.hpp"
 #include "error.hpp"
+#include "log.hpp"
 #include "util/duration.hpp"
 #include "util/files.hpp"
 #include "util/json.hpp"
@@ -34,6 +39,53 @@ void validate(const NewTask& task, const config::Config& config) {
 
 std::string payload_too_large(std::uint64_t max_payload) {
   return "payload is larger than " + util::size_words(max_payload) + " (queue.max_payload)";
+}
+
+Error task_not_found(TaskId id) {
+  return Error(ExitCode::no_input, fmt::format("task {} not found", id));
+}
+
+Error cannot_cancel(TaskId id, TaskStatus status) {
+  return Error(ExitCode::problem_reported,
+               fmt::format("task {} is {}; only pending tasks can be cancelled", id, to_string(status)));
+}
+
+Error cannot_requeue(TaskId id, TaskStatus status) {
+  return Error(ExitCode::problem_reported,
+               fmt::format("task {} is {}; only dead tasks can be requeued", id, to_string(status)));
+}
+
+Failure lost_lease() {
+  return {policy::FailureKind::retryable, "lease expired (worker lost)", std::nullopt};
+}
+
+void warn_late(log::Logger& logger, TaskId id, std::string_view what) {
+  logger.warn(fmt::format("task {}: late {} rejected, its lease is no longer current", id, what),
+              {{"task_id", std::to_string(id)}});
+}
+
+void warn_reclaimed(log::Logger& logger, TaskId id, const std::optional<std::string>& worker, const std::string& queue,
+                    TaskStatus after) {
+  logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})", id,
+                          worker.value_or("?"), to_string(after)),
+              {{"task_id", std::to_string(id)}, {"queue", queue}});
+}
+
+void refuse_unique_key_conflicts(const std::vector<Task>& dead,
+                                 const std::function<std::optional<std::string>(const Task&)>& active_holder) {
+  std::map<std::pair<std::string, std::string>, TaskId> claimed;  // (queue, key) -> the requeued task holding it
+  for (const auto& task : dead) {
+    if (!task.unique_key) continue;
+    std::optional<std::string> by = active_holder(task);
+    if (!by)
+      if (auto [it, fresh] = claimed.try_emplace({task.queue, *task.unique_key}, task.id); !fresh)
+        by = fmt::format("task {} (dead, requeued by the same command)", it->second);
+    if (by)
+      throw Error(ExitCode::problem_reported,
+                  fmt::format("task {} cannot be requeued: {} holds its unique key '{}' in queue '{}' (only one "
+                              "pending or running task per key); nothing is requeued, leave it dead or purge it",
+                              task.id, *by, util::cut_for_message(*task.unique_key), task.queue));
+  }
 }
 
 }  // namespace oos::queue

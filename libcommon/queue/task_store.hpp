@@ -5,17 +5,22 @@
 // docs/reference.md section 19). Tools and policies hold a TaskStore& and do not know which one runs.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "dry_run.hpp"
+#include "error.hpp"
 #include "queue/task.hpp"
 #include "util/time.hpp"
 
 namespace oos::config {
 struct Config;
+}
+namespace oos::log {
+class Logger;
 }
 
 namespace oos::queue {
@@ -60,6 +65,21 @@ void validate(const NewTask& task, const config::Config& config);
 
 // The outcome a failed run of `kind` has in its task's history: failed, temporary or permanent.
 std::string_view outcome_name(policy::FailureKind kind);
+
+// What both stores say, word for word (the store suite runs on both): the errors of cancel and requeue, the
+// unique-key refusal, the late-write and reclaim warnings.
+Error task_not_found(TaskId id);
+Error cannot_cancel(TaskId id, TaskStatus status);   // 1: only pending tasks can be cancelled
+Error cannot_requeue(TaskId id, TaskStatus status);  // 1: only dead tasks can be requeued
+// The failure a reclaimed lease records (outcome "lost").
+Failure lost_lease();
+void warn_late(log::Logger& logger, TaskId id, std::string_view what);
+void warn_reclaimed(log::Logger& logger, TaskId id, const std::optional<std::string>& worker, const std::string& queue,
+                    TaskStatus after);
+// Throws oos::Error 1 naming the first of `dead` whose unique key is held: by a pending or running task, which
+// `active_holder` names ("task 7 (running)") or nullopt, or by an earlier task of the same requeue.
+void refuse_unique_key_conflicts(const std::vector<Task>& dead,
+                                 const std::function<std::optional<std::string>(const Task&)>& active_holder);
 
 // Per-minute run counters are kept this long (for stats, metrics and the dashboard), then folded by purge().
 inline constexpr std::int64_t k_counter_minutes_kept = 24 * 60;

@@ -4,13 +4,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <thread>
 
-#include "cli_support.hpp"
-#include "support/pg_cluster.hpp"
+#include "pg_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -18,37 +16,15 @@ using namespace std::chrono_literals;
 namespace oos::test {
 namespace {
 
-// `text` percent-encoded for a URL's query.
-std::string url_encoded(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buffer;
-    }
-  }
-  return out;
-}
-
 // Lets `w` run for 300 ms (into its idle wait), collecting its output.
 void settle(BackgroundProcess& w) {
   std::this_thread::sleep_for(300ms);
   w.pump();
 }
 
-// The tools of this test on a schema of their own: OOS_DATABASE_URL is set for every tool the fixture runs. The
-// handler `note` appends its payload to `ran`.
-struct PgListen : CliFixture {
-  PgSchema schema = PgCluster::instance().fresh_schema();
-  std::string url = "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
-                    "&options=" + url_encoded("-c search_path=" + schema.name());
+// The tools of this test on a schema of their own (PgHosts); the handler `note` appends its payload to `ran`.
+struct PgListen : PgHosts {
   fs::path ran = dir() / "ran";
-
-  PgListen() { ::setenv("OOS_DATABASE_URL", url.c_str(), 1); }
-  ~PgListen() { ::unsetenv("OOS_DATABASE_URL"); }
 
   void configure(const std::string& db_table) {
     write_config(db_table + "[worker]\npoll_interval = \"10s\"\n" +

@@ -66,6 +66,10 @@ BOOST_AUTO_TEST_CASE(notifications_sent_while_nobody_waited_wake_the_next_wait_a
   pg::Listener listener(test::PgCluster::instance().conninfo(), std::nullopt, pg::k_tasks_channel);
   notify("a");
   notify("b");
+  // Both have reached the listener's socket before anyone waits (the case under test): without this pause the
+  // second could still be on its way when the first wait reads, and wake the second wait instead (it failed so in
+  // 2 of 4 runs on a loaded machine).
+  std::this_thread::sleep_for(milliseconds(200));
   const auto start = steady::now();
   BOOST_TEST((listener.wait(milliseconds(5000)) == pg::Listener::Wake::notified));
   BOOST_TEST(ms_since(start) < 1000.0);

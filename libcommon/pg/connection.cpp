@@ -121,8 +121,13 @@ Connection::Connection(const std::string& conninfo, const std::optional<std::str
     // Whether to try again: PQping asks the server itself, in any locale. No answer, or a server starting up or
     // shutting down, is temporary (75); a server that accepts connections refused ours (password, role,
     // database, pg_hba.conf): 69, since trying again will not help.
-    if (PQpingParams(keywords.data(), values.data(), 1) == PQPING_OK) throw Error(ExitCode::unavailable, message);
-    throw TransientDatabaseError(message);
+    if (PQpingParams(keywords.data(), values.data(), 1) == PQPING_OK)
+      throw Error(ExitCode::unavailable, message +
+                                             " (the server refused us: check the user and database in db.url or "
+                                             "OOS_DATABASE_URL, the secret OOS_DATABASE_PASSWORD and pg_hba.conf)");
+    throw TransientDatabaseError(message +
+                                 " (no answer: try again once the server runs; db.url or OOS_DATABASE_URL "
+                                 "names it)");
   }
   PQsetNoticeProcessor(m_conn.get(), ignore_notice, nullptr);
 }

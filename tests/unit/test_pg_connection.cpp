@@ -85,6 +85,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_exits_75_naming_it_and_not_the_p
   const std::string message = socket.what();
   BOOST_TEST(message.find("cannot connect to PostgreSQL at " + missing + ":5999/queue: ") == 0, message);
   BOOST_TEST(message.find("No such file or directory") != std::string::npos, message);
+  BOOST_TEST(message.find("try again once the server runs") != std::string::npos, message);
   BOOST_TEST(message.find("hunter2") == std::string::npos, message);
   BOOST_TEST(message.find('\n') == std::string::npos, message);
 
@@ -102,6 +103,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_refuses_us_exits_69_since_trying_again_will_n
       [&] { pg::Connection("host=" + cluster.socket_dir().string() + " user=postgres dbname=no_such_database"); });
   BOOST_TEST(error.code() == ExitCode::unavailable, error.what());
   BOOST_TEST(std::string(error.what()).find("no_such_database") != std::string::npos, error.what());
+  BOOST_TEST(std::string(error.what()).find("OOS_DATABASE_PASSWORD") != std::string::npos, error.what());
 }
 
 BOOST_AUTO_TEST_CASE(an_unparsable_connection_string_exits_78_without_quoting_it) {

@@ -12,7 +12,7 @@ namespace {
 // apart from the one-key locks of pg/schema.
 constexpr int k_breaker_lock_class = 0x4f4f5342;  // "OOSB"
 
-policy::BreakerRecord read_record(const Result& r, int row, int first_column) {
+policy::BreakerRecord read_state(const Result& r, int row, int first_column) {
   policy::BreakerRecord b;
   b.state = policy::parse_breaker_state(r.text(row, first_column)).value_or(policy::BreakerState::closed);
   b.consecutive_failures = static_cast<int>(int_at(r, row, first_column + 1));
@@ -35,7 +35,7 @@ policy::BreakerRecord PgBreakerStore::load(std::string_view kind, std::string_vi
       "SELECT state, consecutive_failures, coalesce(opened_at, 0), cooldown_ms FROM breakers "
       "WHERE kind = $1 AND name = $2",
       {std::string(kind), std::string(name)});
-  return r.rows() > 0 ? read_record(r, 0, 0) : policy::closed_breaker(m_settings);
+  return r.rows() > 0 ? read_state(r, 0, 0) : policy::closed_breaker(m_settings);
 }
 
 std::vector<breaker::NamedBreaker> PgBreakerStore::load_not_closed(std::string_view kind) {
@@ -44,7 +44,7 @@ std::vector<breaker::NamedBreaker> PgBreakerStore::load_not_closed(std::string_v
       "WHERE kind = $1 AND state <> 'closed' ORDER BY name",
       {std::string(kind)});
   std::vector<breaker::NamedBreaker> out;
-  for (int i = 0; i < r.rows(); ++i) out.push_back({std::string(r.text(i, 0)), read_record(r, i, 1)});
+  for (int i = 0; i < r.rows(); ++i) out.push_back({std::string(r.text(i, 0)), read_state(r, i, 1)});
   return out;
 }
 
@@ -76,12 +76,23 @@ void PgBreakerStore::apply(std::string_view kind, std::string_view name, util::U
 }
 
 void PgBreakerStore::record_success(std::string_view kind, std::string_view name, util::UnixMillis now) {
-  auto transition = [&](const policy::BreakerRecord&) { return policy::on_success({}, m_settings); };
+  record_success(kind, name, now, load(kind, name));
+}
+
+void PgBreakerStore::record_success(std::string_view kind, std::string_view name, util::UnixMillis now,
+                                    const policy::BreakerRecord& seen) {
   // Most completions find the breaker closed and without failures, which a success leaves as it is: they skip
   // the lock (a transaction that changes it concurrently is then ordered after this one).
-  auto seen = load(kind, name);
-  if (transition(seen) == seen) return;
-  apply(kind, name, now, transition);
+  if (!success_changes(seen)) return;
+  apply(kind, name, now, [&](const policy::BreakerRecord&) { return policy::on_success({}, m_settings); });
+}
+
+bool PgBreakerStore::success_changes(const policy::BreakerRecord& seen) const {
+  return policy::on_success({}, m_settings) != seen;
+}
+
+policy::BreakerRecord PgBreakerStore::read_record(const Result& r, int row, int first_column) const {
+  return r.is_null(row, first_column) ? policy::closed_breaker(m_settings) : read_state(r, row, first_column);
 }
 
 void PgBreakerStore::record_failure(std::string_view kind, std::string_view name, util::UnixMillis now) {

@@ -8,6 +8,9 @@
 #include "log.hpp"
 #include "pg/connection.hpp"
 
+// A breaker's state as read_record() reads it, from the `breakers` row aliased b.
+#define OOS_PG_BREAKER_COLUMNS "b.state, b.consecutive_failures, coalesce(b.opened_at, 0), b.cooldown_ms"
+
 namespace oos::pg {
 
 class PgBreakerStore final : public breaker::BreakerStore {
@@ -20,6 +23,16 @@ class PgBreakerStore final : public breaker::BreakerStore {
   void save(std::string_view kind, std::string_view name, const policy::BreakerRecord& before,
             const policy::BreakerRecord& next, util::UnixMillis now) override;
   void record_success(std::string_view kind, std::string_view name, util::UnixMillis now) override;
+  // record_success() of a breaker the caller read in its own statement (`seen`, OOS_PG_BREAKER_COLUMNS): a success
+  // that leaves it as it was costs no statement.
+  void record_success(std::string_view kind, std::string_view name, util::UnixMillis now,
+                      const policy::BreakerRecord& seen);
+  // Whether a success changes the breaker `seen` (record_success() then writes it, under its lock: in a
+  // transaction).
+  bool success_changes(const policy::BreakerRecord& seen) const;
+  // The breaker in the 4 columns of OOS_PG_BREAKER_COLUMNS from `first_column` of `row`; a closed breaker when they
+  // are NULL (no row: the breaker never tripped).
+  policy::BreakerRecord read_record(const Result& r, int row, int first_column) const;
   void record_failure(std::string_view kind, std::string_view name, util::UnixMillis now) override;
   void record_neutral(std::string_view kind, std::string_view name, util::UnixMillis now) override;
   std::optional<util::UnixMillis> changed_at(std::string_view kind, std::string_view name) override;

@@ -23,12 +23,12 @@ Param limit_param(std::int64_t limit) {
 }  // namespace
 
 std::optional<util::UnixMillis> PgTaskStore::next_run_at(std::span<const std::string> queues) {
-  auto eligible = eligible_queues(queues, m_clock.now(), nullptr);
+  auto eligible = admitted_queues(queues, m_clock.now(), nullptr);
   if (eligible.empty()) return std::nullopt;
-  return opt_int_at(
-      m_connection.exec_params("SELECT min(run_at) FROM tasks WHERE status = 'pending' AND queue = ANY($1::text[])",
-                               {text_array(eligible)}),
-      0, 0);
+  return opt_int_at(m_connection.exec_params("SELECT min(run_at) FROM tasks WHERE status = 'pending' AND queue = "
+                                             "ANY($1::text[]) AND queue NOT IN (SELECT name FROM queues WHERE paused)",
+                                             {text_array(eligible)}),
+                    0, 0);
 }
 
 std::int64_t PgTaskStore::runnable_count(std::span<const std::string> queues) {

@@ -10,26 +10,27 @@
 
 namespace oos::pg::rows {
 
-inline queue::Task read_task(const Result& r, int row) {
+// The task in the columns of OOS_PG_TASK_COLUMNS from `first` of `row`.
+inline queue::Task read_task(const Result& r, int row, int first = 0) {
   queue::Task t;
-  t.id = int_at(r, row, 0);
-  t.queue = std::string(r.text(row, 1));
-  t.type = std::string(r.text(row, 2));
-  t.payload = std::string(r.text(row, 3));
-  t.status = queue::parse_task_status(r.text(row, 4)).value_or(queue::TaskStatus::pending);
-  t.priority = static_cast<int>(int_at(r, row, 5));
-  t.run_at = int_at(r, row, 6);
-  t.attempts = static_cast<int>(int_at(r, row, 7));
-  t.max_attempts = static_cast<int>(int_at(r, row, 8));
-  t.unique_key = r.value(row, 9);
-  t.lease_owner = r.value(row, 10);
-  t.lease_expires_at = opt_int_at(r, row, 11);
-  t.last_error = r.value(row, 12);
-  t.result = r.value(row, 13);
-  t.replays = static_cast<int>(int_at(r, row, 14));
-  t.created_at = int_at(r, row, 15);
-  t.updated_at = int_at(r, row, 16);
-  t.finished_at = opt_int_at(r, row, 17);
+  t.id = int_at(r, row, first);
+  t.queue = std::string(r.text(row, first + 1));
+  t.type = std::string(r.text(row, first + 2));
+  t.payload = std::string(r.text(row, first + 3));
+  t.status = queue::parse_task_status(r.text(row, first + 4)).value_or(queue::TaskStatus::pending);
+  t.priority = static_cast<int>(int_at(r, row, first + 5));
+  t.run_at = int_at(r, row, first + 6);
+  t.attempts = static_cast<int>(int_at(r, row, first + 7));
+  t.max_attempts = static_cast<int>(int_at(r, row, first + 8));
+  t.unique_key = r.value(row, first + 9);
+  t.lease_owner = r.value(row, first + 10);
+  t.lease_expires_at = opt_int_at(r, row, first + 11);
+  t.last_error = r.value(row, first + 12);
+  t.result = r.value(row, first + 13);
+  t.replays = static_cast<int>(int_at(r, row, first + 14));
+  t.created_at = int_at(r, row, first + 15);
+  t.updated_at = int_at(r, row, first + 16);
+  t.finished_at = opt_int_at(r, row, first + 17);
   return t;
 }
 

@@ -26,9 +26,6 @@ namespace {
 
 constexpr std::string_view k_breaker_kind = "queue";
 
-// The columns read_running_row() reads, in order.
-#define OOS_PG_RUNNING_COLUMNS "id, queue, attempts, max_attempts, started_at, lease_owner, replays"
-
 // The first key of the unique keys' advisory locks ("OOSK"; the breakers' class is "OOSB").
 constexpr int k_unique_key_lock_class = 0x4f4f534b;
 
@@ -164,15 +161,10 @@ std::vector<EnqueueResult> PgTaskStore::enqueue_batch(std::span<const queue::New
   return results;
 }
 
-std::vector<std::string> PgTaskStore::eligible_queues(std::span<const std::string> queues, util::UnixMillis now,
+std::vector<std::string> PgTaskStore::admitted_queues(std::span<const std::string> queues, util::UnixMillis now,
                                                       std::vector<breaker::NamedBreaker>* probes) {
   std::vector<std::string> eligible(queues.begin(), queues.end());
   if (eligible.empty()) return eligible;
-  {
-    const Result paused = m_connection.exec_params("SELECT name FROM queues WHERE paused AND name = ANY($1::text[])",
-                                                   {text_array(eligible)});
-    for (int i = 0; i < paused.rows(); ++i) std::erase(eligible, std::string(paused.text(i, 0)));
-  }
   // Read without a lock: only a breaker that may let a probe through is locked and read again, so that claims
   // of queues whose breakers are closed (or plainly open) never wait for one another.
   for (auto& b : m_breakers.load_not_closed(k_breaker_kind)) {
@@ -196,9 +188,38 @@ std::vector<std::string> PgTaskStore::eligible_queues(std::span<const std::strin
   return eligible;
 }
 
+std::vector<std::int64_t> PgTaskStore::lease_lengths(std::span<const std::string> queues) const {
+  std::vector<std::int64_t> leases;
+  leases.reserve(queues.size());
+  for (const auto& q : queues) leases.push_back(m_config.queue_settings(q).lease.count());
+  return leases;
+}
+
+std::optional<ClaimedTask> PgTaskStore::claimed_task(const Result& r, int first_column, const std::string& token,
+                                                     util::UnixMillis now) {
+  if (r.rows() == 0 || r.is_null(0, first_column)) return std::nullopt;
+  ClaimedTask claimed{rows::read_task(r, 0, first_column), {}, false};
+  claimed.lease = {claimed.task.id, token, claimed.task.lease_expires_at.value_or(now)};
+  return claimed;
+}
+
+// Claims in one statement (autocommit) unless a breaker of the queues is not closed; then decides admission and
+// probes and claims in a transaction (claim_locked).
 std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
-  Transaction tx(m_connection);
   auto now = m_clock.now();
+  auto token = util::random_token();
+  const auto leases = lease_lengths(queues);
+  const Result r = m_connection.exec_params(
+      sql::claim_unless_breaker(),
+      {param(now), text_array(queues), std::string(worker), token, text_array(queues), int_array(leases)});
+  if (auto claimed = claimed_task(r, 1, token, now)) return claimed;
+  if (int_at(r, 0, 0) == 0) return std::nullopt;
+  return claim_with_breakers(queues, worker, now);
+}
+
+std::optional<ClaimedTask> PgTaskStore::claim_with_breakers(std::span<const std::string> queues,
+                                                            std::string_view worker, util::UnixMillis now) {
+  Transaction tx(m_connection);
   auto claimed = claim_locked(queues, worker, now);
   tx.commit();
   return claimed;
@@ -207,21 +228,17 @@ std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queue
 std::optional<ClaimedTask> PgTaskStore::claim_locked(std::span<const std::string> queues, std::string_view worker,
                                                      util::UnixMillis now) {
   std::vector<breaker::NamedBreaker> probes;
-  auto eligible = eligible_queues(queues, now, &probes);
-  if (eligible.empty()) return std::nullopt;
-  std::vector<std::int64_t> leases;
-  leases.reserve(eligible.size());
-  for (const auto& q : eligible) leases.push_back(m_config.queue_settings(q).lease.count());
+  auto admitted = admitted_queues(queues, now, &probes);
+  if (admitted.empty()) return std::nullopt;
   auto token = util::random_token();
-  const Result r = m_connection.exec_params(sql::k_claim, {param(now), text_array(eligible), std::string(worker), token,
-                                                           text_array(eligible), int_array(leases)});
-  if (r.rows() == 0) return std::nullopt;
-  ClaimedTask claimed{rows::read_task(r, 0), {}, false};
-  claimed.lease = {claimed.task.id, token, claimed.task.lease_expires_at.value_or(now)};
+  const Result r = m_connection.exec_params(sql::claim(), {param(now), text_array(admitted), std::string(worker), token,
+                                                           text_array(admitted), int_array(lease_lengths(admitted))});
+  auto claimed = claimed_task(r, 0, token, now);
+  if (!claimed) return std::nullopt;
   for (const auto& b : probes) {
-    if (b.name != claimed.task.queue) continue;
+    if (b.name != claimed->task.queue) continue;
     m_breakers.save(k_breaker_kind, b.name, b.record, policy::start_probe(b.record), now);
-    claimed.probe = true;
+    claimed->probe = true;
   }
   return claimed;
 }
@@ -236,26 +253,6 @@ bool PgTaskStore::renew(queue::Lease& lease, std::string_view queue) {
   return ours;
 }
 
-void PgTaskStore::record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
-                                 const std::optional<std::string>& error, util::UnixMillis now) {
-  // Appended as the task's next run (the row lock this transaction holds on the task orders its runs).
-  m_connection.exec_params(
-      "INSERT INTO task_attempts (task_id, run, replay, attempt, queue, worker, started_at, ended_at, outcome, "
-      "exit_code, error) VALUES ($1::bigint, (SELECT coalesce(max(run), 0) + 1 FROM task_attempts WHERE task_id = "
-      "$1::bigint), $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-      {param(row.id), param(row.replays), param(row.attempts), row.queue, opt_param(row.worker),
-       row.started_at ? Param(std::to_string(*row.started_at)) : std::nullopt, param(now), std::string(outcome),
-       opt_param(exit_code), opt_param(error)});
-  // The run is counted in its minute's row of this connection's shard (see pg/schema.cpp).
-  m_connection.exec_params(
-      "INSERT INTO queue_counters (queue, minute, shard, runs, failures, run_ms) "
-      "VALUES ($1, $2, pg_backend_pid() % 16, 1, $3, $4) ON CONFLICT (queue, minute, shard) DO UPDATE SET "
-      "runs = queue_counters.runs + 1, failures = queue_counters.failures + excluded.failures, "
-      "run_ms = queue_counters.run_ms + excluded.run_ms",
-      {row.queue, param(now / 60'000), param(outcome == "succeeded" ? 0 : 1),
-       param(row.started_at ? std::max<util::UnixMillis>(0, now - *row.started_at) : 0)});
-}
-
 Fence PgTaskStore::complete(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code) {
   Transaction tx(m_connection);
   auto now = m_clock.now();
@@ -264,20 +261,23 @@ Fence PgTaskStore::complete(const queue::Lease& lease, std::string_view result, 
   return fence;
 }
 
+// One statement finishes the task, records its run and reads the queue's breaker, which a success changes only
+// when it is not closed or counts failures (PgBreakerStore::record_success).
 Fence PgTaskStore::complete_locked(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code,
                                    util::UnixMillis now) {
   const Result r = m_connection.exec_params(
-      "UPDATE tasks SET status = 'succeeded', result = $1, finished_at = $2, updated_at = $2, lease_token = NULL, "
-      "lease_expires_at = NULL WHERE id = $3 AND status = 'running' AND lease_token = $4 "
-      "RETURNING " OOS_PG_RUNNING_COLUMNS,
-      {std::string(result), param(now), param(lease.task_id), lease.token});
+      "WITH done AS (UPDATE tasks SET status = 'succeeded', result = $6, finished_at = $1::bigint, "
+      "updated_at = $1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $7 AND status = 'running' "
+      "AND lease_token = $8 RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN
+      "SELECT done.*, " OOS_PG_BREAKER_COLUMNS " FROM done LEFT JOIN breakers b ON b.kind = $9 AND b.name = done.queue",
+      {param(now), "succeeded", opt_param(exit_code), std::nullopt, param(0), std::string(result), param(lease.task_id),
+       lease.token, std::string(k_breaker_kind)});
   if (r.rows() == 0) {
     queue::warn_late(m_logger, lease.task_id, "completion");
     return Fence::stale;
   }
   auto row = read_running_row(r, 0);
-  record_attempt(row, "succeeded", exit_code, std::nullopt, now);
-  m_breakers.record_success(k_breaker_kind, row.queue, now);
+  m_breakers.record_success(k_breaker_kind, row.queue, now, m_breakers.read_record(r, 0, k_running_columns));
   return Fence::applied;
 }
 
@@ -286,22 +286,28 @@ FailOutcome PgTaskStore::fail_locked(const RunningRow& row, const queue::Failure
   const auto& settings = m_config.queue_settings(row.queue);
   auto decision = policy::after_failure(failure.kind, row.attempts, row.max_attempts);
   FailOutcome outcome{Fence::applied, TaskStatus::dead, 0};
+  // The task's new state and its run, in one statement ($1-$5 as OOS_PG_RECORD_RUN reads them).
+  std::vector<Param> params{
+      param(now), std::string(outcome_override.empty() ? queue::outcome_name(failure.kind) : outcome_override),
+      opt_param(failure.exit_code), failure.error, param(1)};
   if (decision == policy::AfterFailure::retry) {
     auto delay = policy::retry_delay(row.attempts, settings.backoff_seconds, settings.backoff_jitter, m_rng.fraction());
     outcome = {Fence::applied, TaskStatus::pending, now + delay.count()};
+    params.insert(params.end(), {param(outcome.retry_at), param(row.id)});
     m_connection.exec_params(
-        "UPDATE tasks SET status = 'pending', run_at = $1, last_error = $2, lease_token = NULL, "
-        "lease_expires_at = NULL, updated_at = $3 WHERE id = $4",
-        {param(outcome.retry_at), failure.error, param(now), param(row.id)});
+        "WITH done AS (UPDATE tasks SET status = 'pending', run_at = $6, last_error = $4, "
+        "lease_token = NULL, lease_expires_at = NULL, updated_at = $1::bigint WHERE id = $7 "
+        "RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN "SELECT count(*) FROM done",
+        params);
     if (outcome.retry_at <= now) notify_runnable(m_connection, row.queue);
   } else {
+    params.push_back(param(row.id));
     m_connection.exec_params(
-        "UPDATE tasks SET status = 'dead', last_error = $1, finished_at = $2, updated_at = $2, lease_token = NULL, "
-        "lease_expires_at = NULL WHERE id = $3",
-        {failure.error, param(now), param(row.id)});
+        "WITH done AS (UPDATE tasks SET status = 'dead', last_error = $4, finished_at = $1::bigint, "
+        "updated_at = $1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $6 "
+        "RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN "SELECT count(*) FROM done",
+        params);
   }
-  record_attempt(row, outcome_override.empty() ? queue::outcome_name(failure.kind) : outcome_override,
-                 failure.exit_code, failure.error, now);
   if (failure.kind == policy::FailureKind::temporary)
     m_breakers.record_neutral(k_breaker_kind, row.queue, now);
   else
@@ -331,19 +337,42 @@ FailOutcome PgTaskStore::fail(const queue::Lease& lease, const queue::Failure& f
   return outcome;
 }
 
+// A success is recorded and the next task claimed in one statement (sql::complete_and_claim, autocommit): one round
+// trip and one commit. What that statement leaves to the caller gets statements of its own after it: a breaker
+// that the success changes (the half-open probe's, or one that counts failures), and a claim among queues whose
+// breakers are not all closed. A failure, whose decision needs the attempts the fence returns, is a transaction.
 queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, const queue::RunRecord& run,
                                                     std::span<const std::string> queues, std::string_view worker) {
-  Transaction tx(m_connection);
-  auto now = m_clock.now();
   queue::RecordAndClaim out;
-  if (run.succeeded) {
-    out.recorded.fence = complete_locked(lease, run.result, 0, now);
-    out.recorded.status = TaskStatus::succeeded;
-  } else {
+  auto now = m_clock.now();
+  if (!run.succeeded) {
+    Transaction tx(m_connection);
     out.recorded = fail_fenced(lease, run.failure, now);
+    out.next = claim_locked(queues, worker, now);
+    tx.commit();
+    return out;
   }
-  out.next = claim_locked(queues, worker, now);
-  tx.commit();
+  auto token = util::random_token();
+  const Result r = m_connection.exec_params(
+      sql::complete_and_claim(),
+      {param(now), "succeeded", param(0), std::nullopt, param(0), run.result, param(lease.task_id), lease.token,
+       text_array(queues), std::string(worker), token, text_array(queues), int_array(lease_lengths(queues))});
+  constexpr int k_breaker_count = k_running_columns + 4;  // after the completed task and its breaker
+  out.recorded.status = TaskStatus::succeeded;
+  if (r.is_null(0, 0)) {
+    queue::warn_late(m_logger, lease.task_id, "completion");
+    out.recorded.fence = Fence::stale;
+  } else {
+    out.recorded.fence = Fence::applied;
+    const auto seen = m_breakers.read_record(r, 0, k_running_columns);
+    if (m_breakers.success_changes(seen)) {
+      Transaction tx(m_connection);
+      m_breakers.record_success(k_breaker_kind, std::string(r.text(0, 1)), now, seen);
+      tx.commit();
+    }
+  }
+  out.next = claimed_task(r, k_breaker_count + 1, token, now);
+  if (!out.next && int_at(r, 0, k_breaker_count) > 0) out.next = claim_with_breakers(queues, worker, now);
   return out;
 }
 

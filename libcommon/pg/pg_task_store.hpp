@@ -56,15 +56,27 @@ class PgTaskStore final : public queue::TaskStore {
     std::optional<std::string> worker;
     int replays = 0;
   };
+  // The columns of OOS_PG_RUNNING_COLUMNS (pg/task_sql.hpp), first in a row.
+  static constexpr int k_running_columns = 7;
   static RunningRow read_running_row(const Result& r, int row);
   // Lists the queue in `queues` (where status finds it) unless it is there already.
   void register_queue(const std::string& queue, util::UnixMillis now);
   queue::EnqueueResult insert(const queue::NewTask& task, util::UnixMillis now);
-  // `queues` without the paused ones and those whose breaker is open. With `probes`, a cooled-down breaker is
-  // locked (its advisory lock, without waiting: a breaker another claimer is deciding is skipped) and read again,
-  // and added to `probes` if it still admits a probe; without, it counts as eligible.
-  std::vector<std::string> eligible_queues(std::span<const std::string> queues, util::UnixMillis now,
+  // `queues` without those whose breaker is open (the claim's statement leaves out the paused ones). With
+  // `probes`, a cooled-down breaker is locked (its advisory lock, without waiting: a breaker another claimer is
+  // deciding is skipped) and read again, and added to `probes` if it still admits a probe; without, it counts as
+  // admitted.
+  std::vector<std::string> admitted_queues(std::span<const std::string> queues, util::UnixMillis now,
                                            std::vector<breaker::NamedBreaker>* probes);
+  // The lease length of each of `queues`, in its order (the claim's parameter).
+  std::vector<std::int64_t> lease_lengths(std::span<const std::string> queues) const;
+  // The task a claim leased with `token`, in the columns from `first_column` of the result's first row (NULL or no
+  // row: none).
+  static std::optional<queue::ClaimedTask> claimed_task(const Result& r, int first_column, const std::string& token,
+                                                        util::UnixMillis now);
+  // claim_locked() in a transaction of its own: the claim when a breaker of `queues` is not closed.
+  std::optional<queue::ClaimedTask> claim_with_breakers(std::span<const std::string> queues, std::string_view worker,
+                                                        util::UnixMillis now);
   // The bodies of claim(), complete() and fail() inside the caller's transaction.
   std::optional<queue::ClaimedTask> claim_locked(std::span<const std::string> queues, std::string_view worker,
                                                  util::UnixMillis now);
@@ -75,8 +87,6 @@ class PgTaskStore final : public queue::TaskStore {
   // unless `outcome_override` is given ("lost" for a reclaimed lease).
   queue::FailOutcome fail_locked(const RunningRow& row, const queue::Failure& failure, util::UnixMillis now,
                                  std::string_view outcome_override = {});
-  void record_attempt(const RunningRow& row, std::string_view outcome, std::optional<int> exit_code,
-                      const std::optional<std::string>& error, util::UnixMillis now);
   // Takes the advisory locks of the unique keys of `tasks` (or of `keys`, "queue/key"), held to the commit: an
   // enqueue and a requeue of one key take turns, so the requeue's check of the key's holder stays true until it
   // commits (else the enqueue's insert could slip in between and the requeue fail on the unique index).

@@ -43,9 +43,11 @@ CREATE TABLE tasks (
   updated_at       bigint  NOT NULL,
   finished_at      bigint
 );
--- The claim walks this index in claim order (FOR UPDATE SKIP LOCKED LIMIT 1) and stops at the first runnable task
--- of its queues that no other claimer holds. Only pending tasks are in it, so it stays as small as the backlog.
-CREATE INDEX tasks_claim ON tasks (priority DESC, run_at, id) WHERE status = 'pending';
+-- The claim walks each of its queues' part of this index in claim order (FOR UPDATE SKIP LOCKED LIMIT 1) and
+-- stops at the first runnable task that no other claimer holds. The queue leads, so that the walk needs no sort
+-- whatever the planner's statistics (see pg/task_sql.hpp). Only pending tasks are in it: it is as small as the
+-- backlog.
+CREATE INDEX tasks_claim ON tasks (queue, priority DESC, run_at, id) WHERE status = 'pending';
 -- Running tasks by lease expiry: the reclaim scan; one entry per running task.
 CREATE INDEX tasks_running ON tasks (lease_expires_at) WHERE status = 'running';
 -- One pending or running task per (queue, unique key): the arbiter of enqueue's ON CONFLICT DO NOTHING.

@@ -1,5 +1,8 @@
-// The statements of PgTaskStore that the tests EXPLAIN (pg/pg_task_store.cpp runs them). Internal to pg/.
+// The statements of PgTaskStore that the tests EXPLAIN, and the pieces its statements share (pg/pg_task_store.cpp
+// runs them). Internal to pg/.
 #pragma once
+
+#include <string>
 
 namespace oos::pg::sql {
 
@@ -8,23 +11,51 @@ namespace oos::pg::sql {
   "id, queue, type, payload, status, priority, run_at, attempts, max_attempts, unique_key, lease_owner, " \
   "lease_expires_at, last_error, result, replays, created_at, updated_at, finished_at"
 
-// The claim, in one statement: the first runnable task of the eligible queues in claim order that no other
-// claimer holds (SKIP LOCKED: claimers pass each other's rows instead of queueing on them), leased at once.
-// $1 now, $2 eligible queues (text[]), $3 worker, $4 lease token, $5 and $6 the lease length of each queue
-// (text[] and bigint[], in parallel).
-inline constexpr const char* k_claim =
-    "WITH next AS (SELECT id AS next_id FROM tasks WHERE status = 'pending' AND run_at <= $1::bigint AND queue = "
-    "ANY($2::text[]) "
-    "ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "UPDATE tasks SET status = 'running', attempts = tasks.attempts + 1, lease_owner = $3, lease_token = $4, "
-    "lease_expires_at = $1::bigint + (SELECT l.ms FROM unnest($5::text[], $6::bigint[]) AS l (queue, ms) "
-    "WHERE l.queue = tasks.queue LIMIT 1), started_at = $1::bigint, updated_at = $1::bigint "
-    "FROM next WHERE tasks.id = next.next_id RETURNING " OOS_PG_TASK_COLUMNS;
+// The columns of a running task that recording its run needs (PgTaskStore::RunningRow), in order.
+#define OOS_PG_RUNNING_COLUMNS "id, queue, attempts, max_attempts, started_at, lease_owner, replays"
+
+// Records the run of the task that the statement's CTE `done` (OOS_PG_RUNNING_COLUMNS) finished: its attempt,
+// appended as the task's next run (the row lock on the task orders its runs), and its count in the minute's row of
+// this connection's shard of queue_counters (pg/schema.cpp). Two CTEs, `attempt` and `counted`, for a statement
+// "WITH done AS (...), " OOS_PG_RECORD_RUN " SELECT ...": in the same statement, one round trip for the run.
+// $1 now, $2 outcome, $3 exit code, $4 error, $5 1 for a failure and 0 for a success.
+#define OOS_PG_RECORD_RUN                                                                                       \
+  "attempt AS (INSERT INTO task_attempts (task_id, run, replay, attempt, queue, worker, started_at, ended_at, " \
+  "outcome, exit_code, error) SELECT id, (SELECT coalesce(max(run), 0) + 1 FROM task_attempts WHERE task_id = " \
+  "done.id), replays, attempts, queue, lease_owner, started_at, $1::bigint, $2, $3::integer, $4 FROM done), "   \
+  "counted AS (INSERT INTO queue_counters (queue, minute, shard, runs, failures, run_ms) SELECT queue, "        \
+  "$1::bigint / 60000, pg_backend_pid() % 16, 1, $5::bigint, greatest(0, $1::bigint - coalesce(started_at, "    \
+  "$1::bigint)) FROM done ON CONFLICT (queue, minute, shard) DO UPDATE SET runs = queue_counters.runs + 1, "    \
+  "failures = queue_counters.failures + excluded.failures, run_ms = queue_counters.run_ms + excluded.run_ms) "
+
+// The claim, in one statement: for each queue that is not paused, its first runnable task in claim order that no
+// other claimer holds (SKIP LOCKED: claimers pass each other's rows instead of queueing on them), read from the head
+// of the queue's part of tasks_claim; of those, the first in claim order is leased at once. One index walk per queue
+// and no sort of the backlog, whatever the statistics say (a sort of every runnable task per claim is what the
+// planner chose with the statistics of a table that had just received its backlog: docs/decisions.md). The heads
+// of the other queues stay locked until the commit, and other claimers pass them meanwhile.
+// $1 now, $2 the queues the breakers admit (text[]), $3 worker, $4 lease token, $5 and $6 the lease length of each
+// queue (text[] and bigint[], in parallel). Returns the task (OOS_PG_TASK_COLUMNS), or no row.
+const std::string& claim();
+
+// claim() of any of the queues $2 unless one of them has a breaker that is not closed: the claim of a worker whose
+// breakers are all closed, in one statement that reads them. One row: the number of such breakers, then the task's
+// columns (NULL when none was claimed; always when the number is not 0: the caller decides admission and probes,
+// then runs claim()). Parameters as claim()'s.
+const std::string& claim_unless_breaker();
+
+// A fenced completion, its run recorded (OOS_PG_RECORD_RUN), and claim_unless_breaker(), in one statement: one
+// round trip and one commit per task for a worker whose breakers are closed. $1-$5 as OOS_PG_RECORD_RUN reads them,
+// $6 result, $7 task id, $8 its lease token, $9-$13 claim()'s $2-$6 (its now is $1). One row: the completed task
+// (OOS_PG_RUNNING_COLUMNS; NULL when the fence was stale), its queue's breaker (OOS_PG_BREAKER_COLUMNS, NULL when
+// the breaker has no row), the number of breakers as in claim_unless_breaker(), then the claimed task's columns.
+const std::string& complete_and_claim();
 
 // The running tasks whose lease expired before $1, locked; rows a completion holds are skipped (it decides them),
 // and a lease renewed meanwhile no longer matches once the row is read again under the lock.
 inline constexpr const char* k_expired =
-    "SELECT id, queue, attempts, max_attempts, started_at, lease_owner, replays FROM tasks "
+    "SELECT " OOS_PG_RUNNING_COLUMNS
+    " FROM tasks "
     "WHERE status = 'running' AND lease_expires_at < $1::bigint ORDER BY lease_expires_at FOR UPDATE SKIP LOCKED";
 
 }  // namespace oos::pg::sql

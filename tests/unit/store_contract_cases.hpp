@@ -665,6 +665,65 @@ BOOST_FIXTURE_TEST_CASE(record_and_claim_with_a_stale_lease_changes_nothing_but_
   BOOST_TEST(tasks.attempts(first).empty());
 }
 
+BOOST_FIXTURE_TEST_CASE(record_and_claim_takes_the_next_task_in_claim_order_across_unpaused_queues, ContractFixture) {
+  auto first = add("default", 1);
+  auto low = add("default", 0);
+  auto high = add("other", 5);
+  add("slow", 9);
+  queues.set_paused("slow", true, clock.now());
+  const std::array<std::string, 3> mine{"default", "other", "slow"};
+  auto a = tasks.claim(mine, "w");
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->task.id == high);
+  auto b = tasks.record_and_claim(a->lease, {true, "", {}}, mine, "w");
+  BOOST_REQUIRE(b.next);
+  BOOST_TEST(b.next->task.id == first);
+  auto c = tasks.record_and_claim(b.next->lease, {true, "", {}}, mine, "w");
+  BOOST_REQUIRE(c.next);
+  BOOST_TEST(c.next->task.id == low);  // never the paused queue's, whatever its priority
+  auto d = tasks.record_and_claim(c.next->lease, {true, "", {}}, mine, "w");
+  BOOST_TEST(!d.next);
+  BOOST_TEST(count_tasks("slow", TaskStatus::pending) == 1u);
+  BOOST_TEST(count_tasks("default", TaskStatus::succeeded) + count_tasks("other", TaskStatus::succeeded) == 3u);
+}
+
+BOOST_FIXTURE_TEST_CASE(record_and_claim_closes_the_breaker_its_probe_succeeds_on_and_claims_on, ContractFixture) {
+  config.queue.max_attempts = 1;
+  for (int i = 0; i < 13; ++i) add();
+  for (int i = 0; i < 10; ++i) fail_one();
+  clock.advance(60'000);
+  auto probe = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(probe);
+  BOOST_TEST(probe->probe);
+  auto after = tasks.record_and_claim(probe->lease, {true, "", {}}, k_default, "w");
+  BOOST_TEST(after.recorded.fence == Fence::applied);
+  BOOST_TEST((breaker_state() == policy::BreakerState::closed));
+  BOOST_REQUIRE(after.next);  // the closed breaker admits the next task in the same call
+  BOOST_TEST(!after.next->probe);
+}
+
+BOOST_FIXTURE_TEST_CASE(record_and_claim_passes_a_queue_whose_breaker_is_open_and_its_success_resets_failures,
+                        ContractFixture) {
+  config.queue.max_attempts = 1;
+  for (int i = 0; i < 11; ++i) add();
+  for (int i = 0; i < 10; ++i) fail_one();  // default's breaker opens
+  auto other = add("other");
+  auto second = add("other");
+  const std::array<std::string, 2> both{"default", "other"};
+  auto a = tasks.claim(both, "w");
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->task.id == other);
+  tasks.fail(a->lease, {policy::FailureKind::permanent, "boom", 1});
+  BOOST_TEST(breakers.load("queue", "other").consecutive_failures == 1);
+  auto b = tasks.claim(both, "w");
+  BOOST_REQUIRE(b);
+  BOOST_TEST(b->task.id == second);
+  auto c = tasks.record_and_claim(b->lease, {true, "", {}}, both, "w");
+  BOOST_TEST(!c.next);  // default's tasks wait for its breaker
+  BOOST_TEST(breakers.load("queue", "other").consecutive_failures == 0);
+  BOOST_TEST((breaker_state() == policy::BreakerState::open));
+}
+
 // --- Breakers
 
 BOOST_FIXTURE_TEST_CASE(ten_consecutive_failures_open_the_breaker_and_stop_claims, ContractFixture) {

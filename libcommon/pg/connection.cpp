@@ -96,7 +96,7 @@ void Connection::Finish::operator()(pg_conn* conn) const {
   PQfinish(conn);
 }
 
-Connection::Connection(const std::string& conninfo, const std::optional<std::string>& password) {
+Connection::Connection(const std::string& conninfo, const std::optional<std::string>& password, int connect_timeout_s) {
   char* parse_error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
   if (!options) {
@@ -110,8 +110,9 @@ Connection::Connection(const std::string& conninfo, const std::optional<std::str
   // password after it overrides the string's.
   const std::array<const char*, 5> keywords{"connect_timeout", "fallback_application_name", "dbname",
                                             password ? "password" : nullptr, nullptr};
-  const std::array<const char*, 5> values{"10", "oos", conninfo.c_str(), password ? password->c_str() : nullptr,
-                                          nullptr};
+  const std::string timeout = std::to_string(connect_timeout_s);
+  const std::array<const char*, 5> values{timeout.c_str(), "oos", conninfo.c_str(),
+                                          password ? password->c_str() : nullptr, nullptr};
   m_conn.reset(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!m_conn) throw Error(ExitCode::unavailable, "cannot connect to PostgreSQL: out of memory");
   m_server = describe(m_conn.get());

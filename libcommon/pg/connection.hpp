@@ -47,9 +47,11 @@ class Result {
 // server (host:port/database) and the cause, never the connection string (it may hold a password).
 class Connection {
  public:
-  // `conninfo`: "key=value ..." or a postgresql:// URL. A connect timeout of 10 s applies unless it sets
-  // connect_timeout. `password`, when given, overrides any in `conninfo` (the secret OOS_DATABASE_PASSWORD).
-  explicit Connection(const std::string& conninfo, const std::optional<std::string>& password = std::nullopt);
+  // `conninfo`: "key=value ..." or a postgresql:// URL. A connect timeout of `connect_timeout_s` seconds (at
+  // least 2: libpq's floor) applies unless it sets connect_timeout. `password`, when given, overrides any in
+  // `conninfo` (the secret OOS_DATABASE_PASSWORD).
+  explicit Connection(const std::string& conninfo, const std::optional<std::string>& password = std::nullopt,
+                      int connect_timeout_s = 10);
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
   ~Connection();

@@ -14,7 +14,7 @@
 namespace oos::pg {
 
 Listener::Listener(const std::string& conninfo, const std::optional<std::string>& password, const std::string& channel)
-    : m_connection(conninfo, password) {
+    : m_connection(conninfo, password, k_listen_connect_timeout_s) {
   m_connection.exec_params("LISTEN " + channel);
 }
 

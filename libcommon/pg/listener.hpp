@@ -20,6 +20,11 @@ namespace oos::pg {
 // The channel the task store notifies (payload: the queue, or the queues of a batch) and listeners listen on.
 inline constexpr const char* k_tasks_channel = "oos_tasks";
 
+// How long opening the listening connection may take, in seconds (libpq's floor): a worker that tries to LISTEN
+// again waits this long, not the 10 s of the other connections, before it goes on with its idle loop (heartbeat,
+// watchdog, stop) when the server does not answer. The URL's connect_timeout still wins.
+inline constexpr int k_listen_connect_timeout_s = 2;
+
 // One connection that LISTENs on a channel. A session of its own: behind a transaction-pooling PgBouncer LISTEN
 // cannot work, the server connection changes hands between transactions (db.listen = false).
 class Listener {

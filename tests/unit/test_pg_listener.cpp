@@ -1,6 +1,11 @@
 // pg::Listener and pg::WorkWaiter (the idle wait of a worker on PostgreSQL) against the throwaway cluster
 // (support/pg_cluster): a notification wakes a waiter at once, a timeout returns without one, a terminated
 // listening connection falls back to polling and listens again, and db.listen = false never listens.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -135,6 +140,28 @@ BOOST_FIXTURE_TEST_CASE(an_unreachable_server_means_polling_not_an_exception, Wa
   BOOST_TEST(!waiter.wait(clock, milliseconds(200), stop));
   BOOST_TEST(!waiter.listening());
   BOOST_TEST(ms_since(start) >= 190.0);
+}
+
+// A server that takes the connection but never answers (a host that hangs): the worker tries to LISTEN again with a
+// connect timeout of 2 s, then the check of whether it answers takes as long; not the 10 s + 10 s of the other
+// connections, during which its idle loop (heartbeat, watchdog, stop) would stand still.
+BOOST_FIXTURE_TEST_CASE(a_server_that_never_answers_holds_a_listen_attempt_for_seconds_not_tens, WaiterFixture) {
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(silent >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  BOOST_REQUIRE(::listen(silent, 8) == 0);  // the kernel completes the handshake; nobody ever reads or answers
+  socklen_t length = sizeof address;
+  BOOST_REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  const std::string hanging = "host=127.0.0.1 port=" + std::to_string(ntohs(address.sin_port)) + " user=postgres";
+  pg::WorkWaiter waiter(hanging, std::nullopt, pg::WaitOptions{true, milliseconds(1000)}, *logger);
+  const auto start = steady::now();
+  BOOST_TEST(!waiter.wait(clock, milliseconds(100), stop));
+  BOOST_TEST(!waiter.listening());
+  BOOST_TEST(ms_since(start) < 8'000.0, ms_since(start) << " ms");
+  ::close(silent);
 }
 
 BOOST_FIXTURE_TEST_CASE(with_listen_off_a_work_waiter_never_listens, WaiterFixture) {

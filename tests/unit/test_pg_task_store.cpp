@@ -27,6 +27,7 @@
 #include "log.hpp"
 #include "pg/connection.hpp"
 #include "pg/events.hpp"
+#include "pg/listener.hpp"
 #include "pg/pg_breaker_store.hpp"
 #include "pg/pg_task_store.hpp"
 #include "pg/schema.hpp"
@@ -491,6 +492,22 @@ BOOST_FIXTURE_TEST_CASE(a_requeue_racing_an_enqueue_of_its_unique_key_wins_or_is
                1);
   }
   BOOST_TEST_MESSAGE("requeued " << requeued << " of " << k_rounds);
+}
+
+// --- Wake-ups
+
+// A worker that stops hands its task back (release); a worker idle on another host hears of it at once instead of at
+// its next poll.
+BOOST_FIXTURE_TEST_CASE(a_released_task_wakes_the_listening_workers, PgFixture) {
+  add();
+  auto claimed = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(claimed);
+  pg::Listener listener(schema.conninfo(), std::nullopt, pg::k_tasks_channel);
+  BOOST_TEST((listener.wait(std::chrono::milliseconds(200)) == pg::Listener::Wake::timeout));
+  BOOST_TEST((tasks.release(claimed->lease) == Fence::applied));
+  BOOST_TEST((listener.wait(std::chrono::milliseconds(5000)) == pg::Listener::Wake::notified));
+  BOOST_TEST((tasks.release(claimed->lease) == Fence::stale));  // released already: nothing to tell
+  BOOST_TEST((listener.wait(std::chrono::milliseconds(200)) == pg::Listener::Wake::timeout));
 }
 
 // --- Plans

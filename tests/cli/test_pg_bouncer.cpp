@@ -1,0 +1,60 @@
+// Many hosts, one queue, behind a PgBouncer in transaction mode (docs/reference.md section 19): the tools of two
+// simulated hosts reach a database of their own through a throwaway PgBouncer (support/pg_bouncer) whose two server
+// connections they all share, with db.listen = false. A bouncer passes no search_path, so the tables are found in the
+// database's default schema. The test's own checks go to the database directly.
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "pg/schema.hpp"
+#include "pg_support.hpp"
+
+namespace oos::test {
+namespace {
+
+// Server connections per database: fewer than the 6 workers and the producer, so clients take turns on them.
+constexpr int k_pool_size = 2;
+
+// A database of its own and a PgBouncer in front of the cluster, made before the tools are pointed at them.
+struct BouncedDatabase {
+  PgDatabase database = PgCluster::instance().fresh_database();
+  PgBouncer bouncer{PgCluster::instance(), k_pool_size};
+};
+
+// Two hosts' tools through the bouncer (OOS_DATABASE_URL names the database, no options).
+struct PgBouncerHosts : BouncedDatabase, PgTools {
+  PgBouncerHosts() : PgTools(bouncer.url(database.name()), PgCluster::instance().conninfo(database.name())) {}
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(pg_bouncer)
+
+// Several first commands at once through the bouncer: the schema is migrated once, and its advisory lock is the
+// transaction's (a session's lock would stay behind on a pooled server connection and block the next host's
+// migration on another one).
+BOOST_FIXTURE_TEST_CASE(hosts_starting_together_migrate_once_and_leave_no_advisory_lock_behind, PgBouncerHosts) {
+  std::vector<std::unique_ptr<BackgroundProcess>> commands;
+  for (int i = 0; i < 4; ++i)
+    commands.push_back(std::make_unique<BackgroundProcess>(
+        tool_argv("OOS_QUEUE_BIN", i % 2 ? host_b : state_dir(), {"status"}), test_environment({})));
+  for (auto& command : commands) {
+    const int code = command->wait(scaled(std::chrono::seconds(20)));
+    BOOST_TEST(code == 0, "exit " << code << ": " << command->err());
+  }
+  BOOST_TEST(pg_int("SELECT version FROM oos_schema") == pg::latest_schema_version());
+  BOOST_TEST(pg_int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0);
+  BOOST_TEST(pg_text("SELECT to_regclass('public.tasks')::text") == "tasks", "the tables are in the default schema");
+}
+
+// The kill storm of cli.pg_hosts, smaller (1000 tasks, 8 s of kills), through the bouncer with db.listen = false.
+BOOST_FIXTURE_TEST_CASE(a_kill_storm_through_the_bouncer_loses_no_task_and_completes_none_twice, PgBouncerHosts) {
+  run_kill_storm(
+      *this,
+      KillStorm{.tasks = 600, .batches = 10, .storm = std::chrono::seconds(8), .db_table = "[db]\nlisten = false\n"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace oos::test

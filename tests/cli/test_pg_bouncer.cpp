@@ -4,11 +4,16 @@
 // database's default schema. The test's own checks go to the database directly.
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+
+#include <chrono>
 #include <memory>
 #include <vector>
 
 #include "pg/schema.hpp"
 #include "pg_support.hpp"
+
+namespace fs = std::filesystem;
 
 namespace oos::test {
 namespace {
@@ -53,6 +58,27 @@ BOOST_FIXTURE_TEST_CASE(a_kill_storm_through_the_bouncer_loses_no_task_and_compl
   run_kill_storm(
       *this,
       KillStorm{.tasks = 600, .batches = 10, .storm = std::chrono::seconds(8), .db_table = "[db]\nlisten = false\n"});
+}
+
+// db.listen left on behind the bouncer: the worker finds that a NOTIFY never reaches its LISTEN (an idle client holds
+// no server connection), says so once naming db.listen = false, and polls.
+BOOST_FIXTURE_TEST_CASE(a_worker_left_listening_behind_the_bouncer_says_it_polls_and_still_runs_tasks, PgBouncerHosts) {
+  auto ran = dir() / "ran";
+  write_config("[worker]\npoll_interval = \"200ms\"\n" +
+               handler_toml("note", write_script("note.sh", "cat >> " + ran.string() + "\n")));
+  BOOST_TEST_REQUIRE(queue({"status"}).exit_code == 0);  // migrated before the worker starts
+  auto w = start_worker({"--name", "bounced-1"});
+  BOOST_TEST_REQUIRE(eventually([&] { return w->err().find("set db.listen = false") != std::string::npos; },
+                                scaled(std::chrono::seconds(10)), {w.get()}),
+                     w->err());
+  BOOST_TEST(w->err().find("waiting for work by LISTEN") == std::string::npos, w->err());
+  auto enqueued = queue({"enqueue", "default", "note", "--data", R"({"n":1})"});
+  BOOST_TEST_REQUIRE(enqueued.exit_code == 0, enqueued.err);
+  BOOST_TEST(eventually([&] { return fs::exists(ran) && read_file(ran) == R"({"n":1})"; },
+                        scaled(std::chrono::seconds(10)), {w.get()}),
+             w->err());
+  w->signal(SIGTERM);
+  BOOST_TEST(w->wait(std::chrono::seconds(20)) == 0, w->err());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -54,11 +54,12 @@ struct KillStorm {
   std::string db_table;            // a [db] table for the config (e.g. listen = false), or ""
 };
 
-// 2 hosts x 3 workers; a producer enqueues `storm.tasks` in batches while a random worker is SIGKILLed every 750 ms
-// (and started again, as systemd would) for the first part of the run; the lease is 3 s, the handler takes 50 ms and
-// records its run only at its end. Checks (BOOST_TEST) that every task succeeded exactly once in the store, none is
-// lost, every task the handler ran more than once has a lost attempt per extra run, each rescue came within
-// lease + 5 s of the claim, at least one kill landed on a running task, and every worker ends on SIGTERM with 0.
+// 2 hosts x 3 workers; a producer enqueues `storm.tasks` in batches while a random worker holding a running task (any
+// worker when none does) is SIGKILLed every 750 ms (and started again, as systemd would) for the first part of the run;
+// the lease is 3 s, the handler takes 50 ms and records its run only at its end. Checks (BOOST_TEST) that every task
+// succeeded exactly once in the store, none is lost, every task the handler ran more than once has a lost attempt per
+// extra run, each rescue came within lease + 5 s of the claim, at least one kill landed on a running task, and every
+// worker ends on SIGTERM with 0.
 void run_kill_storm(PgTools& hosts, const KillStorm& storm);
 
 }  // namespace oos::test

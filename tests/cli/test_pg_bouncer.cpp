@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <memory>
@@ -53,11 +54,19 @@ BOOST_FIXTURE_TEST_CASE(hosts_starting_together_migrate_once_and_leave_no_adviso
   BOOST_TEST(pg_text("SELECT to_regclass('public.tasks')::text") == "tasks", "the tables are in the default schema");
 }
 
+// A URL that sets a search_path through `options` is refused by the bouncer: 69, with its reason.
+BOOST_FIXTURE_TEST_CASE(a_url_with_options_is_refused_by_the_bouncer_with_69, PgBouncerHosts) {
+  ::setenv("OOS_DATABASE_URL", (url + "&options=" + url_encoded("-c search_path=oos")).c_str(), 1);
+  auto refused = queue({"status"});
+  BOOST_TEST(refused.exit_code == 69, refused.err);
+  BOOST_TEST(refused.err.find("unsupported startup parameter: options") != std::string::npos, refused.err);
+}
+
 // The kill storm of cli.pg_hosts, smaller (1000 tasks, 8 s of kills), through the bouncer with db.listen = false.
 BOOST_FIXTURE_TEST_CASE(a_kill_storm_through_the_bouncer_loses_no_task_and_completes_none_twice, PgBouncerHosts) {
   run_kill_storm(
       *this,
-      KillStorm{.tasks = 600, .batches = 10, .storm = std::chrono::seconds(8), .db_table = "[db]\nlisten = false\n"});
+      KillStorm{.tasks = 1000, .batches = 10, .storm = std::chrono::seconds(8), .db_table = "[db]\nlisten = false\n"});
 }
 
 // db.listen left on behind the bouncer: the worker finds that a NOTIFY never reaches its LISTEN (an idle client holds

@@ -62,6 +62,19 @@ BOOST_FIXTURE_TEST_CASE(a_url_with_options_is_refused_by_the_bouncer_with_69, Pg
   BOOST_TEST(refused.err.find("unsupported startup parameter: options") != std::string::npos, refused.err);
 }
 
+// The other tools that run on PostgreSQL work through the bouncer as well: oos-health's checks, the server's
+// included, are all OK on a paused queue, and oos-retry finds the dead letter queue empty.
+BOOST_FIXTURE_TEST_CASE(health_and_retry_run_through_the_bouncer, PgBouncerHosts) {
+  BOOST_TEST_REQUIRE(queue({"pause", "mail"}).exit_code == 0);
+  auto checked = health({});
+  BOOST_TEST(checked.exit_code == 0, checked.out << checked.err);
+  BOOST_TEST(checked.out.find("OK postgres transactions: no other transaction open") != std::string::npos, checked.out);
+  BOOST_TEST(checked.out.find("OK queue mail: 0 runnable, 0 dead, paused") != std::string::npos, checked.out);
+  auto retried = retry({});
+  BOOST_TEST(retried.exit_code == 0, retried.err);
+  BOOST_TEST(retried.out == "the dead letter queue is empty\n");
+}
+
 // The kill storm of cli.pg_hosts, smaller (1000 tasks, 8 s of kills), through the bouncer with db.listen = false.
 BOOST_FIXTURE_TEST_CASE(a_kill_storm_through_the_bouncer_loses_no_task_and_completes_none_twice, PgBouncerHosts) {
   run_kill_storm(

@@ -2,7 +2,7 @@
 // connection that LISTENs on the channel the task store NOTIFYs (k_tasks_channel) when it makes a task runnable
 // now; a WorkWaiter is the idle wait built on it, which falls back to polling when it cannot LISTEN (db.listen =
 // false, a lost connection, a server refusing us) and tries again later. A worker holds at most two connections:
-// its store's and this one.
+// its store's and this one (and for a moment, while a Listener opens, a third that sends its probe).
 #pragma once
 
 #include <csignal>

@@ -177,14 +177,14 @@ int Connection::socket() const {
   return PQsocket(m_conn.get());
 }
 
-int Connection::take_notifications() {
+int Connection::take_notifications(std::string_view channel) {
   if (PQconsumeInput(m_conn.get()) == 0 || PQstatus(m_conn.get()) != CONNECTION_OK)
     throw TransientDatabaseError("lost the connection to PostgreSQL at " + m_server + ": " +
                                  one_line(PQerrorMessage(m_conn.get())));
   int count = 0;
   while (PGnotify* notify = PQnotifies(m_conn.get())) {
+    if (channel.empty() || channel == notify->relname) ++count;
     PQfreemem(notify);
-    ++count;
   }
   return count;
 }

@@ -69,9 +69,9 @@ class Connection {
   int backend_pid() const;
   // The connection's socket, for poll(2); -1 when it has none.
   int socket() const;
-  // Reads, without blocking, what the server sent and drops the notifications (LISTEN) it held: how many.
-  // Throws TransientDatabaseError, naming the server, when the connection is lost.
-  int take_notifications();
+  // Reads, without blocking, what the server sent and drops the notifications (LISTEN) it held: how many (those on
+  // `channel` only, when one is named). Throws TransientDatabaseError, naming the server, when the connection is lost.
+  int take_notifications(std::string_view channel = {});
 
  private:
   struct Finish {

@@ -1,20 +1,58 @@
 #include "pg/listener.hpp"
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <random>
 #include <utility>
 
 #include "store/backend.hpp"
 
 namespace oos::pg {
 
-Listener::Listener(const std::string& conninfo, const std::optional<std::string>& password, const std::string& channel)
+namespace {
+
+// A channel of this Listener's own, for its probe: nobody else notifies it.
+std::string probe_channel() {
+  std::random_device random;
+  return fmt::format("oos_probe_{}_{}", ::getpid(), random());
+}
+
+// Whether a notification on `probe` arrives at `connection` within `timeout`.
+bool heard(Connection& connection, const std::string& probe, util::Millis timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (auto now = std::chrono::steady_clock::now(); now < until; now = std::chrono::steady_clock::now()) {
+    if (connection.take_notifications(probe) > 0) return true;
+    pollfd fd{connection.socket(), POLLIN, 0};
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+    if (fd.fd < 0 || (::poll(&fd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)) return false;
+  }
+  return connection.take_notifications(probe) > 0;
+}
+
+}  // namespace
+
+Listener::Listener(const std::string& conninfo, const std::optional<std::string>& password, const std::string& channel,
+                   util::Millis probe_timeout)
     : m_connection(conninfo, password, k_listen_connect_timeout_s) {
+  // A NOTIFY from another connection must reach this one. Behind a PgBouncer in transaction mode an idle client holds
+  // no server connection: LISTEN would succeed and nothing would ever arrive.
+  const std::string probe = probe_channel();
+  m_connection.exec_params("LISTEN " + probe);
+  Connection(conninfo, password, k_listen_connect_timeout_s).exec_params("SELECT pg_notify($1, '')", {Param{probe}});
+  const bool reached = heard(m_connection, probe, probe_timeout);
+  m_connection.exec_params("UNLISTEN " + probe);
+  if (!reached)
+    throw NoSessionError(fmt::format(
+        "a NOTIFY from another connection did not reach a LISTEN at {} within {}: no session of its own (a PgBouncer "
+        "in transaction mode?)",
+        m_connection.server(), util::format_duration(probe_timeout)));
   m_connection.exec_params("LISTEN " + channel);
 }
 
@@ -40,10 +78,19 @@ WorkWaiter::WorkWaiter(std::string conninfo, std::optional<std::string> password
 WorkWaiter::~WorkWaiter() = default;
 
 bool WorkWaiter::listen_if_due(double now) {
-  if (now < m_retry_at) return false;
+  if (m_no_session || now < m_retry_at) return false;
   const std::string polling = "polling every " + util::format_duration(m_options.poll_interval);
   try {
     m_listener = std::make_unique<Listener>(m_conninfo, m_password, k_tasks_channel);
+  } catch (const NoSessionError& e) {
+    // A pooler's mode does not change while we run: trying again would cost a probe every relisten_after.
+    m_logger.warn(fmt::format("waiting for work by {} ({}; set db.listen = false behind a transaction-pooling "
+                              "PgBouncer)",
+                              polling, e.what()),
+                  {{"wake", "poll"}});
+    m_logged_mode = true;
+    m_no_session = true;
+    return false;
   } catch (const Error& e) {
     m_retry_at = now + static_cast<double>(m_options.relisten_after.count()) / 1000.0;
     if (!m_logged_mode)

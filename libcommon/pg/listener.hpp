@@ -2,7 +2,7 @@
 // connection that LISTENs on the channel the task store NOTIFYs (k_tasks_channel) when it makes a task runnable
 // now; a WorkWaiter is the idle wait built on it, which falls back to polling when it cannot LISTEN (db.listen =
 // false, a lost connection, a server refusing us) and tries again later. A worker holds at most two connections:
-// its store's and this one.
+// its store's and this one (and for a moment, while a Listener opens, a third that sends its probe).
 #pragma once
 
 #include <csignal>
@@ -25,16 +25,30 @@ inline constexpr const char* k_tasks_channel = "oos_tasks";
 // watchdog, stop) when the server does not answer. The URL's connect_timeout still wins.
 inline constexpr int k_listen_connect_timeout_s = 2;
 
-// One connection that LISTENs on a channel. A session of its own: behind a transaction-pooling PgBouncer LISTEN
-// cannot work, the server connection changes hands between transactions (db.listen = false).
+// A connection that has no session of its own to LISTEN on: a notification sent by another connection did not reach
+// it (a PgBouncer in transaction mode, where an idle client holds no server connection).
+class NoSessionError : public Error {
+ public:
+  explicit NoSessionError(const std::string& message) : Error(ExitCode::unavailable, message) {}
+};
+
+// One connection that LISTENs on a channel. It needs a session of its own: behind a transaction-pooling PgBouncer
+// LISTEN "succeeds" on whichever server connection ran it, and no notification ever reaches the client.
 class Listener {
  public:
   // What wait() saw.
   enum class Wake { notified, timeout, lost };
 
-  // Connects and runs LISTEN `channel` (a plain identifier). Throws oos::Error like Connection and exec_params():
-  // 69 unreachable, 78 a bad connection string, 75 a transient failure.
-  Listener(const std::string& conninfo, const std::optional<std::string>& password, const std::string& channel);
+  // How long a Listener waits for its probe (a notification sent by a second connection) before it concludes that
+  // it has no session of its own.
+  static constexpr util::Millis k_probe_timeout{2000};
+
+  // Connects, checks that a NOTIFY from a second, short connection reaches it within `probe_timeout` (else
+  // NoSessionError, before it LISTENs on `channel`: a pooled server connection is left listening on nothing but a
+  // probe channel nobody notifies again), then runs LISTEN `channel` (a plain identifier). Throws oos::Error like
+  // Connection and exec_params(): 69 unreachable, 78 a bad connection string, 75 a transient failure.
+  Listener(const std::string& conninfo, const std::optional<std::string>& password, const std::string& channel,
+           util::Millis probe_timeout = k_probe_timeout);
 
   // Waits up to `timeout` for a notification and drains all that are pending: notified at once when some
   // arrived since the last wait (none is lost while the caller works). lost: the connection is gone; the
@@ -57,7 +71,8 @@ struct WaitOptions {
 
 // The idle wait of a worker on PostgreSQL: LISTEN when it can, else a plain sleep (the caller polls). The
 // Listener is opened on the first wait; one info line says which mode runs, one warning when LISTEN is lost,
-// one info line when it is back. Never throws for the second connection: its failures mean polling.
+// one info line when it is back. A URL without a session to LISTEN on (NoSessionError) means polling for good, with
+// one warning naming db.listen = false. Never throws for the second connection: its failures mean polling.
 class WorkWaiter {
  public:
   // Keeps references to `logger`; `conninfo` and `password` are copied for the reconnections.
@@ -84,6 +99,7 @@ class WorkWaiter {
   double m_retry_at = -1e300;  // monotonic seconds: when the next LISTEN may be tried
   bool m_logged_mode = false;  // the info line saying which mode runs
   bool m_lost = false;         // polling since a LISTEN was lost or refused: the next success is logged
+  bool m_no_session = false;   // LISTEN cannot work on this URL (NoSessionError): polling for good
 };
 
 }  // namespace oos::pg

@@ -1,54 +1,65 @@
-// The tools of simulated hosts against one PostgreSQL schema of the test cluster (support/pg_cluster): the fixture
-// of the cli suites labelled pg (docs/reference.md section 19).
+// The tools of simulated hosts against one PostgreSQL database of the test cluster (support/pg_cluster), directly
+// on a schema of its own or through a PgBouncer (support/pg_bouncer): the fixtures of the cli suites labelled pg
+// (docs/reference.md section 19), and the kill storm that cli.pg_hosts and cli.pg_bouncer both run.
 #pragma once
 
-#include <stdlib.h>
-
-#include <cctype>
-#include <cstdio>
+#include <chrono>
+#include <filesystem>
+#include <map>
 #include <string>
 
 #include "cli_support.hpp"
 #include "pg/connection.hpp"
+#include "support/pg_bouncer.hpp"
 #include "support/pg_cluster.hpp"
 
 namespace oos::test {
 
-// `text` percent-encoded for a URL's query.
-inline std::string url_encoded(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buffer;
-    }
-  }
-  return out;
-}
+// Two hosts' tools (two state directories) on one PostgreSQL database: OOS_DATABASE_URL is `url` for every tool
+// this fixture runs; the test's own queries go to `checks` (a key=value string reaching the same tables).
+struct PgTools : CliFixture {
+  PgTools(std::string tools_url, std::string checks);
+  ~PgTools();
 
-// Two hosts' tools on one schema of the test cluster: OOS_DATABASE_URL is set for every tool this fixture runs.
-struct PgHosts : CliFixture {
-  PgSchema schema = PgCluster::instance().fresh_schema();
-  std::string url = "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
-                    "&options=" + url_encoded("-c search_path=" + schema.name());
+  std::string url;
   std::filesystem::path host_b = dir() / "host-b";
 
-  PgHosts() { ::setenv("OOS_DATABASE_URL", url.c_str(), 1); }
-  ~PgHosts() { ::unsetenv("OOS_DATABASE_URL"); }
+  // A connection for checks (not the tools' way in).
+  pg::Connection connect() { return pg::Connection(m_checks); }
+  long long pg_int(const std::string& sql);
+  std::string pg_text(const std::string& sql);
 
-  // A direct connection to the test's schema, for checks.
-  pg::Connection connect() { return pg::Connection(schema.conninfo()); }
-  long long pg_int(const std::string& sql) {
-    auto c = connect();
-    return std::stoll(std::string(c.exec_params(sql).text(0, 0)));
-  }
-  std::string pg_text(const std::string& sql) {
-    auto c = connect();
-    return std::string(c.exec_params(sql).text(0, 0));
-  }
+ private:
+  std::string m_checks;
 };
+
+// The schema of a PgHosts test, made before its tools are pointed at it.
+struct PgSchemaOwner {
+  PgSchema schema = PgCluster::instance().fresh_schema();
+};
+
+// Two hosts' tools on one schema of the test cluster, connected directly (search_path set by the URL's options).
+struct PgHosts : PgSchemaOwner, PgTools {
+  PgHosts();
+};
+
+// The tasks of `file` (one "ID ATTEMPT" line per run that reached its end), as id -> runs.
+std::map<long long, int> runs_in(const std::filesystem::path& file);
+
+// The sizes of a kill storm (run_kill_storm).
+struct KillStorm {
+  int tasks = 2000;                // enqueued in `batches` batches, alternating between the hosts
+  int batches = 20;                // one every 750 ms, each followed by a kill
+  std::chrono::seconds storm{15};  // kills go on at least this long
+  std::string db_table;            // a [db] table for the config (e.g. listen = false), or ""
+};
+
+// 2 hosts x 3 workers; a producer enqueues `storm.tasks` in batches while a random worker holding a running task (any
+// worker when none does) is SIGKILLed every 750 ms (and started again, as systemd would) for the first part of the run;
+// the lease is 3 s, the handler takes 50 ms and records its run only at its end. Checks (BOOST_TEST) that every task
+// succeeded exactly once in the store, none is lost, every task the handler ran more than once has a lost attempt per
+// extra run, each rescue came within lease + 5 s of the claim, at least one kill landed on a running task, and every
+// worker ends on SIGTERM with 0.
+void run_kill_storm(PgTools& hosts, const KillStorm& storm);
 
 }  // namespace oos::test

@@ -1,18 +1,14 @@
 // Many hosts, one queue (docs/reference.md section 19): oos-queue and oos-worker of two simulated hosts (two state
 // directories) pointed at one PostgreSQL schema by OOS_DATABASE_URL, against the throwaway cluster of
-// support/pg_cluster. The kill storm SIGKILLs a random worker every second while a producer enqueues.
+// support/pg_cluster. The kill storm (pg_support.hpp) SIGKILLs a random worker every 750 ms while a producer enqueues;
+// cli.pg_bouncer runs it again through a PgBouncer.
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <random>
-#include <set>
-#include <sstream>
 #include <thread>
 
 #include "pg_support.hpp"
@@ -21,17 +17,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace oos::test {
-namespace {
-
-// The tasks of `file` (one "ID ATTEMPT" line per run that reached its end), as id -> runs.
-std::map<long long, int> runs_in(const fs::path& file) {
-  std::map<long long, int> runs;
-  std::istringstream lines(read_file(file));
-  for (long long id = 0, attempt = 0; lines >> id >> attempt;) ++runs[id];
-  return runs;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(pg_hosts)
 
@@ -73,95 +58,9 @@ BOOST_FIXTURE_TEST_CASE(a_url_with_a_password_is_refused_with_78_and_not_echoed,
   BOOST_TEST(r.err.find("hunter2") == std::string::npos, r.err);
 }
 
-// 2 hosts x 3 workers; a producer enqueues k_storm_tasks in batches while a random worker is SIGKILLed every second
-// (and started again, as systemd would) for the first part of the run. Every task must succeed exactly once in the
-// store, and a task the handler ran more than once must have lost a run to a kill (an attempt "lost").
+// The kill storm of run_kill_storm (pg_support.hpp) at full size: 2000 tasks in 20 batches, 15 s of kills.
 BOOST_FIXTURE_TEST_CASE(a_kill_storm_across_two_hosts_loses_no_task_and_completes_none_twice, PgHosts) {
-  constexpr int k_storm_tasks = 2000;
-  constexpr int k_batches = 20;
-  const auto storm = std::chrono::seconds(15);
-  auto ran = dir() / "ran";
-  // The lease is short so that a killed worker's task is rescued within the test; the handler records its run
-  // only at its end, as a handler's side effect would be.
-  write_config("[queue]\nlease = \"3s\"\nbackoff = [0]\nmax_attempts = 25\n[worker]\npoll_interval = \"100ms\"\n" +
-               handler_toml("append", write_script("append.sh", "sleep 0.05\necho \"$OOS_TASK_ID $OOS_ATTEMPT\" >> " +
-                                                                    ran.string() + "\n")));
-  std::vector<fs::path> hosts{state_dir(), host_b};
-  std::vector<std::unique_ptr<BackgroundProcess>> workers(6);
-  auto start = [&](std::size_t i) {
-    workers[i] = std::make_unique<BackgroundProcess>(
-        tool_argv("OOS_WORKER_BIN", hosts[i / 3],
-                  {"--name", "host-" + std::to_string(i / 3) + ":" + std::to_string(i)}),
-        test_environment({}));
-  };
-  for (std::size_t i = 0; i < workers.size(); ++i) start(i);
-
-  std::mt19937 random(std::random_device{}());
-  int kills = 0;
-  auto began = std::chrono::steady_clock::now();
-  for (int batch = 0; batch < k_batches || std::chrono::steady_clock::now() - began < storm; ++batch) {
-    if (batch < k_batches) {
-      std::string lines;
-      for (int n = 0; n < k_storm_tasks / k_batches; ++n)
-        lines += R"({"type":"append"})"
-                 "\n";
-      auto enqueued = queue_at(hosts[static_cast<std::size_t>(batch % 2)], {"enqueue", "default", "--batch"}, lines);
-      BOOST_TEST_REQUIRE(enqueued.exit_code == 0, enqueued.err);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(750));
-    auto victim = std::uniform_int_distribution<std::size_t>(0, workers.size() - 1)(random);
-    workers[victim]->signal(SIGKILL);
-    workers[victim]->wait(std::chrono::seconds(5));
-    ++kills;
-    start(victim);
-    for (auto& w : workers) w->pump();
-  }
-  // Every task done within the leases of the last killed runs and a margin.
-  auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(60));
-  long long done = 0;
-  while ((done = pg_int("SELECT count(*) FROM tasks WHERE status = 'succeeded'")) < k_storm_tasks &&
-         std::chrono::steady_clock::now() < deadline) {
-    for (auto& w : workers) w->pump(50);
-  }
-  // A worker started again by the storm's last turn may not have its SIGTERM handler yet: wait for its start line.
-  auto started = [](BackgroundProcess& w) { return w.err().find("started on") != std::string::npos; };
-  for (auto& w : workers)
-    for (auto until = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
-         !started(*w) && std::chrono::steady_clock::now() < until;)
-      w->pump(50);
-  for (auto& w : workers) w->signal(SIGTERM);
-  for (auto& w : workers) {
-    int code = w->wait(std::chrono::seconds(20));
-    BOOST_TEST(code == 0, "worker exit " << code << ": " << w->err());
-  }
-
-  BOOST_TEST(done == k_storm_tasks);
-  BOOST_TEST(pg_int("SELECT count(*) FROM tasks") == k_storm_tasks);
-  BOOST_TEST(pg_int("SELECT count(*) FROM tasks WHERE status <> 'succeeded'") == 0);
-  // Exactly one successful attempt per task: no completion was recorded twice.
-  BOOST_TEST(pg_int("SELECT count(*) FROM task_attempts WHERE outcome = 'succeeded'") == k_storm_tasks);
-  auto runs = runs_in(ran);
-  BOOST_TEST(runs.size() == static_cast<std::size_t>(k_storm_tasks));
-  auto c = connect();
-  int rerun = 0;
-  for (const auto& [id, count] : runs) {
-    if (count == 1) continue;
-    ++rerun;
-    auto lost = c.exec_params("SELECT count(*) FROM task_attempts WHERE task_id = $1 AND outcome = 'lost'",
-                              {std::to_string(id)});
-    BOOST_TEST(std::stoll(std::string(lost.text(0, 0))) >= count - 1,
-               "task " << id << " ran " << count << " times with fewer lost runs");
-  }
-  // Rescued within lease + 5 s: a run of 50 ms never renews its lease, so it expired lease after its start, and the
-  // reclaim that ended it as lost came at most 5 s later.
-  auto slowest =
-      c.exec_params("SELECT coalesce(max(ended_at - started_at), 0) FROM task_attempts WHERE outcome = 'lost'");
-  BOOST_TEST(std::stoll(std::string(slowest.text(0, 0))) <= 3000 + 5000);
-  BOOST_TEST(rerun > 0, "no kill landed while a task ran: the storm proved nothing");
-  BOOST_TEST_MESSAGE("kill storm: " << kills << " kills, " << rerun << " tasks run again after a kill, "
-                                    << pg_int("SELECT count(*) FROM task_attempts WHERE outcome = 'lost'")
-                                    << " lost attempts, slowest rescue " << slowest.text(0, 0)
-                                    << " ms after the claim");
+  run_kill_storm(*this, KillStorm{});
 }
 
 // pg_ctl stop -m fast under two busy workers, 3 s away, then started again: the workers stay up (no exit, so no

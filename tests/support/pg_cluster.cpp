@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pg/connection.hpp"
+#include "support/pg_bouncer.hpp"
 #include "support/temp_dir.hpp"
 #include "util/child_process.hpp"
 #include "util/subprocess.hpp"
@@ -38,6 +39,14 @@ std::vector<std::string> as_server_user(const std::filesystem::path& program, st
   return argv;
 }
 
+// As root, `dir` is given to nobody, who runs the server's programs.
+void hand_to_server_user(const std::filesystem::path& dir) {
+  if (::geteuid() != 0) return;
+  const passwd* nobody = ::getpwnam("nobody");
+  if (!nobody || ::chown(dir.c_str(), nobody->pw_uid, nobody->pw_gid) != 0)
+    throw std::runtime_error("PostgreSQL test cluster: cannot hand " + dir.string() + " to user nobody");
+}
+
 void run_or_throw(const std::string& what, const std::vector<std::string>& argv,
                   const std::filesystem::path& log = {}) {
   const util::RunResult run = util::run_program(argv);
@@ -48,19 +57,15 @@ void run_or_throw(const std::string& what, const std::vector<std::string>& argv,
   throw std::runtime_error(message);
 }
 
-// Debian's PgBouncer (scripts/install-deps).
-constexpr const char* k_pgbouncer = "/usr/sbin/pgbouncer";
-constexpr int k_bouncer_port = 6432;
-
-std::string bouncer_address(const std::filesystem::path& dir, const std::string& database) {
-  return "host=" + dir.string() + " port=" + std::to_string(k_bouncer_port) + " dbname=" + database;
-}
-
-// Ends the PgBouncer whose pid file is in `dir`, if one is (an orphan's: ours is our child).
-void stop_bouncer(const std::filesystem::path& dir) {
-  std::ifstream pid_file(dir / "pgbouncer.pid");
-  pid_t pid = 0;
-  if (pid_file >> pid && pid > 0) ::kill(pid, SIGTERM);
+// Ends the PgBouncers (support/pg_bouncer) whose pid files are in the subdirectories of `dir`, if any are (an
+// orphan's: ours are our children).
+void stop_bouncers(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream pid_file(entry.path() / "pgbouncer.pid");
+    pid_t pid = 0;
+    if (pid_file >> pid && pid > 0) ::kill(pid, SIGTERM);
+  }
 }
 
 // The file in a cluster's directory naming the test process that owns it.
@@ -75,7 +80,7 @@ void sweep_orphans() {
     std::ifstream owner_file(entry.path() / k_owner_file);
     pid_t owner = 0;
     if (!(owner_file >> owner) || owner <= 0 || ::kill(owner, 0) == 0 || errno != ESRCH) continue;
-    stop_bouncer(entry.path());
+    stop_bouncers(entry.path());
     if (std::filesystem::exists(entry.path() / "data" / "postmaster.pid")) {
       util::run_program(as_server_user(bin_dir() / "pg_ctl",
                                        {"-D", (entry.path() / "data").string(), "-m", "immediate", "-w", "stop"}));
@@ -92,6 +97,17 @@ PgSchema::~PgSchema() {
   try {
     pg::Connection connection(PgCluster::instance().conninfo());
     connection.exec_params("DROP SCHEMA IF EXISTS " + m_name + " CASCADE");
+  } catch (...) {
+    // The cluster goes away at exit anyway.
+  }
+}
+
+PgDatabase::PgDatabase(std::string name) : m_name(std::move(name)) {}
+
+PgDatabase::~PgDatabase() {
+  try {
+    pg::Connection connection(PgCluster::instance().conninfo());
+    connection.exec_params("DROP DATABASE IF EXISTS " + m_name + " WITH (FORCE)");
   } catch (...) {
     // The cluster goes away at exit anyway.
   }
@@ -124,12 +140,7 @@ PgCluster::PgCluster() {
   try {
     write_file(m_dir / k_owner_file, std::to_string(::getpid()));
     sweep_orphans();
-    if (::geteuid() == 0) {
-      const passwd* nobody = ::getpwnam("nobody");
-      if (!nobody || ::chown(m_dir.c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
-        throw std::runtime_error("PostgreSQL test cluster: cannot hand " + m_dir.string() + " to user nobody");
-      }
-    }
+    hand_to_server_user(m_dir);
     const std::string data = (m_dir / "data").string();
     run_or_throw("initdb", as_server_user(bin_dir() / "initdb", {"-D", data, "-U", "postgres", "-A", "trust", "-N",
                                                                  "--no-instructions", "-E", "UTF8", "--locale=C"}));
@@ -179,38 +190,20 @@ std::string PgCluster::conninfo(const std::string& database) const {
 }
 
 std::string PgCluster::bouncer_conninfo(const std::string& database) {
-  if (!m_bouncer) {
-    if (!std::filesystem::exists(k_pgbouncer)) {
-      throw std::runtime_error(std::string("PostgreSQL test cluster: ") + k_pgbouncer +
-                               " not found: run scripts/install-deps (package pgbouncer)");
-    }
-    const std::string dir = m_dir.string();
-    write_file(m_dir / "pgbouncer.ini",
-               "[databases]\n* = host=" + dir + " user=postgres\n[pgbouncer]\n" +
-                   "listen_addr =\nunix_socket_dir = " + dir + "\nlisten_port = " + std::to_string(k_bouncer_port) +
-                   "\nauth_type = any\n" + "pool_mode = transaction\ndefault_pool_size = 1\n" + "logfile = " + dir +
-                   "/pgbouncer.log\npidfile = " + dir + "/pgbouncer.pid\n");
-    // In the foreground, as our child (-d would fork a daemon that run_program's end could kill before it
-    // leaves our process group); -q: it logs to its file only, so its unread stderr pipe never fills.
-    util::ChildSpec spec;
-    spec.argv = as_server_user(k_pgbouncer, {"-q", (m_dir / "pgbouncer.ini").string()});
-    for (char** entry = environ; *entry; ++entry) spec.env.emplace_back(*entry);
-    m_bouncer = std::make_unique<util::ChildProcess>(spec);
-    // Its socket file appears before it listens: wait for a connection.
-    for (int waited_ms = 0;; waited_ms += 10) {
-      try {
-        pg::Connection probe(bouncer_address(m_dir, "postgres"));
-        break;
-      } catch (const Error&) {
-      }
-      if (waited_ms >= 5'000) {
-        throw std::runtime_error("PostgreSQL test cluster: pgbouncer did not listen within 5 s: " +
-                                 util::run_program({"tail", "-n", "20", (m_dir / "pgbouncer.log").string()}).out);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  return bouncer_address(m_dir, database);
+  if (!m_bouncer) m_bouncer = std::make_unique<PgBouncer>(*this, 1);
+  return m_bouncer->conninfo(database);
+}
+
+std::vector<std::string> PgCluster::server_argv(const std::filesystem::path& program,
+                                                const std::vector<std::string>& args) const {
+  return as_server_user(program, args);
+}
+
+std::filesystem::path PgCluster::server_dir(const std::string& prefix) const {
+  std::string pattern = (m_dir / (prefix + "XXXXXX")).string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("PostgreSQL test cluster: mkdtemp failed");
+  hand_to_server_user(pattern);
+  return pattern;
 }
 
 PgSchema PgCluster::fresh_schema() {
@@ -218,6 +211,13 @@ PgSchema PgCluster::fresh_schema() {
   pg::Connection connection(conninfo());
   connection.exec_params("CREATE SCHEMA " + name);
   return PgSchema(name, conninfo() + " options='-c search_path=" + name + "'");
+}
+
+PgDatabase PgCluster::fresh_database() {
+  const std::string name = "oos_test_db_" + std::to_string(++m_databases);
+  pg::Connection connection(conninfo());
+  connection.exec_params("CREATE DATABASE " + name);
+  return PgDatabase(name);
 }
 
 }  // namespace oos::test

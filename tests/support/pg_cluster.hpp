@@ -3,15 +3,15 @@
 // as root the server runs as user nobody, on a temporary directory nobody owns, which also holds its socket
 // (listen_addresses='': no TCP). fsync and synchronous_commit are off: for functional tests, not durability
 // figures. A binary killed before it could stop its cluster leaves it running: the next start stops and
-// removes such orphans (their owner process is gone). Each test takes a schema of its own (fresh_schema(): ~1 ms,
-// against 0.2-0.7 s for a database).
+// removes such orphans (their owner process is gone), with the PgBouncers they started. Each test takes a schema of
+// its own (fresh_schema(): ~1 ms), or a database (fresh_database(): 0.2-0.7 s) where a schema cannot be chosen (a
+// PgBouncer passes no search_path).
 #pragma once
 
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include "util/child_process.hpp"
+#include <vector>
 
 namespace oos::test {
 
@@ -31,6 +31,21 @@ class PgSchema {
   std::string m_conninfo;
 };
 
+// A database of its own for one test, dropped (WITH (FORCE): its sessions ended) when it goes out of scope.
+class PgDatabase {
+ public:
+  explicit PgDatabase(std::string name);
+  ~PgDatabase();
+  PgDatabase(const PgDatabase&) = delete;
+  PgDatabase& operator=(const PgDatabase&) = delete;
+  const std::string& name() const { return m_name; }
+
+ private:
+  std::string m_name;
+};
+
+class PgBouncer;
+
 class PgCluster {
  public:
   // The cluster of this test binary, started on the first call (initdb ~4 s). Throws std::runtime_error
@@ -43,14 +58,21 @@ class PgCluster {
 
   // key=value connection string for `database` as user postgres (trust: no password).
   std::string conninfo(const std::string& database = "postgres") const;
-  // key=value connection string for `database` through a PgBouncer in transaction mode (a pool of one server
-  // connection, which its clients share) in front of the cluster, started on the first call, ended at exit. It passes
-  // no startup options: a schema's search_path does not reach the server, qualify names instead.
+  // key=value connection string for `database` through a PgBouncer in transaction mode (support/pg_bouncer: a pool
+  // of one server connection, which its clients share) in front of the cluster, started on the first call, ended at
+  // exit. It passes no startup options: a schema's search_path does not reach the server, qualify names instead.
   std::string bouncer_conninfo(const std::string& database = "postgres");
   // The directory holding the server's socket (and data directory).
   const std::filesystem::path& socket_dir() const { return m_dir; }
   // A new, empty schema (oos_test_<n>).
   PgSchema fresh_schema();
+  // A new, empty database (oos_test_db_<n>).
+  PgDatabase fresh_database();
+  // `program` with `args`, run as the server's user (nobody when we are root: initdb and postgres refuse root).
+  std::vector<std::string> server_argv(const std::filesystem::path& program,
+                                       const std::vector<std::string>& args) const;
+  // A new directory (`prefix` and a random suffix) inside the cluster's, owned by the server's user.
+  std::filesystem::path server_dir(const std::string& prefix) const;
   // Stops the server as an operator's `pg_ctl stop -m fast` would (sessions ended, transactions rolled back), and
   // starts it again with the same settings: a test of what clients do while it is away.
   void stop_server();
@@ -63,8 +85,9 @@ class PgCluster {
   std::filesystem::path m_dir;
   std::string m_options;  // the server's -o options
   bool m_running = false;
-  std::unique_ptr<util::ChildProcess> m_bouncer;  // PgBouncer, once bouncer_conninfo() started it
+  std::unique_ptr<PgBouncer> m_bouncer;  // once bouncer_conninfo() started it
   int m_schemas = 0;
+  int m_databases = 0;
 };
 
 }  // namespace oos::test

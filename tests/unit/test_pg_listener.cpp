@@ -1,6 +1,7 @@
 // pg::Listener and pg::WorkWaiter (the idle wait of a worker on PostgreSQL) against the throwaway cluster
 // (support/pg_cluster): a notification wakes a waiter at once, a timeout returns without one, a terminated
-// listening connection falls back to polling and listens again, and db.listen = false never listens.
+// listening connection falls back to polling and listens again, db.listen = false never listens, and behind a
+// PgBouncer in transaction mode (no session to LISTEN on) a waiter polls for good.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -170,6 +171,30 @@ BOOST_FIXTURE_TEST_CASE(with_listen_off_a_work_waiter_never_listens, WaiterFixtu
   BOOST_TEST(!waiter.listening());
   notify();
   BOOST_TEST(!waiter.wait(clock, milliseconds(200), stop));
+}
+
+BOOST_AUTO_TEST_CASE(a_listener_behind_a_pgbouncer_in_transaction_mode_has_no_session_to_listen_on) {
+  // An idle client of the bouncer holds no server connection: the probe sent by a second client never arrives.
+  const std::string bouncer = test::PgCluster::instance().bouncer_conninfo();
+  BOOST_CHECK_THROW(pg::Listener(bouncer, std::nullopt, pg::k_tasks_channel, milliseconds(300)), pg::NoSessionError);
+  // Directly, the probe arrives in milliseconds.
+  const auto start = steady::now();
+  pg::Listener direct(test::PgCluster::instance().conninfo(), std::nullopt, pg::k_tasks_channel);
+  BOOST_TEST(ms_since(start) < 1000.0);
+  BOOST_TEST((direct.wait(milliseconds(100)) == pg::Listener::Wake::timeout), "the probe is not a notification");
+}
+
+BOOST_FIXTURE_TEST_CASE(behind_a_pgbouncer_in_transaction_mode_a_work_waiter_polls_for_good, WaiterFixture) {
+  pg::WorkWaiter waiter(test::PgCluster::instance().bouncer_conninfo(), std::nullopt,
+                        pg::WaitOptions{true, milliseconds(1000), milliseconds(100)}, *logger);
+  BOOST_TEST(!waiter.wait(clock, milliseconds(100), stop), "no LISTEN opened: nothing to step for");
+  BOOST_TEST(!waiter.listening());
+  // relisten_after later it does not probe again (a wait takes its timeout, not a probe's as well).
+  std::this_thread::sleep_for(milliseconds(200));
+  const auto start = steady::now();
+  BOOST_TEST(!waiter.wait(clock, milliseconds(100), stop));
+  BOOST_TEST(ms_since(start) < 1000.0);
+  BOOST_TEST(!waiter.listening());
 }
 
 BOOST_FIXTURE_TEST_CASE(a_stop_ends_the_wait_within_a_slice, WaiterFixture) {

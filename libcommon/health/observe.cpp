@@ -12,7 +12,7 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/queue_store.hpp"
-#include "search/ledger.hpp"
+#include "search/search_store.hpp"
 #include "store/sqlite_backend.hpp"
 #include "util/process_usage.hpp"
 
@@ -97,7 +97,7 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
   auto& queues = backend.queues();
 
   in.configured_providers = config.search.providers;
-  search::RateLimitStore ledgers(db);
+  auto& ledgers = backend.search().ledger();
   for (const auto& name : config.search.providers) {
     auto breaker = queues.breakers().load("search", name);
     auto daily_quota = config.search.provider.at(name).daily_quota;

@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "search/cache.hpp"
 #include "search/client.hpp"
+#include "search/sqlite_search_store.hpp"
 #include "secrets.hpp"
 #include "util/duration.hpp"
 
@@ -80,7 +81,8 @@ void add_metrics(metrics::Exposition& m, const std::vector<ProviderStatus>& prov
 
 int run(const Command& c, app::Context& context, db::Database& db) {
   auto secrets = secrets::SecretStore::from_environment();
-  oos::search::SearchClient client(db, context.config, secrets, context.clock, *context.logger);
+  oos::search::SqliteSearchStore store(db, context.config.breaker, *context.logger);
+  oos::search::SearchClient client(store, context.config, secrets, context.clock, *context.logger);
   return app::run_job(context, {"search", ""}, [&](metrics::Exposition& metrics) {
     if (c.verb == Verb::quota) {
       if (c.reset_breaker) client.reset_breaker(*c.reset_breaker);

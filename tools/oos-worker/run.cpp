@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "search/search_store.hpp"
 #include "secrets.hpp"
 #include "worker/runner.hpp"
 #include "worker/search_task.hpp"
@@ -54,7 +55,7 @@ int run(const Command& command, app::Context& context, store::Backend& backend, 
   // The built-in `search` type, unless the config names a handler of its own for it.
   std::optional<oos::search::SearchClient> search;
   if (db && !context.config.handlers.contains("search")) {
-    search.emplace(*db, context.config, secrets, context.clock, *context.logger);
+    search.emplace(backend.search(), context.config, secrets, context.clock, *context.logger);
     worker.add_builtin(
         "search", [&](const queue::Task& task) { return oos::worker::run_search_task(*search, task, context.config); });
   }

@@ -109,8 +109,8 @@ BOOST_FIXTURE_TEST_CASE(a_page_one_host_fetched_is_served_to_the_other_from_the_
   expect_no_sqlite();
 }
 
-// A provider's day spent on one host is spent for the other (the ledger's `exhausted`), and a breaker opened by one
-// host's failures is closed by hand from the other.
+// A provider's day spent on one host is spent for the other (the ledger's `exhausted`; oos-health there says so), and
+// a breaker opened by one host's failures is closed by hand from the other.
 BOOST_FIXTURE_TEST_CASE(a_spent_day_and_a_breaker_are_shared_across_hosts, PgSearch) {
   server.script("google", {Reply::daily_limit});
   auto spent = search_at(state_dir(), {"first"});
@@ -120,6 +120,10 @@ BOOST_FIXTURE_TEST_CASE(a_spent_day_and_a_breaker_are_shared_across_hosts, PgSea
   BOOST_TEST(skipped.exit_code == 69, skipped.err);
   BOOST_TEST(server.requests("google") == 1);  // host b did not ask
   BOOST_TEST(pg_text("SELECT exhausted::text FROM rate_limits WHERE provider = 'google'") == "true");
+  auto checked = run_at("OOS_HEALTH_BIN", host_b, {});
+  BOOST_TEST(checked.exit_code == 2, checked.out << checked.err);  // CRITICAL: the only provider is down
+  BOOST_TEST(checked.out.find("search google: daily quota spent (1 of 8000 used) until ") != std::string::npos,
+             checked.out << checked.err);
 
   auto c = connect();
   c.exec_params("UPDATE rate_limits SET exhausted = false");

@@ -33,6 +33,8 @@ class PgRateLimitStore final : public search::RateLimitStore {
   Connection& m_connection;
 };
 
+// The cache; a query whose key PostgreSQL's text type refuses (not UTF-8, or with a NUL) is never stored, and so
+// never found: it is answered by the providers each time.
 class PgSearchCache final : public search::SearchCache {
  public:
   explicit PgSearchCache(Connection& connection) : m_connection(connection) {}

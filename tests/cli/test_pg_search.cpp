@@ -109,6 +109,19 @@ BOOST_FIXTURE_TEST_CASE(a_page_one_host_fetched_is_served_to_the_other_from_the_
   expect_no_sqlite();
 }
 
+// A query that is not UTF-8 (a Latin-1 word from a script), which a PostgreSQL text column refuses, is searched and
+// printed as on SQLite, only not cached (unit.pg_ledger checks a NUL, which libpq would cut a key at, the same way).
+BOOST_FIXTURE_TEST_CASE(a_query_postgresql_cannot_store_is_answered_and_not_cached, PgSearch) {
+  for (int round = 0; round < 2; ++round) {
+    auto r = run_at("OOS_SEARCH_BIN", state_dir(), {"caf\xe9", "au", "lait"});
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    BOOST_TEST(r.out.find("3 results from google") != std::string::npos, r.out);
+  }
+  BOOST_TEST(server.requests("google") == 2);
+  BOOST_TEST(pg_int("SELECT count(*) FROM search_cache") == 0);
+  BOOST_TEST(pg_int("SELECT used FROM rate_limits WHERE provider = 'google'") == 2);
+}
+
 // A provider's day spent on one host is spent for the other (the ledger's `exhausted`; oos-health there says so), and
 // a breaker opened by one host's failures is closed by hand from the other.
 BOOST_FIXTURE_TEST_CASE(a_spent_day_and_a_breaker_are_shared_across_hosts, PgSearch) {

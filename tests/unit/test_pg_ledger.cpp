@@ -10,6 +10,7 @@
 
 #include "pg/connection.hpp"
 #include "pg/pg_backend.hpp"
+#include "pg/values.hpp"
 #include "search_store_contract.hpp"
 #include "support/pg_cluster.hpp"
 
@@ -60,5 +61,30 @@ using SearchFixture = pg_search::SearchFixture;
 BOOST_AUTO_TEST_SUITE(pg_ledger)
 
 #include "search_store_cases.hpp"
+
+// PostgreSQL only: its text type refuses what is not UTF-8 and libpq cuts a parameter at a NUL, where SQLite stores
+// any bytes. Such a query is not cached (no failure, no entry under the key cut short).
+BOOST_FIXTURE_TEST_CASE(a_query_that_is_not_utf8_or_holds_a_nul_is_not_cached, SearchFixture) {
+  const std::string with_nul("caf\0e", 5);
+  for (const std::string& text :
+       {std::string("caf\xe9"), with_nul, std::string("\xed\xa0\x80"), std::string("\xc0\xaf")}) {
+    cache.store({text, 3, 1}, "google", {}, clock.now(), util::Millis(3'600'000));
+    BOOST_TEST(!cache.find({text, 3, 1}).has_value());
+  }
+  BOOST_TEST(!cache.find({"caf", 3, 1}).has_value());
+  cache.store({"café ☕ 𝄞", 3, 1}, "google", {}, clock.now(), util::Millis(3'600'000));
+  BOOST_TEST(cache.find({"café ☕ 𝄞", 3, 1}).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(is_text_takes_utf8_without_nul_only) {
+  BOOST_TEST(pg::is_text(""));
+  BOOST_TEST(pg::is_text("plain ascii"));
+  BOOST_TEST(pg::is_text("\xc3\xa9\xe2\x98\x95\xf0\x9d\x84\x9e\xf4\x8f\xbf\xbf"));  // é ☕ 𝄞 U+10FFFF
+  for (const std::string& bad :
+       {std::string("a\0b", 3), std::string("\xe9"), std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"),
+        std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"), std::string("\xf5\x80\x80\x80"),
+        std::string("\xe2\x98"), std::string("\x80")})
+    BOOST_TEST(!pg::is_text(bad));
+}
 
 BOOST_AUTO_TEST_SUITE_END()

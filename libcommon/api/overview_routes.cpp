@@ -9,6 +9,7 @@
 #include "queue/sqlite_worker_registry.hpp"
 #include "queue/task.hpp"
 #include "search/quota_status.hpp"
+#include "search/sqlite_search_store.hpp"
 #include "secrets.hpp"
 
 namespace oos::api {
@@ -47,7 +48,8 @@ std::optional<Response> overview_route(const Request& r, const Sources& s) {
     return json_reply(app::activity_document(name, queues.activity(name, now)));
   }
   auto secrets = secrets::SecretStore::from_environment();
-  return json_reply(app::quota_document(search::provider_status(s.db, s.config, secrets, now, s.logger)));
+  search::SqliteSearchStore store(s.db, s.config.breaker, s.logger);
+  return json_reply(app::quota_document(search::provider_status(store, s.config, secrets, now)));
 }
 
 }  // namespace oos::api

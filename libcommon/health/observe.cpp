@@ -12,7 +12,7 @@
 #include "db/events.hpp"
 #include "error.hpp"
 #include "queue/queue_store.hpp"
-#include "search/ledger.hpp"
+#include "search/search_store.hpp"
 #include "store/sqlite_backend.hpp"
 #include "util/process_usage.hpp"
 
@@ -60,7 +60,8 @@ std::optional<bool> process_alive(const queue::WorkerRow& row, const std::string
   return util::read_process_stat(fs::path("/proc") / std::to_string(row.pid) / "stat").has_value();
 }
 
-// The queues and the workers, through the store interfaces: the same on SQLite and PostgreSQL.
+// The queues, the workers and the search providers, through the store interfaces: the same on SQLite and
+// PostgreSQL.
 void observe_stores(const Sources& s, store::Backend& backend, policy::HealthInput& in) {
   const auto& config = s.config;
   auto& queues = backend.queues();
@@ -82,6 +83,16 @@ void observe_stores(const Sources& s, store::Backend& backend, policy::HealthInp
   auto host = util::host_name();
   for (const auto& row : backend.workers().list())
     in.workers.push_back({row.name, row.pid, row.heartbeat_at, process_alive(row, host)});
+
+  in.configured_providers = config.search.providers;
+  auto& search = backend.search();
+  for (const auto& name : config.search.providers) {
+    auto breaker = search.breakers().load(search::k_breaker_kind, name);
+    auto daily_quota = config.search.provider.at(name).daily_quota;
+    auto use = search.ledger().today(name, daily_quota, s.now);
+    if (!use.asked && breaker.state == policy::BreakerState::closed) continue;  // never used here
+    in.providers.push_back({name, breaker.state, breaker.opened_at, use.used, daily_quota, use.spent, use.resets_at});
+  }
 }
 
 void observe_database(const Sources& s, db::Database& db, log::Logger& logger, policy::HealthInput& in) {
@@ -94,17 +105,6 @@ void observe_database(const Sources& s, db::Database& db, log::Logger& logger, p
   util::SystemClock clock;
   store::SqliteBackend backend(db, config, clock, logger);
   observe_stores(s, backend, in);
-  auto& queues = backend.queues();
-
-  in.configured_providers = config.search.providers;
-  search::RateLimitStore ledgers(db);
-  for (const auto& name : config.search.providers) {
-    auto breaker = queues.breakers().load("search", name);
-    auto daily_quota = config.search.provider.at(name).daily_quota;
-    auto use = ledgers.today(name, daily_quota, s.now);
-    if (!use.asked && breaker.state == policy::BreakerState::closed) continue;  // never used here
-    in.providers.push_back({name, breaker.state, breaker.opened_at, use.used, daily_quota, use.spent, use.resets_at});
-  }
 }
 
 }  // namespace

@@ -34,9 +34,9 @@ struct ServerReading {
 };
 
 // On PostgreSQL (docs/reference.md section 16): the disks (once the state directory exists), `read_server(backend)` and
-// the queues and workers through `backend`'s stores; no backups or integrity events, which are the server's business
-// (on_postgresql set). `server` names the database in messages. An oos::Error while reading becomes `database_problem`
-// (CRITICAL for 69, the server gone; UNKNOWN otherwise), with the disks still judged.
+// the queues, workers and search providers through `backend`'s stores; no backups or integrity events, which are the
+// server's business (on_postgresql set). `server` names the database in messages. An oos::Error while reading becomes
+// `database_problem` (CRITICAL for 69, the server gone; UNKNOWN otherwise), with the disks still judged.
 policy::HealthInput observe_shared(const Sources& sources, store::Backend& backend, const std::string& server,
                                    const std::function<ServerReading(store::Backend&)>& read_server);
 

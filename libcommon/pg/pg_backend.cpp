@@ -21,6 +21,7 @@ PgBackend::PgBackend(const std::string& url, const std::optional<std::string>& p
       m_tasks(m_connection, config, clock, logger),
       m_queues(m_connection, config, logger),
       m_workers(m_connection),
+      m_search(m_connection, config.breaker, logger),
       m_waiter(url, password, WaitOptions{config.db.listen, config.worker.poll_interval}, logger) {}
 
 }  // namespace oos::pg

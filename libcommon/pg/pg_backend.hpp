@@ -10,6 +10,7 @@
 #include "pg/connection.hpp"
 #include "pg/listener.hpp"
 #include "pg/pg_queue_store.hpp"
+#include "pg/pg_search_store.hpp"
 #include "pg/pg_task_store.hpp"
 #include "pg/pg_worker_registry.hpp"
 #include "store/backend.hpp"
@@ -27,6 +28,7 @@ class PgBackend final : public store::Backend {
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
+  search::SearchStore& search() override { return m_search; }
   // LISTEN on a second connection, opened on the first wait (db.listen), else a sleep: pg::WorkWaiter.
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     return m_waiter.wait(clock, timeout, stop);
@@ -41,6 +43,7 @@ class PgBackend final : public store::Backend {
   PgTaskStore m_tasks;
   PgQueueStore m_queues;
   PgWorkerRegistry m_workers;
+  PgSearchStore m_search;
   WorkWaiter m_waiter;
 };
 

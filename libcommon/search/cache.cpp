@@ -56,41 +56,16 @@ std::optional<Page> page_from_json(const json& doc) {
   return page;
 }
 
-std::optional<CachedPage> SearchCache::find(const Query& query) {
-  auto q = m_db.query(
-      "SELECT provider, page, fetched_at, expires_at FROM search_cache WHERE query = ? AND num = ? AND start = ?");
-  q->bind(1, normalise_query(query.text));
-  q->bind(2, query.num);
-  q->bind(3, query.start);
-  if (!q->executeStep()) return std::nullopt;
-  auto page = page_from_json(json::parse(q->getColumn(1).getString(), nullptr, false));
-  if (!page) return std::nullopt;
-  return CachedPage{q->getColumn(0).getString(), std::move(*page), q->getColumn(2).getInt64(),
-                    q->getColumn(3).getInt64()};
+CacheRow cache_row(const Query& query, const Page& page, util::UnixMillis now, util::Millis ttl) {
+  return {normalise_query(query.text), query.num,         query.start,
+          to_json(page).dump(),        now + ttl.count(), now - ttl.count() - k_stale_keep.count()};
 }
 
-void SearchCache::store(const Query& query, const std::string& provider, const Page& page, util::UnixMillis now,
-                        util::Millis ttl) {
-  db::WriteTransaction tx(m_db);
-  {
-    auto q = m_db.query(
-        "INSERT OR REPLACE INTO search_cache (query, num, start, provider, page, fetched_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    q->bind(1, normalise_query(query.text));
-    q->bind(2, query.num);
-    q->bind(3, query.start);
-    q->bind(4, provider);
-    q->bind(5, to_json(page).dump());
-    q->bind(6, static_cast<std::int64_t>(now));
-    q->bind(7, static_cast<std::int64_t>(now + ttl.count()));
-    q->exec();
-  }
-  {
-    auto q = m_db.query("DELETE FROM search_cache WHERE fetched_at < ?");
-    q->bind(1, static_cast<std::int64_t>(now - ttl.count() - k_stale_keep.count()));
-    q->exec();
-  }
-  tx.commit();
+std::optional<CachedPage> cached_page(std::string provider, const std::string& page_text, util::UnixMillis fetched_at,
+                                      util::UnixMillis expires_at) {
+  auto page = page_from_json(json::parse(page_text, nullptr, false));
+  if (!page) return std::nullopt;
+  return CachedPage{std::move(provider), std::move(*page), fetched_at, expires_at};
 }
 
 }  // namespace oos::search

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "breaker/sqlite_breaker_store.hpp"
+#include "db/database.hpp"
 #include "search/cache.hpp"
 #include "search/http.hpp"
 #include "search/ledger.hpp"
@@ -16,7 +16,6 @@
 namespace oos::search {
 namespace {
 
-constexpr std::string_view k_breaker_kind = "search";
 // A half-open probe older than this belongs to a process that died (a search takes far less): take it over.
 constexpr util::Millis k_probe_takeover{5 * 60 * 1000};
 
@@ -34,14 +33,18 @@ policy::QuotaSettings quota_settings(const config::SearchProvider& p) {
 }
 
 // Runs `write`, bookkeeping after an answer was paid for (its breaker's success, the cache entry): a database
-// that fails it (busy past db.busy_timeout, read-only, full) costs the bookkeeping, not the answer. One warning
-// names the cause. A corrupt database still throws: oos-integrity must hear of it.
+// that fails it (SQLite busy past db.busy_timeout, read-only or full; PostgreSQL away (75) or its disk full (74))
+// costs the bookkeeping, not the answer. One warning names the cause. A corrupt SQLite file still throws:
+// oos-integrity must hear of it; so does any other PostgreSQL failure (our SQL is wrong: 70).
 template <typename Write>
 void best_effort(log::Logger& logger, std::string_view what, const Write& write) {
   try {
     write();
   } catch (const SQLite::Exception& e) {
     if (db::is_corruption(e)) throw;
+    logger.warn(fmt::format("search: {}: {}, ignoring", what, e.what()));
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::temp_fail && e.code() != ExitCode::io_error) throw;
     logger.warn(fmt::format("search: {}: {}, ignoring", what, e.what()));
   }
 }
@@ -50,16 +53,14 @@ void best_effort(log::Logger& logger, std::string_view what, const Write& write)
 // time slept, and the secrets to scrub.
 class Chain {
  public:
-  Chain(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger,
+  Chain(SearchStore& store, const config::Config& config, const util::Clock& clock, log::Logger& logger,
         const HttpGet& http, const SearchRequest& request)
-      : m_db(db),
+      : m_store(store),
         m_config(config),
         m_clock(clock),
         m_logger(logger),
         m_http(http),
         m_request(request),
-        m_breakers(db, config.breaker, logger),
-        m_ledger(db),
         m_started(clock.monotonic()) {}
 
   // The provider's page, or nullopt after noting why it could not answer. Throws SearchError for a bad request.
@@ -84,7 +85,7 @@ class Chain {
       auto next = decide(attempt, event, limits());
       switch (next.action) {
         case Action::ask_quota:
-          event = m_ledger.acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock);
+          event = m_store.ledger().acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock);
           break;
         case Action::wait:
           m_clock.sleep_for(next.wait.count());
@@ -111,7 +112,7 @@ class Chain {
           throw SearchError(SearchFailure::bad_request, fmt::format("{} refused the query: {}", name, next.reason));
         case Action::give_up:
           if (next.spent_day)
-            m_ledger.mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock);
+            m_store.ledger().mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock);
           record(name, next.outcome);
           note(name, next.failure, next.reason);
           return std::nullopt;
@@ -140,27 +141,32 @@ class Chain {
   // Whether the breaker lets a request through (an open breaker that has cooled down lets one probe; so does a
   // half-open one whose probe started more than k_probe_takeover ago, its process gone).
   bool admitted(const std::string& name) {
-    db::WriteTransaction tx(m_db);
-    auto breaker = m_breakers.load(k_breaker_kind, name);
-    auto now = m_clock.now();
+    bool admit = false;
     m_probing = false;
+    m_store.change_breaker(name, [&] { admit = admitted_now(name); });
+    return admit;
+  }
+
+  // admitted()'s decision, inside the breaker's transaction.
+  bool admitted_now(const std::string& name) {
+    auto& breakers = m_store.breakers();
+    auto breaker = breakers.load(k_breaker_kind, name);
+    auto now = m_clock.now();
     switch (policy::admit(breaker, now)) {
       case policy::Admission::allow: return true;
       case policy::Admission::probe:
-        m_breakers.save(k_breaker_kind, name, breaker, policy::start_probe(breaker), now);
-        tx.commit();
+        breakers.save(k_breaker_kind, name, breaker, policy::start_probe(breaker), now);
         m_probing = true;
         return true;
       case policy::Admission::deny: break;
     }
     if (breaker.state == policy::BreakerState::half_open) {
-      auto since = m_breakers.changed_at(k_breaker_kind, name).value_or(now);
+      auto since = breakers.changed_at(k_breaker_kind, name).value_or(now);
       if (now - since > k_probe_takeover.count()) {
         m_logger.warn(fmt::format("search provider {}: its probe started {} ago and never ended; probing again", name,
                                   util::format_age(util::Millis(now - since))),
                       {{"provider", name}});
-        m_breakers.touch(k_breaker_kind, name, now);
-        tx.commit();
+        breakers.touch(k_breaker_kind, name, now);
         m_probing = true;
         return true;
       }
@@ -222,26 +228,25 @@ class Chain {
 
   void record(const std::string& name, Outcome outcome) {
     m_probing = false;  // an outcome ends the probe, whatever it was
-    db::WriteTransaction tx(m_db);
-    auto now = m_clock.now();
-    if (outcome == Outcome::success) m_breakers.record_success(k_breaker_kind, name, now);
-    if (outcome == Outcome::failure) m_breakers.record_failure(k_breaker_kind, name, now);
-    if (outcome == Outcome::neutral) m_breakers.record_neutral(k_breaker_kind, name, now);
-    tx.commit();
+    m_store.change_breaker(name, [&] {
+      auto& breakers = m_store.breakers();
+      auto now = m_clock.now();
+      if (outcome == Outcome::success) breakers.record_success(k_breaker_kind, name, now);
+      if (outcome == Outcome::failure) breakers.record_failure(k_breaker_kind, name, now);
+      if (outcome == Outcome::neutral) breakers.record_neutral(k_breaker_kind, name, now);
+    });
   }
 
   util::Millis elapsed() const {
     return util::Millis(static_cast<std::int64_t>((m_clock.monotonic() - m_started) * 1000));
   }
 
-  db::Database& m_db;
+  SearchStore& m_store;
   const config::Config& m_config;
   const util::Clock& m_clock;
   log::Logger& m_logger;
   const HttpGet& m_http;
   const SearchRequest& m_request;
-  breaker::SqliteBreakerStore m_breakers;
-  RateLimitStore m_ledger;
   double m_started;
   util::Millis m_slept{0};
   util::Rng m_rng;
@@ -282,12 +287,12 @@ nlohmann::json to_json(const SearchAnswer& a) {
   return doc;
 }
 
-SearchClient::SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
+SearchClient::SearchClient(SearchStore& store, const config::Config& config, const secrets::SecretStore& secrets,
                            const util::Clock& clock, log::Logger& logger, HttpGet http)
-    : m_db(db), m_config(config), m_secrets(secrets), m_clock(clock), m_logger(logger), m_http(std::move(http)) {}
+    : m_store(store), m_config(config), m_secrets(secrets), m_clock(clock), m_logger(logger), m_http(std::move(http)) {}
 
 SearchAnswer SearchClient::search(const SearchRequest& request) {
-  SearchCache cache(m_db);
+  auto& cache = m_store.cache();
   std::optional<CachedPage> cached;
   if (request.use_cache) cached = cache.find(request.query);
   auto answer_from = [&](const CachedPage& c, bool stale) {
@@ -295,7 +300,7 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
   };
   if (cached && cached->expires_at > m_clock.now()) return answer_from(*cached, false);
 
-  Chain chain(m_db, m_config, m_clock, m_logger, m_http, request);
+  Chain chain(m_store, m_config, m_clock, m_logger, m_http, request);
   for (const auto& name : m_config.search.providers) {
     auto provider = make_provider(name, m_config.search.provider.at(name));
     SecretValues secrets;
@@ -331,7 +336,7 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
 }
 
 std::vector<ProviderStatus> SearchClient::status() {
-  return provider_status(m_db, m_config, m_secrets, m_clock.now(), m_logger);
+  return provider_status(m_store, m_config, m_secrets, m_clock.now());
 }
 
 void SearchClient::reset_breaker(const std::string& provider) {
@@ -339,8 +344,7 @@ void SearchClient::reset_breaker(const std::string& provider) {
   if (std::find(chain.begin(), chain.end(), provider) == chain.end())
     throw Error(ExitCode::no_input,
                 fmt::format("no search provider '{}' in search.providers ({})", provider, fmt::join(chain, ", ")));
-  breaker::SqliteBreakerStore breakers(m_db, m_config.breaker, m_logger);
-  auto before = breakers.reset(k_breaker_kind, provider, m_clock.now());
+  auto before = m_store.breakers().reset(k_breaker_kind, provider, m_clock.now());
   m_logger.info(
       fmt::format("search provider {}: breaker closed by hand (was {})", provider, policy::to_string(before.state)));
 }

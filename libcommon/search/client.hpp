@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "config.hpp"
-#include "db/database.hpp"
 #include "error.hpp"
 #include "log.hpp"
 #include "policy/breaker.hpp"
@@ -21,6 +20,7 @@
 #include "search/http.hpp"
 #include "search/provider.hpp"
 #include "search/quota_status.hpp"
+#include "search/search_store.hpp"
 #include "secrets.hpp"
 #include "util/time.hpp"
 
@@ -62,12 +62,13 @@ class SearchClient {
  public:
   // `http`: how requests are sent (curl; tests pass a fake). `clock`: the time stored, the budget measured and
   // every wait slept (pacing, Retry-After, backoff).
-  SearchClient(db::Database& db, const config::Config& config, const secrets::SecretStore& secrets,
+  // `store`: the ledger, cache and breakers (store::Backend::search()).
+  SearchClient(SearchStore& store, const config::Config& config, const secrets::SecretStore& secrets,
                const util::Clock& clock, log::Logger& logger, HttpGet http = http_get);
 
-  // Throws SearchError (a failed search), oos::Error (database) or SQLite::Exception. Once a provider has
-  // answered, a failed write of its breaker's success or of the cache entry is a warning ("..., ignoring"),
-  // not a failed search: the answer was paid for.
+  // Throws SearchError (a failed search), oos::Error (database; PostgreSQL away: 75) or SQLite::Exception. Once a
+  // provider has answered, a failed write of its breaker's success or of the cache entry is a warning
+  // ("..., ignoring"), not a failed search: the answer was paid for.
   SearchAnswer search(const SearchRequest& request);
 
   // Every provider of search.providers, in order.
@@ -78,7 +79,7 @@ class SearchClient {
   void reset_breaker(const std::string& provider);
 
  private:
-  db::Database& m_db;
+  SearchStore& m_store;
   const config::Config& m_config;
   const secrets::SecretStore& m_secrets;
   const util::Clock& m_clock;

@@ -2,14 +2,6 @@
 
 namespace oos::search {
 
-std::optional<policy::Ledger> RateLimitStore::load(const std::string& provider) {
-  auto q = m_db.query("SELECT day, used, exhausted, tokens, tokens_at FROM rate_limits WHERE provider = ?");
-  q->bind(1, provider);
-  if (!q->executeStep()) return std::nullopt;
-  return policy::Ledger{q->getColumn(0).getString(), q->getColumn(1).getInt64(), q->getColumn(2).getInt() != 0,
-                        q->getColumn(3).getDouble(), q->getColumn(4).getInt64()};
-}
-
 RateLimitStore::QuotaUse RateLimitStore::today(const std::string& provider, std::int64_t daily_quota,
                                                util::UnixMillis now) {
   auto zone = policy::quota_zone(provider);
@@ -24,42 +16,12 @@ RateLimitStore::QuotaUse RateLimitStore::today(const std::string& provider, std:
   return use;
 }
 
-void RateLimitStore::save(const std::string& provider, const policy::Ledger& l, util::UnixMillis now) {
-  auto q = m_db.query(
-      "INSERT INTO rate_limits (provider, day, used, exhausted, tokens, tokens_at, updated_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (provider) DO UPDATE SET day = ?2, used = ?3, "
-      "exhausted = ?4, tokens = ?5, tokens_at = ?6, updated_at = ?7");
-  q->bind(1, provider);
-  q->bind(2, l.day);
-  q->bind(3, static_cast<std::int64_t>(l.used));
-  q->bind(4, l.exhausted ? 1 : 0);
-  q->bind(5, l.tokens);
-  q->bind(6, static_cast<std::int64_t>(l.tokens_at));
-  q->bind(7, static_cast<std::int64_t>(now));
-  q->exec();
-}
-
-policy::QuotaDecision RateLimitStore::acquire(const std::string& provider, const policy::QuotaSettings& settings,
-                                              policy::QuotaZone zone, const util::Clock& clock) {
-  db::WriteTransaction tx(m_db);
-  auto now = clock.now();
-  auto current = load(provider).value_or(policy::new_ledger(settings, now, zone));
-  auto decision = policy::admit_request(current, settings, now, zone);
-  save(provider, decision.ledger, now);
-  tx.commit();
-  return decision;
-}
-
-void RateLimitStore::mark_exhausted(const std::string& provider, const policy::QuotaSettings& settings,
-                                    policy::QuotaZone zone, const util::Clock& clock) {
-  db::WriteTransaction tx(m_db);
-  auto now = clock.now();
-  auto ledger = load(provider).value_or(policy::new_ledger(settings, now, zone));
-  auto today = policy::quota_day(now, zone);
-  if (ledger.day != today) ledger = policy::new_ledger(settings, now, zone);
+policy::Ledger spent_today(const std::optional<policy::Ledger>& stored, const policy::QuotaSettings& settings,
+                           util::UnixMillis now, policy::QuotaZone zone) {
+  auto ledger = stored.value_or(policy::new_ledger(settings, now, zone));
+  if (ledger.day != policy::quota_day(now, zone)) ledger = policy::new_ledger(settings, now, zone);
   ledger.exhausted = true;
-  save(provider, ledger, now);
-  tx.commit();
+  return ledger;
 }
 
 }  // namespace oos::search

@@ -1,17 +1,12 @@
 #include "search/quota_status.hpp"
 
-#include "breaker/sqlite_breaker_store.hpp"
-#include "search/ledger.hpp"
 #include "search/provider.hpp"
 
 namespace oos::search {
 
-std::vector<ProviderStatus> provider_status(db::Database& db, const config::Config& config,
-                                            const secrets::SecretStore& secrets, util::UnixMillis now,
-                                            log::Logger& logger) {
+std::vector<ProviderStatus> provider_status(SearchStore& store, const config::Config& config,
+                                            const secrets::SecretStore& secrets, util::UnixMillis now) {
   std::vector<ProviderStatus> out;
-  breaker::SqliteBreakerStore breakers(db, config.breaker, logger);
-  RateLimitStore ledger(db);
   for (const auto& name : config.search.providers) {
     ProviderStatus s;
     s.name = name;
@@ -19,11 +14,11 @@ std::vector<ProviderStatus> provider_status(db::Database& db, const config::Conf
     s.daily_quota = settings.daily_quota;
     for (const auto& key : make_provider(name, settings)->secret_names())
       if (!secrets.get(key)) s.missing.push_back(key);
-    auto use = ledger.today(name, settings.daily_quota, now);
+    auto use = store.ledger().today(name, settings.daily_quota, now);
     s.used = use.used;
     s.spent = use.spent;
     s.resets_at = use.resets_at;
-    s.breaker = breakers.load("search", name);
+    s.breaker = store.breakers().load(k_breaker_kind, name);
     out.push_back(std::move(s));
   }
   return out;

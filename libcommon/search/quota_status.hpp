@@ -1,5 +1,6 @@
 // Each search provider's quota day and breaker, as `oos-search quota` and oos-api's GET /api/v1/search/quota show
-// them: read from the ledger (`rate_limits`) and the breakers, in liboos so that oos-api needs no libcurl.
+// them: read from the ledger (`rate_limits`) and the breakers of a SearchStore, in liboos so that oos-api needs no
+// libcurl.
 #pragma once
 
 #include <cstdint>
@@ -7,9 +8,8 @@
 #include <vector>
 
 #include "config.hpp"
-#include "db/database.hpp"
-#include "log.hpp"
 #include "policy/breaker.hpp"
+#include "search/search_store.hpp"
 #include "secrets.hpp"
 #include "util/time.hpp"
 
@@ -27,8 +27,7 @@ struct ProviderStatus {
 };
 
 // Every provider of search.providers, in order, at `now`; reads only.
-std::vector<ProviderStatus> provider_status(db::Database& db, const config::Config& config,
-                                            const secrets::SecretStore& secrets, util::UnixMillis now,
-                                            log::Logger& logger);
+std::vector<ProviderStatus> provider_status(SearchStore& store, const config::Config& config,
+                                            const secrets::SecretStore& secrets, util::UnixMillis now);
 
 }  // namespace oos::search

@@ -17,6 +17,9 @@
 namespace oos::db {
 class Database;
 }
+namespace oos::search {
+class SearchStore;
+}
 
 namespace oos::store {
 
@@ -30,6 +33,8 @@ class Backend {
   virtual queue::TaskStore& tasks() = 0;
   virtual queue::QueueStore& queues() = 0;
   virtual queue::WorkerRegistry& workers() = 0;
+  // The search client's ledger, cache and breakers (oos-search, the worker's built-in `search` type).
+  virtual search::SearchStore& search() = 0;
 
   // The idle wait of a worker: waits up to `timeout` on `clock`, or until `stop` is set (checked every 100 ms).
   // True when it returned early because work was announced (PostgreSQL's LISTEN/NOTIFY): the caller steps at once;

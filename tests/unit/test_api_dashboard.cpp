@@ -8,6 +8,7 @@
 #include "app/output.hpp"
 #include "queue/sqlite_worker_registry.hpp"
 #include "search/quota_status.hpp"
+#include "search/sqlite_search_store.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -191,9 +192,9 @@ BOOST_FIXTURE_TEST_CASE(search_quota_is_the_oos_search_quota_document, Dashboard
   auto reply = get_with_token("/api/v1/search/quota");
   BOOST_TEST(reply.status == 200);
   auto secrets = secrets::SecretStore::from_environment();
+  search::SqliteSearchStore store(*db, config.breaker, *logger);
   BOOST_TEST(reply.body ==
-             app::dump(app::quota_document(search::provider_status(*db, config, secrets, clock.now(), *logger))) +
-                 "\n");
+             app::dump(app::quota_document(search::provider_status(store, config, secrets, clock.now()))) + "\n");
   auto doc = body(reply);
   BOOST_REQUIRE(doc["providers"].size() == 2u);
   BOOST_TEST(doc["providers"][1]["provider"] == "searxng");

@@ -14,6 +14,7 @@
 #include "db/database.hpp"
 #include "log.hpp"
 #include "search/client.hpp"
+#include "search/sqlite_search_store.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
@@ -64,6 +65,7 @@ struct ClientFixture {
   util::ManualClock clock{k_noon};
   std::unique_ptr<log::Logger> logger;
   std::unique_ptr<db::Database> db;
+  std::unique_ptr<search::SqliteSearchStore> store;
   secrets::SecretStore secrets{dir / "credentials"};
   std::map<std::string, std::vector<Reply>> script;  // per provider; the last reply repeats
   std::vector<Request> requests;
@@ -84,7 +86,8 @@ struct ClientFixture {
     set_secret("GOOGLE_SEARCH_API_KEY", "AIzaFAKE-google-key-0123456789");
     set_secret("GOOGLE_SEARCH_ENGINE_ID", "fake-engine-id-4242");
     set_secret("BRAVE_SEARCH_API_KEY", "BSA-fake-brave-token-9876");
-    client = std::make_unique<search::SearchClient>(*db, config, secrets, clock, *logger,
+    store = std::make_unique<search::SqliteSearchStore>(*db, config.breaker, *logger);
+    client = std::make_unique<search::SearchClient>(*store, config, secrets, clock, *logger,
                                                     [this](const search::HttpRequest& r) { return serve(r); });
   }
 

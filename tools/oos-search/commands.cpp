@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "search/cache.hpp"
 #include "search/client.hpp"
+#include "search/search_store.hpp"
 #include "secrets.hpp"
 #include "util/duration.hpp"
 
@@ -78,9 +79,9 @@ void add_metrics(metrics::Exposition& m, const std::vector<ProviderStatus>& prov
 
 }  // namespace
 
-int run(const Command& c, app::Context& context, db::Database& db) {
+int run(const Command& c, app::Context& context, store::Backend& backend) {
   auto secrets = secrets::SecretStore::from_environment();
-  oos::search::SearchClient client(db, context.config, secrets, context.clock, *context.logger);
+  oos::search::SearchClient client(backend.search(), context.config, secrets, context.clock, *context.logger);
   return app::run_job(context, {"search", ""}, [&](metrics::Exposition& metrics) {
     if (c.verb == Verb::quota) {
       if (c.reset_breaker) client.reset_breaker(*c.reset_breaker);

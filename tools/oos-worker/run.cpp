@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "search/search_store.hpp"
 #include "secrets.hpp"
 #include "worker/runner.hpp"
 #include "worker/search_task.hpp"
@@ -53,8 +54,8 @@ int run(const Command& command, app::Context& context, store::Backend& backend, 
   db::Database* db = backend.sqlite();
   // The built-in `search` type, unless the config names a handler of its own for it.
   std::optional<oos::search::SearchClient> search;
-  if (db && !context.config.handlers.contains("search")) {
-    search.emplace(*db, context.config, secrets, context.clock, *context.logger);
+  if (!context.config.handlers.contains("search")) {
+    search.emplace(backend.search(), context.config, secrets, context.clock, *context.logger);
     worker.add_builtin(
         "search", [&](const queue::Task& task) { return oos::worker::run_search_task(*search, task, context.config); });
   }

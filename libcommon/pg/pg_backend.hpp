@@ -8,8 +8,10 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "pg/connection.hpp"
+#include "pg/events.hpp"
 #include "pg/listener.hpp"
 #include "pg/pg_queue_store.hpp"
+#include "pg/pg_sample_store.hpp"
 #include "pg/pg_task_store.hpp"
 #include "pg/pg_worker_registry.hpp"
 #include "store/backend.hpp"
@@ -27,6 +29,9 @@ class PgBackend final : public store::Backend {
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
+  // This host's samples (util::host_name()).
+  store::SampleStore& samples() override { return m_samples; }
+  store::EventLog& events() override { return m_events; }
   // LISTEN on a second connection, opened on the first wait (db.listen), else a sleep: pg::WorkWaiter.
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     return m_waiter.wait(clock, timeout, stop);
@@ -41,6 +46,8 @@ class PgBackend final : public store::Backend {
   PgTaskStore m_tasks;
   PgQueueStore m_queues;
   PgWorkerRegistry m_workers;
+  PgSampleStore m_samples;
+  PgEventLog m_events;
   WorkWaiter m_waiter;
 };
 

@@ -8,6 +8,8 @@
 #include "queue/sqlite_task_store.hpp"
 #include "queue/sqlite_worker_registry.hpp"
 #include "store/backend.hpp"
+#include "store/sqlite_event_log.hpp"
+#include "store/sqlite_sample_store.hpp"
 
 namespace oos::store {
 
@@ -21,12 +23,19 @@ class SqliteBackend final : public Backend {
   }
   // Over a database the caller keeps open for longer than the backend.
   SqliteBackend(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger)
-      : m_db(&db), m_tasks(db, config, clock, logger), m_queues(db, config, logger), m_workers(db) {}
+      : m_db(&db),
+        m_tasks(db, config, clock, logger),
+        m_queues(db, config, logger),
+        m_workers(db),
+        m_samples(db),
+        m_events(db) {}
 
   std::string describe() const override { return m_db->path().string(); }
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
+  SampleStore& samples() override { return m_samples; }
+  EventLog& events() override { return m_events; }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     sleep_unless_stopped(clock, timeout, stop);
     return false;
@@ -40,6 +49,8 @@ class SqliteBackend final : public Backend {
   queue::SqliteTaskStore m_tasks;
   queue::SqliteQueueStore m_queues;
   queue::SqliteWorkerRegistry m_workers;
+  SqliteSampleStore m_samples;
+  SqliteEventLog m_events;
 };
 
 }  // namespace oos::store

@@ -3,10 +3,14 @@
 #pragma once
 
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
 
 #include <cctype>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "cli_support.hpp"
 #include "pg/connection.hpp"
@@ -48,6 +52,17 @@ struct PgHosts : CliFixture {
   std::string pg_text(const std::string& sql) {
     auto c = connect();
     return std::string(c.exec_params(sql).text(0, 0));
+  }
+
+  // Runs the tool `binary_env` on `state_dir` with `args` as the host named `host`: in a UTS namespace of its own
+  // (unshare(1)), so that the tool's host name is `host`. Needs root, as CI runs the tests; fails the test otherwise.
+  util::RunResult run_as_host(const std::string& host, const char* binary_env, const std::filesystem::path& state_dir,
+                              const std::vector<std::string>& args) {
+    BOOST_TEST_REQUIRE(::geteuid() == 0,
+                       "a simulated host gets its own name with unshare --uts: run as root (CI does)");
+    std::vector<std::string> argv{"unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", host};
+    for (auto& arg : tool_argv(binary_env, state_dir, args)) argv.push_back(arg);
+    return run(argv);
   }
 };
 

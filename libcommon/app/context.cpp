@@ -65,7 +65,7 @@ std::unique_ptr<db::Database> open_database(const Context& context, db::Access a
     throw Error(ExitCode::unavailable,
                 context.tool +
                     " does not run on PostgreSQL yet, and db.url or OOS_DATABASE_URL is set: there, use "
-                    "oos-queue, oos-worker, oos-retry, oos-health and oos-search; run " +
+                    "oos-queue, oos-worker, oos-retry, oos-health, oos-search, oos-scale and oos-cleanup; run " +
                     context.tool + " where neither is set");
   if (access == db::Access::read_write) {
     if (auto made = util::ensure_directory(context.state_dir); !made)

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "db/events.hpp"
 #include "error.hpp"
+#include "store/sqlite_event_log.hpp"
 #include "util/time.hpp"
 
 namespace oos::app {
@@ -21,15 +21,24 @@ struct History {
   std::optional<std::int64_t> failed;
 };
 
-// Records the failure (unless empty) and reads the job's history from the events. Best effort: a database
-// that cannot be opened (what an integrity check may have just found) leaves the history out.
-std::optional<History> record_and_read_history(Context& context, const Job& job, const std::string& failure) {
+// Records the failure (unless empty) and reads the job's history from the events: those of `events`, or else of
+// the state database opened for it. Best effort: a database that cannot be opened (what an integrity check may
+// have just found) or read leaves the history out.
+std::optional<History> record_and_read_history(Context& context, store::EventLog* events, const Job& job,
+                                               const std::string& failure) {
   auto failed_event = fmt::format("{}.failed", job.name);
   try {
-    auto db = open_database(context);
-    if (!failure.empty()) db::record_event_alone(*db, context.clock.now(), failed_event, job.name, failure);
-    return History{db::last_event_at(*db, job.success_event), db::count_events(*db, job.success_event),
-                   db::count_events(*db, failed_event)};
+    std::unique_ptr<db::Database> db;
+    std::optional<store::SqliteEventLog> opened;
+    if (!events) {
+      db = open_database(context);
+      events = &opened.emplace(*db);
+    }
+    const std::optional<std::string> object = job.host.empty() ? std::nullopt : std::optional(host_object(job.host));
+    if (!failure.empty())
+      events->record(context.clock.now(), failed_event, object ? std::string_view(*object) : job.name, failure);
+    return History{events->last_at(job.success_event, object), events->count(job.success_event, object),
+                   events->count(failed_event, object)};
   } catch (const std::exception& e) {
     context.logger->warn(fmt::format("{}: run not recorded, counters left out of the metrics: {}", job.name, e.what()));
     return std::nullopt;
@@ -58,9 +67,8 @@ void write_metrics(Context& context, const Job& job, metrics::Exposition& out, u
   if (!written) context.logger->warn(written.error());
 }
 
-}  // namespace
-
-int run_job(Context& context, const Job& job, const std::function<int(metrics::Exposition&)>& body) {
+int run_job_on(Context& context, store::EventLog* events, const Job& job,
+               const std::function<int(metrics::Exposition&)>& body) {
   auto started = context.clock.now();
   double t0 = util::monotonic_seconds();
   metrics::Exposition own;
@@ -86,12 +94,23 @@ int run_job(Context& context, const Job& job, const std::function<int(metrics::E
   double seconds = util::monotonic_seconds() - t0;
   std::optional<History> history;
   if (!job.success_event.empty())
-    history = record_and_read_history(context, job, job.record_failures && !corrupt ? failure : "");
+    history = record_and_read_history(context, events, job, job.record_failures && !corrupt ? failure : "");
   else if (failure.empty())
     history = History{context.clock.now(), std::nullopt, std::nullopt};
   if (!context.config.metrics.textfile_dir.empty()) write_metrics(context, job, own, started, seconds, code, history);
   if (error) std::rethrow_exception(error);
   return code;
+}
+
+}  // namespace
+
+int run_job(Context& context, const Job& job, const std::function<int(metrics::Exposition&)>& body) {
+  return run_job_on(context, nullptr, job, body);
+}
+
+int run_job(Context& context, store::EventLog& events, const Job& job,
+            const std::function<int(metrics::Exposition&)>& body) {
+  return run_job_on(context, &events, job, body);
 }
 
 }  // namespace oos::app

@@ -13,10 +13,7 @@
 
 #include "backup/backup.hpp"
 #include "cleanup/action_log.hpp"
-#include "db/events.hpp"
 #include "error.hpp"
-#include "queue/sqlite_task_store.hpp"
-#include "queue/sqlite_worker_registry.hpp"
 #include "util/duration.hpp"
 
 namespace oos::cleanup {
@@ -127,7 +124,7 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
 
   if (const auto& metrics_dir = context.config.metrics.textfile_dir; !metrics_dir.empty()) {
     std::map<std::string, util::UnixMillis> heartbeats;
-    for (const auto& row : queue::SqliteWorkerRegistry(context.db).list()) heartbeats[row.name] = row.heartbeat_at;
+    for (const auto& row : context.backend.workers().list()) heartbeats[row.name] = row.heartbeat_at;
     for (const auto& stale :
          stale_worker_textfiles(metrics_dir, heartbeats, now, queue::k_silent_worker_retention_ms)) {
       if (delete_logged(stale, "textfile of a worker gone for over a day", context, now, dry_run, log))
@@ -137,12 +134,12 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
     }
   }
 
-  queue::SqliteTaskStore store(context.db, context.config, context.clock, context.logger);
+  // On PostgreSQL the purge deletes in batches of its own transactions, skipping rows other transactions hold
+  // (PgTaskStore::purge): a cleanup never makes the workers of any host wait on it for long.
   queue::PurgeOptions purge;
   purge.dry_run = dry_run;
-  report.purged = store.purge(purge);
-  report.silent_workers =
-      queue::SqliteWorkerRegistry(context.db).remove_silent(now - queue::k_silent_worker_retention_ms, dry_run);
+  report.purged = context.backend.tasks().purge(purge);
+  report.silent_workers = context.backend.workers().remove_silent(now - queue::k_silent_worker_retention_ms, dry_run);
   log.write({{"action", "retention"},
              {"dead_tasks", report.purged.dead},
              {"succeeded_tasks", report.purged.succeeded},
@@ -150,7 +147,7 @@ RunReport run(const RunContext& context, Force force, DryRun dry_run) {
             now);
 
   report.summary = summary(report, settings.threshold_percent, dry_run);
-  if (dry_run == DryRun::no) db::record_event_alone(context.db, now, "cleanup.run", "disk", report.summary);
+  if (dry_run == DryRun::no) context.backend.events().record(now, "cleanup.run", context.event_object, report.summary);
   context.logger.info(report.summary);
   return report;
 }

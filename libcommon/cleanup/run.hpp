@@ -10,22 +10,24 @@
 
 #include "cleanup/cleanup.hpp"
 #include "config.hpp"
-#include "db/database.hpp"
 #include "dry_run.hpp"
 #include "log.hpp"
 #include "queue/task_store.hpp"
+#include "store/backend.hpp"
 #include "util/time.hpp"
 
 namespace oos::cleanup {
 
-// What a run reads and writes.
+// What a run reads and writes: the disks and files are this host's; the tasks, the workers' rows and the events
+// are the backend's (on PostgreSQL shared by every host, whose cleanups may run at the same time).
 struct RunContext {
-  db::Database& db;
+  store::Backend& backend;
   const config::Config& config;
   const util::Clock& clock;
   log::Logger& logger;
-  std::filesystem::path state_dir;   // its filesystem is measured; cleanup_logs/ is there by default
-  std::filesystem::path backup_dir;  // its filesystem is measured
+  std::filesystem::path state_dir;    // its filesystem is measured; cleanup_logs/ is there by default
+  std::filesystem::path backup_dir;   // its filesystem is measured
+  std::string event_object = "disk";  // of the cleanup.run event; app::host_object(HOST) on a shared database
 };
 
 enum class Force { no, yes };  // yes: apply the rules whatever the disk usage

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <string>
 
-#include "db/events.hpp"
 #include "queue/sqlite_queue_store.hpp"
+#include "store/sqlite_event_log.hpp"
 
 namespace oos::metrics {
 namespace {
@@ -34,11 +34,9 @@ void per_queue(Exposition& out, const QueueSnapshot& snapshot, std::string_view 
 
 }  // namespace
 
-QueueSnapshot read_queue_snapshot(db::Database& db, const config::Config& config, log::Logger& logger,
-                                  util::UnixMillis now) {
-  queue::SqliteQueueStore store(db, config, logger);
-  return {now, store.status(now), db::last_event_at(db, "integrity.recovered"),
-          db::last_event_at(db, "backup.restored")};
+QueueSnapshot read_queue_snapshot(queue::QueueStore& queues, store::EventLog& events, util::UnixMillis now) {
+  return {now, queues.status(now), events.last_at("integrity.recovered", std::nullopt),
+          events.last_at("backup.restored", std::nullopt)};
 }
 
 Exposition queue_exposition(const QueueSnapshot& snapshot) {
@@ -95,8 +93,14 @@ Exposition queue_exposition(const QueueSnapshot& snapshot) {
   return out;
 }
 
+Exposition queue_metrics(store::Backend& backend, util::UnixMillis now) {
+  return queue_exposition(read_queue_snapshot(backend.queues(), backend.events(), now));
+}
+
 Exposition queue_metrics(db::Database& db, const config::Config& config, log::Logger& logger, util::UnixMillis now) {
-  return queue_exposition(read_queue_snapshot(db, config, logger, now));
+  queue::SqliteQueueStore queues(db, config, logger);
+  store::SqliteEventLog events(db);
+  return queue_exposition(read_queue_snapshot(queues, events, now));
 }
 
 }  // namespace oos::metrics

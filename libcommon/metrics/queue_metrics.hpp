@@ -12,6 +12,8 @@
 #include "log.hpp"
 #include "metrics/exposition.hpp"
 #include "queue/queue_store.hpp"
+#include "store/backend.hpp"
+#include "store/event_log.hpp"
 #include "util/time.hpp"
 
 namespace oos::metrics {
@@ -24,9 +26,10 @@ struct QueueSnapshot {
   std::optional<util::UnixMillis> last_restore;   // newest backup.restored event
 };
 
-// Reads the snapshot (queue counts, run totals, paused flags, breakers, events).
-QueueSnapshot read_queue_snapshot(db::Database& db, const config::Config& config, log::Logger& logger,
-                                  util::UnixMillis now);
+// Reads the snapshot (queue counts, run totals, paused flags, breakers, events) through the store interfaces, on
+// either backend. On PostgreSQL nothing records integrity.recovered or backup.restored (oos-integrity and oos-backup
+// do not run there), so those two metrics are absent.
+QueueSnapshot read_queue_snapshot(queue::QueueStore& queues, store::EventLog& events, util::UnixMillis now);
 
 // The exposition of `snapshot`; pure. Metrics (all gauges unless named _total):
 //   oos_queue_tasks{queue,state}                  state: pending, running, succeeded, dead, cancelled
@@ -42,7 +45,10 @@ QueueSnapshot read_queue_snapshot(db::Database& db, const config::Config& config
 //   oos_database_last_recovery_timestamp_seconds, oos_database_last_restore_timestamp_seconds (when any)
 Exposition queue_exposition(const QueueSnapshot& snapshot);
 
-// read_queue_snapshot() then queue_exposition().
+// read_queue_snapshot() then queue_exposition(), on the backend's stores.
+Exposition queue_metrics(store::Backend& backend, util::UnixMillis now);
+
+// The same on an SQLite database (oos-api, which runs on SQLite only).
 Exposition queue_metrics(db::Database& db, const config::Config& config, log::Logger& logger, util::UnixMillis now);
 
 }  // namespace oos::metrics

@@ -1,6 +1,7 @@
 #include "pg/pg_backend.hpp"
 
 #include "pg/schema.hpp"
+#include "util/process_usage.hpp"
 
 namespace oos::pg {
 
@@ -22,6 +23,8 @@ PgBackend::PgBackend(const std::string& url, const std::optional<std::string>& p
       m_queues(m_connection, config, logger),
       m_workers(m_connection),
       m_search(m_connection, config.breaker, logger),
+      m_samples(m_connection, util::host_name()),
+      m_events(m_connection),
       m_waiter(url, password, WaitOptions{config.db.listen, config.worker.poll_interval}, logger) {}
 
 }  // namespace oos::pg

@@ -8,8 +8,10 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "pg/connection.hpp"
+#include "pg/events.hpp"
 #include "pg/listener.hpp"
 #include "pg/pg_queue_store.hpp"
+#include "pg/pg_sample_store.hpp"
 #include "pg/pg_search_store.hpp"
 #include "pg/pg_task_store.hpp"
 #include "pg/pg_worker_registry.hpp"
@@ -29,6 +31,9 @@ class PgBackend final : public store::Backend {
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
   search::SearchStore& search() override { return m_search; }
+  // This host's samples (util::host_name()).
+  store::SampleStore& samples() override { return m_samples; }
+  store::EventLog& events() override { return m_events; }
   // LISTEN on a second connection, opened on the first wait (db.listen), else a sleep: pg::WorkWaiter.
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     return m_waiter.wait(clock, timeout, stop);
@@ -44,6 +49,8 @@ class PgBackend final : public store::Backend {
   PgQueueStore m_queues;
   PgWorkerRegistry m_workers;
   PgSearchStore m_search;
+  PgSampleStore m_samples;
+  PgEventLog m_events;
   WorkWaiter m_waiter;
 };
 

@@ -173,7 +173,15 @@ CREATE TABLE search_cache (
 CREATE INDEX search_cache_fetched ON search_cache (fetched_at);
 )sql";
 
-constexpr std::array<Migration, 1> k_migrations{{{1, k_v1}}};
+// Version 2: oos-scale runs on PostgreSQL (issue 16). Each host keeps its own load history in the shared table, so a
+// sample names its host; rows a version 1 database holds (none: oos-scale refused to run there) get an empty name.
+constexpr const char* k_v2 = R"sql(
+ALTER TABLE samples ADD COLUMN host text NOT NULL DEFAULT '';
+DROP INDEX samples_at;
+CREATE INDEX samples_by_host ON samples (host, at);
+)sql";
+
+constexpr std::array<Migration, 2> k_migrations{{{1, k_v1}, {2, k_v2}}};
 
 // The version row's table: one row (the CHECK on its key keeps it one).
 constexpr const char* k_version_table =
@@ -218,6 +226,10 @@ int schema_version(Connection& connection) {
 }
 
 void migrate(Connection& connection) {
+  migrate_to(connection, latest_schema_version());
+}
+
+void migrate_to(Connection& connection, int target) {
   refuse_newer(connection, read_version(connection));
   Transaction tx(connection);
   // Released at commit: a host that waited here reads the version the first one wrote (each statement of a
@@ -226,15 +238,15 @@ void migrate(Connection& connection) {
   connection.exec_params(k_version_table);
   int version = read_version(connection);
   refuse_newer(connection, version);
-  if (version == latest_schema_version()) return;  // the transaction rolls back: nothing was changed
+  if (version >= target) return;  // the transaction rolls back: nothing was changed
   for (const Migration& migration : k_migrations) {
-    if (migration.version <= version) continue;
+    if (migration.version <= version || migration.version > target) continue;
     for (const std::string& statement : statements(migration.sql)) connection.exec_params(statement);
   }
   connection.exec_params(
       "INSERT INTO oos_schema (one, version) VALUES (true, $1) ON CONFLICT (one) DO UPDATE SET version = "
       "excluded.version",
-      {param(latest_schema_version())});
+      {param(target)});
   tx.commit();
 }
 

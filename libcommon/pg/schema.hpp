@@ -14,6 +14,9 @@ int latest_schema_version();
 // database's version is newer than this build (a newer OOS on another host migrated it: upgrade this one).
 void migrate(Connection& connection);
 
+// migrate() up to version `target` only (a version the tests start from, to check what the later ones do).
+void migrate_to(Connection& connection, int target);
+
 // The database's schema version: 0 when OOS never migrated it.
 int schema_version(Connection& connection);
 

@@ -1,19 +1,14 @@
 #include "scale/run.hpp"
-#include "queue/sqlite_queue_store.hpp"
 
 #include <fmt/format.h>
 
 #include "cleanup/cleanup.hpp"
-#include "db/events.hpp"
 #include "error.hpp"
 #include "integrity/integrity.hpp"
 #include "policy/health.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/sqlite_task_store.hpp"
-#include "queue/sqlite_worker_registry.hpp"
 #include "scale/apply.hpp"
 #include "scale/recommendations.hpp"
-#include "scale/sample_store.hpp"
 
 namespace oos::scale {
 namespace {
@@ -22,10 +17,12 @@ namespace {
 constexpr util::Millis k_sample_retention{60 * 60 * 1000};
 
 // Workers with a fresh heartbeat (as oos-health judges it) count as running when no service manager is asked.
-int live_workers(db::Database& db, util::UnixMillis now) {
+// The SQLite file is this host's own, so all of its rows are; on a shared database only this host's rows.
+int live_workers(const RunContext& context, util::UnixMillis now) {
+  const bool shared = context.backend.sqlite() == nullptr;
   int live = 0;
-  for (const auto& row : queue::SqliteWorkerRegistry(db).list())
-    if (policy::heartbeat_is_fresh(row.heartbeat_at, now)) ++live;
+  for (const auto& row : context.backend.workers().list())
+    if ((!shared || row.host == context.host) && policy::heartbeat_is_fresh(row.heartbeat_at, now)) ++live;
   return live;
 }
 
@@ -41,10 +38,10 @@ std::vector<std::string> recommendations(const RunContext& context, const policy
     in.runnable_earlier = input.history.front().runnable;
     in.window = util::Millis(input.now - input.history.front().at);
   }
-  queue::SqliteQueueStore queues(context.db, config, context.logger);
-  for (const auto& q : queues.status(input.now))
+  for (const auto& q : context.backend.queues().status(input.now))
     in.queues.push_back({q.name, q.counts.dead, q.breaker.state == policy::BreakerState::open, q.breaker.opened_at});
-  in.fragmentation_percent = integrity::fragmentation(context.db).percent;
+  // Free pages are SQLite's to reclaim (oos-integrity vacuum); on PostgreSQL autovacuum's.
+  if (auto* db = context.backend.sqlite()) in.fragmentation_percent = integrity::fragmentation(*db).percent;
   in.vacuum_threshold_percent = config.integrity.vacuum_threshold_percent;
   for (const auto& dir : {context.state_dir, context.backup_dir})
     if (auto usage = cleanup::disk_usage(dir)) in.disks.push_back({dir.string(), usage->used_percent});
@@ -56,10 +53,9 @@ std::vector<std::string> recommendations(const RunContext& context, const policy
 
 Sample record_sample(const RunContext& context) {
   auto now = context.clock.now();
-  queue::SqliteTaskStore tasks(context.db, context.config, context.clock, context.logger);
-  auto sample = take_sample(now, tasks.runnable_count(context.config.worker.queues), context.sources);
+  auto sample = take_sample(now, context.backend.tasks().runnable_count(context.config.worker.queues), context.sources);
   if (!sample) throw Error(ExitCode::io_error, "cannot sample the host: " + sample.error());
-  SampleStore samples(context.db);
+  auto& samples = context.backend.samples();
   samples.record(*sample);
   samples.prune(now - (context.config.scale.load_window + k_sample_retention).count());
   return *sample;
@@ -69,7 +65,6 @@ RunReport run(const RunContext& context, sd::UnitManager* manager, DryRun dry_ru
   const auto& settings = context.config.scale;
   auto sample = record_sample(context);
   auto now = sample.at;
-  SampleStore samples(context.db);
 
   RunReport report;
   report.sample = sample;
@@ -78,13 +73,13 @@ RunReport run(const RunContext& context, sd::UnitManager* manager, DryRun dry_ru
     running = running_instances(*manager, settings.unit);
     report.current = static_cast<int>(running.size());
   } else {
-    report.current = live_workers(context.db, now);
+    report.current = live_workers(context, now);
   }
   policy::ScaleInput input;
   input.current_workers = report.current;
   input.runnable = sample.runnable;
   input.now = now;
-  input.history = samples.history(now - settings.load_window.count());
+  input.history = context.backend.samples().history(now - settings.load_window.count());
   report.decision = policy::decide_scale(settings, input);
   InstancePlan plan;
   if (manager) {
@@ -98,7 +93,8 @@ RunReport run(const RunContext& context, sd::UnitManager* manager, DryRun dry_ru
                                report.decision.desired, fmt::join(report.decision.reasons, "; "),
                                report.actions.empty() ? "" : fmt::format(" ({})", fmt::join(report.actions, ", ")));
   if (report.applied && (!plan.start.empty() || !plan.stop.empty()))
-    db::record_event_alone(context.db, now, "scale.changed", "workers", report.summary);
+    context.backend.events().record(now, "scale.changed", context.backend.sqlite() ? "workers" : "host/" + context.host,
+                                    report.summary);
   context.logger.info(report.summary);
   for (const auto& line : report.recommendations) context.logger.warn("recommendation: " + line);
   return report;

@@ -11,6 +11,8 @@
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "queue/worker_registry.hpp"
+#include "store/event_log.hpp"
+#include "store/sample_store.hpp"
 #include "util/duration.hpp"
 #include "util/time.hpp"
 
@@ -35,6 +37,10 @@ class Backend {
   virtual queue::WorkerRegistry& workers() = 0;
   // The search client's ledger, cache and breakers (oos-search, the worker's built-in `search` type).
   virtual search::SearchStore& search() = 0;
+  // oos-scale's samples of this host (on PostgreSQL, the rows keyed by this host's name).
+  virtual SampleStore& samples() = 0;
+  // The audit log.
+  virtual EventLog& events() = 0;
 
   // The idle wait of a worker: waits up to `timeout` on `clock`, or until `stop` is set (checked every 100 ms).
   // True when it returned early because work was announced (PostgreSQL's LISTEN/NOTIFY): the caller steps at once;

@@ -9,6 +9,8 @@
 #include "queue/sqlite_worker_registry.hpp"
 #include "search/sqlite_search_store.hpp"
 #include "store/backend.hpp"
+#include "store/sqlite_event_log.hpp"
+#include "store/sqlite_sample_store.hpp"
 
 namespace oos::store {
 
@@ -26,13 +28,17 @@ class SqliteBackend final : public Backend {
         m_tasks(db, config, clock, logger),
         m_queues(db, config, logger),
         m_workers(db),
-        m_search(db, config.breaker, logger) {}
+        m_search(db, config.breaker, logger),
+        m_samples(db),
+        m_events(db) {}
 
   std::string describe() const override { return m_db->path().string(); }
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
   search::SearchStore& search() override { return m_search; }
+  SampleStore& samples() override { return m_samples; }
+  EventLog& events() override { return m_events; }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     sleep_unless_stopped(clock, timeout, stop);
     return false;
@@ -47,6 +53,8 @@ class SqliteBackend final : public Backend {
   queue::SqliteQueueStore m_queues;
   queue::SqliteWorkerRegistry m_workers;
   search::SqliteSearchStore m_search;
+  SqliteSampleStore m_samples;
+  SqliteEventLog m_events;
 };
 
 }  // namespace oos::store

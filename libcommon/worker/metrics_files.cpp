@@ -6,9 +6,9 @@
 
 namespace oos::worker {
 
-MetricsFiles::MetricsFiles(db::Database& db, const config::Config& config, const util::Clock& clock,
+MetricsFiles::MetricsFiles(store::Backend& backend, const config::Config& config, const util::Clock& clock,
                            log::Logger& logger)
-    : m_db(db), m_config(config), m_clock(clock), m_logger(logger), m_started_at(clock.now()) {}
+    : m_backend(backend), m_config(config), m_clock(clock), m_logger(logger), m_started_at(clock.now()) {}
 
 void MetricsFiles::write(const Worker& worker, metrics::WorkerPhase phase) {
   const auto& dir = m_config.metrics.textfile_dir;
@@ -24,7 +24,7 @@ void MetricsFiles::write(const Worker& worker, metrics::WorkerPhase phase) {
       !written)
     problem = written.error();
   try {
-    auto queues = metrics::queue_metrics(m_db, m_config, m_logger, now);
+    auto queues = metrics::queue_metrics(m_backend, now);
     if (auto written = metrics::write_textfile(dir, "queue", queues.text()); !written && problem.empty())
       problem = written.error();
   } catch (const std::exception& e) {

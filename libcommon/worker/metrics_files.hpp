@@ -7,9 +7,9 @@
 #include <string>
 
 #include "config.hpp"
-#include "db/database.hpp"
 #include "log.hpp"
 #include "metrics/worker_metrics.hpp"
+#include "store/backend.hpp"
 #include "util/time.hpp"
 #include "worker/worker.hpp"
 
@@ -17,8 +17,8 @@ namespace oos::worker {
 
 class MetricsFiles {
  public:
-  // The worker's start time is taken now.
-  MetricsFiles(db::Database& db, const config::Config& config, const util::Clock& clock, log::Logger& logger);
+  // The worker's start time is taken now. The queues are read from `backend` (on PostgreSQL: every host's).
+  MetricsFiles(store::Backend& backend, const config::Config& config, const util::Clock& clock, log::Logger& logger);
 
   // Writes both files; nothing when metrics.textfile_dir is empty. Never throws: a file that cannot be
   // written, or a database that cannot be read, is a warning (logged once until the problem changes).
@@ -27,7 +27,7 @@ class MetricsFiles {
  private:
   void warn(const std::string& problem, const std::string& worker);
 
-  db::Database& m_db;
+  store::Backend& m_backend;
   const config::Config& m_config;
   const util::Clock& m_clock;
   log::Logger& m_logger;

@@ -3,10 +3,15 @@
 // (docs/reference.md section 19), and the kill storm that cli.pg_hosts and cli.pg_bouncer both run.
 #pragma once
 
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cli_support.hpp"
 #include "pg/connection.hpp"
@@ -28,6 +33,17 @@ struct PgTools : CliFixture {
   pg::Connection connect() { return pg::Connection(m_checks); }
   long long pg_int(const std::string& sql);
   std::string pg_text(const std::string& sql);
+
+  // Runs the tool `binary_env` on `state_dir` with `args` as the host named `host`: in a UTS namespace of its own
+  // (unshare(1)), so that the tool's host name is `host`. Needs root, as CI runs the tests; fails the test otherwise.
+  util::RunResult run_as_host(const std::string& host, const char* binary_env, const std::filesystem::path& state_dir,
+                              const std::vector<std::string>& args) {
+    BOOST_TEST_REQUIRE(::geteuid() == 0,
+                       "a simulated host gets its own name with unshare --uts: run as root (CI does)");
+    std::vector<std::string> argv{"unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", host};
+    for (auto& arg : tool_argv(binary_env, state_dir, args)) argv.push_back(arg);
+    return run(argv);
+  }
 
  private:
   std::string m_checks;

@@ -10,6 +10,7 @@
 
 #include "cleanup/run.hpp"
 #include "queue/sqlite_worker_registry.hpp"
+#include "store/sqlite_backend.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -24,6 +25,7 @@ constexpr std::int64_t k_day_ms = 86'400'000;
 // new.log is too recent and old.txt has another name. One dead task past its retention, one worker row silent
 // for 25 hours.
 struct CleanupFixture : test::StoreFixture {
+  store::SqliteBackend backend{*db, config, clock, *logger};
   fs::path logs = dir / "logs";
 
   CleanupFixture() {
@@ -46,7 +48,7 @@ struct CleanupFixture : test::StoreFixture {
     fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::hours(24 * age_days));
   }
   cleanup::RunReport run(cleanup::Force force, DryRun dry_run) {
-    return cleanup::run({*db, config, clock, *logger, dir.path(), dir / "backups"}, force, dry_run);
+    return cleanup::run({backend, config, clock, *logger, dir.path(), dir / "backups"}, force, dry_run);
   }
   std::vector<json> log_lines(const fs::path& log) {
     std::vector<json> out;

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "db/database.hpp"
-#include "scale/sample_store.hpp"
 #include "scale/sampling.hpp"
+#include "store/sqlite_sample_store.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -15,7 +15,7 @@ namespace {
 constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
 
 struct SampleFixture : test::StoreFixture {
-  scale::SampleStore store{*db};
+  store::SqliteSampleStore store{*db};
 
   scale::Sample sample(util::UnixMillis at, double load, std::int64_t runnable = 0) {
     scale::Sample s;
@@ -95,7 +95,7 @@ BOOST_FIXTURE_TEST_CASE(samples_survive_reopening_the_database, SampleFixture) {
   store.record(sample(k_t0, 7));
   db.reset();
   auto again = open();
-  BOOST_TEST(scale::SampleStore(*again).since(0).size() == 1u);
+  BOOST_TEST(store::SqliteSampleStore(*again).since(0).size() == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(take_sample_reads_the_three_files, SampleFixture) {

@@ -12,6 +12,7 @@
 #include "queue/sqlite_worker_registry.hpp"
 #include "scale/apply.hpp"
 #include "scale/run.hpp"
+#include "store/sqlite_backend.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -53,6 +54,7 @@ const std::string k_usr1 = std::to_string(SIGUSR1);
 
 // A database, /proc files for a quiet host with plenty of memory, and a fake manager with workers 1 and 2 up.
 struct ScaleFixture : test::StoreFixture {
+  store::SqliteBackend backend{*db, config, clock, *logger};
   FakeUnitManager manager;
   scale::SampleSources sources{dir / "loadavg", dir / "meminfo", dir / "pressure"};
 
@@ -74,7 +76,7 @@ struct ScaleFixture : test::StoreFixture {
     for (int i = 0; i < n; ++i) add();
   }
   scale::RunReport run(sd::UnitManager* with, DryRun dry_run) {
-    return scale::run({*db, config, clock, *logger, dir.path(), dir / "backups", sources}, with, dry_run);
+    return scale::run({backend, config, clock, *logger, dir.path(), dir / "backups", sources}, with, dry_run);
   }
   long long changed_events() { return sql_int("SELECT count(*) FROM events WHERE kind = 'scale.changed'"); }
 };

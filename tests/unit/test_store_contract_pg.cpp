@@ -16,7 +16,9 @@
 
 #include "error.hpp"
 #include "pg/connection.hpp"
+#include "pg/events.hpp"
 #include "pg/pg_queue_store.hpp"
+#include "pg/pg_sample_store.hpp"
 #include "pg/pg_search_store.hpp"
 #include "pg/pg_task_store.hpp"
 #include "pg/pg_worker_registry.hpp"
@@ -43,13 +45,17 @@ class PgConnectionBackend final : public store::Backend {
         m_tasks(m_connection, config, clock, logger),
         m_queues(m_connection, config, logger),
         m_workers(m_connection),
-        m_search(m_connection, config.breaker, logger) {}
+        m_search(m_connection, config.breaker, logger),
+        m_samples(m_connection, "test-host"),
+        m_events(m_connection) {}
 
   std::string describe() const override { return "PostgreSQL at " + m_connection.server(); }
   queue::TaskStore& tasks() override { return m_tasks; }
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
   search::SearchStore& search() override { return m_search; }
+  store::SampleStore& samples() override { return m_samples; }
+  store::EventLog& events() override { return m_events; }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     store::sleep_unless_stopped(clock, timeout, stop);  // the stores' contract needs no wake-up
     return false;
@@ -64,6 +70,8 @@ class PgConnectionBackend final : public store::Backend {
   pg::PgQueueStore m_queues;
   pg::PgWorkerRegistry m_workers;
   pg::PgSearchStore m_search;
+  pg::PgSampleStore m_samples;
+  pg::PgEventLog m_events;
 };
 
 class PgUnderTest final : public BackendUnderTest {

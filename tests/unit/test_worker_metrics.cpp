@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(each_worker_name_has_its_own_file) {
 
 BOOST_FIXTURE_TEST_CASE(the_worker_writes_its_file_and_the_queues_file, MetricsFilesFixture) {
   add("default");
-  worker::MetricsFiles files(*db, config, clock, *logger);
+  worker::MetricsFiles files(backend, config, clock, *logger);
   files.write(*worker);
   auto own = file("oos_worker_host:42.prom");
   BOOST_TEST(own.find("\noos_worker_running{worker=\"host:42\"} 1\n") != std::string::npos, own);
@@ -121,14 +121,14 @@ BOOST_FIXTURE_TEST_CASE(the_worker_writes_its_file_and_the_queues_file, MetricsF
 
 BOOST_FIXTURE_TEST_CASE(without_a_textfile_dir_nothing_is_written, MetricsFilesFixture) {
   config.metrics.textfile_dir.clear();
-  worker::MetricsFiles files(*db, config, clock, *logger);
+  worker::MetricsFiles files(backend, config, clock, *logger);
   files.write(*worker);
   BOOST_TEST(fs::is_empty(metrics_dir));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_missing_directory_does_not_stop_the_worker, MetricsFilesFixture) {
   fs::remove_all(metrics_dir);
-  worker::MetricsFiles files(*db, config, clock, *logger);
+  worker::MetricsFiles files(backend, config, clock, *logger);
   BOOST_CHECK_NO_THROW(files.write(*worker));
   BOOST_CHECK_NO_THROW(files.write(*worker, metrics::WorkerPhase::stopped));
   BOOST_TEST(!fs::exists(metrics_dir));

@@ -6,6 +6,7 @@
 #include "app/job.hpp"
 #include "app/output.hpp"
 #include "cleanup/run.hpp"
+#include "util/process_usage.hpp"
 
 namespace oos::tools::cleanup {
 namespace {
@@ -35,10 +36,16 @@ void add_metrics(const oos::cleanup::RunReport& r, metrics::Exposition& metrics)
            static_cast<double>(r.purged.succeeded), {{"state", "succeeded"}});
 }
 
-int clean(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {
-  auto report =
-      oos::cleanup::run({db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir()},
-                        c.force ? oos::cleanup::Force::yes : oos::cleanup::Force::no, c.dry_run);
+// This host's name when the database is shared (PostgreSQL): its cleanup events are about it. Empty on SQLite.
+std::string shared_host(store::Backend& backend) {
+  return backend.sqlite() ? std::string() : util::host_name();
+}
+
+int clean(const Command& c, app::Context& context, store::Backend& backend, metrics::Exposition& metrics) {
+  const auto host = shared_host(backend);
+  auto report = oos::cleanup::run({backend, context.config, context.clock, *context.logger, context.state_dir,
+                                   context.backup_dir(), host.empty() ? "disk" : app::host_object(host)},
+                                  c.force ? oos::cleanup::Force::yes : oos::cleanup::Force::no, c.dry_run);
   add_metrics(report, metrics);
   if (c.json)
     std::cout << app::dump(json{{"dry_run", c.dry_run == DryRun::yes},
@@ -61,13 +68,13 @@ int clean(const Command& c, app::Context& context, db::Database& db, metrics::Ex
 
 }  // namespace
 
-int run(const Command& c, app::Context& context, db::Database& db) {
+int run(const Command& c, app::Context& context, store::Backend& backend) {
   if (c.dry_run == DryRun::yes) {  // not a run: no event, no metrics
     metrics::Exposition unused;
-    return clean(c, context, db, unused);
+    return clean(c, context, backend, unused);
   }
-  return app::run_job(context, {"cleanup", "cleanup.run"},
-                      [&](metrics::Exposition& metrics) { return clean(c, context, db, metrics); });
+  return app::run_job(context, backend.events(), {"cleanup", "cleanup.run", {0}, true, shared_host(backend)},
+                      [&](metrics::Exposition& metrics) { return clean(c, context, backend, metrics); });
 }
 
 }  // namespace oos::tools::cleanup

@@ -4,11 +4,11 @@
 
 #include "app/context.hpp"
 #include "cli.hpp"
-#include "db/database.hpp"
+#include "store/backend.hpp"
 
 namespace oos::tools::cleanup {
 
 // Returns 0, or 1 when a file could not be deleted; other failures are thrown as oos::Error.
-int run(const Command& command, app::Context& context, db::Database& db);
+int run(const Command& command, app::Context& context, store::Backend& backend);
 
 }  // namespace oos::tools::cleanup

@@ -99,11 +99,11 @@ int enqueue(const Command& c, app::Context& ctx, oos::queue::TaskStore& store) {
 
 // `metrics`: the queues' exposition on stdout, or with --textfile in <metrics.textfile_dir>/oos_queue.prom
 // (the file the workers write too).
-int export_metrics(const Command& c, app::Context& ctx, db::Database& db) {
+int export_metrics(const Command& c, app::Context& ctx, store::Backend& backend) {
   const auto& dir = ctx.config.metrics.textfile_dir;
   if (c.textfile && dir.empty())
     throw Error(ExitCode::config, "metrics --textfile: metrics.textfile_dir is not set in the config");
-  auto text = oos::metrics::queue_metrics(db, ctx.config, *ctx.logger, ctx.clock.now()).text();
+  auto text = oos::metrics::queue_metrics(backend, ctx.clock.now()).text();
   if (!c.textfile) {
     std::cout << text;
     return 0;
@@ -184,14 +184,7 @@ int run(const Command& c, app::Context& ctx, store::Backend& backend) {
         std::cout << breaker_text(c.queue, record, now);
       return 0;
     }
-    case Verb::metrics: {
-      db::Database* db = backend.sqlite();
-      if (!db)
-        throw Error(ExitCode::unavailable,
-                    "oos-queue metrics does not run on PostgreSQL yet: the queues' counts are in `oos-queue status "
-                    "--json`");
-      return export_metrics(c, ctx, *db);
-    }
+    case Verb::metrics: return export_metrics(c, ctx, backend);
   }
   return 0;
 }

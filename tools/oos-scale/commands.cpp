@@ -52,9 +52,9 @@ void add_metrics(const oos::scale::RunReport& r, metrics::Exposition& metrics) {
            static_cast<double>(r.recommendations.size()));
 }
 
-int scale(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {
-  const oos::scale::RunContext run_context{
-      db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir()};
+int scale(const Command& c, app::Context& context, store::Backend& backend, metrics::Exposition& metrics) {
+  const oos::scale::RunContext run_context{backend,         context.config,    context.clock,
+                                           *context.logger, context.state_dir, context.backup_dir()};
   std::unique_ptr<sd::UnitManager> manager;
   try {
     manager = connect(c, context);
@@ -81,9 +81,9 @@ int scale(const Command& c, app::Context& context, db::Database& db, metrics::Ex
 
 }  // namespace
 
-int run(const Command& c, app::Context& context, db::Database& db) {
+int run(const Command& c, app::Context& context, store::Backend& backend) {
   return app::run_job(context, {"scale", ""},
-                      [&](metrics::Exposition& metrics) { return scale(c, context, db, metrics); });
+                      [&](metrics::Exposition& metrics) { return scale(c, context, backend, metrics); });
 }
 
 }  // namespace oos::tools::scale

@@ -5,11 +5,11 @@
 
 #include "app/context.hpp"
 #include "cli.hpp"
-#include "db/database.hpp"
+#include "store/backend.hpp"
 
 namespace oos::tools::scale {
 
 // Returns 0; failures are thrown as oos::Error (69 when systemd cannot be reached).
-int run(const Command& command, app::Context& context, db::Database& db);
+int run(const Command& command, app::Context& context, store::Backend& backend);
 
 }  // namespace oos::tools::scale

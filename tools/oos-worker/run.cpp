@@ -65,12 +65,9 @@ int run(const Command& command, app::Context& context, store::Backend& backend, 
       oos::worker::watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"), ::getpid()),
       context.config.worker.poll_interval, context.config.worker.metrics_interval, context.db_path()};
   runner.release_memory = &release_memory;
-  std::optional<oos::worker::MetricsFiles> metrics_files;
-  if (db) {
-    metrics_files.emplace(*db, context.config, context.clock, *context.logger);
-    metrics_files->write(worker);  // at once: a restarted worker's file no longer says it stopped
-    runner.metrics_files = &*metrics_files;
-  }
+  oos::worker::MetricsFiles metrics_files(backend, context.config, context.clock, *context.logger);
+  metrics_files.write(worker);  // at once: a restarted worker's file no longer says it stopped
+  runner.metrics_files = &metrics_files;
   oos::worker::run_worker(worker, notifier, *context.logger, runner, stop);
   return 0;
 }

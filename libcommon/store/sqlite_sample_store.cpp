@@ -1,6 +1,6 @@
-#include "scale/sample_store.hpp"
+#include "store/sqlite_sample_store.hpp"
 
-namespace oos::scale {
+namespace oos::store {
 namespace {
 
 // A row of "SELECT at, load1, memory_available_percent, psi_some_avg10, runnable".
@@ -16,7 +16,7 @@ Sample read_row(const SQLite::Statement& q) {
 
 }  // namespace
 
-void SampleStore::record(const Sample& sample) {
+void SqliteSampleStore::record(const Sample& sample) {
   db::WriteTransaction tx(m_db);
   {
     auto q = m_db.query(
@@ -35,7 +35,7 @@ void SampleStore::record(const Sample& sample) {
   tx.commit();
 }
 
-std::vector<Sample> SampleStore::since(util::UnixMillis from) {
+std::vector<Sample> SqliteSampleStore::since(util::UnixMillis from) {
   auto q = m_db.query(
       "SELECT at, load1, memory_available_percent, psi_some_avg10, runnable FROM samples WHERE at >= ? "
       "ORDER BY at, id");
@@ -45,7 +45,7 @@ std::vector<Sample> SampleStore::since(util::UnixMillis from) {
   return out;
 }
 
-std::optional<Sample> SampleStore::latest_before(util::UnixMillis at) {
+std::optional<Sample> SqliteSampleStore::latest_before(util::UnixMillis at) {
   auto q = m_db.query(
       "SELECT at, load1, memory_available_percent, psi_some_avg10, runnable FROM samples WHERE at <= ? "
       "ORDER BY at DESC, id DESC LIMIT 1");
@@ -54,16 +54,7 @@ std::optional<Sample> SampleStore::latest_before(util::UnixMillis at) {
   return read_row(*q);
 }
 
-std::vector<Sample> SampleStore::history(util::UnixMillis from) {
-  std::vector<Sample> out;
-  if (auto anchor = latest_before(from)) out.push_back(*anchor);
-  // Other samples taken at exactly `from` come before the anchor (by id), so what follows it is strictly later.
-  auto later = since(from + 1);
-  out.insert(out.end(), later.begin(), later.end());
-  return out;
-}
-
-std::int64_t SampleStore::prune(util::UnixMillis older_than) {
+std::int64_t SqliteSampleStore::prune(util::UnixMillis older_than) {
   db::WriteTransaction tx(m_db);
   std::int64_t deleted = 0;
   {
@@ -75,4 +66,4 @@ std::int64_t SampleStore::prune(util::UnixMillis older_than) {
   return deleted;
 }
 
-}  // namespace oos::scale
+}  // namespace oos::store

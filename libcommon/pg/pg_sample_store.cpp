@@ -1,0 +1,72 @@
+#include "pg/pg_sample_store.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "error.hpp"
+#include "pg/values.hpp"
+
+namespace oos::pg {
+namespace {
+
+#define OOS_PG_SAMPLE_COLUMNS "at, load1, memory_available_percent, psi_some_avg10, runnable"
+
+// A double as a bound parameter: the shortest text that reads back as the same value.
+Param param_double(double value) {
+  return fmt::format("{}", value);
+}
+
+double double_at(const Result& result, int row, int column) {
+  const auto text = result.text(row, column);
+  double value = 0;
+  if (std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{})
+    throw Error(ExitCode::software, fmt::format("samples: '{}' is not a number", text));
+  return value;
+}
+
+// A row of "SELECT " OOS_PG_SAMPLE_COLUMNS.
+store::Sample read_row(const Result& r, int row) {
+  store::Sample s;
+  s.at = int_at(r, row, 0);
+  s.load1 = double_at(r, row, 1);
+  s.memory_available_percent = double_at(r, row, 2);
+  if (!r.is_null(row, 3)) s.psi_some_avg10 = double_at(r, row, 3);
+  s.runnable = int_at(r, row, 4);
+  return s;
+}
+
+}  // namespace
+
+void PgSampleStore::record(const store::Sample& sample) {
+  m_connection.exec_params(
+      "INSERT INTO samples (host, " OOS_PG_SAMPLE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)",
+      {m_host, param(sample.at), param_double(sample.load1), param_double(sample.memory_available_percent),
+       sample.psi_some_avg10 ? Param(param_double(*sample.psi_some_avg10)) : Param(std::nullopt),
+       param(sample.runnable)});
+}
+
+std::vector<store::Sample> PgSampleStore::since(util::UnixMillis from) {
+  const Result r = m_connection.exec_params("SELECT " OOS_PG_SAMPLE_COLUMNS
+                                            " FROM samples WHERE host = $1 AND at >= $2 ORDER BY at, id",
+                                            {m_host, param(from)});
+  std::vector<store::Sample> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_row(r, i));
+  return out;
+}
+
+std::optional<store::Sample> PgSampleStore::latest_before(util::UnixMillis at) {
+  const Result r = m_connection.exec_params(
+      "SELECT " OOS_PG_SAMPLE_COLUMNS " FROM samples WHERE host = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1",
+      {m_host, param(at)});
+  if (r.rows() == 0) return std::nullopt;
+  return read_row(r, 0);
+}
+
+std::int64_t PgSampleStore::prune(util::UnixMillis older_than) {
+  const Result r =
+      m_connection.exec_params("DELETE FROM samples WHERE host = $1 AND at < $2", {m_host, param(older_than)});
+  return r.affected_rows();
+}
+
+}  // namespace oos::pg

@@ -44,9 +44,9 @@ BOOST_FIXTURE_TEST_CASE(a_task_enqueued_on_one_host_is_run_by_a_worker_of_the_ot
 }
 
 BOOST_FIXTURE_TEST_CASE(a_tool_that_does_not_run_on_postgresql_refuses_with_69_instead_of_using_sqlite, PgHosts) {
-  auto listed = search({"quota"});
-  BOOST_TEST(listed.exit_code == 69, listed.err);
-  BOOST_TEST(listed.err.find("oos-search does not run on PostgreSQL yet") != std::string::npos, listed.err);
+  auto served = run_tool("OOS_API_BIN", {"--listen", "127.0.0.1:0"});
+  BOOST_TEST(served.exit_code == 69, served.err);
+  BOOST_TEST(served.err.find("oos-api does not run on PostgreSQL yet") != std::string::npos, served.err);
   BOOST_TEST(!fs::exists(db_path()));
 }
 

@@ -51,7 +51,6 @@ int run(const Command& command, app::Context& context, store::Backend& backend, 
 
   oos::worker::Worker worker(backend, context.config, context.clock, *context.logger, std::move(options),
                              std::move(inputs));
-  db::Database* db = backend.sqlite();
   // The built-in `search` type, unless the config names a handler of its own for it.
   std::optional<oos::search::SearchClient> search;
   if (!context.config.handlers.contains("search")) {

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "pg/pg_backend.hpp"
+#include "backends/pg_module.hpp"
 #include "secrets.hpp"
 #include "store/database_url.hpp"
 #include "store/sqlite_backend.hpp"
@@ -12,7 +12,7 @@ namespace oos::store {
 std::unique_ptr<Backend> open_backend(const app::Context& context, db::Access access) {
   if (auto url = resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL"))) {
     auto password = secrets::SecretStore::from_environment().get(k_database_password_secret);
-    return std::make_unique<pg::PgBackend>(*url, password, context.config, context.clock, *context.logger);
+    return open_pg_module(installed_pg_module_path(), *url, password, context.config, context.clock, *context.logger);
   }
   return std::make_unique<SqliteBackend>(app::open_database(context, access), context.config, context.clock,
                                          *context.logger);

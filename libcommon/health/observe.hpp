@@ -27,11 +27,8 @@ struct Sources {
 // `database_problem` (CRITICAL when missing or corrupt, UNKNOWN when it could not be read).
 policy::HealthInput observe(const Sources& sources, log::Logger& logger);
 
-// What the caller read of the PostgreSQL server behind a backend (pg/server_health, above liboos).
-struct ServerReading {
-  int schema_version = 0;
-  policy::PostgresHealth server;
-};
+// What the caller read of the PostgreSQL server behind a backend (store::Backend::read_server).
+using ServerReading = store::ServerReading;
 
 // On PostgreSQL (docs/reference.md section 16): the disks (once the state directory exists), `read_server(backend)` and
 // the queues, workers and search providers through `backend`'s stores; no backups or integrity events, which are the

@@ -1,6 +1,7 @@
 #include "pg/pg_backend.hpp"
 
 #include "pg/schema.hpp"
+#include "pg/server_health.hpp"
 #include "util/process_usage.hpp"
 
 namespace oos::pg {
@@ -26,5 +27,10 @@ PgBackend::PgBackend(const std::string& url, const std::optional<std::string>& p
       m_samples(m_connection, util::host_name()),
       m_events(m_connection),
       m_waiter(url, password, WaitOptions{config.db.listen, config.worker.poll_interval}, logger) {}
+
+std::optional<store::ServerReading> PgBackend::read_server(const config::DbSettings& settings,
+                                                           const util::Clock& clock) {
+  return store::ServerReading{schema_version(m_connection), observe_server(m_connection, settings, clock)};
+}
 
 }  // namespace oos::pg

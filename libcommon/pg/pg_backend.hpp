@@ -40,6 +40,9 @@ class PgBackend final : public store::Backend {
   }
   void release_memory() override {}  // the connection caches nothing worth freeing
   db::Database* sqlite() override { return nullptr; }
+  // schema_version() and observe_server() on the stores' connection.
+  std::optional<store::ServerReading> read_server(const config::DbSettings& settings,
+                                                  const util::Clock& clock) override;
   // The connection the stores share, for what only PostgreSQL has (oos-health's server checks).
   Connection& connection() { return m_connection; }
 

@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <optional>
 #include <string>
 
+#include "config.hpp"
+#include "policy/health.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
 #include "queue/worker_registry.hpp"
@@ -24,6 +27,12 @@ class SearchStore;
 }
 
 namespace oos::store {
+
+// What oos-health reads of the server behind a shared database: its schema version and pg/server_health's figures.
+struct ServerReading {
+  int schema_version = 0;
+  policy::PostgresHealth server;
+};
 
 class Backend {
  public:
@@ -54,6 +63,14 @@ class Backend {
   // The SQLite database, for what only exists on SQLite (backups, integrity checks, the API for now);
   // nullptr on PostgreSQL.
   virtual db::Database* sqlite() = 0;
+
+  // The server's schema version and health (connections, the oldest transaction, clock skew against `clock`), for
+  // oos-health; nullopt when there is no server (SQLite). A virtual call, so that oos-health reaches the PostgreSQL
+  // module's code without linking libpq. Throws oos::Error as the stores' reads do.
+  virtual std::optional<ServerReading> read_server(const config::DbSettings& /*settings*/,
+                                                   const util::Clock& /*clock*/) {
+    return std::nullopt;
+  }
 };
 
 // Sleeps `timeout` on `clock` in slices of at most 100 ms, returning early once `stop` is set (a sleep resumes

@@ -2,13 +2,18 @@
 
 #include <dlfcn.h>
 
+#include <string_view>
+
 namespace oos::util {
 
-std::expected<SharedLibrary, std::string> SharedLibrary::open(const std::string& soname) {
-  void* handle = ::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
+std::expected<SharedLibrary, std::string> SharedLibrary::open(const std::string& soname, Unload unload) {
+  void* handle = ::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL | (unload == Unload::never ? RTLD_NODELETE : 0));
   if (!handle) {
     const char* error = ::dlerror();
-    return std::unexpected("cannot load " + soname + ": " + (error ? error : "unknown error"));
+    std::string_view cause = error ? error : "unknown error";
+    // "NAME: cannot open shared object file: ..." when NAME itself is missing; a missing dependency names itself.
+    if (cause.starts_with(soname + ": ")) cause.remove_prefix(soname.size() + 2);
+    return std::unexpected("cannot load " + soname + ": " + std::string(cause));
   }
   return SharedLibrary(handle);
 }

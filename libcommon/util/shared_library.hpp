@@ -9,8 +9,14 @@ namespace oos::util {
 // Move-only owner of a dlopen() handle; closes it on destruction.
 class SharedLibrary {
  public:
-  // Opens `soname` (e.g. "libsystemd.so.0"). Error: "cannot load libsystemd.so.0: <dlerror>".
-  [[nodiscard]] static std::expected<SharedLibrary, std::string> open(const std::string& soname);
+  // Whether closing the last handle unmaps the library: never (RTLD_NODELETE) for one whose code may still run
+  // afterwards (objects, vtables or exceptions it made that outlive the handle).
+  enum class Unload { on_close, never };
+
+  // Opens `soname` (e.g. "libsystemd.so.0") or a path. Error: "cannot load libsystemd.so.0: <dlerror>", without
+  // dlerror's own repetition of the name.
+  [[nodiscard]] static std::expected<SharedLibrary, std::string> open(const std::string& soname,
+                                                                      Unload unload = Unload::on_close);
 
   SharedLibrary(SharedLibrary&& other) noexcept : m_handle(other.m_handle) { other.m_handle = nullptr; }
   SharedLibrary& operator=(SharedLibrary&& other) noexcept;

@@ -11,9 +11,6 @@
 #include "error.hpp"
 #include "health/observe.hpp"
 #include "health/validate.hpp"
-#include "pg/pg_backend.hpp"
-#include "pg/schema.hpp"
-#include "pg/server_health.hpp"
 #include "policy/health.hpp"
 #include "secrets.hpp"
 #include "store/database_url.hpp"
@@ -54,10 +51,8 @@ policy::HealthInput observe(app::Context& context) {
     return oos::health::unreachable(sources, e.what(), oos::health::database_failure_status(e.code()));
   }
   return oos::health::observe_shared(sources, *backend, backend->describe(), [&](store::Backend& opened) {
-    // A URL is set, so open_backend() opened PostgreSQL.
-    auto& connection = static_cast<pg::PgBackend&>(opened).connection();
-    return oos::health::ServerReading{pg::schema_version(connection),
-                                      pg::observe_server(connection, context.config.db, context.clock)};
+    // A URL is set, so open_backend() opened PostgreSQL, which has a server to read (value() throws otherwise).
+    return opened.read_server(context.config.db, context.clock).value();
   });
 }
 

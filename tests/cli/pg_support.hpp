@@ -2,45 +2,22 @@
 // of the cli suites labelled pg (docs/reference.md section 19).
 #pragma once
 
-#include <stdlib.h>
-
-#include <cctype>
-#include <cstdio>
 #include <string>
 
 #include "cli_support.hpp"
 #include "pg/connection.hpp"
-#include "support/pg_cluster.hpp"
 
 namespace oos::test {
 
-// `text` percent-encoded for a URL's query.
-inline std::string url_encoded(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buffer;
-    }
-  }
-  return out;
-}
-
-// Two hosts' tools on one schema of the test cluster: OOS_DATABASE_URL is set for every tool this fixture runs.
+// Two hosts' tools on one schema of the test cluster: CliFixture on PostgreSQL, whatever OOS_TEST_BACKEND says
+// (OOS_DATABASE_URL is set for every tool this fixture runs), and a second state directory.
 struct PgHosts : CliFixture {
-  PgSchema schema = PgCluster::instance().fresh_schema();
-  std::string url = "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
-                    "&options=" + url_encoded("-c search_path=" + schema.name());
   std::filesystem::path host_b = dir() / "host-b";
 
-  PgHosts() { ::setenv("OOS_DATABASE_URL", url.c_str(), 1); }
-  ~PgHosts() { ::unsetenv("OOS_DATABASE_URL"); }
+  PgHosts() : CliFixture(TestBackend::pg) {}
 
   // A direct connection to the test's schema, for checks.
-  pg::Connection connect() { return pg::Connection(schema.conninfo()); }
+  pg::Connection connect() { return pg::Connection(pg_conninfo()); }
   long long pg_int(const std::string& sql) {
     auto c = connect();
     return std::stoll(std::string(c.exec_params(sql).text(0, 0)));

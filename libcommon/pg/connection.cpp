@@ -5,6 +5,9 @@
 #include <array>
 #include <charconv>
 #include <string>
+#include <vector>
+
+#include "pg/values.hpp"
 
 namespace oos::pg {
 
@@ -150,7 +153,20 @@ Result Connection::exec_params(std::string_view sql, const std::vector<Param>& p
   reconnect_if_lost();
   std::vector<const char*> values;
   values.reserve(params.size());
-  for (const Param& param : params) values.push_back(param ? param->c_str() : nullptr);
+  // A value text cannot hold (a NUL would cut it short here, a byte that is not UTF-8 fail the statement) is sent as
+  // storable_text(): reserved, so that the pointers into it stay valid.
+  std::vector<std::string> storable;
+  storable.reserve(params.size());
+  for (const Param& param : params) {
+    if (!param) {
+      values.push_back(nullptr);
+    } else if (is_storable_text(*param)) {
+      values.push_back(param->c_str());
+    } else {
+      storable.push_back(storable_text(*param));
+      values.push_back(storable.back().c_str());
+    }
+  }
   const std::string statement(sql);
   PGresult* raw = PQexecParams(m_conn.get(), statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
                                nullptr, nullptr, 0);

@@ -18,6 +18,13 @@ std::string text_array(std::span<const std::string> values);
 // `values` as an array literal of integers: {1,-2,3}.
 std::string int_array(std::span<const std::int64_t> values);
 
+// Whether PostgreSQL's text can hold `text` as it is: valid UTF-8 as the server judges it (no overlong forms, no
+// surrogates, nothing above U+10FFFF) without a NUL byte.
+bool is_storable_text(std::string_view text);
+// `text` with each NUL byte and each byte that does not begin a valid UTF-8 sequence replaced by U+FFFD: what a
+// text column holds of bytes it cannot hold (raw handler output; SQLite keeps them as they are).
+std::string storable_text(std::string_view text);
+
 // A number as a bound parameter.
 inline Param param(std::int64_t value) {
   return std::to_string(value);

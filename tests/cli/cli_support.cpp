@@ -14,10 +14,13 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "pg/pg_task_store.hpp"
+#include "pg/schema.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "util/time.hpp"
 
@@ -80,7 +83,73 @@ std::optional<std::int64_t> parse_iso8601(const std::string& text) {
   return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + millis;
 }
 
+// `text` percent-encoded for a URL's query.
+std::string url_encoded(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      char buffer[4];
+      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buffer;
+    }
+  }
+  return out;
+}
+
+// SQLite's group_concat(X) and group_concat(X, 'SEP') in PostgreSQL's words.
+std::string postgresql_dialect(const std::string& sql) {
+  static const std::regex group_concat(R"(group_concat\(([^,()]+)(, *('[^']*'))?\))");
+  std::string out;
+  auto last = sql.cbegin();
+  for (std::sregex_iterator it(sql.begin(), sql.end(), group_concat), end; it != end; ++it) {
+    const std::smatch& match = *it;
+    out.append(last, match[0].first);
+    out += "string_agg(CAST(" + match[1].str() + " AS text), " + (match[3].matched ? match[3].str() : "','") + ")";
+    last = match[0].second;
+  }
+  out.append(last, sql.cend());
+  return out;
+}
+
+// The single value of `sql` on the test's schema, as SQLite would hand it to the test: booleans 1 or 0.
+std::string pg_value(const std::string& conninfo, const std::string& sql) {
+  pg::Connection connection(conninfo);
+  const pg::Result result = connection.exec_params(postgresql_dialect(sql));
+  if (result.rows() != 1)
+    throw std::runtime_error("expected one row, got " + std::to_string(result.rows()) + ": " + sql);
+  return std::string(result.text(0, 0));
+}
+
 }  // namespace
+
+TestBackend test_backend() {
+  const char* name = std::getenv("OOS_TEST_BACKEND");
+  if (!name || !*name || std::string_view(name) == "sqlite") return TestBackend::sqlite;
+  if (std::string_view(name) == "pg") return TestBackend::pg;
+  throw std::runtime_error(std::string("OOS_TEST_BACKEND must be sqlite or pg, not '") + name + "'");
+}
+
+namespace {
+
+boost::unit_test::precondition skipped_on_pg(std::string why) {
+  return boost::unit_test::precondition([why = std::move(why)](boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result on_sqlite(test_backend() == TestBackend::sqlite);
+    on_sqlite.message() << why;
+    return on_sqlite;
+  });
+}
+
+}  // namespace
+
+boost::unit_test::precondition sqlite_only(std::string reason) {
+  return skipped_on_pg("SQLite only: " + reason);
+}
+
+boost::unit_test::precondition known_pg_defect(std::string defect) {
+  return skipped_on_pg("PostgreSQL defect: " + defect);
+}
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env)
     : m_child(background_spec(argv, env)) {}
@@ -202,8 +271,19 @@ std::string binary_from_env(const char* var) {
   return path;
 }
 
-CliFixture::CliFixture() {
+CliFixture::CliFixture(TestBackend backend) {
   write_config("");
+  if (backend == TestBackend::pg) {
+    // new: PgSchema cannot move, and fresh_schema()'s prvalue initialises it in place.
+    m_schema.reset(new PgSchema(PgCluster::instance().fresh_schema()));
+    m_url = "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
+            "&options=" + url_encoded("-c search_path=" + m_schema->name());
+    ::setenv("OOS_DATABASE_URL", m_url.c_str(), 1);
+  }
+}
+
+CliFixture::~CliFixture() {
+  if (m_schema) ::unsetenv("OOS_DATABASE_URL");
 }
 
 void CliFixture::write_config(const std::string& toml) {
@@ -300,35 +380,58 @@ util::RunResult CliFixture::run(const std::vector<std::string>& argv, const std:
 }
 
 long long CliFixture::sql_int(const std::string& sql) {
+  if (m_schema) {
+    const std::string value = pg_value(m_schema->conninfo(), sql);
+    if (value == "t" || value == "f") return value == "t" ? 1 : 0;
+    return value.empty() ? 0 : std::stoll(value);
+  }
   SQLite::Database db(db_path().string(), SQLite::OPEN_READONLY, static_cast<int>(scaled(10s).count()));
   return db.execAndGet(sql).getInt64();
 }
 
 std::string CliFixture::sql_text(const std::string& sql) {
+  if (m_schema) return pg_value(m_schema->conninfo(), sql);
   SQLite::Database db(db_path().string(), SQLite::OPEN_READONLY, static_cast<int>(scaled(10s).count()));
   return db.execAndGet(sql).getString();
 }
 
 void CliFixture::create_database() {
   std::filesystem::create_directories(state_dir());
+  if (m_schema) {
+    pg::Connection connection(m_schema->conninfo());
+    pg::migrate(connection);
+    return;
+  }
   db::Database created({db_path()});
 }
 
 void CliFixture::sql_exec(const std::string& sql) {
+  if (m_schema) {
+    pg::Connection(m_schema->conninfo()).exec_params(postgresql_dialect(sql));
+    return;
+  }
   SQLite::Database db(db_path().string(), SQLite::OPEN_READWRITE, static_cast<int>(scaled(10s).count()));
   db.exec(sql);
 }
 
 LibraryWorker::LibraryWorker(const std::filesystem::path& db_path, util::UnixMillis start, std::string name)
-    : m_name(std::move(name)),
-      m_clock(start),
-      m_logger(log::Logger::discard()),
-      m_db(
-          std::make_unique<db::Database>(db::OpenOptions{db_path, config::Synchronous::full, std::chrono::seconds(5)})),
-      m_store(std::make_unique<queue::SqliteTaskStore>(*m_db, m_config, m_clock, *m_logger)) {
+    : m_name(std::move(name)), m_clock(start), m_logger(log::Logger::discard()) {
   m_config.queue.backoff_seconds = {0};
   m_config.queue.backoff_jitter = 0;
+  if (test_backend() == TestBackend::pg) {
+    const char* url = std::getenv("OOS_DATABASE_URL");
+    if (!url || !*url)
+      throw std::runtime_error("LibraryWorker on PostgreSQL: OOS_DATABASE_URL is not set (no CliFixture?)");
+    m_connection = std::make_unique<pg::Connection>(url);
+    pg::migrate(*m_connection);
+    m_store = std::make_unique<pg::PgTaskStore>(*m_connection, m_config, m_clock, *m_logger);
+  } else {
+    m_db = std::make_unique<db::Database>(db::OpenOptions{db_path, config::Synchronous::full, std::chrono::seconds(5)});
+    m_store = std::make_unique<queue::SqliteTaskStore>(*m_db, m_config, m_clock, *m_logger);
+  }
 }
+
+LibraryWorker::~LibraryWorker() = default;
 
 queue::ClaimedTask LibraryWorker::claim(const std::string& queue) {
   std::vector<std::string> queues{queue};

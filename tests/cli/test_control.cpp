@@ -1,8 +1,5 @@
 #include <boost/test/unit_test.hpp>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_support.hpp"
@@ -15,19 +12,14 @@ using oos::test::now_ms;
 
 namespace {
 
-// Opens the breaker of `queue` as a worker would after `failures` failed runs, `ago_ms` ago, through a
-// connection of the test's own.
-void open_breaker(const std::filesystem::path& db_path, const std::string& queue, int failures, std::int64_t ago_ms) {
-  SQLite::Database db(db_path.string(), SQLite::OPEN_READWRITE);
-  SQLite::Statement insert(db,
-                           "INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, "
-                           "updated_at) VALUES ('queue', ?, 'open', ?, ?, 60000, ?)");
-  auto now = now_ms();
-  insert.bind(1, queue);
-  insert.bind(2, failures);
-  insert.bind(3, static_cast<std::int64_t>(now - ago_ms));
-  insert.bind(4, static_cast<std::int64_t>(now - ago_ms));
-  insert.exec();
+// Opens the breaker of `queue` (a plain name) as a worker would after `failures` failed runs, `ago_ms` ago,
+// through a connection of the test's own.
+void open_breaker(CliFixture& f, const std::string& queue, int failures, std::int64_t ago_ms) {
+  const std::string at = std::to_string(now_ms() - ago_ms);
+  f.sql_exec(
+      "INSERT INTO breakers (kind, name, state, consecutive_failures, opened_at, cooldown_ms, updated_at) "
+      "VALUES ('queue', '" +
+      queue + "', 'open', " + std::to_string(failures) + ", " + at + ", 60000, " + at + ")");
 }
 
 const json k_closed_breaker = json::parse(oos::test::k_closed_breaker_json);
@@ -139,7 +131,7 @@ BOOST_FIXTURE_TEST_CASE(the_breaker_cooldown_comes_from_the_config, CliFixture) 
 
 BOOST_FIXTURE_TEST_CASE(an_open_breaker_is_shown_with_its_probe_time_and_as_an_alert, CliFixture) {
   BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "send"}).exit_code == 0);
-  open_breaker(db_path(), "mail", 10, 5000);
+  open_breaker(*this, "mail", 10, 5000);
   auto opened_at = sql_int("SELECT opened_at FROM breakers");
 
   auto text = queue({"breaker", "mail"});
@@ -164,7 +156,7 @@ BOOST_FIXTURE_TEST_CASE(an_open_breaker_is_shown_with_its_probe_time_and_as_an_a
 
 BOOST_FIXTURE_TEST_CASE(reset_closes_an_open_breaker_and_records_an_event, CliFixture) {
   BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "send"}).exit_code == 0);
-  open_breaker(db_path(), "mail", 10, 5000);
+  open_breaker(*this, "mail", 10, 5000);
 
   auto r = queue({"breaker", "mail", "--reset"});
   BOOST_TEST(r.exit_code == 0);
@@ -186,7 +178,7 @@ BOOST_FIXTURE_TEST_CASE(reset_closes_an_open_breaker_and_records_an_event, CliFi
 
 BOOST_FIXTURE_TEST_CASE(reset_json_shows_the_state_before_and_after, CliFixture) {
   BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "send"}).exit_code == 0);
-  open_breaker(db_path(), "mail", 12, 1000);
+  open_breaker(*this, "mail", 12, 1000);
   auto r = queue({"breaker", "mail", "--reset", "--json"});
   BOOST_TEST(r.exit_code == 0);
   auto doc = json::parse(r.out);
@@ -198,7 +190,7 @@ BOOST_FIXTURE_TEST_CASE(reset_json_shows_the_state_before_and_after, CliFixture)
 
 BOOST_FIXTURE_TEST_CASE(a_queue_known_only_by_its_breaker_can_be_reset, CliFixture) {
   create_database();
-  open_breaker(db_path(), "ghost", 10, 1000);
+  open_breaker(*this, "ghost", 10, 1000);
   auto r = queue({"breaker", "ghost", "--reset"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.out == "breaker of queue ghost closed (was open)\n");

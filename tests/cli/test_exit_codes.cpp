@@ -162,7 +162,8 @@ BOOST_FIXTURE_TEST_CASE(data_naming_a_directory_is_reported_as_an_unreadable_fil
 
 // --- 69 unavailable --------------------------------------------------------------------------------
 
-BOOST_FIXTURE_TEST_CASE(a_database_from_a_newer_schema_is_refused_with_69, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(a_database_from_a_newer_schema_is_refused_with_69, CliFixture,
+                        *oos::test::sqlite_only("writes a SQLite file with user_version 999")) {
   std::filesystem::create_directories(state_dir());
   {
     SQLite::Database db(db_path().string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -184,7 +185,10 @@ BOOST_FIXTURE_TEST_CASE(a_database_from_a_newer_schema_is_refused_with_69, CliFi
 
 // --- 74 I/O ----------------------------------------------------------------------------------------
 
-BOOST_FIXTURE_TEST_CASE(a_state_dir_that_cannot_be_created_is_exit_74, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(
+    a_state_dir_that_cannot_be_created_is_exit_74, CliFixture,
+    *oos::test::sqlite_only(
+        "the state directory holds the SQLite file; on PostgreSQL oos-queue neither needs nor creates it")) {
   auto file = dir() / "plain-file";
   oos::test::write_file(file, "not a directory");
   auto state = file / "state";
@@ -196,7 +200,8 @@ BOOST_FIXTURE_TEST_CASE(a_state_dir_that_cannot_be_created_is_exit_74, CliFixtur
   BOOST_TEST(oos::test::read_file(file) == "not a directory");
 }
 
-BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_exit_74_pointing_to_oos_integrity, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_exit_74_pointing_to_oos_integrity, CliFixture,
+                        *oos::test::sqlite_only("writes garbage into the SQLite file")) {
   std::filesystem::create_directories(state_dir());
   std::string garbage;
   for (int i = 0; i < 8192; ++i) garbage.push_back(static_cast<char>((i * 7919 + 13) % 251));
@@ -214,7 +219,8 @@ BOOST_FIXTURE_TEST_CASE(a_corrupt_database_is_exit_74_pointing_to_oos_integrity,
   BOOST_TEST(oos::test::read_file(db_path()) == garbage);
 }
 
-BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged, CliFixture,
+                        *oos::test::sqlite_only("writes another program's SQLite file")) {
   std::filesystem::create_directories(state_dir());
   {
     SQLite::Database other(db_path().string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -236,7 +242,8 @@ BOOST_FIXTURE_TEST_CASE(another_programs_database_is_exit_65_and_left_unchanged,
 
 // --- 75 temporary failure --------------------------------------------------------------------------
 
-BOOST_FIXTURE_TEST_CASE(a_database_busy_past_the_timeout_is_exit_75_and_nothing_is_stored, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(a_database_busy_past_the_timeout_is_exit_75_and_nothing_is_stored, CliFixture,
+                        *oos::test::sqlite_only("holds SQLite's write lock (db.busy_timeout)")) {
   write_config("[db]\nbusy_timeout = \"200ms\"\n");
   create_database();
   {
@@ -265,7 +272,8 @@ BOOST_FIXTURE_TEST_CASE(a_database_busy_past_the_timeout_is_exit_75_and_nothing_
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 1);
 }
 
-BOOST_FIXTURE_TEST_CASE(pause_and_cancel_on_a_busy_database_are_exit_75, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(pause_and_cancel_on_a_busy_database_are_exit_75, CliFixture,
+                        *oos::test::sqlite_only("holds SQLite's write lock (db.busy_timeout)")) {
   write_config("[db]\nbusy_timeout = \"100ms\"\n");
   BOOST_TEST_REQUIRE(queue({"enqueue", "mail", "send"}).exit_code == 0);
   {

@@ -111,6 +111,28 @@ BOOST_FIXTURE_TEST_CASE(workers_ride_out_a_server_restart_and_commands_exit_75_w
   BOOST_TEST(runs_in(ran).size() == static_cast<std::size_t>(k_tasks));
 }
 
+// PostgreSQL's text holds no NUL byte and only valid UTF-8, where SQLite keeps a handler's output as it was printed
+// (cli.misbehaving_handlers): here each such byte is stored as U+FFFD (as show --json prints it on SQLite) and the
+// worker goes on. Before, the result was cut at the NUL, and a byte that is not UTF-8 ended the worker with 70.
+BOOST_FIXTURE_TEST_CASE(handler_output_that_is_not_utf8_is_stored_with_u_fffd_and_the_worker_goes_on, PgHosts) {
+  write_config(handler_toml("binary", write_script("binary.sh", "printf 'a\\000b\\377\\376c\\033[31m\\300\\n'\n")) +
+               handler_toml("bad", write_script("bad.sh", "printf 'bad\\377 input' >&2\nexit 65\n"),
+                            "permanent_exit_codes = [65]"));
+  const auto binary = std::to_string(enqueue("default", "binary"));
+  const auto bad = std::to_string(enqueue("default", "bad"));
+  auto worked = worker({"--drain"});
+  BOOST_TEST(worked.exit_code == 0, worked.err);
+  const std::string fffd = "\xEF\xBF\xBD";
+  const std::string result = "a" + fffd + "b" + fffd + fffd + "c\x1b[31m" + fffd + "\n";
+  BOOST_TEST(pg_text("SELECT status || '/' || result FROM tasks WHERE id = " + binary) == "succeeded/" + result);
+  BOOST_TEST(pg_text("SELECT status || '/' || last_error FROM tasks WHERE id = " + bad) ==
+             "dead/exit 65: bad" + fffd + " input");
+  BOOST_TEST(pg_text("SELECT error FROM task_attempts WHERE task_id = " + bad) == "exit 65: bad" + fffd + " input");
+  auto shown = queue({"show", binary, "--json"});
+  BOOST_TEST_REQUIRE(shown.exit_code == 0, shown.err);
+  BOOST_TEST(json::parse(shown.out)["result"] == result);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace oos::test

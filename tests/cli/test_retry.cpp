@@ -59,7 +59,9 @@ BOOST_FIXTURE_TEST_CASE(requeue_by_id_resets_attempts_and_counts_the_replay, Cli
   BOOST_TEST(sql_text("SELECT status || '/' || attempts || '/' || replays FROM tasks WHERE id = 2") == "pending/0/1");
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 2);
   BOOST_TEST(sql_int("SELECT count(*) FROM events WHERE kind = 'task.requeue' AND object = 'task/2'") == 1);
-  BOOST_TEST(sql_int("SELECT n FROM queue_counts WHERE queue = 'mail' AND status = 'dead'") == 1);
+  // SQLite's trigger-kept counts; PostgreSQL has none (it counts the index entries: reference section 19).
+  if (backend() == oos::test::TestBackend::sqlite)
+    BOOST_TEST(sql_int("SELECT n FROM queue_counts WHERE queue = 'mail' AND status = 'dead'") == 1);
 }
 
 BOOST_FIXTURE_TEST_CASE(requeue_all_with_filters_and_dry_run, CliFixture) {
@@ -70,7 +72,7 @@ BOOST_FIXTURE_TEST_CASE(requeue_all_with_filters_and_dry_run, CliFixture) {
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'dead'") == 3);  // nothing changed
   auto done = retry({"requeue", "--all", "--queue", "mail", "--type", "send"});
   BOOST_TEST(done.out == "requeued task 1\n");
-  BOOST_TEST(sql_text("SELECT group_concat(id) FROM (SELECT id FROM tasks WHERE status = 'dead' ORDER BY id)") ==
+  BOOST_TEST(sql_text("SELECT group_concat(id) FROM (SELECT id FROM tasks WHERE status = 'dead' ORDER BY id) AS t") ==
              "2,3");
 }
 
@@ -132,7 +134,7 @@ BOOST_FIXTURE_TEST_CASE(purge_deletes_old_dead_tasks_only, CliFixture) {
   BOOST_TEST(json::parse(kept.out) == json::parse(R"({"deleted":0,"dry_run":false})"));
   auto done = retry({"purge", "--older-than", "2d"});
   BOOST_TEST(done.out == "deleted 2 dead tasks\n");
-  BOOST_TEST(sql_text("SELECT group_concat(id) FROM tasks ORDER BY id") == "2,4");
+  BOOST_TEST(sql_text("SELECT group_concat(id) FROM (SELECT id FROM tasks ORDER BY id) AS t") == "2,4");
   BOOST_TEST(retry({"purge", "--older-than", "soon"}).exit_code == 64);
 }
 

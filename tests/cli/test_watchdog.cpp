@@ -201,7 +201,8 @@ BOOST_FIXTURE_TEST_CASE(ready_status_and_pings_through_a_long_handler_then_stopp
   BOOST_TEST(stopping, all_text(socket));
 }
 
-BOOST_FIXTURE_TEST_CASE(no_ping_while_the_database_is_locked_and_pings_resume_after, CliFixture) {
+BOOST_FIXTURE_TEST_CASE(no_ping_while_the_database_is_locked_and_pings_resume_after, CliFixture,
+                        *oos::test::sqlite_only("holds SQLite's write lock (db.busy_timeout)")) {
   NotifySocket socket(dir() / "notify");
   write_config("[worker]\npoll_interval = \"100ms\"\n\n[db]\nbusy_timeout = \"10s\"\n\n" +
                handler_toml("noop", "/bin/true"));

@@ -245,8 +245,9 @@ BOOST_FIXTURE_TEST_CASE(four_workers_run_300_tasks_enqueued_one_by_one, CliFixtu
   }
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE attempts != 1") == 0);
   BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts WHERE outcome = 'succeeded'") == k_tasks);
-  BOOST_TEST_MESSAGE("tasks per worker: " << sql_text("SELECT group_concat(worker || '=' || n, ' ') FROM (SELECT "
-                                                      "worker, count(*) AS n FROM task_attempts GROUP BY worker)"));
+  BOOST_TEST_MESSAGE(
+      "tasks per worker: " << sql_text("SELECT group_concat(worker || '=' || n, ' ') FROM (SELECT "
+                                       "worker, count(*) AS n FROM task_attempts GROUP BY worker) AS w"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

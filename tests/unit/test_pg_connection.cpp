@@ -2,9 +2,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "error.hpp"
 #include "pg/connection.hpp"
+#include "pg/values.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/printers.hpp"
 
@@ -47,6 +50,29 @@ BOOST_AUTO_TEST_CASE(text_null_and_unicode_parameters_round_trip_unchanged) {
   BOOST_TEST(result.text(0, 3) == injection);
   BOOST_TEST(result.text(0, 4) == "t");
   BOOST_TEST(result.text(0, 5) == std::to_string(unicode.size()));
+}
+
+// Text holds no NUL and only UTF-8 as the server judges it: such bytes (raw handler output) are sent as U+FFFD, one
+// each, instead of cutting the value at the NUL or failing the statement (SQLSTATE 22021); valid text is unchanged.
+BOOST_AUTO_TEST_CASE(a_parameter_text_cannot_hold_is_sent_with_u_fffd_for_each_such_byte) {
+  pg::Connection connection(test::PgCluster::instance().conninfo());
+  const std::string fffd = "\xEF\xBF\xBD";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {std::string("a\0b", 3), "a" + fffd + "b"},
+      {"bad\xff\xfe byte", "bad" + fffd + fffd + " byte"},
+      {"overlong \xc0\xaf", "overlong " + fffd + fffd},
+      {"overlong \xe0\x80\xaf", "overlong " + fffd + fffd + fffd},
+      {"surrogate \xed\xa0\x80", "surrogate " + fffd + fffd + fffd},
+      {"beyond \xf4\x90\x80\x80", "beyond " + fffd + fffd + fffd + fffd},
+      {"cut \xe2\x82", "cut " + fffd + fffd},
+      {"kept \xc2\xa9 \xe2\x82\xac \xf0\x9f\x90\xa2 \xf4\x8f\xbf\xbf",
+       "kept \xc2\xa9 \xe2\x82\xac \xf0\x9f\x90\xa2 \xf4\x8f\xbf\xbf"},
+  };
+  for (const auto& [sent, stored] : cases) {
+    BOOST_TEST(pg::is_storable_text(sent) == (sent == stored), sent);
+    const pg::Result result = connection.exec_params("SELECT $1::text", {sent});
+    BOOST_TEST(result.text(0, 0) == stored, sent);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_string_parameter_is_not_null) {

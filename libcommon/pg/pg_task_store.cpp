@@ -99,12 +99,19 @@ void PgTaskStore::lock_keys(std::span<const std::string> keys) {
       {param(k_unique_key_lock_class), text_array(keys)});
 }
 
-// A task with a unique key is inserted unless the partial unique index holds an active task of its key (ON CONFLICT
-// DO NOTHING), and then the holder's id is returned. The caller holds the key's lock (lock_unique_keys), so no other
-// enqueue or requeue of the key runs meanwhile; a completion or failure takes no key lock, so the holder may have
-// finished between the two statements (the key is free again): the insert is tried again.
+// A task with a unique key is inserted unless an active task holds its key, as the caller, holding the key's lock
+// (lock_unique_keys), has just read: no other enqueue or requeue of the key runs meanwhile, so the holder read is
+// still the holder at the insert, and a refused enqueue draws no id from the sequence (the ids stay as on SQLite).
+// A completion or failure takes no key lock: the holder may finish between the read and the insert, which only frees
+// the key. ON CONFLICT DO NOTHING stays as the partial unique index's last word (a lock taken by hand elsewhere).
 EnqueueResult PgTaskStore::insert(const queue::NewTask& task, util::UnixMillis now) {
   for (int tries = 0;; ++tries) {
+    if (task.unique_key) {
+      const Result holder = m_connection.exec_params(
+          "SELECT id FROM tasks WHERE queue = $1 AND unique_key = $2 AND status IN ('pending', 'running')",
+          {task.queue, opt_param(task.unique_key)});
+      if (holder.rows() == 1) return {int_at(holder, 0, 0), false};
+    }
     const Result inserted = m_connection.exec_params(
         "INSERT INTO tasks (queue, type, payload, status, priority, run_at, max_attempts, unique_key, created_at, "
         "updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8) ON CONFLICT (queue, unique_key) "
@@ -113,10 +120,6 @@ EnqueueResult PgTaskStore::insert(const queue::NewTask& task, util::UnixMillis n
          param(task.max_attempts.value_or(m_config.queue_settings(task.queue).max_attempts)),
          opt_param(task.unique_key), param(now)});
     if (inserted.rows() == 1) return {int_at(inserted, 0, 0), true};
-    const Result holder = m_connection.exec_params(
-        "SELECT id FROM tasks WHERE queue = $1 AND unique_key = $2 AND status IN ('pending', 'running')",
-        {task.queue, opt_param(task.unique_key)});
-    if (holder.rows() == 1) return {int_at(holder, 0, 0), false};
     if (tries + 1 == k_unique_key_tries)
       throw Error(ExitCode::temp_fail,
                   fmt::format("the unique key '{}' of queue '{}' changed hands {} times during "

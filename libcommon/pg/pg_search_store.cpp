@@ -85,7 +85,7 @@ void PgRateLimitStore::mark_exhausted(const std::string& provider, const policy:
 
 std::optional<search::CachedPage> PgSearchCache::find(const search::Query& query) {
   auto key = search::normalise_query(query.text);
-  if (!is_text(key)) return std::nullopt;  // never stored
+  if (!is_storable_text(key)) return std::nullopt;  // never stored
   const Result r = m_connection.exec_params(
       "SELECT provider, page, fetched_at, expires_at FROM search_cache WHERE query = $1 AND num = $2 AND start = $3",
       {key, pg::param(query.num), pg::param(query.start)});
@@ -98,7 +98,7 @@ void PgSearchCache::store(const search::Query& query, const std::string& provide
   auto row = search::cache_row(query, page, now, ttl);
   // A key the text type refuses (not UTF-8, or a NUL that libpq would cut it at, merging it with another key) is not
   // cached, rather than failing the search it answers.
-  if (!is_text(row.query)) return;
+  if (!is_storable_text(row.query)) return;
   Transaction tx(m_connection);
   m_connection.exec_params(
       "INSERT INTO search_cache (query, num, start, provider, page, fetched_at, expires_at) "

@@ -370,7 +370,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
     const auto seen = m_breakers.read_record(r, 0, k_running_columns);
     if (m_breakers.success_changes(seen)) {
       Transaction tx(m_connection);
-      m_breakers.record_success(k_breaker_kind, std::string(r.text(0, 1)), now, seen);
+      m_breakers.record_success(k_breaker_kind, r.text(0, 1), now, seen);
       tx.commit();
     }
   }

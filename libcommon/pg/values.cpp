@@ -83,40 +83,6 @@ std::string int_array(std::span<const std::int64_t> values) {
   return out + "}";
 }
 
-bool is_text(std::string_view value) {
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(value[i]); };
-  for (std::size_t i = 0; i < value.size();) {
-    const unsigned lead = byte(i);
-    if (lead == 0) return false;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    // The range of the second byte depends on the first (RFC 3629's table); every later one is 80..BF.
-    std::size_t length = 0;
-    unsigned low = 0x80;
-    unsigned high = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) low = 0xa0;   // no overlong form
-      if (lead == 0xed) high = 0x9f;  // no surrogate
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) low = 0x90;   // no overlong form
-      if (lead == 0xf4) high = 0x8f;  // nothing past U+10FFFF
-    } else {
-      return false;
-    }
-    if (i + length > value.size() || byte(i + 1) < low || byte(i + 1) > high) return false;
-    for (std::size_t k = 2; k < length; ++k)
-      if ((byte(i + k) & 0xc0) != 0x80) return false;
-    i += length;
-  }
-  return true;
-}
-
 std::int64_t int_at(const Result& result, int row, int column) {
   const std::string_view text = result.text(row, column);
   std::int64_t value = 0;

@@ -30,10 +30,6 @@ inline Param param(std::int64_t value) {
   return std::to_string(value);
 }
 
-// Whether PostgreSQL's text type takes `value` as it is: valid UTF-8 (no overlong form, surrogate or code point past
-// U+10FFFF) without NUL, which libpq would cut a parameter at. A UTF8 database refuses anything else (SQLSTATE 22021).
-bool is_text(std::string_view value);
-
 // The integer at `row`, `column`; throws oos::Error 70 when it is not one (a bug in our SQL).
 std::int64_t int_at(const Result& result, int row, int column);
 // The same, or nullopt for NULL.

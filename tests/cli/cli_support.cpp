@@ -83,21 +83,6 @@ std::optional<std::int64_t> parse_iso8601(const std::string& text) {
   return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + millis;
 }
 
-// `text` percent-encoded for a URL's query.
-std::string url_encoded(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buffer;
-    }
-  }
-  return out;
-}
-
 // SQLite's group_concat(X) and group_concat(X, 'SEP') in PostgreSQL's words.
 std::string postgresql_dialect(const std::string& sql) {
   static const std::regex group_concat(R"(group_concat\(([^,()]+)(, *('[^']*'))?\))");
@@ -276,8 +261,7 @@ CliFixture::CliFixture(TestBackend backend) {
   if (backend == TestBackend::pg) {
     // new: PgSchema cannot move, and fresh_schema()'s prvalue initialises it in place.
     m_schema.reset(new PgSchema(PgCluster::instance().fresh_schema()));
-    m_url = "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
-            "&options=" + url_encoded("-c search_path=" + m_schema->name());
+    m_url = m_schema->url();
     ::setenv("OOS_DATABASE_URL", m_url.c_str(), 1);
   }
 }

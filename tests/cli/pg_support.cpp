@@ -18,11 +18,6 @@ namespace oos::test {
 
 namespace {
 
-std::string schema_url(const PgSchema& schema) {
-  return "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
-         "&options=" + url_encoded("-c search_path=" + schema.name());
-}
-
 constexpr const char* k_lease = "3s";
 constexpr int k_lease_ms = 3000;
 
@@ -68,7 +63,7 @@ std::string PgTools::pg_text(const std::string& sql) {
   return std::string(c.exec_params(sql).text(0, 0));
 }
 
-PgHosts::PgHosts() : PgTools(schema_url(schema), schema.conninfo()) {}
+PgHosts::PgHosts() : PgTools(schema.url(), schema.conninfo()) {}
 
 void run_kill_storm(PgTools& hosts, const KillStorm& storm) {
   auto ran = hosts.dir() / "ran";

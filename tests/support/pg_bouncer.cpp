@@ -46,20 +46,6 @@ std::string config(const std::filesystem::path& dir, const std::filesystem::path
 
 }  // namespace
 
-std::string url_encoded(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buffer;
-    }
-  }
-  return out;
-}
-
 PgBouncer::PgBouncer(PgCluster& cluster, int pool_size) {
   if (!std::filesystem::exists(k_pgbouncer)) {
     throw std::runtime_error(std::string("PostgreSQL test cluster: ") + k_pgbouncer +

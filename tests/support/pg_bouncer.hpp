@@ -38,7 +38,4 @@ class PgBouncer {
   std::unique_ptr<util::ChildProcess> m_process;
 };
 
-// `text` percent-encoded for a URL (unreserved characters kept).
-std::string url_encoded(const std::string& text);
-
 }  // namespace oos::test

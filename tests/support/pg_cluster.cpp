@@ -1,7 +1,9 @@
 #include "support/pg_cluster.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -92,6 +94,11 @@ void sweep_orphans() {
 }  // namespace
 
 PgSchema::PgSchema(std::string name, std::string conninfo) : m_name(std::move(name)), m_conninfo(std::move(conninfo)) {}
+
+std::string PgSchema::url() const {
+  return "postgresql://postgres@/postgres?host=" + url_encoded(PgCluster::instance().socket_dir().string()) +
+         "&options=" + url_encoded("-c search_path=" + m_name);
+}
 
 PgSchema::~PgSchema() {
   try {
@@ -218,6 +225,20 @@ PgDatabase PgCluster::fresh_database() {
   pg::Connection connection(conninfo());
   connection.exec_params("CREATE DATABASE " + name);
   return PgDatabase(name);
+}
+
+std::string url_encoded(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      char buffer[4];
+      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buffer;
+    }
+  }
+  return out;
 }
 
 }  // namespace oos::test

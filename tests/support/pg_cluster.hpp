@@ -25,6 +25,8 @@ class PgSchema {
   const std::string& name() const { return m_name; }
   // Connects to the cluster with this schema first in search_path: unqualified names land in it.
   const std::string& conninfo() const { return m_conninfo; }
+  // The same as a postgresql:// URL, for the tools' OOS_DATABASE_URL (search_path set by its options).
+  std::string url() const;
 
  private:
   std::string m_name;
@@ -89,5 +91,8 @@ class PgCluster {
   int m_schemas = 0;
   int m_databases = 0;
 };
+
+// `text` percent-encoded for a URL (unreserved characters kept).
+std::string url_encoded(const std::string& text);
 
 }  // namespace oos::test

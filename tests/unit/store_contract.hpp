@@ -17,6 +17,7 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "store/backend.hpp"
+#include "support/log_file.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
@@ -47,24 +48,14 @@ struct StoreContractFixture {
   TempDir dir;
   config::Config config;
   util::ManualClock clock{1'700'000'000'000};
-  std::unique_ptr<log::Logger> logger = file_logger();
+  std::unique_ptr<log::Logger> logger = test::json_file_logger(dir / "oos.log");
   std::unique_ptr<BackendUnderTest> under_test;
   queue::TaskStore& tasks = under_test->backend().tasks();
   queue::QueueStore& queues = under_test->backend().queues();
   queue::WorkerRegistry& workers = under_test->backend().workers();
   breaker::BreakerStore& breakers = queues.breakers();
 
-  std::unique_ptr<log::Logger> file_logger() {
-    config::LogSettings settings;
-    settings.file = (dir / "oos.log").string();
-    return std::make_unique<log::Logger>("oos-test", config::LogLevel::info, config::LogFormat::json, settings);
-  }
-  std::string log_text() {
-    std::ifstream in(dir / "oos.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string log_text() { return test::file_text(dir / "oos.log"); }
   std::int64_t count_events(const std::string& kind) {
     return under_test->sql_int("SELECT count(*) FROM events WHERE kind = '" + kind + "'");
   }

@@ -76,15 +76,15 @@ BOOST_FIXTURE_TEST_CASE(a_query_that_is_not_utf8_or_holds_a_nul_is_not_cached, S
   BOOST_TEST(cache.find({"café ☕ 𝄞", 3, 1}).has_value());
 }
 
-BOOST_AUTO_TEST_CASE(is_text_takes_utf8_without_nul_only) {
-  BOOST_TEST(pg::is_text(""));
-  BOOST_TEST(pg::is_text("plain ascii"));
-  BOOST_TEST(pg::is_text("\xc3\xa9\xe2\x98\x95\xf0\x9d\x84\x9e\xf4\x8f\xbf\xbf"));  // é ☕ 𝄞 U+10FFFF
+BOOST_AUTO_TEST_CASE(is_storable_text_takes_utf8_without_nul_only) {
+  BOOST_TEST(pg::is_storable_text(""));
+  BOOST_TEST(pg::is_storable_text("plain ascii"));
+  BOOST_TEST(pg::is_storable_text("\xc3\xa9\xe2\x98\x95\xf0\x9d\x84\x9e\xf4\x8f\xbf\xbf"));  // é ☕ 𝄞 U+10FFFF
   for (const std::string& bad :
        {std::string("a\0b", 3), std::string("\xe9"), std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"),
         std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"), std::string("\xf5\x80\x80\x80"),
         std::string("\xe2\x98"), std::string("\x80")})
-    BOOST_TEST(!pg::is_text(bad));
+    BOOST_TEST(!pg::is_storable_text(bad));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,7 @@
 #include "pg/pg_backend.hpp"
 #include "pg/values.hpp"
 #include "search/client.hpp"
+#include "support/log_file.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
@@ -61,12 +62,7 @@ struct PgClientFixture {
     return client->search(request);
   }
   std::int64_t pg_int(const std::string& sql) { return pg::int_at(backend->connection().exec_params(sql), 0, 0); }
-  std::string log_text() const {
-    std::ifstream in(dir / "search.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string log_text() const { return test::file_text(dir / "search.log"); }
 };
 
 }  // namespace

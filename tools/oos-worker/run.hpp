@@ -10,8 +10,7 @@
 namespace oos::tools::worker {
 
 // `stop` and `release_memory` are set by the signal handlers (SIGTERM/SIGINT, SIGUSR1); see RunnerOptions. The
-// built-in `search` type runs on both backends (its state is store::Backend::search()); on PostgreSQL the metrics
-// files are not written yet (they read SQLite).
+// built-in `search` type and the metrics files run on both backends (through store::Backend).
 int run(const Command& command, app::Context& context, store::Backend& backend, const volatile std::sig_atomic_t& stop,
         volatile std::sig_atomic_t& release_memory);
 

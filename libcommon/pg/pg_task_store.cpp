@@ -213,7 +213,7 @@ std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queue
   auto token = util::random_token();
   const auto leases = lease_lengths(queues);
   const Result r = m_connection.exec_params(
-      sql::claim_unless_breaker(),
+      sql::call_claim_unless_breaker(),
       {param(now), text_array(queues), std::string(worker), token, text_array(queues), int_array(leases)});
   if (auto claimed = claimed_task(r, 1, token, now)) return claimed;
   if (int_at(r, 0, 0) == 0) return std::nullopt;
@@ -234,8 +234,9 @@ std::optional<ClaimedTask> PgTaskStore::claim_locked(std::span<const std::string
   auto admitted = admitted_queues(queues, now, &probes);
   if (admitted.empty()) return std::nullopt;
   auto token = util::random_token();
-  const Result r = m_connection.exec_params(sql::claim(), {param(now), text_array(admitted), std::string(worker), token,
-                                                           text_array(admitted), int_array(lease_lengths(admitted))});
+  const Result r =
+      m_connection.exec_params(sql::call_claim(), {param(now), text_array(admitted), std::string(worker), token,
+                                                   text_array(admitted), int_array(lease_lengths(admitted))});
   auto claimed = claimed_task(r, 0, token, now);
   if (!claimed) return std::nullopt;
   for (const auto& b : probes) {
@@ -357,7 +358,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
   }
   auto token = util::random_token();
   const Result r = m_connection.exec_params(
-      sql::complete_and_claim(),
+      sql::call_complete_and_claim(),
       {param(now), "succeeded", param(0), std::nullopt, param(0), run.result, param(lease.task_id), lease.token,
        text_array(queues), std::string(worker), token, text_array(queues), int_array(lease_lengths(queues))});
   constexpr int k_breaker_count = k_running_columns + 4;  // after the completed task and its breaker

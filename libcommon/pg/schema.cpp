@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pg/task_sql.hpp"
 #include "pg/values.hpp"
 
 namespace oos::pg {
@@ -15,7 +16,7 @@ constexpr std::int64_t k_migration_lock = 0x4f4f535f4d494752;
 
 struct Migration {
   int version;
-  const char* sql;
+  std::string sql;
 };
 
 // Version 1: every table of the SQLite model (db/schema.cpp, its version 6) that the stores need, translated:
@@ -181,7 +182,12 @@ DROP INDEX samples_at;
 CREATE INDEX samples_by_host ON samples (host, at);
 )sql";
 
-constexpr std::array<Migration, 2> k_migrations{{{1, k_v1}, {2, k_v2}}};
+// Version 3: the claim, and a success recorded with the next claim, as functions (pg/task_sql.hpp), so that the
+// server plans them once per connection instead of on every call.
+const std::array<Migration, 3>& migrations() {
+  static const std::array<Migration, 3> all{{{1, k_v1}, {2, k_v2}, {3, sql::define_functions()}}};
+  return all;
+}
 
 // The version row's table: one row (the CHECK on its key keeps it one).
 constexpr const char* k_version_table =
@@ -218,7 +224,7 @@ void refuse_newer(Connection& connection, int version) {
 }  // namespace
 
 int latest_schema_version() {
-  return k_migrations.back().version;
+  return migrations().back().version;
 }
 
 int schema_version(Connection& connection) {
@@ -239,7 +245,7 @@ void migrate_to(Connection& connection, int target) {
   int version = read_version(connection);
   refuse_newer(connection, version);
   if (version >= target) return;  // the transaction rolls back: nothing was changed
-  for (const Migration& migration : k_migrations) {
+  for (const Migration& migration : migrations()) {
     if (migration.version <= version || migration.version > target) continue;
     for (const std::string& statement : statements(migration.sql)) connection.exec_params(statement);
   }

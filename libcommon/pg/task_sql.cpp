@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <string_view>
+
 #include "pg/pg_breaker_store.hpp"
 
 namespace oos::pg::sql {
@@ -26,7 +30,7 @@ std::string claim_ctes(const ClaimParams& p, Breakers breakers) {
   const bool checked = breakers == Breakers::checked;
   return fmt::format(
       "{tripped}next AS (SELECT head.id AS next_id FROM (SELECT name FROM unnest({queues}::text[]) AS u (name) "
-      "WHERE NOT EXISTS (SELECT 1 FROM queues WHERE queues.name = u.name AND queues.paused){unless}) AS q "
+      "WHERE NOT coalesce((SELECT paused FROM queues WHERE queues.name = u.name), false){unless}) AS q "
       "CROSS JOIN LATERAL (SELECT id, priority, run_at FROM tasks WHERE status = 'pending' AND queue = q.name AND "
       "run_at <= {now}::bigint ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) AS head "
       "ORDER BY head.priority DESC, head.run_at, head.id LIMIT 1), "
@@ -69,7 +73,100 @@ const std::string& complete_and_claim() {
       "SELECT done.*, " OOS_PG_BREAKER_COLUMNS
       ", "
       "(SELECT count(*) FROM tripped), claimed.* FROM (SELECT 1) AS one LEFT JOIN done ON true "
-      "LEFT JOIN breakers b ON b.kind = 'queue' AND b.name = done.queue LEFT JOIN claimed ON true";
+      "LEFT JOIN LATERAL (SELECT * FROM breakers WHERE kind = 'queue' AND name = done.queue LIMIT 1) AS b ON true "
+      "LEFT JOIN claimed ON true";
+  return sql;
+}
+
+namespace {
+
+// The typed columns of OOS_PG_TASK_COLUMNS, OOS_PG_RUNNING_COLUMNS and OOS_PG_BREAKER_COLUMNS, in order: the result
+// columns of the functions below, each name given a prefix (a function's result columns are variables in its body,
+// and a prefix keeps them apart from the tables' columns).
+constexpr std::string_view k_task_types =
+    "id bigint, queue text, type text, payload text, status text, priority integer, run_at bigint, attempts integer, "
+    "max_attempts integer, unique_key text, lease_owner text, lease_expires_at bigint, last_error text, result text, "
+    "replays integer, created_at bigint, updated_at bigint, finished_at bigint";
+constexpr std::string_view k_running_types =
+    "id bigint, queue text, attempts integer, max_attempts integer, started_at bigint, lease_owner text, "
+    "replays integer";
+constexpr std::string_view k_breaker_types =
+    "state text, consecutive_failures integer, opened_at bigint, cooldown_ms bigint";
+constexpr std::string_view k_claim_arguments = "bigint, text[], text, text, text[], bigint[]";
+
+std::string prefixed(std::string_view prefix, std::string_view columns) {
+  std::string out;
+  for (std::size_t start = 0; start <= columns.size();) {
+    auto end = columns.find(", ", start);
+    if (end == std::string_view::npos) end = columns.size();
+    if (!out.empty()) out += ", ";
+    out += prefix;
+    out += columns.substr(start, end - start);
+    start = end + 2;
+  }
+  return out;
+}
+
+// A statement above as a function: its name, argument types ($1, $2, ... in the statement), result columns.
+struct Function {
+  const char* name;
+  std::string arguments;
+  std::string columns;
+  const std::string& (*statement)();
+};
+
+const std::array<Function, 3>& functions() {
+  static const std::array<Function, 3> all{{
+      {"oos_claim", std::string(k_claim_arguments), prefixed("task_", k_task_types), claim},
+      {"oos_claim_unless_breaker", std::string(k_claim_arguments), "tripped bigint, " + prefixed("task_", k_task_types),
+       claim_unless_breaker},
+      {"oos_complete_and_claim",
+       "bigint, text, integer, text, bigint, text, bigint, text, text[], text, text, text[], bigint[]",
+       prefixed("done_", k_running_types) + ", " + prefixed("breaker_", k_breaker_types) + ", tripped bigint, " +
+           prefixed("task_", k_task_types),
+       complete_and_claim},
+  }};
+  return all;
+}
+
+std::string call(const Function& f) {
+  const auto arguments = std::count(f.arguments.begin(), f.arguments.end(), ',') + 1;
+  std::string sql = fmt::format("SELECT * FROM {}($1", f.name);
+  for (long i = 2; i <= arguments; ++i) sql += fmt::format(", ${}", i);
+  return sql + ")";
+}
+
+}  // namespace
+
+const std::string& call_claim() {
+  static const std::string sql = call(functions()[0]);
+  return sql;
+}
+
+const std::string& call_claim_unless_breaker() {
+  static const std::string sql = call(functions()[1]);
+  return sql;
+}
+
+const std::string& call_complete_and_claim() {
+  static const std::string sql = call(functions()[2]);
+  return sql;
+}
+
+// Each function runs its statement's generic plan (plan_cache_mode): PL/pgSQL would otherwise let the server plan
+// it anew on most calls (a custom plan for the values at hand), which is the cost the functions exist to save. The
+// claim's plan does not depend on the values (an index walk per queue); the tests EXPLAIN the generic plan. A
+// function's result columns are variables in its body: `use_column` reads a name both could mean as the column.
+// The body holds no ";\n" (pg/schema.cpp cuts a migration into statements there).
+std::string define_functions() {
+  std::string sql;
+  for (const Function& f : functions()) {
+    sql += fmt::format("DROP FUNCTION IF EXISTS {};\n", f.name);
+    sql += fmt::format(
+        "CREATE FUNCTION {}({}) RETURNS TABLE ({}) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan "
+        "AS $oos$ #variable_conflict use_column\nBEGIN RETURN QUERY {}; END $oos$;\n",
+        f.name, f.arguments, f.columns, f.statement());
+  }
   return sql;
 }
 

@@ -51,6 +51,19 @@ const std::string& claim_unless_breaker();
 // the breaker has no row), the number of breakers as in claim_unless_breaker(), then the claimed task's columns.
 const std::string& complete_and_claim();
 
+// The three statements above as functions of the schema (PL/pgSQL, created by define_functions() in the schema's
+// migrations), and the calls that run them: "SELECT * FROM oos_claim($1, ...)", with the statement's parameters and
+// result columns. A function's statement is planned once per connection (PL/pgSQL keeps its plan), where the
+// statement sent itself is planned on every call: the planning was half of the server's time per task
+// (docs/decisions.md). Each call is still one unnamed statement, so a transaction-pooling PgBouncer works.
+const std::string& call_claim();
+const std::string& call_claim_unless_breaker();
+const std::string& call_complete_and_claim();
+
+// DROP and CREATE of each function from this build's statements, for a migration (pg/schema.cpp): a migration that
+// changes one of the statements above runs define_functions() again (test_pg_task_store checks its fingerprint).
+std::string define_functions();
+
 // The running tasks whose lease expired before $1, locked; rows a completion holds are skipped (it decides them),
 // and a lease renewed meanwhile no longer matches once the row is read again under the lock.
 inline constexpr const char* k_expired =

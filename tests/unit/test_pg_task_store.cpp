@@ -180,6 +180,45 @@ BOOST_AUTO_TEST_CASE(a_schema_newer_than_this_build_is_refused_with_69) {
   BOOST_TEST(pg::schema_version(connection) == newer);  // untouched
 }
 
+// A database of version 2 (before the claim became functions) keeps its tasks across the migration, and the
+// functions of version 3 claim them: what the stores call.
+BOOST_AUTO_TEST_CASE(a_version_2_database_migrates_to_the_claim_functions_and_keeps_its_tasks) {
+  auto schema = test::PgCluster::instance().fresh_schema();
+  pg::Connection connection(schema.conninfo());
+  pg::migrate_to(connection, 2);
+  BOOST_TEST(std::string(connection.exec_params("SELECT to_regproc('oos_claim') IS NULL").text(0, 0)) == "t");
+  config::Config config;
+  util::ManualClock clock{1'700'000'000'000};
+  auto logger = log::Logger::discard();
+  pg::PgTaskStore store{connection, config, clock, *logger};
+  NewTask task;
+  task.queue = "default";
+  task.type = "job";
+  const TaskId id = store.enqueue(task).id;
+  pg::migrate(connection);
+  BOOST_TEST(pg::schema_version(connection) == 3);
+  auto claimed = store.claim(k_default, "w");
+  BOOST_REQUIRE(claimed);
+  BOOST_TEST(claimed->task.id == id);
+  auto next = store.record_and_claim(claimed->lease, {true, "{}", {}}, k_default, "w");
+  BOOST_TEST((next.recorded.fence == Fence::applied));
+  BOOST_TEST(!next.next.has_value());
+  BOOST_TEST((store.find(id)->status == TaskStatus::succeeded));
+}
+
+// The functions hold the statements of the build that created them. A build whose statements differ must replace
+// them in a migration of its own (pg/task_sql.hpp: define_functions()), or a database migrated before it would run
+// the old ones: this fingerprint of the definitions changes with any edit of them, and tells the author to add it.
+BOOST_AUTO_TEST_CASE(the_claim_functions_are_those_the_latest_migration_defines) {
+  std::uint64_t fingerprint = 14695981039346656037ULL;  // FNV-1a, 64 bits
+  for (char c : pg::sql::define_functions())
+    fingerprint = (fingerprint ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  BOOST_TEST(fingerprint == 0x2d634059e049d9a2ULL,  // version 3
+             fmt::format("the claim functions changed (fingerprint {:#x}): add a schema migration that runs "
+                         "sql::define_functions() again (pg/schema.cpp), then record the fingerprint here",
+                         fingerprint));
+}
+
 // --- Enqueue
 
 // An insert the server refuses inside the batch's transaction (here a CHECK added for the test) leaves none of the
@@ -561,6 +600,24 @@ BOOST_FIXTURE_TEST_CASE(a_claim_reads_one_row_per_queue_before_the_statistics_kn
     BOOST_TEST_MESSAGE(plan.dump(2));
     return most_rows_per_loop(plan.at(0).at("Plan"), "tasks");
   };
+  // The same read through the statement's generic plan, the one its function runs (pg/task_sql.hpp): PREPAREd with
+  // the function's argument types, and EXECUTEd with the values as literals.
+  auto most_rows_read_generic = [&](const std::string& sql, const std::string& types,
+                                    const std::vector<pg::Param>& params) {
+    pg::Transaction tx(connection);
+    connection.exec_params("SET LOCAL plan_cache_mode = force_generic_plan");
+    connection.exec_params("PREPARE generic (" + types + ") AS " + sql);
+    std::string values;
+    for (const auto& p : params)
+      values += (values.empty() ? "" : ", ") +
+                std::string(connection.exec_params("SELECT quote_nullable($1::text)", {p}).text(0, 0));
+    const auto plan = nlohmann::json::parse(
+        connection.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic (" + values + ")").text(0, 0));
+    connection.exec_params("DEALLOCATE generic");
+    BOOST_TEST(plan.dump().find("\"Index Name\":\"tasks_claim\"") != std::string::npos, plan.dump(2));
+    return most_rows_per_loop(plan.at(0).at("Plan"), "tasks");
+  };
+  const std::string claim_types = "bigint, text[], text, text, text[], bigint[]";
   for (std::size_t n = 1; n <= queues.size(); ++n) {
     const std::span<const std::string> eligible(queues.data(), n);
     const std::vector<pg::Param> claim_params{pg::param(clock.now()),
@@ -571,13 +628,29 @@ BOOST_FIXTURE_TEST_CASE(a_claim_reads_one_row_per_queue_before_the_statistics_kn
                                               pg::int_array(std::span(leases.data(), n))};
     BOOST_TEST(most_rows_read(pg::sql::claim(), claim_params) <= 1.0);
     BOOST_TEST(most_rows_read(pg::sql::claim_unless_breaker(), claim_params) <= 1.0);
+    BOOST_TEST(most_rows_read_generic(pg::sql::claim(), claim_types, claim_params) <= 1.0);
+    BOOST_TEST(most_rows_read_generic(pg::sql::claim_unless_breaker(), claim_types, claim_params) <= 1.0);
   }
   auto running = tasks.claim(queues, "w");
   BOOST_REQUIRE(running);
-  BOOST_TEST(most_rows_read(pg::sql::complete_and_claim(),
-                            {pg::param(clock.now()), "succeeded", pg::param(0), std::nullopt, pg::param(0), "{}",
-                             pg::param(running->task.id), running->lease.token, pg::text_array(queues), "w", "token",
-                             pg::text_array(queues), pg::int_array(leases)}) <= 1.0);
+  const std::vector<pg::Param> complete_params{pg::param(clock.now()),
+                                               "succeeded",
+                                               pg::param(0),
+                                               std::nullopt,
+                                               pg::param(0),
+                                               "{}",
+                                               pg::param(running->task.id),
+                                               running->lease.token,
+                                               pg::text_array(queues),
+                                               "w",
+                                               "token",
+                                               pg::text_array(queues),
+                                               pg::int_array(leases)};
+  BOOST_TEST(most_rows_read(pg::sql::complete_and_claim(), complete_params) <= 1.0);
+  BOOST_TEST(most_rows_read_generic(
+                 pg::sql::complete_and_claim(),
+                 "bigint, text, integer, text, bigint, text, bigint, text, text[], text, text, text[], bigint[]",
+                 complete_params) <= 1.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

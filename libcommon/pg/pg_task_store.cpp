@@ -24,7 +24,7 @@ using queue::TaskStatus;
 
 namespace {
 
-constexpr std::string_view k_breaker_kind = "queue";
+constexpr std::string_view k_breaker_kind = OOS_PG_QUEUE_BREAKER_KIND;
 
 // The first key of the unique keys' advisory locks ("OOSK"; the breakers' class is "OOSB").
 constexpr int k_unique_key_lock_class = 0x4f4f534b;
@@ -212,9 +212,9 @@ std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queue
   auto now = m_clock.now();
   auto token = util::random_token();
   const auto leases = lease_lengths(queues);
-  const Result r = m_connection.exec_params(
-      sql::call_claim_unless_breaker(),
-      {param(now), text_array(queues), std::string(worker), token, text_array(queues), int_array(leases)});
+  const Result r =
+      m_connection.exec_params(sql::call_claim_unless_breaker(),
+                               {param(now), text_array(queues), std::string(worker), token, int_array(leases)});
   if (auto claimed = claimed_task(r, 1, token, now)) return claimed;
   if (int_at(r, 0, 0) == 0) return std::nullopt;
   return claim_with_breakers(queues, worker, now);
@@ -234,9 +234,8 @@ std::optional<ClaimedTask> PgTaskStore::claim_locked(std::span<const std::string
   auto admitted = admitted_queues(queues, now, &probes);
   if (admitted.empty()) return std::nullopt;
   auto token = util::random_token();
-  const Result r =
-      m_connection.exec_params(sql::call_claim(), {param(now), text_array(admitted), std::string(worker), token,
-                                                   text_array(admitted), int_array(lease_lengths(admitted))});
+  const Result r = m_connection.exec_params(sql::call_claim(), {param(now), text_array(admitted), std::string(worker),
+                                                                token, int_array(lease_lengths(admitted))});
   auto claimed = claimed_task(r, 0, token, now);
   if (!claimed) return std::nullopt;
   for (const auto& b : probes) {
@@ -269,13 +268,11 @@ Fence PgTaskStore::complete(const queue::Lease& lease, std::string_view result, 
 // when it is not closed or counts failures (PgBreakerStore::record_success).
 Fence PgTaskStore::complete_locked(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code,
                                    util::UnixMillis now) {
-  const Result r = m_connection.exec_params(
-      "WITH done AS (UPDATE tasks SET status = 'succeeded', result = $6, finished_at = $1::bigint, "
-      "updated_at = $1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $7 AND status = 'running' "
-      "AND lease_token = $8 RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN
-      "SELECT done.*, " OOS_PG_BREAKER_COLUMNS " FROM done LEFT JOIN breakers b ON b.kind = $9 AND b.name = done.queue",
-      {param(now), "succeeded", opt_param(exit_code), std::nullopt, param(0), std::string(result), param(lease.task_id),
-       lease.token, std::string(k_breaker_kind)});
+  const Result r =
+      m_connection.exec_params("WITH " OOS_PG_COMPLETED ", " OOS_PG_RECORD_RUN "SELECT done.*, " OOS_PG_BREAKER_COLUMNS
+                               " FROM done " OOS_PG_BREAKER_OF_DONE,
+                               {param(now), "succeeded", opt_param(exit_code), std::nullopt, param(0),
+                                std::string(result), param(lease.task_id), lease.token});
   if (r.rows() == 0) {
     queue::warn_late(m_logger, lease.task_id, "completion");
     return Fence::stale;
@@ -360,7 +357,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
   const Result r = m_connection.exec_params(
       sql::call_complete_and_claim(),
       {param(now), "succeeded", param(0), std::nullopt, param(0), run.result, param(lease.task_id), lease.token,
-       text_array(queues), std::string(worker), token, text_array(queues), int_array(lease_lengths(queues))});
+       text_array(queues), std::string(worker), token, int_array(lease_lengths(queues))});
   constexpr int k_breaker_count = k_running_columns + 4;  // after the completed task and its breaker
   out.recorded.status = TaskStatus::succeeded;
   if (r.is_null(0, 0)) {

@@ -17,7 +17,6 @@ struct ClaimParams {
   const char* queues;
   const char* worker;
   const char* token;
-  const char* lease_queues;
   const char* lease_ms;
 };
 
@@ -25,7 +24,7 @@ enum class Breakers { admitted, checked };
 
 // The CTEs `next` (the task to claim) and `claimed` (it, leased; OOS_PG_TASK_COLUMNS), preceded with
 // Breakers::checked by `tripped`: the breakers of the queues that are not closed, in whose presence nothing is
-// claimed. The breakers are those of kind "queue" (PgTaskStore's kind).
+// claimed. The lease lengths are in the order of the queues.
 std::string claim_ctes(const ClaimParams& p, Breakers breakers) {
   const bool checked = breakers == Breakers::checked;
   return fmt::format(
@@ -35,19 +34,20 @@ std::string claim_ctes(const ClaimParams& p, Breakers breakers) {
       "run_at <= {now}::bigint ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) AS head "
       "ORDER BY head.priority DESC, head.run_at, head.id LIMIT 1), "
       "claimed AS (UPDATE tasks SET status = 'running', attempts = tasks.attempts + 1, lease_owner = {worker}, "
-      "lease_token = {token}, lease_expires_at = {now}::bigint + (SELECT l.ms FROM unnest({lease_queues}::text[], "
+      "lease_token = {token}, lease_expires_at = {now}::bigint + (SELECT l.ms FROM unnest({queues}::text[], "
       "{lease_ms}::bigint[]) AS l (queue, ms) WHERE l.queue = tasks.queue LIMIT 1), started_at = {now}::bigint, "
       "updated_at = {now}::bigint FROM next WHERE tasks.id = next.next_id RETURNING " OOS_PG_TASK_COLUMNS ") ",
-      fmt::arg("tripped", checked ? fmt::format("tripped AS (SELECT name FROM breakers WHERE kind = 'queue' AND "
-                                                "state <> 'closed' AND name = ANY({}::text[])), ",
-                                                p.queues)
-                                  : std::string()),
+      fmt::arg("tripped",
+               checked ? fmt::format("tripped AS (SELECT name FROM breakers WHERE kind = '" OOS_PG_QUEUE_BREAKER_KIND
+                                     "' AND state <> 'closed' AND name = ANY({}::text[])), ",
+                                     p.queues)
+                       : std::string()),
       fmt::arg("unless", checked ? " AND NOT EXISTS (SELECT 1 FROM tripped)" : ""), fmt::arg("queues", p.queues),
       fmt::arg("now", p.now), fmt::arg("worker", p.worker), fmt::arg("token", p.token),
-      fmt::arg("lease_queues", p.lease_queues), fmt::arg("lease_ms", p.lease_ms));
+      fmt::arg("lease_ms", p.lease_ms));
 }
 
-constexpr ClaimParams k_claim_params{"$1", "$2", "$3", "$4", "$5", "$6"};
+constexpr ClaimParams k_claim_params{"$1", "$2", "$3", "$4", "$5"};
 
 }  // namespace
 
@@ -65,16 +65,11 @@ const std::string& claim_unless_breaker() {
 }
 
 const std::string& complete_and_claim() {
-  static const std::string sql =
-      "WITH done AS (UPDATE tasks SET status = 'succeeded', result = $6, finished_at = $1::bigint, "
-      "updated_at = $1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $7 AND status = 'running' "
-      "AND lease_token = $8 RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN ", " +
-      claim_ctes({"$1", "$9", "$10", "$11", "$12", "$13"}, Breakers::checked) +
-      "SELECT done.*, " OOS_PG_BREAKER_COLUMNS
-      ", "
-      "(SELECT count(*) FROM tripped), claimed.* FROM (SELECT 1) AS one LEFT JOIN done ON true "
-      "LEFT JOIN LATERAL (SELECT * FROM breakers WHERE kind = 'queue' AND name = done.queue LIMIT 1) AS b ON true "
-      "LEFT JOIN claimed ON true";
+  static const std::string sql = "WITH " OOS_PG_COMPLETED ", " OOS_PG_RECORD_RUN ", " +
+                                 claim_ctes({"$1", "$9", "$10", "$11", "$12"}, Breakers::checked) +
+                                 "SELECT done.*, " OOS_PG_BREAKER_COLUMNS
+                                 ", (SELECT count(*) FROM tripped), claimed.* FROM (SELECT 1) AS one LEFT JOIN done "
+                                 "ON true " OOS_PG_BREAKER_OF_DONE " LEFT JOIN claimed ON true";
   return sql;
 }
 
@@ -92,7 +87,7 @@ constexpr std::string_view k_running_types =
     "replays integer";
 constexpr std::string_view k_breaker_types =
     "state text, consecutive_failures integer, opened_at bigint, cooldown_ms bigint";
-constexpr std::string_view k_claim_arguments = "bigint, text[], text, text, text[], bigint[]";
+constexpr std::string_view k_claim_arguments = "bigint, text[], text, text, bigint[]";
 
 std::string prefixed(std::string_view prefix, std::string_view columns) {
   std::string out;
@@ -121,7 +116,7 @@ const std::array<Function, 3>& functions() {
       {"oos_claim_unless_breaker", std::string(k_claim_arguments), "tripped bigint, " + prefixed("task_", k_task_types),
        claim_unless_breaker},
       {"oos_complete_and_claim",
-       "bigint, text, integer, text, bigint, text, bigint, text, text[], text, text, text[], bigint[]",
+       "bigint, text, integer, text, bigint, text, bigint, text, text[], text, text, bigint[]",
        prefixed("done_", k_running_types) + ", " + prefixed("breaker_", k_breaker_types) + ", tripped bigint, " +
            prefixed("task_", k_task_types),
        complete_and_claim},

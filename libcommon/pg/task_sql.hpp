@@ -14,6 +14,23 @@ namespace oos::pg::sql {
 // The columns of a running task that recording its run needs (PgTaskStore::RunningRow), in order.
 #define OOS_PG_RUNNING_COLUMNS "id, queue, attempts, max_attempts, started_at, lease_owner, replays"
 
+// The kind of the queues' breakers in the `breakers` table (PgTaskStore's; the search client's are its providers').
+#define OOS_PG_QUEUE_BREAKER_KIND "queue"
+
+// The CTE `done`: the fenced completion of a running task (OOS_PG_RUNNING_COLUMNS; no row when the fence is stale).
+// $1 now, $6 result, $7 task id, $8 its lease token.
+#define OOS_PG_COMPLETED                                                                                 \
+  "done AS (UPDATE tasks SET status = 'succeeded', result = $6, finished_at = $1::bigint, updated_at = " \
+  "$1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $7 AND status = 'running' AND "    \
+  "lease_token = $8 RETURNING " OOS_PG_RUNNING_COLUMNS ")"
+
+// Joins the breaker of the `done` task's queue as `b` (OOS_PG_BREAKER_COLUMNS; NULLs when it has no row): a lookup
+// by key, never a hash join that the generic plan of a function would build on every call.
+#define OOS_PG_BREAKER_OF_DONE                                                         \
+  "LEFT JOIN LATERAL (SELECT * FROM breakers WHERE kind = '" OOS_PG_QUEUE_BREAKER_KIND \
+  "' AND name = "                                                                      \
+  "done.queue LIMIT 1) AS b ON true"
+
 // Records the run of the task that the statement's CTE `done` (OOS_PG_RUNNING_COLUMNS) finished: its attempt,
 // appended as the task's next run (the row lock on the task orders its runs), and its count in the minute's row of
 // this connection's shard of queue_counters (pg/schema.cpp). Two CTEs, `attempt` and `counted`, for a statement
@@ -34,8 +51,8 @@ namespace oos::pg::sql {
 // and no sort of the backlog, whatever the statistics say (a sort of every runnable task per claim is what the
 // planner chose with the statistics of a table that had just received its backlog: docs/decisions.md). The heads
 // of the other queues stay locked until the commit, and other claimers pass them meanwhile.
-// $1 now, $2 the queues the breakers admit (text[]), $3 worker, $4 lease token, $5 and $6 the lease length of each
-// queue (text[] and bigint[], in parallel). Returns the task (OOS_PG_TASK_COLUMNS), or no row.
+// $1 now, $2 the queues the breakers admit (text[]), $3 worker, $4 lease token, $5 the lease length of each queue
+// (bigint[], in the order of $2). Returns the task (OOS_PG_TASK_COLUMNS), or no row.
 const std::string& claim();
 
 // claim() of any of the queues $2 unless one of them has a breaker that is not closed: the claim of a worker whose
@@ -46,7 +63,7 @@ const std::string& claim_unless_breaker();
 
 // A fenced completion, its run recorded (OOS_PG_RECORD_RUN), and claim_unless_breaker(), in one statement: one
 // round trip and one commit per task for a worker whose breakers are closed. $1-$5 as OOS_PG_RECORD_RUN reads them,
-// $6 result, $7 task id, $8 its lease token, $9-$13 claim()'s $2-$6 (its now is $1). One row: the completed task
+// $6-$8 as OOS_PG_COMPLETED, $9-$12 claim()'s $2-$5 (its now is $1). One row: the completed task
 // (OOS_PG_RUNNING_COLUMNS; NULL when the fence was stale), its queue's breaker (OOS_PG_BREAKER_COLUMNS, NULL when
 // the breaker has no row), the number of breakers as in claim_unless_breaker(), then the claimed task's columns.
 const std::string& complete_and_claim();

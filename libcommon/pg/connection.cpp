@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,7 @@ Connection::Connection(const std::string& conninfo, const std::optional<std::str
   const std::string timeout = std::to_string(connect_timeout_s);
   const std::array<const char*, 5> values{timeout.c_str(), "oos", conninfo.c_str(),
                                           password ? password->c_str() : nullptr, nullptr};
+  const auto started = std::chrono::steady_clock::now();
   m_conn.reset(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!m_conn) throw Error(ExitCode::unavailable, "cannot connect to PostgreSQL: out of memory");
   m_server = describe(m_conn.get());
@@ -124,8 +126,10 @@ Connection::Connection(const std::string& conninfo, const std::optional<std::str
         "cannot connect to PostgreSQL at " + m_server + ": " + one_line(PQerrorMessage(m_conn.get()));
     // Whether to try again: PQping asks the server itself, in any locale. No answer, or a server starting up or
     // shutting down, is temporary (75); a server that accepts connections refused ours (password, role,
-    // database, pg_hba.conf): 69, since trying again will not help.
-    if (PQpingParams(keywords.data(), values.data(), 1) == PQPING_OK)
+    // database, pg_hba.conf): 69, since trying again will not help. An attempt that took the whole connect timeout
+    // got no answer: a ping would wait as long again for the same silence.
+    const bool timed_out = std::chrono::steady_clock::now() - started >= std::chrono::seconds(connect_timeout_s);
+    if (!timed_out && PQpingParams(keywords.data(), values.data(), 1) == PQPING_OK)
       throw Error(ExitCode::unavailable, message +
                                              " (the server refused us: check the user and database in db.url or "
                                              "OOS_DATABASE_URL, the secret OOS_DATABASE_PASSWORD and pg_hba.conf)");

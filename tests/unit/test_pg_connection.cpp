@@ -1,6 +1,7 @@
 // pg::Connection, Result and Transaction against the throwaway PostgreSQL cluster (support/pg_cluster).
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "pg/values.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/printers.hpp"
+#include "support/silent_server.hpp"
 
 namespace oos {
 namespace {
@@ -121,6 +123,22 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_exits_75_naming_it_and_not_the_p
   const std::string url_message = url.what();
   BOOST_TEST(url_message.find("127.0.0.1:1/queue") != std::string::npos, url_message);
   BOOST_TEST(url_message.find("hunter2") == std::string::npos, url_message);
+}
+
+// The connect timeout passes once: the attempt that got no answer is not followed by a ping that waits as long
+// again (4 s with a 2 s timeout before).
+BOOST_AUTO_TEST_CASE(a_server_that_never_answers_is_a_temporary_failure_after_one_connect_timeout) {
+  const test::SilentServer silent;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    pg::Connection connection(silent.conninfo(), std::nullopt, 2);
+    BOOST_FAIL("connected to a server that never answers");
+  } catch (const TransientDatabaseError& e) {
+    BOOST_TEST(std::string(e.what()).find("no answer") != std::string::npos, e.what());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  BOOST_TEST(seconds >= 1.9);
+  BOOST_TEST(seconds < 3.5);
 }
 
 BOOST_AUTO_TEST_CASE(a_server_that_refuses_us_exits_69_since_trying_again_will_not_help) {

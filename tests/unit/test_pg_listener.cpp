@@ -2,10 +2,6 @@
 // (support/pg_cluster): a notification wakes a waiter at once, a timeout returns without one, a terminated
 // listening connection falls back to polling and listens again, db.listen = false never listens, and behind a
 // PgBouncer in transaction mode (no session to LISTEN on) a waiter polls for good.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -17,6 +13,7 @@
 #include "pg/connection.hpp"
 #include "pg/listener.hpp"
 #include "support/pg_cluster.hpp"
+#include "support/silent_server.hpp"
 #include "util/time.hpp"
 
 namespace oos {
@@ -147,22 +144,13 @@ BOOST_FIXTURE_TEST_CASE(an_unreachable_server_means_polling_not_an_exception, Wa
 // connect timeout of 2 s, then the check of whether it answers takes as long; not the 10 s + 10 s of the other
 // connections, during which its idle loop (heartbeat, watchdog, stop) would stand still.
 BOOST_FIXTURE_TEST_CASE(a_server_that_never_answers_holds_a_listen_attempt_for_seconds_not_tens, WaiterFixture) {
-  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  BOOST_REQUIRE(silent >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  BOOST_REQUIRE(::listen(silent, 8) == 0);  // the kernel completes the handshake; nobody ever reads or answers
-  socklen_t length = sizeof address;
-  BOOST_REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  const std::string hanging = "host=127.0.0.1 port=" + std::to_string(ntohs(address.sin_port)) + " user=postgres";
+  const test::SilentServer silent;
+  const std::string hanging = silent.conninfo();
   pg::WorkWaiter waiter(hanging, std::nullopt, pg::WaitOptions{true, milliseconds(1000)}, *logger);
   const auto start = steady::now();
   BOOST_TEST(!waiter.wait(clock, milliseconds(100), stop));
   BOOST_TEST(!waiter.listening());
   BOOST_TEST(ms_since(start) < 8'000.0, ms_since(start) << " ms");
-  ::close(silent);
 }
 
 BOOST_FIXTURE_TEST_CASE(with_listen_off_a_work_waiter_never_listens, WaiterFixture) {

@@ -2,28 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
-#include "error.hpp"
 #include "pg/values.hpp"
 
 namespace oos::pg {
 namespace {
 
 #define OOS_PG_SAMPLE_COLUMNS "at, load1, memory_available_percent, psi_some_avg10, runnable"
-
-// A double as a bound parameter: the shortest text that reads back as the same value.
-Param param_double(double value) {
-  return fmt::format("{}", value);
-}
-
-double double_at(const Result& result, int row, int column) {
-  const auto text = result.text(row, column);
-  double value = 0;
-  if (std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{})
-    throw Error(ExitCode::software, fmt::format("samples: '{}' is not a number", text));
-  return value;
-}
 
 // A row of "SELECT " OOS_PG_SAMPLE_COLUMNS.
 store::Sample read_row(const Result& r, int row) {
@@ -41,8 +25,8 @@ store::Sample read_row(const Result& r, int row) {
 void PgSampleStore::record(const store::Sample& sample) {
   m_connection.exec_params(
       "INSERT INTO samples (host, " OOS_PG_SAMPLE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)",
-      {m_host, param(sample.at), param_double(sample.load1), param_double(sample.memory_available_percent),
-       sample.psi_some_avg10 ? Param(param_double(*sample.psi_some_avg10)) : Param(std::nullopt),
+      {m_host, param(sample.at), param_real(sample.load1), param_real(sample.memory_available_percent),
+       sample.psi_some_avg10 ? Param(param_real(*sample.psi_some_avg10)) : Param(std::nullopt),
        param(sample.runnable)});
 }
 

@@ -1,6 +1,5 @@
 #include "pg/pg_search_store.hpp"
 
-#include <charconv>
 #include <string_view>
 
 #include "pg/values.hpp"
@@ -10,22 +9,6 @@ namespace {
 
 constexpr const char* k_select_ledger =
     "SELECT day, used, exhausted, tokens, tokens_at FROM rate_limits WHERE provider = $1";
-
-// A double as a bound parameter: the shortest text that reads back as the same value.
-Param param_real(double value) {
-  char buffer[32];
-  auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-  return std::string(buffer, end);
-}
-
-double double_at(const Result& r, int row, int column) {
-  const std::string_view text = r.text(row, column);
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    throw Error(ExitCode::software, "PostgreSQL returned '" + std::string(text.substr(0, 32)) + "' for a number");
-  return value;
-}
 
 policy::Ledger read_ledger(const Result& r) {
   return {std::string(r.text(0, 0)), int_at(r, 0, 1), r.text(0, 2) == "t", double_at(r, 0, 3), int_at(r, 0, 4)};

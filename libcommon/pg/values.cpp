@@ -97,4 +97,19 @@ std::optional<std::int64_t> opt_int_at(const Result& result, int row, int column
   return int_at(result, row, column);
 }
 
+Param param_real(double value) {
+  char buffer[32];
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return std::string(buffer, end);
+}
+
+double double_at(const Result& result, int row, int column) {
+  const std::string_view text = result.text(row, column);
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    throw Error(ExitCode::software, "PostgreSQL returned '" + std::string(text.substr(0, 32)) + "' for a number");
+  return value;
+}
+
 }  // namespace oos::pg

@@ -30,9 +30,14 @@ inline Param param(std::int64_t value) {
   return std::to_string(value);
 }
 
+// A double as a bound parameter: the shortest text that reads back as the same value.
+Param param_real(double value);
+
 // The integer at `row`, `column`; throws oos::Error 70 when it is not one (a bug in our SQL).
 std::int64_t int_at(const Result& result, int row, int column);
 // The same, or nullopt for NULL.
 std::optional<std::int64_t> opt_int_at(const Result& result, int row, int column);
+// The double precision value at `row`, `column`; throws oos::Error 70 when it is not a number.
+double double_at(const Result& result, int row, int column);
 
 }  // namespace oos::pg

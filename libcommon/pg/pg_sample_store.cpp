@@ -1,7 +1,5 @@
 #include "pg/pg_sample_store.hpp"
 
-#include <fmt/format.h>
-
 #include "pg/values.hpp"
 
 namespace oos::pg {

@@ -21,10 +21,11 @@ void record_event(Database& db, util::UnixMillis at, std::string_view kind, std:
 void record_event_alone(Database& db, util::UnixMillis at, std::string_view kind, std::string_view object,
                         std::string_view detail);
 
-// When the newest event of `kind` happened; nullopt when there is none.
-std::optional<util::UnixMillis> last_event_at(Database& db, std::string_view kind);
+// When the newest event of `kind` (about `object`, when given) happened; nullopt when there is none.
+std::optional<util::UnixMillis> last_event_at(Database& db, std::string_view kind,
+                                              std::optional<std::string_view> object = std::nullopt);
 
-// How many events of `kind` there are (events are never purged, so this only grows).
-std::int64_t count_events(Database& db, std::string_view kind);
+// How many events of `kind` (about `object`, when given) there are.
+std::int64_t count_events(Database& db, std::string_view kind, std::optional<std::string_view> object = std::nullopt);
 
 }  // namespace oos::db

@@ -11,7 +11,7 @@ CONFIG    ?= config/oos.toml
 LOG_LINES ?= 200
 MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
-TEST_LABELS = unit cli system fuzz browser api queue worker watchdog durability scale metrics health search reliability pg
+TEST_LABELS = unit cli system fuzz browser docs api queue worker watchdog durability scale metrics health search reliability pg
 
 .PHONY: all deps configure build test dev-test fuzz fuzz-build fuzz-merge demo bench bench-pg bench-pg-listen format lint tidy clean \
         install uninstall start stop restart status logs validate $(addprefix test-,$(TEST_LABELS))
@@ -31,7 +31,8 @@ test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 # One group of tests by CTest label: by kind test-unit, test-cli, test-fuzz (each fuzz target over its corpus
-# once, tests/fuzz), test-browser (tests/browser: the dashboard in headless chromium), test-system
+# once, tests/fuzz), test-browser (tests/browser: the dashboard in headless chromium), test-docs (tests/docs: the man
+# pages against every tool's --help, rendered without warnings), test-system
 # (tests/system: the units under a real systemd); by topic test-queue, test-worker, test-watchdog, test-durability, test-scale,
 # test-metrics, test-health, test-search, test-reliability, test-api, test-pg (tests/CMakeLists.txt).
 # A label without tests is an error, not a silent pass.
@@ -90,8 +91,9 @@ tidy: configure
 clean:
 	@rm -rf $(BUILD_DIR) $(DEV_DIR) $(FUZZ_DIR) demo-state bench-state
 
-# Installs the tools into $(PREFIX)/bin, the units into $(PREFIX)/lib/systemd/system (with ExecStart= paths
-# for that PREFIX), sysusers.d/tmpfiles.d entries into $(PREFIX)/lib, the README, docs/reference.md,
+# Installs the tools into $(PREFIX)/bin, their man pages into $(PREFIX)/share/man/man1, man5 and man7, the units
+# into $(PREFIX)/lib/systemd/system (with ExecStart= paths for that PREFIX), sysusers.d/tmpfiles.d entries into
+# $(PREFIX)/lib, the README, docs/reference.md,
 # docs/decisions.md and the drop-in examples into $(PREFIX)/share/doc/oos, and config/oos.toml as
 # /etc/oos/oos.toml unless one exists. With DESTDIR it only stages files there; without, it also creates the
 # oos user and directories and reloads systemd.

@@ -1,4 +1,5 @@
 #include "app/context.hpp"
+#include "app/read_config.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -26,24 +27,29 @@ std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::pat
   return "/var/lib/oos";
 }
 
-Context make_context(std::string tool, const CommonOptions& options) {
-  Context context;
-  context.tool = std::move(tool);
-  context.config = config::load_config(options.config_path);
+config::Config read_config(const CommonOptions& options) {
+  auto config = config::load_config(options.config_path);
   if (options.log_level) {
     auto level = config::parse_log_level(*options.log_level);
     if (!level)
       throw Error(ExitCode::usage,
                   "--log-level: invalid level '" + *options.log_level + "': use debug, info, warn, error or critical");
-    context.config.log.level = *level;
+    config.log.level = *level;
   }
   if (const char* format = std::getenv("OOS_LOG_FORMAT"); format && *format) {
     auto parsed = config::parse_log_format(format);
     if (!parsed)
       throw Error(ExitCode::config,
                   std::string("OOS_LOG_FORMAT: invalid format '") + format + "': use auto, journal, json or text");
-    context.config.log.format = *parsed;
+    config.log.format = *parsed;
   }
+  return config;
+}
+
+Context make_context(std::string tool, const CommonOptions& options) {
+  Context context;
+  context.tool = std::move(tool);
+  context.config = read_config(options);
   context.state_dir = resolve_state_dir(options.state_dir, std::getenv("OOS_STATE_DIR"), context.config.state_dir,
                                         std::getenv("STATE_DIRECTORY"));
   auto format = log::resolve_format(context.config.log.format, std::getenv("JOURNAL_STREAM"), STDERR_FILENO);

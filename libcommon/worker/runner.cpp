@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "db/database.hpp"
@@ -14,6 +15,7 @@
 #include "queue/worker_registry.hpp"
 #include "store/backend.hpp"
 #include "util/process_usage.hpp"
+#include "worker/reload.hpp"
 
 namespace oos::worker {
 namespace {
@@ -119,6 +121,38 @@ bool flag_set(const volatile std::sig_atomic_t* flag) {
   return flag && *flag;
 }
 
+// Rereads the configuration and gives the worker the new handlers for its next tasks; `running` is what it
+// runs with (the start's configuration with the handlers of the last reload). MONOTONIC_USEC is what
+// systemd 253 and later want with RELOADING=1 (Type=notify-reload); 252 ignores it.
+void reload(Worker& worker, Notifier& notifier, log::Logger& logger, const RunnerOptions& options,
+            config::Config& running) {
+  const auto now_usec =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch());
+  notifier.notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(now_usec.count()));
+  const auto& name = worker.options().name;
+  try {
+    auto next = options.read_config();
+    auto plan = plan_reload(running, next);
+    const auto source = next.source.empty() ? std::string("the built-in defaults") : "'" + next.source.string() + "'";
+    if (plan.changes_handlers()) worker.replace_handlers(plan.handlers);
+    running.handlers = std::move(plan.handlers);
+    logger.info(
+        fmt::format("reloaded the configuration from {}: {}{}", source, describe_handler_changes(plan),
+                    plan.changes_handlers() ? " (from the next task on; a running task keeps its handler)" : ""),
+        {{"worker", name}});
+    if (!plan.needs_restart.empty()) {
+      std::string changed;
+      for (const auto& what : plan.needs_restart) changed += (changed.empty() ? "" : ", ") + what;
+      logger.warn(fmt::format("{} changed in {}: they take effect when the worker restarts, ignoring", changed, source),
+                  {{"worker", name}});
+    }
+  } catch (const Error& e) {
+    logger.error(fmt::format("cannot reload the configuration: {}; the worker keeps the one it runs with", e.what()),
+                 {{"worker", name}});
+  }
+  notifier.notify("READY=1\nSTATUS=" + worker.status());
+}
+
 }  // namespace
 
 void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const RunnerOptions& options,
@@ -134,6 +168,12 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
                           options.watchdog ? ", watchdog ping every " + util::format_duration(*options.watchdog) : ""),
               {{"worker", worker.options().name}});
 
+  const bool reloads = options.reload && options.read_config && options.config;
+  config::Config running;
+  if (reloads) {
+    running = *options.config;
+    running.handlers = worker.handlers();
+  }
   const util::Clock& clock = worker.clock();
   const double metrics_every = static_cast<double>(options.metrics_interval.count()) / 1000.0;
   double next_metrics = clock.monotonic() + metrics_every;
@@ -145,6 +185,10 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     if (flag_set(options.release_memory)) {
       *options.release_memory = 0;  // before the release: a request arriving during it is served next turn
       release_memory(worker, logger);
+    }
+    if (reloads && flag_set(options.reload)) {
+      *options.reload = 0;  // before the reload: a request arriving during it is served next turn
+      reload(worker, notifier, logger, options, running);
     }
     Step step = Step::idle;
     try {
@@ -177,7 +221,8 @@ void run_worker(Worker& worker, Notifier& notifier, log::Logger& logger, const R
     // the heartbeat goes on meanwhile. The backend ends the wait early when work is announced (PostgreSQL's
     // LISTEN/NOTIFY): the next step claims it.
     double until = now + static_cast<double>(options.poll_interval.count()) / 1000.0;
-    while (!stop && !flag_set(options.release_memory) && (now = clock.monotonic()) < until) {
+    while (!stop && !flag_set(options.release_memory) && !(reloads && flag_set(options.reload)) &&
+           (now = clock.monotonic()) < until) {
       const auto slice = util::Millis(static_cast<std::int64_t>(std::ceil(std::min(100.0, (until - now) * 1000.0))));
       if (worker.backend().wait_for_work(clock, slice, stop)) break;
       now = clock.monotonic();

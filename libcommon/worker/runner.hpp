@@ -1,14 +1,17 @@
 // The worker's main loop around Worker::step(): READY=1 once it can claim, STATUS= when it changes, the
 // watchdog ping after every completed step, STOPPING=1 when a stop signal arrives, the metrics line, the
-// heartbeat row in `workers` (queue/worker_registry.hpp), memory release on request (SIGUSR1), and a
+// heartbeat row in `workers` (queue/worker_registry.hpp), memory release on request (SIGUSR1), a reload of
+// the configuration on request (SIGHUP: RELOADING=1, the handlers of worker/reload.hpp, READY=1), and a
 // busy database treated as "try the step again" (without pinging: a database that stays locked for longer
 // than the watchdog gets the worker restarted).
 #pragma once
 
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
+#include "config.hpp"
 #include "log.hpp"
 #include "util/duration.hpp"
 #include "worker/metrics_files.hpp"
@@ -31,6 +34,13 @@ struct RunnerOptions {
   // caches of the connection and malloc_trim(0), logged with the RSS before and after. The loop clears it.
   volatile std::sig_atomic_t* release_memory = nullptr;
   MetricsFiles* metrics_files = nullptr;  // written with each metrics line and once on exit; none when null
+  // Set asynchronously (by a SIGHUP handler) to ask for a reload at the next loop turn, also while a task runs:
+  // RELOADING=1, read_config(), the new handlers for the next tasks (plan_reload() against `config`), READY=1.
+  // A file that read_config() refuses (oos::Error) is one error line naming it and its cause; the worker goes
+  // on with what it ran with. The loop clears the flag. No reload unless all three are set.
+  volatile std::sig_atomic_t* reload = nullptr;
+  std::function<config::Config()> read_config{};  // app::read_config() with the options the worker started with
+  const config::Config* config = nullptr;         // the configuration the worker started with
 };
 
 // Runs `worker` until it is done; `stop` is set asynchronously (by a SIGTERM handler). The heartbeat row is

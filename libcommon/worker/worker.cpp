@@ -26,6 +26,7 @@ double seconds(util::Millis ms) {
 
 struct Worker::Run {
   queue::ClaimedTask claimed;
+  std::shared_ptr<const std::map<std::string, config::HandlerConfig>> handlers;  // keeps `handler` alive
   const config::HandlerConfig* handler = nullptr;
   std::vector<std::string> secrets;  // the values given to the handler, scrubbed from what it prints
   std::unique_ptr<RunningProcess> child;
@@ -55,7 +56,9 @@ Worker::Worker(store::Backend& backend, const config::Config& config, const util
       m_store(backend.tasks()),
       m_options(std::move(options)),
       m_inputs(std::move(inputs)),
-      m_launcher(std::move(launcher)) {
+      m_launcher(std::move(launcher)),
+      // Not owned: the config outlives the worker, and until a reload the worker runs with its handlers.
+      m_handlers(std::shared_ptr<const std::map<std::string, config::HandlerConfig>>(), &config.handlers) {
   util::Millis shortest = m_config.queue.lease;
   for (const auto& queue : m_options.queues) shortest = std::min(shortest, m_config.queue_settings(queue).lease);
   m_reclaim_every = seconds(shortest) / 3;
@@ -65,6 +68,10 @@ Worker::~Worker() = default;
 
 void Worker::add_builtin(std::string type, InProcessHandler handler) {
   m_builtins[std::move(type)] = std::move(handler);
+}
+
+void Worker::replace_handlers(std::map<std::string, config::HandlerConfig> handlers) {
+  m_handlers = std::make_shared<const std::map<std::string, config::HandlerConfig>>(std::move(handlers));
 }
 
 void Worker::log_task(log::LogLevel level, const queue::Task& task, const std::string& message) {
@@ -128,8 +135,9 @@ void Worker::start(queue::ClaimedTask claimed) {
     r.builtin = &builtin->second;  // run by the next step, so that a step runs at most one handler
     return;
   }
-  auto handler = m_config.handlers.find(task.type);
-  if (handler == m_config.handlers.end()) {
+  r.handlers = m_handlers;
+  auto handler = r.handlers->find(task.type);
+  if (handler == r.handlers->end()) {
     fail(policy::FailureKind::permanent, fmt::format("no handler for type '{}'", task.type));
     return;
   }

@@ -84,6 +84,12 @@ class Worker {
   // Runs `type` in-process instead of through [handlers.TYPE].
   void add_builtin(std::string type, InProcessHandler handler);
 
+  // The handlers the next tasks run with: the config's [handlers] until the first replace_handlers().
+  const std::map<std::string, config::HandlerConfig>& handlers() const { return *m_handlers; }
+  // A reload (worker/reload.hpp): the next task claimed runs with `handlers`; a task running now keeps the
+  // handler it started with until it ends.
+  void replace_handlers(std::map<std::string, config::HandlerConfig> handlers);
+
   // One bounded unit of work: at most one database transaction and about 100 ms of waiting on a handler.
   // Database errors propagate as SQLite::Exception; after "busy" the step can simply be retried (the
   // outcome of a finished run is kept until it is written). An outcome that cannot be written for the
@@ -149,6 +155,8 @@ class Worker {
   HandlerInputs m_inputs;
   std::unique_ptr<ProcessLauncher> m_launcher;
   std::map<std::string, InProcessHandler> m_builtins;
+  // Shared with the run that started under them, so that a reload does not change a running task's handler.
+  std::shared_ptr<const std::map<std::string, config::HandlerConfig>> m_handlers;
   std::unique_ptr<Run> m_run;
   std::optional<double> m_stop_deadline;  // m_clock.monotonic() seconds
   const volatile std::sig_atomic_t* m_stop_flag = nullptr;

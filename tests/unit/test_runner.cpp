@@ -27,6 +27,7 @@
 
 #include "config.hpp"
 #include "db/database.hpp"
+#include "error.hpp"
 #include "log.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "queue/sqlite_worker_registry.hpp"
@@ -479,6 +480,84 @@ BOOST_AUTO_TEST_CASE(a_release_request_is_served_once_logged_with_the_rss_and_cl
   BOOST_TEST(lines[0].at("worker").get<std::string>() == "w1");
   BOOST_TEST(std::stoll(lines[0].at("rss_before_bytes").get<std::string>()) > 0);
   BOOST_TEST(std::stoll(lines[0].at("rss_after_bytes").get<std::string>()) > 0);
+}
+
+// What a SIGHUP handler leaves: the loop reads the file again between steps, with RELOADING=1 before and READY=1
+// after, and gives the worker the handlers of the new file.
+BOOST_AUTO_TEST_CASE(a_reload_request_is_announced_served_once_and_cleared) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(2000), /*manual=*/true);
+    s.add(1);
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
+    volatile std::sig_atomic_t reload = 1;  // as the SIGHUP handler leaves it
+    int reads = 0;
+    auto options = fast_options();
+    options.reload = &reload;
+    options.config = &s.config;
+    options.read_config = [&] {
+      ++reads;
+      auto next = s.config;
+      next.source = "/etc/oos/oos.toml";
+      next.handlers["new"].command = {"/bin/new"};
+      return next;
+    };
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, options, stop);
+    r.add("flag_after", std::to_string(reload));
+    r.add("reads", std::to_string(reads));
+    r.add("new_handler", s.worker->handlers().contains("new") ? "yes" : "no");
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "1");
+  BOOST_TEST(report.value("flag_after") == "0");
+  BOOST_TEST(report.value("reads") == "1");
+  BOOST_TEST(report.value("new_handler") == "yes");
+  BOOST_REQUIRE(report.notes.size() >= 3u);
+  BOOST_TEST(report.notes[0].starts_with("READY=1\n"));
+  BOOST_TEST(report.notes[1].starts_with("RELOADING=1\nMONOTONIC_USEC="), report.notes[1]);
+  BOOST_TEST(report.notes[2].starts_with("READY=1\nSTATUS="), report.notes[2]);
+  auto lines =
+      log_lines(report.value("log"), "reloaded the configuration from '/etc/oos/oos.toml': handler 'new' added");
+  BOOST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(lines[0].at("level").get<std::string>() == "info");
+}
+
+// A file the reload refuses: one error line with the cause (which names the file), and the worker goes on with
+// the handlers it had.
+BOOST_AUTO_TEST_CASE(a_refused_file_is_one_error_line_and_the_worker_keeps_its_handlers) {
+  auto report = in_child([](const std::filesystem::path& dir, Records& r) {
+    Setup s(dir, /*drain=*/true, /*log_file=*/true, util::Millis(2000), /*manual=*/true);
+    s.add(1);
+    s.config.handlers["job"].command = {"/bin/job"};
+    s.worker->add_builtin("job", sleep_then_succeed(s.clock));
+    volatile std::sig_atomic_t reload = 1;
+    auto options = fast_options();
+    options.reload = &reload;
+    options.config = &s.config;
+    options.read_config = []() -> config::Config {
+      throw Error(ExitCode::config, "/etc/oos/oos.toml:2: key 'queue.no_such_key': unknown key");
+    };
+    RecordingNotifier notifier;
+    volatile std::sig_atomic_t stop = 0;
+    run_worker(*s.worker, notifier, *s.logger, options, stop);
+    r.add("flag_after", std::to_string(reload));
+    r.add("job_handler", s.worker->handlers().at("job").command.at(0));
+    s.report(r, notifier);
+  });
+  BOOST_TEST(report.value("succeeded") == "1");
+  BOOST_TEST(report.value("flag_after") == "0");
+  BOOST_TEST(report.value("job_handler") == "/bin/job");
+  BOOST_TEST(report.has_note("READY=1\nSTATUS=" + std::string("idle on default; 0 tasks run (0 succeeded, 0 failed)")));
+  auto errors = log_lines(report.value("log"),
+                          "cannot reload the configuration: /etc/oos/oos.toml:2: key "
+                          "'queue.no_such_key': unknown key; the worker keeps the one it runs with");
+  BOOST_REQUIRE(errors.size() == 1u);
+  BOOST_TEST(errors[0].at("level").get<std::string>() == "error");
+  std::size_t error_lines = 0;
+  for (const auto& line : log_lines(report.value("log"), ""))
+    if (line.at("level").get<std::string>() == "error") ++error_lines;
+  BOOST_TEST(error_lines == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

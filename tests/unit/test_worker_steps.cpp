@@ -404,4 +404,32 @@ BOOST_FIXTURE_TEST_CASE(a_stop_while_an_outcome_waits_gives_up_at_the_end_of_the
   BOOST_TEST(clock.monotonic() - stop_at == 25.0, boost::test_tools::tolerance(0.01));  // worker.shutdown_grace
 }
 
+// A reload (replace_handlers) while a task runs: that task keeps the handler it started with (its exit code 3 is
+// retryable, as it was when it started, not permanent as the new handler says), the next one claimed runs the new
+// command with the new 1 s timeout.
+BOOST_FIXTURE_TEST_CASE(a_reload_changes_the_handler_of_the_next_task_not_of_the_running_one, FakeFixture) {
+  auto first = add();
+  auto second = add();
+  auto& w = make_worker();
+  launcher->script.runs_for_ms = 2'000;
+  launcher->script.exit.exit_code = 3;
+  BOOST_TEST(w.step() == Step::claimed);
+  auto handlers = w.handlers();
+  handlers["job"].command = {"/usr/bin/job2"};
+  handlers["job"].timeout = std::chrono::seconds(1);
+  handlers["job"].permanent_exit_codes = {3};
+  w.replace_handlers(handlers);
+  BOOST_TEST(w.handlers().at("job").command == std::vector<std::string>{"/usr/bin/job2"});
+  BOOST_TEST(config.handlers.at("job").command == std::vector<std::string>{"/usr/bin/job"});  // the config stays
+
+  BOOST_TEST(run_to_end() == Step::finished);
+  auto t1 = task(first);
+  BOOST_TEST(t1.status == TaskStatus::pending);    // exit 3 under the handler it started with: retried, not dead
+  BOOST_REQUIRE(launcher->launched.size() == 2u);  // the next one claimed with the outcome
+  BOOST_TEST(launcher->launched[1].argv == std::vector<std::string>{"/usr/bin/job2"});
+  BOOST_TEST(run_to_end() == Step::finished);
+  auto t2 = task(second);
+  BOOST_TEST(t2.last_error.value_or("").find("timed out after 1s") != std::string::npos, t2.last_error.value_or(""));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

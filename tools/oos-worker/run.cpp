@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "app/read_config.hpp"
 #include "search/search_store.hpp"
 #include "secrets.hpp"
 #include "worker/runner.hpp"
@@ -34,7 +35,7 @@ std::vector<std::string> environment_names() {
 }  // namespace
 
 int run(const Command& command, app::Context& context, store::Backend& backend, const volatile std::sig_atomic_t& stop,
-        volatile std::sig_atomic_t& release_memory) {
+        volatile std::sig_atomic_t& release_memory, volatile std::sig_atomic_t& reload) {
   oos::worker::WorkerOptions options;
   options.name = command.name.value_or(default_name());
   options.queues = command.queues.empty() ? context.config.worker.queues : command.queues;
@@ -64,6 +65,9 @@ int run(const Command& command, app::Context& context, store::Backend& backend, 
       oos::worker::watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"), ::getpid()),
       context.config.worker.poll_interval, context.config.worker.metrics_interval, context.db_path()};
   runner.release_memory = &release_memory;
+  runner.reload = &reload;
+  runner.read_config = [&command] { return app::read_config(command.common); };
+  runner.config = &context.config;
   oos::worker::MetricsFiles metrics_files(backend, context.config, context.clock, *context.logger);
   metrics_files.write(worker);  // at once: a restarted worker's file no longer says it stopped
   runner.metrics_files = &metrics_files;

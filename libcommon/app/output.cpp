@@ -249,6 +249,31 @@ json breaker_reset_document(const std::string& queue, const policy::BreakerRecor
   return json{{"queue", queue}, {"was", to_json(before)}, {"breaker", to_json(after)}};
 }
 
+namespace {
+json lease_json(const oos::queue::Lease& lease) {
+  return json{{"token", lease.token}, {"expires_at", util::format_iso8601(lease.expires_at)}};
+}
+}  // namespace
+
+json claimed_document(const std::optional<oos::queue::ClaimedTask>& claimed) {
+  if (!claimed) return nullptr;
+  auto doc = to_json(claimed->task);
+  doc["lease"] = lease_json(claimed->lease);
+  return doc;
+}
+
+json lease_document(const oos::queue::Lease& lease) {
+  return json{{"id", lease.task_id}, {"lease", lease_json(lease)}};
+}
+
+json reported_document(oos::queue::TaskId id, oos::queue::TaskStatus status, std::optional<util::UnixMillis> retry_at) {
+  return json{{"id", id}, {"status", std::string(oos::queue::to_string(status))}, {"retry_at", opt_time(retry_at)}};
+}
+
+std::string claimed_text(const oos::queue::ClaimedTask& claimed) {
+  return task_text(claimed.task, {}) + fmt::format("lease token:   {}\n", claimed.lease.token);
+}
+
 json enqueued_document(const oos::queue::EnqueueResult& result, const oos::queue::NewTask& task) {
   return json{{"id", result.id}, {"created", result.created}, {"queue", task.queue}, {"type", task.type}};
 }

@@ -36,6 +36,16 @@ nlohmann::json breaker_reset_document(const std::string& queue, const policy::Br
                                       const policy::BreakerRecord& after);
 // One line of `oos-queue enqueue --json`: {"id", "created", "queue", "type"}.
 nlohmann::json enqueued_document(const oos::queue::EnqueueResult& result, const oos::queue::NewTask& task);
+// `oos-queue claim --json`: the task (to_json) with "lease": {"token", "expires_at"}; null when none was claimed.
+nlohmann::json claimed_document(const std::optional<oos::queue::ClaimedTask>& claimed);
+// `oos-queue renew --json`: {"id", "lease": {"token", "expires_at"}}.
+nlohmann::json lease_document(const oos::queue::Lease& lease);
+// `oos-queue complete|fail --json`: {"id", "status": succeeded, pending (a retry) or dead, "retry_at" (a retry's
+// run_at, else null)}.
+nlohmann::json reported_document(oos::queue::TaskId id, oos::queue::TaskStatus status,
+                                 std::optional<util::UnixMillis> retry_at);
+// `oos-queue claim` as text: task_text() and the lease token.
+std::string claimed_text(const oos::queue::ClaimedTask& claimed);
 // `oos-queue pause|resume --json`: {"queue", "paused": the flag now, "changed": whether this call changed it}.
 nlohmann::json paused_document(const std::string& queue, bool paused, bool changed);
 // `oos-retry requeue --json`: {"requeued": [ids], "dry_run"}.

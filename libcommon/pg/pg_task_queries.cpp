@@ -45,6 +45,13 @@ std::optional<queue::Task> PgTaskStore::find(queue::TaskId id) {
   return rows::read_task(r, 0);
 }
 
+bool PgTaskStore::holds(const queue::Lease& lease) {
+  const Result r = m_connection.exec_params(
+      "SELECT 1 FROM tasks WHERE id = $1 AND status = 'running' AND lease_token = $2 AND lease_expires_at >= $3",
+      {param(lease.task_id), lease.token, param(m_clock.now())});
+  return r.rows() == 1;
+}
+
 std::vector<queue::Attempt> PgTaskStore::attempts(queue::TaskId id) {
   const Result r = m_connection.exec_params(
       "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error, replay FROM task_attempts "

@@ -191,10 +191,11 @@ std::vector<std::string> PgTaskStore::admitted_queues(std::span<const std::strin
   return eligible;
 }
 
-std::vector<std::int64_t> PgTaskStore::lease_lengths(std::span<const std::string> queues) const {
+std::vector<std::int64_t> PgTaskStore::lease_lengths(std::span<const std::string> queues,
+                                                     std::optional<util::Millis> lease_for) const {
   std::vector<std::int64_t> leases;
   leases.reserve(queues.size());
-  for (const auto& q : queues) leases.push_back(m_config.queue_settings(q).lease.count());
+  for (const auto& q : queues) leases.push_back(lease_for.value_or(m_config.queue_settings(q).lease).count());
   return leases;
 }
 
@@ -208,34 +209,36 @@ std::optional<ClaimedTask> PgTaskStore::claimed_task(const Result& r, int first_
 
 // Claims in one statement (autocommit) unless a breaker of the queues is not closed; then decides admission and
 // probes and claims in a transaction (claim_locked).
-std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
+std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queues, std::string_view worker,
+                                              std::optional<util::Millis> lease_for) {
   auto now = m_clock.now();
   auto token = util::random_token();
-  const auto leases = lease_lengths(queues);
+  const auto leases = lease_lengths(queues, lease_for);
   const Result r =
       m_connection.exec_params(sql::call_claim_unless_breaker(),
                                {param(now), text_array(queues), std::string(worker), token, int_array(leases)});
   if (auto claimed = claimed_task(r, 1, token, now)) return claimed;
   if (int_at(r, 0, 0) == 0) return std::nullopt;
-  return claim_with_breakers(queues, worker, now);
+  return claim_with_breakers(queues, worker, now, lease_for);
 }
 
 std::optional<ClaimedTask> PgTaskStore::claim_with_breakers(std::span<const std::string> queues,
-                                                            std::string_view worker, util::UnixMillis now) {
+                                                            std::string_view worker, util::UnixMillis now,
+                                                            std::optional<util::Millis> lease_for) {
   Transaction tx(m_connection);
-  auto claimed = claim_locked(queues, worker, now);
+  auto claimed = claim_locked(queues, worker, now, lease_for);
   tx.commit();
   return claimed;
 }
 
 std::optional<ClaimedTask> PgTaskStore::claim_locked(std::span<const std::string> queues, std::string_view worker,
-                                                     util::UnixMillis now) {
+                                                     util::UnixMillis now, std::optional<util::Millis> lease_for) {
   std::vector<breaker::NamedBreaker> probes;
   auto admitted = admitted_queues(queues, now, &probes);
   if (admitted.empty()) return std::nullopt;
   auto token = util::random_token();
   const Result r = m_connection.exec_params(sql::call_claim(), {param(now), text_array(admitted), std::string(worker),
-                                                                token, int_array(lease_lengths(admitted))});
+                                                                token, int_array(lease_lengths(admitted, lease_for))});
   auto claimed = claimed_task(r, 0, token, now);
   if (!claimed) return std::nullopt;
   for (const auto& b : probes) {
@@ -246,8 +249,8 @@ std::optional<ClaimedTask> PgTaskStore::claim_locked(std::span<const std::string
   return claimed;
 }
 
-bool PgTaskStore::renew(queue::Lease& lease, std::string_view queue) {
-  auto expires = m_clock.now() + m_config.queue_settings(std::string(queue)).lease.count();
+bool PgTaskStore::renew(queue::Lease& lease, std::string_view queue, std::optional<util::Millis> lease_for) {
+  auto expires = m_clock.now() + lease_for.value_or(m_config.queue_settings(std::string(queue)).lease).count();
   const Result r = m_connection.exec_params(
       "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2 AND status = 'running' AND lease_token = $3",
       {param(expires), param(lease.task_id), lease.token});
@@ -349,7 +352,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
   if (!run.succeeded) {
     Transaction tx(m_connection);
     out.recorded = fail_fenced(lease, run.failure, now);
-    out.next = claim_locked(queues, worker, now);
+    out.next = claim_locked(queues, worker, now, std::nullopt);
     tx.commit();
     return out;
   }
@@ -357,7 +360,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
   const Result r = m_connection.exec_params(
       sql::call_complete_and_claim(),
       {param(now), "succeeded", param(0), std::nullopt, param(0), run.result, param(lease.task_id), lease.token,
-       text_array(queues), std::string(worker), token, int_array(lease_lengths(queues))});
+       text_array(queues), std::string(worker), token, int_array(lease_lengths(queues, std::nullopt))});
   constexpr int k_breaker_count = k_running_columns + 4;  // after the completed task and its breaker
   out.recorded.status = TaskStatus::succeeded;
   if (r.is_null(0, 0)) {
@@ -373,7 +376,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
     }
   }
   out.next = claimed_task(r, k_breaker_count + 1, token, now);
-  if (!out.next && int_at(r, 0, k_breaker_count) > 0) out.next = claim_with_breakers(queues, worker, now);
+  if (!out.next && int_at(r, 0, k_breaker_count) > 0) out.next = claim_with_breakers(queues, worker, now, std::nullopt);
   return out;
 }
 

@@ -21,8 +21,10 @@ class PgTaskStore final : public queue::TaskStore {
 
   queue::EnqueueResult enqueue(const queue::NewTask& task) override;
   std::vector<queue::EnqueueResult> enqueue_batch(std::span<const queue::NewTask> tasks) override;
-  std::optional<queue::ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker) override;
-  bool renew(queue::Lease& lease, std::string_view queue) override;
+  std::optional<queue::ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker,
+                                          std::optional<util::Millis> lease_for = std::nullopt) override;
+  bool renew(queue::Lease& lease, std::string_view queue,
+             std::optional<util::Millis> lease_for = std::nullopt) override;
   queue::Fence complete(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code = 0) override;
   queue::FailOutcome fail(const queue::Lease& lease, const queue::Failure& failure) override;
   queue::RecordAndClaim record_and_claim(const queue::Lease& lease, const queue::RunRecord& run,
@@ -36,6 +38,7 @@ class PgTaskStore final : public queue::TaskStore {
   std::optional<util::UnixMillis> next_run_at(std::span<const std::string> queues) override;
   std::int64_t runnable_count(std::span<const std::string> queues) override;
   std::optional<queue::Task> find(queue::TaskId id) override;
+  bool holds(const queue::Lease& lease) override;
   std::vector<queue::Attempt> attempts(queue::TaskId id) override;
   std::vector<queue::Task> list(const std::string& queue, std::optional<queue::TaskStatus> status, std::int64_t limit,
                                 std::optional<queue::TaskId> before = std::nullopt) override;
@@ -68,18 +71,19 @@ class PgTaskStore final : public queue::TaskStore {
   // admitted.
   std::vector<std::string> admitted_queues(std::span<const std::string> queues, util::UnixMillis now,
                                            std::vector<breaker::NamedBreaker>* probes);
-  // The lease length of each of `queues`, in its order (the claim's parameter).
-  std::vector<std::int64_t> lease_lengths(std::span<const std::string> queues) const;
+  // The lease length of each of `queues`, in its order (the claim's parameter): `lease_for` for all when given.
+  std::vector<std::int64_t> lease_lengths(std::span<const std::string> queues,
+                                          std::optional<util::Millis> lease_for) const;
   // The task a claim leased with `token`, in the columns from `first_column` of the result's first row (NULL or no
   // row: none).
   static std::optional<queue::ClaimedTask> claimed_task(const Result& r, int first_column, const std::string& token,
                                                         util::UnixMillis now);
   // claim_locked() in a transaction of its own: the claim when a breaker of `queues` is not closed.
   std::optional<queue::ClaimedTask> claim_with_breakers(std::span<const std::string> queues, std::string_view worker,
-                                                        util::UnixMillis now);
+                                                        util::UnixMillis now, std::optional<util::Millis> lease_for);
   // The bodies of claim(), complete() and fail() inside the caller's transaction.
   std::optional<queue::ClaimedTask> claim_locked(std::span<const std::string> queues, std::string_view worker,
-                                                 util::UnixMillis now);
+                                                 util::UnixMillis now, std::optional<util::Millis> lease_for);
   queue::Fence complete_locked(const queue::Lease& lease, std::string_view result, std::optional<int> exit_code,
                                util::UnixMillis now);
   queue::FailOutcome fail_fenced(const queue::Lease& lease, const queue::Failure& failure, util::UnixMillis now);

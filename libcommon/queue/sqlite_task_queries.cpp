@@ -43,6 +43,15 @@ std::optional<Task> SqliteTaskStore::find(TaskId id) {
   return read_task(*q);
 }
 
+bool SqliteTaskStore::holds(const Lease& lease) {
+  auto q = m_db.query(
+      "SELECT 1 FROM tasks WHERE id = ? AND status = 'running' AND lease_token = ? AND lease_expires_at >= ?");
+  q->bind(1, lease.task_id);
+  q->bind(2, lease.token);
+  q->bind(3, static_cast<std::int64_t>(m_clock.now()));
+  return q->executeStep();
+}
+
 std::vector<Attempt> SqliteTaskStore::attempts(TaskId id) {
   auto q = m_db.query(
       "SELECT attempt, worker, started_at, ended_at, outcome, exit_code, error, replay FROM task_attempts "

@@ -122,16 +122,17 @@ std::vector<std::string> SqliteTaskStore::eligible_queues(std::span<const std::s
   return eligible;
 }
 
-std::optional<ClaimedTask> SqliteTaskStore::claim(std::span<const std::string> queues, std::string_view worker) {
+std::optional<ClaimedTask> SqliteTaskStore::claim(std::span<const std::string> queues, std::string_view worker,
+                                                  std::optional<util::Millis> lease_for) {
   db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
-  auto claimed = claim_locked(queues, worker, now);
+  auto claimed = claim_locked(queues, worker, now, lease_for);
   if (claimed) tx.commit();
   return claimed;
 }
 
 std::optional<ClaimedTask> SqliteTaskStore::claim_locked(std::span<const std::string> queues, std::string_view worker,
-                                                         util::UnixMillis now) {
+                                                         util::UnixMillis now, std::optional<util::Millis> lease_for) {
   std::vector<breaker::NamedBreaker> probes;
   auto eligible = eligible_queues(queues, now, probes);
   if (eligible.empty()) return std::nullopt;
@@ -152,7 +153,7 @@ std::optional<ClaimedTask> SqliteTaskStore::claim_locked(std::span<const std::st
   task.status = TaskStatus::running;
   task.attempts += 1;
   task.lease_owner = std::string(worker);
-  task.lease_expires_at = now + m_config.queue_settings(task.queue).lease.count();
+  task.lease_expires_at = now + lease_for.value_or(m_config.queue_settings(task.queue).lease).count();
   task.updated_at = now;
   claimed.lease = {task.id, util::random_token(), *task.lease_expires_at};
   auto q = m_db.query(
@@ -173,10 +174,10 @@ std::optional<ClaimedTask> SqliteTaskStore::claim_locked(std::span<const std::st
   return claimed;
 }
 
-bool SqliteTaskStore::renew(Lease& lease, std::string_view queue) {
+bool SqliteTaskStore::renew(Lease& lease, std::string_view queue, std::optional<util::Millis> lease_for) {
   db::WriteTransaction tx(m_db);
   // From the time the write lock is held: a busy wait before it must not shorten the lease granted.
-  auto expires = m_clock.now() + m_config.queue_settings(std::string(queue)).lease.count();
+  auto expires = m_clock.now() + lease_for.value_or(m_config.queue_settings(std::string(queue)).lease).count();
   auto q = m_db.query("UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?");
   q->bind(1, static_cast<std::int64_t>(expires));
   q->bind(2, lease.task_id);
@@ -324,7 +325,7 @@ RecordAndClaim SqliteTaskStore::record_and_claim(const Lease& lease, const RunRe
   } else if (auto row = running_row(lease, "failure")) {
     out.recorded = fail_locked(*row, run.failure, now);
   }
-  out.next = claim_locked(queues, worker, now);
+  out.next = claim_locked(queues, worker, now, std::nullopt);
   tx.commit();
   return out;
 }

@@ -18,8 +18,9 @@ class SqliteTaskStore final : public TaskStore {
 
   EnqueueResult enqueue(const NewTask& task) override;
   std::vector<EnqueueResult> enqueue_batch(std::span<const NewTask> tasks) override;
-  std::optional<ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker) override;
-  bool renew(Lease& lease, std::string_view queue) override;
+  std::optional<ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker,
+                                   std::optional<util::Millis> lease_for = std::nullopt) override;
+  bool renew(Lease& lease, std::string_view queue, std::optional<util::Millis> lease_for = std::nullopt) override;
   Fence complete(const Lease& lease, std::string_view result, std::optional<int> exit_code = 0) override;
   FailOutcome fail(const Lease& lease, const Failure& failure) override;
   RecordAndClaim record_and_claim(const Lease& lease, const RunRecord& run, std::span<const std::string> queues,
@@ -32,6 +33,7 @@ class SqliteTaskStore final : public TaskStore {
   std::optional<util::UnixMillis> next_run_at(std::span<const std::string> queues) override;
   std::int64_t runnable_count(std::span<const std::string> queues) override;
   std::optional<Task> find(TaskId id) override;
+  bool holds(const Lease& lease) override;
   std::vector<Attempt> attempts(TaskId id) override;
   std::vector<Task> list(const std::string& queue, std::optional<TaskStatus> status, std::int64_t limit,
                          std::optional<TaskId> before = std::nullopt) override;
@@ -51,7 +53,7 @@ class SqliteTaskStore final : public TaskStore {
   static RunningRow read_running_row(SQLite::Statement& q);
   // The bodies of claim() and complete() inside the caller's transaction.
   std::optional<ClaimedTask> claim_locked(std::span<const std::string> queues, std::string_view worker,
-                                          util::UnixMillis now);
+                                          util::UnixMillis now, std::optional<util::Millis> lease_for);
   Fence complete_locked(const Lease& lease, std::string_view result, std::optional<int> exit_code,
                         util::UnixMillis now);
   // `queues` without the paused ones and those whose breaker is open; cooled-down breakers that may let

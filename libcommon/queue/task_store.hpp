@@ -100,10 +100,13 @@ class TaskStore {
 
   // Claims the next runnable task of `queues` for `worker`: highest priority, then earliest run_at, then
   // lowest id, skipping paused queues and queues whose breaker is open. nullopt when nothing is runnable.
-  virtual std::optional<ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker) = 0;
+  // The lease lasts `lease_for` when given (oos-queue claim --lease), else the task's queue's lease.
+  virtual std::optional<ClaimedTask> claim(std::span<const std::string> queues, std::string_view worker,
+                                           std::optional<util::Millis> lease_for = std::nullopt) = 0;
 
-  // Extends the lease by the queue's lease period. False when the lease is no longer ours.
-  virtual bool renew(Lease& lease, std::string_view queue) = 0;
+  // Extends the lease to `lease_for` from now when given, else to the queue's lease period. False when the
+  // lease is no longer ours.
+  virtual bool renew(Lease& lease, std::string_view queue, std::optional<util::Millis> lease_for = std::nullopt) = 0;
 
   // Marks the task succeeded with `result`, if `lease` is still current.
   virtual Fence complete(const Lease& lease, std::string_view result, std::optional<int> exit_code = 0) = 0;
@@ -142,6 +145,9 @@ class TaskStore {
   virtual std::int64_t runnable_count(std::span<const std::string> queues) = 0;
 
   virtual std::optional<Task> find(TaskId id) = 0;
+  // Whether `lease` (its task id and token) is the current lease of its running task and has not expired: a read
+  // without a warning, for a caller that refuses a stale token itself (the fenced writes check again).
+  virtual bool holds(const Lease& lease) = 0;
   virtual std::vector<Attempt> attempts(TaskId id) = 0;
   // Tasks of `queue`, optionally of one status, newest first; with `before`, only those of smaller id (the
   // next page of a keyset pagination: a walk of the rowid downwards, no OFFSET). `limit` -1: all.

@@ -144,6 +144,39 @@ BOOST_FIXTURE_TEST_CASE(a_per_queue_lease_overrides_the_default, ContractFixture
   BOOST_TEST(tasks.find(c->task.id)->status == TaskStatus::running);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_lease_length_given_to_claim_and_renew_overrides_the_queues, ContractFixture) {
+  add();
+  add();
+  auto given = tasks.claim(k_default, "w", std::chrono::minutes(5));
+  auto queues_own = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(given);
+  BOOST_REQUIRE(queues_own);
+  BOOST_TEST(given->lease.expires_at == clock.now() + 300'000);
+  BOOST_TEST(tasks.find(given->task.id)->lease_expires_at.value_or(-1) == clock.now() + 300'000);
+  BOOST_TEST(queues_own->lease.expires_at == clock.now() + 30'000);
+  clock.advance(1'000);
+  BOOST_TEST(tasks.renew(given->lease, "default", std::chrono::seconds(2)));
+  BOOST_TEST(given->lease.expires_at == clock.now() + 2'000);
+  BOOST_TEST(tasks.find(given->task.id)->lease_expires_at.value_or(-1) == clock.now() + 2'000);
+  BOOST_TEST(tasks.renew(given->lease, "default"));
+  BOOST_TEST(given->lease.expires_at == clock.now() + 30'000);
+}
+
+BOOST_FIXTURE_TEST_CASE(holds_is_true_for_the_current_unexpired_lease_only, ContractFixture) {
+  add();
+  auto c = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(c);
+  BOOST_TEST(tasks.holds(c->lease));
+  BOOST_TEST(!tasks.holds(Lease{c->task.id, "not-the-token", 0}));
+  BOOST_TEST(!tasks.holds(Lease{c->task.id + 1, c->lease.token, 0}));
+  clock.advance(30'000);
+  BOOST_TEST(tasks.holds(c->lease));  // up to its expiry
+  clock.advance(1);
+  BOOST_TEST(!tasks.holds(c->lease));
+  BOOST_TEST((tasks.complete(c->lease, "late") == Fence::applied));  // a worker's write still applies until a reclaim
+  BOOST_TEST(!tasks.holds(c->lease));
+}
+
 // --- Completion, failure, leases
 
 BOOST_FIXTURE_TEST_CASE(complete_keeps_the_result_and_an_attempt_row, ContractFixture) {

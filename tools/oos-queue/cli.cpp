@@ -7,7 +7,8 @@
 
 namespace oos::tools::queue {
 std::optional<int> parse(int argc, char** argv, Command& c) {
-  CLI::App app{"Enqueue and inspect OOS tasks, pause queues, reset breakers.", "oos-queue"};
+  CLI::App app{"Enqueue and inspect OOS tasks, pause queues, reset breakers; claim and report tasks from outside.",
+               "oos-queue"};
   app.fallthrough();
   app.require_subcommand(1);
   app::add_common_options(app, c.common);
@@ -71,6 +72,37 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   metrics->add_flag("--textfile", c.textfile,
                     "Write it to oos_queue.prom in metrics.textfile_dir instead (replaced atomically)");
   metrics->callback([&] { c.verb = Verb::metrics; });
+
+  auto* claim =
+      app.add_subcommand("claim", "Take the next runnable task of a queue and its lease (an external worker)");
+  claim->add_option("queue", c.queue, "Queue name")->required()->check(app::k_name);
+  claim->add_option("--lease", c.lease, "Lease length, e.g. 5m (default: the queue's lease)")->type_name("DUR");
+  claim->add_option("--worker", c.worker, "Worker name in the task's history (default external:HOST:PID)")
+      ->check(app::k_name);
+  claim->add_flag("--json", c.json, "Print JSON (null when there was nothing to claim)");
+  claim->callback([&] { c.verb = Verb::claim; });
+
+  auto* complete = app.add_subcommand("complete", "Report a claimed task succeeded");
+  complete->add_option("id", c.id, "Task id")->required()->check(app::k_task_id);
+  complete->add_option("--token", c.token, "The lease token the claim printed")->required();
+  complete->add_option("--result", c.result, "Result: JSON text or @FILE (default none)");
+  complete->add_flag("--json", c.json, "Print JSON");
+  complete->callback([&] { c.verb = Verb::complete; });
+
+  auto* fail = app.add_subcommand("fail", "Report a claimed task failed: retried after the backoff, or dead");
+  fail->add_option("id", c.id, "Task id")->required()->check(app::k_task_id);
+  fail->add_option("--token", c.token, "The lease token the claim printed")->required();
+  fail->add_option("--error", c.error, "What went wrong (kept as the task's last error)")->required();
+  fail->add_flag("--permanent", c.permanent, "Dead at once, no retry");
+  fail->add_flag("--json", c.json, "Print JSON");
+  fail->callback([&] { c.verb = Verb::fail; });
+
+  auto* renew = app.add_subcommand("renew", "Extend the lease of a claimed task");
+  renew->add_option("id", c.id, "Task id")->required()->check(app::k_task_id);
+  renew->add_option("--token", c.token, "The lease token the claim printed")->required();
+  renew->add_option("--lease", c.lease, "New lease length from now (default: the queue's lease)")->type_name("DUR");
+  renew->add_flag("--json", c.json, "Print JSON");
+  renew->callback([&] { c.verb = Verb::renew; });
 
   return app::parse_command_line(app, argc, argv);
 }

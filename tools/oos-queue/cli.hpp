@@ -9,7 +9,22 @@
 
 namespace oos::tools::queue {
 
-enum class Verb { enqueue, status, stats, list, show, cancel, pause, resume, breaker, metrics };
+enum class Verb {
+  enqueue,
+  status,
+  stats,
+  list,
+  show,
+  cancel,
+  pause,
+  resume,
+  breaker,
+  metrics,
+  claim,
+  complete,
+  fail,
+  renew
+};
 
 struct Command {
   Verb verb = Verb::status;
@@ -28,6 +43,13 @@ struct Command {
   std::int64_t id = 0;
   bool reset = false;     // breaker --reset
   bool textfile = false;  // metrics --textfile
+  // claim, complete, fail, renew (external workers)
+  std::optional<std::string> lease;   // --lease, a duration
+  std::optional<std::string> worker;  // claim --worker
+  std::string token;                  // --token
+  std::optional<std::string> result;  // complete --result: JSON or @FILE
+  std::string error;                  // fail --error
+  bool permanent = false;             // fail --permanent
 };
 
 // Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage

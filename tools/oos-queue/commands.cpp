@@ -9,6 +9,7 @@
 
 #include "app/output.hpp"
 #include "error.hpp"
+#include "external.hpp"
 #include "metrics/queue_metrics.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
@@ -185,6 +186,10 @@ int run(const Command& c, app::Context& ctx, store::Backend& backend) {
       return 0;
     }
     case Verb::metrics: return export_metrics(c, ctx, backend);
+    case Verb::claim:
+    case Verb::complete:
+    case Verb::fail:
+    case Verb::renew: return run_external(c, ctx, store);
   }
   return 0;
 }

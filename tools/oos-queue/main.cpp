@@ -1,4 +1,5 @@
-// oos-queue: enqueue and inspect tasks, pause queues, reset breakers (docs/reference.md section 8.1).
+// oos-queue: enqueue and inspect tasks, pause queues, reset breakers, claim and report tasks as an external worker
+// (docs/reference.md section 8.1).
 #include "app/context.hpp"
 #include "backends/open.hpp"
 #include "cli.hpp"

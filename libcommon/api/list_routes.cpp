@@ -169,10 +169,8 @@ Response retry_dead_letter(const Request& r, const std::string& queue, queue::Qu
           app::dump(app::requeued_document(ids, dry_run == DryRun::yes)) + "\n"};
 }
 
-Response metrics_text(db::Database& db, const config::Config& config, log::Logger& logger, util::UnixMillis now) {
-  return {200,
-          {{"Content-Type", std::string(k_metrics_content_type)}},
-          metrics::queue_metrics(db, config, logger, now).text()};
+Response metrics_text(store::Backend& backend, util::UnixMillis now) {
+  return {200, {{"Content-Type", std::string(k_metrics_content_type)}}, metrics::queue_metrics(backend, now).text()};
 }
 
 }  // namespace oos::api

@@ -9,11 +9,9 @@
 #include <string_view>
 
 #include "api/message.hpp"
-#include "config.hpp"
-#include "db/database.hpp"
-#include "log.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
+#include "store/backend.hpp"
 #include "util/time.hpp"
 
 namespace oos::api {
@@ -51,7 +49,7 @@ Response list_dead_letter(const Request& r, const std::string& queue, queue::Que
 Response retry_dead_letter(const Request& r, const std::string& queue, queue::QueueStore& queues,
                            queue::TaskStore& tasks);
 
-// GET /metrics: the text `oos-queue metrics` prints (metrics::queue_metrics at `now`).
-Response metrics_text(db::Database& db, const config::Config& config, log::Logger& logger, util::UnixMillis now);
+// GET /metrics: the text `oos-queue metrics` prints (metrics::queue_metrics on `backend` at `now`).
+Response metrics_text(store::Backend& backend, util::UnixMillis now);
 
 }  // namespace oos::api

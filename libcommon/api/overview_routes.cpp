@@ -5,11 +5,10 @@
 #include "api/problem.hpp"
 #include "app/output.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/sqlite_queue_store.hpp"
-#include "queue/sqlite_worker_registry.hpp"
 #include "queue/task.hpp"
+#include "queue/worker_registry.hpp"
 #include "search/quota_status.hpp"
-#include "search/sqlite_search_store.hpp"
+#include "search/search_store.hpp"
 #include "secrets.hpp"
 
 namespace oos::api {
@@ -33,13 +32,13 @@ std::optional<Response> overview_route(const Request& r, const Sources& s) {
   }
   auto now = s.clock.now();
   if (workers) {
-    queue::SqliteWorkerRegistry registry(s.db);
+    auto& registry = s.backend.workers();
     auto rows = registry.list();
     return json_reply(app::workers_document(rows, registry.current_tasks(), now));
   }
   if (activity) {
     std::optional<std::string> name;
-    queue::SqliteQueueStore queues(s.db, s.config, s.logger);
+    auto& queues = s.backend.queues();
     if (auto it = r.query.find("queue"); it != r.query.end()) {
       if (auto ok = queue::check_name("queue", it->second); !ok) throw Error(ExitCode::usage, ok.error());
       queues.require_known(it->second);
@@ -48,8 +47,7 @@ std::optional<Response> overview_route(const Request& r, const Sources& s) {
     return json_reply(app::activity_document(name, queues.activity(name, now)));
   }
   auto secrets = secrets::SecretStore::from_environment();
-  search::SqliteSearchStore store(s.db, s.config.breaker, s.logger);
-  return json_reply(app::quota_document(search::provider_status(store, s.config, secrets, now)));
+  return json_reply(app::quota_document(search::provider_status(s.backend.search(), s.config, secrets, now)));
 }
 
 }  // namespace oos::api

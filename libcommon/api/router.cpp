@@ -15,14 +15,10 @@
 #include "api/static_files.hpp"
 #include "app/context.hpp"
 #include "app/output.hpp"
-#include "db/database.hpp"
-#include "db/events.hpp"
 #include "health/observe.hpp"
 #include "policy/health.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
-#include "queue/sqlite_queue_store.hpp"
-#include "queue/sqlite_task_store.hpp"
 #include "util/json.hpp"
 
 namespace oos::api {
@@ -85,6 +81,16 @@ void apply_entity_tag(const Request& r, Response& reply) {
   reply.body.clear();
 }
 
+// What oos-health reads: the state directory's SQLite file and its backups, or on PostgreSQL the server and the
+// stores through the backend (health::observe_shared), as oos-health does there.
+policy::HealthInput health_input(const Sources& s, util::UnixMillis now) {
+  health::Sources sources{s.config, s.state_dir, s.backup_dir, now};
+  if (s.backend.sqlite()) return health::observe(sources, s.logger);
+  return health::observe_shared(sources, s.backend, s.backend.describe(), [&](store::Backend& opened) {
+    return opened.read_server(s.config.db, s.clock).value();  // not SQLite, so there is a server to read
+  });
+}
+
 }  // namespace
 
 Response Router::handle(const Request& request) {
@@ -96,16 +102,17 @@ Response Router::handle(const Request& request) {
       reply = std::move(*access.refusal);
     } else if (write) {
       // The change and its api.write event commit together, or neither does: a failed write changed nothing, so
-      // a client may repeat it. One commit (one fsync) per request. The event names the role, never the token, and
-      // a dry run records none.
-      db::WriteTransaction transaction(m_sources.db);
+      // a client may repeat it. One commit (one fsync) per request, on either backend: the stores' own transactions
+      // nest in this one. The event names the role, never the token, and a dry run records none.
+      auto transaction = m_sources.backend.begin_write();
       reply = route(request);
       if (reply.status < 300) {
         bool dry_run = request.query.contains("dry_run") && request.query.at("dry_run") == "true";
         if (!dry_run)
-          db::record_event(m_sources.db, m_sources.clock.now(), "api.write", request.path,
-                           fmt::format("{} by {} token: {}", request.method, to_string(access.role), reply.status));
-        transaction.commit();
+          m_sources.backend.events().record(
+              m_sources.clock.now(), "api.write", request.path,
+              fmt::format("{} by {} token: {}", request.method, to_string(access.role), reply.status));
+        transaction->commit();
       }
     } else {
       reply = route(request);
@@ -129,7 +136,7 @@ Response Router::route(const Request& r) {
   if (auto file = static_file(r)) return *file;
   if (parts.size() == 1 && parts[0] == "health") {
     if (auto refused = refuse_method(r, "GET")) return *refused;
-    auto input = health::observe({s.config, s.state_dir, s.backup_dir, now}, s.logger);
+    auto input = health_input(s, now);
     auto checks = policy::assess(input);
     auto status = policy::overall(checks);
     bool serving = status == policy::Health::ok || status == policy::Health::warning;
@@ -138,7 +145,7 @@ Response Router::route(const Request& r) {
   }
   if (parts.size() == 1 && parts[0] == "metrics") {
     if (auto refused = refuse_method(r, "GET")) return *refused;
-    return metrics_text(s.db, s.config, s.logger, now);
+    return metrics_text(s.backend, now);
   }
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return no_such_resource(r);
   if (auto overview = overview_route(r, s)) return *overview;
@@ -147,8 +154,8 @@ Response Router::route(const Request& r) {
     if (auto refused = refuse_method(r, "GET")) return *refused;
     return json_reply(200, json{{"csrf_token", m_csrf_token}});
   }
-  queue::SqliteQueueStore queues(s.db, s.config, s.logger);
-  queue::SqliteTaskStore tasks(s.db, s.config, s.clock, s.logger);
+  auto& queues = s.backend.queues();
+  auto& tasks = s.backend.tasks();
   if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "status") {
     if (auto refused = refuse_method(r, "GET")) return *refused;
     return json_reply(200, app::status_document(queues.status(now), now));

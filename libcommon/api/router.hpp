@@ -8,18 +8,18 @@
 #include "api/access.hpp"
 #include "api/message.hpp"
 #include "config.hpp"
-#include "db/database.hpp"
 #include "log.hpp"
 #include "queue/task_store.hpp"
+#include "store/backend.hpp"
 #include "util/random.hpp"
 #include "util/time.hpp"
 
 namespace oos::api {
 
-// What the routes read: one database connection (the caller serialises the calls), the config, the clock,
-// and the directories oos-health looks at.
+// What the routes read: the stores of one open backend, SQLite's or PostgreSQL's (one connection: the caller
+// serialises the calls), the config, the clock, and the directories oos-health looks at.
 struct Sources {
-  db::Database& db;
+  store::Backend& backend;
   const config::Config& config;
   const util::Clock& clock;
   log::Logger& logger;

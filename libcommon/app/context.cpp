@@ -68,11 +68,12 @@ std::unique_ptr<db::Database> open_database(const Context& context, db::Access a
   // A tool that only knows SQLite must not quietly use the state directory's file when the operator pointed the
   // tools at a shared PostgreSQL (docs/reference.md section 19 lists which tools run there).
   if (store::resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL")))
-    throw Error(ExitCode::unavailable,
-                context.tool +
-                    " does not run on PostgreSQL yet, and db.url or OOS_DATABASE_URL is set: there, use "
-                    "oos-queue, oos-worker, oos-retry, oos-health, oos-search, oos-scale and oos-cleanup; run " +
-                    context.tool + " where neither is set");
+    throw Error(
+        ExitCode::unavailable,
+        context.tool +
+            " does not run on PostgreSQL yet, and db.url or OOS_DATABASE_URL is set: there, use "
+            "oos-queue, oos-worker, oos-retry, oos-health, oos-search, oos-scale, oos-cleanup and oos-api; run " +
+            context.tool + " where neither is set");
   if (access == db::Access::read_write) {
     if (auto made = util::ensure_directory(context.state_dir); !made)
       throw Error(ExitCode::io_error, "state directory: " + made.error());
@@ -116,16 +117,6 @@ int run_main(std::string_view tool, const std::function<int(RunState&)>& body) {
     if (auto systemd = sd::Libsystemd::load()) systemd->notify(("EXIT_STATUS=" + std::to_string(code)).c_str());
   }
   return code;
-}
-
-int run_with_database(std::string_view tool, const CommonOptions& options, db::Access access,
-                      const std::function<int(Context&, db::Database&)>& command) {
-  return run_main(tool, [&](RunState& state) {
-    auto context = make_context(std::string(tool), options);
-    state.db_path = context.db_path();
-    auto db = open_database(context, access);
-    return command(context, *db);
-  });
 }
 
 }  // namespace oos::app

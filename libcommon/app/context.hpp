@@ -76,9 +76,4 @@ Failure describe_failure(std::exception_ptr error, const std::filesystem::path& 
 // "oos-queue: error: <message>" (describe_failure()). Tells systemd the exit status when under a notify socket.
 int run_main(std::string_view tool, const std::function<int(RunState&)>& body);
 
-// What a tool's main does after parsing its command line: run_main() around make_context(), opening the
-// database (read-only for a command that only reads) and `command(context, db)`.
-int run_with_database(std::string_view tool, const CommonOptions& options, db::Access access,
-                      const std::function<int(Context&, db::Database&)>& command);
-
 }  // namespace oos::app

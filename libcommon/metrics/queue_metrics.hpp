@@ -48,7 +48,7 @@ Exposition queue_exposition(const QueueSnapshot& snapshot);
 // read_queue_snapshot() then queue_exposition(), on the backend's stores.
 Exposition queue_metrics(store::Backend& backend, util::UnixMillis now);
 
-// The same on an SQLite database (oos-api, which runs on SQLite only).
+// The same on an SQLite database without a Backend (the unit tests).
 Exposition queue_metrics(db::Database& db, const config::Config& config, log::Logger& logger, util::UnixMillis now);
 
 }  // namespace oos::metrics

@@ -210,7 +210,12 @@ int Connection::take_notifications(std::string_view channel) {
 }
 
 Transaction::Transaction(Connection& connection) : m_connection(connection) {
-  m_connection.exec_params("BEGIN");
+  if (m_connection.m_open_transactions > 0) {
+    m_savepoint = "oos_nested_" + std::to_string(m_connection.m_open_transactions);
+    m_connection.exec_params("SAVEPOINT " + m_savepoint);
+  } else {
+    m_connection.exec_params("BEGIN");
+  }
   ++m_connection.m_open_transactions;
 }
 
@@ -219,7 +224,12 @@ Transaction::~Transaction() {
   --m_connection.m_open_transactions;
   if (PQstatus(m_connection.m_conn.get()) != CONNECTION_OK) return;  // the server ended it with the connection
   try {
-    m_connection.exec_params("ROLLBACK");
+    if (m_savepoint.empty()) {
+      m_connection.exec_params("ROLLBACK");
+    } else {
+      m_connection.exec_params("ROLLBACK TO SAVEPOINT " + m_savepoint);
+      m_connection.exec_params("RELEASE SAVEPOINT " + m_savepoint);
+    }
   } catch (...) {
     // The connection is gone or broken: the server ends the transaction itself.
   }
@@ -233,7 +243,7 @@ void Transaction::commit() {
     int& open;
     ~Closed() { --open; }
   } closed{m_connection.m_open_transactions};
-  m_connection.exec_params("COMMIT");
+  m_connection.exec_params(m_savepoint.empty() ? "COMMIT" : "RELEASE SAVEPOINT " + m_savepoint);
 }
 
 ExitCode exit_code_for_sqlstate(std::string_view sqlstate) {

@@ -83,21 +83,24 @@ class Connection {
 
   std::unique_ptr<pg_conn, Finish> m_conn;
   std::string m_server;
-  int m_open_transactions = 0;  // Transactions open on this connection (0 or 1)
+  int m_open_transactions = 0;  // Transactions open on this connection, nested ones counted
 };
 
-// A transaction on `connection`: BEGIN now, ROLLBACK when destroyed without commit() (never throws).
+// A transaction on `connection`: BEGIN now, ROLLBACK when destroyed without commit() (never throws). Inside another
+// Transaction on the same connection it is a SAVEPOINT: commit() releases it into the outer transaction, which alone
+// commits; destroyed without commit(), only its own statements are undone (as db::WriteTransaction nests on SQLite).
 class Transaction {
  public:
   explicit Transaction(Connection& connection);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
-  // COMMIT; throws like exec_params() (the transaction is over either way).
+  // COMMIT (a nested one: RELEASE SAVEPOINT); throws like exec_params() (the transaction is over either way).
   void commit();
 
  private:
   Connection& m_connection;
+  std::string m_savepoint;  // empty for the outermost transaction
   bool m_open = true;
 };
 

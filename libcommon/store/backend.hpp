@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -34,6 +35,15 @@ struct ServerReading {
   policy::PostgresHealth server;
 };
 
+// A write in progress on a backend's connection (Backend::begin_write): what the stores and the EventLog do on that
+// connection until commit() commits with it; destroyed without commit(), all of it is rolled back (never throws).
+class WriteScope {
+ public:
+  virtual ~WriteScope() = default;
+  // Commits; throws oos::Error (or SQLite's exception) as the stores' writes do, and then nothing was committed.
+  virtual void commit() = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -51,6 +61,11 @@ class Backend {
   // The audit log.
   virtual EventLog& events() = 0;
 
+  // Opens a transaction on the stores' connection: the stores' own transactions nest in it (SQLite's and
+  // PostgreSQL's savepoints), so several calls and an event commit together or not at all (oos-api's writes). One
+  // at a time; the connection is the caller's alone until the scope ends.
+  virtual std::unique_ptr<WriteScope> begin_write() = 0;
+
   // The idle wait of a worker: waits up to `timeout` on `clock`, or until `stop` is set (checked every 100 ms).
   // True when it returned early because work was announced (PostgreSQL's LISTEN/NOTIFY): the caller steps at once;
   // false after the timeout or a stop. SQLite announces nothing: a plain sleep, the worker polls.
@@ -60,7 +75,7 @@ class Backend {
   // Frees what the connection caches (the worker's answer to memory pressure; SIGUSR1).
   virtual void release_memory() = 0;
 
-  // The SQLite database, for what only exists on SQLite (backups, integrity checks, the API for now);
+  // The SQLite database, for what only exists on SQLite (backups, integrity checks, the health of its file);
   // nullptr on PostgreSQL.
   virtual db::Database* sqlite() = 0;
 

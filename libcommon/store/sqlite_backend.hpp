@@ -14,6 +14,16 @@
 
 namespace oos::store {
 
+// A db::WriteTransaction (nested: a SAVEPOINT) as a WriteScope.
+class SqliteWriteScope final : public WriteScope {
+ public:
+  explicit SqliteWriteScope(db::Database& db) : m_transaction(db) {}
+  void commit() override { m_transaction.commit(); }
+
+ private:
+  db::WriteTransaction m_transaction;
+};
+
 class SqliteBackend final : public Backend {
  public:
   // Takes `db` over; the stores keep references to `config`, `clock` and `logger`.
@@ -39,6 +49,7 @@ class SqliteBackend final : public Backend {
   search::SearchStore& search() override { return m_search; }
   SampleStore& samples() override { return m_samples; }
   EventLog& events() override { return m_events; }
+  std::unique_ptr<WriteScope> begin_write() override { return std::make_unique<SqliteWriteScope>(*m_db); }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     sleep_unless_stopped(clock, timeout, stop);
     return false;

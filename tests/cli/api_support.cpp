@@ -58,15 +58,19 @@ HttpReply http(const std::string& method, const std::string& url, const std::str
   return reply;
 }
 
+std::string listening_base(BackgroundProcess& api) {
+  const std::string marker = "listening on ";
+  BOOST_REQUIRE_MESSAGE(
+      eventually([&] { return api.out().find('\n') != std::string::npos; }, scaled(std::chrono::seconds(10)), {&api}),
+      "oos-api did not start: " << api.err());
+  auto line = api.out().substr(0, api.out().find('\n'));
+  BOOST_REQUIRE(line.starts_with(marker + "127.0.0.1:"));
+  return "http://" + line.substr(marker.size());
+}
+
 void ApiFixture::start_api(const std::vector<std::string>& env) {
   api = start("OOS_API_BIN", {"--listen", "127.0.0.1:0"}, env);
-  const std::string marker = "listening on ";
-  BOOST_REQUIRE_MESSAGE(eventually([&] { return api->out().find('\n') != std::string::npos; },
-                                   scaled(std::chrono::seconds(10)), {api.get()}),
-                        "oos-api did not start: " << api->err());
-  auto line = api->out().substr(0, api->out().find('\n'));
-  BOOST_REQUIRE(line.starts_with(marker + "127.0.0.1:"));
-  base = "http://" + line.substr(marker.size());
+  base = listening_base(*api);
 }
 
 nlohmann::json lines_array(const std::string& out) {

@@ -25,6 +25,10 @@ struct HttpReply {
 HttpReply http(const std::string& method, const std::string& url, const std::string& body = "",
                const std::vector<std::string>& headers = {});
 
+// Waits for oos-api's "listening on 127.0.0.1:PORT" line on `api`'s stdout (failing the test when it does not come);
+// returns "http://127.0.0.1:PORT".
+std::string listening_base(BackgroundProcess& api);
+
 // A CliFixture with oos-api serving its state directory on a free loopback port.
 struct ApiFixture : CliFixture {
   std::unique_ptr<BackgroundProcess> api;

@@ -1,5 +1,5 @@
-// Many hosts, one queue (docs/reference.md section 19): oos-queue and oos-worker of two simulated hosts (two state
-// directories) pointed at one PostgreSQL schema by OOS_DATABASE_URL, against the throwaway cluster of
+// Many hosts, one queue (docs/reference.md section 19): oos-queue, oos-worker and oos-api of two simulated hosts (two
+// state directories) pointed at one PostgreSQL schema by OOS_DATABASE_URL, against the throwaway cluster of
 // support/pg_cluster. The kill storm (pg_support.hpp) SIGKILLs a random worker every 750 ms while a producer enqueues;
 // cli.pg_bouncer runs it again through a PgBouncer.
 #include <boost/test/unit_test.hpp>
@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/api_support.hpp"
 #include "pg_support.hpp"
 
 namespace fs = std::filesystem;
@@ -43,11 +44,33 @@ BOOST_FIXTURE_TEST_CASE(a_task_enqueued_on_one_host_is_run_by_a_worker_of_the_ot
   BOOST_TEST(task["attempt_history"][0]["worker"] == "host-b:1", shown.out);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_tool_that_does_not_run_on_postgresql_refuses_with_69_instead_of_using_sqlite, PgHosts) {
-  auto served = run_tool("OOS_API_BIN", {"--listen", "127.0.0.1:0"});
-  BOOST_TEST(served.exit_code == 69, served.err);
-  BOOST_TEST(served.err.find("oos-api does not run on PostgreSQL yet") != std::string::npos, served.err);
-  BOOST_TEST(!fs::exists(db_path()));
+// Two oos-api processes of two hosts on one database: each answers what the other wrote, and an Idempotency-Key
+// holds across them.
+BOOST_FIXTURE_TEST_CASE(two_apis_of_two_hosts_see_each_others_writes, PgHosts) {
+  const std::vector<std::string> env = test_environment({"OOS_API_TOKEN=admin-token-123456"});
+  BackgroundProcess api_a(tool_argv("OOS_API_BIN", state_dir(), {"--listen", "127.0.0.1:0"}), env);
+  BackgroundProcess api_b(tool_argv("OOS_API_BIN", host_b, {"--listen", "127.0.0.1:0"}), env);
+  auto a = listening_base(api_a);
+  auto b = listening_base(api_b);
+
+  auto posted = http("POST", a + "/api/v1/queue/mail/tasks", R"({"type":"send","data":{"n":1}})",
+                     {k_admin, "Idempotency-Key: order-7"});
+  BOOST_TEST_REQUIRE(posted.status == 201, posted.body);
+  auto shown = http("GET", b + "/api/v1/tasks/1", "", {k_admin});
+  BOOST_TEST(shown.status == 200, shown.body);
+  BOOST_TEST(json::parse(shown.body)["payload"] == json::parse(R"({"n":1})"), shown.body);
+  BOOST_TEST(shown.body == http("GET", a + "/api/v1/tasks/1", "", {k_admin}).body);
+  auto again =
+      http("POST", b + "/api/v1/queue/mail/tasks", R"({"type":"send"})", {k_admin, "Idempotency-Key: order-7"});
+  BOOST_TEST(again.status == 200, again.body);
+  BOOST_TEST(json::parse(again.body)["id"] == 1, again.body);
+
+  BOOST_TEST(http("POST", b + "/api/v1/queue/mail/pause", "", {k_admin}).status == 200);
+  auto status = json::parse(http("GET", a + "/api/v1/queue/status", "", {k_admin}).body);
+  BOOST_TEST(status["queues"][0]["paused"] == true, status.dump());
+  BOOST_TEST(pg_int("SELECT count(*) FROM events WHERE kind = 'api.write'") == 3);
+  BOOST_TEST(!fs::exists(db_path()), "with OOS_DATABASE_URL set, oos-api creates no SQLite file");
+  BOOST_TEST(!fs::exists(host_b / "oos.db"));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_url_with_a_password_is_refused_with_78_and_not_echoed, PgHosts) {

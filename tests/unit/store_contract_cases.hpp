@@ -1255,3 +1255,52 @@ BOOST_FIXTURE_TEST_CASE(current_tasks_are_the_running_tasks_by_lease_owner, Cont
   BOOST_REQUIRE(third);
   BOOST_TEST(workers.current_tasks().at("w2").id == second->task.id);
 }
+
+// --- One write of several calls (Backend::begin_write, oos-api's writes)
+
+// The stores' own transactions nest in the scope: an enqueue, a pause and an event are seen by another connection
+// only once the scope commits, all together.
+BOOST_FIXTURE_TEST_CASE(a_write_scope_commits_its_calls_and_an_event_together, ContractFixture) {
+  auto& backend = under_test->backend();
+  auto other = under_test->connect();
+  auto scope = backend.begin_write();
+  auto id = add();
+  BOOST_TEST(queues.set_paused("default", true, clock.now()));
+  backend.events().record(clock.now(), "api.write", "/x", "POST");
+  BOOST_TEST(!other->tasks().find(id).has_value());
+  BOOST_TEST(other->events().count("api.write", std::nullopt) == 0);
+  scope->commit();
+  BOOST_TEST(other->tasks().find(id).has_value());
+  BOOST_TEST(other->events().count("api.write", std::nullopt) == 1);
+  BOOST_TEST(other->queues().status(clock.now()).at(0).paused);
+}
+
+// A call that fails inside the scope undoes only its own statements (a savepoint): what came before it is still
+// there and commits; a scope left without commit() undoes everything.
+BOOST_FIXTURE_TEST_CASE(a_failed_call_inside_a_write_scope_undoes_only_itself_and_an_uncommitted_scope_all,
+                        ContractFixture) {
+  auto& backend = under_test->backend();
+  std::vector<NewTask> bad(2);
+  for (auto& t : bad) t.type = "a";
+  bad[1].payload = "[1,";
+  {
+    auto scope = backend.begin_write();
+    add();
+    BOOST_CHECK_THROW(tasks.enqueue_batch(bad), Error);
+    add();
+    scope->commit();
+  }
+  BOOST_TEST(under_test->connect()->tasks().list("default", std::nullopt, -1).size() == 2u);
+  {
+    auto scope = backend.begin_write();
+    add();
+    BOOST_TEST(queues.set_paused("default", true, clock.now()));
+    backend.events().record(clock.now(), "api.write", "/x", "POST");
+  }
+  auto other = under_test->connect();
+  BOOST_TEST(other->tasks().list("default", std::nullopt, -1).size() == 2u);
+  BOOST_TEST(other->events().count("api.write", std::nullopt) == 0);
+  BOOST_TEST(!other->queues().status(clock.now()).at(0).paused);
+  add();  // the connection is usable after the rollback
+  BOOST_TEST(other->tasks().list("default", std::nullopt, -1).size() == 3u);
+}

@@ -9,6 +9,7 @@
 #include "queue/sqlite_worker_registry.hpp"
 #include "search/quota_status.hpp"
 #include "search/sqlite_search_store.hpp"
+#include "store/sqlite_backend.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
@@ -21,7 +22,8 @@ constexpr const char* k_token = "admin-token-123456";
 
 // The router as oos-api builds it, with an admin token: the data needs it, the dashboard's files do not.
 struct DashboardFixture : StoreFixture {
-  api::Router router{{*db,
+  store::SqliteBackend backend{*db, config, clock, *logger};
+  api::Router router{{backend,
                       config,
                       clock,
                       *logger,

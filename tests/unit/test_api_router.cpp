@@ -10,6 +10,7 @@
 #include "api/router.hpp"
 #include "app/output.hpp"
 #include "metrics/queue_metrics.hpp"
+#include "store/sqlite_backend.hpp"
 #include "store_fixture.hpp"
 #include "util/json.hpp"
 
@@ -21,9 +22,10 @@ namespace {
 
 // The router over the fixture's database, as oos-api builds it.
 struct RouterFixture : StoreFixture {
+  store::SqliteBackend backend{*db, config, clock, *logger};
   // A router with `admin_token` as the admin token (none: only GET from loopback).
   api::Router router_with(std::optional<std::string> admin_token) {
-    return api::Router{{*db,
+    return api::Router{{backend,
                         config,
                         clock,
                         *logger,

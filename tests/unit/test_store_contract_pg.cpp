@@ -17,6 +17,7 @@
 #include "error.hpp"
 #include "pg/connection.hpp"
 #include "pg/events.hpp"
+#include "pg/pg_backend.hpp"
 #include "pg/pg_queue_store.hpp"
 #include "pg/pg_sample_store.hpp"
 #include "pg/pg_search_store.hpp"
@@ -56,6 +57,7 @@ class PgConnectionBackend final : public store::Backend {
   search::SearchStore& search() override { return m_search; }
   store::SampleStore& samples() override { return m_samples; }
   store::EventLog& events() override { return m_events; }
+  std::unique_ptr<store::WriteScope> begin_write() override { return std::make_unique<pg::PgWriteScope>(m_connection); }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     store::sleep_unless_stopped(clock, timeout, stop);  // the stores' contract needs no wake-up
     return false;

@@ -42,7 +42,7 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int run(const Command& command, app::Context& context, db::Database& db) {
+int run(const Command& command, app::Context& context, store::Backend& backend) {
   std::optional<util::Fd> passed;
   if (!command.listen) passed = oos::api::systemd_socket();
   auto listener =
@@ -53,7 +53,7 @@ int run(const Command& command, app::Context& context, db::Database& db) {
   oos::api::AccessSettings access{secrets.get("OOS_API_TOKEN"), secrets.get("OOS_API_READONLY_TOKEN"),
                                   oos::api::allowed_hosts(address, context.config.api.allowed_hosts)};
   oos::api::Router router(
-      {db, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir(), access});
+      {backend, context.config, context.clock, *context.logger, context.state_dir, context.backup_dir(), access});
   const auto& limits = context.config.api;
   oos::api::ServerSettings settings{limits.max_body, static_cast<unsigned>(limits.max_connections),
                                     std::chrono::duration_cast<std::chrono::seconds>(limits.connection_timeout),

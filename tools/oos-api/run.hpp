@@ -3,7 +3,7 @@
 
 #include "app/context.hpp"
 #include "cli.hpp"
-#include "db/database.hpp"
+#include "store/backend.hpp"
 
 namespace oos::tools::api {
 
@@ -12,7 +12,7 @@ void block_stop_signals();
 
 // Listens (--listen, else the socket systemd passed, else 127.0.0.1:8765), prints "listening on ADDR:PORT" on
 // stdout, tells systemd READY=1, serves until SIGTERM or SIGINT, or, on a socket systemd passed, until
-// api.idle_exit has passed without a connection; returns 0.
-int run(const Command& command, app::Context& context, db::Database& db);
+// api.idle_exit has passed without a connection; returns 0. The routes use `backend` (SQLite or PostgreSQL).
+int run(const Command& command, app::Context& context, store::Backend& backend);
 
 }  // namespace oos::tools::api

@@ -17,6 +17,7 @@
 #include "error.hpp"
 #include "pg/connection.hpp"
 #include "pg/events.hpp"
+#include "pg/pg_key_ring_store.hpp"
 #include "pg/pg_queue_store.hpp"
 #include "pg/pg_sample_store.hpp"
 #include "pg/pg_search_store.hpp"
@@ -46,6 +47,7 @@ class PgConnectionBackend final : public store::Backend {
         m_queues(m_connection, config, logger),
         m_workers(m_connection),
         m_search(m_connection, config.breaker, logger),
+        m_key_rings(m_connection),
         m_samples(m_connection, "test-host"),
         m_events(m_connection) {}
 
@@ -54,6 +56,7 @@ class PgConnectionBackend final : public store::Backend {
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
   search::SearchStore& search() override { return m_search; }
+  keys::KeyRingStore& key_rings() override { return m_key_rings; }
   store::SampleStore& samples() override { return m_samples; }
   store::EventLog& events() override { return m_events; }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
@@ -70,6 +73,7 @@ class PgConnectionBackend final : public store::Backend {
   pg::PgQueueStore m_queues;
   pg::PgWorkerRegistry m_workers;
   pg::PgSearchStore m_search;
+  pg::PgKeyRingStore m_key_rings;
   pg::PgSampleStore m_samples;
   pg::PgEventLog m_events;
 };

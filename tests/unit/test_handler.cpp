@@ -136,10 +136,6 @@ BOOST_AUTO_TEST_CASE(the_end_of_a_run_maps_to_one_verdict) {
   }
 }
 
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_SUITE(handler_keys)
-
 namespace {
 
 worker::RunOutcome end_with(const config::HandlerConfig& h, int code, std::string err_tail) {

@@ -316,6 +316,15 @@ const Keys<WorkerSettings> k_worker{
       if (s.queues.empty()) table.fail_key("queues", "must name at least one queue");
     }};
 
+// Whether `name` may name a key ring: an environment variable name (A-Z, 0-9, _) ending in "_KEYS" with something
+// before it, so that the run's one key goes in NAME_KEY.
+bool is_ring_name(std::string_view name) {
+  constexpr std::string_view k_suffix = "_KEYS";
+  if (name.size() <= k_suffix.size() || !name.ends_with(k_suffix) || (name.front() >= '0' && name.front() <= '9'))
+    return false;
+  return std::ranges::all_of(name, [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
 // Every [handlers.TYPE].
 const Keys<HandlerConfig> k_handler{
     {
@@ -325,8 +334,26 @@ const Keys<HandlerConfig> k_handler{
         {"pass_env", [](const Value& v, HandlerConfig& h) { h.pass_env = v.strings(); }},
         {"env", [](const Value& v, HandlerConfig& h) { h.env = v.string_map(); }},
         {"permanent_exit_codes", [](const Value& v, HandlerConfig& h) { h.permanent_exit_codes = v.integers(1, 255); }},
+        {"key_rings",
+         [](const Value& v, HandlerConfig& h) {
+           h.key_rings = v.strings();
+           for (const auto& ring : h.key_rings)
+             if (!is_ring_name(ring))
+               v.fail(
+                   "'" + util::cut_for_message(ring) +
+                   "': a ring is a secret whose name ends in _KEYS (letters A-Z, digits, _), such as OPENROUTER_KEYS");
+         }},
+        {"key_cooldown", [](const Value& v, HandlerConfig& h) { h.key_cooldown = v.duration(); }},
+        {"key_exhausted_exit_code",
+         [](const Value& v, HandlerConfig& h) { h.key_exhausted_exit_code = v.integer(1, 255); }},
     },
     [](const Value& table, const HandlerConfig& h) {
+      if (h.key_exhausted_exit_code && h.key_rings.empty())
+        table.fail_key("key_exhausted_exit_code", "needs key_rings");
+      if (h.key_exhausted_exit_code &&
+          std::ranges::find(h.permanent_exit_codes, *h.key_exhausted_exit_code) != h.permanent_exit_codes.end())
+        table.fail_key("key_exhausted_exit_code", "must not be one of permanent_exit_codes");
+      if (h.key_cooldown.count() <= 0) table.fail_key("key_cooldown", "must be longer than 0s");
       if (h.command.empty() || h.command.front().empty()) table.fail_key("command", "must name a program");
       // A relative program would be looked up in the worker's PATH or its working directory, which the unit
       // and a hand run do not share.

@@ -315,7 +315,27 @@ END;
 CREATE INDEX tasks_dead_by_finished ON tasks (finished_at, queue) WHERE status = 'dead';
 )sql";
 
-constexpr std::array<Migration, 6> k_migrations{{{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}, {5, k_v5}, {6, k_v6}}};
+// Version 7: key rings (keys/): one row per key of a ring, known by its fingerprint only (never the key), and the
+// installation's random fingerprint key, made by the first worker that hands out a key.
+constexpr const char* k_v7 = R"sql(
+CREATE TABLE key_ring_keys (
+  ring           TEXT    NOT NULL,
+  fingerprint    TEXT    NOT NULL,
+  last_used_at   INTEGER,
+  cooldown_until INTEGER NOT NULL DEFAULT 0,
+  uses_today     INTEGER NOT NULL DEFAULT 0,
+  day            INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (ring, fingerprint)
+) WITHOUT ROWID;
+
+CREATE TABLE key_ring_installation (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  fingerprint_key TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 7> k_migrations{
+    {{1, k_v1}, {2, k_v2}, {3, k_v3}, {4, k_v4}, {5, k_v5}, {6, k_v6}, {7, k_v7}}};
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "keys/key_ring.hpp"
 #include "search/provider.hpp"
 #include "util/fd.hpp"
 #include "util/subprocess.hpp"
@@ -50,6 +51,8 @@ void check_secrets(const ValidateSources& s, Report& r) {
   std::map<std::string, std::vector<std::string>> required, optional;
   for (const auto& [type, handler] : s.config.handlers)
     for (const auto& key : handler.env_keys) required[key].push_back("handler " + type);
+  for (const auto& [type, handler] : s.config.handlers)
+    for (const auto& ring : handler.key_rings) required[ring].push_back("handler " + type);
   for (const auto& provider : s.config.search.providers)
     for (const auto& key : search::make_provider(provider, s.config.search.provider.at(provider))->secret_names())
       if (!required.contains(key)) optional[key].push_back("search provider " + provider);
@@ -71,6 +74,31 @@ void check_secrets(const ValidateSources& s, Report& r) {
   };
   for (const auto& [name, users] : required) r.add(check(name, users, true), k_config_code);
   for (const auto& [name, users] : optional) r.add(check(name, users, false), k_config_code);
+}
+
+// Each key ring a handler names: how many keys it holds (never the keys), a WARNING for a key given twice (the
+// second copy is ignored) and for a ring of one key (nothing to move to when it is spent). A ring that is absent is
+// the secret check's.
+void check_key_rings(const ValidateSources& s, Report& r) {
+  std::set<std::string> rings;
+  for (const auto& [type, handler] : s.config.handlers)
+    rings.insert(handler.key_rings.begin(), handler.key_rings.end());
+  for (const auto& ring : rings) {
+    auto value = s.secrets.get(ring);
+    if (!value) continue;
+    auto keys = keys::parse_ring(*value);
+    auto name = "key ring " + ring;
+    if (keys.duplicates > 0)
+      r.add({name, Health::warning,
+             fmt::format("{} keys, {} more given twice (ignored): remove the duplicates", keys.keys.size(),
+                         keys.duplicates)},
+            k_config_code);
+    else if (keys.keys.size() == 1)
+      r.add({name, Health::warning, "1 key: a spent key leaves nothing to move to; give several, comma-separated"},
+            k_config_code);
+    else
+      r.add({name, Health::ok, fmt::format("{} keys", keys.keys.size())}, k_config_code);
+  }
 }
 
 // Whether a file can be created in `dir`; a directory that does not exist yet counts when its nearest
@@ -150,6 +178,7 @@ Validation validate(const ValidateSources& s) {
                      s.config.queues.size(), s.config.search.providers.size())},
         k_config_code);
   check_secrets(s, r);
+  check_key_rings(s, r);
   r.add(check_directory("state dir", s.state_dir), k_directory_code);
   r.add(check_directory("backup dir", s.backup_dir), k_directory_code);
   for (auto& check : check_units(s.root)) r.add(std::move(check), k_units_code);

@@ -24,6 +24,7 @@ PgBackend::PgBackend(const std::string& url, const std::optional<std::string>& p
       m_queues(m_connection, config, logger),
       m_workers(m_connection),
       m_search(m_connection, config.breaker, logger),
+      m_key_rings(m_connection),
       m_samples(m_connection, util::host_name()),
       m_events(m_connection),
       m_waiter(url, password, WaitOptions{config.db.listen, config.worker.poll_interval}, logger) {}

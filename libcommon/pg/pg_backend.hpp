@@ -11,6 +11,7 @@
 #include "pg/connection.hpp"
 #include "pg/events.hpp"
 #include "pg/listener.hpp"
+#include "pg/pg_key_ring_store.hpp"
 #include "pg/pg_queue_store.hpp"
 #include "pg/pg_sample_store.hpp"
 #include "pg/pg_search_store.hpp"
@@ -42,6 +43,7 @@ class PgBackend final : public store::Backend {
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
   search::SearchStore& search() override { return m_search; }
+  keys::KeyRingStore& key_rings() override { return m_key_rings; }
   // This host's samples (util::host_name()).
   store::SampleStore& samples() override { return m_samples; }
   store::EventLog& events() override { return m_events; }
@@ -64,6 +66,7 @@ class PgBackend final : public store::Backend {
   PgQueueStore m_queues;
   PgWorkerRegistry m_workers;
   PgSearchStore m_search;
+  PgKeyRingStore m_key_rings;
   PgSampleStore m_samples;
   PgEventLog m_events;
   WorkWaiter m_waiter;

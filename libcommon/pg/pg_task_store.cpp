@@ -382,13 +382,14 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
 
 // The task is runnable again at once: the listening workers are told in the same statement (delivered at its
 // commit), so that an idle worker of another host takes it now rather than at its next poll.
-Fence PgTaskStore::release(const queue::Lease& lease) {
+Fence PgTaskStore::release(const queue::Lease& lease, util::UnixMillis not_before) {
   auto now = m_clock.now();
   const Result r = m_connection.exec_params(
-      "WITH released AS (UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = $1, "
-      "lease_token = NULL, lease_expires_at = NULL, updated_at = $1 WHERE id = $2 AND status = 'running' AND "
-      "lease_token = $3 RETURNING queue) SELECT pg_notify($4, queue) FROM released",
-      {param(now), param(lease.task_id), lease.token, Param{k_tasks_channel}});
+      "WITH released AS (UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), "
+      "run_at = greatest($1::bigint, $5::bigint), lease_token = NULL, lease_expires_at = NULL, updated_at = $1 WHERE "
+      "id = $2 AND "
+      "status = 'running' AND lease_token = $3 RETURNING queue) SELECT pg_notify($4, queue) FROM released",
+      {param(now), param(lease.task_id), lease.token, Param{k_tasks_channel}, param(not_before)});
   return r.rows() == 1 ? Fence::applied : Fence::stale;
 }
 

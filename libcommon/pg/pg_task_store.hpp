@@ -29,7 +29,7 @@ class PgTaskStore final : public queue::TaskStore {
   queue::FailOutcome fail(const queue::Lease& lease, const queue::Failure& failure) override;
   queue::RecordAndClaim record_and_claim(const queue::Lease& lease, const queue::RunRecord& run,
                                          std::span<const std::string> queues, std::string_view worker) override;
-  queue::Fence release(const queue::Lease& lease) override;
+  queue::Fence release(const queue::Lease& lease, util::UnixMillis not_before = 0) override;
   int reclaim_expired() override;
   void cancel(queue::TaskId id) override;
   std::vector<queue::TaskId> requeue(std::span<const queue::TaskId> ids, const queue::DeadFilter& filter,

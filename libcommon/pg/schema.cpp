@@ -184,8 +184,25 @@ CREATE INDEX samples_by_host ON samples (host, at);
 
 // Version 3: the claim, and a success recorded with the next claim, as functions (pg/task_sql.hpp), so that the
 // server plans them once per connection instead of on every call.
-const std::array<Migration, 3>& migrations() {
-  static const std::array<Migration, 3> all{{{1, k_v1}, {2, k_v2}, {3, sql::define_functions()}}};
+// Version 4: key rings (keys/), as on SQLite (db/schema.cpp, its version 7).
+constexpr const char* k_v4 = R"sql(
+CREATE TABLE key_ring_keys (
+  ring           text   NOT NULL,
+  fingerprint    text   NOT NULL,
+  last_used_at   bigint,
+  cooldown_until bigint NOT NULL DEFAULT 0,
+  uses_today     bigint NOT NULL DEFAULT 0,
+  day            bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (ring, fingerprint)
+);
+CREATE TABLE key_ring_installation (
+  one             boolean PRIMARY KEY DEFAULT true CHECK (one),
+  fingerprint_key text    NOT NULL
+);
+)sql";
+
+const std::array<Migration, 4>& migrations() {
+  static const std::array<Migration, 4> all{{{1, k_v1}, {2, k_v2}, {3, sql::define_functions()}, {4, k_v4}}};
   return all;
 }
 

@@ -330,13 +330,15 @@ RecordAndClaim SqliteTaskStore::record_and_claim(const Lease& lease, const RunRe
   return out;
 }
 
-Fence SqliteTaskStore::release(const Lease& lease) {
+Fence SqliteTaskStore::release(const Lease& lease, util::UnixMillis not_before) {
   db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
   auto q = m_db.query(
-      "UPDATE tasks SET status = 'pending', attempts = max(attempts - 1, 0), run_at = ?1, lease_token = NULL, "
-      "lease_expires_at = NULL, updated_at = ?1 WHERE id = ?2 AND status = 'running' AND lease_token = ?3");
+      "UPDATE tasks SET status = 'pending', attempts = max(attempts - 1, 0), run_at = max(?1, ?4), "
+      "lease_token = NULL, lease_expires_at = NULL, updated_at = ?1 WHERE id = ?2 AND status = 'running' AND "
+      "lease_token = ?3");
   q->bind(1, static_cast<std::int64_t>(now));
+  q->bind(4, static_cast<std::int64_t>(not_before));
   q->bind(2, lease.task_id);
   q->bind(3, lease.token);
   bool applied = q->exec() == 1;

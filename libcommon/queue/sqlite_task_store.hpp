@@ -25,7 +25,7 @@ class SqliteTaskStore final : public TaskStore {
   FailOutcome fail(const Lease& lease, const Failure& failure) override;
   RecordAndClaim record_and_claim(const Lease& lease, const RunRecord& run, std::span<const std::string> queues,
                                   std::string_view worker) override;
-  Fence release(const Lease& lease) override;
+  Fence release(const Lease& lease, util::UnixMillis not_before = 0) override;
   int reclaim_expired() override;
   void cancel(TaskId id) override;
   std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) override;

@@ -119,8 +119,9 @@ class TaskStore {
   virtual RecordAndClaim record_and_claim(const Lease& lease, const RunRecord& run, std::span<const std::string> queues,
                                           std::string_view worker) = 0;
 
-  // Hands the task back without counting the run (the worker is shutting down): pending at once.
-  virtual Fence release(const Lease& lease) = 0;
+  // Hands the task back without counting the run (the worker is shutting down, or the run's key was spent):
+  // pending at once, or at `not_before` when that is later (every key of its ring cools down until then).
+  virtual Fence release(const Lease& lease, util::UnixMillis not_before = 0) = 0;
 
   // Treats every running task whose lease expired as a failed attempt ("lease expired (worker lost)").
   // Returns how many were reclaimed.

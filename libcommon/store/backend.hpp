@@ -11,6 +11,7 @@
 #include <string>
 
 #include "config.hpp"
+#include "keys/key_ring_store.hpp"
 #include "policy/health.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task_store.hpp"
@@ -56,6 +57,8 @@ class Backend {
   virtual queue::WorkerRegistry& workers() = 0;
   // The search client's ledger, cache and breakers (oos-search, the worker's built-in `search` type).
   virtual search::SearchStore& search() = 0;
+  // The key rings' keys by fingerprint (handlers with key_rings).
+  virtual keys::KeyRingStore& key_rings() = 0;
   // oos-scale's samples of this host (on PostgreSQL, the rows keyed by this host's name).
   virtual SampleStore& samples() = 0;
   // The audit log.

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "db/database.hpp"
+#include "keys/sqlite_key_ring_store.hpp"
 #include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
 #include "queue/sqlite_worker_registry.hpp"
@@ -39,6 +40,7 @@ class SqliteBackend final : public Backend {
         m_queues(db, config, logger),
         m_workers(db),
         m_search(db, config.breaker, logger),
+        m_key_rings(db),
         m_samples(db),
         m_events(db) {}
 
@@ -47,6 +49,7 @@ class SqliteBackend final : public Backend {
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
   search::SearchStore& search() override { return m_search; }
+  keys::KeyRingStore& key_rings() override { return m_key_rings; }
   SampleStore& samples() override { return m_samples; }
   EventLog& events() override { return m_events; }
   std::unique_ptr<WriteScope> begin_write() override { return std::make_unique<SqliteWriteScope>(*m_db); }
@@ -64,6 +67,7 @@ class SqliteBackend final : public Backend {
   queue::SqliteQueueStore m_queues;
   queue::SqliteWorkerRegistry m_workers;
   search::SqliteSearchStore m_search;
+  keys::SqliteKeyRingStore m_key_rings;
   SqliteSampleStore m_samples;
   SqliteEventLog m_events;
 };

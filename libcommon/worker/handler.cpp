@@ -51,20 +51,26 @@ RunOutcome classify_run(const RunEnd& end, const config::HandlerConfig& handler)
     return cause;
   };
   auto failed = [](policy::FailureKind kind, std::string error, std::optional<int> code = std::nullopt) {
-    return RunOutcome{Verdict::fail, {}, {kind, std::move(error), code}};
+    return RunOutcome{Verdict::fail, {}, {kind, std::move(error), code}, {}, {}};
   };
-  if (end.lease_lost) return {Verdict::abandon, {}, {}};
+  if (end.lease_lost) return {Verdict::abandon, {}, {}, {}, {}};
   if (end.timed_out)
     return failed(policy::FailureKind::retryable,
                   with_stderr(fmt::format("timed out after {}", util::format_duration(handler.timeout))));
-  if (end.grace_expired) return {Verdict::release, {}, {}};
-  if (exit.exit_code == 0) return {Verdict::complete, exit.out, {}};
+  if (end.grace_expired) return {Verdict::release, {}, {}, {}, {}};
+  if (exit.exit_code == 0) return {Verdict::complete, exit.out, {}, {}, {}};
   if (exit.signal) {
-    if (end.stop_requested && *exit.signal == SIGTERM) return {Verdict::release, {}, {}};
+    if (end.stop_requested && *exit.signal == SIGTERM) return {Verdict::release, {}, {}, {}, {}};
     return failed(policy::FailureKind::retryable,
                   with_stderr(fmt::format("killed by signal {} ({})", *exit.signal, ::strsignal(*exit.signal))));
   }
   int code = exit.exit_code.value_or(-1);
+  if (!handler.key_rings.empty()) {
+    auto report = code == k_ex_tempfail ? parse_key_exhausted(exit.err_tail, end.ended_at) : std::nullopt;
+    if (!report && code == handler.key_exhausted_exit_code)
+      report = parse_key_exhausted(exit.err_tail, end.ended_at).value_or(KeyExhausted{});
+    if (report) return {Verdict::release, {}, {}, report, {}};
+  }
   auto kind = policy::FailureKind::retryable;
   if (code == k_ex_tempfail) kind = policy::FailureKind::temporary;
   const auto& permanent = handler.permanent_exit_codes;

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "error.hpp"
+#include "keys/key_ring.hpp"
 #include "secrets.hpp"
 #include "util/child_process.hpp"
 
@@ -28,7 +29,9 @@ struct Worker::Run {
   queue::ClaimedTask claimed;
   std::shared_ptr<const std::map<std::string, config::HandlerConfig>> handlers;  // keeps `handler` alive
   const config::HandlerConfig* handler = nullptr;
-  std::vector<std::string> secrets;  // the values given to the handler, scrubbed from what it prints
+  std::vector<std::string> secrets;                 // the values given to the handler, scrubbed from what it prints
+  std::vector<GivenKey> keys;                       // one key of each of the handler's key rings
+  std::optional<util::UnixMillis> keys_cool_until;  // the handler reported them exhausted: cool down until then
   std::unique_ptr<RunningProcess> child;
   const InProcessHandler* builtin = nullptr;  // instead of a child
   double started = 0;                         // m_clock.monotonic() seconds, like every deadline here
@@ -128,7 +131,7 @@ void Worker::start(queue::ClaimedTask claimed) {
   m_run = std::move(run);
   auto& r = *m_run;
   auto fail = [&](policy::FailureKind kind, std::string error) {
-    r.ending = RunOutcome{Verdict::fail, {}, {kind, std::move(error), std::nullopt}};
+    r.ending = RunOutcome{Verdict::fail, {}, {kind, std::move(error), std::nullopt}, {}, {}};
   };
 
   if (auto builtin = m_builtins.find(task.type); builtin != m_builtins.end()) {
@@ -150,12 +153,56 @@ void Worker::start(queue::ClaimedTask claimed) {
   }
   for (const auto& key : r.handler->env_keys)
     if (auto value = m_inputs.secrets(key)) r.secrets.push_back(*value);
+  if (!r.handler->key_rings.empty() && !hand_out_keys(r, *env)) return;
   r.timeout_at = r.started + seconds(r.handler->timeout);
   try {
     r.child = m_launcher->launch(util::ChildSpec{r.handler->command, std::move(*env), task.payload});
   } catch (const std::exception& e) {
     fail(policy::FailureKind::retryable, fmt::format("handler '{}': {}", task.type, e.what()));
   }
+}
+
+bool Worker::hand_out_keys(Run& run, std::vector<std::string>& env) {
+  const auto& task = run.claimed.task;
+  auto fail = [&](std::string error) {
+    m_logger.error(error + "; fix the configuration or the credentials, then requeue");
+    run.ending =
+        RunOutcome{Verdict::fail, {}, {policy::FailureKind::retryable, std::move(error), std::nullopt}, {}, {}};
+    return false;
+  };
+  try {
+    if (!m_fingerprint_key) m_fingerprint_key = m_backend.key_rings().fingerprint_key();
+    for (const auto& ring : run.handler->key_rings) {
+      auto secret = m_inputs.secrets(ring);
+      auto ring_keys = keys::parse_ring(secret.value_or(""));
+      if (ring_keys.keys.empty())
+        return fail(
+            fmt::format("handler '{}': key ring '{}' named in key_rings is not set or holds no key", task.type, ring));
+      std::vector<std::string> fingerprints;
+      for (const auto& key : ring_keys.keys) fingerprints.push_back(keys::fingerprint(*m_fingerprint_key, key));
+      auto pick = m_backend.key_rings().pick(ring, fingerprints, m_clock.now());
+      if (!pick.fingerprint) {
+        // Handed back until the first key is back: no attempt counted, no busy loop over the cooling ring.
+        auto until = pick.wait_until.value_or(m_clock.now());
+        log_task(log::LogLevel::warn, task,
+                 fmt::format("every key of ring {} cools down; the task waits until {}, when the first is back", ring,
+                             util::format_iso8601(until)));
+        run.ending = RunOutcome{Verdict::release, {}, {}, {}, until};
+        return false;
+      }
+      auto at = std::ranges::find(fingerprints, *pick.fingerprint) - fingerprints.begin();
+      const auto& key = ring_keys.keys[static_cast<std::size_t>(at)];
+      env.push_back(keys::key_variable(ring) + "=" + key);
+      run.secrets.push_back(key);
+      run.keys.push_back({ring, *pick.fingerprint});
+    }
+  } catch (const std::exception& e) {
+    // The database refused the pick (busy, gone): the task goes back at once, as if never started.
+    log_task(log::LogLevel::warn, task, fmt::format("cannot hand out a key: {}; the task goes back", e.what()));
+    run.ending = RunOutcome{Verdict::release, {}, {}, {}, {}};
+    return false;
+  }
+  return true;
 }
 
 Step Worker::step_running() {
@@ -180,18 +227,19 @@ Step Worker::step_running() {
 void Worker::run_builtin(Run& run) {
   const auto& task = run.claimed.task;
   auto fail = [&](std::string error) {
-    run.ending = RunOutcome{Verdict::fail, {}, {policy::FailureKind::retryable, std::move(error), std::nullopt}};
+    run.ending =
+        RunOutcome{Verdict::fail, {}, {policy::FailureKind::retryable, std::move(error), std::nullopt}, {}, {}};
   };
   if (stopping()) {
-    run.ending = RunOutcome{Verdict::release, {}, {}};  // claimed but not started: hand it back
+    run.ending = RunOutcome{Verdict::release, {}, {}, {}, {}};  // claimed but not started: hand it back
     return;
   }
   try {
     auto result = (*run.builtin)(task);
     if (result.succeeded)
-      run.ending = RunOutcome{Verdict::complete, std::move(result.result), {}};
+      run.ending = RunOutcome{Verdict::complete, std::move(result.result), {}, {}, {}};
     else
-      run.ending = RunOutcome{Verdict::fail, {}, std::move(result.failure)};
+      run.ending = RunOutcome{Verdict::fail, {}, std::move(result.failure), {}, {}};
   } catch (const std::exception& e) {
     fail(fmt::format("built-in handler '{}' failed: {}", task.type, e.what()));
   } catch (...) {
@@ -237,7 +285,7 @@ bool Worker::renew_lease(Run& run, double now) {
 
 void Worker::end_of_child(Run& run) {
   // What the handler printed, with the secrets it was given redacted, also where the kept excerpts were cut.
-  RunEnd end{run.child->result(), run.timed_out, run.release, stop_requested(), run.lease_lost};
+  RunEnd end{run.child->result(), run.timed_out, run.release, stop_requested(), run.lease_lost, m_clock.now()};
   auto& exit = end.exit;
   if (exit.output_held)
     log_task(log::LogLevel::warn, run.claimed.task,
@@ -252,6 +300,9 @@ void Worker::end_of_child(Run& run) {
   exit.out = secrets::scrub_excerpt(std::move(exit.out), run.secrets, false, exit.out_truncated);
   exit.err_tail = secrets::scrub_excerpt(std::move(exit.err_tail), run.secrets, err_cut, false);
   run.ending = classify_run(end, *run.handler);
+  if (run.ending->key_exhausted && !run.keys.empty())
+    run.keys_cool_until =
+        end.ended_at + run.ending->key_exhausted->retry_after.value_or(run.handler->key_cooldown).count();
   if (run.ending->verdict == Verdict::complete && exit.out_truncated) {
     // The kept result says where it was cut, and the log says so too (docs/decisions.md).
     run.ending->result += truncation_marker(out_kept, exit.out_bytes);
@@ -304,12 +355,25 @@ void Worker::write_outcome(Run& run, std::optional<queue::ClaimedTask>& next, co
       break;
     }
     case Verdict::release:
-      if (m_store.release(run.claimed.lease) == queue::Fence::applied) {
+      if (run.keys_cool_until) cool_down_keys(run);
+      if (m_store.release(run.claimed.lease, ending.release_until.value_or(0)) == queue::Fence::applied) {
         ++m_counters.released;
-        log_task(log::LogLevel::warn, task, "released: pending again, this attempt not counted");
+        log_task(log::LogLevel::warn, task,
+                 ending.release_until ? fmt::format("released: pending again at {}, this attempt not counted",
+                                                    util::format_iso8601(*ending.release_until))
+                                      : std::string("released: pending again, this attempt not counted"));
       }
       break;
     case Verdict::abandon: ++m_counters.lost; break;
+  }
+}
+
+void Worker::cool_down_keys(Run& run) {
+  for (const auto& given : run.keys) {
+    m_backend.key_rings().cool_down(given.ring, given.fingerprint, *run.keys_cool_until);
+    log_task(log::LogLevel::warn, run.claimed.task,
+             fmt::format("key {} of ring {} reported exhausted; not handed out until {}", given.fingerprint, given.ring,
+                         util::format_iso8601(*run.keys_cool_until)));
   }
 }
 
@@ -381,7 +445,7 @@ Step Worker::retry_record() {
     // Reclaimed by another worker: whatever this run found, the task is that worker's now.
     log_task(log::LogLevel::error, task,
              "lease lost while its outcome waited to be written; the task was reclaimed, this result is dropped");
-    run.ending = RunOutcome{Verdict::abandon, {}, {}};
+    run.ending = RunOutcome{Verdict::abandon, {}, {}, {}, {}};
     run.failed_writes.reset();
     return finish();
   }

@@ -119,9 +119,20 @@ class Worker {
 
  private:
   struct Run;
+  // A key of a ring given to a run, as the store knows it.
+  struct GivenKey {
+    std::string ring;
+    std::string fingerprint;
+  };
 
   Step claim_next();
   void start(queue::ClaimedTask claimed);
+  // Picks one key of each of the handler's key rings and adds it to `env` (NAME_KEY); false when the run must not
+  // start (its ending is set: a ring not set fails the attempt, a ring whose keys all cool down releases the task
+  // until the first is back, a refused pick releases it at once).
+  bool hand_out_keys(Run& run, std::vector<std::string>& env);
+  // Puts the run's keys in cooldown until run.keys_cool_until (the handler reported them exhausted).
+  void cool_down_keys(Run& run);
   Step step_running();
   void enforce_deadlines(Run& run, double now);
   void run_builtin(Run& run);
@@ -163,6 +174,7 @@ class Worker {
   std::optional<double> m_next_reclaim;  // m_clock.monotonic() seconds; none: at once
   double m_reclaim_every = 10;           // a third of the shortest lease of its queues
   WorkerCounters m_counters;
+  std::optional<std::string> m_fingerprint_key;  // the installation's, read once (keys::fingerprint)
 };
 
 }  // namespace oos::worker

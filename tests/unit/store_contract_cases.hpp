@@ -1304,3 +1304,100 @@ BOOST_FIXTURE_TEST_CASE(a_failed_call_inside_a_write_scope_undoes_only_itself_an
   add();  // the connection is usable after the rollback
   BOOST_TEST(other->tasks().list("default", std::nullopt, -1).size() == 3u);
 }
+
+// A task handed back until a later time (every key of its ring cools down) is pending but not runnable before then,
+// and the run is not counted.
+BOOST_FIXTURE_TEST_CASE(a_release_until_a_later_time_waits_for_it_without_counting_the_run, ContractFixture) {
+  auto id = add();
+  auto c = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(c);
+  auto later = clock.now() + 60'000;
+  BOOST_TEST((tasks.release(c->lease, later) == Fence::applied));
+  auto task = tasks.find(id);
+  BOOST_TEST((task->status == TaskStatus::pending));
+  BOOST_TEST(task->attempts == 0);
+  BOOST_TEST(task->run_at == later);
+  BOOST_TEST(!tasks.claim(k_default, "w"));
+  clock.advance(60'000);
+  BOOST_TEST(tasks.claim(k_default, "w").has_value());
+}
+
+// Key rings (keys/key_ring_store.hpp): the least-recently-used key not cooling down, shared through the database.
+BOOST_FIXTURE_TEST_CASE(a_ring_hands_out_its_keys_least_recently_used_first, ContractFixture) {
+  auto& rings = under_test->backend().key_rings();
+  const std::vector<std::string> ring{"fa", "fb", "fc"};
+  std::vector<std::string> got;
+  for (int i = 0; i < 4; ++i) got.push_back(rings.pick("R_KEYS", ring, k_t0 + i).fingerprint.value());
+  BOOST_TEST(got == (std::vector<std::string>{"fa", "fb", "fc", "fa"}), boost::test_tools::per_element());
+  auto states = rings.keys("R_KEYS");
+  BOOST_REQUIRE(states.size() == 3u);
+  BOOST_TEST(states[0].fingerprint == "fa");
+  BOOST_TEST(states[0].last_used_at.value() == k_t0 + 3);
+  BOOST_TEST(states[0].uses_today == 2);
+  BOOST_TEST(states[1].uses_today == 1);
+  // Another ring of the same database is apart.
+  BOOST_TEST(rings.pick("S_KEYS", ring, k_t0 + 9).fingerprint.value() == "fa");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cooling_key_is_skipped_and_all_cooling_gives_the_first_return, ContractFixture) {
+  auto& rings = under_test->backend().key_rings();
+  const std::vector<std::string> ring{"fa", "fb"};
+  BOOST_TEST(rings.pick("R_KEYS", ring, k_t0).fingerprint.value() == "fa");
+  rings.cool_down("R_KEYS", "fa", k_t0 + 5000);
+  rings.cool_down("R_KEYS", "fa", k_t0 + 1000);  // an earlier end does not shorten it
+  BOOST_TEST(rings.pick("R_KEYS", ring, k_t0 + 1).fingerprint.value() == "fb");
+  BOOST_TEST(rings.pick("R_KEYS", ring, k_t0 + 2).fingerprint.value() == "fb");
+  rings.cool_down("R_KEYS", "fb", k_t0 + 3000);
+  auto waiting = rings.pick("R_KEYS", ring, k_t0 + 3);
+  BOOST_TEST(!waiting.fingerprint);
+  BOOST_TEST(waiting.wait_until.value() == k_t0 + 3000);
+  BOOST_TEST(rings.pick("R_KEYS", ring, k_t0 + 3000).fingerprint.value() == "fb");
+  BOOST_TEST(rings.pick("R_KEYS", ring, k_t0 + 5000).fingerprint.value() == "fa");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_key_removed_from_the_secret_leaves_the_ring_and_an_added_one_joins, ContractFixture) {
+  auto& rings = under_test->backend().key_rings();
+  rings.pick("R_KEYS", {"fa", "fb"}, k_t0);
+  rings.pick("R_KEYS", {"fa", "fb"}, k_t0 + 1);
+  // fb removed, fc added: fc has never been used, so it goes first; fb is gone.
+  BOOST_TEST(rings.pick("R_KEYS", {"fa", "fc"}, k_t0 + 2).fingerprint.value() == "fc");
+  auto states = rings.keys("R_KEYS");
+  BOOST_REQUIRE(states.size() == 2u);
+  BOOST_TEST(states[0].fingerprint == "fa");
+  BOOST_TEST(states[1].fingerprint == "fc");
+  rings.cool_down("R_KEYS", "fb", k_t0 + 9000);  // no longer in the ring: nothing to cool
+  BOOST_TEST(rings.keys("R_KEYS").size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(uses_today_start_again_on_a_new_utc_day, ContractFixture) {
+  auto& rings = under_test->backend().key_rings();
+  const util::UnixMillis day = 86'400'000;
+  const util::UnixMillis midnight = (k_t0 / day + 1) * day;
+  rings.pick("R_KEYS", {"fa"}, midnight - 2);
+  rings.pick("R_KEYS", {"fa"}, midnight - 1);
+  BOOST_TEST(rings.keys("R_KEYS")[0].uses_today == 2);
+  rings.pick("R_KEYS", {"fa"}, midnight);
+  BOOST_TEST(rings.keys("R_KEYS")[0].uses_today == 1);
+  BOOST_TEST(rings.keys("R_KEYS")[0].day == midnight / day);
+}
+
+// The fingerprint key is made once and then the same for every connection; it is not a key of any ring.
+BOOST_FIXTURE_TEST_CASE(the_installation_fingerprint_key_is_made_once_and_shared, ContractFixture) {
+  auto first = under_test->backend().key_rings().fingerprint_key();
+  BOOST_TEST(first.size() == 64u);
+  BOOST_TEST(under_test->backend().key_rings().fingerprint_key() == first);
+  auto other = under_test->connect();
+  BOOST_TEST(other->key_rings().fingerprint_key() == first);
+}
+
+// Two connections (two workers) picking in turn never get the same key while another is free.
+BOOST_FIXTURE_TEST_CASE(two_workers_picking_get_different_keys, ContractFixture) {
+  auto other = under_test->connect();
+  const std::vector<std::string> ring{"fa", "fb", "fc"};
+  auto a = under_test->backend().key_rings().pick("R_KEYS", ring, k_t0);
+  auto b = other->key_rings().pick("R_KEYS", ring, k_t0);
+  auto c = under_test->backend().key_rings().pick("R_KEYS", ring, k_t0);
+  BOOST_TEST(a.fingerprint.value() != b.fingerprint.value());
+  BOOST_TEST(c.fingerprint.value() != a.fingerprint.value());
+  BOOST_TEST(c.fingerprint.value() != b.fingerprint.value());
+}

@@ -380,6 +380,21 @@ BOOST_AUTO_TEST_CASE(handler_tables_give_command_timeout_env_and_exit_codes) {
   BOOST_TEST(echo.permanent_exit_codes.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_handler_names_its_key_rings_cooldown_and_exhausted_exit_code) {
+  auto c = parse_config(
+      "[handlers.llm]\ncommand = [\"/bin/true\"]\nkey_rings = [\"OPENROUTER_KEYS\"]\nkey_cooldown = \"15m\"\n"
+      "key_exhausted_exit_code = 42\n",
+      "oos.toml");
+  const auto& llm = c.handlers.at("llm");
+  BOOST_TEST((llm.key_rings == std::vector<std::string>{"OPENROUTER_KEYS"}));
+  BOOST_TEST(llm.key_cooldown.count() == 900'000);
+  BOOST_TEST(llm.key_exhausted_exit_code.value() == 42);
+  const auto& plain = parse_config("[handlers.h]\ncommand = [\"/bin/true\"]\n", "oos.toml").handlers.at("h");
+  BOOST_TEST(plain.key_rings.empty());
+  BOOST_TEST(plain.key_cooldown.count() == 3'600'000);
+  BOOST_TEST(!plain.key_exhausted_exit_code);
+}
+
 BOOST_AUTO_TEST_CASE(cleanup_rules_are_read_in_order) {
   auto c = parse_config(k_full_config, "oos.toml");
   BOOST_TEST_REQUIRE(c.cleanup.rules.size() == 2u);
@@ -472,6 +487,15 @@ BOOST_AUTO_TEST_CASE(invalid_configs_fail_with_code_78_naming_file_line_and_key)
        "oos.toml:2: key 'scale.memory_pressure_psi_some_avg10': must be between 0 and 100"},
       {"bad scale manager", "[scale]\nmanager = \"k8s\"",
        "oos.toml:2: key 'scale.manager': must be one of \"systemd\", \"none\""},
+      {"a ring not named _KEYS", "[handlers.h]\ncommand = [\"/bin/true\"]\nkey_rings = [\"OPENROUTER_KEY\"]",
+       "oos.toml:3: key 'handlers.h.key_rings': 'OPENROUTER_KEY': a ring is a secret whose name ends in _KEYS (letters "
+       "A-Z, digits, _), such as OPENROUTER_KEYS"},
+      {"an exhausted exit code without rings", "[handlers.h]\ncommand = [\"/bin/true\"]\nkey_exhausted_exit_code = 42",
+       "oos.toml:1: key 'handlers.h.key_exhausted_exit_code': needs key_rings"},
+      {"an exhausted exit code that is permanent",
+       "[handlers.h]\ncommand = [\"/bin/true\"]\nkey_rings = [\"A_KEYS\"]\npermanent_exit_codes = [42]\n"
+       "key_exhausted_exit_code = 42",
+       "oos.toml:1: key 'handlers.h.key_exhausted_exit_code': must not be one of permanent_exit_codes"},
       {"handler without command", "[handlers.thumb]\ntimeout = \"1m\"",
        "oos.toml:1: key 'handlers.thumb.command': must name a program"},
       {"handler with an empty command", "\n[handlers.thumb]\ncommand = []",

@@ -63,10 +63,11 @@ BOOST_AUTO_TEST_CASE(open_creates_the_schema_with_wal_and_full_sync) {
   BOOST_TEST(db.raw().tableExists("workers"));
   BOOST_TEST(db.raw().tableExists("rate_limits"));
   BOOST_TEST(db.raw().tableExists("search_cache"));
+  BOOST_TEST(db.raw().tableExists("key_ring_keys"));
 }
 
-BOOST_AUTO_TEST_CASE(the_schema_is_at_version_6) {
-  BOOST_TEST(db::latest_schema_version() == 6);
+BOOST_AUTO_TEST_CASE(the_schema_is_at_version_7) {
+  BOOST_TEST(db::latest_schema_version() == 7);
   int expected = 1;
   for (const auto& migration : db::migrations()) BOOST_TEST(migration.version == expected++);
 }

@@ -136,4 +136,42 @@ BOOST_AUTO_TEST_CASE(the_end_of_a_run_maps_to_one_verdict) {
   }
 }
 
+namespace {
+
+worker::RunOutcome end_with(const config::HandlerConfig& h, int code, std::string err_tail) {
+  worker::RunEnd end;
+  end.exit.exit_code = code;
+  end.exit.err_tail = std::move(err_tail);
+  end.ended_at = 1'700'000'000'000;
+  return worker::classify_run(end, h);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_spent_key_releases_the_task_without_counting_the_attempt) {
+  using worker::Verdict;
+  config::HandlerConfig h;
+  h.command = {"/bin/true"};
+  h.key_rings = {"OPENROUTER_KEYS"};
+  h.key_exhausted_exit_code = 42;
+  auto o = end_with(h, 75, "HTTP 429\noos:key-exhausted retry-after=30\n");
+  BOOST_TEST((o.verdict == Verdict::release));
+  BOOST_TEST(o.key_exhausted->retry_after.value().count() == 30'000);
+  // The handler's own exit code means the same, with or without the line.
+  o = end_with(h, 42, "quota gone\n");
+  BOOST_TEST((o.verdict == Verdict::release));
+  BOOST_TEST(!o.key_exhausted->retry_after);
+  // 75 without the line is an ordinary temporary failure; the line with another exit code means nothing.
+  o = end_with(h, 75, "oos:key-exhausted\nupstream down\n");
+  BOOST_TEST((o.verdict == Verdict::fail));
+  BOOST_TEST(!o.key_exhausted);
+  o = end_with(h, 1, "oos:key-exhausted\n");
+  BOOST_TEST((o.verdict == Verdict::fail));
+  // A handler without key rings has no key to spend: the line changes nothing.
+  h.key_rings.clear();
+  o = end_with(h, 75, "oos:key-exhausted\n");
+  BOOST_TEST((o.verdict == Verdict::fail));
+  BOOST_TEST((o.failure.kind == FailureKind::temporary));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(a_version_2_database_migrates_to_the_claim_functions_and_ke
   task.queue = "default";
   task.type = "job";
   const TaskId id = store.enqueue(task).id;
-  pg::migrate(connection);
+  pg::migrate_to(connection, 3);
   BOOST_TEST(pg::schema_version(connection) == 3);
   auto claimed = store.claim(k_default, "w");
   BOOST_REQUIRE(claimed);

@@ -18,6 +18,7 @@
 #include "pg/connection.hpp"
 #include "pg/events.hpp"
 #include "pg/pg_backend.hpp"
+#include "pg/pg_key_ring_store.hpp"
 #include "pg/pg_queue_store.hpp"
 #include "pg/pg_sample_store.hpp"
 #include "pg/pg_search_store.hpp"
@@ -47,6 +48,7 @@ class PgConnectionBackend final : public store::Backend {
         m_queues(m_connection, config, logger),
         m_workers(m_connection),
         m_search(m_connection, config.breaker, logger),
+        m_key_rings(m_connection),
         m_samples(m_connection, "test-host"),
         m_events(m_connection) {}
 
@@ -55,6 +57,7 @@ class PgConnectionBackend final : public store::Backend {
   queue::QueueStore& queues() override { return m_queues; }
   queue::WorkerRegistry& workers() override { return m_workers; }
   search::SearchStore& search() override { return m_search; }
+  keys::KeyRingStore& key_rings() override { return m_key_rings; }
   store::SampleStore& samples() override { return m_samples; }
   store::EventLog& events() override { return m_events; }
   std::unique_ptr<store::WriteScope> begin_write() override { return std::make_unique<pg::PgWriteScope>(m_connection); }
@@ -72,6 +75,7 @@ class PgConnectionBackend final : public store::Backend {
   pg::PgQueueStore m_queues;
   pg::PgWorkerRegistry m_workers;
   pg::PgSearchStore m_search;
+  pg::PgKeyRingStore m_key_rings;
   pg::PgSampleStore m_samples;
   pg::PgEventLog m_events;
 };

@@ -64,6 +64,31 @@ BOOST_FIXTURE_TEST_CASE(a_handler_secret_that_is_absent_is_a_config_error, Fixtu
   BOOST_TEST(v.exit_code == 78);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_key_ring_is_counted_and_warned_about_for_duplicates_and_a_single_key, Fixture) {
+  auto config = handler_needing("OOS_VALIDATE_TEST_TOKEN");
+  config.handlers["mail"].env_keys.clear();
+  config.handlers["mail"].key_rings = {"OOS_VALIDATE_A_KEYS", "OOS_VALIDATE_B_KEYS", "OOS_VALIDATE_C_KEYS",
+                                       "OOS_VALIDATE_D_KEYS"};
+  write_file(credentials / "OOS_VALIDATE_A_KEYS", "test-key-aaaa-0001, test-key-bbbb-0002\n");
+  write_file(credentials / "OOS_VALIDATE_B_KEYS", "test-key-aaaa-0001,test-key-bbbb-0002,test-key-aaaa-0001\n");
+  write_file(credentials / "OOS_VALIDATE_C_KEYS", "test-key-cccc-0003\n");
+  auto v = run(config);
+  const auto* two = find(v, "key ring OOS_VALIDATE_A_KEYS");
+  const auto* duplicate = find(v, "key ring OOS_VALIDATE_B_KEYS");
+  const auto* one = find(v, "key ring OOS_VALIDATE_C_KEYS");
+  BOOST_TEST_REQUIRE((two && duplicate && one));
+  BOOST_TEST(two->status == Health::ok);
+  BOOST_TEST(two->message == "2 keys");
+  BOOST_TEST(duplicate->status == Health::warning);
+  BOOST_TEST(duplicate->message.find("1 more given twice") != std::string::npos, duplicate->message);
+  BOOST_TEST(one->status == Health::warning);
+  BOOST_TEST(one->message.starts_with("1 key"), one->message);
+  // An absent ring is a required secret the handler cannot run without; no key is ever shown.
+  BOOST_TEST(find(v, "secret OOS_VALIDATE_D_KEYS")->status == Health::critical);
+  for (const auto& check : v.checks) BOOST_TEST(check.message.find("test-key-") == std::string::npos, check.message);
+  BOOST_TEST(v.exit_code == 78);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_present_secret_is_reported_without_its_value, Fixture) {
   const std::string value = "tok-0123456789-abcdefWXYZ";
   write_file(credentials / "OOS_VALIDATE_TEST_TOKEN", value + "\n");

@@ -1,0 +1,42 @@
+// KeyRingStore: the keys of the key rings as every worker of one database shares them (docs/reference.md section
+// 6, key rings), known by fingerprint only.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keys/key_ring.hpp"
+#include "util/time.hpp"
+
+namespace oos::keys {
+
+// A key handed to a run: its fingerprint, or the time the first key of the ring is back.
+struct KeyPick {
+  std::optional<std::string> fingerprint;      // the key chosen (one of those given)
+  std::optional<util::UnixMillis> wait_until;  // none chosen: every key cools down until at least then
+};
+
+class KeyRingStore {
+ public:
+  virtual ~KeyRingStore() = default;
+
+  // The installation's fingerprint key (keys::fingerprint): random, made by the first call on this database and
+  // the same for every worker of it afterwards.
+  virtual std::string fingerprint_key() = 0;
+
+  // In one write transaction: the rows of `ring` become exactly `fingerprints` (a key new to the secret joins,
+  // never used; a row of a key no longer in it is removed), choose_key() decides at `now` (a tie goes to the
+  // earlier of `fingerprints`), and the chosen key's last use becomes `now`, with one more use today. Two workers
+  // never get the same key while another is free: the second waits for the first's transaction.
+  virtual KeyPick pick(std::string_view ring, const std::vector<std::string>& fingerprints, util::UnixMillis now) = 0;
+
+  // Keeps the key out of the ring until `until` (a later cooldown already set stays). A key without a row (removed
+  // from the secret meanwhile) is ignored.
+  virtual void cool_down(std::string_view ring, std::string_view fingerprint, util::UnixMillis until) = 0;
+
+  // The ring's keys as stored (last picks' view: a key added since has no row yet), by fingerprint.
+  virtual std::vector<KeyState> keys(std::string_view ring) = 0;
+};
+
+}  // namespace oos::keys

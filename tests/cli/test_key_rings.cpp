@@ -1,0 +1,148 @@
+// Key rings (docs/reference.md section 6): a real oos-worker hands each run one key of a ring, takes a spent key
+// out of the ring for its cooldown, and makes the tasks wait when every key cools down. What each run received is
+// read from the handler's own record.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_support.hpp"
+#include "support/temp_dir.hpp"
+
+using oos::test::CliFixture;
+using oos::test::handler_toml;
+using oos::test::read_file;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Obviously fake keys: never real credentials.
+const std::vector<std::string> k_keys{"test-ring-key-aaaa-0001", "test-ring-key-bbbb-0002", "test-ring-key-cccc-0003"};
+
+std::string ring_secret() {
+  return "OPENROUTER_KEYS= " + k_keys[0] + " , " + k_keys[1] + ",," + k_keys[2] + " ";
+}
+
+// The handler's record: one "TASK_ID KEY" line per run, in order.
+std::vector<std::pair<std::string, std::string>> runs_of(const std::filesystem::path& record) {
+  std::vector<std::pair<std::string, std::string>> runs;
+  std::istringstream lines(read_file(record));
+  for (std::string id, key; lines >> id >> key;) runs.emplace_back(id, key);
+  return runs;
+}
+
+// How many lines of `text` contain `needle`.
+long count_of(const std::string& text, const std::string& needle) {
+  long n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(key_rings)
+
+BOOST_FIXTURE_TEST_CASE(a_spent_key_leaves_the_ring_for_its_cooldown_and_the_others_carry_the_work, CliFixture) {
+  auto record = dir() / "record";
+  // The second key is spent: the API refuses it, the handler says so on its last stderr line and exits 75.
+  auto script = write_script("llm.sh", "echo \"$OOS_TASK_ID $OPENROUTER_KEY\" >> '" + record.string() +
+                                           "'\n"
+                                           "if [ \"$OPENROUTER_KEY\" = \"$SPENT\" ]; then\n"
+                                           "  echo 'HTTP 429: key limit reached' >&2\n"
+                                           "  echo 'oos:key-exhausted' >&2\n"
+                                           "  exit 75\n"
+                                           "fi\n"
+                                           "echo done\n");
+  write_config("[worker]\npoll_interval = \"100ms\"\n\n" +
+               handler_toml("llm", script,
+                            "key_rings = [\"OPENROUTER_KEYS\"]\nkey_cooldown = \"1h\"\nenv = { SPENT = \"" + k_keys[1] +
+                                "\" }"));
+  for (int i = 0; i < 6; ++i) enqueue("default", "llm");
+  auto r = worker({"--drain"}, {ring_secret()});
+  BOOST_TEST(r.exit_code == 0, r.err);
+
+  auto runs = runs_of(record);
+  BOOST_TEST_REQUIRE(runs.size() == 7u, read_file(record));  // six tasks, one of them twice
+  std::map<std::string, int> by_key;
+  for (const auto& [id, key] : runs) ++by_key[key];
+  // The spent key was handed out once and never again during its cooldown; the other two carried the work.
+  BOOST_TEST(by_key[k_keys[1]] == 1);
+  BOOST_TEST(by_key[k_keys[0]] + by_key[k_keys[2]] == 6);
+  BOOST_TEST(by_key[k_keys[0]] >= 2);
+  BOOST_TEST(by_key[k_keys[2]] >= 2);
+  // No run gets the whole ring, and consecutive runs never share a key while another is free.
+  for (std::size_t i = 1; i < runs.size(); ++i) BOOST_TEST(runs[i].second != runs[i - 1].second);
+  // Every task succeeded on its first counted attempt: the spent key's run did not count.
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'succeeded' AND attempts = 1") == 6);
+  auto spent_task = std::find_if(runs.begin(), runs.end(), [](const auto& run) { return run.second == k_keys[1]; });
+  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts WHERE task_id = " + spent_task->first) <= 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM key_ring_keys WHERE ring = 'OPENROUTER_KEYS' AND cooldown_until > 0") == 1);
+  BOOST_TEST(r.err.find("reported exhausted; not handed out until") != std::string::npos, r.err);
+  // The keys are known to the database and the log by fingerprint only.
+  for (const auto& key : k_keys) {
+    BOOST_TEST(r.err.find(key) == std::string::npos, r.err);
+    BOOST_TEST(sql_int("SELECT count(*) FROM key_ring_keys WHERE fingerprint = '" + key + "'") == 0);
+  }
+  if (backend() == oos::test::TestBackend::sqlite) {
+    for (const auto& entry : std::filesystem::directory_iterator(state_dir()))
+      if (entry.is_regular_file())
+        for (const auto& key : k_keys) BOOST_TEST(read_file(entry.path()).find(key) == std::string::npos);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(with_every_key_cooling_down_the_tasks_wait_for_the_first_to_come_back, CliFixture) {
+  auto record = dir() / "record";
+  auto seen = dir() / "seen";
+  // Each key is spent the first time it is used: for 2 s (the first key), 4 s and 6 s (by its retry-after).
+  auto script = write_script("llm.sh", "echo \"$OOS_TASK_ID $OPENROUTER_KEY\" >> '" + record.string() +
+                                           "'\n"
+                                           "if ! grep -qx \"$OPENROUTER_KEY\" '" +
+                                           seen.string() +
+                                           "' 2>/dev/null; then\n"
+                                           "  echo \"$OPENROUTER_KEY\" >> '" +
+                                           seen.string() +
+                                           "'\n"
+                                           "  case \"$OPENROUTER_KEY\" in *0001) s=2;; *0002) s=4;; *) s=6;; esac\n"
+                                           "  echo \"oos:key-exhausted retry-after=$s\" >&2\n"
+                                           "  exit 75\n"
+                                           "fi\n"
+                                           "echo done\n");
+  write_config("[worker]\npoll_interval = \"100ms\"\n\n" +
+               handler_toml("llm", script, "key_rings = [\"OPENROUTER_KEYS\"]"));
+  for (int i = 0; i < 3; ++i) enqueue("default", "llm");
+  auto started = std::chrono::steady_clock::now();
+  auto r = worker({"--drain"}, {ring_secret()});
+  auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST(r.exit_code == 0, r.err);
+
+  auto runs = runs_of(record);
+  BOOST_TEST_REQUIRE(runs.size() == 6u, read_file(record));  // three spent keys, then the three tasks
+  // The three keys were spent in turn; then the first one back (after 2 s, the others 4 s and 6 s) ran all three.
+  for (std::size_t i = 0; i < 3; ++i) BOOST_TEST(runs[i].second == k_keys[i]);
+  for (std::size_t i = 3; i < 6; ++i) BOOST_TEST(runs[i].second == k_keys[0]);
+  BOOST_TEST(took >= 2s);
+  BOOST_TEST(took < 4s);
+  // The tasks waited (each released once until the first key's return, not polled in a loop), nothing counted,
+  // nothing dead-lettered.
+  BOOST_TEST(count_of(r.err, "every key of ring OPENROUTER_KEYS cools down") <= 3, r.err);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'succeeded' AND attempts = 1") == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_ring_that_is_not_set_fails_the_run_without_starting_the_handler, CliFixture) {
+  auto record = dir() / "record";
+  write_config(handler_toml("llm", write_script("llm.sh", "echo ran >> '" + record.string() + "'\n"),
+                            "key_rings = [\"OOS_TEST_MISSING_KEYS\"]"));
+  enqueue("default", "llm", {"--max-attempts", "1"});
+  auto r = worker({"--max-tasks", "1"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(!std::filesystem::exists(record));
+  BOOST_TEST(sql_text("SELECT last_error FROM tasks") ==
+             "handler 'llm': key ring 'OOS_TEST_MISSING_KEYS' named in key_rings is not set or holds no key");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

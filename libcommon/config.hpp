@@ -71,8 +71,8 @@ struct HandlerConfig {
   std::vector<std::string> pass_env;       // worker variables passed through
   std::map<std::string, std::string> env;  // fixed variables
   std::vector<int> permanent_exit_codes;
-  std::vector<std::string> key_rings;         // secrets holding several keys: one key of each per run
-  Millis key_cooldown = 1h;                   // how long a key reported exhausted is not handed out
+  std::vector<std::string> key_rings;          // secrets holding several keys: one key of each per run
+  Millis key_cooldown = 1h;                    // how long a key reported exhausted is not handed out
   std::optional<int> key_exhausted_exit_code;  // an exit code that means "my key is exhausted", like the line
 };
 

@@ -230,7 +230,7 @@ BOOST_FIXTURE_TEST_CASE(validate_reports_a_bad_config_as_78, CliFixture) {
 
 BOOST_FIXTURE_TEST_CASE(validate_verifies_installed_units, CliFixture) {
   // An install into a stage root, as scripts/check-units makes one: the units, the tools they start, and
-  // the systemd units and shell they refer to.
+  // the systemd units, shell and kill they refer to.
   auto stage = dir() / "stage";
   auto build_dir = fs::path(oos::test::binary_from_env("OOS_HEALTH_BIN")).parent_path().parent_path().parent_path();
   auto install = run({"env", "DESTDIR=" + stage.string(), "PREFIX=/usr/local", "BUILD_DIR=" + build_dir.string(),
@@ -241,6 +241,7 @@ BOOST_FIXTURE_TEST_CASE(validate_verifies_installed_units, CliFixture) {
   fs::copy("/lib/systemd/system", stage / "lib/systemd/system",
            fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   fs::copy_file("/bin/sh", stage / "bin/sh");
+  fs::copy_file("/bin/kill", stage / "bin/kill");  // ExecReload= of the worker
 
   auto r = health({"validate", "--root", stage.string()});
   BOOST_TEST(r.exit_code == 0, r.out << r.err);

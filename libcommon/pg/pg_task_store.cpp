@@ -386,9 +386,9 @@ Fence PgTaskStore::release(const queue::Lease& lease, util::UnixMillis not_befor
   auto now = m_clock.now();
   const Result r = m_connection.exec_params(
       "WITH released AS (UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), "
-      "run_at = greatest($1::bigint, $5::bigint), lease_token = NULL, lease_expires_at = NULL, updated_at = $1 WHERE "
-      "id = $2 AND "
-      "status = 'running' AND lease_token = $3 RETURNING queue) SELECT pg_notify($4, queue) FROM released",
+      "run_at = greatest($1::bigint, $5::bigint), lease_token = NULL, lease_expires_at = NULL, updated_at = $1 "
+      "WHERE id = $2 AND status = 'running' AND lease_token = $3 RETURNING queue) "
+      "SELECT pg_notify($4, queue) FROM released",
       {param(now), param(lease.task_id), lease.token, Param{k_tasks_channel}, param(not_before)});
   return r.rows() == 1 ? Fence::applied : Fence::stale;
 }

@@ -182,8 +182,6 @@ DROP INDEX samples_at;
 CREATE INDEX samples_by_host ON samples (host, at);
 )sql";
 
-// Version 3: the claim, and a success recorded with the next claim, as functions (pg/task_sql.hpp), so that the
-// server plans them once per connection instead of on every call.
 // Version 4: key rings (keys/), as on SQLite (db/schema.cpp, its version 7).
 constexpr const char* k_v4 = R"sql(
 CREATE TABLE key_ring_keys (
@@ -201,6 +199,8 @@ CREATE TABLE key_ring_installation (
 );
 )sql";
 
+// Version 3 (built from this build's statements, pg/task_sql.hpp): the claim, and a success recorded with the next
+// claim, as functions, so that the server plans them once per connection instead of on every call.
 const std::array<Migration, 4>& migrations() {
   static const std::array<Migration, 4> all{{{1, k_v1}, {2, k_v2}, {3, sql::define_functions()}, {4, k_v4}}};
   return all;

@@ -87,7 +87,9 @@ constexpr std::string_view k_running_types =
     "replays integer";
 constexpr std::string_view k_breaker_types =
     "state text, consecutive_failures integer, opened_at bigint, cooldown_ms bigint";
-constexpr std::string_view k_claim_arguments = "bigint, text[], text, text, bigint[]";
+// claim()'s $2-$5 after its now ($1); complete_and_claim()'s $1-$8, which claim()'s $2-$5 follow.
+constexpr std::string_view k_claim_arguments_after_now = "text[], text, text, bigint[]";
+constexpr std::string_view k_complete_arguments = "bigint, text, integer, text, bigint, text, bigint, text";
 
 std::string prefixed(std::string_view prefix, std::string_view columns) {
   std::string out;
@@ -111,16 +113,18 @@ struct Function {
 };
 
 const std::array<Function, 3>& functions() {
-  static const std::array<Function, 3> all{{
-      {"oos_claim", std::string(k_claim_arguments), prefixed("task_", k_task_types), claim},
-      {"oos_claim_unless_breaker", std::string(k_claim_arguments), "tripped bigint, " + prefixed("task_", k_task_types),
-       claim_unless_breaker},
-      {"oos_complete_and_claim",
-       "bigint, text, integer, text, bigint, text, bigint, text, text[], text, text, bigint[]",
-       prefixed("done_", k_running_types) + ", " + prefixed("breaker_", k_breaker_types) + ", tripped bigint, " +
-           prefixed("task_", k_task_types),
-       complete_and_claim},
-  }};
+  static const std::array<Function, 3> all = [] {
+    const std::string claim_arguments = fmt::format("bigint, {}", k_claim_arguments_after_now);
+    const std::string task_columns = prefixed("task_", k_task_types);
+    return std::array<Function, 3>{{
+        {"oos_claim", claim_arguments, task_columns, claim},
+        {"oos_claim_unless_breaker", claim_arguments, "tripped bigint, " + task_columns, claim_unless_breaker},
+        {"oos_complete_and_claim", fmt::format("{}, {}", k_complete_arguments, k_claim_arguments_after_now),
+         fmt::format("{}, {}, tripped bigint, {}", prefixed("done_", k_running_types),
+                     prefixed("breaker_", k_breaker_types), task_columns),
+         complete_and_claim},
+    }};
+  }();
   return all;
 }
 

@@ -28,8 +28,8 @@ namespace oos::pg::sql {
 // by key, never a hash join that the generic plan of a function would build on every call.
 #define OOS_PG_BREAKER_OF_DONE                                                         \
   "LEFT JOIN LATERAL (SELECT * FROM breakers WHERE kind = '" OOS_PG_QUEUE_BREAKER_KIND \
-  "' AND name = "                                                                      \
-  "done.queue LIMIT 1) AS b ON true"
+  "' AND name = done.queue LIMIT 1) "                                                  \
+  "AS b ON true"
 
 // Records the run of the task that the statement's CTE `done` (OOS_PG_RUNNING_COLUMNS) finished: its attempt,
 // appended as the task's next run (the row lock on the task orders its runs), and its count in the minute's row of

@@ -49,10 +49,10 @@ void check_secrets(const ValidateSources& s, Report& r) {
   // name -> who needs it; required secrets (a handler's env_keys) fail, a search provider's only warn: the
   // chain skips a provider without its key.
   std::map<std::string, std::vector<std::string>> required, optional;
-  for (const auto& [type, handler] : s.config.handlers)
+  for (const auto& [type, handler] : s.config.handlers) {
     for (const auto& key : handler.env_keys) required[key].push_back("handler " + type);
-  for (const auto& [type, handler] : s.config.handlers)
     for (const auto& ring : handler.key_rings) required[ring].push_back("handler " + type);
+  }
   for (const auto& provider : s.config.search.providers)
     for (const auto& key : search::make_provider(provider, s.config.search.provider.at(provider))->secret_names())
       if (!required.contains(key)) optional[key].push_back("search provider " + provider);

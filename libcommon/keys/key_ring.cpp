@@ -58,6 +58,22 @@ std::string fingerprint(std::string_view installation_key, std::string_view key)
   return hex;
 }
 
+RingSync sync_ring(const std::vector<KeyState>& stored, const std::vector<std::string>& fingerprints) {
+  RingSync sync;
+  for (const auto& row : stored)
+    if (std::ranges::find(fingerprints, row.fingerprint) == fingerprints.end()) sync.removed.push_back(row.fingerprint);
+  for (const auto& fingerprint : fingerprints) {
+    auto found = std::ranges::find(stored, fingerprint, &KeyState::fingerprint);
+    if (found != stored.end()) {
+      sync.states.push_back(*found);
+      continue;
+    }
+    sync.added.push_back(fingerprint);
+    sync.states.push_back(KeyState{fingerprint, std::nullopt, 0, 0, 0});
+  }
+  return sync;
+}
+
 std::int64_t utc_day(util::UnixMillis now) {
   return now >= 0 ? now / k_day_ms : (now - k_day_ms + 1) / k_day_ms;
 }

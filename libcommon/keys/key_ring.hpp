@@ -43,6 +43,16 @@ struct KeyState {
   std::int64_t day = 0;                          // the UTC day (days since the epoch) uses_today counts
 };
 
+// How a ring's stored rows become exactly the keys of its secret (KeyRingStore::pick, on either backend).
+struct RingSync {
+  std::vector<std::string> removed;  // fingerprints stored but no longer in the secret: their rows go
+  std::vector<std::string> added;    // fingerprints new to the secret: a row each, never used
+  std::vector<KeyState> states;      // every key of the secret, in its order (choose_key's tie rule)
+};
+
+// Compares the rows stored for a ring with the fingerprints of its secret's keys, in the secret's order.
+RingSync sync_ring(const std::vector<KeyState>& stored, const std::vector<std::string>& fingerprints);
+
 // The UTC day of `now`, in days since the epoch (what KeyState::day holds).
 std::int64_t utc_day(util::UnixMillis now);
 

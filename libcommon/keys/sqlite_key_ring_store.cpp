@@ -1,7 +1,5 @@
 #include "keys/sqlite_key_ring_store.hpp"
 
-#include <algorithm>
-
 #include "util/random.hpp"
 
 namespace oos::keys {
@@ -46,27 +44,20 @@ std::string SqliteKeyRingStore::fingerprint_key() {
 KeyPick SqliteKeyRingStore::pick(std::string_view ring, const std::vector<std::string>& fingerprints,
                                  util::UnixMillis now) {
   db::WriteTransaction tx(m_db);
-  std::vector<KeyState> stored = keys(ring);
-  for (const auto& row : stored) {
-    if (std::ranges::find(fingerprints, row.fingerprint) != fingerprints.end()) continue;
+  auto sync = sync_ring(keys(ring), fingerprints);
+  for (const auto& gone : sync.removed) {
     auto remove = m_db.query("DELETE FROM key_ring_keys WHERE ring = ? AND fingerprint = ?");
     remove->bind(1, std::string(ring));
-    remove->bind(2, row.fingerprint);
+    remove->bind(2, gone);
     remove->exec();
   }
-  std::vector<KeyState> states;  // in the secret's order, for choose_key's tie rule
-  for (const auto& fingerprint : fingerprints) {
-    auto found = std::ranges::find(stored, fingerprint, &KeyState::fingerprint);
-    if (found != stored.end()) {
-      states.push_back(*found);
-      continue;
-    }
+  for (const auto& added : sync.added) {
     auto insert = m_db.query("INSERT INTO key_ring_keys (ring, fingerprint) VALUES (?, ?)");
     insert->bind(1, std::string(ring));
-    insert->bind(2, fingerprint);
+    insert->bind(2, added);
     insert->exec();
-    states.push_back(KeyState{fingerprint, std::nullopt, 0, 0, 0});
   }
+  const auto& states = sync.states;
   auto choice = choose_key(states, now);
   KeyPick pick{std::nullopt, choice.wait_until};
   if (choice.index) {

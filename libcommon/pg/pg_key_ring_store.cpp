@@ -1,7 +1,5 @@
 #include "pg/pg_key_ring_store.hpp"
 
-#include <algorithm>
-
 #include "pg/values.hpp"
 #include "util/random.hpp"
 
@@ -28,22 +26,14 @@ keys::KeyPick PgKeyRingStore::pick(std::string_view ring, const std::vector<std:
   Transaction tx(m_connection);
   m_connection.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))::text",
                            {param(k_ring_lock_class), std::string(ring)});
-  std::vector<keys::KeyState> stored = keys(ring);
-  for (const auto& row : stored)
-    if (std::ranges::find(fingerprints, row.fingerprint) == fingerprints.end())
-      m_connection.exec_params("DELETE FROM key_ring_keys WHERE ring = $1 AND fingerprint = $2",
-                               {std::string(ring), row.fingerprint});
-  std::vector<keys::KeyState> states;  // in the secret's order, for choose_key's tie rule
-  for (const auto& fingerprint : fingerprints) {
-    auto found = std::ranges::find(stored, fingerprint, &keys::KeyState::fingerprint);
-    if (found != stored.end()) {
-      states.push_back(*found);
-      continue;
-    }
+  auto sync = keys::sync_ring(keys(ring), fingerprints);
+  for (const auto& gone : sync.removed)
+    m_connection.exec_params("DELETE FROM key_ring_keys WHERE ring = $1 AND fingerprint = $2",
+                             {std::string(ring), gone});
+  for (const auto& added : sync.added)
     m_connection.exec_params("INSERT INTO key_ring_keys (ring, fingerprint) VALUES ($1, $2)",
-                             {std::string(ring), fingerprint});
-    states.push_back(keys::KeyState{fingerprint, std::nullopt, 0, 0, 0});
-  }
+                             {std::string(ring), added});
+  const auto& states = sync.states;
   auto choice = keys::choose_key(states, now);
   keys::KeyPick pick{std::nullopt, choice.wait_until};
   if (choice.index) {

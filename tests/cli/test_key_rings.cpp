@@ -36,7 +36,7 @@ std::vector<std::pair<std::string, std::string>> runs_of(const std::filesystem::
   return runs;
 }
 
-// How many lines of `text` contain `needle`.
+// How many times `needle` occurs in `text`.
 long count_of(const std::string& text, const std::string& needle) {
   long n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;

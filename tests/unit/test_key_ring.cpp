@@ -67,6 +67,24 @@ BOOST_AUTO_TEST_CASE(with_every_key_cooling_down_the_first_back_is_awaited) {
   BOOST_TEST(!c.wait_until);
 }
 
+BOOST_AUTO_TEST_CASE(a_ring_sync_drops_keys_gone_from_the_secret_and_adds_new_ones_in_its_order) {
+  auto sync = keys::sync_ring({key("aa", k_now - 5), key("bb", std::nullopt, k_now + 9), key("cc", k_now)},
+                              {"dd", "cc", "bb", "ee"});
+  BOOST_TEST(sync.removed == std::vector<std::string>{"aa"}, boost::test_tools::per_element());
+  BOOST_TEST(sync.added == (std::vector<std::string>{"dd", "ee"}), boost::test_tools::per_element());
+  BOOST_REQUIRE(sync.states.size() == 4U);
+  BOOST_TEST(sync.states[0].fingerprint == "dd");
+  BOOST_TEST(!sync.states[0].last_used_at);
+  BOOST_TEST(sync.states[1].fingerprint == "cc");
+  BOOST_TEST(sync.states[1].last_used_at.value_or(0) == k_now);  // a stored key keeps its state
+  BOOST_TEST(sync.states[2].fingerprint == "bb");
+  BOOST_TEST(sync.states[2].cooldown_until == k_now + 9);
+  BOOST_TEST(sync.states[3].fingerprint == "ee");
+  auto same = keys::sync_ring({key("aa", k_now)}, {"aa"});
+  BOOST_TEST(same.removed.empty());
+  BOOST_TEST(same.added.empty());
+}
+
 BOOST_AUTO_TEST_CASE(the_utc_day_counts_days_since_the_epoch) {
   BOOST_TEST(keys::utc_day(0) == 0);
   BOOST_TEST(keys::utc_day(86'399'999) == 0);

@@ -21,16 +21,6 @@
 
 namespace oos::pg {
 
-// A pg::Transaction (nested: a SAVEPOINT) as a store::WriteScope.
-class PgWriteScope final : public store::WriteScope {
- public:
-  explicit PgWriteScope(Connection& connection) : m_transaction(connection) {}
-  void commit() override { m_transaction.commit(); }
-
- private:
-  Transaction m_transaction;
-};
-
 class PgBackend final : public store::Backend {
  public:
   // Connects to `url` (with `password`, the secret OOS_DATABASE_PASSWORD, when given) and migrates the schema.
@@ -47,7 +37,9 @@ class PgBackend final : public store::Backend {
   // This host's samples (util::host_name()).
   store::SampleStore& samples() override { return m_samples; }
   store::EventLog& events() override { return m_events; }
-  std::unique_ptr<store::WriteScope> begin_write() override { return std::make_unique<PgWriteScope>(m_connection); }
+  std::unique_ptr<store::WriteScope> begin_write() override {
+    return std::make_unique<store::TransactionScope<Transaction>>(m_connection);
+  }
   // LISTEN on a second connection, opened on the first wait (db.listen), else a sleep: pg::WorkWaiter.
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     return m_waiter.wait(clock, timeout, stop);

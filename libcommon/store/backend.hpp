@@ -45,6 +45,18 @@ class WriteScope {
   virtual void commit() = 0;
 };
 
+// A backend's own transaction (db::WriteTransaction, pg::Transaction: nested, a SAVEPOINT) as a WriteScope.
+template <class Transaction>
+class TransactionScope final : public WriteScope {
+ public:
+  template <class Handle>
+  explicit TransactionScope(Handle& handle) : m_transaction(handle) {}
+  void commit() override { m_transaction.commit(); }
+
+ private:
+  Transaction m_transaction;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;

@@ -15,16 +15,6 @@
 
 namespace oos::store {
 
-// A db::WriteTransaction (nested: a SAVEPOINT) as a WriteScope.
-class SqliteWriteScope final : public WriteScope {
- public:
-  explicit SqliteWriteScope(db::Database& db) : m_transaction(db) {}
-  void commit() override { m_transaction.commit(); }
-
- private:
-  db::WriteTransaction m_transaction;
-};
-
 class SqliteBackend final : public Backend {
  public:
   // Takes `db` over; the stores keep references to `config`, `clock` and `logger`.
@@ -52,7 +42,9 @@ class SqliteBackend final : public Backend {
   keys::KeyRingStore& key_rings() override { return m_key_rings; }
   SampleStore& samples() override { return m_samples; }
   EventLog& events() override { return m_events; }
-  std::unique_ptr<WriteScope> begin_write() override { return std::make_unique<SqliteWriteScope>(*m_db); }
+  std::unique_ptr<WriteScope> begin_write() override {
+    return std::make_unique<TransactionScope<db::WriteTransaction>>(*m_db);
+  }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     sleep_unless_stopped(clock, timeout, stop);
     return false;

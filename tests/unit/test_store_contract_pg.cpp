@@ -60,7 +60,9 @@ class PgConnectionBackend final : public store::Backend {
   keys::KeyRingStore& key_rings() override { return m_key_rings; }
   store::SampleStore& samples() override { return m_samples; }
   store::EventLog& events() override { return m_events; }
-  std::unique_ptr<store::WriteScope> begin_write() override { return std::make_unique<pg::PgWriteScope>(m_connection); }
+  std::unique_ptr<store::WriteScope> begin_write() override {
+    return std::make_unique<store::TransactionScope<pg::Transaction>>(m_connection);
+  }
   bool wait_for_work(const util::Clock& clock, util::Millis timeout, const volatile std::sig_atomic_t& stop) override {
     store::sleep_unless_stopped(clock, timeout, stop);  // the stores' contract needs no wake-up
     return false;

@@ -86,9 +86,7 @@ void apply_entity_tag(const Request& r, Response& reply) {
 policy::HealthInput health_input(const Sources& s, util::UnixMillis now) {
   health::Sources sources{s.config, s.state_dir, s.backup_dir, now};
   if (s.backend.sqlite()) return health::observe(sources, s.logger);
-  return health::observe_shared(sources, s.backend, s.backend.describe(), [&](store::Backend& opened) {
-    return opened.read_server(s.config.db, s.clock).value();  // not SQLite, so there is a server to read
-  });
+  return health::observe_shared(sources, s.backend, s.clock);
 }
 
 }  // namespace

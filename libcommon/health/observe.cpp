@@ -149,17 +149,18 @@ policy::HealthInput observe(const Sources& s, log::Logger& logger) {
   return in;
 }
 
-policy::HealthInput observe_shared(const Sources& s, store::Backend& backend, const std::string& server,
-                                   const std::function<ServerReading(store::Backend&)>& read_server) {
+policy::HealthInput observe_shared(const Sources& s, store::Backend& backend, const util::Clock& clock) {
+  const std::string server = backend.describe();
   policy::HealthInput in;
   in.now = s.now;
   in.on_postgresql = true;
   in.database = server;
   observe_shared_disks(s, in);
   try {
-    auto reading = read_server(backend);
-    in.schema_version = reading.schema_version;
-    in.postgres = std::move(reading.server);
+    auto reading = backend.read_server(s.config.db, clock);
+    if (!reading) throw Error(ExitCode::software, server + " has no server to read: not a PostgreSQL backend");
+    in.schema_version = reading->schema_version;
+    in.postgres = std::move(reading->server);
     observe_stores(s, backend, in);
   } catch (const Error& e) {
     policy::HealthInput bare;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <string>
 
 #include "config.hpp"
@@ -27,15 +26,12 @@ struct Sources {
 // `database_problem` (CRITICAL when missing or corrupt, UNKNOWN when it could not be read).
 policy::HealthInput observe(const Sources& sources, log::Logger& logger);
 
-// What the caller read of the PostgreSQL server behind a backend (store::Backend::read_server).
-using ServerReading = store::ServerReading;
-
-// On PostgreSQL (docs/reference.md section 16): the disks (once the state directory exists), `read_server(backend)` and
-// the queues, workers and search providers through `backend`'s stores; no backups or integrity events, which are the
-// server's business (on_postgresql set). `server` names the database in messages. An oos::Error while reading becomes
-// `database_problem` (CRITICAL for 69, the server gone; UNKNOWN otherwise), with the disks still judged.
-policy::HealthInput observe_shared(const Sources& sources, store::Backend& backend, const std::string& server,
-                                   const std::function<ServerReading(store::Backend&)>& read_server);
+// On PostgreSQL (docs/reference.md section 16): the disks (once the state directory exists), the server
+// (store::Backend::read_server with `clock`) and the queues, workers and search providers through `backend`'s stores;
+// no backups or integrity events, which are the server's business (on_postgresql set). Messages name the database
+// as backend.describe() does. An oos::Error while reading becomes `database_problem` (CRITICAL for 69, the server
+// gone; UNKNOWN otherwise), with the disks still judged.
+policy::HealthInput observe_shared(const Sources& sources, store::Backend& backend, const util::Clock& clock);
 
 // On PostgreSQL when the backend could not be opened: `problem` (which names the server, never the URL's secrets)
 // as the database check with `status`, and the disks.

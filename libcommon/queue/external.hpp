@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "error.hpp"
 #include "queue/task.hpp"
 #include "queue/task_store.hpp"
 #include "util/child_process.hpp"
@@ -30,6 +31,9 @@ std::string default_external_worker(std::string_view host, long pid);
 // nullopt when nothing is runnable (also when the queue is paused or its breaker open).
 std::optional<ClaimedTask> claim_external(TaskStore& store, const std::string& queue, std::string_view worker,
                                           std::optional<util::Millis> lease_for);
+
+// Error 65 for a --result (text or @FILE) over k_max_external_result, saying what to pass instead.
+Error external_result_too_large();
 
 // Throws oos::Error 65 unless `result` is one JSON document of at most k_max_external_result bytes.
 void check_external_result(std::string_view result);

@@ -111,4 +111,10 @@ std::string describe_handler_changes(const ReloadPlan& plan) {
   return text.empty() ? "no handler changed" : text;
 }
 
+std::string describe_restart_changes(const ReloadPlan& plan) {
+  std::string text;
+  for (const auto& what : plan.needs_restart) text += (text.empty() ? "" : ", ") + what;
+  return text;
+}
+
 }  // namespace oos::worker

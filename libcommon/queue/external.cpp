@@ -66,9 +66,15 @@ std::optional<ClaimedTask> claim_external(TaskStore& store, const std::string& q
   return store.claim(queues, worker, lease_for);
 }
 
+Error external_result_too_large() {
+  return Error(ExitCode::data_error,
+               fmt::format("--result is larger than {} bytes: keep the result small (a summary, or where the full "
+                           "output was stored)",
+                           k_max_external_result));
+}
+
 void check_external_result(std::string_view result) {
-  if (result.size() > k_max_external_result)
-    throw Error(ExitCode::data_error, fmt::format("--result is larger than {} bytes", k_max_external_result));
+  if (result.size() > k_max_external_result) throw external_result_too_large();
   if (auto ok = util::check_json(result); !ok) throw Error(ExitCode::data_error, "--result is " + ok.error());
 }
 

@@ -8,17 +8,19 @@
 #include <string>
 #include <string_view>
 
+#include "error.hpp"
 #include "queue/task.hpp"
 #include "queue/task_store.hpp"
+#include "util/child_process.hpp"
 #include "util/duration.hpp"
 #include "util/time.hpp"
 
 namespace oos::queue {
 
-// The largest --result a completion takes (the part of a handler's stdout a worker keeps).
-inline constexpr std::size_t k_max_external_result = 64 * 1024;
-// The most of a --error that is kept (as a handler's stderr tail); the rest is cut off.
-inline constexpr std::size_t k_max_external_error = 4 * 1024;
+// The largest --result a completion takes: as much as a worker keeps of a handler's stdout.
+inline constexpr std::size_t k_max_external_result = util::ChildSpec{}.stdout_cap;
+// The most of a --error that is kept (as much as a worker keeps of a handler's stderr); the rest is cut off.
+inline constexpr std::size_t k_max_external_error = util::ChildSpec{}.stderr_tail;
 
 // The worker name of a claim without --worker: "external:HOST:PID", the host's characters outside the name rule
 // as '_', cut to the 64 characters a name may have.
@@ -29,6 +31,9 @@ std::string default_external_worker(std::string_view host, long pid);
 // nullopt when nothing is runnable (also when the queue is paused or its breaker open).
 std::optional<ClaimedTask> claim_external(TaskStore& store, const std::string& queue, std::string_view worker,
                                           std::optional<util::Millis> lease_for);
+
+// Error 65 for a --result (text or @FILE) over k_max_external_result, saying what to pass instead.
+Error external_result_too_large();
 
 // Throws oos::Error 65 unless `result` is one JSON document of at most k_max_external_result bytes.
 void check_external_result(std::string_view result);

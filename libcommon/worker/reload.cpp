@@ -25,12 +25,6 @@ bool same(const config::QueueSettings& a, const config::QueueSettings& b) {
                                                                     b.succeeded_retention, b.max_payload);
 }
 
-bool same(const std::map<std::string, config::QueueSettings>& a,
-          const std::map<std::string, config::QueueSettings>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const auto& x, const auto& y) { return x.first == y.first && same(x.second, y.second); });
-}
-
 bool same(const config::BreakerSettings& a, const config::BreakerSettings& b) {
   return std::tie(a.failure_threshold, a.cooldown, a.max_cooldown) ==
          std::tie(b.failure_threshold, b.cooldown, b.max_cooldown);
@@ -46,10 +40,16 @@ bool same(const config::SearchProvider& a, const config::SearchProvider& b) {
          std::tie(b.endpoint, b.daily_quota, b.burst, b.timeout, b.connect_timeout);
 }
 
+// Two tables by name ([queues.NAME], [search.provider.NAME]): the same names, each with the same settings.
+template <typename Settings>
+bool same(const std::map<std::string, Settings>& a, const std::map<std::string, Settings>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return x.first == y.first && same(x.second, y.second); });
+}
+
 bool same(const config::SearchSettings& a, const config::SearchSettings& b) {
   return std::tie(a.providers, a.cache_ttl, a.max_wait) == std::tie(b.providers, b.cache_ttl, b.max_wait) &&
-         std::equal(a.provider.begin(), a.provider.end(), b.provider.begin(), b.provider.end(),
-                    [](const auto& x, const auto& y) { return x.first == y.first && same(x.second, y.second); });
+         same(a.provider, b.provider);
 }
 
 // The restart-only settings of `running` and `next` that differ, by the name an operator looks for.
@@ -109,6 +109,12 @@ std::string describe_handler_changes(const ReloadPlan& plan) {
   list(plan.changed, "changed");
   list(plan.removed, "removed");
   return text.empty() ? "no handler changed" : text;
+}
+
+std::string describe_restart_changes(const ReloadPlan& plan) {
+  std::string text;
+  for (const auto& what : plan.needs_restart) text += (text.empty() ? "" : ", ") + what;
+  return text;
 }
 
 }  // namespace oos::worker

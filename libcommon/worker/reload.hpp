@@ -34,4 +34,7 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
 // One line for the log: "handler 'a' added, handler 'b' changed" or "no handler changed".
 std::string describe_handler_changes(const ReloadPlan& plan);
 
+// The settings the plan keeps until a restart, for the log: "[db], worker.queues"; "" when there is none.
+std::string describe_restart_changes(const ReloadPlan& plan);
+
 }  // namespace oos::worker

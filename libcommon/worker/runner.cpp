@@ -140,12 +140,10 @@ void reload(Worker& worker, Notifier& notifier, log::Logger& logger, const Runne
         fmt::format("reloaded the configuration from {}: {}{}", source, describe_handler_changes(plan),
                     plan.changes_handlers() ? " (from the next task on; a running task keeps its handler)" : ""),
         {{"worker", name}});
-    if (!plan.needs_restart.empty()) {
-      std::string changed;
-      for (const auto& what : plan.needs_restart) changed += (changed.empty() ? "" : ", ") + what;
-      logger.warn(fmt::format("{} changed in {}: they take effect when the worker restarts, ignoring", changed, source),
+    if (!plan.needs_restart.empty())
+      logger.warn(fmt::format("{} changed in {}: they take effect when the worker restarts, ignoring",
+                              describe_restart_changes(plan), source),
                   {{"worker", name}});
-    }
   } catch (const Error& e) {
     logger.error(fmt::format("cannot reload the configuration: {}; the worker keeps the one it runs with", e.what()),
                  {{"worker", name}});

@@ -182,6 +182,14 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds duration) {
   return std::chrono::milliseconds(std::llround(static_cast<double>(duration.count()) * time_scale()));
 }
 
+std::string log_line(const std::string& log, std::string_view text) {
+  auto at = log.find(text);
+  if (at == std::string::npos) return "";
+  auto start = log.rfind('\n', at);
+  start = start == std::string::npos ? 0 : start + 1;
+  return log.substr(start, log.find('\n', at) - start);
+}
+
 std::optional<std::int64_t> log_time(const std::string& err, std::string_view text) {
   std::istringstream lines(err);
   for (std::string line; std::getline(lines, line);) {

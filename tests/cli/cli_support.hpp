@@ -211,6 +211,9 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds duration);
 // records does not include the time it took to start or to exit, or the test's own delays.
 std::optional<std::int64_t> log_time(const std::string& err, std::string_view text);
 
+// The first line of `log` (a tool's stderr) that contains `text`, without its newline; "" when none does.
+std::string log_line(const std::string& log, std::string_view text);
+
 // Shell lines that wait until `gate` exists (polling every 50 ms): a handler that ends when the test says so,
 // however slowly the test runs. The test opens the gate with write_file(gate, "").
 std::string wait_for_gate(const std::filesystem::path& gate);

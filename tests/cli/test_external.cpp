@@ -260,6 +260,14 @@ BOOST_FIXTURE_TEST_CASE(the_result_is_json_text_or_a_file, CliFixture) {
   std::ofstream(big) << '"' << std::string(64 * 1024, 'x') << '"';
   auto too_big = queue({"complete", "1", "--token", token_of(claimed), "--result", "@" + big.string()});
   BOOST_TEST(too_big.exit_code == 65);
+  BOOST_TEST(too_big.err ==
+                 "oos-queue: error: --result is larger than 65536 bytes: keep the result small (a summary, "
+                 "or where the full output was stored)\n",
+             too_big.err);
+  auto too_big_text =
+      queue({"complete", "1", "--token", token_of(claimed), "--result", std::string(64 * 1024 + 1, '1')});
+  BOOST_TEST(too_big_text.exit_code == 65);
+  BOOST_TEST(too_big_text.err == too_big.err);
   BOOST_TEST(sql_text("SELECT status FROM tasks WHERE id = 1") == "running");
 
   auto file = dir() / "result.json";

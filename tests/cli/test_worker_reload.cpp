@@ -15,6 +15,7 @@ using oos::test::CliFixture;
 using oos::test::eventually;
 using oos::test::handler_toml;
 using oos::test::KillAtExit;
+using oos::test::log_line;
 using oos::test::scaled;
 using oos::test::wait_for_gate;
 using oos::test::write_file;
@@ -83,8 +84,7 @@ BOOST_FIXTURE_TEST_CASE(a_broken_file_is_one_error_line_and_the_worker_goes_on_a
   w->signal(SIGHUP);
   BOOST_TEST_REQUIRE(logged(*w, "cannot reload the configuration: "), w->err());
   BOOST_TEST(lines_with(w->err(), "\"level\":\"error\"") == 1u, w->err());
-  auto error_line = w->err().substr(w->err().find("cannot reload"));
-  error_line = error_line.substr(0, error_line.find('\n'));
+  auto error_line = log_line(w->err(), "cannot reload");
   BOOST_TEST(error_line.find(config_path().string()) != std::string::npos, error_line);  // the file
   BOOST_TEST(error_line.find("no_such_key") != std::string::npos, error_line);           // the cause
   BOOST_TEST(error_line.find("keeps the one it runs with") != std::string::npos, error_line);

@@ -21,6 +21,12 @@ BOOST_AUTO_TEST_CASE(the_default_worker_is_external_host_pid_within_the_name_rul
   BOOST_TEST(oos::util::is_plain_name(long_host));
 }
 
+// docs/reference.md section 8.1 states these sizes; they are the worker's caps of a handler's output.
+BOOST_AUTO_TEST_CASE(the_limits_are_the_documented_64_kib_and_4_kib) {
+  BOOST_TEST(k_max_external_result == 64u * 1024u);
+  BOOST_TEST(k_max_external_error == 4u * 1024u);
+}
+
 BOOST_AUTO_TEST_CASE(a_result_is_one_json_document_of_at_most_64_kib) {
   BOOST_CHECK_NO_THROW(check_external_result(R"({"ok": true})"));
   BOOST_CHECK_NO_THROW(check_external_result("\"" + std::string(k_max_external_result - 2, 'x') + "\""));

@@ -128,6 +128,17 @@ BOOST_AUTO_TEST_CASE(each_setting_read_at_start_is_kept_until_a_restart_and_name
   }
 }
 
+// The warning names every setting that waits, in the plan's order.
+BOOST_AUTO_TEST_CASE(what_waits_for_a_restart_is_named_in_one_list) {
+  config::Config running;
+  auto next = running;
+  next.worker.queues = {"other"};
+  next.db.busy_timeout = std::chrono::seconds(9);
+  auto plan = worker::plan_reload(running, next);
+  BOOST_TEST(worker::describe_restart_changes(plan) == "[db], worker.queues");
+  BOOST_TEST(worker::describe_restart_changes(worker::plan_reload(running, running)) == "");
+}
+
 // Sections of the other tools are read by those tools on each run: not the worker's business.
 BOOST_AUTO_TEST_CASE(other_tools_sections_are_not_named) {
   config::Config running;

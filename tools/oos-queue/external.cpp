@@ -39,9 +39,7 @@ std::string result_option(const Command& c) {
   if (result.starts_with("@")) {
     auto content = util::read_file_within(result.substr(1), oos::queue::k_max_external_result);
     if (!content) throw Error(ExitCode::no_input, "--result: " + content.error());
-    if (!*content)
-      throw Error(ExitCode::data_error,
-                  fmt::format("--result is larger than {} bytes", oos::queue::k_max_external_result));
+    if (!*content) throw oos::queue::external_result_too_large();
     result = **content;
   }
   oos::queue::check_external_result(result);

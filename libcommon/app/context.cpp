@@ -65,15 +65,15 @@ void refuse_postgresql(const Context& context, std::string_view instead) {
 }
 
 std::unique_ptr<db::Database> open_database(const Context& context, db::Access access) {
-  // A tool that only knows SQLite must not quietly use the state directory's file when the operator pointed the
-  // tools at a shared PostgreSQL (docs/reference.md section 19 lists which tools run there).
+  // A safety net: a caller that only knows SQLite must not quietly use the state directory's file when the operator
+  // pointed the tools at a shared PostgreSQL. The tools that open the state database this way (oos-backup,
+  // oos-integrity) refuse earlier with what to use instead (refuse_postgresql); every other tool opens a
+  // store::Backend. No list of tools here, so that it cannot fall behind docs/reference.md section 19.
   if (store::resolve_database_url(context.config.db.url, std::getenv("OOS_DATABASE_URL")))
-    throw Error(
-        ExitCode::unavailable,
-        context.tool +
-            " does not run on PostgreSQL yet, and db.url or OOS_DATABASE_URL is set: there, use "
-            "oos-queue, oos-worker, oos-retry, oos-health, oos-search, oos-scale, oos-cleanup and oos-api; run " +
-            context.tool + " where neither is set");
+    throw Error(ExitCode::unavailable,
+                context.tool +
+                    " works on the state directory's SQLite database, and db.url or OOS_DATABASE_URL is set: run it "
+                    "where neither is set (man oos lists the tools that run on PostgreSQL)");
   if (access == db::Access::read_write) {
     if (auto made = util::ensure_directory(context.state_dir); !made)
       throw Error(ExitCode::io_error, "state directory: " + made.error());

@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <stdexcept>
+
+#include "util/hex.hpp"
 
 namespace oos::keys {
 namespace {
@@ -49,13 +52,7 @@ std::string fingerprint(std::string_view installation_key, std::string_view key)
   if (!HMAC(EVP_sha256(), installation_key.data(), static_cast<int>(installation_key.size()),
             reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data(), &length))
     throw std::runtime_error("cannot compute HMAC-SHA-256");
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length && hex.size() < k_fingerprint_digits; ++i) {
-    hex += k_hex[digest[i] >> 4];
-    hex += k_hex[digest[i] & 0xf];
-  }
-  return hex;
+  return util::to_hex(std::span(digest.data(), std::min<std::size_t>(length, k_fingerprint_digits / 2)));
 }
 
 RingSync sync_ring(const std::vector<KeyState>& stored, const std::vector<std::string>& fingerprints) {

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "util/hex.hpp"
+
 namespace oos::util {
 namespace {
 
@@ -27,14 +29,7 @@ void fill_random(void* buffer, std::size_t size) {
 std::string random_token(std::size_t count) {
   std::vector<unsigned char> bytes(count);
   fill_random(bytes.data(), bytes.size());
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string token;
-  token.reserve(bytes.size() * 2);
-  for (auto b : bytes) {
-    token.push_back(k_hex[b >> 4]);
-    token.push_back(k_hex[b & 0xf]);
-  }
-  return token;
+  return to_hex(bytes);
 }
 
 Rng::Rng() {

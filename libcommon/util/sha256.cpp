@@ -6,23 +6,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <stdexcept>
 
+#include "util/hex.hpp"
+
 namespace oos::util {
-namespace {
-
-std::string hex_of(const unsigned char* digest, unsigned int length) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += k_hex[digest[i] >> 4];
-    hex += k_hex[digest[i] & 0xf];
-  }
-  return hex;
-}
-
-}  // namespace
 
 std::expected<std::string, std::string> sha256_file(const std::filesystem::path& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
@@ -37,7 +26,7 @@ std::expected<std::string, std::string> sha256_file(const std::filesystem::path&
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   EVP_DigestFinal_ex(context.get(), digest.data(), &length);
-  return hex_of(digest.data(), length);
+  return to_hex(std::span(digest.data(), length));
 }
 
 std::string sha256_hex(std::string_view data) {
@@ -45,7 +34,7 @@ std::string sha256_hex(std::string_view data) {
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("SHA-256 digest failed");
-  return hex_of(digest.data(), length);
+  return to_hex(std::span(digest.data(), length));
 }
 
 }  // namespace oos::util

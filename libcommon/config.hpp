@@ -26,6 +26,8 @@ struct DbSettings {
   bool listen = true;  // PostgreSQL: an idle worker LISTENs for new tasks (false: it only polls, as behind PgBouncer)
   Millis transaction_warning = 5min;  // oos-health on PostgreSQL: an open transaction older than this is a WARNING
   Millis clock_skew_warning = 1s;     // oos-health on PostgreSQL: the server's clock this far off is a WARNING
+
+  bool operator==(const DbSettings&) const = default;  // every field: a reload compares them
 };
 
 struct LogSettings {
@@ -34,6 +36,8 @@ struct LogSettings {
   std::string file;  // empty: no file sink
   std::uint64_t max_size = 10ull << 20;
   int max_files = 5;
+
+  bool operator==(const LogSettings&) const = default;  // every field: a reload compares them
 };
 
 // Settings of one queue: [queue] gives the defaults, [queues.NAME] overrides any of them.
@@ -49,12 +53,16 @@ struct QueueSettings {
   Millis dead_retention = 7 * 24h;
   Millis succeeded_retention = 7 * 24h;
   std::uint64_t max_payload = 1ull << 20;  // bytes of one task's payload
+
+  bool operator==(const QueueSettings&) const = default;  // every field: a reload compares them
 };
 
 struct BreakerSettings {
   int failure_threshold = 10;
   Millis cooldown = 60s;
   Millis max_cooldown = 1h;
+
+  bool operator==(const BreakerSettings&) const = default;  // every field: a reload compares them
 };
 
 struct WorkerSettings {
@@ -74,6 +82,8 @@ struct HandlerConfig {
   std::vector<std::string> key_rings;          // secrets holding several keys: one key of each per run
   Millis key_cooldown = 1h;                    // how long a key reported exhausted is not handed out
   std::optional<int> key_exhausted_exit_code;  // an exit code that means "my key is exhausted", like the line
+
+  bool operator==(const HandlerConfig&) const = default;  // every field: a reload compares them
 };
 
 struct BackupSettings {
@@ -120,6 +130,8 @@ struct SearchProvider {
   int burst = 10;
   Millis timeout = 15s;  // one request, all of it
   Millis connect_timeout = 5s;
+
+  bool operator==(const SearchProvider&) const = default;  // every field: a reload compares them
 };
 
 struct SearchSettings {
@@ -131,6 +143,8 @@ struct SearchSettings {
       {"searxng", {"http://127.0.0.1:8888", 0, 10, 15s, 5s}},
       {"brave", {"https://api.search.brave.com", 2000, 10, 15s, 5s}},
   };
+
+  bool operator==(const SearchSettings&) const = default;  // every field: a reload compares them
 };
 
 struct MetricsSettings {

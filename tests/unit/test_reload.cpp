@@ -66,6 +66,9 @@ BOOST_AUTO_TEST_CASE(any_key_of_a_handler_table_is_a_change) {
       [](auto& h) { h.pass_env.push_back("LANG"); },
       [](auto& h) { h.env["A"] = "1"; },
       [](auto& h) { h.permanent_exit_codes.push_back(3); },
+      [](auto& h) { h.key_rings.push_back("OPENROUTER_KEYS"); },
+      [](auto& h) { h.key_cooldown = std::chrono::minutes(5); },
+      [](auto& h) { h.key_exhausted_exit_code = 42; },
   };
   for (std::size_t i = 0; i < edits.size(); ++i) {
     auto next = running;

@@ -170,28 +170,41 @@ bool Worker::hand_out_keys(Run& run, std::vector<std::string>& env) {
         RunOutcome{Verdict::fail, {}, {policy::FailureKind::retryable, std::move(error), std::nullopt}, {}, {}};
     return false;
   };
+  auto wait_for = [&](const std::string& ring, util::UnixMillis until) {
+    // Handed back until the first key is back: no attempt counted, no busy loop over the cooling ring.
+    log_task(log::LogLevel::warn, task,
+             fmt::format("every key of ring {} cools down; the task waits until {}, when the first is back", ring,
+                         util::format_iso8601(until)));
+    run.ending = RunOutcome{Verdict::release, {}, {}, {}, until};
+    return false;
+  };
   try {
     if (!m_fingerprint_key) m_fingerprint_key = m_backend.key_rings().fingerprint_key();
+    std::vector<keys::RingKeys> ring_keys;
+    std::vector<std::vector<std::string>> fingerprints;
     for (const auto& ring : run.handler->key_rings) {
-      auto secret = m_inputs.secrets(ring);
-      auto ring_keys = keys::parse_ring(secret.value_or(""));
-      if (ring_keys.keys.empty())
+      ring_keys.push_back(keys::parse_ring(m_inputs.secrets(ring).value_or("")));
+      if (ring_keys.back().keys.empty())
         return fail(
             fmt::format("handler '{}': key ring '{}' named in key_rings is not set or holds no key", task.type, ring));
-      std::vector<std::string> fingerprints;
-      for (const auto& key : ring_keys.keys) fingerprints.push_back(keys::fingerprint(*m_fingerprint_key, key));
-      auto pick = m_backend.key_rings().pick(ring, fingerprints, m_clock.now());
-      if (!pick.fingerprint) {
-        // Handed back until the first key is back: no attempt counted, no busy loop over the cooling ring.
-        auto until = pick.wait_until.value_or(m_clock.now());
-        log_task(log::LogLevel::warn, task,
-                 fmt::format("every key of ring {} cools down; the task waits until {}, when the first is back", ring,
-                             util::format_iso8601(until)));
-        run.ending = RunOutcome{Verdict::release, {}, {}, {}, until};
-        return false;
+      auto& ring_fingerprints = fingerprints.emplace_back();
+      for (const auto& key : ring_keys.back().keys)
+        ring_fingerprints.push_back(keys::fingerprint(*m_fingerprint_key, key));
+    }
+    // Of several rings, one whose every key cools down sends the task back before any key is picked: a pick marks
+    // its key used, and the run would not happen (docs/decisions.md).
+    if (run.handler->key_rings.size() > 1)
+      for (std::size_t i = 0; i < fingerprints.size(); ++i) {
+        auto states = keys::sync_ring(m_backend.key_rings().keys(run.handler->key_rings[i]), fingerprints[i]).states;
+        auto choice = keys::choose_key(states, m_clock.now());
+        if (!choice.index && choice.wait_until) return wait_for(run.handler->key_rings[i], *choice.wait_until);
       }
-      auto at = std::ranges::find(fingerprints, *pick.fingerprint) - fingerprints.begin();
-      const auto& key = ring_keys.keys[static_cast<std::size_t>(at)];
+    for (std::size_t i = 0; i < fingerprints.size(); ++i) {
+      const auto& ring = run.handler->key_rings[i];
+      auto pick = m_backend.key_rings().pick(ring, fingerprints[i], m_clock.now());
+      if (!pick.fingerprint) return wait_for(ring, pick.wait_until.value_or(m_clock.now()));
+      auto at = std::ranges::find(fingerprints[i], *pick.fingerprint) - fingerprints[i].begin();
+      const auto& key = ring_keys[i].keys[static_cast<std::size_t>(at)];
       env.push_back(keys::key_variable(ring) + "=" + key);
       run.secrets.push_back(key);
       run.keys.push_back({ring, *pick.fingerprint});

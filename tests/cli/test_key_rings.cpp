@@ -125,12 +125,44 @@ BOOST_FIXTURE_TEST_CASE(with_every_key_cooling_down_the_tasks_wait_for_the_first
   // The three keys were spent in turn; then the first one back (after 2 s, the others 4 s and 6 s) ran all three.
   for (std::size_t i = 0; i < 3; ++i) BOOST_TEST(runs[i].second == k_keys[i]);
   for (std::size_t i = 3; i < 6; ++i) BOOST_TEST(runs[i].second == k_keys[0]);
+  // Not before the first key was back. (That they ran before the second was back, at 4 s, the keys above show:
+  // by then the second, used longer ago, would have been handed out.)
   BOOST_TEST(took >= 2s);
-  BOOST_TEST(took < 4s);
   // The tasks waited (each released once until the first key's return, not polled in a loop), nothing counted,
   // nothing dead-lettered.
   BOOST_TEST(count_of(r.err, "every key of ring OPENROUTER_KEYS cools down") <= 3, r.err);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'succeeded' AND attempts = 1") == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cooling_ring_of_several_uses_no_key_of_the_others, CliFixture) {
+  auto record = dir() / "record";
+  // The first run reports its keys spent for 2 s (a handler of two rings spends both); the task goes back, and
+  // until the second ring's only key is back both tasks wait. Waiting must not use up keys of the first ring.
+  auto script = write_script("llm.sh", "echo \"$OOS_TASK_ID $OPENROUTER_KEY $OTHER_KEY\" >> '" + record.string() +
+                                           "'\n"
+                                           "if [ ! -e '" + (dir() / "spent").string() +
+                                           "' ]; then\n"
+                                           "  touch '" + (dir() / "spent").string() +
+                                           "'\n"
+                                           "  echo 'oos:key-exhausted retry-after=2' >&2\n"
+                                           "  exit 75\n"
+                                           "fi\n"
+                                           "echo done\n");
+  write_config("[worker]\npoll_interval = \"100ms\"\n\n" +
+               handler_toml("llm", script, "key_rings = [\"OPENROUTER_KEYS\", \"OTHER_KEYS\"]"));
+  for (int i = 0; i < 2; ++i) enqueue("default", "llm");
+  auto r = worker({"--drain"}, {ring_secret(), "OTHER_KEYS=test-other-key-dddd-0004"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+
+  std::istringstream lines(read_file(record));
+  long runs = 0;
+  for (std::string line; std::getline(lines, line);) ++runs;
+  BOOST_TEST_REQUIRE(runs == 3, read_file(record));  // the spent run, then the two tasks
+  BOOST_TEST(count_of(r.err, "every key of ring OTHER_KEYS cools down") >= 1, r.err);
+  // Each ring's keys were used once per run that happened, never for a run sent back to wait.
+  BOOST_TEST(sql_int("SELECT sum(uses_today) FROM key_ring_keys WHERE ring = 'OPENROUTER_KEYS'") == runs);
+  BOOST_TEST(sql_int("SELECT sum(uses_today) FROM key_ring_keys WHERE ring = 'OTHER_KEYS'") == runs);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'succeeded' AND attempts = 1") == 2);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_ring_that_is_not_set_fails_the_run_without_starting_the_handler, CliFixture) {

@@ -140,9 +140,11 @@ BOOST_FIXTURE_TEST_CASE(a_cooling_ring_of_several_uses_no_key_of_the_others, Cli
   // until the second ring's only key is back both tasks wait. Waiting must not use up keys of the first ring.
   auto script = write_script("llm.sh", "echo \"$OOS_TASK_ID $OPENROUTER_KEY $OTHER_KEY\" >> '" + record.string() +
                                            "'\n"
-                                           "if [ ! -e '" + (dir() / "spent").string() +
+                                           "if [ ! -e '" +
+                                           (dir() / "spent").string() +
                                            "' ]; then\n"
-                                           "  touch '" + (dir() / "spent").string() +
+                                           "  touch '" +
+                                           (dir() / "spent").string() +
                                            "'\n"
                                            "  echo 'oos:key-exhausted retry-after=2' >&2\n"
                                            "  exit 75\n"

@@ -7,6 +7,9 @@ namespace {
 
 #define OOS_PG_SAMPLE_COLUMNS "at, load1, memory_available_percent, psi_some_avg10, runnable"
 
+// How much older than this host's cutoff another host's samples are kept (prune()).
+constexpr util::UnixMillis k_other_hosts_kept = 24 * 60 * 60 * 1000;
+
 // A row of "SELECT " OOS_PG_SAMPLE_COLUMNS.
 store::Sample read_row(const Result& r, int row) {
   store::Sample s;
@@ -46,8 +49,10 @@ std::optional<store::Sample> PgSampleStore::latest_before(util::UnixMillis at) {
 }
 
 std::int64_t PgSampleStore::prune(util::UnixMillis older_than) {
-  const Result r =
-      m_connection.exec_params("DELETE FROM samples WHERE host = $1 AND at < $2", {m_host, param(older_than)});
+  // Another host's samples go once they are a day older than this host's: by then that host has stopped (every
+  // load window is far shorter), and nothing else would ever delete them (docs/decisions.md).
+  const Result r = m_connection.exec_params("DELETE FROM samples WHERE at < $2 AND (host = $1 OR at < $3)",
+                                            {m_host, param(older_than), param(older_than - k_other_hosts_kept)});
   return r.affected_rows();
 }
 

@@ -105,4 +105,19 @@ BOOST_FIXTURE_TEST_CASE(each_host_reads_and_prunes_only_its_own_samples, PgSampl
   BOOST_TEST(loads(b.since(0)) == (std::vector<double>{10, 11, 12}));  // host-b's oldest are older, and kept
 }
 
+BOOST_FIXTURE_TEST_CASE(a_host_that_stopped_has_its_samples_pruned_a_day_later_by_the_others, PgSampleFixture) {
+  pg::migrate(connection);
+  pg::PgSampleStore running(connection, "host-a");
+  pg::PgSampleStore stopped(connection, "host-b");
+  constexpr util::UnixMillis day = 24 * 60 * 60 * 1000;
+  stopped.record(sample(k_t0, 10));
+  stopped.record(sample(k_t0 + 60'000, 11));
+  running.record(sample(k_t0 + day + 30'000, 1));
+  // A cutoff less than a day after host-b's samples keeps them; a day and more after the older one removes it.
+  BOOST_TEST(running.prune(k_t0 + day) == 0);
+  BOOST_TEST(running.prune(k_t0 + day + 30'000) == 1);
+  BOOST_TEST(loads(stopped.since(0)) == (std::vector<double>{11}));
+  BOOST_TEST(loads(running.since(0)) == (std::vector<double>{1}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

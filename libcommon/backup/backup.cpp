@@ -21,6 +21,7 @@
 #include <map>
 
 #include "db/events.hpp"
+#include "db/progress_handler.hpp"
 #include "error.hpp"
 #include "util/fd.hpp"
 #include "util/files.hpp"
@@ -42,11 +43,19 @@ void fsync_path(const fs::path& path, bool directory) {
   if (auto synced = util::fsync_path(path, directory); !synced) throw Error(ExitCode::io_error, synced.error());
 }
 
+// A tick of SQLite's progress handler as a report of the stage "integrity check" (no total: the time elapsed).
+std::function<void()> integrity_ticks(const util::ProgressCallback& progress) {
+  if (!progress) return {};
+  return [&progress] { progress(util::time_only("integrity check")); };
+}
+
 // Integrity and readability of a database file opened read-only; fills tasks and schema version. Returns
 // what is wrong, or nullopt.
-std::optional<std::string> check_database(const fs::path& file, Manifest& manifest) {
+std::optional<std::string> check_database(const fs::path& file, Manifest& manifest,
+                                          const util::ProgressCallback& progress) {
   try {
     SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+    db::ProgressHandler ticks(db, integrity_ticks(progress));
     auto integrity = db.execAndGet("PRAGMA integrity_check").getString();  // the first row: "ok" when sound
     if (integrity != "ok") return "integrity check failed: " + integrity;
     manifest.tasks = db.execAndGet("SELECT count(*) FROM tasks").getInt64();
@@ -58,11 +67,14 @@ std::optional<std::string> check_database(const fs::path& file, Manifest& manife
 }
 
 // Copies `source` into the new file `target`: in steps, and in one step (under one read transaction)
-// once concurrent writes have restarted the copy k_max_restarts times.
-CopyStats copy_database(SQLite::Database& source, const fs::path& target) {
+// once concurrent writes have restarted the copy k_max_restarts times. `progress` hears of the bytes copied
+// after each step, as the stage `stage`.
+CopyStats copy_database(SQLite::Database& source, const fs::path& target, const util::ProgressCallback& progress,
+                        std::string_view stage) {
   CopyStats stats;
   double started = util::monotonic_seconds();
   try {
+    auto page_size = static_cast<std::uint64_t>(progress ? source.execAndGet("PRAGMA page_size").getInt64() : 0);
     SQLite::Database dest(target.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     {
       SQLite::Backup backup(dest, source);
@@ -72,6 +84,14 @@ CopyStats copy_database(SQLite::Database& source, const fs::path& target) {
         stats.held_read_transaction = stats.held_read_transaction || whole;
         int rc = backup.executeStep(whole ? -1 : k_pages_per_step);  // throws on I/O errors
         ++stats.steps;
+        if (progress) {
+          auto total = static_cast<std::uint64_t>(backup.getTotalPageCount());
+          auto remaining = rc == SQLITE_DONE ? 0 : static_cast<std::uint64_t>(backup.getRemainingPageCount());
+          progress({.stage = stage,
+                    .done = (total - std::min(remaining, total)) * page_size,
+                    .total = total * page_size,
+                    .unit = util::ProgressUnit::bytes});
+        }
         if (rc == SQLITE_DONE) break;
         int remaining = backup.getRemainingPageCount();
         if (last_remaining >= 0 && remaining > last_remaining) ++stats.restarts;  // a writer changed the source
@@ -241,7 +261,7 @@ std::vector<BackupEntry> list_backups(const fs::path& dir) {
   return out;
 }
 
-Verification verify_backup(const fs::path& file) {
+Verification verify_backup(const fs::path& file, const util::ProgressCallback& progress) {
   Verification v;
   auto fail = [&](const std::string& problem) {
     v.problem = fmt::format("backup '{}': {}", file.string(), problem);
@@ -255,11 +275,11 @@ Verification verify_backup(const fs::path& file) {
   v.manifest = *manifest;
   auto size = fs::file_size(file);
   if (size != manifest->size) return fail(fmt::format("size {} differs from the manifest's {}", size, manifest->size));
-  auto digest = util::sha256_file(file);
+  auto digest = util::sha256_file(file, progress);
   if (!digest) return fail(digest.error());
   if (*digest != manifest->sha256) return fail("SHA-256 differs from the manifest: the file changed after the backup");
   Manifest checked = *manifest;
-  if (auto problem = check_database(file, checked)) return fail(*problem);
+  if (auto problem = check_database(file, checked, progress)) return fail(*problem);
   v.ok = true;
   return v;
 }
@@ -298,7 +318,8 @@ std::string orphan_warning(const fs::path& file, DryRun dry_run) {
                      dry_run == DryRun::yes ? "would remove" : "removed", file.string());
 }
 
-Created create_backup(db::Database& source, const fs::path& dir, util::UnixMillis now) {
+Created create_backup(db::Database& source, const fs::path& dir, util::UnixMillis now,
+                      const util::ProgressCallback& progress) {
   if (auto made = util::ensure_directory(dir); !made)
     throw Error(ExitCode::io_error, "backup directory: " + made.error());
   Created created;
@@ -315,16 +336,16 @@ Created create_backup(db::Database& source, const fs::path& dir, util::UnixMilli
   try {
     remove_temporaries(temporary);
     TemporaryLock lock(temporary);
-    created.copy = copy_database(source.raw(), temporary);
+    created.copy = copy_database(source.raw(), temporary, progress, "copy");
     fsync_path(temporary, false);
     Manifest& m = created.manifest;
     m.file = created.path.filename().string();
     m.created_at = now;
     m.size = fs::file_size(temporary);
-    if (auto problem = check_database(temporary, m))
+    if (auto problem = check_database(temporary, m, progress))
       throw Error(ExitCode::problem_reported,
                   fmt::format("backup '{}': the copy does not verify: {}", created.path.string(), *problem));
-    auto digest = util::sha256_file(temporary);
+    auto digest = util::sha256_file(temporary, progress);
     if (!digest) throw io_error(created.path, digest.error());
     m.sha256 = *digest;
     write_file_synced(temporary_manifest, to_json(m) + "\n");
@@ -340,20 +361,22 @@ Created create_backup(db::Database& source, const fs::path& dir, util::UnixMilli
   return created;
 }
 
-std::optional<fs::path> newest_verified_backup(const fs::path& dir, std::vector<std::string>& skipped) {
+std::optional<fs::path> newest_verified_backup(const fs::path& dir, std::vector<std::string>& skipped,
+                                               const util::ProgressCallback& progress) {
   for (const auto& entry : list_backups(dir)) {
-    auto v = verify_backup(entry.path);
+    auto v = verify_backup(entry.path, progress);
     if (v.ok) return entry.path;
     skipped.push_back(v.problem);
   }
   return std::nullopt;
 }
 
-Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMillis now) {
+Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMillis now,
+                        const util::ProgressCallback& progress) {
   auto live_dir = live.path().parent_path();
   Restored restored;
   restored.orphans_removed = remove_orphaned_temporaries(live_dir);
-  auto v = verify_backup(backup);
+  auto v = verify_backup(backup, progress);
   if (!v.ok) throw Error(ExitCode::data_error, v.problem + "; nothing was restored");
   restored.manifest = *v.manifest;
   auto stamp = backup_name(now).substr(4, 16);  // YYYYMMDDTHHMMSSZ
@@ -367,7 +390,7 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
   try {
     remove_temporaries(aside_temporary);
     TemporaryLock lock(aside_temporary);
-    copy_database(live.raw(), aside_temporary);
+    copy_database(live.raw(), aside_temporary, progress, "copy aside");
     fsync_path(aside_temporary, false);
     fs::rename(aside_temporary, restored.kept_aside);
     fsync_path(live_dir, true);
@@ -387,7 +410,7 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
     TemporaryLock lock(staged);
     {
       SQLite::Database source(backup.string(), SQLite::OPEN_READONLY);
-      copy_database(source, staged);
+      copy_database(source, staged, progress, "stage");
     }
     {
       db::Database copy({.path = staged, .synchronous = config::Synchronous::normal});
@@ -400,7 +423,8 @@ Restored restore_backup(db::Database& live, const fs::path& backup, util::UnixMi
     {
       SQLite::Database source(staged.string(), SQLite::OPEN_READONLY);
       SQLite::Backup copy(live.raw(), source);
-      rc = copy.executeStep(-1);  // all pages in one write transaction on the live database
+      if (progress) progress(util::time_only("replace"));  // one step: only the time it takes
+      rc = copy.executeStep(-1);                           // all pages in one write transaction on the live database
     }
   } catch (const SQLite::Exception& e) {
     remove_temporaries(staged);

@@ -14,6 +14,7 @@
 #include "dry_run.hpp"
 #include "policy/retention.hpp"
 #include "util/fd.hpp"
+#include "util/progress.hpp"
 #include "util/time.hpp"
 
 namespace oos::backup {
@@ -53,8 +54,8 @@ struct Verification {
 };
 
 // Checks a backup: its manifest exists and matches (size, SHA-256), PRAGMA integrity_check says ok, and
-// the tasks table can be read.
-Verification verify_backup(const std::filesystem::path& file);
+// the tasks table can be read. `progress` hears of the stages "checksum" (bytes) and "integrity check" (time).
+Verification verify_backup(const std::filesystem::path& file, const util::ProgressCallback& progress = {});
 
 struct CopyStats {
   int steps = 0;
@@ -104,14 +105,17 @@ std::string orphan_warning(const std::filesystem::path& file, DryRun dry_run);
 // keep writing: in steps, and after k_max_restarts restarts in one step under a read transaction. Then
 // fsyncs it, verifies it, writes the manifest and only then renames it into place. On any failure the
 // temporary files are removed and an oos::Error is thrown (74 for I/O, 1 when the copy does not verify);
-// existing backups are never touched.
-Created create_backup(db::Database& source, const std::filesystem::path& dir, util::UnixMillis now);
+// existing backups are never touched. `progress` hears of the stages "copy" (bytes of pages copied, of the
+// database's), "integrity check" (time) and "checksum" (bytes).
+Created create_backup(db::Database& source, const std::filesystem::path& dir, util::UnixMillis now,
+                      const util::ProgressCallback& progress = {});
 inline constexpr int k_max_restarts = 3;
 
 // The newest backup in `dir` that verifies; the ones skipped on the way are added to `skipped` with their
-// problem. nullopt when none verifies.
+// problem. nullopt when none verifies. `progress` hears of each verification (verify_backup).
 std::optional<std::filesystem::path> newest_verified_backup(const std::filesystem::path& dir,
-                                                            std::vector<std::string>& skipped);
+                                                            std::vector<std::string>& skipped,
+                                                            const util::ProgressCallback& progress = {});
 
 struct Restored {
   Manifest manifest;                                   // of the backup restored
@@ -126,8 +130,10 @@ struct Restored {
 // .oos.db.restore-<time>.tmp, a "backup.restored" event is recorded in that copy, and the copy's pages replace
 // the live database's in one write transaction: other connections see the old content or the new (with its
 // event), never a mix, and need not reopen anything; a restore killed at any moment is not done or done with
-// its event.
-Restored restore_backup(db::Database& live, const std::filesystem::path& backup, util::UnixMillis now);
+// its event. `progress` hears of the verification's stages (verify_backup), then "copy aside", "stage" (bytes)
+// and "replace" (the one step: time).
+Restored restore_backup(db::Database& live, const std::filesystem::path& backup, util::UnixMillis now,
+                        const util::ProgressCallback& progress = {});
 
 struct PruneResult {
   std::vector<std::filesystem::path> deleted;

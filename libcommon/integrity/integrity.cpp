@@ -4,6 +4,7 @@
 
 #include "backup/backup.hpp"
 #include "db/events.hpp"
+#include "db/progress_handler.hpp"
 #include "error.hpp"
 #include "util/files.hpp"
 
@@ -25,10 +26,17 @@ std::vector<fs::path> database_files(const fs::path& db_path) {
   return files;
 }
 
+// A tick of SQLite's progress handler as a report of `stage` (no total: the time elapsed).
+std::function<void()> ticks(const util::ProgressCallback& progress, std::string_view stage) {
+  if (!progress) return {};
+  return [&progress, stage] { progress(util::time_only(stage)); };
+}
+
 }  // namespace
 
-CheckResult check(db::Database& db, bool quick) {
+CheckResult check(db::Database& db, bool quick, const util::ProgressCallback& progress) {
   CheckResult result;
+  db::ProgressHandler handler(db.raw(), ticks(progress, "check"));
   {
     SQLite::Statement q(db.raw(), quick ? "PRAGMA quick_check" : "PRAGMA integrity_check");
     while (q.executeStep()) {
@@ -64,9 +72,10 @@ bool needs_vacuum(const CheckResult& result, int threshold_percent) {
   return result.ok && result.fragmentation_percent > threshold_percent;
 }
 
-VacuumResult vacuum(db::Database& db) {
+VacuumResult vacuum(db::Database& db, const util::ProgressCallback& progress) {
   VacuumResult result;
   result.bytes_before = fs::file_size(db.path());
+  db::ProgressHandler handler(db.raw(), ticks(progress, "vacuum"));
   db.raw().exec("VACUUM");
   db.raw().exec("PRAGMA wal_checkpoint(TRUNCATE)");
   result.bytes_after = fs::file_size(db.path());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "util/progress.hpp"
 #include "util/time.hpp"
 
 namespace oos::integrity {
@@ -22,8 +23,8 @@ struct CheckResult {
 };
 
 // PRAGMA integrity_check (quick_check with `quick`), foreign_key_check and the page counts. SQLite errors
-// (corrupt, not a database) propagate.
-CheckResult check(db::Database& db, bool quick);
+// (corrupt, not a database) propagate. `progress` hears of the stage "check" as time goes by (no total).
+CheckResult check(db::Database& db, bool quick, const util::ProgressCallback& progress = {});
 
 struct Fragmentation {
   std::int64_t page_count = 0;
@@ -40,7 +41,8 @@ struct VacuumResult {
   std::uint64_t bytes_before = 0;
   std::uint64_t bytes_after = 0;
 };
-VacuumResult vacuum(db::Database& db);
+// VACUUM, then a checkpoint that truncates the WAL. `progress` hears of the stage "vacuum" (time, no total).
+VacuumResult vacuum(db::Database& db, const util::ProgressCallback& progress = {});
 
 struct Recovery {
   std::filesystem::path quarantine;                    // <state_dir>/corrupt/<time>/ with the damaged files

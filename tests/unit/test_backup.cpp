@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -84,6 +85,39 @@ BOOST_FIXTURE_TEST_CASE(a_backup_is_a_verified_copy_with_its_manifest, test::Sto
   int files = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "backups")) ++files;
   BOOST_TEST(files == 2);
+}
+
+// What a progress line shows of a create and a verify (docs/reference.md, "Progress on a terminal"): the copy by
+// bytes up to the database's size, the integrity check by time, the checksum by bytes up to the file's size.
+BOOST_FIXTURE_TEST_CASE(create_and_verify_report_their_stages_with_their_measures, test::StoreFixture) {
+  std::vector<queue::NewTask> big(3000);  // about 6 MB: several copy steps
+  for (auto& t : big) {
+    t.type = "big";
+    t.payload = std::string(R"({"pad":")") + std::string(2000, 'x') + "\"}";
+  }
+  tasks.enqueue_batch(big);
+  std::vector<util::ProgressReport> reports;
+  std::vector<std::string> stages;
+  auto record = [&](const util::ProgressReport& r) {
+    reports.push_back(r);
+    if (stages.empty() || stages.back() != r.stage) stages.emplace_back(r.stage);
+  };
+  auto created = create_backup(*db, dir / "backups", k_noon, record);
+  BOOST_TEST(stages == (std::vector<std::string>{"copy", "integrity check", "checksum"}),
+             boost::test_tools::per_element());
+  auto copies = std::ranges::count_if(reports, [](const auto& r) { return r.stage == "copy"; });
+  BOOST_TEST(copies > 1);
+  const auto& last_copy = reports[static_cast<std::size_t>(copies) - 1];
+  BOOST_TEST(last_copy.total.has_value());
+  BOOST_TEST(last_copy.done == *last_copy.total);
+  BOOST_TEST(*last_copy.total == created.manifest.size);                     // the pages' bytes: the copy's size
+  BOOST_TEST(!reports[static_cast<std::size_t>(copies)].total.has_value());  // the check: time only
+  BOOST_TEST(reports.back().done == created.manifest.size);
+  BOOST_TEST(*reports.back().total == created.manifest.size);
+
+  stages.clear();
+  BOOST_TEST(verify_backup(created.path, record).ok);
+  BOOST_TEST(stages == (std::vector<std::string>{"checksum", "integrity check"}), boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_CASE(verify_rejects_a_changed_file_a_missing_manifest_and_a_corrupt_copy, test::StoreFixture) {

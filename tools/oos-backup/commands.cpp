@@ -10,6 +10,7 @@
 #include "backup/backup.hpp"
 #include "db/events.hpp"
 #include "error.hpp"
+#include "util/progress.hpp"
 
 namespace oos::tools::backup {
 namespace {
@@ -22,12 +23,19 @@ std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
+// The progress line of `label`'s work on stderr when it is a terminal and the output is not --json.
+util::Progress progress_line(const Command& c, app::Context& context, std::string label) {
+  return util::Progress(std::move(label), util::progress_on_stderr(c.json), context.clock, util::write_stderr);
+}
+
 void log_orphans(app::Context& context, const std::vector<fs::path>& removed, DryRun dry_run) {
   for (const auto& file : removed) context.logger->warn(orphan_warning(file, dry_run));
 }
 
 int create(const Command& c, app::Context& context, db::Database& db, metrics::Exposition& metrics) {
-  auto created = create_backup(db, context.backup_dir(), context.clock.now());
+  auto progress = progress_line(c, context, "backup");
+  auto created = create_backup(db, context.backup_dir(), context.clock.now(), progress.callback());
+  progress.finish();
   log_orphans(context, created.orphans_removed, DryRun::no);
   const auto& m = created.manifest;
   auto detail = fmt::format("{} bytes, {} tasks, sha256 {}, copied in {:.2f}s ({} steps, {} restarts{})", m.size,
@@ -68,7 +76,9 @@ int verify(const Command& c, app::Context& context, db::Database& db) {
     file = backups.front().path;
   }
   if (!fs::exists(file)) throw Error(ExitCode::no_input, "backup '" + file.string() + "' not found");
-  auto result = verify_backup(file);
+  auto progress = progress_line(c, context, "verify");
+  auto result = verify_backup(file, progress.callback());
+  progress.finish();
   if (c.json)
     std::cout << app::dump(json{{"path", file.string()}, {"ok", result.ok}, {"problem", result.problem}}) << '\n';
   if (!result.ok) {
@@ -83,20 +93,23 @@ int verify(const Command& c, app::Context& context, db::Database& db) {
 }
 
 int restore(const Command& c, app::Context& context, db::Database& db) {
+  auto progress = progress_line(c, context, "restore");
   fs::path file;
   if (c.file) {
     file = *c.file;
     if (!fs::exists(file)) throw Error(ExitCode::no_input, "backup '" + file.string() + "' not found");
   } else {
     std::vector<std::string> skipped;
-    auto newest = newest_verified_backup(context.backup_dir(), skipped);
+    auto newest = newest_verified_backup(context.backup_dir(), skipped, progress.callback());
+    progress.finish();
     for (const auto& problem : skipped) context.logger->warn(problem + "; skipped");
     if (!newest)
       throw Error(ExitCode::unavailable,
                   "no backup in " + context.backup_dir().string() + " verifies; nothing was restored");
     file = *newest;
   }
-  auto restored = restore_backup(db, file, context.clock.now());
+  auto restored = restore_backup(db, file, context.clock.now(), progress.callback());
+  progress.finish();
   log_orphans(context, restored.orphans_removed, DryRun::no);
   context.logger->warn(fmt::format("database restored from {} ({} tasks as of {}); the previous one is kept as {}",
                                    file.string(), restored.manifest.tasks,

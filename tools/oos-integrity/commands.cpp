@@ -14,6 +14,7 @@
 #include "integrity/integrity.hpp"
 #include "util/file_lock.hpp"
 #include "util/files.hpp"
+#include "util/progress.hpp"
 
 namespace oos::tools::integrity {
 namespace {
@@ -76,9 +77,16 @@ int handle_corruption(const Command& c, app::Context& context, const std::string
   return 1;
 }
 
-int vacuum(app::Context& context) {
+// The progress line on stderr when it is a terminal and the output is not --json.
+util::Progress progress_line(const Command& c, app::Context& context) {
+  return util::Progress("integrity", util::progress_on_stderr(c.json), context.clock, util::write_stderr);
+}
+
+int vacuum(const Command& c, app::Context& context) {
   auto db = app::open_database(context);
-  auto v = oos::integrity::vacuum(*db);
+  auto progress = progress_line(c, context);
+  auto v = oos::integrity::vacuum(*db, progress.callback());
+  progress.finish();
   db::record_event_alone(*db, context.clock.now(), "integrity.vacuum", "database",
                          fmt::format("{} -> {} bytes", v.bytes_before, v.bytes_after));
   std::cout << fmt::format("vacuumed: {} -> {} bytes\n", v.bytes_before, v.bytes_after);
@@ -89,14 +97,16 @@ int check(const Command& c, app::Context& context, metrics::Exposition& metrics)
   std::string cause;
   try {
     auto db = app::open_database(context);
-    auto result = oos::integrity::check(*db, c.quick);
+    auto progress = progress_line(c, context);
+    auto result = oos::integrity::check(*db, c.quick, progress.callback());
     if (result.ok) {
       bool vacuumed = false;
       std::optional<oos::integrity::VacuumResult> v;
       if (oos::integrity::needs_vacuum(result, context.config.integrity.vacuum_threshold_percent)) {
-        v = oos::integrity::vacuum(*db);
+        v = oos::integrity::vacuum(*db, progress.callback());
         vacuumed = true;
       }
+      progress.finish();
       auto detail = fmt::format("{} ok; {} of {} pages free ({:.1f}%){}", c.quick ? "quick_check" : "integrity_check",
                                 result.freelist_count, result.page_count, result.fragmentation_percent,
                                 v ? fmt::format("; vacuumed {} -> {} bytes", v->bytes_before, v->bytes_after) : "");
@@ -137,7 +147,7 @@ int run(const Command& c, app::Context& context) {
   // A recovery killed midway leaves its copy of the backup beside the database.
   for (const auto& file : oos::backup::remove_orphaned_temporaries(context.state_dir))
     context.logger->warn(oos::backup::orphan_warning(file, DryRun::no));
-  if (c.vacuum) return vacuum(context);
+  if (c.vacuum) return vacuum(c, context);
   // Exit 1 (recovered from a backup) is the job done; 2 (nothing to recover from) is a failure, not
   // recorded in the database it found damaged.
   return app::run_job(context, {"integrity", "integrity.ok", {0, 1}, false},

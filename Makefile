@@ -11,9 +11,9 @@ CONFIG    ?= config/oos.toml
 LOG_LINES ?= 200
 MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
-TEST_LABELS = unit cli system fuzz browser docs api queue worker watchdog durability scale metrics health search reliability pg
+TEST_LABELS = unit cli system fuzz browser docs api queue worker watchdog durability scale resources metrics health search reliability pg
 
-.PHONY: all deps configure build test dev-test fuzz fuzz-build fuzz-merge demo bench bench-pg bench-pg-listen format lint tidy clean \
+.PHONY: all deps configure build test dev-setup dev-test fuzz fuzz-build fuzz-merge demo bench bench-pg bench-pg-listen bench-completion format lint tidy clean \
         install uninstall start stop restart status logs validate $(addprefix test-,$(TEST_LABELS))
 
 all: build
@@ -34,15 +34,21 @@ test: build
 # once, tests/fuzz), test-browser (tests/browser: the dashboard in headless chromium), test-docs (tests/docs: the man
 # pages against every tool's --help, rendered without warnings), test-system
 # (tests/system: the units under a real systemd); by topic test-queue, test-worker, test-watchdog, test-durability, test-scale,
-# test-metrics, test-health, test-search, test-reliability, test-api, test-pg (tests/CMakeLists.txt).
+# test-resources (the /proc readers and the scaling decisions), test-metrics, test-health, test-search,
+# test-reliability, test-api, test-pg (tests/CMakeLists.txt).
 # A label without tests is an error, not a silent pass.
 $(addprefix test-,$(TEST_LABELS)): test-%: build
 	@ctest --test-dir $(BUILD_DIR) -L '^$*$$' --no-tests=error --output-on-failure -j$(JOBS)
 
-# Debug build with AddressSanitizer and UndefinedBehaviorSanitizer, then every test.
-dev-test: deps
+# What a developer needs, idempotent (run it again after a pull): the Debian packages (scripts/install-deps), then
+# the Debug build with AddressSanitizer and UndefinedBehaviorSanitizer configured and built in $(DEV_DIR). The
+# repository has no git hooks to install: the format check is `make lint`.
+dev-setup: deps
 	@cmake -S . -B $(DEV_DIR) -DCMAKE_BUILD_TYPE=Debug -DOOS_SANITIZE=ON -DOOS_WERROR=ON >/dev/null
 	@cmake --build $(DEV_DIR) -j$(JOBS)
+
+# The sanitizer build of dev-setup, then every test.
+dev-test: dev-setup
 	@ctest --test-dir $(DEV_DIR) --output-on-failure -j$(JOBS)
 
 # Coverage-guided fuzzing (tests/fuzz; docs/reliability.md, "Fuzzing"): a build of its own in $(FUZZ_DIR), under
@@ -76,6 +82,11 @@ bench-pg: build
 # Enqueue-to-start latency of an idle worker on PostgreSQL, LISTEN/NOTIFY against polling (bench/README.md).
 bench-pg-listen: build
 	@bench/pg_listen $(BUILD_DIR)
+
+# The shell completion on 1M tasks: a queue name and a task id, median ms (bench/README.md; target < 50 ms).
+bench-completion: build
+	@cmake --build $(BUILD_DIR) -j$(JOBS) --target oos-bench
+	@bench/completion $(BUILD_DIR)
 
 format:
 	@clang-format -i $(SOURCES)

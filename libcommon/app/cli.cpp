@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "app/completion.hpp"
 #include "error.hpp"
 #include "queue/task.hpp"
 
@@ -61,6 +62,10 @@ CLI::Option* add_dry_run_flag(CLI::App& app, DryRun& dry_run, const std::string&
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  if (argc == 2 && argv[1] == k_completion_spec_flag) {
+    std::cout << completion_spec(app);
+    return 0;
+  }
   try {
     app.parse(argc, argv);
     return std::nullopt;

@@ -26,7 +26,8 @@ void add_common_options(CLI::App& app, CommonOptions& options);
 CLI::Option* add_dry_run_flag(CLI::App& app, DryRun& dry_run, const std::string& description);
 
 // Parses argv. Returns an exit code when the process should stop now (help or version printed: 0;
-// usage error printed as "TOOL: error: ...": 64), nullopt to go on.
+// usage error printed as "TOOL: error: ...": 64), nullopt to go on. `TOOL --completion-spec` alone prints
+// completion_spec(app) (app/completion.hpp) and returns 0.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 }  // namespace oos::app

@@ -126,15 +126,17 @@ std::vector<QueueStatus> PgQueueStore::statuses(const std::vector<std::string>& 
   return out;
 }
 
-std::vector<QueueStatus> PgQueueStore::status(util::UnixMillis now) {
+std::vector<std::string> PgQueueStore::names() {
   std::set<std::string> names;
   for (const auto& [name, settings] : m_config.queues) names.insert(name);
-  {
-    const Result r =
-        m_connection.exec_params("SELECT name FROM queues UNION SELECT name FROM breakers WHERE kind = 'queue'");
-    for (int i = 0; i < r.rows(); ++i) names.emplace(r.text(i, 0));
-  }
-  return statuses(std::vector<std::string>(names.begin(), names.end()), std::nullopt, now);
+  const Result r =
+      m_connection.exec_params("SELECT name FROM queues UNION SELECT name FROM breakers WHERE kind = 'queue'");
+  for (int i = 0; i < r.rows(); ++i) names.emplace(r.text(i, 0));
+  return {names.begin(), names.end()};
+}
+
+std::vector<QueueStatus> PgQueueStore::status(util::UnixMillis now) {
+  return statuses(names(), std::nullopt, now);
 }
 
 std::map<std::string, std::int64_t> PgQueueStore::dead_since(util::UnixMillis since) {

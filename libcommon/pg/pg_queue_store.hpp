@@ -19,6 +19,7 @@ class PgQueueStore final : public queue::QueueStore {
 
   bool set_paused(const std::string& queue, bool paused, util::UnixMillis now) override;
   bool exists(const std::string& queue) override;
+  std::vector<std::string> names() override;
   std::vector<queue::QueueStatus> status(util::UnixMillis now) override;
   std::optional<queue::QueueStats> stats(const std::string& queue, util::UnixMillis now) override;
   queue::Activity activity(const std::optional<std::string>& queue, util::UnixMillis now) override;

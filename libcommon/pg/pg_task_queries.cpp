@@ -100,4 +100,18 @@ std::vector<queue::Task> PgTaskStore::list_dead(const queue::DeadFilter& filter,
   return select_dead(filter, limit, before, false);
 }
 
+std::vector<queue::TaskId> PgTaskStore::ids_between(queue::TaskId low, queue::TaskId high,
+                                                    std::optional<queue::TaskStatus> status, std::int64_t limit,
+                                                    std::int64_t window) {
+  // The inner LIMIT bounds the walk of the primary key's range; the status filter only thins what it read.
+  const Result r = m_connection.exec_params(
+      "SELECT id FROM (SELECT id, status FROM tasks WHERE id BETWEEN $1 AND $2 ORDER BY id DESC LIMIT $3) AS newest "
+      "WHERE $4::text IS NULL OR status = $4::text ORDER BY id DESC LIMIT $5",
+      {param(low), param(high), param(status ? window : limit),
+       status ? Param(std::string(to_string(*status))) : std::nullopt, param(limit)});
+  std::vector<queue::TaskId> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(int_at(r, i, 0));
+  return out;
+}
+
 }  // namespace oos::pg

@@ -44,6 +44,8 @@ class PgTaskStore final : public queue::TaskStore {
                                 std::optional<queue::TaskId> before = std::nullopt) override;
   std::vector<queue::Task> list_dead(const queue::DeadFilter& filter, std::int64_t limit,
                                      std::optional<queue::TaskId> before = std::nullopt) override;
+  std::vector<queue::TaskId> ids_between(queue::TaskId low, queue::TaskId high, std::optional<queue::TaskStatus> status,
+                                         std::int64_t limit, std::int64_t window) override;
 
   // Finished tasks one purge transaction deletes at most: each batch commits, so no lock is held for long.
   static constexpr int k_purge_batch = 1000;

@@ -84,6 +84,10 @@ class QueueStore {
   // Throws unknown_queue(queue) unless exists(queue).
   void require_known(const std::string& queue);
 
+  // The name of every known queue (a [queues.NAME] table, the `queues` rows, a queue breaker), sorted: no count
+  // is read (the shell completion's queue names).
+  virtual std::vector<std::string> names() = 0;
+
   // Every known queue, sorted by name.
   virtual std::vector<QueueStatus> status(util::UnixMillis now) = 0;
 

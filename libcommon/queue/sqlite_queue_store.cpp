@@ -110,15 +110,17 @@ QueueStatus SqliteQueueStore::status_of(const std::string& queue, util::UnixMill
   return s;
 }
 
-std::vector<QueueStatus> SqliteQueueStore::status(util::UnixMillis now) {
+std::vector<std::string> SqliteQueueStore::names() {
   std::set<std::string> names;
   for (const auto& [name, settings] : m_config.queues) names.insert(name);
-  {
-    auto q = m_db.query("SELECT name FROM queues UNION SELECT name FROM breakers WHERE kind = 'queue'");
-    while (q->executeStep()) names.insert(q->getColumn(0).getString());
-  }
+  auto q = m_db.query("SELECT name FROM queues UNION SELECT name FROM breakers WHERE kind = 'queue'");
+  while (q->executeStep()) names.insert(q->getColumn(0).getString());
+  return {names.begin(), names.end()};
+}
+
+std::vector<QueueStatus> SqliteQueueStore::status(util::UnixMillis now) {
   std::vector<QueueStatus> out;
-  for (const auto& name : names) out.push_back(status_of(name, now));
+  for (const auto& name : names()) out.push_back(status_of(name, now));
   return out;
 }
 

@@ -21,6 +21,7 @@ class SqliteQueueStore final : public QueueStore {
 
   bool set_paused(const std::string& queue, bool paused, util::UnixMillis now) override;
   bool exists(const std::string& queue) override;
+  std::vector<std::string> names() override;
   std::vector<QueueStatus> status(util::UnixMillis now) override;
   std::optional<QueueStats> stats(const std::string& queue, util::UnixMillis now) override;
   Activity activity(const std::optional<std::string>& queue, util::UnixMillis now) override;

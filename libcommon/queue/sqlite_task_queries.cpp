@@ -107,4 +107,23 @@ std::vector<Task> SqliteTaskStore::list_dead(const DeadFilter& filter, std::int6
   return out;
 }
 
+std::vector<TaskId> SqliteTaskStore::ids_between(TaskId low, TaskId high, std::optional<TaskStatus> status,
+                                                 std::int64_t limit, std::int64_t window) {
+  // The inner LIMIT bounds the walk of the rowid range; the status filter only thins what it read.
+  auto q = m_db.query(
+      "SELECT id FROM (SELECT id, status FROM tasks WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC LIMIT ?3) "
+      "WHERE ?4 IS NULL OR status = ?4 ORDER BY id DESC LIMIT ?5");
+  q->bind(1, low);
+  q->bind(2, high);
+  q->bind(3, status ? window : limit);
+  if (status)
+    q->bind(4, std::string(to_string(*status)));
+  else
+    q->bind(4);
+  q->bind(5, limit);
+  std::vector<TaskId> out;
+  while (q->executeStep()) out.push_back(q->getColumn(0).getInt64());
+  return out;
+}
+
 }  // namespace oos::queue

@@ -39,6 +39,8 @@ class SqliteTaskStore final : public TaskStore {
                          std::optional<TaskId> before = std::nullopt) override;
   std::vector<Task> list_dead(const DeadFilter& filter, std::int64_t limit,
                               std::optional<TaskId> before = std::nullopt) override;
+  std::vector<TaskId> ids_between(TaskId low, TaskId high, std::optional<TaskStatus> status, std::int64_t limit,
+                                  std::int64_t window) override;
 
  private:
   // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue).

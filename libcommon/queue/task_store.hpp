@@ -157,6 +157,11 @@ class TaskStore {
   // Dead tasks matching `filter`, newest first; `before` and `limit` as for list().
   virtual std::vector<Task> list_dead(const DeadFilter& filter, std::int64_t limit,
                                       std::optional<TaskId> before = std::nullopt) = 0;
+  // Up to `limit` ids in [low, high], highest first; with `status`, only the tasks of that status among the
+  // `window` highest ids of the range: a bounded walk down the primary key, whatever the table holds (the shell
+  // completion's task ids, queue/id_completion.hpp).
+  virtual std::vector<TaskId> ids_between(TaskId low, TaskId high, std::optional<TaskStatus> status, std::int64_t limit,
+                                          std::int64_t window) = 0;
 };
 
 }  // namespace oos::queue

@@ -16,6 +16,7 @@
 
 #include "config.hpp"
 #include "log.hpp"
+#include "queue/id_completion.hpp"
 #include "store/backend.hpp"
 #include "support/log_file.hpp"
 #include "support/temp_dir.hpp"

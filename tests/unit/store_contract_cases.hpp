@@ -641,6 +641,47 @@ BOOST_FIXTURE_TEST_CASE(list_pages_newest_first_by_queue_and_status, ContractFix
   BOOST_TEST(tasks.list_dead({}, 10, ids[0]).empty());
 }
 
+// --- The shell completion's reads (queue/id_completion.hpp, QueueStore::names)
+
+BOOST_FIXTURE_TEST_CASE(ids_between_walks_a_range_down_and_filters_by_status_within_its_window, ContractFixture) {
+  std::vector<TaskId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(add());
+  BOOST_REQUIRE(tasks.claim(k_default, "w"));  // ids[0] runs
+  using Ids = std::vector<TaskId>;
+  BOOST_TEST((tasks.ids_between(ids[0], ids[4], std::nullopt, 3, 100) == Ids{ids[4], ids[3], ids[2]}));
+  BOOST_TEST((tasks.ids_between(ids[1], ids[3], std::nullopt, 10, 100) == Ids{ids[3], ids[2], ids[1]}));
+  BOOST_TEST((tasks.ids_between(ids[0], ids[4], TaskStatus::running, 10, 100) == Ids{ids[0]}));
+  BOOST_TEST((tasks.ids_between(ids[0], ids[4], TaskStatus::pending, 10, 2) == Ids{ids[4], ids[3]}));
+  // The running task is not among the window's two newest rows: not read.
+  BOOST_TEST(tasks.ids_between(ids[0], ids[4], TaskStatus::running, 10, 2).empty());
+  BOOST_TEST(tasks.ids_between(ids[4] + 1, ids[4] + 100, std::nullopt, 10, 100).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(complete_ids_gives_the_newest_ids_that_start_with_the_digits, ContractFixture) {
+  std::vector<TaskId> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(add());
+  BOOST_REQUIRE(ids.front() == 1);  // a fresh database: the ids are 1 to 12
+  using Ids = std::vector<TaskId>;
+  BOOST_TEST((complete_ids(tasks, "1", std::nullopt, 50) == Ids{12, 11, 10, 1}));
+  BOOST_TEST((complete_ids(tasks, "1", std::nullopt, 2) == Ids{12, 11}));
+  BOOST_TEST((complete_ids(tasks, "", std::nullopt, 3) == Ids{12, 11, 10}));
+  BOOST_TEST((complete_ids(tasks, "2", std::nullopt, 50) == Ids{2}));
+  BOOST_TEST(complete_ids(tasks, "3x", std::nullopt, 50).empty());
+  BOOST_TEST(complete_ids(tasks, "13", std::nullopt, 50).empty());
+  BOOST_REQUIRE(tasks.claim(k_default, "w"));  // task 1 runs
+  BOOST_TEST((complete_ids(tasks, "1", TaskStatus::pending, 50) == Ids{12, 11, 10}));
+  BOOST_TEST((complete_ids(tasks, "", TaskStatus::running, 50) == Ids{1}));
+}
+
+BOOST_FIXTURE_TEST_CASE(names_are_the_known_queues_sorted, ContractFixture) {
+  BOOST_TEST(queues.names().empty());
+  add("mail");
+  add("images");
+  add("mail");
+  config.queues["zeta"] = config.queue;  // a [queues.zeta] table without tasks
+  BOOST_TEST((queues.names() == std::vector<std::string>{"images", "mail", "zeta"}));
+}
+
 // --- record_and_claim: the worker's fused transaction, the outcome of one run and the claim of the next
 
 BOOST_FIXTURE_TEST_CASE(record_and_claim_records_the_outcome_and_claims_the_next_task, ContractFixture) {

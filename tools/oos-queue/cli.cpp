@@ -104,6 +104,14 @@ std::optional<int> parse(int argc, char** argv, Command& c) {
   renew->add_flag("--json", c.json, "Print JSON");
   renew->callback([&] { c.verb = Verb::renew; });
 
+  // Hidden from --help (no group): the queue names and task ids the shell completion offers (completion/oos.bash).
+  auto* words = app.add_subcommand("__complete", "Words for the shell completion, one a line")->group("");
+  words->add_option("what", c.complete_what, "queues or ids")->required()->check(CLI::IsMember({"queues", "ids"}));
+  words->add_option("prefix", c.prefix, "What was typed of the word");
+  words->add_option("--status", c.status, "ids: only tasks of this status (among the newest)")
+      ->check(CLI::IsMember({"pending", "running", "succeeded", "dead", "cancelled"}));
+  words->callback([&] { c.verb = Verb::complete_words; });
+
   return app::parse_command_line(app, argc, argv);
 }
 
@@ -113,7 +121,8 @@ db::Access access(const Command& c) {
     case Verb::stats:
     case Verb::list:
     case Verb::show:
-    case Verb::metrics: return db::Access::read_only;
+    case Verb::metrics:
+    case Verb::complete_words: return db::Access::read_only;
     case Verb::breaker: return c.reset ? db::Access::read_write : db::Access::read_only;
     default: return db::Access::read_write;
   }

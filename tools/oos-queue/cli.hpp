@@ -23,7 +23,8 @@ enum class Verb {
   claim,
   complete,
   fail,
-  renew
+  renew,
+  complete_words  // the hidden `__complete queues|ids [PREFIX]` of the shell completion
 };
 
 struct Command {
@@ -50,6 +51,9 @@ struct Command {
   std::optional<std::string> result;  // complete --result: JSON or @FILE
   std::string error;                  // fail --error
   bool permanent = false;             // fail --permanent
+  // __complete (completion/oos.bash): which words, and what was typed of the word; --status is `status` above
+  std::string complete_what;
+  std::string prefix;
 };
 
 // Parses argv into `command`. Returns an exit code when the process should stop (help, version, usage
@@ -57,7 +61,7 @@ struct Command {
 std::optional<int> parse(int argc, char** argv, Command& command);
 
 // How `command` uses the database: read-only for the commands that only read (status, stats, list, show, breaker
-// without --reset, metrics).
+// without --reset, metrics, __complete).
 db::Access access(const Command& command);
 
 }  // namespace oos::tools::queue

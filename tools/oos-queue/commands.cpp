@@ -13,6 +13,7 @@
 #include "external.hpp"
 #include "metrics/queue_metrics.hpp"
 #include "queue/batch_line.hpp"
+#include "queue/id_completion.hpp"
 #include "queue/queue_store.hpp"
 #include "util/files.hpp"
 #include "util/progress.hpp"
@@ -134,6 +135,21 @@ int export_metrics(const Command& c, app::Context& ctx, store::Backend& backend)
   return 0;
 }
 
+// Task ids `__complete ids` offers at most: the newest that start with what was typed.
+constexpr std::int64_t k_completion_ids = 50;
+
+// `__complete queues|ids [PREFIX]` (hidden): the words completion/oos.bash offers, one a line.
+int print_completions(const Command& c, store::Backend& backend) {
+  if (c.complete_what == "queues") {
+    for (const auto& name : backend.queues().names())
+      if (name.starts_with(c.prefix)) std::cout << name << '\n';
+    return 0;
+  }
+  auto status = c.status ? oos::queue::parse_task_status(*c.status) : std::nullopt;
+  for (auto id : oos::queue::complete_ids(backend.tasks(), c.prefix, status, k_completion_ids)) std::cout << id << '\n';
+  return 0;
+}
+
 }  // namespace
 
 int run(const Command& c, app::Context& ctx, store::Backend& backend) {
@@ -210,6 +226,7 @@ int run(const Command& c, app::Context& ctx, store::Backend& backend) {
     case Verb::complete:
     case Verb::fail:
     case Verb::renew: return run_external(c, ctx, store);
+    case Verb::complete_words: return print_completions(c, backend);
   }
   return 0;
 }

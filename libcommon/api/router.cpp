@@ -16,6 +16,7 @@
 #include "app/context.hpp"
 #include "app/output.hpp"
 #include "health/observe.hpp"
+#include "keys/ring_status.hpp"
 #include "policy/health.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/queue_store.hpp"
@@ -138,8 +139,8 @@ Response Router::route(const Request& r) {
     auto checks = policy::assess(input);
     auto status = policy::overall(checks);
     bool serving = status == policy::Health::ok || status == policy::Health::warning;
-    return json_reply(serving ? 200 : 503,
-                      app::health_document(checks, static_cast<int>(status), policy::perfdata(input)));
+    return json_reply(serving ? 200 : 503, app::health_document(checks, static_cast<int>(status),
+                                                                policy::perfdata(input), input.key_rings, input.now));
   }
   if (parts.size() == 1 && parts[0] == "metrics") {
     if (auto refused = refuse_method(r, "GET")) return *refused;
@@ -156,7 +157,8 @@ Response Router::route(const Request& r) {
   auto& tasks = s.backend.tasks();
   if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "status") {
     if (auto refused = refuse_method(r, "GET")) return *refused;
-    return json_reply(200, app::status_document(queues.status(now), now));
+    return json_reply(
+        200, app::status_document(queues.status(now), now, keys::waiting_rings(s.backend.key_rings(), s.config, now)));
   }
   if (parts.size() == 4 && parts[2] == "tasks") {
     if (auto refused = refuse_method(r, "GET")) return *refused;

@@ -158,6 +158,15 @@ std::string status_table(const std::vector<oos::queue::QueueStatus>& queues, uti
   return out;
 }
 
+std::string cooling_rings_text(const std::vector<keys::RingWait>& cooling_rings) {
+  std::string out;
+  for (const auto& w : cooling_rings)
+    out += fmt::format("key ring {}: every key cools down until {}; tasks of {} {} wait until then\n", w.ring,
+                       util::format_iso8601(w.until), w.handlers.size() == 1 ? "handler" : "handlers",
+                       fmt::join(w.handlers, ", "));
+  return out;
+}
+
 std::string stats_text(const oos::queue::QueueStats& stats, util::UnixMillis now) {
   const auto& s = stats.status;
   const auto& c = s.counts;
@@ -227,9 +236,13 @@ void print_task(std::ostream& out, oos::queue::TaskStore& store, oos::queue::Tas
   out << dump(task_document(*task, attempts)) << '\n';
 }
 
-json status_document(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now) {
-  json out{{"queues", json::array()}};
+json status_document(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now,
+                     const std::vector<keys::RingWait>& cooling_rings) {
+  json out{{"queues", json::array()}, {"cooling_key_rings", json::array()}};
   for (const auto& s : queues) out["queues"].push_back(to_json(s, now));
+  for (const auto& w : cooling_rings)
+    out["cooling_key_rings"].push_back(
+        {{"ring", w.ring}, {"until", util::format_iso8601(w.until)}, {"handlers", w.handlers}});
   return out;
 }
 
@@ -286,15 +299,30 @@ json requeued_document(const std::vector<oos::queue::TaskId>& ids, bool dry_run)
   return json{{"requeued", ids}, {"dry_run", dry_run}};
 }
 
-json health_document(const std::vector<policy::HealthCheck>& checks, int exit_code, const std::string& perfdata) {
+json health_document(const std::vector<policy::HealthCheck>& checks, int exit_code, const std::string& perfdata,
+                     const std::vector<policy::KeyRingHealth>& key_rings, util::UnixMillis now) {
   auto list = json::array();
   for (const auto& c : checks)
     list.push_back({{"name", c.name}, {"status", policy::to_string(c.status)}, {"message", c.message}});
+  auto rings = json::array();
+  for (const auto& ring : key_rings) {
+    auto keys = json::array();
+    for (const auto& k : ring.keys) {
+      bool cooling = policy::is_cooling(k, now);
+      keys.push_back({{"fingerprint", k.fingerprint},
+                      {"available", !cooling},
+                      {"cooldown_until", cooling ? json(util::format_iso8601(k.cooldown_until)) : json(nullptr)},
+                      {"uses_today", k.uses_today},
+                      {"last_used_at", k.last_used_at ? json(util::format_iso8601(*k.last_used_at)) : json(nullptr)}});
+    }
+    rings.push_back({{"ring", ring.name}, {"handlers", ring.handlers}, {"keys", keys}});
+  }
   return json{{"status", policy::to_string(policy::overall(checks))},
               {"exit_code", exit_code},
               {"summary", policy::summary_line(checks)},
               {"perfdata", perfdata},
-              {"checks", list}};
+              {"checks", list},
+              {"key_rings", rings}};
 }
 
 json quota_document(const std::vector<oos::search::ProviderStatus>& providers) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "keys/ring_status.hpp"
 #include "policy/health.hpp"
 #include "queue/queue_store.hpp"
 #include "queue/task.hpp"
@@ -25,8 +26,10 @@ nlohmann::json to_json(const oos::queue::QueueStats& stats, util::UnixMillis now
 nlohmann::json to_json(const policy::BreakerRecord& breaker);
 
 // The `--json` documents of the tools, which oos-api serves as they are (one schema for both, docs/reference.md
-// section "HTTP API"). `oos-queue status`: {"queues": [...]}.
-nlohmann::json status_document(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now);
+// section "HTTP API"). `oos-queue status`: {"queues": [...], "cooling_key_rings": [{"ring", "until", "handlers"}]}, the
+// second the configured rings whose every key cools down (keys::waiting_rings).
+nlohmann::json status_document(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now,
+                               const std::vector<keys::RingWait>& cooling_rings = {});
 // `oos-queue show` and `oos-retry show`: the task with its "attempt_history".
 nlohmann::json task_document(const oos::queue::Task& task, const std::vector<oos::queue::Attempt>& attempts);
 // `oos-queue breaker Q`: {"queue", "breaker"}.
@@ -50,9 +53,11 @@ std::string claimed_text(const oos::queue::ClaimedTask& claimed);
 nlohmann::json paused_document(const std::string& queue, bool paused, bool changed);
 // `oos-retry requeue --json`: {"requeued": [ids], "dry_run"}.
 nlohmann::json requeued_document(const std::vector<oos::queue::TaskId>& ids, bool dry_run);
-// `oos-health --json`: the overall status, the exit code, the summary line, the perfdata and every check.
+// `oos-health --json`: the overall status, the exit code, the summary line, the perfdata, every check and
+// "key_rings": each ring a handler names, its keys by fingerprint at `now` (empty for `validate`).
 nlohmann::json health_document(const std::vector<policy::HealthCheck>& checks, int exit_code,
-                               const std::string& perfdata);
+                               const std::string& perfdata, const std::vector<policy::KeyRingHealth>& key_rings = {},
+                               util::UnixMillis now = 0);
 // `oos-search quota --json` and GET /api/v1/search/quota: {"providers": [...]}.
 nlohmann::json quota_document(const std::vector<oos::search::ProviderStatus>& providers);
 // GET /api/v1/workers: {"workers": [...]}, each heartbeat row with its age and the task it holds now.
@@ -62,6 +67,9 @@ nlohmann::json workers_document(const std::vector<oos::queue::WorkerRow>& worker
 nlohmann::json activity_document(const std::optional<std::string>& queue, const oos::queue::Activity& activity);
 
 std::string status_table(const std::vector<oos::queue::QueueStatus>& queues, util::UnixMillis now);
+// The lines `oos-queue status` prints after its table, one per ring whose every key cools down: "key ring
+// OPENROUTER_KEYS: every key cools down until TIME; tasks of handler llm wait until then". "" for none.
+std::string cooling_rings_text(const std::vector<keys::RingWait>& cooling_rings);
 std::string stats_text(const oos::queue::QueueStats& stats, util::UnixMillis now);
 std::string task_table(const std::vector<oos::queue::Task>& tasks);
 std::string task_text(const oos::queue::Task& task, const std::vector<oos::queue::Attempt>& attempts);

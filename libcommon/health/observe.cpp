@@ -11,6 +11,7 @@
 #include "db/database.hpp"
 #include "db/events.hpp"
 #include "error.hpp"
+#include "keys/ring_status.hpp"
 #include "queue/queue_store.hpp"
 #include "search/search_store.hpp"
 #include "store/sqlite_backend.hpp"
@@ -60,7 +61,17 @@ std::optional<bool> process_alive(const queue::WorkerRow& row, const std::string
   return util::read_process_stat(fs::path("/proc") / std::to_string(row.pid) / "stat").has_value();
 }
 
-// The queues, the workers and the search providers, through the store interfaces: the same on SQLite and
+// Each ring a handler names, with its stored keys by fingerprint (the keys themselves are never read here).
+void observe_key_rings(const Sources& s, keys::KeyRingStore& store, policy::HealthInput& in) {
+  for (auto& [ring, handlers] : keys::handlers_by_ring(s.config)) {
+    policy::KeyRingHealth health{ring, std::move(handlers), {}};
+    for (const auto& key : store.keys(ring))
+      health.keys.push_back({key.fingerprint, key.cooldown_until, keys::uses_today(key, s.now), key.last_used_at});
+    in.key_rings.push_back(std::move(health));
+  }
+}
+
+// The queues, the workers, the search providers and the key rings, through the store interfaces: the same on SQLite and
 // PostgreSQL.
 void observe_stores(const Sources& s, store::Backend& backend, policy::HealthInput& in) {
   const auto& config = s.config;
@@ -93,6 +104,7 @@ void observe_stores(const Sources& s, store::Backend& backend, policy::HealthInp
     if (!use.asked && breaker.state == policy::BreakerState::closed) continue;  // never used here
     in.providers.push_back({name, breaker.state, breaker.opened_at, use.used, daily_quota, use.spent, use.resets_at});
   }
+  observe_key_rings(s, backend.key_rings(), in);
 }
 
 void observe_database(const Sources& s, db::Database& db, log::Logger& logger, policy::HealthInput& in) {

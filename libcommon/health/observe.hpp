@@ -1,6 +1,7 @@
 // What oos-health looks at, read into policy::HealthInput: the database (without creating it), its
-// integrity and recovery events, the backups on disk, the disks, the queues, the workers' heartbeats and
-// the search providers' breakers. Reads only: a health check changes nothing.
+// integrity and recovery events, the backups on disk, the disks, the queues, the workers' heartbeats, the
+// search providers' breakers and the key rings the handlers name (by fingerprint). Reads only: a health check
+// changes nothing.
 #pragma once
 
 #include <filesystem>
@@ -27,7 +28,8 @@ struct Sources {
 policy::HealthInput observe(const Sources& sources, log::Logger& logger);
 
 // On PostgreSQL (docs/reference.md section 16): the disks (once the state directory exists), the server
-// (store::Backend::read_server with `clock`) and the queues, workers and search providers through `backend`'s stores;
+// (store::Backend::read_server with `clock`) and the queues, workers, search providers and key rings through
+// `backend`'s stores;
 // no backups or integrity events, which are the server's business (on_postgresql set). Messages name the database
 // as backend.describe() does. An oos::Error while reading becomes `database_problem` (CRITICAL for 69, the server
 // gone; UNKNOWN otherwise), with the disks still judged.

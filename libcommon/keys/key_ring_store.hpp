@@ -37,6 +37,9 @@ class KeyRingStore {
 
   // The ring's keys as stored (last picks' view: a key added since has no row yet), by fingerprint.
   virtual std::vector<KeyState> keys(std::string_view ring) = 0;
+
+  // The rings that have stored keys (picked at least once, by any configuration that used this database), by name.
+  virtual std::vector<std::string> rings() = 0;
 };
 
 }  // namespace oos::keys

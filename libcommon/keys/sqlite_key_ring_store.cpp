@@ -96,4 +96,11 @@ std::vector<KeyState> SqliteKeyRingStore::keys(std::string_view ring) {
   return out;
 }
 
+std::vector<std::string> SqliteKeyRingStore::rings() {
+  auto q = m_db.query("SELECT DISTINCT ring FROM key_ring_keys ORDER BY ring");
+  std::vector<std::string> out;
+  while (q->executeStep()) out.push_back(q->getColumn(0).getString());
+  return out;
+}
+
 }  // namespace oos::keys

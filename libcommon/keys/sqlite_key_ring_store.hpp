@@ -14,6 +14,7 @@ class SqliteKeyRingStore final : public KeyRingStore {
   KeyPick pick(std::string_view ring, const std::vector<std::string>& fingerprints, util::UnixMillis now) override;
   void cool_down(std::string_view ring, std::string_view fingerprint, util::UnixMillis until) override;
   std::vector<KeyState> keys(std::string_view ring) override;
+  std::vector<std::string> rings() override;
 
  private:
   db::Database& m_db;

@@ -1,8 +1,11 @@
 #include "metrics/queue_metrics.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
+#include "keys/ring_status.hpp"
+#include "keys/sqlite_key_ring_store.hpp"
 #include "queue/sqlite_queue_store.hpp"
 #include "store/sqlite_event_log.hpp"
 
@@ -32,11 +35,47 @@ void per_queue(Exposition& out, const QueueSnapshot& snapshot, std::string_view 
   for (const auto& q : snapshot.queues) out.add(name, type, help, value(q), {{"queue", q.name}});
 }
 
+// One gauge with a sample per stored key of every ring, labelled ring="NAME",key="FINGERPRINT"; keys for which
+// `value` gives nothing are left out.
+template <typename Value>
+void per_key(Exposition& out, const QueueSnapshot& snapshot, std::string_view name, std::string_view help,
+             Value value) {
+  for (const auto& ring : snapshot.key_rings)
+    for (const auto& key : ring.keys)
+      if (std::optional<double> v = value(key))
+        out.add(name, Type::gauge, help, *v, {{"ring", ring.ring}, {"key", key.fingerprint}});
+}
+
+void add_key_rings(Exposition& out, const QueueSnapshot& snapshot) {
+  auto now = snapshot.now;
+  per_key(out, snapshot, "oos_key_ring_key_available",
+          "Whether the key (labelled by its fingerprint) is handed out (1) or cools down (0)",
+          [&](const keys::KeyState& k) { return std::optional(k.cooldown_until > now ? 0.0 : 1.0); });
+  per_key(out, snapshot, "oos_key_ring_key_cooldown_until_seconds",
+          "When the key's cooldown ends (Unix time; 0 when it never cooled down, a past time once it is back)",
+          [](const keys::KeyState& k) { return std::optional(seconds(k.cooldown_until)); });
+  per_key(out, snapshot, "oos_key_ring_key_uses_today", "Runs handed the key on today's UTC day",
+          [&](const keys::KeyState& k) { return std::optional(static_cast<double>(keys::uses_today(k, now))); });
+  per_key(out, snapshot, "oos_key_ring_key_last_used_timestamp_seconds",
+          "When the key was last handed to a run (Unix time)", [](const keys::KeyState& k) {
+            return k.last_used_at ? std::optional(seconds(*k.last_used_at)) : std::nullopt;
+          });
+}
+
 }  // namespace
 
-QueueSnapshot read_queue_snapshot(queue::QueueStore& queues, store::EventLog& events, util::UnixMillis now) {
-  return {now, queues.status(now), events.last_at("integrity.recovered", std::nullopt),
-          events.last_at("backup.restored", std::nullopt)};
+QueueSnapshot read_queue_snapshot(queue::QueueStore& queues, store::EventLog& events, keys::KeyRingStore& key_rings,
+                                  util::UnixMillis now) {
+  QueueSnapshot snapshot{now,
+                         queues.status(now),
+                         {},
+                         events.last_at("integrity.recovered", std::nullopt),
+                         events.last_at("backup.restored", std::nullopt)};
+  for (auto& ring : key_rings.rings()) {
+    auto stored = key_rings.keys(ring);
+    snapshot.key_rings.push_back({std::move(ring), std::move(stored)});
+  }
+  return snapshot;
 }
 
 Exposition queue_exposition(const QueueSnapshot& snapshot) {
@@ -90,17 +129,19 @@ Exposition queue_exposition(const QueueSnapshot& snapshot) {
     out.add("oos_database_last_restore_timestamp_seconds", Type::gauge,
             "When a backup was last restored by hand with oos-backup restore (Unix time)",
             seconds(*snapshot.last_restore));
+  add_key_rings(out, snapshot);
   return out;
 }
 
 Exposition queue_metrics(store::Backend& backend, util::UnixMillis now) {
-  return queue_exposition(read_queue_snapshot(backend.queues(), backend.events(), now));
+  return queue_exposition(read_queue_snapshot(backend.queues(), backend.events(), backend.key_rings(), now));
 }
 
 Exposition queue_metrics(db::Database& db, const config::Config& config, log::Logger& logger, util::UnixMillis now) {
   queue::SqliteQueueStore queues(db, config, logger);
   store::SqliteEventLog events(db);
-  return queue_exposition(read_queue_snapshot(queues, events, now));
+  keys::SqliteKeyRingStore key_rings(db);
+  return queue_exposition(read_queue_snapshot(queues, events, key_rings, now));
 }
 
 }  // namespace oos::metrics

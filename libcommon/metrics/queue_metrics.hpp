@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "db/database.hpp"
+#include "keys/key_ring_store.hpp"
 #include "log.hpp"
 #include "metrics/exposition.hpp"
 #include "queue/queue_store.hpp"
@@ -18,18 +19,27 @@
 
 namespace oos::metrics {
 
+// A key ring's stored keys, by fingerprint.
+struct RingSnapshot {
+  std::string ring;
+  std::vector<keys::KeyState> keys;
+};
+
 // What the queue metrics are made of, read from the database at one moment.
 struct QueueSnapshot {
   util::UnixMillis now = 0;
   std::vector<queue::QueueStatus> queues;         // every known queue, sorted by name
+  std::vector<RingSnapshot> key_rings;            // every ring with stored keys (KeyRingStore::rings), by name
   std::optional<util::UnixMillis> last_recovery;  // newest integrity.recovered event
   std::optional<util::UnixMillis> last_restore;   // newest backup.restored event
 };
 
-// Reads the snapshot (queue counts, run totals, paused flags, breakers, events) through the store interfaces, on
-// either backend. On PostgreSQL nothing records integrity.recovered or backup.restored (oos-integrity and oos-backup
-// do not run there), so those two metrics are absent.
-QueueSnapshot read_queue_snapshot(queue::QueueStore& queues, store::EventLog& events, util::UnixMillis now);
+// Reads the snapshot (queue counts, run totals, paused flags, breakers, events, key rings) through the store
+// interfaces, on either backend. On PostgreSQL nothing records integrity.recovered or backup.restored (oos-integrity
+// and oos-backup do not run there), so those two metrics are absent. The rings are those stored in the database,
+// whatever the config of the reader (oos-api and oos-queue metrics need none).
+QueueSnapshot read_queue_snapshot(queue::QueueStore& queues, store::EventLog& events, keys::KeyRingStore& key_rings,
+                                  util::UnixMillis now);
 
 // The exposition of `snapshot`; pure. Metrics (all gauges unless named _total):
 //   oos_queue_tasks{queue,state}                  state: pending, running, succeeded, dead, cancelled
@@ -43,6 +53,10 @@ QueueSnapshot read_queue_snapshot(queue::QueueStore& queues, store::EventLog& ev
 //   oos_queue_breaker_state{queue}                0 closed, 1 half-open, 2 open
 //   oos_queue_breaker_consecutive_failures{queue}
 //   oos_database_last_recovery_timestamp_seconds, oos_database_last_restore_timestamp_seconds (when any)
+//   oos_key_ring_key_available{ring,key}          key: the fingerprint; 1 handed out, 0 cooling down
+//   oos_key_ring_key_cooldown_until_seconds{ring,key}  Unix time the cooldown ends (0: never cooled)
+//   oos_key_ring_key_uses_today{ring,key}         runs handed the key on today's UTC day
+//   oos_key_ring_key_last_used_timestamp_seconds{ring,key}  (keys handed out at least once)
 Exposition queue_exposition(const QueueSnapshot& snapshot);
 
 // read_queue_snapshot() then queue_exposition(), on the backend's stores.

@@ -65,4 +65,12 @@ std::vector<keys::KeyState> PgKeyRingStore::keys(std::string_view ring) {
   return out;
 }
 
+std::vector<std::string> PgKeyRingStore::rings() {
+  // COLLATE "C": byte order, as SQLite sorts, whatever the database's collation.
+  const Result r = m_connection.exec_params("SELECT ring FROM key_ring_keys GROUP BY ring ORDER BY ring COLLATE \"C\"");
+  std::vector<std::string> out;
+  for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+  return out;
+}
+
 }  // namespace oos::pg

@@ -18,6 +18,7 @@ class PgKeyRingStore final : public keys::KeyRingStore {
                      util::UnixMillis now) override;
   void cool_down(std::string_view ring, std::string_view fingerprint, util::UnixMillis until) override;
   std::vector<keys::KeyState> keys(std::string_view ring) override;
+  std::vector<std::string> rings() override;
 
  private:
   Connection& m_connection;

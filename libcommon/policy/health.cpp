@@ -170,6 +170,15 @@ std::vector<HealthCheck> provider_checks(const HealthInput& in) {
   return out;
 }
 
+// "3f2a9c1b0d4e5f60 cooling down until 2027-01-15T09:00:00Z, 4 uses today, last used 2027-01-15T08:00:00Z".
+std::string key_text(const RingKeyHealth& key, util::UnixMillis now) {
+  return fmt::format("{} {}, {} {} today, {}", key.fingerprint,
+                     is_cooling(key, now) ? "cooling down until " + util::format_iso8601(key.cooldown_until)
+                                          : std::string("available"),
+                     key.uses_today, key.uses_today == 1 ? "use" : "uses",
+                     key.last_used_at ? "last used " + util::format_iso8601(*key.last_used_at) : "never used");
+}
+
 std::vector<HealthCheck> postgres_checks(const PostgresHealth& pg) {
   std::vector<HealthCheck> out;
   auto percent = pg.max_connections > 0
@@ -234,7 +243,33 @@ std::vector<HealthCheck> assess(const HealthInput& in) {
   for (const auto& q : in.queues) out.push_back(queue_check(in, q));
   out.push_back(workers_check(in));
   for (auto& check : provider_checks(in)) out.push_back(std::move(check));
+  for (const auto& ring : in.key_rings) out.push_back(key_ring_check(ring, in.now));
   return out;
+}
+
+HealthCheck key_ring_check(const KeyRingHealth& ring, util::UnixMillis now) {
+  auto name = "key ring " + ring.name;
+  if (ring.keys.empty())
+    return {name, Health::ok, "no key handed out yet: the keys are known once a run of its handlers took one"};
+  std::vector<std::string> keys;
+  std::optional<util::UnixMillis> first_back;
+  std::size_t available = 0;
+  for (const auto& key : ring.keys) {
+    keys.push_back(key_text(key, now));
+    if (!is_cooling(key, now))
+      ++available;
+    else if (!first_back || key.cooldown_until < *first_back)
+      first_back = key.cooldown_until;
+  }
+  if (available > 0)
+    return {name, Health::ok,
+            fmt::format("{} of {} keys available: {}", available, ring.keys.size(), fmt::join(keys, "; "))};
+  return {name, Health::warning,
+          fmt::format("every key cools down; the first is back at {} (in {}): tasks of {} {} wait until then; "
+                      "add a key to the secret {} (the next run takes it) or wait: {}",
+                      util::format_iso8601(*first_back), format_age(Millis(*first_back - now)),
+                      ring.handlers.size() == 1 ? "handler" : "handlers", fmt::join(ring.handlers, ", "), ring.name,
+                      fmt::join(keys, "; "))};
 }
 
 Health overall(const std::vector<HealthCheck>& checks) {

@@ -55,6 +55,21 @@ struct ProviderHealth {
   util::UnixMillis resets_at = 0;
 };
 
+// One key of a key ring as stored (docs/reference.md section 6, key rings): by fingerprint, never the key.
+struct RingKeyHealth {
+  std::string fingerprint;
+  util::UnixMillis cooldown_until = 0;           // cooling down while later than now
+  std::int64_t uses_today = 0;                   // handed out on today's UTC day
+  std::optional<util::UnixMillis> last_used_at;  // none: never handed out
+};
+
+// A key ring a configured handler names, with its stored keys (none before the first run that took a key).
+struct KeyRingHealth {
+  std::string name;
+  std::vector<std::string> handlers;  // the types of the handlers that name it
+  std::vector<RingKeyHealth> keys;    // by fingerprint
+};
+
 struct DiskHealth {
   std::string path;
   std::optional<double> used_percent;  // nullopt: could not be measured
@@ -98,6 +113,7 @@ struct HealthInput {
   std::vector<WorkerHealth> workers;
   std::vector<ProviderHealth> providers;  // search providers in use: a quota ledger, or a breaker not closed
   std::vector<std::string> configured_providers;
+  std::vector<KeyRingHealth> key_rings;  // every ring a handler names, by name
 
   // On PostgreSQL (db.url or $OOS_DATABASE_URL set): the server's checks instead of the integrity and backup ones,
   // which are the server's business; `postgres` is nullopt when it could not be reached.
@@ -123,9 +139,21 @@ inline constexpr int k_connections_warning_percent = 80;
 // A disk this full is CRITICAL (or at the threshold, when the threshold is higher).
 inline constexpr double k_disk_critical_percent = 95;
 
-// The checks, in a fixed order: database, integrity, backup, disks, queues, workers, search providers; on
-// PostgreSQL: database, postgres connections, postgres transactions, postgres clock, disks, queues, workers.
+// The checks, in a fixed order: database, integrity, backup, disks, queues, workers, search providers, key rings; on
+// PostgreSQL: database, postgres connections, postgres transactions, postgres clock, disks, queues, workers, search
+// providers, key rings.
 std::vector<HealthCheck> assess(const HealthInput& input);
+
+// Whether `key` is kept out of its ring at `now` (the worker's choose_key agrees: a key is back at its
+// cooldown_until).
+inline bool is_cooling(const RingKeyHealth& key, util::UnixMillis now) {
+  return key.cooldown_until > now;
+}
+
+// The check "key ring NAME": each key's fingerprint, available or cooling down until when, its uses today and last
+// use; OK with "no key handed out yet" before the first pick; WARNING when every stored key cools down (the
+// handlers' tasks wait until the first is back).
+HealthCheck key_ring_check(const KeyRingHealth& ring, util::UnixMillis now);
 
 // The worst state, ranked OK < WARNING < UNKNOWN < CRITICAL; OK for no checks.
 Health overall(const std::vector<HealthCheck>& checks);

@@ -74,7 +74,7 @@ BOOST_FIXTURE_TEST_CASE(status_without_queues_says_how_to_add_one, CliFixture) {
   BOOST_TEST(text.out == "no queues yet: add a task with 'oos-queue enqueue QUEUE TYPE'\n");
   auto doc = queue({"status", "--json"});
   BOOST_TEST(doc.exit_code == 0);
-  BOOST_TEST(json::parse(doc.out) == (json{{"queues", json::array()}}));
+  BOOST_TEST(json::parse(doc.out) == (json{{"queues", json::array()}, {"cooling_key_rings", json::array()}}));
 }
 
 BOOST_FIXTURE_TEST_CASE(status_json_counts_every_state_of_every_queue, CliFixture) {

@@ -6,16 +6,20 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli_support.hpp"
 #include "support/temp_dir.hpp"
+#include "util/time.hpp"
 
 using oos::test::CliFixture;
 using oos::test::handler_toml;
+using oos::test::log_line;
 using oos::test::read_file;
 using namespace std::chrono_literals;
 
@@ -41,6 +45,13 @@ long count_of(const std::string& text, const std::string& needle) {
   long n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
+}
+
+// The value of the sample `series` (name and labels as written) in a Prometheus text; NaN when absent.
+double sample(const std::string& text, const std::string& series) {
+  auto at = ("\n" + text).find("\n" + series + " ");
+  if (at == std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  return std::stod(text.substr(at + series.size() + 1));
 }
 
 }  // namespace
@@ -83,6 +94,11 @@ BOOST_FIXTURE_TEST_CASE(a_spent_key_leaves_the_ring_for_its_cooldown_and_the_oth
   BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts WHERE task_id = " + spent_task->first) <= 1);
   BOOST_TEST(sql_int("SELECT count(*) FROM key_ring_keys WHERE ring = 'OPENROUTER_KEYS' AND cooldown_until > 0") == 1);
   BOOST_TEST(r.err.find("reported exhausted; not handed out until") != std::string::npos, r.err);
+  // oos-health shows the ring with one key cooling down, which is no problem while the others are free.
+  auto checked = health({}, {ring_secret()});
+  BOOST_TEST(!log_line(checked.out, "OK key ring OPENROUTER_KEYS: 2 of 3 keys available: ").empty(), checked.out);
+  BOOST_TEST(count_of(checked.out, " cooling down until ") == 1, checked.out);
+  BOOST_TEST(queue({"status"}).out.find("every key cools down") == std::string::npos);
   // The keys are known to the database and the log by fingerprint only.
   for (const auto& key : k_keys) {
     BOOST_TEST(r.err.find(key) == std::string::npos, r.err);
@@ -165,6 +181,87 @@ BOOST_FIXTURE_TEST_CASE(a_cooling_ring_of_several_uses_no_key_of_the_others, Cli
   BOOST_TEST(sql_int("SELECT sum(uses_today) FROM key_ring_keys WHERE ring = 'OPENROUTER_KEYS'") == runs);
   BOOST_TEST(sql_int("SELECT sum(uses_today) FROM key_ring_keys WHERE ring = 'OTHER_KEYS'") == runs);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'succeeded' AND attempts = 1") == 2);
+}
+
+// What the operator sees of a ring (docs/reference.md sections 8.9, 13 and 9.2): oos-health its keys by
+// fingerprint and a WARNING when every one cools down, the metrics each key's state, and oos-queue status why the
+// handler's tasks wait. Never a key.
+BOOST_FIXTURE_TEST_CASE(health_metrics_and_status_show_a_cooling_ring_by_fingerprint_and_why_its_tasks_wait,
+                        CliFixture) {
+  using nlohmann::json;
+  auto script = write_script("llm.sh", "echo 'HTTP 429' >&2\necho 'oos:key-exhausted' >&2\nexit 75\n");
+  write_config("[worker]\npoll_interval = \"100ms\"\n\n" +
+               handler_toml("llm", script, "key_rings = [\"OPENROUTER_KEYS\"]\nkey_cooldown = \"1h\""));
+  const std::vector<std::string> secret{"OPENROUTER_KEYS=" + k_keys[0] + "," + k_keys[1]};
+  create_database();
+  // Before any run took a key, the ring is shown and is no problem.
+  auto before = health({}, secret);
+  BOOST_TEST(!log_line(before.out, "OK key ring OPENROUTER_KEYS: no key handed out yet").empty(), before.out);
+  BOOST_TEST(queue({"metrics"}).out.find("oos_key_ring_") == std::string::npos);
+
+  // Both keys are spent in turn; then the task waits for the first to come back, in an hour.
+  enqueue("default", "llm");
+  auto r = worker({"--drain"}, secret);
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST_REQUIRE(sql_int("SELECT count(*) FROM key_ring_keys WHERE cooldown_until > 0 AND uses_today = 1") == 2);
+  std::vector<std::string> fingerprints;
+  std::map<std::string, long long> cooldown_until;
+  for (const auto& order : {"ASC", "DESC"}) {
+    auto fingerprint = sql_text(std::string("SELECT fingerprint FROM key_ring_keys ORDER BY cooldown_until ") + order +
+                                ", fingerprint " + order + " LIMIT 1");
+    fingerprints.push_back(fingerprint);
+    cooldown_until[fingerprint] =
+        sql_int("SELECT cooldown_until FROM key_ring_keys WHERE fingerprint = '" + fingerprint + "'");
+  }
+  BOOST_TEST_REQUIRE(fingerprints[0] != fingerprints[1]);
+  auto first_back = oos::util::format_iso8601(cooldown_until[fingerprints[0]]);
+
+  auto h = health({}, secret);
+  BOOST_TEST(h.exit_code >= 1, h.out);
+  auto ring = log_line(h.out, "WARNING key ring OPENROUTER_KEYS: ");
+  BOOST_TEST(ring.starts_with("WARNING key ring OPENROUTER_KEYS: every key cools down; the first is back at " +
+                              first_back + " (in "),
+             h.out);
+  BOOST_TEST(
+      ring.find("tasks of handler llm wait until then; add a key to the secret OPENROUTER_KEYS") != std::string::npos,
+      ring);
+  for (const auto& f : fingerprints)
+    BOOST_TEST(ring.find(f + " cooling down until " + oos::util::format_iso8601(cooldown_until[f]) +
+                         ", 1 use today, last used ") != std::string::npos,
+               ring);
+  auto doc = json::parse(health({"--json"}, secret).out);
+  BOOST_TEST_REQUIRE(doc["key_rings"].size() == 1u, doc.dump());
+  BOOST_TEST(doc["key_rings"][0]["ring"] == "OPENROUTER_KEYS");
+  BOOST_TEST(doc["key_rings"][0]["handlers"] == json::array({"llm"}));
+  BOOST_TEST_REQUIRE(doc["key_rings"][0]["keys"].size() == 2u);
+  for (const auto& key : doc["key_rings"][0]["keys"]) {
+    BOOST_TEST(key["available"] == false);
+    BOOST_TEST(key["uses_today"] == 1);
+    BOOST_TEST(key["cooldown_until"] ==
+               oos::util::format_iso8601(cooldown_until[key["fingerprint"].get<std::string>()]));
+  }
+
+  auto metrics = queue({"metrics"}).out;
+  for (const auto& f : fingerprints) {
+    auto labels = "{ring=\"OPENROUTER_KEYS\",key=\"" + f + "\"}";
+    BOOST_TEST(sample(metrics, "oos_key_ring_key_available" + labels) == 0.0, metrics);
+    BOOST_TEST(sample(metrics, "oos_key_ring_key_uses_today" + labels) == 1.0);
+    BOOST_TEST(sample(metrics, "oos_key_ring_key_cooldown_until_seconds" + labels) ==
+               static_cast<double>(cooldown_until[f]) / 1000);
+  }
+
+  auto status = run_tool("OOS_QUEUE_BIN", {"status"}, secret);
+  BOOST_TEST(status.out.find("key ring OPENROUTER_KEYS: every key cools down until " + first_back +
+                             "; tasks of handler llm wait until then\n") != std::string::npos,
+             status.out);
+  auto status_json = run_tool("OOS_QUEUE_BIN", {"status", "--json"}, secret);
+  auto cooling = json::parse(status_json.out)["cooling_key_rings"];
+  BOOST_TEST(
+      cooling == json::parse(R"([{"ring": "OPENROUTER_KEYS", "until": ")" + first_back + R"(", "handlers": ["llm"]}])"),
+      status_json.out);
+
+  for (const auto& shown : {before.out, h.out, h.err, doc.dump(), metrics, status.out, status.err, status_json.out})
+    for (const auto& key : k_keys) BOOST_TEST(shown.find(key) == std::string::npos, shown);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_ring_that_is_not_set_fails_the_run_without_starting_the_handler, CliFixture) {

@@ -1422,6 +1422,18 @@ BOOST_FIXTURE_TEST_CASE(uses_today_start_again_on_a_new_utc_day, ContractFixture
   BOOST_TEST(rings.keys("R_KEYS")[0].day == midnight / day);
 }
 
+// The rings listed are those with stored keys, by name in byte order (the metrics read every one).
+BOOST_FIXTURE_TEST_CASE(the_rings_with_stored_keys_are_listed_by_name, ContractFixture) {
+  auto& rings = under_test->backend().key_rings();
+  BOOST_TEST(rings.rings().empty());
+  rings.pick("S_KEYS", {"fa"}, k_t0);
+  rings.pick("R_KEYS", {"fa", "fb"}, k_t0);
+  rings.pick("R_KEYS", {"fa", "fb"}, k_t0 + 1);
+  rings.pick("a_KEYS", {"fa"}, k_t0);
+  BOOST_TEST(rings.rings() == (std::vector<std::string>{"R_KEYS", "S_KEYS", "a_KEYS"}),
+             boost::test_tools::per_element());
+}
+
 // The fingerprint key is made once and then the same for every connection; it is not a key of any ring.
 BOOST_FIXTURE_TEST_CASE(the_installation_fingerprint_key_is_made_once_and_shared, ContractFixture) {
   auto first = under_test->backend().key_rings().fingerprint_key();

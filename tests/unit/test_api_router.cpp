@@ -13,6 +13,7 @@
 #include "store/sqlite_backend.hpp"
 #include "store_fixture.hpp"
 #include "util/json.hpp"
+#include "util/time.hpp"
 
 using namespace oos;
 using nlohmann::json;
@@ -130,6 +131,27 @@ BOOST_FIXTURE_TEST_CASE(queue_status_is_the_clis_status_document, RouterFixture)
   BOOST_TEST(reply.status == 200);
   BOOST_TEST(header(reply, "Content-Type") == "application/json");
   BOOST_TEST(reply.body == app::dump(app::status_document(queues.status(clock.now()), clock.now())) + "\n");
+}
+
+// A configured key ring whose every key cools down: the status says until when its handlers' tasks wait, and the
+// health document shows its keys by fingerprint (docs/reference.md sections 9.2 and 9.8).
+BOOST_FIXTURE_TEST_CASE(status_and_health_name_a_configured_ring_whose_every_key_cools_down, RouterFixture) {
+  config.handlers["llm"].command = {"/bin/true"};
+  config.handlers["llm"].key_rings = {"OPENROUTER_KEYS"};
+  auto& rings = backend.key_rings();
+  rings.pick("OPENROUTER_KEYS", {"fa", "fb"}, clock.now());
+  rings.cool_down("OPENROUTER_KEYS", "fa", clock.now() + 60'000);
+  BOOST_TEST(body(get("/api/v1/queue/status"))["cooling_key_rings"] == json::array());
+  rings.cool_down("OPENROUTER_KEYS", "fb", clock.now() + 30'000);
+  auto until = util::format_iso8601(clock.now() + 30'000);
+  BOOST_TEST(body(get("/api/v1/queue/status"))["cooling_key_rings"] ==
+             json::parse(R"([{"ring": "OPENROUTER_KEYS", "until": ")" + until + R"(", "handlers": ["llm"]}])"));
+  auto health = body(get("/health"));
+  BOOST_TEST_REQUIRE(health["key_rings"].size() == 1u, health.dump());
+  BOOST_TEST(health["key_rings"][0]["keys"][1] == json::parse(R"({"fingerprint": "fb", "available": false,
+      "cooldown_until": ")" + until + R"(", "uses_today": 0, "last_used_at": null})"));
+  BOOST_TEST(health["checks"].back()["name"] == "key ring OPENROUTER_KEYS");
+  BOOST_TEST(health["checks"].back()["status"] == "WARNING");
 }
 
 BOOST_FIXTURE_TEST_CASE(every_reply_carries_the_security_headers, RouterFixture) {

@@ -288,6 +288,40 @@ BOOST_AUTO_TEST_CASE(on_postgresql_the_server_checks_replace_integrity_and_backu
   BOOST_TEST(policy::overall(policy::assess(in)) == Health::ok);
 }
 
+// Key rings: each key by fingerprint, available or cooling down until when, its uses today and last use; a ring
+// whose every key cools down is a WARNING that says when the first is back and what to do.
+BOOST_AUTO_TEST_CASE(a_key_ring_is_shown_by_fingerprint_and_warns_when_every_key_cools_down) {
+  auto in = healthy();
+  in.key_rings = {{"OPENROUTER_KEYS", {"llm"}, {}}};
+  auto checks = policy::assess(in);
+  BOOST_TEST(checks.back().name == "key ring OPENROUTER_KEYS");  // after the others
+  BOOST_TEST(checks.back().status == Health::ok);
+  BOOST_TEST(checks.back().message.starts_with("no key handed out yet"), checks.back().message);
+
+  in.key_rings[0].keys = {{"3f2a9c1b0d4e5f60", k_now + k_h, 4, k_now - 60 * k_s},
+                          {"9b1c00aa11bb22cc", 0, 1, k_now - 120 * k_s},
+                          {"77aa00aa11bb22cc", k_now, 0, std::nullopt}};  // its cooldown ends now: back
+  auto one_cooling = policy::key_ring_check(in.key_rings[0], k_now);
+  BOOST_TEST(one_cooling.status == Health::ok);
+  BOOST_TEST(one_cooling.message ==
+             "2 of 3 keys available: 3f2a9c1b0d4e5f60 cooling down until 2027-01-15T09:00:00Z, 4 uses today, last "
+             "used 2027-01-15T07:59:00Z; 9b1c00aa11bb22cc available, 1 use today, last used 2027-01-15T07:58:00Z; "
+             "77aa00aa11bb22cc available, 0 uses today, never used");
+
+  in.key_rings[0].keys[1].cooldown_until = k_now + 30 * 60 * k_s;
+  in.key_rings[0].keys[2].cooldown_until = k_now + 2 * k_h;
+  in.key_rings[0].handlers = {"llm", "summarise"};
+  checks = policy::assess(in);
+  BOOST_TEST(policy::overall(checks) == Health::warning);
+  const auto& all = checks.back();
+  BOOST_TEST(all.status == Health::warning);
+  BOOST_TEST(all.message.starts_with("every key cools down; the first is back at 2027-01-15T08:30:00Z (in 30m00s): "
+                                     "tasks of handlers llm, summarise wait until then; add a key to the secret "
+                                     "OPENROUTER_KEYS (the next run takes it) or wait: 3f2a9c1b0d4e5f60 cooling down"),
+             all.message);
+  BOOST_TEST(policy::summary_line(checks).find("key ring OPENROUTER_KEYS: every key cools down") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(an_unreachable_postgresql_leaves_the_database_check_and_the_disks) {
   auto in = healthy();
   in.on_postgresql = true;

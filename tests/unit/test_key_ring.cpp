@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "keys/key_ring.hpp"
+#include "keys/ring_status.hpp"
 #include "worker/key_feedback.hpp"
 
 using namespace oos;
@@ -90,6 +91,32 @@ BOOST_AUTO_TEST_CASE(the_utc_day_counts_days_since_the_epoch) {
   BOOST_TEST(keys::utc_day(86'399'999) == 0);
   BOOST_TEST(keys::utc_day(86'400'000) == 1);
   BOOST_TEST(keys::utc_day(-1) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(the_rings_shown_are_those_the_handlers_name_with_their_handlers) {
+  config::Config config;
+  config.handlers["summarise"].key_rings = {"OPENROUTER_KEYS"};
+  config.handlers["llm"].key_rings = {"OPENROUTER_KEYS", "BRAVE_KEYS"};
+  config.handlers["mail"];
+  auto rings = keys::handlers_by_ring(config);
+  BOOST_REQUIRE(rings.size() == 2U);
+  BOOST_TEST(rings["OPENROUTER_KEYS"] == (std::vector<std::string>{"llm", "summarise"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(rings["BRAVE_KEYS"] == std::vector<std::string>{"llm"}, boost::test_tools::per_element());
+  BOOST_TEST(keys::handlers_by_ring(config::Config{}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(uses_today_count_only_on_the_day_they_were_counted) {
+  KeyState k{"fa", k_now, 0, 7, keys::utc_day(k_now)};
+  BOOST_TEST(keys::uses_today(k, k_now) == 7);
+  BOOST_TEST(keys::uses_today(k, k_now + 86'400'000) == 0);  // the next day, before its first pick
+}
+
+BOOST_AUTO_TEST_CASE(a_ring_waits_only_when_every_stored_key_cools_down) {
+  BOOST_TEST(keys::every_key_cooling_until({key("a", 5, k_now + 3000), key("b", 3, k_now + 1000)}, k_now).value() ==
+             k_now + 1000);
+  BOOST_TEST(!keys::every_key_cooling_until({key("a", 5, k_now + 3000), key("b", 3, k_now)}, k_now));
+  BOOST_TEST(!keys::every_key_cooling_until({}, k_now));  // nothing handed out yet
 }
 
 BOOST_AUTO_TEST_CASE(the_key_exhausted_line_is_read_from_the_last_stderr_line_only) {

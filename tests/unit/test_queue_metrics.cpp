@@ -6,6 +6,7 @@
 #include <string>
 
 #include "db/events.hpp"
+#include "keys/sqlite_key_ring_store.hpp"
 #include "metrics/queue_metrics.hpp"
 #include "store_fixture.hpp"
 
@@ -165,6 +166,35 @@ BOOST_FIXTURE_TEST_CASE(label_values_are_queue_names_as_they_are, StoreFixture) 
   add("mail.eu:2");
   auto t = metrics::queue_metrics(*db, config, *logger, clock.now()).text();
   BOOST_TEST(sample(t, R"(oos_queue_runnable_tasks{queue="mail.eu:2"})") == 1.0, t);
+}
+
+// Per key of every stored ring, by fingerprint: whether it is handed out, when its cooldown ends, its uses today
+// (yesterday's do not count) and its last use.
+BOOST_FIXTURE_TEST_CASE(each_stored_key_of_a_ring_has_its_gauges_labelled_by_fingerprint, StoreFixture) {
+  keys::SqliteKeyRingStore rings(*db);
+  const util::UnixMillis day = 86'400'000;
+  auto t0 = clock.now();
+  rings.pick("B_KEYS", {"fb1"}, t0 - day);  // yesterday
+  rings.pick("A_KEYS", {"fa1", "fa2"}, t0);
+  rings.pick("A_KEYS", {"fa1", "fa2"}, t0 + 1'000);
+  rings.pick("A_KEYS", {"fa1", "fa2"}, t0 + 2'000);
+  rings.cool_down("A_KEYS", "fa2", t0 + 3'600'000);
+  clock.advance(5'000);
+  auto t = metrics::queue_metrics(*db, config, *logger, clock.now()).text();
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_available{ring="A_KEYS",key="fa1"})") == 1.0, t);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_available{ring="A_KEYS",key="fa2"})") == 0.0);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_available{ring="B_KEYS",key="fb1"})") == 1.0);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_cooldown_until_seconds{ring="A_KEYS",key="fa2"})") ==
+             static_cast<double>(t0 + 3'600'000) / 1000);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_cooldown_until_seconds{ring="A_KEYS",key="fa1"})") == 0.0);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_uses_today{ring="A_KEYS",key="fa1"})") == 2.0);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_uses_today{ring="A_KEYS",key="fa2"})") == 1.0);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_uses_today{ring="B_KEYS",key="fb1"})") == 0.0);
+  BOOST_TEST(sample(t, R"(oos_key_ring_key_last_used_timestamp_seconds{ring="A_KEYS",key="fa1"})") ==
+             static_cast<double>(t0 + 2'000) / 1000);
+  for (const char* name : {"oos_key_ring_key_available", "oos_key_ring_key_cooldown_until_seconds",
+                           "oos_key_ring_key_uses_today", "oos_key_ring_key_last_used_timestamp_seconds"})
+    BOOST_TEST(count_lines(t, std::string("# TYPE ") + name + " gauge") == 1, name);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,8 +6,8 @@ namespace oos::tools::health {
 
 std::optional<int> parse(int argc, char** argv, Command& c) {
   CLI::App app{
-      "Checks the database, backups, disks, queues, workers and search providers; prints OOS OK/WARNING/"
-      "CRITICAL/UNKNOWN first and exits 0/1/2/3 like a Nagios plugin.",
+      "Checks the database, backups, disks, queues, workers, search providers and key rings; prints OOS "
+      "OK/WARNING/CRITICAL/UNKNOWN first and exits 0/1/2/3 like a Nagios plugin.",
       "oos-health"};
   app.fallthrough();
   app.require_subcommand(0, 1);

@@ -22,10 +22,14 @@ using policy::Health;
 using policy::HealthCheck;
 
 // The summary line (with Nagios performance data after " | ", when there is any), then one line per check; or
-// the same as one JSON document.
-void print(const std::vector<HealthCheck>& checks, bool as_json, int exit_code, const std::string& perfdata = "") {
+// the same as one JSON document, with the key rings of `input` (a check's, not validate's).
+void print(const std::vector<HealthCheck>& checks, bool as_json, int exit_code,
+           const policy::HealthInput* input = nullptr) {
+  auto perfdata = input ? policy::perfdata(*input) : std::string();
   if (as_json) {
-    std::cout << app::dump(app::health_document(checks, exit_code, perfdata)) << '\n';
+    std::cout << app::dump(input ? app::health_document(checks, exit_code, perfdata, input->key_rings, input->now)
+                                 : app::health_document(checks, exit_code, perfdata))
+              << '\n';
     return;
   }
   std::cout << policy::summary_line(checks) << (perfdata.empty() ? "" : " | " + perfdata) << '\n';
@@ -72,7 +76,7 @@ int check(const Command& c) {
         metrics.add("oos_health_check_status", metrics::Type::gauge,
                     "Each check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", static_cast<double>(check.status),
                     {{"check", check.name}});
-      print(checks, c.json, static_cast<int>(status), policy::perfdata(input));
+      print(checks, c.json, static_cast<int>(status), &input);
       return static_cast<int>(status);
     });
   } catch (const std::exception&) {

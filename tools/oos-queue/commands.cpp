@@ -11,6 +11,7 @@
 #include "db/progress_handler.hpp"
 #include "error.hpp"
 #include "external.hpp"
+#include "keys/ring_status.hpp"
 #include "metrics/queue_metrics.hpp"
 #include "queue/batch_line.hpp"
 #include "queue/id_completion.hpp"
@@ -160,10 +161,12 @@ int run(const Command& c, app::Context& ctx, store::Backend& backend) {
     case Verb::enqueue: return c.batch ? enqueue_batch(c, ctx, backend) : enqueue(c, ctx, store);
     case Verb::status: {
       auto all = queues.status(now);
+      // Why a handler's tasks wait although they are due: every key of its ring cools down (one read per ring).
+      auto cooling = keys::waiting_rings(backend.key_rings(), ctx.config, now);
       if (c.json) {
-        std::cout << dump(status_document(all, now)) << '\n';
+        std::cout << dump(status_document(all, now, cooling)) << '\n';
       } else {
-        std::cout << status_table(all, now);
+        std::cout << status_table(all, now) << cooling_rings_text(cooling);
       }
       for (const auto& s : all)
         for (const auto& alert : s.alerts)

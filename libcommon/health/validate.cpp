@@ -12,6 +12,7 @@
 
 #include "keys/key_ring.hpp"
 #include "search/provider.hpp"
+#include "search/provider_keys.hpp"
 #include "util/fd.hpp"
 #include "util/subprocess.hpp"
 
@@ -53,9 +54,15 @@ void check_secrets(const ValidateSources& s, Report& r) {
     for (const auto& key : handler.env_keys) required[key].push_back("handler " + type);
     for (const auto& ring : handler.key_rings) required[ring].push_back("handler " + type);
   }
-  for (const auto& provider : s.config.search.providers)
-    for (const auto& key : search::make_provider(provider, s.config.search.provider.at(provider))->secret_names())
+  // A provider whose key comes from its ring (search/provider_keys.hpp) needs the ring, not the one key.
+  for (const auto& provider : s.config.search.providers) {
+    auto p = search::make_provider(provider, s.config.search.provider.at(provider));
+    auto ring = search::provider_secrets(*p, s.secrets).ring;
+    for (auto key : p->secret_names()) {
+      if (ring && key == p->key_secret()) key = *ring;
       if (!required.contains(key)) optional[key].push_back("search provider " + provider);
+    }
+  }
   auto check = [&](const std::string& name, const std::vector<std::string>& users, bool needed) {
     auto value = s.secrets.get(name);
     auto who = fmt::format("{}", fmt::join(users, ", "));
@@ -76,13 +83,18 @@ void check_secrets(const ValidateSources& s, Report& r) {
   for (const auto& [name, users] : optional) r.add(check(name, users, false), k_config_code);
 }
 
-// Each key ring a handler names: how many keys it holds (never the keys), a WARNING for a key given twice (the
-// second copy is ignored) and for a ring of one key (nothing to move to when it is spent). A ring that is absent is
-// the secret check's.
+// Each key ring a handler names or a search provider takes its key from: how many keys it holds (never the keys), a
+// WARNING for a key given twice (the second copy is ignored) and for a ring of one key (nothing to move to when it
+// is spent). A ring that is absent is the secret check's.
 void check_key_rings(const ValidateSources& s, Report& r) {
   std::set<std::string> rings;
   for (const auto& [type, handler] : s.config.handlers)
     rings.insert(handler.key_rings.begin(), handler.key_rings.end());
+  for (const auto& provider : s.config.search.providers)
+    if (auto ring =
+            search::provider_secrets(*search::make_provider(provider, s.config.search.provider.at(provider)), s.secrets)
+                .ring)
+      rings.insert(*ring);
   for (const auto& ring : rings) {
     auto value = s.secrets.get(ring);
     if (!value) continue;

@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "db/database.hpp"
+#include "keys/key_ring.hpp"
 #include "search/cache.hpp"
 #include "search/http.hpp"
 #include "search/ledger.hpp"
+#include "search/provider_keys.hpp"
 #include "util/random.hpp"
 #include "util/time.hpp"
 
@@ -53,9 +55,10 @@ void best_effort(log::Logger& logger, std::string_view what, const Write& write)
 // time slept, and the secrets to scrub.
 class Chain {
  public:
-  Chain(SearchStore& store, const config::Config& config, const util::Clock& clock, log::Logger& logger,
-        const HttpGet& http, const SearchRequest& request)
+  Chain(SearchStore& store, keys::KeyRingStore& key_rings, const config::Config& config, const util::Clock& clock,
+        log::Logger& logger, const HttpGet& http, const SearchRequest& request)
       : m_store(store),
+        m_key_rings(key_rings),
         m_config(config),
         m_clock(clock),
         m_logger(logger),
@@ -64,12 +67,14 @@ class Chain {
         m_started(clock.monotonic()) {}
 
   // The provider's page, or nullopt after noting why it could not answer. Throws SearchError for a bad request.
-  std::optional<Page> ask(const Provider& provider, const SecretValues& secrets) {
+  std::optional<Page> ask(const Provider& provider, const ProviderSecrets& found) {
     auto name = std::string(provider.name());
     m_secret_values.clear();
-    for (const auto& [key, value] : secrets) m_secret_values.push_back(value);
+    for (const auto& [key, value] : found.values) m_secret_values.push_back(value);
+    m_secret_values.insert(m_secret_values.end(), found.ring_keys.begin(), found.ring_keys.end());
+    SecretValues secrets = found.values;
     const auto& settings = m_config.search.provider.at(name);
-    Attempt attempt{0, false, settings.daily_quota, 0.0};
+    Attempt attempt{0, false, settings.daily_quota, 0.0, static_cast<int>(found.ring_keys.size()), false};
     // Out of budget before the breaker is consulted: no probe slot is taken, nothing is recorded.
     if (auto first = decide(attempt, Ready{}, limits()); first.action == Action::give_up) {
       note(name, first.failure, first.reason);
@@ -79,6 +84,8 @@ class Chain {
     attempt.probing = m_probing;
     // A probe slot taken here is given back if anything below throws (a busy database, a bad request).
     ProbeGuard guard(*this, name);
+    std::optional<RingKey> key;  // the ring's key in hand
+    std::string last_refusal;    // why the last key was put in cooldown
     Event event = Ready{};
     for (;;) {
       attempt.jitter_draw = m_rng.fraction();
@@ -87,6 +94,20 @@ class Chain {
         case Action::ask_quota:
           event = m_store.ledger().acquire(name, quota_settings(settings), policy::quota_zone(name), m_clock);
           break;
+        case Action::pick_key: {
+          auto taken = pick_key(*found.ring, found.ring_keys);
+          if (taken) {
+            key = std::move(*taken);
+            secrets[std::string(provider.key_secret())] = key->value;
+            attempt.key_in_hand = true;
+            event = Ready{};
+            break;
+          }
+          auto now = m_clock.now();
+          event = KeysCooling{*found.ring, taken.error(), util::Millis(taken.error() - now),
+                              policy::next_quota_reset(now, policy::quota_zone(name)), last_refusal};
+          break;
+        }
         case Action::wait:
           m_clock.sleep_for(next.wait.count());
           m_slept += next.wait;
@@ -107,10 +128,17 @@ class Chain {
           event = std::move(failure);
           break;
         }
+        case Action::next_key:
+          cool_down(name, *found.ring, *key, *next.cool_key, next.reason);
+          attempt.key_in_hand = false;
+          last_refusal = next.reason;
+          event = Ready{};
+          break;
         case Action::refuse_query:
           record(name, next.outcome);
           throw SearchError(SearchFailure::bad_request, fmt::format("{} refused the query: {}", name, next.reason));
         case Action::give_up:
+          if (next.cool_key) cool_down(name, *found.ring, *key, *next.cool_key, next.reason);
           if (next.spent_day)
             m_store.ledger().mark_exhausted(name, quota_settings(settings), policy::quota_zone(name), m_clock);
           record(name, next.outcome);
@@ -198,6 +226,39 @@ class Chain {
     std::string m_name;
   };
 
+  // A key of a ring, taken for this search.
+  struct RingKey {
+    std::string value;
+    std::string fingerprint;  // what the database, the logs and the messages know it by
+  };
+
+  // The ring's least recently used key not cooling down, taken in the KeyRingStore (shared with every process of
+  // the database, as a handler's rings are); when every key cools down, the time the first is back.
+  std::expected<RingKey, util::UnixMillis> pick_key(const std::string& ring,
+                                                    const std::vector<std::string>& ring_keys) {
+    if (!m_fingerprint_key) m_fingerprint_key = m_key_rings.fingerprint_key();
+    std::vector<std::string> fingerprints;
+    for (const auto& key : ring_keys) fingerprints.push_back(keys::fingerprint(*m_fingerprint_key, key));
+    auto now = m_clock.now();
+    auto pick = m_key_rings.pick(ring, fingerprints, now);
+    if (!pick.fingerprint) return std::unexpected(std::max(pick.wait_until.value_or(now), now));
+    auto at = static_cast<std::size_t>(std::ranges::find(fingerprints, *pick.fingerprint) - fingerprints.begin());
+    return RingKey{ring_keys.at(at), *pick.fingerprint};
+  }
+
+  // Keeps the key out of its ring for `cooldown` (docs/reference.md section 17), with a warning that names it by
+  // its fingerprint.
+  void cool_down(const std::string& name, const std::string& ring, const RingKey& key, const KeyCooldown& cooldown,
+                 const std::string& why) {
+    auto now = m_clock.now();
+    auto until =
+        cooldown.until_reset ? policy::next_quota_reset(now, policy::quota_zone(name)) : now + cooldown.length.count();
+    m_key_rings.cool_down(ring, key.fingerprint, until);
+    m_logger.warn(fmt::format("search provider {}: key {} of ring {}: {}; not used until {}", name, key.fingerprint,
+                              ring, why, util::format_iso8601(until)),
+                  {{"provider", name}});
+  }
+
   std::expected<Page, ProviderFailure> send(const Provider& provider, const SecretValues& secrets) {
     auto http = provider.request(m_request.query, secrets);
     const auto& settings = m_config.search.provider.at(std::string(provider.name()));
@@ -242,6 +303,7 @@ class Chain {
   }
 
   SearchStore& m_store;
+  keys::KeyRingStore& m_key_rings;
   const config::Config& m_config;
   const util::Clock& m_clock;
   log::Logger& m_logger;
@@ -250,7 +312,8 @@ class Chain {
   double m_started;
   util::Millis m_slept{0};
   util::Rng m_rng;
-  bool m_probing = false;  // this search holds the provider's half-open probe
+  bool m_probing = false;                        // this search holds the provider's half-open probe
+  std::optional<std::string> m_fingerprint_key;  // KeyRingStore::fingerprint_key(), read at the first ring
   std::vector<std::string> m_secret_values;
   std::vector<std::string> m_skipped;
   std::vector<SearchFailure> m_failures;
@@ -287,9 +350,16 @@ nlohmann::json to_json(const SearchAnswer& a) {
   return doc;
 }
 
-SearchClient::SearchClient(SearchStore& store, const config::Config& config, const secrets::SecretStore& secrets,
-                           const util::Clock& clock, log::Logger& logger, HttpGet http)
-    : m_store(store), m_config(config), m_secrets(secrets), m_clock(clock), m_logger(logger), m_http(std::move(http)) {}
+SearchClient::SearchClient(SearchStore& store, keys::KeyRingStore& key_rings, const config::Config& config,
+                           const secrets::SecretStore& secrets, const util::Clock& clock, log::Logger& logger,
+                           HttpGet http)
+    : m_store(store),
+      m_key_rings(key_rings),
+      m_config(config),
+      m_secrets(secrets),
+      m_clock(clock),
+      m_logger(logger),
+      m_http(std::move(http)) {}
 
 SearchAnswer SearchClient::search(const SearchRequest& request) {
   auto& cache = m_store.cache();
@@ -300,22 +370,15 @@ SearchAnswer SearchClient::search(const SearchRequest& request) {
   };
   if (cached && cached->expires_at > m_clock.now()) return answer_from(*cached, false);
 
-  Chain chain(m_store, m_config, m_clock, m_logger, m_http, request);
+  Chain chain(m_store, m_key_rings, m_config, m_clock, m_logger, m_http, request);
   for (const auto& name : m_config.search.providers) {
     auto provider = make_provider(name, m_config.search.provider.at(name));
-    SecretValues secrets;
-    std::vector<std::string> missing;
-    for (const auto& key : provider->secret_names()) {
-      if (auto value = m_secrets.get(key))
-        secrets[key] = *value;
-      else
-        missing.push_back(key);
-    }
-    if (!missing.empty()) {
-      chain.note(name, SearchFailure::not_configured, fmt::format("{} absent", fmt::join(missing, ", ")));
+    auto found = provider_secrets(*provider, m_secrets);
+    if (!found.missing.empty()) {
+      chain.note(name, SearchFailure::not_configured, fmt::format("{} absent", fmt::join(found.missing, ", ")));
       continue;
     }
-    if (auto page = chain.ask(*provider, secrets)) {
+    if (auto page = chain.ask(*provider, found)) {
       auto now = m_clock.now();
       best_effort(m_logger, fmt::format("the answer from {} was not cached", name),
                   [&] { cache.store(request.query, name, *page, now, m_config.search.cache_ttl); });

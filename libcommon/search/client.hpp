@@ -1,9 +1,11 @@
 // The search client of oos-search and the worker's built-in `search` type (docs/reference.md section 17): the cache
 // first, then the providers of search.providers in order, each behind its breaker, its daily quota and
 // pacing (shared through the database), with retries of transient errors (exponential backoff with jitter,
-// Retry-After honoured) within --max-wait; an expired cache entry is served as stale when every provider
-// fails. What to do next with a provider is decided by search/decision.hpp; this is the executor, over the
-// database, the injected HTTP GET and the injected Clock (which it sleeps on and measures the budget with).
+// Retry-After honoured) within --max-wait, and a provider's key taken from its key ring when it has one (a rate
+// limited or spent key gives way to the ring's next before the next provider); an expired cache entry is served as
+// stale when every provider fails. What to do next with a provider is decided by search/decision.hpp; this is the
+// executor, over the database, the injected HTTP GET and the injected Clock (which it sleeps on and measures the budget
+// with).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -13,6 +15,7 @@
 
 #include "config.hpp"
 #include "error.hpp"
+#include "keys/key_ring_store.hpp"
 #include "log.hpp"
 #include "policy/breaker.hpp"
 #include "policy/quota.hpp"
@@ -62,9 +65,11 @@ class SearchClient {
  public:
   // `http`: how requests are sent (curl; tests pass a fake). `clock`: the time stored, the budget measured and
   // every wait slept (pacing, Retry-After, backoff).
-  // `store`: the ledger, cache and breakers (store::Backend::search()).
-  SearchClient(SearchStore& store, const config::Config& config, const secrets::SecretStore& secrets,
-               const util::Clock& clock, log::Logger& logger, HttpGet http = http_get);
+  // `store`: the ledger, cache and breakers (store::Backend::search()). `key_rings`: the keys of the providers' key
+  // rings, GOOGLE_SEARCH_API_KEYS and BRAVE_SEARCH_API_KEYS (store::Backend::key_rings()).
+  SearchClient(SearchStore& store, keys::KeyRingStore& key_rings, const config::Config& config,
+               const secrets::SecretStore& secrets, const util::Clock& clock, log::Logger& logger,
+               HttpGet http = http_get);
 
   // Throws SearchError (a failed search), oos::Error (database; PostgreSQL away: 75) or SQLite::Exception. Once a
   // provider has answered, a failed write of its breaker's success or of the cache entry is a warning
@@ -80,6 +85,7 @@ class SearchClient {
 
  private:
   SearchStore& m_store;
+  keys::KeyRingStore& m_key_rings;
   const config::Config& m_config;
   const secrets::SecretStore& m_secrets;
   const util::Clock& m_clock;

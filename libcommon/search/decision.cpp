@@ -26,13 +26,49 @@ Decision pause(util::Millis wait) {
 }
 
 Decision give_up(SearchFailure failure, std::string reason, Outcome outcome, bool spent_day = false) {
-  return {Action::give_up, util::Millis(0), failure, std::move(reason), outcome, spent_day};
+  return {Action::give_up, util::Millis(0), failure, std::move(reason), outcome, spent_day, std::nullopt};
 }
 
-Decision on_ready(const Limits& limits) {
+Decision on_ready(const Attempt& attempt, const Limits& limits) {
   if (limits.time_left && *limits.time_left < k_least_request_time)
     return give_up(SearchFailure::unavailable, "not asked: no time left of the search's budget", Outcome::neutral);
+  if (attempt.ring_keys > 0 && !attempt.key_in_hand) return go(Action::pick_key);
   return go(Action::ask_quota);
+}
+
+// A key of a ring rate limited or spent: it cools down (for the Retry-After when there is one, else a minute
+// after a rate limit, or until the quota day ends after a spent day: docs/decisions.md) and the next key is asked,
+// at most one request per key and k_attempts_per_provider - 1 more in one search. The provider's own day is not
+// marked spent: its other keys may still have theirs. Also during a probe: neither counts in the breaker.
+Decision on_key_refused(const Attempt& attempt, const ProviderFailure& failure) {
+  bool spent = failure.problem == Problem::quota_exhausted;
+  KeyCooldown cool = failure.retry_after ? KeyCooldown{*failure.retry_after, false}
+                     : spent             ? KeyCooldown{util::Millis(0), true}
+                                         : KeyCooldown{k_key_rate_limit_cooldown, false};
+  auto why = spent ? SearchFailure::quota : SearchFailure::rate_limited;
+  if (attempt.sent < attempt.ring_keys + k_attempts_per_provider - 1) {
+    auto d = go(Action::next_key);
+    d.failure = why;
+    d.reason = failure.message;
+    d.cool_key = cool;
+    return d;
+  }
+  auto d = give_up(why, fmt::format("{}; {} requests with the ring's keys", failure.message, attempt.sent),
+                   Outcome::neutral);
+  d.cool_key = cool;
+  return d;
+}
+
+// Every key of the ring cools down: the first is waited for as a Retry-After is (within the limits and the
+// attempts), else the provider is given up, as spent when the keys cool down past its quota day.
+Decision on_keys_cooling(const Attempt& attempt, const KeysCooling& cooling, const Limits& limits) {
+  if (attempt.sent < k_attempts_per_provider && !attempt.probing && fits(cooling.wait, limits))
+    return pause(cooling.wait);
+  auto reason =
+      fmt::format("every key of ring {} cools down until {}", cooling.ring, util::format_iso8601(cooling.until));
+  if (!cooling.last.empty()) reason += "; the last: " + cooling.last;
+  return give_up(cooling.until >= cooling.resets_at ? SearchFailure::quota : SearchFailure::rate_limited,
+                 std::move(reason), Outcome::neutral);
 }
 
 Decision on_quota(const Attempt& attempt, const policy::QuotaDecision& quota, const Limits& limits) {
@@ -59,6 +95,9 @@ Decision on_quota(const Attempt& attempt, const policy::QuotaDecision& quota, co
 Decision on_failure(const Attempt& attempt, const ProviderFailure& failure, const Limits& limits) {
   // A probe gets one request: its failure re-opens the breaker.
   bool may_retry = attempt.sent < k_attempts_per_provider && !attempt.probing;
+  if (attempt.ring_keys > 0 &&
+      (failure.problem == Problem::rate_limited || failure.problem == Problem::quota_exhausted))
+    return on_key_refused(attempt, failure);
   switch (failure.problem) {
     case Problem::bad_request: {
       auto d = give_up(SearchFailure::bad_request, failure.message, Outcome::neutral);
@@ -91,8 +130,9 @@ Decision on_failure(const Attempt& attempt, const ProviderFailure& failure, cons
 }  // namespace
 
 Decision decide(const Attempt& attempt, const Event& event, const Limits& limits) {
-  if (std::holds_alternative<Ready>(event)) return on_ready(limits);
+  if (std::holds_alternative<Ready>(event)) return on_ready(attempt, limits);
   if (const auto* quota = std::get_if<policy::QuotaDecision>(&event)) return on_quota(attempt, *quota, limits);
+  if (const auto* cooling = std::get_if<KeysCooling>(&event)) return on_keys_cooling(attempt, *cooling, limits);
   return on_failure(attempt, std::get<ProviderFailure>(event), limits);
 }
 

@@ -78,6 +78,7 @@ class Google final : public Provider {
   std::vector<std::string> secret_names() const override {
     return {"GOOGLE_SEARCH_API_KEY", "GOOGLE_SEARCH_ENGINE_ID"};
   }
+  std::string_view key_secret() const override { return "GOOGLE_SEARCH_API_KEY"; }
 
   HttpRequest request(const Query& q, const SecretValues& secrets) const override {
     HttpRequest r;
@@ -163,6 +164,7 @@ class Searxng final : public Provider {
   explicit Searxng(std::string endpoint) : m_endpoint(std::move(endpoint)) {}
   std::string_view name() const override { return "searxng"; }
   std::vector<std::string> secret_names() const override { return {}; }
+  std::string_view key_secret() const override { return {}; }
 
   HttpRequest request(const Query& q, const SecretValues&) const override {
     HttpRequest r;
@@ -209,6 +211,7 @@ class Brave final : public Provider {
   explicit Brave(std::string endpoint) : m_endpoint(std::move(endpoint)) {}
   std::string_view name() const override { return "brave"; }
   std::vector<std::string> secret_names() const override { return {"BRAVE_SEARCH_API_KEY"}; }
+  std::string_view key_secret() const override { return "BRAVE_SEARCH_API_KEY"; }
 
   HttpRequest request(const Query& q, const SecretValues& secrets) const override {
     HttpRequest r;

@@ -63,6 +63,9 @@ class Provider {
   virtual std::string_view name() const = 0;
   // The secrets a request needs; all must be present for the provider to be usable.
   virtual std::vector<std::string> secret_names() const = 0;
+  // Which of secret_names() is the API key, which a key ring may give instead (search/provider_keys.hpp); empty
+  // for a provider without a key.
+  virtual std::string_view key_secret() const = 0;
   virtual HttpRequest request(const Query& query, const SecretValues& secrets) const = 0;
   // Reads the response (any status) to `query` into a page or a failure.
   virtual std::expected<Page, ProviderFailure> read(const Query& query, const HttpResponse& response) const = 0;

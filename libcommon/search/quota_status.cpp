@@ -1,6 +1,7 @@
 #include "search/quota_status.hpp"
 
 #include "search/provider.hpp"
+#include "search/provider_keys.hpp"
 
 namespace oos::search {
 
@@ -12,8 +13,7 @@ std::vector<ProviderStatus> provider_status(SearchStore& store, const config::Co
     s.name = name;
     const auto& settings = config.search.provider.at(name);
     s.daily_quota = settings.daily_quota;
-    for (const auto& key : make_provider(name, settings)->secret_names())
-      if (!secrets.get(key)) s.missing.push_back(key);
+    s.missing = provider_secrets(*make_provider(name, settings), secrets).missing;
     auto use = store.ledger().today(name, settings.daily_quota, now);
     s.used = use.used;
     s.spent = use.spent;

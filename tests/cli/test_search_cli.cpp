@@ -416,4 +416,40 @@ BOOST_FIXTURE_TEST_CASE(a_breaker_is_closed_by_hand_with_quota_reset_breaker, Go
   BOOST_TEST(search({"quota", "--reset-breaker", "bing"}, keys()).exit_code == 66);
 }
 
+// A key ring over the wire (docs/reference.md section 17): BRAVE_SEARCH_API_KEYS alone (no BRAVE_SEARCH_API_KEY),
+// its first key answered 429, its second serves; each request carried its own token in X-Subscription-Token;
+// searxng is not asked; the keys are in neither the output, the logs nor the database, which knows them by
+// fingerprint; `oos-health validate` counts the ring's keys.
+BOOST_FIXTURE_TEST_CASE(a_ring_of_brave_keys_moves_to_the_next_key_after_a_429, SearchFixture) {
+  configure(R"(["brave", "searxng"])");
+  server.script("brave", {Reply::rate_limited, Reply::ok});
+  const std::string a = "test-ring-brave-key-a", b = "test-ring-brave-key-b";
+  const std::vector<std::string> ring{"BRAVE_SEARCH_API_KEYS=" + a + "," + b};
+  auto r = search({"--json", "q"}, ring);
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out << r.err);
+  auto doc = json::parse(r.out);
+  BOOST_TEST(doc["provider"] == "brave");
+  BOOST_TEST(doc["skipped"].empty(), doc.dump());
+  auto requests = server.received();
+  BOOST_TEST_REQUIRE(requests.size() == 2u);
+  BOOST_TEST(requests[0].headers["x-subscription-token"] == a);
+  BOOST_TEST(requests[1].headers["x-subscription-token"] == b);
+  BOOST_TEST(server.requests("searxng") == 0);
+  BOOST_TEST(r.err.find("of ring BRAVE_SEARCH_API_KEYS: HTTP 429: RATE_LIMITED") != std::string::npos, r.err);
+  BOOST_TEST(sql_int("SELECT count(*) FROM key_ring_keys WHERE ring = 'BRAVE_SEARCH_API_KEYS'") == 2);
+  BOOST_TEST(sql_int("SELECT count(*) FROM key_ring_keys WHERE ring = 'BRAVE_SEARCH_API_KEYS' AND "
+                     "cooldown_until > 0") == 1);
+
+  auto empty_root = dir() / "empty-root";
+  std::filesystem::create_directories(empty_root);
+  auto validate = health({"validate", "--root", empty_root.string()}, ring);
+  BOOST_TEST(validate.out.find("OK key ring BRAVE_SEARCH_API_KEYS: 2 keys") != std::string::npos, validate.out);
+  BOOST_TEST(validate.out.find("OK secret BRAVE_SEARCH_API_KEYS: present") != std::string::npos, validate.out);
+  BOOST_TEST(validate.out.find("secret BRAVE_SEARCH_API_KEY:") == std::string::npos, validate.out);
+  for (const auto& key : {a, b}) {
+    BOOST_TEST((r.out + r.err + validate.out + validate.err).find(key) == std::string::npos, key);
+    BOOST_TEST(database_text().find(key) == std::string::npos, key);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

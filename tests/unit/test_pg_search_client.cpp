@@ -35,6 +35,7 @@ struct PgClientFixture {
   std::unique_ptr<pg::PgBackend> backend;
   secrets::SecretStore secrets{dir / "credentials"};
   std::function<void()> on_request;
+  std::vector<std::string> urls;  // of the requests sent
   std::unique_ptr<search::SearchClient> client;
 
   PgClientFixture() {
@@ -48,7 +49,8 @@ struct PgClientFixture {
     test::write_file(dir / "credentials" / "GOOGLE_SEARCH_API_KEY", "AIzaFAKE-google-key-0123456789");
     test::write_file(dir / "credentials" / "GOOGLE_SEARCH_ENGINE_ID", "fake-engine-id-4242");
     client = std::make_unique<search::SearchClient>(
-        backend->search(), config, secrets, clock, *logger, [this](const search::HttpRequest&) {
+        backend->search(), backend->key_rings(), config, secrets, clock, *logger, [this](const search::HttpRequest& r) {
+          urls.push_back(r.url);
           if (on_request) on_request();
           auto body =
               util::read_file(std::filesystem::path(OOS_SOURCE_DIR) / "tests/fixtures/search/google_results.json");
@@ -92,6 +94,19 @@ BOOST_FIXTURE_TEST_CASE(a_lock_timeout_after_the_answer_costs_the_cache_entry_no
   on_request = nullptr;  // the locks gone, the next search caches as before
   BOOST_TEST(find("q").cached == false);
   BOOST_TEST(find("q").cached == true);
+}
+
+// GOOGLE_SEARCH_API_KEYS on PostgreSQL: the keys are taken least recently used through PgKeyRingStore, known to the
+// server by fingerprint only.
+BOOST_FIXTURE_TEST_CASE(a_google_key_ring_is_shared_through_the_server, PgClientFixture) {
+  test::write_file(dir / "credentials" / "GOOGLE_SEARCH_API_KEYS", "test-key-a,test-key-b");
+  BOOST_TEST(find("first").provider == "google");
+  BOOST_TEST(find("second").provider == "google");
+  BOOST_TEST_REQUIRE(urls.size() == 2u);
+  BOOST_TEST(urls[0].find("?key=test-key-a&") != std::string::npos, urls[0]);
+  BOOST_TEST(urls[1].find("?key=test-key-b&") != std::string::npos, urls[1]);
+  BOOST_TEST(pg_int("SELECT count(*) FROM key_ring_keys WHERE ring = 'GOOGLE_SEARCH_API_KEYS' AND "
+                    "last_used_at IS NOT NULL AND strpos(fingerprint, 'test-key') = 0") == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "keys/key_ring.hpp"
+#include "keys/sqlite_key_ring_store.hpp"
 #include "log.hpp"
 #include "search/client.hpp"
 #include "search/sqlite_search_store.hpp"
@@ -57,7 +59,16 @@ struct Request {
   std::string provider;
   std::string url;
   util::UnixMillis at;
+  std::vector<std::string> headers;
 };
+
+// The key a request carried: Google's in the URL's key=, Brave's in its X-Subscription-Token header.
+std::string key_of(const Request& r) {
+  if (auto at = r.url.find("?key="); at != std::string::npos) return r.url.substr(at + 5, r.url.find('&', at) - at - 5);
+  for (const auto& header : r.headers)
+    if (header.starts_with("X-Subscription-Token: ")) return header.substr(22);
+  return "";
+}
 
 struct ClientFixture {
   TempDir dir;
@@ -66,6 +77,7 @@ struct ClientFixture {
   std::unique_ptr<log::Logger> logger;
   std::unique_ptr<db::Database> db;
   std::unique_ptr<search::SqliteSearchStore> store;
+  std::unique_ptr<keys::SqliteKeyRingStore> key_rings;
   secrets::SecretStore secrets{dir / "credentials"};
   std::map<std::string, std::vector<Reply>> script;  // per provider; the last reply repeats
   std::vector<Request> requests;
@@ -87,7 +99,8 @@ struct ClientFixture {
     set_secret("GOOGLE_SEARCH_ENGINE_ID", "fake-engine-id-4242");
     set_secret("BRAVE_SEARCH_API_KEY", "BSA-fake-brave-token-9876");
     store = std::make_unique<search::SqliteSearchStore>(*db, config.breaker, *logger);
-    client = std::make_unique<search::SearchClient>(*store, config, secrets, clock, *logger,
+    key_rings = std::make_unique<keys::SqliteKeyRingStore>(*db);
+    client = std::make_unique<search::SearchClient>(*store, *key_rings, config, secrets, clock, *logger,
                                                     [this](const search::HttpRequest& r) { return serve(r); });
   }
 
@@ -97,7 +110,7 @@ struct ClientFixture {
     auto provider = r.url.find("google.test") != std::string::npos    ? "google"
                     : r.url.find("searxng.test") != std::string::npos ? "searxng"
                                                                       : "brave";
-    requests.push_back({provider, r.url, clock.now()});
+    requests.push_back({provider, r.url, clock.now(), r.headers});
     if (on_request) on_request();
     auto& replies = script[provider];
     if (replies.empty()) return answer(200, provider + std::string("_results.json"));
@@ -126,7 +139,24 @@ struct ClientFixture {
   }
 
   long long sql_int(const std::string& sql) { return db->raw().execAndGet(sql).getInt64(); }
+
+  // What the KeyRingStore holds of one key of `ring`; fails the test when it holds nothing.
+  keys::KeyState key_state(const std::string& ring, const std::string& key) {
+    auto fingerprint = keys::fingerprint(key_rings->fingerprint_key(), key);
+    for (const auto& state : key_rings->keys(ring))
+      if (state.fingerprint == fingerprint) return state;
+    BOOST_FAIL("no row for a key of " << ring);
+    return {};
+  }
+
+  std::vector<std::string> keys_sent_to(const std::string& provider) const {
+    std::vector<std::string> out;
+    for (const auto& r : sent_to(provider)) out.push_back(key_of(r));
+    return out;
+  }
 };
+
+using Keys = std::vector<std::string>;
 
 }  // namespace
 
@@ -284,6 +314,128 @@ BOOST_FIXTURE_TEST_CASE(a_one_character_engine_id_leaves_error_messages_readable
                                           "connect to server") != std::string::npos,
                e.what());
   }
+}
+
+// Key rings for the providers (docs/reference.md section 17): BRAVE_SEARCH_API_KEYS replaces BRAVE_SEARCH_API_KEY
+// (which the fixture sets too, and which no request may carry then). A 429 cools its key down for a minute and the
+// ring's next key answers; the next provider is not asked; the next search takes the key never used.
+BOOST_FIXTURE_TEST_CASE(a_rate_limited_key_of_a_ring_gives_way_to_the_next_key_of_the_same_provider, ClientFixture) {
+  config.search.providers = {"brave", "searxng"};
+  set_secret("BRAVE_SEARCH_API_KEYS", "test-key-a, test-key-b,test-key-c\n");
+  script["brave"] = {answer(429, "brave_rate_limited_429.json"), answer(200, "brave_results.json")};
+  auto result = find("q");
+  BOOST_TEST(result.provider == "brave");
+  BOOST_TEST(result.skipped.empty());
+  BOOST_TEST(keys_sent_to("brave") == (Keys{"test-key-a", "test-key-b"}), boost::test_tools::per_element());
+  BOOST_TEST(sent_to("searxng").empty());
+  const std::string ring = "BRAVE_SEARCH_API_KEYS";
+  BOOST_TEST(key_state(ring, "test-key-a").cooldown_until == k_noon + 60'000);  // k_key_rate_limit_cooldown
+  BOOST_TEST(key_state(ring, "test-key-b").cooldown_until == 0);
+  BOOST_TEST(key_state(ring, "test-key-b").last_used_at.value_or(0) == k_noon);
+  BOOST_TEST(!key_state(ring, "test-key-c").last_used_at.has_value());
+  BOOST_TEST(sql_int("SELECT count(*) FROM breakers WHERE kind = 'search' AND consecutive_failures > 0") == 0);
+  BOOST_TEST(sql_int("SELECT exhausted FROM rate_limits WHERE provider = 'brave'") == 0);
+  auto log = log_text();
+  auto a = keys::fingerprint(key_rings->fingerprint_key(), "test-key-a");
+  BOOST_TEST(log.find("search provider brave: key " + a + " of ring BRAVE_SEARCH_API_KEYS: HTTP 429: RATE_LIMITED") !=
+                 std::string::npos,
+             log);
+  for (const char* key : {"test-key-a", "test-key-b", "test-key-c", "BSA-fake-brave-token-9876"})
+    BOOST_TEST(log.find(key) == std::string::npos, key << " in " << log);
+
+  clock.advance(1'000);
+  BOOST_TEST(find("next").provider == "brave");
+  BOOST_TEST(keys_sent_to("brave").back() == "test-key-c");  // the least recently used not cooling down
+}
+
+// A key whose day is spent (Google's 429 "Queries per day") cools down until Google's quota day ends, midnight in
+// California; the provider's own day is not marked spent (its other keys have theirs), and a Retry-After, when the
+// provider gives one, is the cooldown instead.
+BOOST_FIXTURE_TEST_CASE(a_spent_day_cools_its_key_until_the_quota_day_ends_not_the_provider, ClientFixture) {
+  config.search.providers = {"google", "searxng"};
+  set_secret("GOOGLE_SEARCH_API_KEYS", "test-key-a,test-key-b,test-key-c");
+  script["google"] = {answer(429, "google_queries_per_day_429.json"), answer(200, "google_results.json")};
+  BOOST_TEST(find("q").provider == "google");
+  BOOST_TEST(keys_sent_to("google") == (Keys{"test-key-a", "test-key-b"}), boost::test_tools::per_element());
+  BOOST_TEST(sent_to("google").at(1).url.find("&cx=fake-engine-id-4242&") != std::string::npos);
+  BOOST_TEST(key_state("GOOGLE_SEARCH_API_KEYS", "test-key-a").cooldown_until == k_google_reset);
+  BOOST_TEST(sql_int("SELECT exhausted FROM rate_limits WHERE provider = 'google'") == 0);
+  BOOST_TEST(sent_to("searxng").empty());
+
+  script["google"] = {answer(429, "google_queries_per_minute_429.json", "120"), answer(200, "google_results.json")};
+  BOOST_TEST(find("other").provider == "google");
+  BOOST_TEST(keys_sent_to("google") == (Keys{"test-key-a", "test-key-b", "test-key-c", "test-key-b"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(key_state("GOOGLE_SEARCH_API_KEYS", "test-key-c").cooldown_until == k_noon + 120'000);
+}
+
+// Every key of the ring cools down: the provider is skipped with the ring named in `skipped`, the next provider
+// answers, and the next search does not ask the provider at all until the first key is back.
+BOOST_FIXTURE_TEST_CASE(when_every_key_of_the_ring_cools_down_the_next_provider_answers, ClientFixture) {
+  config.search.providers = {"brave", "searxng"};
+  set_secret("BRAVE_SEARCH_API_KEYS", "test-key-a,test-key-b");
+  script["brave"] = {answer(429, "brave_rate_limited_429.json")};
+  auto first = find("q");
+  BOOST_TEST(first.provider == "searxng");
+  BOOST_TEST(keys_sent_to("brave") == (Keys{"test-key-a", "test-key-b"}), boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(first.skipped.size() == 1u);
+  BOOST_TEST(first.skipped[0].starts_with("brave: every key of ring BRAVE_SEARCH_API_KEYS cools down until "
+                                          "2026-12-06T12:01:00Z; the last: HTTP 429: RATE_LIMITED"),
+             first.skipped[0]);
+
+  clock.advance(10'000);
+  auto second = find("other");
+  BOOST_TEST(second.provider == "searxng");
+  BOOST_TEST(sent_to("brave").size() == 2u);  // not asked
+  BOOST_TEST_REQUIRE(second.skipped.size() == 1u);
+  BOOST_TEST(second.skipped[0] ==
+             "brave: every key of ring BRAVE_SEARCH_API_KEYS cools down until 2026-12-06T12:01:00Z");
+
+  config.search.providers = {"brave"};  // alone, its ring cooling is a rate limit: exit 75, try again
+  try {
+    find("third");
+    BOOST_FAIL("expected a SearchError");
+  } catch (const search::SearchError& e) {
+    BOOST_TEST(static_cast<int>(e.failure()) == static_cast<int>(SearchFailure::rate_limited));
+  }
+
+  clock.set(k_noon + 60'000);  // the first key is back
+  script["brave"] = {answer(200, "brave_results.json")};
+  BOOST_TEST(find("fourth").provider == "brave");
+  BOOST_TEST(keys_sent_to("brave").back() == "test-key-a");
+}
+
+// Every key cools down for a Retry-After that fits in --max-wait: the first key back is waited for, as one key's
+// Retry-After is.
+BOOST_FIXTURE_TEST_CASE(a_ring_cooling_down_within_max_wait_is_waited_for, ClientFixture) {
+  config.search.providers = {"brave", "searxng"};
+  set_secret("BRAVE_SEARCH_API_KEYS", "test-key-a,test-key-b");
+  script["brave"] = {answer(429, "brave_rate_limited_429.json", "1"), answer(429, "brave_rate_limited_429.json", "2"),
+                     answer(200, "brave_results.json")};
+  BOOST_TEST(find("q").provider == "brave");
+  auto brave = sent_to("brave");
+  BOOST_TEST_REQUIRE(brave.size() == 3u);
+  BOOST_TEST(keys_sent_to("brave") == (Keys{"test-key-a", "test-key-b", "test-key-a"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(brave[2].at - brave[0].at == 1'000);
+  BOOST_TEST(sent_to("searxng").empty());
+}
+
+// Without the ring secret (or with one that holds no key) the one key's secret serves as before: a 429 moves on
+// to the next provider, and the KeyRingStore holds nothing.
+BOOST_FIXTURE_TEST_CASE(a_provider_with_one_key_secret_is_unchanged, ClientFixture) {
+  config.search.providers = {"brave", "searxng"};
+  script["brave"] = {answer(429, "brave_rate_limited_429.json")};
+  auto result = find("q");
+  BOOST_TEST(result.provider == "searxng");
+  BOOST_TEST(keys_sent_to("brave") == (Keys{"BSA-fake-brave-token-9876"}), boost::test_tools::per_element());
+  BOOST_TEST(result.skipped.at(0).starts_with("brave: HTTP 429: RATE_LIMITED"), result.skipped.at(0));
+
+  set_secret("BRAVE_SEARCH_API_KEYS", " , ,");
+  script["brave"] = {answer(200, "brave_results.json")};
+  BOOST_TEST(find("other").provider == "brave");
+  BOOST_TEST(keys_sent_to("brave").back() == "BSA-fake-brave-token-9876");
+  BOOST_TEST(key_rings->keys("BRAVE_SEARCH_API_KEYS").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -81,7 +81,8 @@ void add_metrics(metrics::Exposition& m, const std::vector<ProviderStatus>& prov
 
 int run(const Command& c, app::Context& context, store::Backend& backend) {
   auto secrets = secrets::SecretStore::from_environment();
-  oos::search::SearchClient client(backend.search(), context.config, secrets, context.clock, *context.logger);
+  oos::search::SearchClient client(backend.search(), backend.key_rings(), context.config, secrets, context.clock,
+                                   *context.logger);
   return app::run_job(context, {"search", ""}, [&](metrics::Exposition& metrics) {
     if (c.verb == Verb::quota) {
       if (c.reset_breaker) client.reset_breaker(*c.reset_breaker);

@@ -55,7 +55,7 @@ int run(const Command& command, app::Context& context, store::Backend& backend, 
   // The built-in `search` type, unless the config names a handler of its own for it.
   std::optional<oos::search::SearchClient> search;
   if (!context.config.handlers.contains("search")) {
-    search.emplace(backend.search(), context.config, secrets, context.clock, *context.logger);
+    search.emplace(backend.search(), backend.key_rings(), context.config, secrets, context.clock, *context.logger);
     worker.add_builtin(
         "search", [&](const queue::Task& task) { return oos::worker::run_search_task(*search, task, context.config); });
   }

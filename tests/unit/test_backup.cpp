@@ -46,6 +46,16 @@ std::vector<fs::path> plant_orphans(const fs::path& dir, util::UnixMillis time) 
   return files;
 }
 
+// `count` tasks of type "big" with a payload of about 2 KB each: a database of several backup copy steps.
+std::vector<queue::NewTask> big_tasks(std::size_t count) {
+  std::vector<queue::NewTask> big(count);
+  for (auto& t : big) {
+    t.type = "big";
+    t.payload = std::string(R"({"pad":")") + std::string(2000, 'x') + "\"}";
+  }
+  return big;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(names_round_trip_and_other_names_are_not_backups) {
@@ -90,12 +100,7 @@ BOOST_FIXTURE_TEST_CASE(a_backup_is_a_verified_copy_with_its_manifest, test::Sto
 // What a progress line shows of a create and a verify (docs/reference.md, "Progress on a terminal"): the copy by
 // bytes up to the database's size, the integrity check by time, the checksum by bytes up to the file's size.
 BOOST_FIXTURE_TEST_CASE(create_and_verify_report_their_stages_with_their_measures, test::StoreFixture) {
-  std::vector<queue::NewTask> big(3000);  // about 6 MB: several copy steps
-  for (auto& t : big) {
-    t.type = "big";
-    t.payload = std::string(R"({"pad":")") + std::string(2000, 'x') + "\"}";
-  }
-  tasks.enqueue_batch(big);
+  tasks.enqueue_batch(big_tasks(3000));  // about 6 MB: several copy steps
   std::vector<util::ProgressReport> reports;
   std::vector<std::string> stages;
   auto record = [&](const util::ProgressReport& r) {
@@ -159,12 +164,7 @@ BOOST_FIXTURE_TEST_CASE(a_second_backup_in_the_same_second_is_refused_and_the_fi
 }
 
 BOOST_FIXTURE_TEST_CASE(a_backup_completes_while_another_connection_keeps_writing, test::StoreFixture) {
-  std::vector<queue::NewTask> big(5000);  // about 10 MB: several copy steps
-  for (auto& t : big) {
-    t.type = "big";
-    t.payload = std::string(R"({"pad":")") + std::string(2000, 'x') + "\"}";
-  }
-  tasks.enqueue_batch(big);
+  tasks.enqueue_batch(big_tasks(5000));  // about 10 MB: several copy steps
   std::atomic<bool> stop{false};
   std::atomic<int> writes{0};
   std::thread writer([&] {

@@ -389,7 +389,8 @@ BOOST_AUTO_TEST_CASE(a_handler_names_its_key_rings_cooldown_and_exhausted_exit_c
   BOOST_TEST((llm.key_rings == std::vector<std::string>{"OPENROUTER_KEYS"}));
   BOOST_TEST(llm.key_cooldown.count() == 900'000);
   BOOST_TEST(llm.key_exhausted_exit_code.value() == 42);
-  const auto& plain = parse_config("[handlers.h]\ncommand = [\"/bin/true\"]\n", "oos.toml").handlers.at("h");
+  const auto defaults = parse_config("[handlers.h]\ncommand = [\"/bin/true\"]\n", "oos.toml");
+  const auto& plain = defaults.handlers.at("h");
   BOOST_TEST(plain.key_rings.empty());
   BOOST_TEST(plain.key_cooldown.count() == 3'600'000);
   BOOST_TEST(!plain.key_exhausted_exit_code);

@@ -55,6 +55,13 @@ std::string fingerprint(std::string_view installation_key, std::string_view key)
   return util::to_hex(std::span(digest.data(), std::min<std::size_t>(length, k_fingerprint_digits / 2)));
 }
 
+std::vector<std::string> fingerprints(std::string_view installation_key, const std::vector<std::string>& keys) {
+  std::vector<std::string> out;
+  out.reserve(keys.size());
+  for (const auto& key : keys) out.push_back(fingerprint(installation_key, key));
+  return out;
+}
+
 RingSync sync_ring(const std::vector<KeyState>& stored, const std::vector<std::string>& fingerprints) {
   RingSync sync;
   for (const auto& row : stored)

@@ -34,6 +34,9 @@ std::string key_variable(std::string_view ring);
 // or with the hash of a leaked key list (docs/decisions.md).
 std::string fingerprint(std::string_view installation_key, std::string_view key);
 
+// The fingerprints of `keys`, in their order.
+std::vector<std::string> fingerprints(std::string_view installation_key, const std::vector<std::string>& keys);
+
 // What the store knows of one key of a ring.
 struct KeyState {
   std::string fingerprint;

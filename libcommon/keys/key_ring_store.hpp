@@ -2,6 +2,7 @@
 // 6, key rings), known by fingerprint only.
 #pragma once
 
+#include <expected>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,13 @@ namespace oos::keys {
 struct KeyPick {
   std::optional<std::string> fingerprint;      // the key chosen (one of those given)
   std::optional<util::UnixMillis> wait_until;  // none chosen: every key cools down until at least then
+};
+
+// A key of a ring handed to one run or request: the key itself (for the process that uses it, never stored or
+// logged) and its fingerprint (what the database, the logs and the messages know it by).
+struct TakenKey {
+  std::string value;
+  std::string fingerprint;
 };
 
 class KeyRingStore {
@@ -34,6 +42,12 @@ class KeyRingStore {
   // Keeps the key out of the ring until `until` (a later cooldown already set stays). A key without a row (removed
   // from the secret meanwhile) is ignored.
   virtual void cool_down(std::string_view ring, std::string_view fingerprint, util::UnixMillis until) = 0;
+
+  // pick() of the ring whose secret holds `keys` (keys::parse_ring), each known by its fingerprint under
+  // `installation_key` (fingerprint_key()): the key chosen, or when every key cools down, the time the first is
+  // back (never before `now`). What the worker and the search client both do with a ring.
+  std::expected<TakenKey, util::UnixMillis> take(std::string_view ring, const std::vector<std::string>& keys,
+                                                 std::string_view installation_key, util::UnixMillis now);
 
   // The ring's keys as stored (last picks' view: a key added since has no row yet), by fingerprint.
   virtual std::vector<KeyState> keys(std::string_view ring) = 0;

@@ -84,8 +84,8 @@ class Chain {
     attempt.probing = m_probing;
     // A probe slot taken here is given back if anything below throws (a busy database, a bad request).
     ProbeGuard guard(*this, name);
-    std::optional<RingKey> key;  // the ring's key in hand
-    std::string last_refusal;    // why the last key was put in cooldown
+    std::optional<keys::TakenKey> key;  // the ring's key in hand
+    std::string last_refusal;           // why the last key was put in cooldown
     Event event = Ready{};
     for (;;) {
       attempt.jitter_draw = m_rng.fraction();
@@ -226,30 +226,18 @@ class Chain {
     std::string m_name;
   };
 
-  // A key of a ring, taken for this search.
-  struct RingKey {
-    std::string value;
-    std::string fingerprint;  // what the database, the logs and the messages know it by
-  };
-
   // The ring's least recently used key not cooling down, taken in the KeyRingStore (shared with every process of
   // the database, as a handler's rings are); when every key cools down, the time the first is back.
-  std::expected<RingKey, util::UnixMillis> pick_key(const std::string& ring,
-                                                    const std::vector<std::string>& ring_keys) {
+  std::expected<keys::TakenKey, util::UnixMillis> pick_key(const std::string& ring,
+                                                           const std::vector<std::string>& ring_keys) {
     if (!m_fingerprint_key) m_fingerprint_key = m_key_rings.fingerprint_key();
-    std::vector<std::string> fingerprints;
-    for (const auto& key : ring_keys) fingerprints.push_back(keys::fingerprint(*m_fingerprint_key, key));
-    auto now = m_clock.now();
-    auto pick = m_key_rings.pick(ring, fingerprints, now);
-    if (!pick.fingerprint) return std::unexpected(std::max(pick.wait_until.value_or(now), now));
-    auto at = static_cast<std::size_t>(std::ranges::find(fingerprints, *pick.fingerprint) - fingerprints.begin());
-    return RingKey{ring_keys.at(at), *pick.fingerprint};
+    return m_key_rings.take(ring, ring_keys, *m_fingerprint_key, m_clock.now());
   }
 
   // Keeps the key out of its ring for `cooldown` (docs/reference.md section 17), with a warning that names it by
   // its fingerprint.
-  void cool_down(const std::string& name, const std::string& ring, const RingKey& key, const KeyCooldown& cooldown,
-                 const std::string& why) {
+  void cool_down(const std::string& name, const std::string& ring, const keys::TakenKey& key,
+                 const KeyCooldown& cooldown, const std::string& why) {
     auto now = m_clock.now();
     auto until =
         cooldown.until_reset ? policy::next_quota_reset(now, policy::quota_zone(name)) : now + cooldown.length.count();

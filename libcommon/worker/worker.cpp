@@ -180,34 +180,28 @@ bool Worker::hand_out_keys(Run& run, std::vector<std::string>& env) {
   };
   try {
     if (!m_fingerprint_key) m_fingerprint_key = m_backend.key_rings().fingerprint_key();
-    std::vector<keys::RingKeys> ring_keys;
-    std::vector<std::vector<std::string>> fingerprints;
-    for (const auto& ring : run.handler->key_rings) {
-      ring_keys.push_back(keys::parse_ring(m_inputs.secrets(ring).value_or("")));
-      if (ring_keys.back().keys.empty())
+    const auto& rings = run.handler->key_rings;
+    std::vector<std::vector<std::string>> ring_keys;
+    for (const auto& ring : rings) {
+      ring_keys.push_back(keys::parse_ring(m_inputs.secrets(ring).value_or("")).keys);
+      if (ring_keys.back().empty())
         return fail(
             fmt::format("handler '{}': key ring '{}' named in key_rings is not set or holds no key", task.type, ring));
-      auto& ring_fingerprints = fingerprints.emplace_back();
-      for (const auto& key : ring_keys.back().keys)
-        ring_fingerprints.push_back(keys::fingerprint(*m_fingerprint_key, key));
     }
-    // Of several rings, one whose every key cools down sends the task back before any key is picked: a pick marks
-    // its key used, and the run would not happen (docs/decisions.md).
-    if (run.handler->key_rings.size() > 1)
-      for (std::size_t i = 0; i < fingerprints.size(); ++i) {
-        auto states = keys::sync_ring(m_backend.key_rings().keys(run.handler->key_rings[i]), fingerprints[i]).states;
-        auto choice = keys::choose_key(states, m_clock.now());
-        if (!choice.index && choice.wait_until) return wait_for(run.handler->key_rings[i], *choice.wait_until);
+    auto& store = m_backend.key_rings();
+    // Of several rings, one whose every key cools down sends the task back before any key is taken: taking marks
+    // a key used, and the run would not happen (docs/decisions.md).
+    if (rings.size() > 1)
+      for (std::size_t i = 0; i < rings.size(); ++i) {
+        auto states = keys::sync_ring(store.keys(rings[i]), keys::fingerprints(*m_fingerprint_key, ring_keys[i]));
+        if (auto until = keys::choose_key(states.states, m_clock.now()).wait_until) return wait_for(rings[i], *until);
       }
-    for (std::size_t i = 0; i < fingerprints.size(); ++i) {
-      const auto& ring = run.handler->key_rings[i];
-      auto pick = m_backend.key_rings().pick(ring, fingerprints[i], m_clock.now());
-      if (!pick.fingerprint) return wait_for(ring, pick.wait_until.value_or(m_clock.now()));
-      auto at = std::ranges::find(fingerprints[i], *pick.fingerprint) - fingerprints[i].begin();
-      const auto& key = ring_keys[i].keys[static_cast<std::size_t>(at)];
-      env.push_back(keys::key_variable(ring) + "=" + key);
-      run.secrets.push_back(key);
-      run.keys.push_back({ring, *pick.fingerprint});
+    for (std::size_t i = 0; i < rings.size(); ++i) {
+      auto taken = store.take(rings[i], ring_keys[i], *m_fingerprint_key, m_clock.now());
+      if (!taken) return wait_for(rings[i], taken.error());
+      env.push_back(keys::key_variable(rings[i]) + "=" + taken->value);
+      run.secrets.push_back(taken->value);
+      run.keys.push_back({rings[i], taken->fingerprint});
     }
   } catch (const std::exception& e) {
     // The database refused the pick (busy, gone): the task goes back at once, as if never started.

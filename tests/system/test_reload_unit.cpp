@@ -76,7 +76,9 @@ BOOST_AUTO_TEST_CASE(a_task_runs_across_the_reload_with_its_handler_and_the_next
                                    "reloaded the configuration from '/etc/oos/oos.toml': "
                                    "handler 'added' added, handler 'sleep' changed, handler 'version' changed"),
                      journal(c, k_worker));
-  BOOST_TEST(c.task_state(across) == "running");  // not cut
+  // Not cut: it succeeds on its first attempt, under the handler it started with (the new 1 s timeout would have
+  // stopped its 3 s sleep). Whether it is still running at this point depends on the machine's speed, so it is
+  // not asserted.
   BOOST_TEST_REQUIRE(wait_until([&] { return c.task_state(across) == "succeeded"; }, 15s), c.task_state(across));
   BOOST_TEST(c.task_attempts(across) == 1);
 

@@ -298,19 +298,19 @@ FailOutcome PgTaskStore::fail_locked(const RunningRow& row, const queue::Failure
     auto delay = policy::retry_delay(row.attempts, settings.backoff_seconds, settings.backoff_jitter, m_rng.fraction());
     outcome = {Fence::applied, TaskStatus::pending, now + delay.count()};
     params.insert(params.end(), {param(outcome.retry_at), param(row.id)});
-    m_connection.exec_params(
-        "WITH done AS (UPDATE tasks SET status = 'pending', run_at = $6, last_error = $4, "
-        "lease_token = NULL, lease_expires_at = NULL, updated_at = $1::bigint WHERE id = $7 "
-        "RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN "SELECT count(*) FROM done",
-        params);
+    m_connection.exec_params("WITH done AS (UPDATE tasks SET status = 'pending', " OOS_PG_COUNT_RUN
+                             ", run_at = $6, last_error = $4, "
+                             "lease_token = NULL, lease_expires_at = NULL, updated_at = $1::bigint WHERE id = $7 "
+                             "RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN "SELECT count(*) FROM done",
+                             params);
     if (outcome.retry_at <= now) notify_runnable(m_connection, row.queue);
   } else {
     params.push_back(param(row.id));
-    m_connection.exec_params(
-        "WITH done AS (UPDATE tasks SET status = 'dead', last_error = $4, finished_at = $1::bigint, "
-        "updated_at = $1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $6 "
-        "RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN "SELECT count(*) FROM done",
-        params);
+    m_connection.exec_params("WITH done AS (UPDATE tasks SET status = 'dead', " OOS_PG_COUNT_RUN
+                             ", last_error = $4, finished_at = $1::bigint, "
+                             "updated_at = $1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $6 "
+                             "RETURNING " OOS_PG_RUNNING_COLUMNS "), " OOS_PG_RECORD_RUN "SELECT count(*) FROM done",
+                             params);
   }
   if (failure.kind == policy::FailureKind::temporary)
     m_breakers.record_neutral(k_breaker_kind, row.queue, now);

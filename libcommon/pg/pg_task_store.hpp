@@ -61,8 +61,8 @@ class PgTaskStore final : public queue::TaskStore {
     std::optional<std::string> worker;
     int replays = 0;
   };
-  // The columns of OOS_PG_RUNNING_COLUMNS (pg/task_sql.hpp), first in a row.
-  static constexpr int k_running_columns = 7;
+  // The columns of OOS_PG_RUNNING_COLUMNS (pg/task_sql.hpp), first in a row (RunningRow reads all but `runs`).
+  static constexpr int k_running_columns = 8;
   static RunningRow read_running_row(const Result& r, int row);
   // Lists the queue in `queues` (where status finds it) unless it is there already.
   void register_queue(const std::string& queue, util::UnixMillis now);

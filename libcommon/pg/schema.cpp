@@ -199,10 +199,23 @@ CREATE TABLE key_ring_installation (
 );
 )sql";
 
-// Version 3 (built from this build's statements, pg/task_sql.hpp): the claim, and a success recorded with the next
-// claim, as functions, so that the server plans them once per connection instead of on every call.
-const std::array<Migration, 4>& migrations() {
-  static const std::array<Migration, 4> all{{{1, k_v1}, {2, k_v2}, {3, sql::define_functions()}, {4, k_v4}}};
+// Version 5: a task counts its recorded runs, so that recording one numbers it without reading task_attempts, and
+// only a running task may hold a lease token, so that a completion's fence is the token alone (pg/task_sql.hpp,
+// OOS_PG_COUNT_RUN and OOS_PG_COMPLETED). The functions are defined again with those statements. The count of a
+// task with history is its last run's number: one pass over task_attempts, in the migration's transaction.
+constexpr const char* k_v5 = R"sql(
+ALTER TABLE tasks ADD COLUMN runs integer NOT NULL DEFAULT 0;
+UPDATE tasks SET runs = a.last_run FROM (SELECT task_id, max(run) AS last_run FROM task_attempts GROUP BY task_id) AS a
+  WHERE tasks.id = a.task_id;
+ALTER TABLE tasks ADD CONSTRAINT tasks_lease_only_while_running CHECK (lease_token IS NULL OR status = 'running');
+)sql";
+
+// Versions 3 and 5 (built from this build's statements, pg/task_sql.hpp): the claim, and a success recorded with the
+// next claim, as functions, so that the server plans them once per connection instead of on every call. Version 3's
+// functions are this build's too; a database that migrates from before it reaches version 5 in the same transaction.
+const std::array<Migration, 5>& migrations() {
+  static const std::array<Migration, 5> all{
+      {{1, k_v1}, {2, k_v2}, {3, sql::define_functions()}, {4, k_v4}, {5, k_v5 + sql::define_functions()}}};
   return all;
 }
 

@@ -84,7 +84,7 @@ constexpr std::string_view k_task_types =
     "replays integer, created_at bigint, updated_at bigint, finished_at bigint";
 constexpr std::string_view k_running_types =
     "id bigint, queue text, attempts integer, max_attempts integer, started_at bigint, lease_owner text, "
-    "replays integer";
+    "replays integer, runs integer";
 constexpr std::string_view k_breaker_types =
     "state text, consecutive_failures integer, opened_at bigint, cooldown_ms bigint";
 // claim()'s $2-$5 after its now ($1); complete_and_claim()'s $1-$8, which claim()'s $2-$5 follow.

@@ -11,18 +11,26 @@ namespace oos::pg::sql {
   "id, queue, type, payload, status, priority, run_at, attempts, max_attempts, unique_key, lease_owner, " \
   "lease_expires_at, last_error, result, replays, created_at, updated_at, finished_at"
 
-// The columns of a running task that recording its run needs (PgTaskStore::RunningRow), in order.
-#define OOS_PG_RUNNING_COLUMNS "id, queue, attempts, max_attempts, started_at, lease_owner, replays"
+// The columns of a running task that recording its run needs (PgTaskStore::RunningRow), in order. `runs` is the
+// number of runs recorded, the one being recorded included when a `done` CTE returns it (OOS_PG_COUNT_RUN).
+#define OOS_PG_RUNNING_COLUMNS "id, queue, attempts, max_attempts, started_at, lease_owner, replays, runs"
+
+// The SET clause of every `done` CTE below: the run being recorded is the task's next (schema version 5).
+#define OOS_PG_COUNT_RUN "runs = tasks.runs + 1"
 
 // The kind of the queues' breakers in the `breakers` table (PgTaskStore's; the search client's are its providers').
 #define OOS_PG_QUEUE_BREAKER_KIND "queue"
 
 // The CTE `done`: the fenced completion of a running task (OOS_PG_RUNNING_COLUMNS; no row when the fence is stale).
-// $1 now, $6 result, $7 task id, $8 its lease token.
-#define OOS_PG_COMPLETED                                                                                 \
-  "done AS (UPDATE tasks SET status = 'succeeded', result = $6, finished_at = $1::bigint, updated_at = " \
-  "$1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $7 AND status = 'running' AND "    \
-  "lease_token = $8 RETURNING " OOS_PG_RUNNING_COLUMNS ")"
+// $1 now, $6 result, $7 task id, $8 its lease token. Only a running task holds a token (the schema's CHECK
+// tasks_lease_only_while_running), so the token is the whole fence: a `status = 'running'` here would let the
+// planner of a function's generic plan walk every running task through tasks_running instead of reading one row
+// by the primary key, which it chose once the statistics had seen none running (docs/decisions.md).
+#define OOS_PG_COMPLETED                                                                                     \
+  "done AS (UPDATE tasks SET status = 'succeeded', " OOS_PG_COUNT_RUN                                        \
+  ", result = $6, finished_at = $1::bigint, "                                                                \
+  "updated_at = $1::bigint, lease_token = NULL, lease_expires_at = NULL WHERE id = $7 AND lease_token = $8 " \
+  "RETURNING " OOS_PG_RUNNING_COLUMNS ")"
 
 // Joins the breaker of the `done` task's queue as `b` (OOS_PG_BREAKER_COLUMNS; NULLs when it has no row): a lookup
 // by key, never a hash join that the generic plan of a function would build on every call.
@@ -32,14 +40,15 @@ namespace oos::pg::sql {
   "AS b ON true"
 
 // Records the run of the task that the statement's CTE `done` (OOS_PG_RUNNING_COLUMNS) finished: its attempt,
-// appended as the task's next run (the row lock on the task orders its runs), and its count in the minute's row of
+// numbered by the task's count of runs (OOS_PG_COUNT_RUN: the row lock on the task orders its runs; no read of
+// task_attempts, whose plan would depend on its statistics), and its count in the minute's row of
 // this connection's shard of queue_counters (pg/schema.cpp). Two CTEs, `attempt` and `counted`, for a statement
 // "WITH done AS (...), " OOS_PG_RECORD_RUN " SELECT ...": in the same statement, one round trip for the run.
 // $1 now, $2 outcome, $3 exit code, $4 error, $5 1 for a failure and 0 for a success.
 #define OOS_PG_RECORD_RUN                                                                                       \
   "attempt AS (INSERT INTO task_attempts (task_id, run, replay, attempt, queue, worker, started_at, ended_at, " \
-  "outcome, exit_code, error) SELECT id, (SELECT coalesce(max(run), 0) + 1 FROM task_attempts WHERE task_id = " \
-  "done.id), replays, attempts, queue, lease_owner, started_at, $1::bigint, $2, $3::integer, $4 FROM done), "   \
+  "outcome, exit_code, error) SELECT id, runs, replays, attempts, queue, lease_owner, started_at, $1::bigint, " \
+  "$2, $3::integer, $4 FROM done), "                                                                            \
   "counted AS (INSERT INTO queue_counters (queue, minute, shard, runs, failures, run_ms) SELECT queue, "        \
   "$1::bigint / 60000, pg_backend_pid() % 16, 1, $5::bigint, greatest(0, $1::bigint - coalesce(started_at, "    \
   "$1::bigint)) FROM done ON CONFLICT (queue, minute, shard) DO UPDATE SET runs = queue_counters.runs + 1, "    \

@@ -11,9 +11,9 @@ CONFIG    ?= config/oos.toml
 LOG_LINES ?= 200
 MAKEFLAGS += --no-print-directory
 SOURCES    = $(shell git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null)
-TEST_LABELS = unit cli system fuzz browser docs api queue worker watchdog durability scale resources metrics health search reliability pg
+TEST_LABELS = unit cli system fuzz browser docs api queue worker watchdog durability scale resources metrics health search reliability pg package
 
-.PHONY: all deps configure build test dev-setup dev-test fuzz fuzz-build fuzz-merge demo bench bench-pg bench-pg-listen bench-completion format lint tidy clean \
+.PHONY: all deps configure build test dev-setup dev-test fuzz fuzz-build fuzz-merge demo bench bench-pg bench-pg-listen bench-completion format lint tidy clean deb \
         install uninstall start stop restart status logs validate $(addprefix test-,$(TEST_LABELS))
 
 all: build
@@ -27,7 +27,8 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
 
-test: build
+# The package test (system.deb_package) installs the .deb that `make deb` built.
+test: build deb
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 # One group of tests by CTest label: by kind test-unit, test-cli, test-fuzz (each fuzz target over its corpus
@@ -37,6 +38,7 @@ test: build
 # test-resources (the /proc readers and the scaling decisions), test-metrics, test-health, test-search,
 # test-reliability, test-api, test-pg (tests/CMakeLists.txt).
 # A label without tests is an error, not a silent pass.
+test-package test-system: deb
 $(addprefix test-,$(TEST_LABELS)): test-%: build
 	@ctest --test-dir $(BUILD_DIR) -L '^$*$$' --no-tests=error --output-on-failure -j$(JOBS)
 
@@ -101,6 +103,11 @@ tidy: configure
 
 clean:
 	@rm -rf $(BUILD_DIR) $(DEV_DIR) $(FUZZ_DIR) demo-state bench-state
+
+# The Debian package (docs/packaging.md): dpkg-buildpackage -us -uc -b over a copy of the tracked files (its own
+# build, without the tests), then lintian (an error or a warning fails); the .deb lands in $(BUILD_DIR)/deb.
+deb: deps
+	@scripts/build-deb $(BUILD_DIR)/deb $(JOBS)
 
 # Installs the tools into $(PREFIX)/bin, their man pages into $(PREFIX)/share/man/man1, man5 and man7, the units
 # into $(PREFIX)/lib/systemd/system (with ExecStart= paths for that PREFIX), sysusers.d/tmpfiles.d entries into

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #ifndef OOS_SOURCE_DIR
 #error "OOS_SOURCE_DIR must name the source tree"
@@ -106,7 +107,8 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   }
 }
 
-Container::Container(const std::string& name) : m_name("oos-" + name + "-" + std::to_string(::getpid())) {
+Container::Container(const std::string& name, ContainerRoot boot_root)
+    : m_name("oos-" + name + "-" + std::to_string(::getpid())), m_root(std::move(boot_root)) {
   if (::geteuid() != 0) throw std::runtime_error("the system tests boot systemd with systemd-nspawn: run them as root");
   for (const auto& root : cgroup_roots()) m_cgroups.push_back(root / m_name);
   try {
@@ -127,11 +129,12 @@ void Container::boot() {
   std::string script;
   for (const auto& cgroup : m_cgroups)
     script += "mkdir -p " + quote(cgroup) + " && echo $$ > " + quote(cgroup / "cgroup.procs") + " && ";
-  script +=
-      "exec systemd-nspawn --quiet --register=no --keep-unit --private-network --console=read-only"
-      " --directory=/ --volatile=yes -M " +
-      m_name + " --bind-ro=" + quote(OOS_SOURCE_DIR) + ":" + k_source_inside + " --bind-ro=" + quote(OOS_BUILD_DIR) +
-      ":" + k_build_inside + " --boot -- systemd.firstboot=off >" + quote(m_dir / "console.log") + " 2>&1";
+  script += "exec systemd-nspawn --quiet --register=no --keep-unit --private-network --console=read-only --directory=" +
+            quote(m_root.directory) + " --volatile=" + quote(m_root.volatile_mode) + " -M " + m_name +
+            " --bind-ro=" + quote(OOS_SOURCE_DIR) + ":" + k_source_inside + " --bind-ro=" + quote(OOS_BUILD_DIR) + ":" +
+            k_build_inside;
+  for (const auto& bind : m_root.binds) script += " --bind=" + quote(bind);
+  script += " --boot -- systemd.firstboot=off >" + quote(m_dir / "console.log") + " 2>&1";
   util::ChildSpec spec;
   spec.argv = {"/bin/sh", "-c", script};
   spec.env = k_clean_env;

@@ -18,11 +18,22 @@
 
 namespace oos::test {
 
+// What a container boots from. By default the host's own root with an empty /etc and /var (`--volatile=yes`), the
+// source and build trees bound read-only.
+struct ContainerRoot {
+  std::filesystem::path directory = "/";
+  // systemd-nspawn's --volatile=: "yes" (only /usr from `directory`) or "overlay" (all of `directory`, read-only,
+  // under a tmpfs overlay: what the container writes is gone at power-off).
+  std::string volatile_mode = "yes";
+  // More binds, "HOST:INSIDE", read-write.
+  std::vector<std::string> binds;
+};
+
 class Container {
  public:
   // Boots a container named "oos-<name>-<our pid>" in cgroups of its own and waits until its systemd has
   // finished booting. Throws std::runtime_error (with the console's tail) when it does not boot.
-  explicit Container(const std::string& name);
+  explicit Container(const std::string& name, ContainerRoot root = {});
   // Powers it off; kills what is left after a while, then removes its cgroups.
   ~Container();
   Container(const Container&) = delete;
@@ -50,6 +61,7 @@ class Container {
   void power_off();
 
   std::string m_name;
+  ContainerRoot m_root;
   TempDir m_dir;
   std::vector<std::filesystem::path> m_cgroups;
   std::unique_ptr<util::ChildProcess> m_nspawn;

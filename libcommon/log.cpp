@@ -110,11 +110,13 @@ std::unique_ptr<Logger> Logger::discard() {
 void Logger::log(LogLevel level, std::string_view message, Fields fields) {
   if (!enabled(level)) return;
   auto now = util::SystemClock().now();
-  if (m_format == LogFormat::journal)
+  if (m_format == LogFormat::journal) {
     send_journal(level, message, fields);
-  else if (m_stderr)
+  } else if (m_stderr) {
+    if (m_before_stderr) m_before_stderr();
     m_stderr->info(m_format == LogFormat::text ? render_text(now, level, m_tool, message, fields)
                                                : render_json(now, level, m_tool, message, fields));
+  }
   if (m_file) m_file->info(render_json(now, level, m_tool, message, fields));
 }
 

@@ -2,6 +2,7 @@
 // optional rotating file. Structured fields become OOS_<KEY> journal fields or JSON members.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -59,6 +60,11 @@ class Logger {
 
   bool enabled(LogLevel level) const { return level >= m_level; }
 
+  // Calls `clear` before each record written to stderr (not to the journal or the file); an empty one stops it.
+  // A progress line on the terminal (util::Progress::finish) erases itself there, so that a record logged while
+  // it is drawn starts on a clean line; the next report draws it again below. See ClearBeforeStderr.
+  void before_stderr(std::function<void()> clear) { m_before_stderr = std::move(clear); }
+
  private:
   void send_journal(LogLevel level, std::string_view message, Fields fields);
 
@@ -68,6 +74,21 @@ class Logger {
   std::shared_ptr<spdlog::logger> m_stderr;  // null in journal mode
   std::shared_ptr<spdlog::logger> m_file;    // null without log.file
   std::optional<sd::Libsystemd> m_systemd;   // loaded in journal mode only
+  std::function<void()> m_before_stderr;     // see before_stderr()
+};
+
+// Logger::before_stderr(clear) while it lives.
+class ClearBeforeStderr {
+ public:
+  ClearBeforeStderr(Logger& logger, std::function<void()> clear) : m_logger(logger) {
+    logger.before_stderr(std::move(clear));
+  }
+  ~ClearBeforeStderr() { m_logger.before_stderr({}); }
+  ClearBeforeStderr(const ClearBeforeStderr&) = delete;
+  ClearBeforeStderr& operator=(const ClearBeforeStderr&) = delete;
+
+ private:
+  Logger& m_logger;
 };
 
 }  // namespace oos::log

@@ -44,8 +44,9 @@ Response list_dead_letter(const Request& r, const std::string& queue, queue::Que
 
 // POST /api/v1/queue/NAME/dead-letter/retry[?dry_run=true]: body empty, {} or {"type": T, "error": TEXT} (both
 // optional, no other field). Does what `oos-retry requeue --all --queue NAME [--type T] [--error-match TEXT]
-// [--dry-run] --json` does (TaskStore::requeue, one transaction) and answers its document. Throws oos::Error 66
-// for an unknown queue, 64 or 65 for a bad parameter or body, and requeue()'s 1 (refused whole, nothing changed).
+// [--dry-run] --json` does (TaskStore::requeue, its batches nested in the request's transaction: all or nothing)
+// and answers its document. Throws oos::Error 66 for an unknown queue, 64 or 65 for a bad parameter or body, and
+// requeue()'s 1 (refused whole, nothing changed).
 Response retry_dead_letter(const Request& r, const std::string& queue, queue::QueueStore& queues,
                            queue::TaskStore& tasks);
 

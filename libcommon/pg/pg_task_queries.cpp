@@ -83,16 +83,40 @@ std::vector<queue::Task> PgTaskStore::list(const std::string& queue, std::option
                                 limit_param(limit), param(highest_below(before))}));
 }
 
+// The dead tasks a DeadFilter selects, its fields in $1 (queue), $2 (type) and $3 (error_match).
+#define OOS_PG_DEAD_MATCHING                                                                                  \
+  "status = 'dead' AND ($1::text IS NULL OR queue = $1::text) AND ($2::text IS NULL OR type = $2::text) AND " \
+  "($3::text IS NULL OR strpos(coalesce(last_error, ''), $3::text) > 0)"
+
 std::vector<queue::Task> PgTaskStore::select_dead(const queue::DeadFilter& filter, std::int64_t limit,
                                                   std::optional<queue::TaskId> before, bool lock) {
-  const std::string sql = std::string("SELECT " OOS_PG_TASK_COLUMNS
-                                      " FROM tasks WHERE status = 'dead' AND ($1::text IS NULL OR queue = $1::text) "
-                                      "AND ($2::text IS NULL OR type = $2::text) AND ($3::text IS NULL OR "
-                                      "strpos(coalesce(last_error, ''), $3::text) > 0) AND id <= $5 ORDER BY id DESC "
-                                      "LIMIT $4") +
+  const std::string sql = std::string("SELECT " OOS_PG_TASK_COLUMNS " FROM tasks WHERE " OOS_PG_DEAD_MATCHING
+                                      " AND id <= $5 ORDER BY id DESC LIMIT $4") +
                           (lock ? " FOR UPDATE" : "");
   return rows::read_tasks(m_connection.exec_params(
       sql, {filter.queue, filter.type, filter.error_match, limit_param(limit), param(highest_below(before))}));
+}
+
+std::int64_t PgTaskStore::count_dead(const queue::DeadFilter& filter) {
+  return int_at(m_connection.exec_params("SELECT count(*) FROM tasks WHERE " OOS_PG_DEAD_MATCHING,
+                                         {filter.queue, filter.type, filter.error_match}),
+                0, 0);
+}
+
+std::vector<queue::Task> PgTaskStore::dead_with_unique_keys(const queue::DeadFilter& filter) {
+  const Result r = m_connection.exec_params("SELECT id, queue, unique_key FROM tasks WHERE " OOS_PG_DEAD_MATCHING
+                                            " AND unique_key IS NOT NULL ORDER BY id DESC",
+                                            {filter.queue, filter.type, filter.error_match});
+  std::vector<queue::Task> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    queue::Task task;
+    task.id = int_at(r, i, 0);
+    task.queue = std::string(r.text(i, 1));
+    task.unique_key = std::string(r.text(i, 2));
+    task.status = queue::TaskStatus::dead;
+    out.push_back(std::move(task));
+  }
+  return out;
 }
 
 std::vector<queue::Task> PgTaskStore::list_dead(const queue::DeadFilter& filter, std::int64_t limit,

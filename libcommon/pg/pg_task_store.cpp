@@ -427,22 +427,26 @@ void PgTaskStore::cancel(queue::TaskId id) {
                 {{"task_id", std::to_string(id)}, {"queue", std::string(r.text(0, 0))}});
 }
 
-void PgTaskStore::refuse_unique_key_conflicts(const std::vector<queue::Task>& dead) {
+void PgTaskStore::refuse_unique_key_conflicts(const std::vector<queue::Task>& dead, std::size_t requeued_before) {
   std::vector<std::string> keys;
   for (const auto& task : dead)
     if (task.unique_key) keys.push_back(task.queue + "/" + *task.unique_key);
   if (!keys.empty()) lock_keys(keys);
-  queue::refuse_unique_key_conflicts(dead, [&](const queue::Task& task) -> std::optional<std::string> {
-    const Result holder = m_connection.exec_params(
-        "SELECT id, status FROM tasks WHERE queue = $1 AND unique_key = $2 AND status IN ('pending', 'running')",
-        {task.queue, *task.unique_key});
-    if (holder.rows() == 0) return std::nullopt;
-    return fmt::format("task {} ({})", int_at(holder, 0, 0), holder.text(0, 1));
-  });
+  queue::refuse_unique_key_conflicts(
+      dead,
+      [&](const queue::Task& task) -> std::optional<std::string> {
+        const Result holder = m_connection.exec_params(
+            "SELECT id, status FROM tasks WHERE queue = $1 AND unique_key = $2 AND status IN ('pending', 'running')",
+            {task.queue, *task.unique_key});
+        if (holder.rows() == 0) return std::nullopt;
+        return fmt::format("task {} ({})", int_at(holder, 0, 0), holder.text(0, 1));
+      },
+      requeued_before);
 }
 
 std::vector<queue::TaskId> PgTaskStore::requeue(std::span<const queue::TaskId> ids, const queue::DeadFilter& filter,
-                                                DryRun dry_run) {
+                                                DryRun dry_run, const util::ProgressCallback& progress) {
+  if (ids.empty() && dry_run == DryRun::no) return requeue_all(filter, progress);
   Transaction tx(m_connection);
   auto now = m_clock.now();
   std::vector<queue::Task> dead;
@@ -463,21 +467,54 @@ std::vector<queue::TaskId> PgTaskStore::requeue(std::span<const queue::TaskId> i
   std::vector<queue::TaskId> selected;
   for (const auto& task : dead) selected.push_back(task.id);
   if (dry_run == DryRun::yes) return selected;
-  for (auto id : selected) {
+  requeue_locked(dead, now);
+  tx.commit();
+  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+  return selected;
+}
+
+// The whole selection's keys are checked first, so that the refusals a requeue expects (two dead tasks of one key,
+// a key an active task held before the command) change nothing; each batch checks its own again under the keys'
+// locks. The check's transaction holds the keys' locks to its end: to the end of the caller's when it nests in one
+// (oos-api's request), whose batches then meet no key taken meanwhile. A batch locks its rows (FOR UPDATE), as the
+// requeue of ids does.
+std::vector<queue::TaskId> PgTaskStore::requeue_all(const queue::DeadFilter& filter,
+                                                    const util::ProgressCallback& progress) {
+  {
+    Transaction tx(m_connection);
+    refuse_unique_key_conflicts(dead_with_unique_keys(filter));
+    tx.commit();
+  }
+  auto batch = [&](std::optional<queue::TaskId> before, std::size_t requeued_before) {
+    Transaction tx(m_connection);
+    auto now = m_clock.now();
+    auto dead = select_dead(filter, queue::k_requeue_batch, before, true);
+    refuse_unique_key_conflicts(dead, requeued_before);
+    requeue_locked(dead, now);
+    tx.commit();
+    std::vector<queue::TaskId> selected;
+    for (const auto& task : dead) {
+      selected.push_back(task.id);
+      m_logger.info(fmt::format("task {} requeued", task.id), {{"task_id", std::to_string(task.id)}});
+    }
+    return selected;
+  };
+  return queue::requeue_in_batches(progress ? count_dead(filter) : 0, batch, progress);
+}
+
+void PgTaskStore::requeue_locked(const std::vector<queue::Task>& dead, util::UnixMillis now) {
+  for (const auto& task : dead) {
     m_connection.exec_params(
         "UPDATE tasks SET status = 'pending', attempts = 0, replays = replays + 1, run_at = $1, updated_at = $1, "
         "finished_at = NULL WHERE id = $2 AND status = 'dead'",
-        {param(now), param(id)});
-    record_event(m_connection, now, "task.requeue", fmt::format("task/{}", id), "dead -> pending");
+        {param(now), param(task.id)});
+    record_event(m_connection, now, "task.requeue", fmt::format("task/{}", task.id), "dead -> pending");
   }
   std::vector<std::string_view> requeued;
   for (const auto& task : dead)
     if (std::find(requeued.begin(), requeued.end(), std::string_view(task.queue)) == requeued.end())
       requeued.push_back(task.queue);
   if (!requeued.empty()) notify_runnable(m_connection, requeued);
-  tx.commit();
-  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
-  return selected;
 }
 
 // Each batch is a transaction of its own that deletes at most k_purge_batch tasks (their attempts cascade), so a

@@ -33,7 +33,7 @@ class PgTaskStore final : public queue::TaskStore {
   int reclaim_expired() override;
   void cancel(queue::TaskId id) override;
   std::vector<queue::TaskId> requeue(std::span<const queue::TaskId> ids, const queue::DeadFilter& filter,
-                                     DryRun dry_run) override;
+                                     DryRun dry_run, const util::ProgressCallback& progress = {}) override;
   queue::PurgeResult purge(const queue::PurgeOptions& options) override;
   std::optional<util::UnixMillis> next_run_at(std::span<const std::string> queues) override;
   std::int64_t runnable_count(std::span<const std::string> queues) override;
@@ -99,10 +99,17 @@ class PgTaskStore final : public queue::TaskStore {
   void lock_unique_keys(std::span<const queue::NewTask> tasks);
   void lock_keys(std::span<const std::string> keys);
   // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue), under the keys' locks.
-  void refuse_unique_key_conflicts(const std::vector<queue::Task>& dead);
+  void refuse_unique_key_conflicts(const std::vector<queue::Task>& dead, std::size_t requeued_before = 0);
+  // requeue() of every dead task matching `filter`, in batches (queue::requeue_in_batches).
+  std::vector<queue::TaskId> requeue_all(const queue::DeadFilter& filter, const util::ProgressCallback& progress);
+  // Puts `dead` (rows this transaction holds) back to pending, an event each, and tells the workers of their queues.
+  void requeue_locked(const std::vector<queue::Task>& dead, util::UnixMillis now);
   // Dead tasks matching `filter`; `lock`: FOR UPDATE (requeue).
   std::vector<queue::Task> select_dead(const queue::DeadFilter& filter, std::int64_t limit,
                                        std::optional<queue::TaskId> before, bool lock);
+  // Dead tasks matching `filter`: how many; those with a unique key, newest first (id, queue and key only).
+  std::int64_t count_dead(const queue::DeadFilter& filter);
+  std::vector<queue::Task> dead_with_unique_keys(const queue::DeadFilter& filter);
 
   Connection& m_connection;
   const config::Config& m_config;

@@ -21,6 +21,17 @@ std::int64_t highest_below(std::optional<TaskId> before) {
 
 }  // namespace
 
+// The dead tasks a DeadFilter selects, its fields bound to ?1 (queue), ?2 (type) and ?3 (error_match).
+#define OOS_DEAD_MATCHING                                                                            \
+  "status = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR " \
+  "instr(coalesce(last_error, ''), ?3) > 0)"
+
+void SqliteTaskStore::bind_filter(SQLite::Statement& q, const DeadFilter& filter) {
+  bind_opt(q, 1, filter.queue);
+  bind_opt(q, 2, filter.type);
+  bind_opt(q, 3, filter.error_match);
+}
+
 std::optional<util::UnixMillis> SqliteTaskStore::next_run_at(std::span<const std::string> queues) {
   std::vector<breaker::NamedBreaker> probes;
   auto eligible = eligible_queues(queues, m_clock.now(), probes);
@@ -93,17 +104,36 @@ std::vector<Task> SqliteTaskStore::list(const std::string& queue, std::optional<
 
 std::vector<Task> SqliteTaskStore::list_dead(const DeadFilter& filter, std::int64_t limit,
                                              std::optional<TaskId> before) {
-  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS
-                      " FROM tasks WHERE status = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2) "
-                      "AND (?3 IS NULL OR instr(coalesce(last_error, ''), ?3) > 0) AND id <= ?5 ORDER BY id DESC "
-                      "LIMIT ?4");
-  bind_opt(*q, 1, filter.queue);
-  bind_opt(*q, 2, filter.type);
-  bind_opt(*q, 3, filter.error_match);
+  auto q = m_db.query("SELECT " OOS_TASK_COLUMNS " FROM tasks WHERE " OOS_DEAD_MATCHING
+                      " AND id <= ?5 ORDER BY id DESC LIMIT ?4");
+  bind_filter(*q, filter);
   q->bind(4, limit);
   q->bind(5, highest_below(before));
   std::vector<Task> out;
   while (q->executeStep()) out.push_back(read_task(*q));
+  return out;
+}
+
+std::int64_t SqliteTaskStore::count_dead(const DeadFilter& filter) {
+  auto q = m_db.query("SELECT count(*) FROM tasks WHERE " OOS_DEAD_MATCHING);
+  bind_filter(*q, filter);
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
+std::vector<Task> SqliteTaskStore::dead_with_unique_keys(const DeadFilter& filter) {
+  auto q = m_db.query("SELECT id, queue, unique_key FROM tasks WHERE " OOS_DEAD_MATCHING
+                      " AND unique_key IS NOT NULL ORDER BY id DESC");
+  bind_filter(*q, filter);
+  std::vector<Task> out;
+  while (q->executeStep()) {
+    Task task;
+    task.id = q->getColumn(0).getInt64();
+    task.queue = q->getColumn(1).getString();
+    task.unique_key = q->getColumn(2).getString();
+    task.status = TaskStatus::dead;
+    out.push_back(std::move(task));
+  }
   return out;
 }
 

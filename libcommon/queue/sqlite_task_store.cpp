@@ -382,19 +382,24 @@ void SqliteTaskStore::cancel(TaskId id) {
   m_logger.info(fmt::format("task {} cancelled", id), {{"task_id", std::to_string(id)}, {"queue", task->queue}});
 }
 
-void SqliteTaskStore::refuse_unique_key_conflicts(const std::vector<Task>& dead) {
-  queue::refuse_unique_key_conflicts(dead, [&](const Task& task) -> std::optional<std::string> {
-    auto holder = m_db.query(
-        "SELECT id, status FROM tasks WHERE queue = ? AND unique_key = ? AND (status = 'pending' OR status = "
-        "'running')");
-    holder->bind(1, task.queue);
-    holder->bind(2, *task.unique_key);
-    if (!holder->executeStep()) return std::nullopt;
-    return fmt::format("task {} ({})", holder->getColumn(0).getInt64(), holder->getColumn(1).getString());
-  });
+void SqliteTaskStore::refuse_unique_key_conflicts(const std::vector<Task>& dead, std::size_t requeued_before) {
+  queue::refuse_unique_key_conflicts(
+      dead,
+      [&](const Task& task) -> std::optional<std::string> {
+        auto holder = m_db.query(
+            "SELECT id, status FROM tasks WHERE queue = ? AND unique_key = ? AND (status = 'pending' OR status = "
+            "'running')");
+        holder->bind(1, task.queue);
+        holder->bind(2, *task.unique_key);
+        if (!holder->executeStep()) return std::nullopt;
+        return fmt::format("task {} ({})", holder->getColumn(0).getInt64(), holder->getColumn(1).getString());
+      },
+      requeued_before);
 }
 
-std::vector<TaskId> SqliteTaskStore::requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) {
+std::vector<TaskId> SqliteTaskStore::requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run,
+                                             const util::ProgressCallback& progress) {
+  if (ids.empty() && dry_run == DryRun::no) return requeue_all(filter, progress);
   db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
   auto now = m_clock.now();
   std::vector<Task> dead;
@@ -412,7 +417,33 @@ std::vector<TaskId> SqliteTaskStore::requeue(std::span<const TaskId> ids, const 
   std::vector<TaskId> selected;
   for (const auto& task : dead) selected.push_back(task.id);
   if (dry_run == DryRun::yes) return selected;
-  for (auto id : selected) {
+  requeue_locked(selected, now);
+  tx.commit();
+  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+  return selected;
+}
+
+// The whole selection's keys are checked first, so that the refusals a requeue expects (two dead tasks of one key,
+// a key an active task held before the command) change nothing; each batch checks its own again under the lock.
+std::vector<TaskId> SqliteTaskStore::requeue_all(const DeadFilter& filter, const util::ProgressCallback& progress) {
+  refuse_unique_key_conflicts(dead_with_unique_keys(filter));
+  auto batch = [&](std::optional<TaskId> before, std::size_t requeued_before) {
+    db::WriteTransaction tx(m_db);  // the time is read once the write lock is held
+    auto now = m_clock.now();
+    auto dead = list_dead(filter, k_requeue_batch, before);
+    refuse_unique_key_conflicts(dead, requeued_before);
+    std::vector<TaskId> selected;
+    for (const auto& task : dead) selected.push_back(task.id);
+    requeue_locked(selected, now);
+    tx.commit();
+    for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+    return selected;
+  };
+  return requeue_in_batches(progress ? count_dead(filter) : 0, batch, progress);
+}
+
+void SqliteTaskStore::requeue_locked(std::span<const TaskId> ids, util::UnixMillis now) {
+  for (auto id : ids) {
     auto q = m_db.query(
         "UPDATE tasks SET status = 'pending', attempts = 0, replays = replays + 1, run_at = ?1, updated_at = ?1, "
         "finished_at = NULL WHERE id = ?2 AND status = 'dead'");
@@ -421,9 +452,6 @@ std::vector<TaskId> SqliteTaskStore::requeue(std::span<const TaskId> ids, const 
     q->exec();
     db::record_event(m_db, now, "task.requeue", fmt::format("task/{}", id), "dead -> pending");
   }
-  tx.commit();
-  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
-  return selected;
 }
 
 PurgeResult SqliteTaskStore::purge(const PurgeOptions& options) {

@@ -28,7 +28,8 @@ class SqliteTaskStore final : public TaskStore {
   Fence release(const Lease& lease, util::UnixMillis not_before = 0) override;
   int reclaim_expired() override;
   void cancel(TaskId id) override;
-  std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) override;
+  std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run,
+                              const util::ProgressCallback& progress = {}) override;
   PurgeResult purge(const PurgeOptions& options) override;
   std::optional<util::UnixMillis> next_run_at(std::span<const std::string> queues) override;
   std::int64_t runnable_count(std::span<const std::string> queues) override;
@@ -44,7 +45,16 @@ class SqliteTaskStore final : public TaskStore {
 
  private:
   // Throws oos::Error 1 naming the first of `dead` whose unique key is taken (see requeue).
-  void refuse_unique_key_conflicts(const std::vector<Task>& dead);
+  void refuse_unique_key_conflicts(const std::vector<Task>& dead, std::size_t requeued_before = 0);
+  // requeue() of every dead task matching `filter`, in batches (queue::requeue_in_batches).
+  std::vector<TaskId> requeue_all(const DeadFilter& filter, const util::ProgressCallback& progress);
+  // Puts the dead tasks `ids` back to pending inside the caller's transaction, an event each.
+  void requeue_locked(std::span<const TaskId> ids, util::UnixMillis now);
+  // Dead tasks matching `filter`: how many; those with a unique key, newest first (id, queue and key only).
+  std::int64_t count_dead(const DeadFilter& filter);
+  std::vector<Task> dead_with_unique_keys(const DeadFilter& filter);
+  // Binds `filter` to ?1 (queue), ?2 (type) and ?3 (error_match).
+  static void bind_filter(SQLite::Statement& q, const DeadFilter& filter);
   struct RunningRow;
   // Lists the queue in `queues` (where status finds it) unless it is there already.
   void register_queue(const std::string& queue, util::UnixMillis now);

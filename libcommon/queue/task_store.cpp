@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -72,7 +73,8 @@ void warn_reclaimed(log::Logger& logger, TaskId id, const std::optional<std::str
 }
 
 void refuse_unique_key_conflicts(const std::vector<Task>& dead,
-                                 const std::function<std::optional<std::string>(const Task&)>& active_holder) {
+                                 const std::function<std::optional<std::string>(const Task&)>& active_holder,
+                                 std::size_t requeued_before) {
   std::map<std::pair<std::string, std::string>, TaskId> claimed;  // (queue, key) -> the requeued task holding it
   for (const auto& task : dead) {
     if (!task.unique_key) continue;
@@ -83,8 +85,35 @@ void refuse_unique_key_conflicts(const std::vector<Task>& dead,
     if (by)
       throw Error(ExitCode::problem_reported,
                   fmt::format("task {} cannot be requeued: {} holds its unique key '{}' in queue '{}' (only one "
-                              "pending or running task per key); nothing is requeued, leave it dead or purge it",
-                              task.id, *by, util::cut_for_message(*task.unique_key), task.queue));
+                              "pending or running task per key); {}, leave it dead or purge it",
+                              task.id, *by, util::cut_for_message(*task.unique_key), task.queue,
+                              requeued_before == 0
+                                  ? std::string("nothing is requeued")
+                                  : fmt::format("{} task{} of its earlier batches stay{} requeued, no other is",
+                                                requeued_before, requeued_before == 1 ? "" : "s",
+                                                requeued_before == 1 ? "s" : "")));
+  }
+}
+
+std::vector<TaskId> requeue_in_batches(std::int64_t total, const RequeueBatch& batch,
+                                       const util::ProgressCallback& progress) {
+  std::vector<TaskId> requeued;
+  auto report = [&] {
+    if (!progress) return;
+    auto done = static_cast<std::uint64_t>(requeued.size());
+    progress({.stage = "",
+              .done = done,
+              .total = std::max(static_cast<std::uint64_t>(std::max<std::int64_t>(total, 0)), done),
+              .unit = util::ProgressUnit::tasks});
+  };
+  report();
+  std::optional<TaskId> before;
+  for (;;) {
+    auto ids = batch(before, requeued.size());
+    if (ids.empty()) return requeued;
+    before = ids.back();
+    requeued.insert(requeued.end(), ids.begin(), ids.end());
+    report();
   }
 }
 

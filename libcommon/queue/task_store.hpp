@@ -14,6 +14,7 @@
 #include "dry_run.hpp"
 #include "error.hpp"
 #include "queue/task.hpp"
+#include "util/progress.hpp"
 #include "util/time.hpp"
 
 namespace oos::config {
@@ -77,9 +78,27 @@ void warn_late(log::Logger& logger, TaskId id, std::string_view what);
 void warn_reclaimed(log::Logger& logger, TaskId id, const std::optional<std::string>& worker, const std::string& queue,
                     TaskStatus after);
 // Throws oos::Error 1 naming the first of `dead` whose unique key is held: by a pending or running task, which
-// `active_holder` names ("task 7 (running)") or nullopt, or by an earlier task of the same requeue.
+// `active_holder` names ("task 7 (running)") or nullopt, or by an earlier task of the same requeue. The message
+// says nothing is requeued, or, with `requeued_before` > 0 (a batch after the first), that the earlier batches'
+// tasks stay requeued.
 void refuse_unique_key_conflicts(const std::vector<Task>& dead,
-                                 const std::function<std::optional<std::string>(const Task&)>& active_holder);
+                                 const std::function<std::optional<std::string>(const Task&)>& active_holder,
+                                 std::size_t requeued_before = 0);
+
+// The dead tasks one transaction of a requeue of every matching task puts back at most: each batch commits, so a
+// large dead letter queue never holds the write lock (or its rows' locks) for long (docs/decisions.md).
+inline constexpr std::int64_t k_requeue_batch = 1000;
+
+// A requeue's batch: requeues (in a transaction of its own) up to k_requeue_batch dead tasks, newest first, of ids
+// below `before` (all when nullopt), `requeued_before` tasks having been requeued already; returns their ids.
+using RequeueBatch = std::function<std::vector<TaskId>(std::optional<TaskId> before, std::size_t requeued_before)>;
+
+// The loop of a requeue in batches that both stores run: reports 0 of `total` (counted first), then runs `batch`
+// from the newest task down, each time below the last task it requeued, until one requeues none, and reports the
+// tasks done after each (stage "", unit tasks; a total that tasks dying meanwhile passed grows to the done).
+// Returns the ids requeued, newest first.
+std::vector<TaskId> requeue_in_batches(std::int64_t total, const RequeueBatch& batch,
+                                       const util::ProgressCallback& progress);
 
 // Per-minute run counters are kept this long (for stats, metrics and the dashboard), then folded by purge().
 inline constexpr std::int64_t k_counter_minutes_kept = 24 * 60;
@@ -130,11 +149,15 @@ class TaskStore {
   // Cancels a pending task. Throws oos::Error 66 if there is no such task, 1 if it is not pending.
   virtual void cancel(TaskId id) = 0;
 
-  // Puts dead tasks back to pending with attempts reset and replays + 1. `ids` empty: every dead task
-  // matching `filter`. Returns the ids requeued (or that would be, with DryRun::yes). Throws 66 for an
-  // unknown id, 1 for a task that is not dead and 1 when a task's unique key is held by a pending or running
-  // task (or by another task of the same requeue): nothing is requeued then, dry run or not.
-  virtual std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run) = 0;
+  // Puts dead tasks back to pending with attempts reset and replays + 1. Returns the ids requeued (or that would
+  // be, with DryRun::yes). Throws 66 for an unknown id, 1 for a task that is not dead and 1 when a task's unique
+  // key is held by a pending or running task (or by another task of the same requeue): nothing is requeued then,
+  // dry run or not. `ids` empty: every dead task matching `filter`, newest first; for real (not a dry run) in
+  // transactions of k_requeue_batch tasks (requeue_in_batches, which reports to `progress`), after a check of the
+  // whole selection's unique keys. Only a key taken after that check, by a task enqueued meanwhile, refuses a
+  // batch after the first: the earlier batches stay requeued then, as after a crash (docs/decisions.md).
+  virtual std::vector<TaskId> requeue(std::span<const TaskId> ids, const DeadFilter& filter, DryRun dry_run,
+                                      const util::ProgressCallback& progress = {}) = 0;
 
   // Deletes finished tasks past their retention (see PurgeOptions); with DryRun::yes only counts them.
   virtual PurgeResult purge(const PurgeOptions& options) = 0;

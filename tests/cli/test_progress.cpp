@@ -2,6 +2,8 @@
 // pseudo-terminal, made by util-linux's script(1), whose transcript is what the terminal received.
 #include <boost/test/unit_test.hpp>
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <regex>
 #include <string>
@@ -117,6 +119,41 @@ BOOST_FIXTURE_TEST_CASE(enqueue_batch_on_a_terminal_shows_the_parse_and_json_doe
   BOOST_TEST(json.out.find("enqueue parse") == std::string::npos, json.out.substr(0, 2000));
   BOOST_TEST(json.out.find("\x1b[K") == std::string::npos);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 7000);
+}
+
+// `requeue --all` commits 1000 tasks at a time and draws done of the total counted first. Its log lines (one per task
+// requeued) erase the line first, so that each starts on a clean line (nothing follows a drawn line but another
+// draw or the erase), and the line is drawn again after them.
+BOOST_FIXTURE_TEST_CASE(retry_requeue_all_on_a_terminal_shows_the_tasks_requeued_and_json_does_not, TerminalFixture) {
+  const std::string kill = "UPDATE tasks SET status = 'dead', finished_at = 1, last_error = 'boom'";
+  sql_exec(kill);
+  auto r = on_terminal("OOS_RETRY_BIN", {"requeue", "--all"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out.substr(0, 2000));
+  for (const auto* done : {"0% 0", "33% 1000", "66% 2000", "100% 3000"})
+    BOOST_TEST(r.out.find(fmt::format("\rrequeue: {} of 3000 tasks", done)) != std::string::npos, done);
+  BOOST_TEST(!std::regex_search(r.out, std::regex("\rrequeue: [^\r\n]*\x1b\\[K[^\r]")), r.out.substr(0, 2000));
+  BOOST_TEST(r.out.find("task 3000 requeued") != std::string::npos);           // the log, on the terminal
+  BOOST_TEST(r.out.rfind("\r\x1b[K") < r.out.find("requeued task 3000\r\n"));  // cleared before the result
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'pending' AND replays = 1") == 3000);
+
+  sql_exec(kill);
+  auto log = dir() / "stderr.log";
+  auto redirected = on_terminal("OOS_RETRY_BIN", {"requeue", "--all"}, "2>" + quoted(log.string()));
+  BOOST_TEST_REQUIRE(redirected.exit_code == 0, redirected.out.substr(0, 2000));
+  auto err = oos::test::read_file(log);
+  BOOST_TEST(err.find("task 3000 requeued") != std::string::npos, err.substr(0, 2000));
+  for (const auto& output : {redirected.out, err}) {
+    BOOST_TEST(output.find("requeue: ") == std::string::npos, output.substr(0, 2000));
+    BOOST_TEST(output.find("\x1b[K") == std::string::npos);
+  }
+
+  sql_exec(kill);
+  auto json = on_terminal("OOS_RETRY_BIN", {"requeue", "--all", "--json"});
+  BOOST_TEST_REQUIRE(json.exit_code == 0, json.out.substr(0, 2000));
+  BOOST_TEST(json.out.find(R"("dry_run":false)") != std::string::npos, json.out.substr(0, 2000));
+  BOOST_TEST(json.out.find("requeue: ") == std::string::npos, json.out.substr(0, 2000));
+  BOOST_TEST(json.out.find("\x1b[K") == std::string::npos);
+  BOOST_TEST(sql_int("SELECT count(*) FROM tasks WHERE status = 'pending' AND replays = 3") == 3000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

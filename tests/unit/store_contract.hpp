@@ -35,6 +35,8 @@ class BackendUnderTest {
   // The first column of the first row of `sql` (no parameters: literal values only).
   virtual std::int64_t sql_int(const std::string& sql) = 0;
   virtual std::string sql_text(const std::string& sql) = 0;
+  // Runs `sql` (no parameters), a write: the setup of a case that needs more rows than the interfaces make quickly.
+  virtual void sql_exec(const std::string& sql) = 0;
 };
 
 // The default queue alone, as claim() takes it; a start time for the worker rows.

@@ -436,6 +436,115 @@ BOOST_FIXTURE_TEST_CASE(a_requeue_whose_unique_key_is_taken_is_refused_and_chang
   BOOST_TEST(tasks.requeue(one, {}, DryRun::no) == std::vector<TaskId>{second});  // one alone comes back
 }
 
+// A requeue of every dead task (no ids) commits k_requeue_batch tasks at a time: after each batch, another
+// connection sees them pending while the rest is still dead. Its progress is 0 of the total counted first with the
+// filter (the other queue's dead task is not in it), then the tasks done after each batch, the last all of them;
+// the ids, rows and events are those one transaction made, newest first.
+BOOST_FIXTURE_TEST_CASE(a_requeue_of_all_commits_in_batches_and_reports_its_progress, ContractFixture) {
+  const auto count = static_cast<std::uint64_t>(2 * k_requeue_batch + 500);
+  std::vector<NewTask> batch(static_cast<std::size_t>(count));
+  for (auto& t : batch) t.type = "job";
+  (void)tasks.enqueue_batch(batch);
+  auto elsewhere = add("other");
+  under_test->sql_exec("UPDATE tasks SET status = 'dead', finished_at = 1700000000000, last_error = 'boom'");
+  clock.advance(1000);
+  auto other = under_test->connect();
+  std::vector<std::uint64_t> done;
+  std::vector<std::uint64_t> totals;
+  std::vector<std::uint64_t> seen_pending;  // by the other connection, at each report
+  auto progress = [&](const util::ProgressReport& r) {
+    BOOST_TEST((r.unit == util::ProgressUnit::tasks));
+    BOOST_TEST(r.stage.empty());
+    done.push_back(r.done);
+    totals.push_back(r.total.value_or(0));
+    seen_pending.push_back(other->tasks().list("default", TaskStatus::pending, -1).size());
+  };
+  auto ids = tasks.requeue({}, {std::string("default"), std::nullopt, std::nullopt}, DryRun::no, progress);
+  const std::vector<std::uint64_t> after_each_batch{0, 1000, 2000, count};
+  BOOST_TEST(done == after_each_batch, boost::test_tools::per_element());
+  BOOST_TEST(seen_pending == after_each_batch, boost::test_tools::per_element());
+  BOOST_TEST(totals == std::vector<std::uint64_t>(4, count), boost::test_tools::per_element());
+  BOOST_REQUIRE(ids.size() == count);
+  BOOST_TEST((std::adjacent_find(ids.begin(), ids.end(), std::less_equal<>()) == ids.end()));  // newest first
+  BOOST_TEST(ids.front() == elsewhere - 1);
+  BOOST_TEST(count_tasks("default", TaskStatus::pending) == count);
+  BOOST_TEST(under_test->sql_int("SELECT count(*) FROM tasks WHERE replays = 1 AND attempts = 0 AND run_at = " +
+                                 std::to_string(clock.now())) == static_cast<std::int64_t>(count));
+  BOOST_TEST(count_events("task.requeue") == static_cast<std::int64_t>(count));
+  BOOST_TEST(tasks.find(elsewhere)->status == TaskStatus::dead);
+  // Nothing left to do: no batch, one report (0 of 0).
+  done.clear();
+  totals.clear();
+  BOOST_TEST(tasks.requeue({}, {std::string("default"), std::nullopt, std::nullopt}, DryRun::no, progress).empty());
+  BOOST_TEST(done == std::vector<std::uint64_t>{0}, boost::test_tools::per_element());
+  BOOST_TEST(totals == std::vector<std::uint64_t>{0}, boost::test_tools::per_element());
+}
+
+// The unique keys of the whole selection are checked before the first batch: two dead tasks of one key, the newest
+// and the oldest (batches apart), are refused whole; nothing is requeued and nothing reported.
+BOOST_FIXTURE_TEST_CASE(a_batched_requeue_refused_by_its_keys_changes_nothing, ContractFixture) {
+  NewTask keyed;
+  keyed.type = "digest";
+  keyed.unique_key = "daily";
+  auto oldest = tasks.enqueue(keyed).id;
+  under_test->sql_exec("UPDATE tasks SET status = 'dead', finished_at = 1700000000000, last_error = 'boom'");
+  std::vector<NewTask> batch(static_cast<std::size_t>(k_requeue_batch), keyed);
+  for (auto& t : batch) t.unique_key.reset();
+  (void)tasks.enqueue_batch(batch);
+  auto newest = tasks.enqueue(keyed).id;  // the key is free again: its holder is dead
+  under_test->sql_exec("UPDATE tasks SET status = 'dead', finished_at = 1700000000000, last_error = 'boom'");
+  int reports = 0;
+  std::string refusal;
+  try {
+    (void)tasks.requeue({}, {}, DryRun::no, [&](const util::ProgressReport&) { ++reports; });
+  } catch (const Error& e) {
+    BOOST_TEST((e.code() == ExitCode::problem_reported));
+    refusal = e.what();
+  }
+  BOOST_TEST(refusal.find(fmt::format("task {} cannot be requeued: task {} (dead, requeued by the same command)",
+                                      oldest, newest)) == 0,
+             refusal);
+  BOOST_TEST(refusal.find("nothing is requeued") != std::string::npos, refusal);
+  BOOST_TEST(reports == 0);
+  BOOST_TEST(count_tasks("default", TaskStatus::dead) == static_cast<std::size_t>(k_requeue_batch + 2));
+  BOOST_TEST(count_events("task.requeue") == 0);
+}
+
+// Only a key taken after that check refuses a later batch, which changes nothing of its own: the earlier batches
+// stay requeued, and the message says how many. Here another connection enqueues a task of the oldest dead task's
+// key once the first batch is committed.
+BOOST_FIXTURE_TEST_CASE(a_key_taken_between_batches_refuses_the_rest_and_keeps_the_earlier_batches, ContractFixture) {
+  NewTask keyed;
+  keyed.type = "digest";
+  keyed.unique_key = "daily";
+  auto oldest = tasks.enqueue(keyed).id;
+  std::vector<NewTask> batch(static_cast<std::size_t>(k_requeue_batch), keyed);
+  for (auto& t : batch) t.unique_key.reset();
+  (void)tasks.enqueue_batch(batch);
+  under_test->sql_exec("UPDATE tasks SET status = 'dead', finished_at = 1700000000000, last_error = 'boom'");
+  auto other = under_test->connect();
+  std::optional<TaskId> holder;
+  auto progress = [&](const util::ProgressReport& r) {
+    if (r.done == static_cast<std::uint64_t>(k_requeue_batch)) holder = other->tasks().enqueue(keyed).id;
+  };
+  std::string refusal;
+  try {
+    (void)tasks.requeue({}, {}, DryRun::no, progress);
+  } catch (const Error& e) {
+    BOOST_TEST((e.code() == ExitCode::problem_reported));
+    refusal = e.what();
+  }
+  BOOST_REQUIRE(holder);
+  BOOST_TEST(refusal.find(fmt::format("task {} cannot be requeued: task {} (pending) holds its unique key 'daily'",
+                                      oldest, *holder)) == 0,
+             refusal);
+  BOOST_TEST(refusal.find("1000 tasks of its earlier batches stay requeued, no other is") != std::string::npos,
+             refusal);
+  BOOST_TEST(tasks.find(oldest)->status == TaskStatus::dead);
+  BOOST_TEST(count_tasks("default", TaskStatus::pending) == static_cast<std::size_t>(k_requeue_batch + 1));
+  BOOST_TEST(count_events("task.requeue") == k_requeue_batch);
+}
+
 // Every run stays in the history across a replay: fail (max attempts 1), requeue, fail again: two rows, in
 // order, the second marked with its replay. (Rows were keyed by attempt number, which a replay resets, so the
 // second run replaced the first.)

@@ -4,13 +4,16 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "log.hpp"
+#include "support/log_file.hpp"
 #include "support/temp_dir.hpp"
 #include "util/fd.hpp"
+#include "util/progress.hpp"
 
 using oos::config::LogFormat;
 using oos::config::LogLevel;
@@ -161,6 +164,38 @@ BOOST_AUTO_TEST_CASE(automatic_format_is_text_on_a_terminal_without_the_journal)
   BOOST_TEST(format_name(resolve_format(LogFormat::automatic, nullptr, terminal.get())) == "text");
   auto matching = journal_stream_of(terminal.get());
   BOOST_TEST(format_name(resolve_format(LogFormat::automatic, matching.c_str(), terminal.get())) == "journal");
+}
+
+// A progress line on the terminal erases itself before each record on stderr while a ClearBeforeStderr lives
+// (Logger::before_stderr): `clear` runs first, once per record written (not for a record below the level), and no
+// longer once it is gone. Fd 2 is a file for the test.
+BOOST_AUTO_TEST_CASE(clear_before_stderr_runs_before_each_record_written_while_it_lives) {
+  TempDir tmp;
+  auto path = tmp / "stderr";
+  Fd saved(::dup(STDERR_FILENO));
+  {
+    Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    BOOST_TEST_REQUIRE(file.get() >= 0);
+    ::dup2(file.get(), STDERR_FILENO);
+  }
+  {
+    oos::log::Logger logger("oos-retry", LogLevel::info, LogFormat::text, oos::config::LogSettings{});
+    {
+      oos::log::ClearBeforeStderr clear(logger, [] { oos::util::write_stderr("<clear>"); });
+      logger.info("one");
+      logger.debug("below the level");
+      logger.info("two");
+    }
+    logger.info("three");
+  }
+  std::fflush(stderr);
+  ::dup2(saved.get(), STDERR_FILENO);
+  auto text = oos::test::file_text(path);
+  BOOST_TEST(text.find("<clear>") == 0, text);
+  BOOST_TEST(text.find("<clear>", text.find("oos-retry: one")) < text.find("oos-retry: two"), text);
+  BOOST_TEST(text.find("<clear>", text.find("oos-retry: two")) == std::string::npos, text);
+  BOOST_TEST(text.find("below the level") == std::string::npos, text);
+  BOOST_TEST(text.find("oos-retry: three") != std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

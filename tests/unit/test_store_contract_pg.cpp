@@ -4,8 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -97,6 +99,7 @@ class PgUnderTest final : public BackendUnderTest {
   std::string sql_text(const std::string& sql) override {
     return std::string(m_backend->connection().exec_params(sql).text(0, 0));
   }
+  void sql_exec(const std::string& sql) override { m_backend->connection().exec_params(sql); }
 
  private:
   std::unique_ptr<PgConnectionBackend> migrated(const std::string& conninfo) {

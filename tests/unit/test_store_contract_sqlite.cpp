@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -38,6 +40,7 @@ class SqliteUnderTest final : public BackendUnderTest {
   std::string sql_text(const std::string& sql) override {
     return m_backend.sqlite()->raw().execAndGet(sql).getString();
   }
+  void sql_exec(const std::string& sql) override { m_backend.sqlite()->raw().exec(sql); }
 
  private:
   std::unique_ptr<db::Database> open() {

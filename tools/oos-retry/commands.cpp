@@ -6,6 +6,8 @@
 
 #include "app/output.hpp"
 #include "error.hpp"
+#include "log.hpp"
+#include "util/progress.hpp"
 
 namespace oos::tools::retry {
 namespace {
@@ -16,13 +18,21 @@ queue::DeadFilter filter_of(const Command& c) {
   return {c.queue, c.type, c.error_match};
 }
 
-int requeue(const Command& c, queue::TaskStore& store) {
+// `requeue`. With --all (not a dry run) the store requeues in batches and reports them to a progress line on a
+// terminal (docs/reference.md, "Progress on a terminal"), which its log lines (one per task requeued) erase first,
+// so that each starts on a clean line; the line is cleared before the result is printed.
+int requeue(const Command& c, app::Context& ctx, queue::TaskStore& store) {
   if (c.ids.empty() && !c.all)
     throw Error(ExitCode::usage, "requeue: give task ids, or --all (with --queue/--type/--error-match to narrow it)");
   if (!c.ids.empty() && (c.all || c.queue || c.type || c.error_match))
     throw Error(ExitCode::usage, "requeue: give either task ids or --all with filters, not both");
   bool dry = c.dry_run == DryRun::yes;
-  auto ids = store.requeue(c.ids, filter_of(c), c.dry_run);
+  std::vector<queue::TaskId> ids;
+  {
+    util::Progress progress("requeue", util::progress_on_stderr(c.json), ctx.clock, util::write_stderr);
+    log::ClearBeforeStderr clear(*ctx.logger, [&progress] { progress.finish(); });
+    ids = store.requeue(c.ids, filter_of(c), c.dry_run, progress.callback());
+  }
   if (c.json) {
     std::cout << app::dump(app::requeued_document(ids, dry)) << '\n';
   } else {
@@ -72,7 +82,7 @@ int run(const Command& c, app::Context& ctx, store::Backend& backend) {
       return 0;
     }
     case Verb::show: app::print_task(std::cout, store, c.ids.at(0), c.json); return 0;
-    case Verb::requeue: return requeue(c, store);
+    case Verb::requeue: return requeue(c, ctx, store);
     case Verb::purge: return purge(c, ctx, store);
   }
   return 0;

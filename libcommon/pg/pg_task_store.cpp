@@ -464,12 +464,11 @@ std::vector<queue::TaskId> PgTaskStore::requeue(std::span<const queue::TaskId> i
     }
   }
   refuse_unique_key_conflicts(dead);
-  std::vector<queue::TaskId> selected;
-  for (const auto& task : dead) selected.push_back(task.id);
+  auto selected = queue::ids_of(dead);
   if (dry_run == DryRun::yes) return selected;
   requeue_locked(dead, now);
   tx.commit();
-  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+  queue::log_requeued(m_logger, selected);
   return selected;
 }
 
@@ -492,11 +491,8 @@ std::vector<queue::TaskId> PgTaskStore::requeue_all(const queue::DeadFilter& fil
     refuse_unique_key_conflicts(dead, requeued_before);
     requeue_locked(dead, now);
     tx.commit();
-    std::vector<queue::TaskId> selected;
-    for (const auto& task : dead) {
-      selected.push_back(task.id);
-      m_logger.info(fmt::format("task {} requeued", task.id), {{"task_id", std::to_string(task.id)}});
-    }
+    auto selected = queue::ids_of(dead);
+    queue::log_requeued(m_logger, selected);
     return selected;
   };
   return queue::requeue_in_batches(progress ? count_dead(filter) : 0, batch, progress);

@@ -414,12 +414,11 @@ std::vector<TaskId> SqliteTaskStore::requeue(std::span<const TaskId> ids, const 
     }
   }
   refuse_unique_key_conflicts(dead);
-  std::vector<TaskId> selected;
-  for (const auto& task : dead) selected.push_back(task.id);
+  auto selected = ids_of(dead);
   if (dry_run == DryRun::yes) return selected;
   requeue_locked(selected, now);
   tx.commit();
-  for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+  log_requeued(m_logger, selected);
   return selected;
 }
 
@@ -432,11 +431,10 @@ std::vector<TaskId> SqliteTaskStore::requeue_all(const DeadFilter& filter, const
     auto now = m_clock.now();
     auto dead = list_dead(filter, k_requeue_batch, before);
     refuse_unique_key_conflicts(dead, requeued_before);
-    std::vector<TaskId> selected;
-    for (const auto& task : dead) selected.push_back(task.id);
+    auto selected = ids_of(dead);
     requeue_locked(selected, now);
     tx.commit();
-    for (auto id : selected) m_logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+    log_requeued(m_logger, selected);
     return selected;
   };
   return requeue_in_batches(progress ? count_dead(filter) : 0, batch, progress);

@@ -65,6 +65,17 @@ void warn_late(log::Logger& logger, TaskId id, std::string_view what) {
               {{"task_id", std::to_string(id)}});
 }
 
+std::vector<TaskId> ids_of(const std::vector<Task>& tasks) {
+  std::vector<TaskId> ids;
+  ids.reserve(tasks.size());
+  for (const auto& task : tasks) ids.push_back(task.id);
+  return ids;
+}
+
+void log_requeued(log::Logger& logger, std::span<const TaskId> ids) {
+  for (auto id : ids) logger.info(fmt::format("task {} requeued", id), {{"task_id", std::to_string(id)}});
+}
+
 void warn_reclaimed(log::Logger& logger, TaskId id, const std::optional<std::string>& worker, const std::string& queue,
                     TaskStatus after) {
   logger.warn(fmt::format("task {}: lease of worker '{}' expired, reclaimed as a failed attempt ({})", id,

@@ -75,6 +75,10 @@ Error cannot_requeue(TaskId id, TaskStatus status);  // 1: only dead tasks can b
 // The failure a reclaimed lease records (outcome "lost").
 Failure lost_lease();
 void warn_late(log::Logger& logger, TaskId id, std::string_view what);
+// The ids of `tasks`, in order.
+std::vector<TaskId> ids_of(const std::vector<Task>& tasks);
+// The info line of each task a requeue put back (after its commit).
+void log_requeued(log::Logger& logger, std::span<const TaskId> ids);
 void warn_reclaimed(log::Logger& logger, TaskId id, const std::optional<std::string>& worker, const std::string& queue,
                     TaskStatus after);
 // Throws oos::Error 1 naming the first of `dead` whose unique key is held: by a pending or running task, which

@@ -7,27 +7,22 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "backup/backup.hpp"
 #include "cli/cli_support.hpp"
+#include "support/text.hpp"
 
 using nlohmann::json;
 using oos::test::CliFixture;
 namespace fs = std::filesystem;
 
+using oos::test::lines_of;
+
 namespace {
 
 constexpr std::int64_t k_hour = 3600 * 1000;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // `text` with every number replaced by '#': two runs a second apart print different ages ("0s ago", "1s ago").
 std::string without_numbers(const std::string& text) {

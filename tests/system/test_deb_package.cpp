@@ -7,11 +7,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/text.hpp"
 #include "system/container.hpp"
+#include "system/oos_container.hpp"
 #include "util/subprocess.hpp"
 
 using namespace oos;
@@ -40,14 +41,6 @@ std::string host_must(const std::vector<std::string>& argv) {
   return r.out;
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
-
 // The processes of user oos, as "PID NAME" lines (a minimal Debian has no procps).
 std::string oos_processes(Container& c) {
   return c
@@ -57,7 +50,6 @@ std::string oos_processes(Container& c) {
 }
 
 const std::string k_apt = "DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Use-Pty=0 ";
-const std::string k_as_oos = "setpriv --reuid=oos --regid=oos --clear-groups ";
 
 }  // namespace
 
@@ -66,7 +58,7 @@ BOOST_AUTO_TEST_SUITE(deb_package)
 BOOST_AUTO_TEST_CASE(installs_starts_runs_a_task_and_purges_clean_on_a_fresh_debian) {
   const auto deb = built_deb();
   const std::string script = std::string(OOS_SOURCE_DIR) + "/tests/system/debian-root";
-  const fs::path root = lines(host_must({script, "root", k_cache.string()})).back();
+  const fs::path root = lines_of(host_must({script, "root", k_cache.string()})).back();
   host_must({script, "fetch", k_cache.string(), deb.string()});
 
   ContainerRoot debian;
@@ -94,7 +86,7 @@ BOOST_AUTO_TEST_CASE(installs_starts_runs_a_task_and_purges_clean_on_a_fresh_deb
   c.must("systemctl enable --now oos.target");
   BOOST_TEST(c.sh("systemctl is-active oos-worker@1.service").out == "active\n",
              c.sh("journalctl -u oos-worker@1 --no-pager").out);
-  const auto id = lines(c.must(k_as_oos + "oos-queue enqueue default ok")).at(0);
+  const auto id = lines_of(c.must(k_as_oos + "oos-queue enqueue default ok")).at(0);
   const bool ran = wait_until(
       [&] {
         return c.sh(k_as_oos + "oos-queue show " + id + " --json").out.find("\"succeeded\"") != std::string::npos;
@@ -106,7 +98,7 @@ BOOST_AUTO_TEST_CASE(installs_starts_runs_a_task_and_purges_clean_on_a_fresh_deb
   BOOST_TEST(health.exit_code == 0, health.out + health.err);
 
   // Purged: no file of the package, no unit (enabled links included), no process; the data stays.
-  const auto files = lines(c.must("dpkg-query -L oos"));
+  const auto files = lines_of(c.must("dpkg-query -L oos"));
   c.must("systemctl enable oos-worker@2.service");
   c.must(k_apt + "purge oos");
   std::string left;

@@ -3,29 +3,21 @@
 #include <boost/test/unit_test.hpp>
 
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/cli.hpp"
 #include "app/completion.hpp"
 #include "queue/id_completion.hpp"
+#include "support/text.hpp"
 
 using namespace oos;
 using oos::queue::IdRange;
 
 namespace {
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
-}
-
 bool has_line(const std::string& spec, const std::string& line) {
-  for (const auto& l : lines(spec))
+  for (const auto& l : oos::test::lines_of(spec))
     if (l == line) return true;
   return false;
 }

@@ -207,8 +207,8 @@ std::optional<ClaimedTask> PgTaskStore::claimed_task(const Result& r, int first_
   return claimed;
 }
 
-// Claims in one statement (autocommit) unless a breaker of the queues is not closed; then decides admission and
-// probes and claims in a transaction (claim_locked).
+// Claims in one statement (autocommit), which passes over the queues whose breakers deny, unless a breaker of the
+// queues is due a probe; then decides admission and probes and claims in a transaction (claim_locked).
 std::optional<ClaimedTask> PgTaskStore::claim(std::span<const std::string> queues, std::string_view worker,
                                               std::optional<util::Millis> lease_for) {
   auto now = m_clock.now();
@@ -343,8 +343,8 @@ FailOutcome PgTaskStore::fail(const queue::Lease& lease, const queue::Failure& f
 
 // A success is recorded and the next task claimed in one statement (sql::complete_and_claim, autocommit): one round
 // trip and one commit. What that statement leaves to the caller gets statements of its own after it: a breaker
-// that the success changes (the half-open probe's, or one that counts failures), and a claim among queues whose
-// breakers are not all closed. A failure, whose decision needs the attempts the fence returns, is a transaction.
+// that the success changes (the half-open probe's, or one that counts failures), and a claim when a breaker of the
+// queues is due a probe. A failure, whose decision needs the attempts the fence returns, is a transaction.
 queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, const queue::RunRecord& run,
                                                     std::span<const std::string> queues, std::string_view worker) {
   queue::RecordAndClaim out;
@@ -363,6 +363,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
        text_array(queues), std::string(worker), token, int_array(lease_lengths(queues, std::nullopt))});
   constexpr int k_breaker_count = k_running_columns + 4;  // after the completed task and its breaker
   out.recorded.status = TaskStatus::succeeded;
+  bool closed_a_breaker = false;  // the probe's success: its queue, which the statement passed over, is admitted now
   if (r.is_null(0, 0)) {
     queue::warn_late(m_logger, lease.task_id, "completion");
     out.recorded.fence = Fence::stale;
@@ -373,10 +374,12 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
       Transaction tx(m_connection);
       m_breakers.record_success(k_breaker_kind, r.text(0, 1), now, seen);
       tx.commit();
+      closed_a_breaker = seen.state != policy::BreakerState::closed;
     }
   }
   out.next = claimed_task(r, k_breaker_count + 1, token, now);
-  if (!out.next && int_at(r, 0, k_breaker_count) > 0) out.next = claim_with_breakers(queues, worker, now, std::nullopt);
+  if (!out.next && (closed_a_breaker || int_at(r, 0, k_breaker_count) > 0))
+    out.next = claim_with_breakers(queues, worker, now, std::nullopt);
   return out;
 }
 
@@ -537,7 +540,8 @@ queue::PurgeResult PgTaskStore::purge(const queue::PurgeOptions& options) {
       const Result r = m_connection.exec_params(
           "WITH gone AS (DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE id > $1 AND queue = $2 AND "
           "status = $3 AND finished_at < $4 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) AND queue = $2 AND "
-          "status = $3 AND finished_at < $4 RETURNING id) SELECT count(*), coalesce(max(id), 0) FROM gone",
+          "status = $3 AND finished_at < $4 RETURNING id)"
+          " SELECT count(*), coalesce(max(id), 0) FROM gone",
           {param(after), queue, std::string(status), param(cutoff), param(k_purge_batch)});
       const std::int64_t n = int_at(r, 0, 0);
       deleted += n;

@@ -210,12 +210,18 @@ UPDATE tasks SET runs = a.last_run FROM (SELECT task_id, max(run) AS last_run FR
 ALTER TABLE tasks ADD CONSTRAINT tasks_lease_only_while_running CHECK (lease_token IS NULL OR status = 'running');
 )sql";
 
-// Versions 3 and 5 (built from this build's statements, pg/task_sql.hpp): the claim, and a success recorded with the
-// next claim, as functions, so that the server plans them once per connection instead of on every call. Version 3's
-// functions are this build's too; a database that migrates from before it reaches version 5 in the same transaction.
-const std::array<Migration, 5>& migrations() {
-  static const std::array<Migration, 5> all{
-      {{1, k_v1}, {2, k_v2}, {3, sql::define_functions()}, {4, k_v4}, {5, k_v5 + sql::define_functions()}}};
+// Versions 3, 5 and 6 (built from this build's statements, pg/task_sql.hpp): the claim, and a success recorded with
+// the next claim, as functions, so that the server plans them once per connection instead of on every call. Version
+// 6 is the functions alone: the claim passes over a queue whose breaker denies instead of leaving the claim to a
+// second round trip (claim_unless_breaker()). Version 3's and 5's functions are this build's too; a database that
+// migrates from before 6 reaches it in the same transaction.
+const std::array<Migration, 6>& migrations() {
+  static const std::array<Migration, 6> all{{{1, k_v1},
+                                             {2, k_v2},
+                                             {3, sql::define_functions()},
+                                             {4, k_v4},
+                                             {5, k_v5 + sql::define_functions()},
+                                             {6, sql::define_functions()}}};
   return all;
 }
 

@@ -23,13 +23,15 @@ struct ClaimParams {
 enum class Breakers { admitted, checked };
 
 // The CTEs `next` (the task to claim) and `claimed` (it, leased; OOS_PG_TASK_COLUMNS), preceded with
-// Breakers::checked by `tripped`: the breakers of the queues that are not closed, in whose presence nothing is
-// claimed. The lease lengths are in the order of the queues.
+// Breakers::checked by `tripped`: the breakers of the queues that are not closed, each with `probe_due`, which is
+// policy::admit()'s Admission::probe (open, its cooldown over). A queue whose breaker is tripped is not claimed from:
+// every such breaker denies unless a probe is due, and in the presence of one that is due nothing is claimed (the
+// caller decides the probe under the breaker's lock). The lease lengths are in the order of the queues.
 std::string claim_ctes(const ClaimParams& p, Breakers breakers) {
   const bool checked = breakers == Breakers::checked;
   return fmt::format(
       "{tripped}next AS (SELECT head.id AS next_id FROM (SELECT name FROM unnest({queues}::text[]) AS u (name) "
-      "WHERE NOT coalesce((SELECT paused FROM queues WHERE queues.name = u.name), false){unless}) AS q "
+      "WHERE NOT coalesce((SELECT paused FROM queues WHERE queues.name = u.name), false){admitted}) AS q "
       "CROSS JOIN LATERAL (SELECT id, priority, run_at FROM tasks WHERE status = 'pending' AND queue = q.name AND "
       "run_at <= {now}::bigint ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) AS head "
       "ORDER BY head.priority DESC, head.run_at, head.id LIMIT 1), "
@@ -38,16 +40,23 @@ std::string claim_ctes(const ClaimParams& p, Breakers breakers) {
       "{lease_ms}::bigint[]) AS l (queue, ms) WHERE l.queue = tasks.queue LIMIT 1), started_at = {now}::bigint, "
       "updated_at = {now}::bigint FROM next WHERE tasks.id = next.next_id RETURNING " OOS_PG_TASK_COLUMNS ") ",
       fmt::arg("tripped",
-               checked ? fmt::format("tripped AS (SELECT name FROM breakers WHERE kind = '" OOS_PG_QUEUE_BREAKER_KIND
-                                     "' AND state <> 'closed' AND name = ANY({}::text[])), ",
-                                     p.queues)
-                       : std::string()),
-      fmt::arg("unless", checked ? " AND NOT EXISTS (SELECT 1 FROM tripped)" : ""), fmt::arg("queues", p.queues),
-      fmt::arg("now", p.now), fmt::arg("worker", p.worker), fmt::arg("token", p.token),
+               checked
+                   ? fmt::format("tripped AS (SELECT name, state = 'open' AND {}::bigint >= coalesce(opened_at, "
+                                 "0) + cooldown_ms AS probe_due FROM breakers WHERE kind = '" OOS_PG_QUEUE_BREAKER_KIND
+                                 "' AND state <> 'closed' AND name = ANY({}::text[])), ",
+                                 p.now, p.queues)
+                   : std::string()),
+      fmt::arg("admitted", checked ? " AND NOT EXISTS (SELECT 1 FROM tripped WHERE tripped.name = u.name OR "
+                                     "tripped.probe_due)"
+                                   : ""),
+      fmt::arg("queues", p.queues), fmt::arg("now", p.now), fmt::arg("worker", p.worker), fmt::arg("token", p.token),
       fmt::arg("lease_ms", p.lease_ms));
 }
 
 constexpr ClaimParams k_claim_params{"$1", "$2", "$3", "$4", "$5"};
+
+// The number of the queues' breakers that are due a probe (Breakers::checked): when it is not 0, nothing was claimed.
+#define OOS_PG_PROBES_DUE "(SELECT count(*) FROM tripped WHERE probe_due)"
 
 }  // namespace
 
@@ -59,7 +68,8 @@ const std::string& claim() {
 
 const std::string& claim_unless_breaker() {
   static const std::string sql = "WITH " + claim_ctes(k_claim_params, Breakers::checked) +
-                                 "SELECT (SELECT count(*) FROM tripped), claimed.* FROM (SELECT 1) AS one "
+                                 "SELECT " OOS_PG_PROBES_DUE
+                                 ", claimed.* FROM (SELECT 1) AS one "
                                  "LEFT JOIN claimed ON true";
   return sql;
 }
@@ -67,8 +77,8 @@ const std::string& claim_unless_breaker() {
 const std::string& complete_and_claim() {
   static const std::string sql = "WITH " OOS_PG_COMPLETED ", " OOS_PG_RECORD_RUN ", " +
                                  claim_ctes({"$1", "$9", "$10", "$11", "$12"}, Breakers::checked) +
-                                 "SELECT done.*, " OOS_PG_BREAKER_COLUMNS
-                                 ", (SELECT count(*) FROM tripped), claimed.* FROM (SELECT 1) AS one LEFT JOIN done "
+                                 "SELECT done.*, " OOS_PG_BREAKER_COLUMNS ", " OOS_PG_PROBES_DUE
+                                 ", claimed.* FROM (SELECT 1) AS one LEFT JOIN done "
                                  "ON true " OOS_PG_BREAKER_OF_DONE " LEFT JOIN claimed ON true";
   return sql;
 }
@@ -118,9 +128,9 @@ const std::array<Function, 3>& functions() {
     const std::string task_columns = prefixed("task_", k_task_types);
     return std::array<Function, 3>{{
         {"oos_claim", claim_arguments, task_columns, claim},
-        {"oos_claim_unless_breaker", claim_arguments, "tripped bigint, " + task_columns, claim_unless_breaker},
+        {"oos_claim_unless_breaker", claim_arguments, "probes_due bigint, " + task_columns, claim_unless_breaker},
         {"oos_complete_and_claim", fmt::format("{}, {}", k_complete_arguments, k_claim_arguments_after_now),
-         fmt::format("{}, {}, tripped bigint, {}", prefixed("done_", k_running_types),
+         fmt::format("{}, {}, probes_due bigint, {}", prefixed("done_", k_running_types),
                      prefixed("breaker_", k_breaker_types), task_columns),
          complete_and_claim},
     }};

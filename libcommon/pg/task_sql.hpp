@@ -64,17 +64,20 @@ namespace oos::pg::sql {
 // (bigint[], in the order of $2). Returns the task (OOS_PG_TASK_COLUMNS), or no row.
 const std::string& claim();
 
-// claim() of any of the queues $2 unless one of them has a breaker that is not closed: the claim of a worker whose
-// breakers are all closed, in one statement that reads them. One row: the number of such breakers, then the task's
-// columns (NULL when none was claimed; always when the number is not 0: the caller decides admission and probes,
-// then runs claim()). Parameters as claim()'s.
+// claim() of the queues $2 that their breakers admit, in one statement that reads them, unless one of them is due a
+// probe: a queue whose breaker is half open or still cooling down is passed over (policy::admit() denies it), so a
+// worker needs a second round trip only when a probe may be due, not for every claim while a breaker is open. One
+// row: the number of breakers due a probe, then the task's columns (NULL when none was claimed; always when the
+// number is not 0: the caller decides admission and probes under the breakers' locks, then runs claim()).
+// Parameters as claim()'s.
 const std::string& claim_unless_breaker();
 
 // A fenced completion, its run recorded (OOS_PG_RECORD_RUN), and claim_unless_breaker(), in one statement: one
-// round trip and one commit per task for a worker whose breakers are closed. $1-$5 as OOS_PG_RECORD_RUN reads them,
-// $6-$8 as OOS_PG_COMPLETED, $9-$12 claim()'s $2-$5 (its now is $1). One row: the completed task
-// (OOS_PG_RUNNING_COLUMNS; NULL when the fence was stale), its queue's breaker (OOS_PG_BREAKER_COLUMNS, NULL when
-// the breaker has no row), the number of breakers as in claim_unless_breaker(), then the claimed task's columns.
+// round trip and one commit per task unless a breaker of the worker's queues is due a probe. $1-$5 as
+// OOS_PG_RECORD_RUN reads them, $6-$8 as OOS_PG_COMPLETED, $9-$12 claim()'s $2-$5 (its now is $1). One row: the
+// completed task (OOS_PG_RUNNING_COLUMNS; NULL when the fence was stale), its queue's breaker
+// (OOS_PG_BREAKER_COLUMNS, NULL when the breaker has no row), the number of breakers due a probe as in
+// claim_unless_breaker(), then the claimed task's columns.
 const std::string& complete_and_claim();
 
 // The three statements above as functions of the schema (PL/pgSQL, created by define_functions() in the schema's

@@ -256,7 +256,7 @@ BOOST_AUTO_TEST_CASE(the_claim_functions_are_those_the_latest_migration_defines)
   std::uint64_t fingerprint = 14695981039346656037ULL;  // FNV-1a, 64 bits
   for (char c : pg::sql::define_functions())
     fingerprint = (fingerprint ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  BOOST_TEST(fingerprint == 0xe52c3a0f7930cb70ULL,  // version 5
+  BOOST_TEST(fingerprint == 0x82d9bb44313be39eULL,  // version 6
              fmt::format("the claim functions changed (fingerprint {:#x}): add a schema migration that runs "
                          "sql::define_functions() again (pg/schema.cpp), then record the fingerprint here",
                          fingerprint));
@@ -291,6 +291,22 @@ BOOST_FIXTURE_TEST_CASE(purge_deletes_in_batches_until_nothing_is_left, PgFixtur
   BOOST_TEST(purged.succeeded == count);
   BOOST_TEST(purged.dead == 0);
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 11);
+}
+
+// A purged task's attempts go with it (the foreign key cascades); a kept task's attempts stay.
+BOOST_FIXTURE_TEST_CASE(purge_deletes_the_attempts_of_the_tasks_it_deletes, PgFixture) {
+  const TaskId retried = add();
+  const TaskId succeeded = add();
+  fail_one();  // `retried` is pending again, its run recorded, its next one after a backoff
+  auto c = tasks.claim(k_default, "w");
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->task.id == succeeded);
+  BOOST_TEST(tasks.complete(c->lease, "{}", 0) == Fence::applied);
+  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 2);
+  clock.advance(8LL * 86'400'000);
+  BOOST_TEST(tasks.purge({}).succeeded == 1);
+  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 1);
+  BOOST_TEST(sql_int("SELECT task_id FROM task_attempts") == retried);
 }
 
 // Per-minute counters older than a day are folded into minute 0; the totals (summed over shards) stay whole.
@@ -450,6 +466,44 @@ BOOST_FIXTURE_TEST_CASE(a_half_open_breaker_lets_exactly_one_probe_through_acros
     BOOST_REQUIRE((breaker_state() == policy::BreakerState::open));
   }
   BOOST_TEST(pg::count_events(connection, "breaker.half_open") >= k_rounds);
+}
+
+// A queue whose breaker is open and cooling down is passed over inside the claim's one statement: claiming another
+// queue's task, alone or with a success recorded, takes no second round trip (the transaction that decides probes).
+// Once the cooldown is over, a probe is due and that transaction decides it. Seen from another connection: the last
+// statement the store's connection ran.
+BOOST_FIXTURE_TEST_CASE(an_open_breaker_costs_no_second_round_trip_while_it_cools_down, PgFixture) {
+  config.breaker.failure_threshold = 1;
+  config.queue.backoff_seconds = {0};
+  config.queue.max_attempts = 10;
+  add();
+  fail_one();  // opens the default queue's breaker; its task is runnable again
+  BOOST_REQUIRE((breaker_state() == policy::BreakerState::open));
+  add("other");
+  add("other");
+  const std::array<std::string, 2> queues{"default", "other"};
+  pg::Connection observer = connect();
+  auto last_statement = [&] {
+    return observer
+        .exec_params("SELECT query FROM pg_stat_activity WHERE pid = $1", {pg::param(connection.backend_pid())})
+        .text(0, 0);
+  };
+  auto first = tasks.claim(queues, "w");
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->task.queue == "other");
+  BOOST_TEST(last_statement().starts_with("SELECT * FROM oos_claim_unless_breaker("), last_statement());
+  auto second = tasks.record_and_claim(first->lease, {true, "{}", {}}, queues, "w");
+  BOOST_REQUIRE(second.next);
+  BOOST_TEST(second.next->task.queue == "other");
+  BOOST_TEST(last_statement().starts_with("SELECT * FROM oos_complete_and_claim("), last_statement());
+
+  clock.advance(breakers.load("queue", "default").cooldown_ms);
+  auto probe = tasks.record_and_claim(second.next->lease, {true, "{}", {}}, queues, "w");
+  BOOST_REQUIRE(probe.next);
+  BOOST_TEST(probe.next->task.queue == "default");
+  BOOST_TEST(probe.next->probe);
+  BOOST_TEST(last_statement() == "COMMIT");
+  BOOST_TEST((breaker_state() == policy::BreakerState::half_open));
 }
 
 // A claimer that finds the breaker's lock taken (another claimer deciding the probe) skips the queue at once.

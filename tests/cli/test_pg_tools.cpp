@@ -1,7 +1,8 @@
 // The tools beside oos-queue and oos-worker on a shared PostgreSQL (docs/reference.md section 19): oos-retry through
 // the store interfaces with the output and exit codes it has on SQLite, against the throwaway cluster of
-// support/pg_cluster. oos-backup and oos-integrity refuse there with 69, naming what to use instead. oos-health
-// checks the queues, the workers and the server.
+// support/pg_cluster, on dead tasks a worker made there (each verb's cases, purge's among them: cli_pg.retry).
+// oos-backup and oos-integrity refuse there with 69, naming what to use instead. oos-health checks the queues, the
+// workers and the server.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -114,22 +115,6 @@ BOOST_FIXTURE_TEST_CASE(retry_lists_shows_requeues_and_the_worker_runs_the_task_
   BOOST_TEST_REQUIRE(after["attempt_history"].size() == 2u, after.dump());
   BOOST_TEST(after["attempt_history"][1]["replay"] == 1);
   BOOST_TEST(ids_of(retry({"list", "--json"}).out) == (std::vector<long long>{3, 1}));
-}
-
-BOOST_FIXTURE_TEST_CASE(retry_purge_deletes_old_dead_tasks_only, PgHosts) {
-  make_dead_letters(*this);
-  connect().exec_params("UPDATE tasks SET finished_at = finished_at - 3 * 86400000 WHERE id IN (1, 3)");
-  auto dry = retry({"purge", "--older-than", "2d", "--dry-run"});
-  BOOST_TEST(dry.exit_code == 0, dry.err);
-  BOOST_TEST(dry.out == "would delete 2 dead tasks\n");
-  BOOST_TEST(pg_int("SELECT count(*) FROM tasks") == 4);
-  auto kept = retry({"purge", "--json"});  // the default retention is 7 days: nothing is that old
-  BOOST_TEST(json::parse(kept.out) == json::parse(R"({"deleted":0,"dry_run":false})"));
-  auto done = retry({"purge", "--older-than", "2d"});
-  BOOST_TEST(done.exit_code == 0, done.err);
-  BOOST_TEST(done.out == "deleted 2 dead tasks\n");
-  BOOST_TEST(pg_text("SELECT string_agg(id::text, ',' ORDER BY id) FROM tasks") == "2,4");
-  BOOST_TEST(retry({"purge", "--older-than", "soon"}).exit_code == 64);
 }
 
 // Backups and integrity checks of PostgreSQL are the server's tools' business: every verb refuses with 69 and one

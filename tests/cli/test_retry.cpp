@@ -133,6 +133,7 @@ BOOST_FIXTURE_TEST_CASE(purge_deletes_old_dead_tasks_only, CliFixture) {
   auto kept = retry({"purge", "--json"});  // the default retention is 7 days: nothing is that old
   BOOST_TEST(json::parse(kept.out) == json::parse(R"({"deleted":0,"dry_run":false})"));
   auto done = retry({"purge", "--older-than", "2d"});
+  BOOST_TEST(done.exit_code == 0, done.err);
   BOOST_TEST(done.out == "deleted 2 dead tasks\n");
   BOOST_TEST(sql_text("SELECT group_concat(id) FROM (SELECT id FROM tasks ORDER BY id) AS t") == "2,4");
   BOOST_TEST(retry({"purge", "--older-than", "soon"}).exit_code == 64);

@@ -6,7 +6,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <array>
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "log.hpp"
 #include "queue/id_completion.hpp"
 #include "store/backend.hpp"
+#include "store_steps.hpp"
 #include "support/log_file.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -39,8 +39,7 @@ class BackendUnderTest {
   virtual void sql_exec(const std::string& sql) = 0;
 };
 
-// The default queue alone, as claim() takes it; a start time for the worker rows.
-inline const std::array<std::string, 1> k_default{"default"};
+// A start time for the worker rows (k_default, the default queue alone: store_steps.hpp).
 inline constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
 
 struct StoreContractFixture {
@@ -66,18 +65,10 @@ struct StoreContractFixture {
     return breakers.load("queue", queue).state;
   }
   queue::TaskId add(const std::string& queue_name = "default", int priority = 0) {
-    queue::NewTask task;
-    task.queue = queue_name;
-    task.type = "job";
-    task.priority = priority;
-    return tasks.enqueue(task).id;
+    return add_job(tasks, queue_name, priority);
   }
   // Claims and fails (retryable) one task of the default queue.
-  void fail_one() {
-    auto c = tasks.claim(k_default, "w");
-    BOOST_REQUIRE(c);
-    tasks.fail(c->lease, {policy::FailureKind::retryable, "boom", 1});
-  }
+  void fail_one() { claim_and_fail_one(tasks); }
   // Tasks of `queue` (of one status), through list().
   std::size_t count_tasks(const std::string& queue, std::optional<queue::TaskStatus> status = std::nullopt) {
     return tasks.list(queue, status, -1).size();

@@ -1139,16 +1139,8 @@ BOOST_FIXTURE_TEST_CASE(stats_report_the_last_hours_runs_and_failures, ContractF
 // The tasks that died since a time, per queue (oos-health). (Which index each backend reads it from: the plan
 // checks of test_queue_store.cpp and test_pg_queue_store.cpp.)
 BOOST_FIXTURE_TEST_CASE(dead_since_counts_the_tasks_dead_since_a_time_per_queue, ContractFixture) {
-  const std::array<std::string, 2> both{"mail", "images"};
-  for (int i = 0; i < 3; ++i) add("mail");
-  add("images");
-  for (int i = 0; i < 4; ++i) {
-    auto c = tasks.claim(both, "w");
-    BOOST_REQUIRE(c);
-    tasks.fail(c->lease, {policy::FailureKind::permanent, "x", 1});
-    clock.advance(60'000);
-  }
-  auto since = clock.now() - 150'000;  // the last two deaths (60 and 120 s ago): mail's third, then images'
+  // Since `since`, the last two deaths (60 and 120 s ago): mail's third, then images'.
+  auto since = four_deaths_a_minute_apart(tasks, clock);
   auto dead = queues.dead_since(since);
   BOOST_TEST(dead.size() == 2u);
   BOOST_TEST(dead["mail"] == 1);
@@ -1339,10 +1331,7 @@ BOOST_FIXTURE_TEST_CASE(the_next_heartbeat_updates_the_same_row, ContractFixture
 
 // By name in byte order ("B" before "a").
 BOOST_FIXTURE_TEST_CASE(list_is_by_name_and_remove_deletes_one_row, ContractFixture) {
-  workers.heartbeat("b", 2, "h", k_t0, k_t0, "", 0);
-  workers.heartbeat("a", 1, "h", k_t0, k_t0, "", 0);
-  workers.heartbeat("c", 3, "h", k_t0, k_t0, "", 0);
-  workers.heartbeat("B", 4, "h", k_t0, k_t0, "", 0);
+  four_workers_out_of_order(workers, k_t0);
   auto rows = workers.list();
   BOOST_REQUIRE(rows.size() == 4u);
   BOOST_TEST(rows[0].name == "B");

@@ -17,6 +17,7 @@
 #include "queue/queue_store.hpp"
 #include "queue/sqlite_queue_store.hpp"
 #include "queue/sqlite_task_store.hpp"
+#include "store_steps.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
@@ -79,11 +80,7 @@ struct StoreFixture {
   }
   std::string sql_text(const std::string& sql) { return db->raw().execAndGet(sql).getString(); }
   queue::TaskId add(const std::string& queue_name = "default", int priority = 0) {
-    queue::NewTask task;
-    task.queue = queue_name;
-    task.type = "job";
-    task.priority = priority;
-    return tasks.enqueue(task).id;
+    return add_job(tasks, queue_name, priority);
   }
 };
 

@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "pg/connection.hpp"
 #include "pg/values.hpp"
+#include "support/error_of.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/printers.hpp"
 #include "support/silent_server.hpp"
@@ -16,17 +17,7 @@
 namespace oos {
 namespace {
 
-// Runs `action`, which must throw oos::Error, and returns it.
-template <typename Action>
-Error error_of(Action action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e;
-  }
-  BOOST_FAIL("no oos::Error thrown");
-  return Error(ExitCode::ok, "");
-}
+using test::error_of;
 
 long count_rows(pg::Connection& connection, const std::string& table) {
   return std::stol(std::string(connection.exec_params("SELECT count(*) FROM " + table).text(0, 0)));

@@ -31,10 +31,10 @@
 #include "pg/queue_sql.hpp"
 #include "pg/schema.hpp"
 #include "pg/values.hpp"
+#include "pg_store_fixture.hpp"
 #include "support/log_file.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/printers.hpp"
-#include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
 using namespace oos;
@@ -44,49 +44,14 @@ namespace {
 
 constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
 
-pg::Connection migrated(const std::string& conninfo) {
-  pg::Connection connection(conninfo);
-  pg::migrate(connection);
-  return connection;
-}
-
 // A migrated schema of its own, a manual clock, the three stores on one connection and a log file to read back.
-struct QueueFixture {
-  test::PgSchema schema = test::PgCluster::instance().fresh_schema();
-  test::TempDir dir;
-  config::Config config;
-  util::ManualClock clock{1'700'000'000'000};
-  std::unique_ptr<log::Logger> logger = test::json_file_logger(dir / "oos.log");
-  pg::Connection connection = migrated(schema.conninfo());
-  pg::PgTaskStore pg_tasks{connection, config, clock, *logger};
-  TaskStore& tasks = pg_tasks;
+struct QueueFixture : test::PgStoreFixture {
   pg::PgQueueStore pg_queues{connection, config, *logger};
   QueueStore& queues = pg_queues;
   pg::PgWorkerRegistry pg_registry{connection};
   WorkerRegistry& registry = pg_registry;
 
   std::string log_text() { return test::file_text(dir / "oos.log"); }
-  // Another connection to the same schema.
-  pg::Connection connect() { return pg::Connection(schema.conninfo()); }
-  long long sql_int(const std::string& sql, const std::vector<pg::Param>& params = {}) {
-    return pg::int_at(connection.exec_params(sql, params), 0, 0);
-  }
-  TaskId add(const std::string& queue_name = "default") {
-    NewTask task;
-    task.queue = queue_name;
-    task.type = "job";
-    return tasks.enqueue(task).id;
-  }
-  // `count` pending tasks of `queue` inserted by one statement, `delayed` of them not runnable for an hour (no
-  // events, no validation: for volume).
-  void bulk_insert(int count, const std::string& queue = "default", int delayed = 0) {
-    connection.exec_params(
-        "INSERT INTO tasks (queue, type, payload, status, priority, run_at, max_attempts, created_at, updated_at) "
-        "SELECT $1, 'job', '{}', 'pending', i % 5, CASE WHEN i <= $4 THEN $2::bigint + 3600000 ELSE $2::bigint - i "
-        "END, 10, $2::bigint, $2::bigint FROM generate_series(1, $3::int) AS i",
-        {queue, pg::param(clock.now()), pg::param(count), pg::param(delayed)});
-    connection.exec_params("INSERT INTO queues (name, updated_at) VALUES ($1, 0) ON CONFLICT DO NOTHING", {queue});
-  }
   // The plan of `sql` with `params`, as JSON text.
   std::string plan(const char* sql, const std::vector<pg::Param>& params) {
     return std::string(connection.exec_params(std::string("EXPLAIN (FORMAT JSON) ") + sql, params).text(0, 0));
@@ -195,16 +160,7 @@ BOOST_FIXTURE_TEST_CASE(totals_stats_and_activity_sum_the_counter_shards, QueueF
 // The tasks that died since a time, per queue (oos-health), are read from the index of dead tasks by when they died:
 // its plan walks that range, never all the tasks. (What it counts: the store contract.)
 BOOST_FIXTURE_TEST_CASE(dead_since_reads_its_range_from_the_dead_by_finished_index, QueueFixture) {
-  const std::array<std::string, 2> both{"mail", "images"};
-  for (int i = 0; i < 3; ++i) add("mail");
-  add("images");
-  for (int i = 0; i < 4; ++i) {
-    auto c = tasks.claim(both, "w");
-    BOOST_REQUIRE(c);
-    tasks.fail(c->lease, {policy::FailureKind::permanent, "x", 1});
-    clock.advance(60'000);
-  }
-  auto since = clock.now() - 150'000;  // the last two deaths (60 and 120 s ago)
+  auto since = test::four_deaths_a_minute_apart(tasks, clock);  // the last two deaths (60 and 120 s ago)
   bulk_insert(20'000);
   // Half of them died long ago: the range since `since` holds the two recent ones only.
   connection.exec_params("UPDATE tasks SET status = 'dead', finished_at = 1 WHERE id % 2 = 0");
@@ -222,10 +178,7 @@ BOOST_FIXTURE_TEST_CASE(dead_since_reads_its_range_from_the_dead_by_finished_ind
 BOOST_FIXTURE_TEST_CASE(list_is_by_name_in_byte_order_under_a_linguistic_collation, QueueFixture) {
   // (remove(): the store contract.)
   connection.exec_params("ALTER TABLE workers ALTER COLUMN name TYPE text COLLATE \"und-x-icu\"");
-  registry.heartbeat("b", 2, "h", k_t0, k_t0, "", 0);
-  registry.heartbeat("a", 1, "h", k_t0, k_t0, "", 0);
-  registry.heartbeat("c", 3, "h", k_t0, k_t0, "", 0);
-  registry.heartbeat("B", 4, "h", k_t0, k_t0, "", 0);
+  test::four_workers_out_of_order(registry, k_t0);
   auto rows = registry.list();
   BOOST_REQUIRE(rows.size() == 4u);
   BOOST_TEST(rows[0].name == "B");
@@ -237,12 +190,7 @@ BOOST_FIXTURE_TEST_CASE(list_is_by_name_in_byte_order_under_a_linguistic_collati
 // What each worker runs now is read from the index of running tasks: its plan never walks every task (the dashboard
 // asks on every refresh). (What it returns: the store contract.)
 BOOST_FIXTURE_TEST_CASE(current_tasks_reads_the_running_tasks_from_their_index, QueueFixture) {
-  const std::array<std::string, 1> names{"default"};
-  for (int i = 0; i < 3; ++i) add();
-  auto first = tasks.claim(names, "w1");
-  auto second = tasks.claim(names, "w2");
-  BOOST_REQUIRE(first);
-  BOOST_REQUIRE(second);
+  test::run_two_of_three(tasks);
   BOOST_REQUIRE(registry.current_tasks().size() == 2u);
   bulk_insert(20'000);
   connection.exec_params("UPDATE tasks SET status = 'succeeded', finished_at = 1 WHERE id % 3 = 0");

@@ -9,6 +9,7 @@
 #include "pg/pg_sample_store.hpp"
 #include "pg/schema.hpp"
 #include "pg/values.hpp"
+#include "samples.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/printers.hpp"
 
@@ -18,21 +19,6 @@ using namespace oos::test;
 namespace {
 
 constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
-
-store::Sample sample(util::UnixMillis at, double load, std::int64_t runnable = 0) {
-  store::Sample s;
-  s.at = at;
-  s.load1 = load;
-  s.memory_available_percent = 42.5;
-  s.runnable = runnable;
-  return s;
-}
-
-std::vector<double> loads(const std::vector<store::Sample>& samples) {
-  std::vector<double> out;
-  for (const auto& s : samples) out.push_back(s.load1);
-  return out;
-}
 
 struct PgSampleFixture {
   PgSchema schema = PgCluster::instance().fresh_schema();

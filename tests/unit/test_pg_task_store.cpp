@@ -33,10 +33,10 @@
 #include "pg/schema.hpp"
 #include "pg/task_sql.hpp"
 #include "pg/values.hpp"
-#include "support/log_file.hpp"
+#include "pg_store_fixture.hpp"
+#include "support/error_of.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/printers.hpp"
-#include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
 using namespace oos;
@@ -44,25 +44,8 @@ using namespace oos::queue;
 
 namespace {
 
-const std::array<std::string, 1> k_default{"default"};
-
-pg::Connection migrated(const std::string& conninfo) {
-  pg::Connection connection(conninfo);
-  pg::migrate(connection);
-  return connection;
-}
-
-// Runs `action`, which must throw oos::Error, and returns it.
-template <typename Action>
-Error error_of(Action action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e;
-  }
-  BOOST_FAIL("no oos::Error thrown");
-  return Error(ExitCode::ok, "");
-}
+using test::error_of;
+using test::k_default;
 
 // Runs `body(i)` on `count` threads at once (released together by a barrier) and rethrows the first exception.
 void run_together(int count, const std::function<void(int, std::barrier<>&)>& body) {
@@ -82,46 +65,16 @@ void run_together(int count, const std::function<void(int, std::barrier<>&)>& bo
     if (e) std::rethrow_exception(e);
 }
 
-// A migrated schema of its own, a manual clock, a store on one connection, logging to a file.
-struct PgFixture {
-  test::PgSchema schema = test::PgCluster::instance().fresh_schema();
-  test::TempDir dir;
-  config::Config config;
-  util::ManualClock clock{1'700'000'000'000};
-  std::unique_ptr<log::Logger> logger = test::json_file_logger(dir / "oos.log");
-  pg::Connection connection = migrated(schema.conninfo());
-  pg::PgTaskStore pg_tasks{connection, config, clock, *logger};
-  TaskStore& tasks = pg_tasks;
+// A migrated schema of its own, a manual clock, a store on one connection, logging to a file (PgStoreFixture), and
+// the breakers on that connection.
+struct PgFixture : test::PgStoreFixture {
   pg::PgBreakerStore breakers{connection, config.breaker, *logger};
 
-  // Another connection to the same schema.
-  pg::Connection connect() { return pg::Connection(schema.conninfo()); }
-  long long sql_int(const std::string& sql) { return pg::int_at(connection.exec_params(sql), 0, 0); }
   policy::BreakerState breaker_state(const std::string& queue = "default") {
     return breakers.load("queue", queue).state;
   }
-  TaskId add(const std::string& queue_name = "default", int priority = 0) {
-    NewTask task;
-    task.queue = queue_name;
-    task.type = "job";
-    task.priority = priority;
-    return tasks.enqueue(task).id;
-  }
   // Claims and fails one task of the default queue.
-  void fail_one() {
-    auto c = tasks.claim(k_default, "w");
-    BOOST_REQUIRE(c);
-    tasks.fail(c->lease, {policy::FailureKind::retryable, "boom", 1});
-  }
-  // `count` pending tasks of `queue` inserted by one statement (no events, no validation: for volume).
-  void bulk_insert(int count, const std::string& queue = "default") {
-    connection.exec_params(
-        "INSERT INTO tasks (queue, type, payload, status, priority, run_at, max_attempts, created_at, updated_at) "
-        "SELECT $1, 'job', '{}', 'pending', i % 5, $2::bigint - i, 10, $2::bigint, $2::bigint "
-        "FROM generate_series(1, $3::int) AS i",
-        {queue, pg::param(clock.now()), pg::param(count)});
-    connection.exec_params("INSERT INTO queues (name, updated_at) VALUES ($1, 0) ON CONFLICT DO NOTHING", {queue});
-  }
+  void fail_one() { test::claim_and_fail_one(tasks); }
 };
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <array>
 #include <string>
 #include <vector>
 
@@ -32,16 +31,7 @@ BOOST_AUTO_TEST_CASE(queue_alerts_name_depth_and_open_breakers) {
 // The tasks that died since a time, per queue (oos-health), are read from the index of dead tasks by when they
 // died: its plan walks that range, never all the tasks. (What it counts: the store contract.)
 BOOST_FIXTURE_TEST_CASE(dead_since_reads_its_range_from_the_dead_by_finished_index, StoreFixture) {
-  const std::array<std::string, 2> both{"mail", "images"};
-  for (int i = 0; i < 3; ++i) add("mail");
-  add("images");
-  for (int i = 0; i < 4; ++i) {
-    auto c = tasks.claim(both, "w");
-    BOOST_REQUIRE(c);
-    tasks.fail(c->lease, {policy::FailureKind::permanent, "x", 1});
-    clock.advance(60'000);
-  }
-  auto since = clock.now() - 150'000;  // the last two deaths (60 and 120 s ago)
+  auto since = oos::test::four_deaths_a_minute_apart(tasks, clock);  // the last two deaths (60 and 120 s ago)
   std::map<std::string, std::int64_t> dead;
   auto statements = oos::test::statements_run(*db, [&] { dead = queues.dead_since(since); });
   BOOST_TEST(dead.size() == 2u);

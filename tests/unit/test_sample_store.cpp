@@ -4,11 +4,14 @@
 #include <memory>
 
 #include "db/database.hpp"
+#include "samples.hpp"
 #include "scale/sampling.hpp"
 #include "store/sqlite_sample_store.hpp"
 #include "store_fixture.hpp"
 
 using namespace oos;
+using oos::test::loads;
+using oos::test::sample;
 
 namespace {
 
@@ -17,19 +20,6 @@ constexpr util::UnixMillis k_t0 = 1'800'000'000'000;
 struct SampleFixture : test::StoreFixture {
   store::SqliteSampleStore store{*db};
 
-  scale::Sample sample(util::UnixMillis at, double load, std::int64_t runnable = 0) {
-    scale::Sample s;
-    s.at = at;
-    s.load1 = load;
-    s.memory_available_percent = 42.5;
-    s.runnable = runnable;
-    return s;
-  }
-  std::vector<double> loads(const std::vector<scale::Sample>& samples) {
-    std::vector<double> out;
-    for (const auto& s : samples) out.push_back(s.load1);
-    return out;
-  }
   long long count() { return db->raw().execAndGet("SELECT count(*) FROM samples").getInt64(); }
 };
 

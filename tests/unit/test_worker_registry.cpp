@@ -2,7 +2,6 @@
 // store contract (store_contract_cases.hpp, run on SQLite by unit.store_contract_sqlite).
 #include <boost/test/unit_test.hpp>
 
-#include <array>
 #include <map>
 #include <string>
 
@@ -24,12 +23,7 @@ BOOST_AUTO_TEST_SUITE(worker_registry)
 // What each worker runs now is read from the index of running tasks (its plan never walks every task: the dashboard
 // asks for it on every refresh). (What it returns: the store contract.)
 BOOST_FIXTURE_TEST_CASE(current_tasks_reads_the_running_tasks_from_their_index, RegistryFixture) {
-  const std::array<std::string, 1> names{"default"};
-  for (int i = 0; i < 3; ++i) add();
-  auto first = tasks.claim(names, "w1");
-  auto second = tasks.claim(names, "w2");
-  BOOST_REQUIRE(first);
-  BOOST_REQUIRE(second);
+  test::run_two_of_three(tasks);
   std::map<std::string, queue::CurrentTask> current;
   auto statements = test::statements_run(*db, [&] { current = registry.current_tasks(); });
   BOOST_REQUIRE(current.size() == 2u);

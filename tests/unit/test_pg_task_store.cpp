@@ -436,10 +436,10 @@ BOOST_FIXTURE_TEST_CASE(an_open_breaker_costs_no_second_round_trip_while_it_cool
   add("other");
   const std::array<std::string, 2> queues{"default", "other"};
   pg::Connection observer = connect();
-  auto last_statement = [&] {
-    return observer
-        .exec_params("SELECT query FROM pg_stat_activity WHERE pid = $1", {pg::param(connection.backend_pid())})
-        .text(0, 0);
+  auto last_statement = [&]() -> std::string {
+    return std::string(
+        observer.exec_params("SELECT query FROM pg_stat_activity WHERE pid = $1", {pg::param(connection.backend_pid())})
+            .text(0, 0));
   };
   auto first = tasks.claim(queues, "w");
   BOOST_REQUIRE(first);

@@ -361,7 +361,7 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
       sql::call_complete_and_claim(),
       {param(now), "succeeded", param(0), std::nullopt, param(0), run.result, param(lease.task_id), lease.token,
        text_array(queues), std::string(worker), token, int_array(lease_lengths(queues, std::nullopt))});
-  constexpr int k_breaker_count = k_running_columns + 4;  // after the completed task and its breaker
+  constexpr int k_probes_due = k_running_columns + 4;  // its column: after the completed task and its breaker
   out.recorded.status = TaskStatus::succeeded;
   bool closed_a_breaker = false;  // the probe's success: its queue, which the statement passed over, is admitted now
   if (r.is_null(0, 0)) {
@@ -377,8 +377,8 @@ queue::RecordAndClaim PgTaskStore::record_and_claim(const queue::Lease& lease, c
       closed_a_breaker = seen.state != policy::BreakerState::closed;
     }
   }
-  out.next = claimed_task(r, k_breaker_count + 1, token, now);
-  if (!out.next && (closed_a_breaker || int_at(r, 0, k_breaker_count) > 0))
+  out.next = claimed_task(r, k_probes_due + 1, token, now);
+  if (!out.next && (closed_a_breaker || int_at(r, 0, k_probes_due) > 0))
     out.next = claim_with_breakers(queues, worker, now, std::nullopt);
   return out;
 }
@@ -540,8 +540,7 @@ queue::PurgeResult PgTaskStore::purge(const queue::PurgeOptions& options) {
       const Result r = m_connection.exec_params(
           "WITH gone AS (DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE id > $1 AND queue = $2 AND "
           "status = $3 AND finished_at < $4 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) AND queue = $2 AND "
-          "status = $3 AND finished_at < $4 RETURNING id)"
-          " SELECT count(*), coalesce(max(id), 0) FROM gone",
+          "status = $3 AND finished_at < $4 RETURNING id) SELECT count(*), coalesce(max(id), 0) FROM gone",
           {param(after), queue, std::string(status), param(cutoff), param(k_purge_batch)});
       const std::int64_t n = int_at(r, 0, 0);
       deleted += n;

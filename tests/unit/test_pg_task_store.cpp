@@ -246,22 +246,6 @@ BOOST_FIXTURE_TEST_CASE(purge_deletes_in_batches_until_nothing_is_left, PgFixtur
   BOOST_TEST(sql_int("SELECT count(*) FROM tasks") == 11);
 }
 
-// A purged task's attempts go with it (the foreign key cascades); a kept task's attempts stay.
-BOOST_FIXTURE_TEST_CASE(purge_deletes_the_attempts_of_the_tasks_it_deletes, PgFixture) {
-  const TaskId retried = add();
-  const TaskId succeeded = add();
-  fail_one();  // `retried` is pending again, its run recorded, its next one after a backoff
-  auto c = tasks.claim(k_default, "w");
-  BOOST_REQUIRE(c);
-  BOOST_TEST(c->task.id == succeeded);
-  BOOST_TEST(tasks.complete(c->lease, "{}", 0) == Fence::applied);
-  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 2);
-  clock.advance(8LL * 86'400'000);
-  BOOST_TEST(tasks.purge({}).succeeded == 1);
-  BOOST_TEST(sql_int("SELECT count(*) FROM task_attempts") == 1);
-  BOOST_TEST(sql_int("SELECT task_id FROM task_attempts") == retried);
-}
-
 // Per-minute counters older than a day are folded into minute 0; the totals (summed over shards) stay whole.
 BOOST_FIXTURE_TEST_CASE(purge_folds_old_counter_minutes_into_the_totals, PgFixture) {
   auto other_connection = connect();
